@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vnode top-level Makefile.
+#
+#   make                 kernel modules (for KDIR) + userspace tools
+#   make KDIR=/path      build the modules against another kernel tree
+#   make modules-all     modules for every installed Debian linux-headers-*-amd64
+#   make check           install missing deps, build, run every test (TAP)
+#   make demo            boot the virtual lab and run the demo
+#   make install         install modules (+depmod) and tools
+#
+# Modules are built out of tree in build/<kernelrelease>/, so one checkout
+# holds modules for several kernels at once; a guest finds its own with
+# build/$(uname -r)/.
+
+SHELL := /bin/bash
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+
+# KDIR: the running kernel's build dir, else the newest installed Debian
+# linux-headers-*-amd64.
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+	$(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1))
+KVER = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null || \
+	$(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null)
+ALL_KDIRS = $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V)
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+W ?= 1
+
+.PHONY: all modules modules-all userspace deps check check-unit demo install \
+	install-modules install-tools clean help
+
+all: modules userspace
+
+help:
+	@sed -n '3,15p' $(ROOT)/Makefile
+
+deps:
+	@$(ROOT)/scripts/install-deps
+
+# build/<kver>/ mirrors Kbuild + modules/ (cp -a keeps mtimes, so the
+# kernel's make stays incremental).
+define build_modules
+	@test -n "$(1)" -a -d "$(1)" || { echo "error: no kernel headers (KDIR='$(1)'); run scripts/install-deps or pass KDIR=" >&2; exit 1; }
+	@kv=$$(cat $(1)/include/config/kernel.release); \
+	out=$(ROOT)/build/$$kv; mkdir -p $$out; \
+	cp -a $(ROOT)/Kbuild $(ROOT)/modules $$out/ && \
+	echo "  MODULES $$kv" && \
+	$(MAKE) -s -C $(1) M=$$out W=$(W) modules
+endef
+
+modules:
+	$(call build_modules,$(KDIR))
+
+modules-all:
+	$(foreach k,$(ALL_KDIRS),$(call build_modules,$(k))
+	)
+
+userspace:
+	@$(MAKE) -s -C $(ROOT)/userspace
+
+check: deps
+	@$(MAKE) -s modules-all userspace
+	@$(ROOT)/tests/check
+
+check-unit: userspace
+	@$(ROOT)/tests/check unit
+
+demo: deps
+	@$(MAKE) -s modules-all userspace
+	@$(ROOT)/scripts/demo
+
+install: install-modules install-tools
+
+install-modules: modules
+	@kv=$(KVER); $(MAKE) -C $(KDIR) M=$(ROOT)/build/$$kv \
+		INSTALL_MOD_DIR=extra/vnode modules_install && \
+		depmod -a $$kv
+
+install-tools: userspace
+	@$(MAKE) -s -C $(ROOT)/userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+
+clean:
+	rm -rf $(ROOT)/build
+	@$(MAKE) -s -C $(ROOT)/userspace clean

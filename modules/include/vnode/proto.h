@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * vnode wire protocol, version 1.0.
+ *
+ * Shared by the kernel modules and by userspace (vnoded probes memory and
+ * storage hosts with librdmacm), so it only uses <linux/types.h> types.
+ * Every multi-byte field is little endian.  Structures have explicit
+ * reserved bytes so that minor versions can grow them compatibly; senders
+ * zero reserved bytes and receivers ignore them.
+ *
+ * Connection setup (rdma_cm):
+ *   client: rdma_connect() with private data struct vnode_hello
+ *   server: rdma_accept() with private data struct vnode_accept, or
+ *           rdma_reject() with private data struct vnode_reject
+ * A major version mismatch is rejected with VNODE_ST_VERSION.
+ *
+ * Control messages then flow as two-sided SEND/RECV: one request, one
+ * response, matched by tag.  Each message starts with struct vnode_msg_hdr.
+ * Page data never uses SEND: the client moves it with one-sided RDMA
+ * READ/WRITE against slabs the server registered for that connection.
+ */
+#ifndef VNODE_PROTO_H
+#define VNODE_PROTO_H
+
+#include <linux/types.h>
+
+#define VNODE_MAGIC		0x564e4f44	/* "VNOD" */
+#define VNODE_PROTO_MAJOR	1
+#define VNODE_PROTO_MINOR	0
+
+#define VNODE_MEM_PORT		7470	/* default memory-host port */
+#define VNODE_STOR_PORT		7471	/* default storage-host port */
+
+/* Largest control message, header included.  RECV buffers are this size. */
+#define VNODE_MSG_MAX		256
+
+/**
+ * enum vnode_role - what a connecting client wants from the server
+ * @VNODE_ROLE_MEM: a process host's remote-memory disk (slab alloc + RDMA)
+ * @VNODE_ROLE_PROBE: a monitoring client (vnoded): STATS only, no slabs
+ * @VNODE_ROLE_STOR: a process host's remote volume
+ */
+enum vnode_role {
+	VNODE_ROLE_MEM		= 1,
+	VNODE_ROLE_PROBE	= 2,
+	VNODE_ROLE_STOR		= 3,
+};
+
+/**
+ * enum vnode_status - result codes carried in replies and rejects
+ * @VNODE_ST_OK: success
+ * @VNODE_ST_FULL: the server has no capacity left
+ * @VNODE_ST_INVALID: malformed or out-of-range request
+ * @VNODE_ST_NOENT: unknown handle or object
+ * @VNODE_ST_VERSION: unsupported protocol major version or bad magic
+ * @VNODE_ST_SHUTDOWN: server is going away
+ * @VNODE_ST_PERM: the object does not belong to this client
+ * @VNODE_ST_IO: backing store I/O error
+ * @VNODE_ST_NOMEM: server could not allocate memory for the request
+ */
+enum vnode_status {
+	VNODE_ST_OK		= 0,
+	VNODE_ST_FULL		= 1,
+	VNODE_ST_INVALID	= 2,
+	VNODE_ST_NOENT		= 3,
+	VNODE_ST_VERSION	= 4,
+	VNODE_ST_SHUTDOWN	= 5,
+	VNODE_ST_PERM		= 6,
+	VNODE_ST_IO		= 7,
+	VNODE_ST_NOMEM		= 8,
+};
+
+/**
+ * struct vnode_hello - rdma_cm connect private data (48 bytes)
+ * @magic: VNODE_MAGIC
+ * @major: protocol major version of the client
+ * @minor: protocol minor version of the client
+ * @role: enum vnode_role
+ * @reserved0: zero
+ * @queue_id: index of this connection among the client's queues
+ * @nr_queues: number of queues the client opens to this server
+ * @client_id: random id shared by all queues of one client object
+ * @name: NUL-padded client object name (e.g. the disk name), for logs
+ */
+struct vnode_hello {
+	__le32	magic;
+	__le16	major;
+	__le16	minor;
+	__u8	role;
+	__u8	reserved0[3];
+	__le16	queue_id;
+	__le16	nr_queues;
+	__le64	client_id;
+	char	name[24];
+};
+
+/**
+ * struct vnode_accept - rdma_cm accept private data (40 bytes)
+ * @magic: VNODE_MAGIC
+ * @major: protocol major version of the server
+ * @minor: protocol minor version of the server
+ * @slab_shift: log2 of the slab size the server hands out
+ * @max_inflight: control messages the client may have outstanding
+ * @reserved0: zero
+ * @server_id: random id chosen when the server module loaded; a client
+ *	that reconnects and sees a different id knows its slabs are gone
+ * @capacity: bytes the server exports in total
+ * @used: bytes currently allocated to all clients
+ */
+struct vnode_accept {
+	__le32	magic;
+	__le16	major;
+	__le16	minor;
+	__le16	slab_shift;
+	__le16	max_inflight;
+	__le32	reserved0;
+	__le64	server_id;
+	__le64	capacity;
+	__le64	used;
+};
+
+/**
+ * struct vnode_reject - rdma_cm reject private data (16 bytes)
+ * @magic: VNODE_MAGIC
+ * @status: enum vnode_status, why the connection was refused
+ * @major: protocol major version the server speaks
+ * @minor: protocol minor version the server speaks
+ * @reserved: zero
+ */
+struct vnode_reject {
+	__le32	magic;
+	__le16	status;
+	__le16	major;
+	__le16	minor;
+	__u8	reserved[6];
+};
+
+/**
+ * enum vnode_op - control message opcodes
+ * @VNODE_OP_ALLOC_SLAB: allocate one zeroed slab for this client
+ * @VNODE_OP_FREE_SLAB: release a slab
+ * @VNODE_OP_STATS: capacity and usage of the server
+ * @VNODE_OP_GOODBYE: orderly disconnect; server frees the client's slabs
+ * @VNODE_OP_STOR_OPEN: reserved for the storage protocol
+ * @VNODE_OP_STOR_IO: reserved for the storage protocol
+ */
+enum vnode_op {
+	VNODE_OP_ALLOC_SLAB	= 1,
+	VNODE_OP_FREE_SLAB	= 2,
+	VNODE_OP_STATS		= 3,
+	VNODE_OP_GOODBYE	= 4,
+	VNODE_OP_STOR_OPEN	= 16,
+	VNODE_OP_STOR_IO	= 17,
+};
+
+#define VNODE_MSG_F_REPLY	0x01	/* message is a response */
+
+/**
+ * struct vnode_msg_hdr - header of every control message (16 bytes)
+ * @magic: VNODE_MAGIC
+ * @op: enum vnode_op
+ * @flags: VNODE_MSG_F_*
+ * @status: enum vnode_status (responses; zero in requests)
+ * @tag: client-chosen id echoed in the response
+ * @len: total message length in bytes, header included
+ */
+struct vnode_msg_hdr {
+	__le32	magic;
+	__u8	op;
+	__u8	flags;
+	__le16	status;
+	__le32	tag;
+	__le32	len;
+};
+
+/**
+ * struct vnode_alloc_req - VNODE_OP_ALLOC_SLAB request
+ * @hdr: header
+ * @slab_index: client's logical slab number (for the server's logs/sysfs)
+ */
+struct vnode_alloc_req {
+	struct vnode_msg_hdr hdr;
+	__le64	slab_index;
+};
+
+/**
+ * struct vnode_alloc_rsp - VNODE_OP_ALLOC_SLAB response
+ * @hdr: header (status VNODE_ST_FULL when no capacity is left)
+ * @handle: server's id for this slab, used to free it
+ * @addr: remote virtual address of the slab for RDMA READ/WRITE
+ * @len: slab length in bytes
+ * @rkey: remote key, valid only on this client's connections
+ * @reserved: zero
+ */
+struct vnode_alloc_rsp {
+	struct vnode_msg_hdr hdr;
+	__le64	handle;
+	__le64	addr;
+	__le64	len;
+	__le32	rkey;
+	__le32	reserved;
+};
+
+/**
+ * struct vnode_free_req - VNODE_OP_FREE_SLAB request
+ * @hdr: header
+ * @handle: handle from struct vnode_alloc_rsp
+ */
+struct vnode_free_req {
+	struct vnode_msg_hdr hdr;
+	__le64	handle;
+};
+
+/**
+ * struct vnode_stats_rsp - VNODE_OP_STATS response
+ * @hdr: header
+ * @capacity: bytes exported in total
+ * @used: bytes allocated to all clients
+ * @client_used: bytes allocated to the asking client
+ * @nr_clients: connected clients (objects, not queues)
+ * @slab_shift: log2 of the slab size
+ * @reserved: zero
+ */
+struct vnode_stats_rsp {
+	struct vnode_msg_hdr hdr;
+	__le64	capacity;
+	__le64	used;
+	__le64	client_used;
+	__le32	nr_clients;
+	__le16	slab_shift;
+	__u8	reserved[10];
+};
+
+/* Generic response carrying only a status (FREE_SLAB, GOODBYE). */
+struct vnode_status_rsp {
+	struct vnode_msg_hdr hdr;
+};
+
+#endif /* VNODE_PROTO_H */

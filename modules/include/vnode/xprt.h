@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vnode_xprt: the RDMA transport shared by every vnode role.
+ *
+ * A small opaque API in the style of rtrs: a *client* (struct vnode_xprt_clt)
+ * is a set of RC queue pairs to one server, with control RPCs (SEND/RECV)
+ * and one-sided RDMA READ/WRITE of pages; a *server*
+ * (struct vnode_xprt_srv) listens with rdma_cm and hands decoded control
+ * requests to its owner.  Connection loss is handled inside: a client
+ * reconnects with bounded retries and reports state changes; after
+ * loss_timeout_ms without success it goes DEAD and fails new I/O.
+ *
+ * Contexts:
+ *  - vnode_xprt_clt_open/close/call and vnode_xprt_srv_* may sleep.
+ *  - vnode_xprt_clt_rdma() may be called from any context (blk-mq
+ *    queue_rq included); it never sleeps.
+ *  - io->done() runs in CQ context (softirq); it must not sleep.
+ *  - ops->state_change() runs from a workqueue; it may sleep briefly but
+ *    must not call vnode_xprt_clt_close() on the same client.
+ */
+#ifndef VNODE_XPRT_H
+#define VNODE_XPRT_H
+
+#include <linux/socket.h>
+#include <linux/types.h>
+#include <rdma/ib_verbs.h>
+#include <vnode/proto.h>
+
+/**
+ * enum vnode_xprt_state - life cycle of a client connection set
+ * @VNODE_XPRT_CONNECTING: first connect in progress
+ * @VNODE_XPRT_LIVE: every queue is connected; I/O flows
+ * @VNODE_XPRT_RECONNECTING: a queue was lost; I/O is refused with -EAGAIN
+ *	while the transport reconnects
+ * @VNODE_XPRT_DEAD: reconnect gave up (loss timeout) or the server
+ *	rejected us; I/O fails with -ENOTCONN.  Terminal.
+ * @VNODE_XPRT_CLOSED: closed by the owner.  Terminal.
+ */
+enum vnode_xprt_state {
+	VNODE_XPRT_CONNECTING,
+	VNODE_XPRT_LIVE,
+	VNODE_XPRT_RECONNECTING,
+	VNODE_XPRT_DEAD,
+	VNODE_XPRT_CLOSED,
+};
+
+#define vnode_xprt_state_name(s)				\
+	__print_symbolic(s,					\
+		{ VNODE_XPRT_CONNECTING,	"CONNECTING" },	\
+		{ VNODE_XPRT_LIVE,		"LIVE" },	\
+		{ VNODE_XPRT_RECONNECTING,	"RECONNECTING" },\
+		{ VNODE_XPRT_DEAD,		"DEAD" },	\
+		{ VNODE_XPRT_CLOSED,		"CLOSED" })
+
+const char *vnode_xprt_state_str(enum vnode_xprt_state s);
+
+/**
+ * struct vnode_xprt_cfg - how to open a client or a server
+ * @addr: server address (client) or listen address (server); IPv4 or IPv6
+ * @role: enum vnode_role sent in the hello (client only)
+ * @client_id: id shared by every queue of this client (client only)
+ * @name: object name for logs and the hello, e.g. "vnmem0"
+ * @nr_queues: queue pairs to open; 0 picks min(num_online_cpus(), 4)
+ * @queue_depth: RDMA operations in flight per queue; 0 picks 128
+ * @connect_timeout_ms: one connect attempt; 0 picks 3000
+ * @reconnect_delay_ms: delay between reconnect attempts; 0 picks 500
+ * @loss_timeout_ms: give up reconnecting after this long; 0 picks 10000
+ */
+struct vnode_xprt_cfg {
+	struct sockaddr_storage	addr;
+	enum vnode_role		role;
+	u64			client_id;
+	const char		*name;
+	unsigned int		nr_queues;
+	unsigned int		queue_depth;
+	unsigned int		connect_timeout_ms;
+	unsigned int		reconnect_delay_ms;
+	unsigned int		loss_timeout_ms;
+};
+
+/* Parse "a.b.c.d[:port]" or "[v6]:port" into @ss; 0 or -EINVAL. */
+int vnode_xprt_parse_addr(const char *str, u16 default_port,
+			  struct sockaddr_storage *ss);
+
+/* ------------------------------------------------------------------ */
+/* Client side                                                         */
+/* ------------------------------------------------------------------ */
+
+struct vnode_xprt_clt;
+struct vnode_xprt_queue;
+
+/**
+ * struct vnode_xprt_clt_ops - owner callbacks of a client
+ * @state_change: the state moved from @old to @new.  When the client
+ *	reconnects to a server whose server_id differs from the previous
+ *	one, @new is LIVE and vnode_xprt_clt_server_id() has changed: every
+ *	slab the owner had on that server is gone.
+ */
+struct vnode_xprt_clt_ops {
+	void (*state_change)(struct vnode_xprt_clt *clt,
+			     enum vnode_xprt_state old,
+			     enum vnode_xprt_state new, void *priv);
+};
+
+/*
+ * Open every queue to the server and wait until all are LIVE or the
+ * connect timeout passes.  Returns the client or an ERR_PTR:
+ *   -ETIMEDOUT / -EHOSTUNREACH / -ECONNREFUSED  server not reachable
+ *   -EPROTO        server speaks another protocol major version
+ *   -ENOSPC        server rejected us because it is full
+ *   -EINVAL        bad cfg
+ * On rejection the reason is also logged.  @acc receives the server's
+ * accept data (capacity, slab_shift, server_id) and may be NULL.
+ */
+struct vnode_xprt_clt *vnode_xprt_clt_open(const struct vnode_xprt_cfg *cfg,
+					   const struct vnode_xprt_clt_ops *ops,
+					   void *priv,
+					   struct vnode_accept *acc);
+/* Send GOODBYE when LIVE, drain every queue, free.  Sleeps. */
+void vnode_xprt_clt_close(struct vnode_xprt_clt *clt);
+
+enum vnode_xprt_state vnode_xprt_clt_state(struct vnode_xprt_clt *clt);
+/* "addr:port" of the server, stable for the client's lifetime. */
+const char *vnode_xprt_clt_peer(struct vnode_xprt_clt *clt);
+u64 vnode_xprt_clt_server_id(struct vnode_xprt_clt *clt);
+
+/*
+ * Control RPC: fills in req->magic, tag and len, sends @req (req_len
+ * bytes, <= VNODE_MSG_MAX), waits for the reply with the same tag and
+ * copies at most rsp_len bytes into @rsp.  Returns 0 when a reply
+ * arrived (its hdr.status is the server's verdict), -ETIMEDOUT,
+ * -ENOTCONN, -EPROTO (malformed reply) or -EINTR.  Sleeps.
+ */
+int vnode_xprt_clt_call(struct vnode_xprt_clt *clt, struct vnode_msg_hdr *req,
+			size_t req_len, struct vnode_msg_hdr *rsp,
+			size_t rsp_len, unsigned int timeout_ms);
+
+/**
+ * struct vnode_xprt_io - one in-flight RDMA READ or WRITE of a page range
+ * @done: completion callback, CQ (softirq) context; @error is 0 or -EIO
+ *	(-ENOTCONN if the queue was torn down before the op completed).
+ * @priv: owner's cookie
+ *
+ * The remaining fields are the transport's; the owner embeds this struct
+ * (e.g. in its blk-mq pdu) and must not touch it until @done ran.
+ */
+struct vnode_xprt_io {
+	void			(*done)(struct vnode_xprt_io *io, int error);
+	void			*priv;
+	/* private to vnode_xprt */
+	struct ib_cqe		cqe;
+	struct ib_sge		sge;
+	struct vnode_xprt_queue	*queue;
+	u64			dma_addr;
+	enum dma_data_direction	dma_dir;
+};
+
+/*
+ * Post one RDMA READ (@write false: remote -> page) or WRITE (@write
+ * true: page -> remote) of @len bytes at @page+@offset to @raddr/@rkey.
+ * The queue is chosen by the current CPU.  Never sleeps.  Returns 0 (then
+ * io->done is called exactly once), -EAGAIN (queue full or reconnecting:
+ * retry later), -ENOTCONN (DEAD/CLOSED) or -EIO (DMA mapping failed).
+ */
+int vnode_xprt_clt_rdma(struct vnode_xprt_clt *clt, bool write,
+			struct page *page, unsigned int offset,
+			unsigned int len, u64 raddr, u32 rkey,
+			struct vnode_xprt_io *io);
+
+/* ------------------------------------------------------------------ */
+/* Server side                                                         */
+/* ------------------------------------------------------------------ */
+
+struct vnode_xprt_srv;
+/* All queues of one client_id on one server: they share one PD. */
+struct vnode_xprt_peer;
+
+/**
+ * struct vnode_xprt_srv_ops - owner callbacks of a server
+ * @accept: a new client (first queue of a client_id) asks to connect.
+ *	Return VNODE_ST_OK to accept (and set *peer_priv), or a
+ *	enum vnode_status to reject with that reason.  May sleep.
+ * @request: one control request from @peer.  Fill @rsp (hdr.op, status and
+ *	the body; the transport sets magic, tag, flags and len from
+ *	*rsp_len) and return.  Runs in process context (workqueue), one at
+ *	a time per peer.
+ * @disconnect: every queue of @peer is gone (GOODBYE, loss, or server
+ *	shutdown).  @orderly is true after GOODBYE.  After this returns the
+ *	PD of the peer is released, so the owner must have deregistered
+ *	every MR it made with vnode_xprt_peer_reg_mr().
+ */
+struct vnode_xprt_srv_ops {
+	int (*accept)(struct vnode_xprt_peer *peer,
+		      const struct vnode_hello *hello, void **peer_priv);
+	void (*request)(struct vnode_xprt_peer *peer, void *peer_priv,
+			const struct vnode_msg_hdr *req, size_t req_len,
+			struct vnode_msg_hdr *rsp, size_t *rsp_len);
+	void (*disconnect)(struct vnode_xprt_peer *peer, void *peer_priv,
+			   bool orderly);
+};
+
+/*
+ * Listen on cfg->addr.  @acc is the accept data template (capacity,
+ * slab_shift, server_id); the transport fills magic/version.  Returns
+ * the server or an ERR_PTR (-EADDRINUSE, -EADDRNOTAVAIL, -EINVAL).
+ */
+struct vnode_xprt_srv *vnode_xprt_srv_listen(const struct vnode_xprt_cfg *cfg,
+					     const struct vnode_xprt_srv_ops *ops,
+					     void *priv,
+					     const struct vnode_accept *acc);
+/* Update capacity/used advertised to future clients. */
+void vnode_xprt_srv_set_usage(struct vnode_xprt_srv *srv, u64 capacity,
+			      u64 used);
+/* Disconnect every peer (their @disconnect runs), stop listening, free. */
+void vnode_xprt_srv_stop(struct vnode_xprt_srv *srv);
+
+const char *vnode_xprt_peer_addr(struct vnode_xprt_peer *peer);
+u64 vnode_xprt_peer_client_id(struct vnode_xprt_peer *peer);
+
+/*
+ * Register @sgl (@nents, DMA-mapped by the transport) for remote
+ * READ/WRITE by this peer only: a fast-registration MR in the peer's own
+ * PD, posted on one of its queues.  Returns the MR (mr->iova, mr->length,
+ * mr->rkey describe it) or an ERR_PTR.  Sleeps.
+ */
+struct ib_mr *vnode_xprt_peer_reg_mr(struct vnode_xprt_peer *peer,
+				     struct scatterlist *sgl, int nents);
+/* Invalidate and free an MR from vnode_xprt_peer_reg_mr().  Sleeps. */
+void vnode_xprt_peer_dereg_mr(struct vnode_xprt_peer *peer, struct ib_mr *mr,
+			      struct scatterlist *sgl, int nents);
+
+#endif /* VNODE_XPRT_H */
