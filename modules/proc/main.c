@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vnode_proc: module parameters and the configfs tree
+ *
+ *   /sys/kernel/config/vnode/mem/<name>/     remote-memory disks
+ *   /sys/kernel/config/vnode/vnodes/<name>/  per-vNode accounting
+ */
+#include "vnode_proc.h"
+
+#include <linux/ctype.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/inet.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+unsigned int vnode_default_replicas = 1;
+module_param_named(default_replicas, vnode_default_replicas, uint, 0444);
+MODULE_PARM_DESC(default_replicas,
+		 "Copies of each slab for new disks, 1 or 2 (default 1)");
+
+unsigned int vnode_loss_timeout_ms = 10000;
+module_param_named(loss_timeout_ms, vnode_loss_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(loss_timeout_ms,
+		 "Declare a memory host dead (its slabs lost) after this long without a connection (default 10000)");
+
+unsigned int vnode_connect_timeout_ms = 3000;
+module_param_named(connect_timeout_ms, vnode_connect_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(connect_timeout_ms,
+		 "Timeout of one connect attempt to a memory host (default 3000)");
+
+unsigned int vnode_reconnect_delay_ms = 500;
+module_param_named(reconnect_delay_ms, vnode_reconnect_delay_ms, uint, 0444);
+MODULE_PARM_DESC(reconnect_delay_ms,
+		 "Delay between reconnect attempts (default 500)");
+
+unsigned int vnode_queue_depth = 64;
+module_param_named(queue_depth, vnode_queue_depth, uint, 0444);
+MODULE_PARM_DESC(queue_depth, "blk-mq requests per hardware queue (default 64)");
+
+unsigned int vnode_nr_queues;
+module_param_named(nr_queues, vnode_nr_queues, uint, 0444);
+MODULE_PARM_DESC(nr_queues,
+		 "blk-mq queues and RDMA queue pairs per memory host, 0 = min(CPUs, 4) (default 0)");
+
+unsigned int vnode_io_timeout_ms = 30000;
+module_param_named(io_timeout_ms, vnode_io_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(io_timeout_ms,
+		 "Fail a request that could not be served for this long (default 30000)");
+
+unsigned int vnode_rpc_timeout_ms = 5000;
+module_param_named(rpc_timeout_ms, vnode_rpc_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(rpc_timeout_ms,
+		 "Timeout of ALLOC_SLAB/FREE_SLAB requests (default 5000)");
+
+unsigned long long vnode_max_disk_size = 64ULL << 30;
+module_param_named(max_disk_size, vnode_max_disk_size, ullong, 0444);
+MODULE_PARM_DESC(max_disk_size,
+		 "Largest accepted disk size in bytes (default 68719476736 = 64G)");
+
+/* ------------------------------------------------------------------ */
+/* mem/<name>                                                          */
+/* ------------------------------------------------------------------ */
+
+static inline struct vnmem_cfg *to_vnmem_cfg(struct config_item *item)
+{
+	return container_of(item, struct vnmem_cfg, item);
+}
+
+/* "a.b.c.d[:port]", "[v6]:port" or a bare v6 address. */
+static int vnmem_parse_host(char *tok, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	char *host = tok, *port = NULL, *c;
+	const char *end;
+	u16 p = VNODE_MEM_PORT;
+
+	memset(ss, 0, sizeof(*ss));
+	if (*tok == '[') {
+		c = strchr(tok, ']');
+		if (!c)
+			return -EINVAL;
+		*c = '\0';
+		host = tok + 1;
+		if (c[1] == ':')
+			port = c + 2;
+		else if (c[1])
+			return -EINVAL;
+	} else {
+		c = strchr(tok, ':');
+		if (c && !strchr(c + 1, ':')) {
+			*c = '\0';
+			port = c + 1;
+		}
+	}
+	if (port && (kstrtou16(port, 10, &p) || !p))
+		return -EINVAL;
+	if (!*host)
+		return -EINVAL;
+	if (in4_pton(host, -1, (u8 *)&sin->sin_addr, -1, &end) && !*end) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(p);
+		return 0;
+	}
+	if (in6_pton(host, -1, (u8 *)&sin6->sin6_addr, -1, &end) && !*end) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(p);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static bool vnmem_same_addr(const struct sockaddr_storage *a,
+			    const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return !memcmp(a, b, sizeof(struct sockaddr_in));
+	return !memcmp(a, b, sizeof(struct sockaddr_in6));
+}
+
+/* Copy a configfs store, without its trailing newline, into @buf. */
+static int vnmem_get_str(const char *page, size_t count, char *buf,
+			 size_t size)
+{
+	if (count && page[count - 1] == '\n')
+		count--;
+	if (!count || count >= size || memchr(page, '\0', count))
+		return -EINVAL;
+	memcpy(buf, page, count);
+	buf[count] = '\0';
+	return 0;
+}
+
+static ssize_t vnmem_cfg_hosts_show(struct config_item *item, char *page)
+{
+	struct vnmem_cfg *cfg = to_vnmem_cfg(item);
+	ssize_t ret;
+
+	mutex_lock(&cfg->lock);
+	ret = sprintf(page, "%s\n", cfg->hosts);
+	mutex_unlock(&cfg->lock);
+	return ret;
+}
+
+static ssize_t vnmem_cfg_hosts_store(struct config_item *item,
+				     const char *page, size_t count)
+{
+	struct vnmem_cfg *cfg = to_vnmem_cfg(item);
+	struct sockaddr_storage *addrs;
+	char *str, *cur, *tok;
+	unsigned int n = 0, i;
+	int ret;
+
+	str = kmalloc(VNMEM_HOSTS_MAX_LEN, GFP_KERNEL);
+	addrs = kcalloc(VNMEM_MAX_HOSTS, sizeof(*addrs), GFP_KERNEL);
+	if (!str || !addrs) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = vnmem_get_str(page, count, str, VNMEM_HOSTS_MAX_LEN);
+	if (ret)
+		goto out;
+	cur = str;
+	while ((tok = strsep(&cur, ",")) != NULL) {
+		if (n == VNMEM_MAX_HOSTS) {
+			pr_err("%s: at most %d hosts\n", config_item_name(item),
+			       VNMEM_MAX_HOSTS);
+			ret = -EINVAL;
+			goto out;
+		}
+		ret = vnmem_parse_host(tok, &addrs[n]);
+		if (ret) {
+			pr_err("%s: bad host address '%s' (want ip[:port])\n",
+			       config_item_name(item), tok);
+			goto out;
+		}
+		for (i = 0; i < n; i++)
+			if (vnmem_same_addr(&addrs[i], &addrs[n])) {
+				pr_err("%s: host %pISpc listed twice\n",
+				       config_item_name(item), &addrs[n]);
+				ret = -EINVAL;
+				goto out;
+			}
+		n++;
+	}
+
+	mutex_lock(&cfg->lock);
+	if (cfg->disk) {
+		ret = -EBUSY;
+	} else {
+		cfg->hosts[0] = '\0';
+		for (i = 0; i < n; i++) {
+			cfg->addrs[i] = addrs[i];
+			snprintf(cfg->hosts + strlen(cfg->hosts),
+				 sizeof(cfg->hosts) - strlen(cfg->hosts),
+				 "%s%pISpc", i ? "," : "", &addrs[i]);
+		}
+		cfg->nr_hosts = n;
+	}
+	mutex_unlock(&cfg->lock);
+out:
+	kfree(addrs);
+	kfree(str);
+	return ret ? ret : count;
+}
+
+/* Decimal bytes with an optional K/M/G/T suffix; overflow is -EINVAL. */
+static int vnmem_parse_size(const char *s, u64 *out)
+{
+	unsigned int shift = 0;
+	u64 v = 0;
+
+	if (!isdigit(*s))
+		return -EINVAL;
+	for (; isdigit(*s); s++) {
+		if (check_mul_overflow(v, 10ULL, &v) ||
+		    check_add_overflow(v, (u64)(*s - '0'), &v))
+			return -EINVAL;
+	}
+	switch (toupper(*s)) {
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	case 'T':
+		shift = 40;
+		break;
+	case '\0':
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (shift && *++s)
+		return -EINVAL;
+	if (v > (U64_MAX >> shift))
+		return -EINVAL;
+	*out = v << shift;
+	return 0;
+}
+
+static ssize_t vnmem_cfg_size_show(struct config_item *item, char *page)
+{
+	return sprintf(page, "%llu\n", READ_ONCE(to_vnmem_cfg(item)->size));
+}
+
+static ssize_t vnmem_cfg_size_store(struct config_item *item,
+				    const char *page, size_t count)
+{
+	struct vnmem_cfg *cfg = to_vnmem_cfg(item);
+	char buf[32];
+	u64 size;
+	int ret;
+
+	ret = vnmem_get_str(page, count, buf, sizeof(buf));
+	if (!ret)
+		ret = vnmem_parse_size(buf, &size);
+	if (ret || size < 2 * PAGE_SIZE || size % PAGE_SIZE ||
+	    size > vnode_max_disk_size) {
+		pr_err("%s: size must be a multiple of %lu between %lu and max_disk_size=%llu bytes (K/M/G/T suffixes)\n",
+		       config_item_name(item), PAGE_SIZE, 2 * PAGE_SIZE,
+		       vnode_max_disk_size);
+		return -EINVAL;
+	}
+	mutex_lock(&cfg->lock);
+	if (cfg->disk)
+		ret = -EBUSY;
+	else
+		WRITE_ONCE(cfg->size, size);
+	mutex_unlock(&cfg->lock);
+	return ret ? ret : count;
+}
+
+static ssize_t vnmem_cfg_replicas_show(struct config_item *item, char *page)
+{
+	return sprintf(page, "%u\n", READ_ONCE(to_vnmem_cfg(item)->replicas));
+}
+
+static ssize_t vnmem_cfg_replicas_store(struct config_item *item,
+					const char *page, size_t count)
+{
+	struct vnmem_cfg *cfg = to_vnmem_cfg(item);
+	unsigned int r;
+	int ret;
+
+	ret = kstrtouint(page, 10, &r);
+	if (ret || r < 1 || r > VNMEM_MAX_REPLICAS)
+		return -EINVAL;
+	mutex_lock(&cfg->lock);
+	if (cfg->disk)
+		ret = -EBUSY;
+	else
+		WRITE_ONCE(cfg->replicas, r);
+	mutex_unlock(&cfg->lock);
+	return ret ? ret : count;
+}
+
+static ssize_t vnmem_cfg_enable_show(struct config_item *item, char *page)
+{
+	return sprintf(page, "%d\n", !!READ_ONCE(to_vnmem_cfg(item)->disk));
+}
+
+static ssize_t vnmem_cfg_enable_store(struct config_item *item,
+				      const char *page, size_t count)
+{
+	struct vnmem_cfg *cfg = to_vnmem_cfg(item);
+	struct vnmem_disk *disk;
+	bool on;
+	int ret;
+
+	ret = kstrtobool(page, &on);
+	if (ret)
+		return ret;
+	mutex_lock(&cfg->lock);
+	if (on == !!cfg->disk)
+		goto out;
+	if (on) {
+		/* While enabled, rmdir of this item fails with -EBUSY. */
+		ret = configfs_depend_item_unlocked(&vnode_cfs_subsys,
+						    &cfg->item);
+		if (ret)
+			goto out;
+		ret = vnmem_disk_create(cfg, &disk);
+		cfg->last_err = ret;
+		if (ret) {
+			configfs_undepend_item(&cfg->item);
+			goto out;
+		}
+		WRITE_ONCE(cfg->disk, disk);
+	} else {
+		ret = vnmem_disk_destroy(cfg->disk);
+		if (ret)
+			goto out;
+		WRITE_ONCE(cfg->disk, NULL);
+		configfs_undepend_item(&cfg->item);
+	}
+out:
+	mutex_unlock(&cfg->lock);
+	return ret ? ret : count;
+}
+
+static ssize_t vnmem_cfg_dev_show(struct config_item *item, char *page)
+{
+	struct vnmem_cfg *cfg = to_vnmem_cfg(item);
+	ssize_t ret;
+
+	mutex_lock(&cfg->lock);
+	ret = sprintf(page, "%s\n", cfg->disk ? cfg->disk->name : "");
+	mutex_unlock(&cfg->lock);
+	return ret;
+}
+
+static ssize_t vnmem_cfg_state_show(struct config_item *item, char *page)
+{
+	struct vnmem_cfg *cfg = to_vnmem_cfg(item);
+	ssize_t ret;
+
+	mutex_lock(&cfg->lock);
+	if (cfg->disk)
+		ret = vnmem_disk_state(cfg->disk, page);
+	else
+		ret = sprintf(page, "disabled\n");
+	mutex_unlock(&cfg->lock);
+	return ret;
+}
+
+CONFIGFS_ATTR(vnmem_cfg_, hosts);
+CONFIGFS_ATTR(vnmem_cfg_, size);
+CONFIGFS_ATTR(vnmem_cfg_, replicas);
+CONFIGFS_ATTR(vnmem_cfg_, enable);
+CONFIGFS_ATTR_RO(vnmem_cfg_, dev);
+CONFIGFS_ATTR_RO(vnmem_cfg_, state);
+
+static struct configfs_attribute *vnmem_cfg_attrs[] = {
+	&vnmem_cfg_attr_hosts,
+	&vnmem_cfg_attr_size,
+	&vnmem_cfg_attr_replicas,
+	&vnmem_cfg_attr_enable,
+	&vnmem_cfg_attr_dev,
+	&vnmem_cfg_attr_state,
+	NULL,
+};
+
+static void vnmem_cfg_release(struct config_item *item)
+{
+	struct vnmem_cfg *cfg = to_vnmem_cfg(item);
+
+	/* enable=1 pins the item (configfs_depend_item), so no disk here. */
+	WARN_ON(cfg->disk);
+	kfree(cfg);
+}
+
+static struct configfs_item_operations vnmem_cfg_item_ops = {
+	.release	= vnmem_cfg_release,
+};
+
+static const struct config_item_type vnmem_cfg_type = {
+	.ct_item_ops	= &vnmem_cfg_item_ops,
+	.ct_attrs	= vnmem_cfg_attrs,
+	.ct_owner	= THIS_MODULE,
+};
+
+static struct config_item *vnmem_cfg_make(struct config_group *group,
+					  const char *name)
+{
+	struct vnmem_cfg *cfg;
+
+	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
+	if (!cfg)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&cfg->lock);
+	cfg->replicas = vnode_default_replicas;
+	config_item_init_type_name(&cfg->item, name, &vnmem_cfg_type);
+	return &cfg->item;
+}
+
+static struct configfs_group_operations vnmem_cfg_group_ops = {
+	.make_item	= vnmem_cfg_make,
+};
+
+struct config_item_type vnmem_group_type = {
+	.ct_group_ops	= &vnmem_cfg_group_ops,
+	.ct_owner	= THIS_MODULE,
+};
+
+/* ------------------------------------------------------------------ */
+/* configfs root and module init                                       */
+/* ------------------------------------------------------------------ */
+
+static const struct config_item_type vnode_root_type = {
+	.ct_owner	= THIS_MODULE,
+};
+
+struct configfs_subsystem vnode_cfs_subsys = {
+	.su_group = {
+		.cg_item = {
+			.ci_namebuf	= "vnode",
+			.ci_type	= &vnode_root_type,
+		},
+	},
+};
+
+static struct config_group vnmem_cfs_group;
+static struct config_group vnode_acct_cfs_group;
+
+static int __init vnode_proc_check_params(void)
+{
+	if (vnode_default_replicas < 1 ||
+	    vnode_default_replicas > VNMEM_MAX_REPLICAS) {
+		pr_err("default_replicas must be 1 or 2\n");
+		return -EINVAL;
+	}
+	if (!vnode_queue_depth || vnode_queue_depth > 1024) {
+		pr_err("queue_depth must be 1..1024\n");
+		return -EINVAL;
+	}
+	if (vnode_nr_queues > 64) {
+		pr_err("nr_queues must be 0..64\n");
+		return -EINVAL;
+	}
+	if (!vnode_io_timeout_ms || !vnode_rpc_timeout_ms ||
+	    !vnode_loss_timeout_ms || !vnode_connect_timeout_ms) {
+		pr_err("timeouts must be > 0\n");
+		return -EINVAL;
+	}
+	if (vnode_max_disk_size < 2 * PAGE_SIZE) {
+		pr_err("max_disk_size too small\n");
+		return -EINVAL;
+	}
+	if (vnode_io_timeout_ms <= vnode_loss_timeout_ms)
+		pr_warn("io_timeout_ms (%u) <= loss_timeout_ms (%u): I/O may fail before a host is declared lost\n",
+			vnode_io_timeout_ms, vnode_loss_timeout_ms);
+	return 0;
+}
+
+static int __init vnode_proc_init(void)
+{
+	int ret;
+
+	ret = vnode_proc_check_params();
+	if (ret)
+		return ret;
+	ret = vnmem_init();
+	if (ret)
+		return ret;
+
+	config_group_init(&vnode_cfs_subsys.su_group);
+	mutex_init(&vnode_cfs_subsys.su_mutex);
+	config_group_init_type_name(&vnmem_cfs_group, "mem", &vnmem_group_type);
+	configfs_add_default_group(&vnmem_cfs_group, &vnode_cfs_subsys.su_group);
+	config_group_init_type_name(&vnode_acct_cfs_group, "vnodes",
+				    &vnode_acct_group_type);
+	configfs_add_default_group(&vnode_acct_cfs_group,
+				   &vnode_cfs_subsys.su_group);
+	ret = configfs_register_subsystem(&vnode_cfs_subsys);
+	if (ret) {
+		pr_err("cannot register configfs subsystem: %d\n", ret);
+		goto out_vnmem_exit;
+	}
+	pr_info("loaded (swap_slot_free_notify %s)\n",
+		VNODE_HAVE_SWAP_SLOT_FREE_NOTIFY ? "on" : "off: use swapon --discard=pages");
+	return 0;
+
+out_vnmem_exit:
+	vnmem_exit();
+	return ret;
+}
+
+static void __exit vnode_proc_exit(void)
+{
+	configfs_unregister_subsystem(&vnode_cfs_subsys);
+	vnmem_exit();
+	rcu_barrier();	/* kfree_rcu of vnode_acct */
+	vnode_acct_exit();
+}
+
+module_init(vnode_proc_init);
+module_exit(vnode_proc_exit);
+
+MODULE_DESCRIPTION("vnode process host: remote-memory swap disk and vNode accounting");
+MODULE_LICENSE("GPL");

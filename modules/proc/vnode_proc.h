@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vnode_proc: the process-host side of vnode.
+ *
+ * A remote-memory disk (/dev/vnmemN) is a thin blk-mq block device used as
+ * swap.  Its address space is cut into slabs (the memory hosts' slab size);
+ * a slab gets memory on one or two memory hosts when it is first written
+ * and gives it back when every 4 KiB slot in it has been freed (swap slot
+ * free notify or discard).  Page data moves by one-sided RDMA straight
+ * between the bio page and the remote slab.
+ *
+ * Objects:
+ *   struct vnmem_cfg   configfs mem/<name>: what the user configured
+ *   struct vnmem_disk  the live disk, exists while mem/<name>/enable is 1
+ *   struct vnmem_host  one memory host of a disk (one vnode_xprt client)
+ *   struct vnmem_slab  one slab of a disk and its remote copies
+ *   struct vnode_acct  configfs vnodes/<name>: per-vNode accounting
+ */
+#ifndef VNODE_PROC_H
+#define VNODE_PROC_H
+
+#undef pr_fmt
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/blk-mq.h>
+#include <linux/configfs.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <vnode/compat.h>
+#include <vnode/xprt.h>
+
+#define VNMEM_MAX_HOSTS		8
+#define VNMEM_MAX_REPLICAS	2
+#define VNMEM_HOSTS_MAX_LEN	512	/* longest accepted "hosts" value */
+#define VNMEM_SLOT_SHIFT	PAGE_SHIFT
+#define VNMEM_SLOT_SIZE		PAGE_SIZE
+
+/* Latency histogram: bucket i counts ops <= vnode_lat_bounds_us[i]. */
+#define VNODE_LAT_BUCKETS	14
+extern const u32 vnode_lat_bounds_us[VNODE_LAT_BUCKETS];
+
+struct vnode_lat_hist {
+	atomic64_t	b[VNODE_LAT_BUCKETS];
+};
+
+void vnode_lat_add(struct vnode_lat_hist *h, u64 ns);
+ssize_t vnode_lat_show(struct vnode_lat_hist *h, char *buf);
+
+/* Module parameters (main.c). */
+extern unsigned int vnode_default_replicas;
+extern unsigned int vnode_loss_timeout_ms;
+extern unsigned int vnode_connect_timeout_ms;
+extern unsigned int vnode_reconnect_delay_ms;
+extern unsigned int vnode_queue_depth;
+extern unsigned int vnode_nr_queues;
+extern unsigned int vnode_io_timeout_ms;
+extern unsigned int vnode_rpc_timeout_ms;
+extern unsigned long long vnode_max_disk_size;
+
+extern struct configfs_subsystem vnode_cfs_subsys;
+
+/* ------------------------------------------------------------------ */
+/* Per-vNode accounting (acct.c)                                       */
+/* ------------------------------------------------------------------ */
+
+/**
+ * struct vnode_acct - configfs vnodes/<name>: what one vNode's cgroup did
+ * @item: configfs item
+ * @rcu: freed after an RCU grace period (looked up from I/O completion)
+ * @id: owner id stored per swap slot (>= VNMEM_OWNER_FIRST), never reused
+ * @cgroup_id: cgroup v2 id keyed on (0 = not attached yet)
+ */
+struct vnode_acct {
+	struct config_item	item;
+	struct rcu_head		rcu;
+	u32			id;
+	u64			cgroup_id;
+	atomic64_t		faults;		/* swap-in reads */
+	atomic64_t		pages_in;	/* pages read from memory hosts */
+	atomic64_t		pages_out;	/* pages written to memory hosts */
+	atomic64_t		bytes_in;	/* bytes read from memory hosts */
+	atomic64_t		bytes_out;	/* bytes written (per page, not per replica) */
+	atomic64_t		resident_pages;	/* slots owned and not yet freed */
+	struct vnode_lat_hist	lat;		/* remote read+write latency */
+};
+
+/* Slot owner values (u32 per 4 KiB slot of a disk). */
+#define VNMEM_OWNER_FREE	0U		/* never written or freed */
+#define VNMEM_OWNER_ANON	1U		/* written, no vNode matched */
+#define VNMEM_OWNER_FIRST	2U		/* vnode_acct ids start here */
+#define VNMEM_OWNER_BAD		0x80000000U	/* data lost: reads fail */
+
+extern struct config_item_type vnode_acct_group_type;
+
+/* Find the vNode of @memcg or one of its ancestors; RCU read side. */
+struct vnode_acct *vnode_acct_find(struct page *page, u64 *cgid);
+struct vnode_acct *vnode_acct_by_id(u32 id);
+void vnode_acct_exit(void);
+
+/* ------------------------------------------------------------------ */
+/* Remote-memory disk (disk.c, configfs in cfs.c)                      */
+/* ------------------------------------------------------------------ */
+
+struct vnmem_disk;
+
+/**
+ * struct vnmem_host - one memory host of a disk
+ * @disk: owner
+ * @id: index in the disk's host list (tracepoint host_id)
+ * @addr: parsed address
+ * @name: "addr:port" as the transport prints it
+ * @clt: transport client
+ * @state: last state reported by the transport
+ * @epoch: bumped whenever the host's slabs are lost (DEAD, or reconnected
+ *	to a server with another server_id); a copy is valid only while its
+ *	epoch matches
+ * @server_id: server_id seen at the last connect
+ * @capacity: bytes the host exports (accept data)
+ * @used_base: bytes used on the host at connect time (accept data)
+ * @full: the host answered FULL; cleared when we free a slab there
+ */
+struct vnmem_host {
+	struct vnmem_disk	*disk;
+	unsigned int		id;
+	struct sockaddr_storage	addr;
+	char			name[64];
+	struct vnode_xprt_clt	*clt;
+	int			state;
+	atomic_t		epoch;
+	u64			server_id;
+	u64			capacity;
+	u64			used_base;
+	bool			full;
+	atomic_t		nr_slabs;	/* slabs with a valid copy here */
+	atomic64_t		ops;		/* RDMA ops completed */
+	atomic64_t		errors;		/* RDMA ops failed */
+};
+
+/**
+ * struct vnmem_copy - one remote copy of a slab
+ * @host: index into disk->hosts
+ * @epoch: host epoch at allocation; 0 = no copy
+ * @stale: missed a write (host was reconnecting): never read it again,
+ *	but the remote slab still exists and must be freed
+ */
+struct vnmem_copy {
+	u64	addr;
+	u64	handle;
+	u32	rkey;
+	u32	epoch;
+	u8	host;
+	bool	stale;
+};
+
+enum vnmem_slab_state {
+	VNMEM_SLAB_UNMAPPED,	/* no remote memory; reads return zeroes */
+	VNMEM_SLAB_MAPPED,	/* copies allocated */
+	VNMEM_SLAB_FREEING,	/* FREE_SLAB in progress (slow-path work) */
+};
+
+/**
+ * struct vnmem_slab - one slab of the disk's address space
+ * @state: enum vnmem_slab_state
+ * @nr_copies: entries used in @copy
+ * @used: slots written and not freed (owner != FREE)
+ * @inflight: RDMA requests in flight on this slab
+ * @free_queued: on the disk's free list
+ * @free_node: free list link
+ *
+ * Everything is protected by disk->map_lock; state changes away from
+ * MAPPED and the allocation happen only in the ordered slow-path work.
+ */
+struct vnmem_slab {
+	u8			state;
+	u8			nr_copies;
+	bool			free_queued;
+	u32			used;
+	u32			inflight;
+	struct vnmem_copy	copy[VNMEM_MAX_REPLICAS];
+	struct list_head	free_node;
+};
+
+/**
+ * struct vnmem_cmd - blk-mq pdu: one 4 KiB request
+ * @io: one RDMA op per target copy
+ * @disk: owner
+ * @slab: slab index
+ * @pending: ops not completed yet
+ * @nr_ops: ops posted
+ * @op_host: host of each op
+ * @op_copy: copy index of each op
+ * @op_err: result of each op
+ * @retry: requeue instead of completing once @pending drops to zero
+ * @start_ns: queue_rq time of the first attempt
+ * @cgroup_id: cgroup id of the page's memcg
+ * @acct_id: vNode owner id (VNMEM_OWNER_*)
+ * @pid: submitter
+ * @comm: submitter
+ * @node: slow-path list link
+ */
+struct vnmem_cmd {
+	struct vnode_xprt_io	io[VNMEM_MAX_REPLICAS];
+	struct vnmem_disk	*disk;
+	u32			slab;
+	atomic_t		pending;
+	u8			nr_ops;
+	u8			op_host[VNMEM_MAX_REPLICAS];
+	u8			op_copy[VNMEM_MAX_REPLICAS];
+	int			op_err[VNMEM_MAX_REPLICAS];
+	bool			retry;
+	u64			start_ns;
+	u64			cgroup_id;
+	u32			acct_id;
+	int			pid;
+	char			comm[TASK_COMM_LEN];
+	struct list_head	node;
+};
+
+/**
+ * struct vnmem_stats - per-disk counters (sysfs /sys/block/vnmemN/vnode/)
+ */
+struct vnmem_stats {
+	atomic64_t	pages_read;	/* pages read from memory hosts */
+	atomic64_t	pages_written;	/* pages written (once per page, any replicas) */
+	atomic64_t	bytes_read;	/* bytes read from memory hosts */
+	atomic64_t	bytes_written;	/* bytes written (once per page) */
+	atomic64_t	faults;		/* read requests (swap-ins), remote or zero-filled */
+	atomic64_t	errors;		/* requests completed with an error */
+	atomic64_t	degraded;	/* writes that reached fewer copies than configured */
+	atomic64_t	lost_slabs;	/* slabs that lost every copy */
+	struct vnode_lat_hist lat;	/* remote request latency */
+};
+
+struct vnmem_cfg;
+
+/**
+ * struct vnmem_disk - a live remote-memory disk
+ * @cfg: configuration it was created from
+ * @index: N of vnmemN
+ * @name: "vnmemN"
+ * @size: bytes
+ * @replicas: copies per slab
+ * @slab_shift: log2 of slab size (all hosts agree)
+ * @nr_slabs: slabs in @slabs
+ * @client_id: random id sent to every host
+ * @hosts: memory hosts
+ * @nr_hosts: entries in @hosts
+ * @slabs: slab table
+ * @owner: per-slot owner (VNMEM_OWNER_*), slot = sector >> 3
+ * @map_lock: protects @slabs and @free_list
+ * @free_list: slabs waiting for FREE_SLAB
+ * @slow_list: requests waiting for the slow path (slab allocation)
+ * @slow_lock: protects @slow_list
+ * @wq: ordered WQ_MEM_RECLAIM workqueue running @slow_work
+ * @slow_work: allocates/frees slabs, issues punted requests
+ * @tag_set: blk-mq tags
+ * @gd: the gendisk
+ * @dead: tearing down: fail new requests
+ * @stats: counters
+ */
+struct vnmem_disk {
+	struct vnmem_cfg	*cfg;
+	int			index;
+	char			name[DISK_NAME_LEN];
+	u64			size;
+	unsigned int		replicas;
+	unsigned int		slab_shift;
+	u32			nr_slabs;
+	u64			client_id;
+	struct vnmem_host	hosts[VNMEM_MAX_HOSTS];
+	unsigned int		nr_hosts;
+	struct vnmem_slab	*slabs;
+	u32			*owner;
+	spinlock_t		map_lock;
+	struct list_head	free_list;
+	struct list_head	slow_list;
+	spinlock_t		slow_lock;
+	struct workqueue_struct	*wq;
+	struct work_struct	slow_work;
+	struct blk_mq_tag_set	tag_set;
+	struct gendisk		*gd;
+	bool			dead;
+	atomic_t		nr_mapped;	/* slabs in MAPPED state */
+	struct vnmem_stats	stats;
+};
+
+/**
+ * struct vnmem_cfg - configfs mem/<name>
+ * @item: configfs item
+ * @lock: serializes attribute stores and enable/disable
+ * @hosts: "hosts" as written (normalized)
+ * @addrs: parsed @hosts
+ * @nr_hosts: entries in @addrs
+ * @size: bytes
+ * @replicas: 1 or 2
+ * @disk: live disk while enabled
+ * @last_err: result of the last enable attempt (for "state")
+ */
+struct vnmem_cfg {
+	struct config_item	item;
+	struct mutex		lock;
+	char			hosts[VNMEM_HOSTS_MAX_LEN];
+	struct sockaddr_storage	addrs[VNMEM_MAX_HOSTS];
+	unsigned int		nr_hosts;
+	u64			size;
+	unsigned int		replicas;
+	struct vnmem_disk	*disk;
+	int			last_err;
+};
+
+extern struct config_item_type vnmem_group_type;
+
+int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out);
+int vnmem_disk_destroy(struct vnmem_disk *disk);
+ssize_t vnmem_disk_state(struct vnmem_disk *disk, char *buf);
+int vnmem_init(void);
+void vnmem_exit(void);
+
+#endif /* VNODE_PROC_H */
