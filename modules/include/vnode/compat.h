@@ -9,4 +9,90 @@
 
 #include <linux/version.h>
 
+/* ---- vnode_proc (process host) ------------------------------------ */
+
+/*
+ * block_device_operations.swap_slot_free_notify: both 6.1 and 6.12 call
+ * it from swap_range_free() under the swap lock (atomic context).  Newer
+ * kernels dropped the hook; the disk then relies on discard only
+ * (swapon --discard=pages).
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
+#define VNODE_HAVE_SWAP_SLOT_FREE_NOTIFY	1
+#else
+#define VNODE_HAVE_SWAP_SLOT_FREE_NOTIFY	0
+#endif
+
+/* __assign_str() lost its source argument in 6.10. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#define vnode_assign_str(dst, src)	__assign_str(dst)
+#else
+#define vnode_assign_str(dst, src)	__assign_str(dst, src)
+#endif
+
+#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
+
+/**
+ * struct vnode_disk_limits - queue limits of a vnode disk, set once at
+ * allocation (6.10+ takes a struct queue_limits, 6.1 has setters)
+ * @block_size: logical == physical block size, bytes
+ * @max_hw_sectors: largest request, 512-byte sectors
+ * @max_segments: segments per request
+ * @max_segment_size: bytes per segment
+ * @dma_alignment: alignment mask of data buffers
+ * @max_discard_sectors: largest discard, 0 = no discard
+ * @discard_granularity: bytes
+ */
+struct vnode_disk_limits {
+	unsigned int	block_size;
+	unsigned int	max_hw_sectors;
+	unsigned short	max_segments;
+	unsigned int	max_segment_size;
+	unsigned int	dma_alignment;
+	unsigned int	max_discard_sectors;
+	unsigned int	discard_granularity;
+};
+
+/* Non-rotational, no entropy contribution, no write cache. */
+static inline struct gendisk *
+vnode_blk_mq_alloc_disk(struct blk_mq_tag_set *set,
+			const struct vnode_disk_limits *l, void *queuedata)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+	struct queue_limits lim = {
+		.logical_block_size	= l->block_size,
+		.physical_block_size	= l->block_size,
+		.max_hw_sectors		= l->max_hw_sectors,
+		.max_segments		= l->max_segments,
+		.max_segment_size	= l->max_segment_size,
+		.dma_alignment		= l->dma_alignment,
+		.max_hw_discard_sectors	= l->max_discard_sectors,
+		.discard_granularity	= l->discard_granularity,
+	};
+
+	return blk_mq_alloc_disk(set, &lim, queuedata);
+#else
+	struct gendisk *disk = blk_mq_alloc_disk(set, queuedata);
+	struct request_queue *q;
+
+	if (IS_ERR(disk))
+		return disk;
+	q = disk->queue;
+	blk_queue_logical_block_size(q, l->block_size);
+	blk_queue_physical_block_size(q, l->block_size);
+	blk_queue_max_hw_sectors(q, l->max_hw_sectors);
+	blk_queue_max_segments(q, l->max_segments);
+	blk_queue_max_segment_size(q, l->max_segment_size);
+	blk_queue_dma_alignment(q, l->dma_alignment);
+	if (l->max_discard_sectors) {
+		blk_queue_max_discard_sectors(q, l->max_discard_sectors);
+		q->limits.discard_granularity = l->discard_granularity;
+	}
+	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
+	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
+	return disk;
+#endif
+}
+
 #endif /* VNODE_COMPAT_H */
