@@ -64,7 +64,12 @@ const char *vnode_xprt_state_str(enum vnode_xprt_state s);
  * @queue_depth: RDMA operations in flight per queue; 0 picks 128
  * @connect_timeout_ms: one connect attempt; 0 picks 3000
  * @reconnect_delay_ms: delay between reconnect attempts; 0 picks 500
- * @loss_timeout_ms: give up reconnecting after this long; 0 picks 10000
+ * @loss_timeout_ms: give up reconnecting after this long; 0 picks 10000.
+ *	Server: how long a peer whose queues were all lost without GOODBYE
+ *	keeps its PD (and the owner its state, e.g. slabs) so that the same
+ *	client_id can reconnect and find them; 0 picks 10000.
+ * @proto_major: testing only: protocol major sent in the hello; 0 picks
+ *	VNODE_PROTO_MAJOR (client only)
  */
 struct vnode_xprt_cfg {
 	struct sockaddr_storage	addr;
@@ -76,6 +81,7 @@ struct vnode_xprt_cfg {
 	unsigned int		connect_timeout_ms;
 	unsigned int		reconnect_delay_ms;
 	unsigned int		loss_timeout_ms;
+	u16			proto_major;
 };
 
 /* Parse "a.b.c.d[:port]" or "[v6]:port" into @ss; 0 or -EINVAL. */
@@ -228,5 +234,17 @@ struct ib_mr *vnode_xprt_peer_reg_mr(struct vnode_xprt_peer *peer,
 /* Invalidate and free an MR from vnode_xprt_peer_reg_mr().  Sleeps. */
 void vnode_xprt_peer_dereg_mr(struct vnode_xprt_peer *peer, struct ib_mr *mr,
 			      struct scatterlist *sgl, int nents);
+
+/* enum vnode_role from the peer's hello. */
+u8 vnode_xprt_peer_role(struct vnode_xprt_peer *peer);
+/* Client object name from the peer's hello (e.g. "vnmem0"). */
+const char *vnode_xprt_peer_name(struct vnode_xprt_peer *peer);
+
+/*
+ * Smallest max_fast_reg_page_list_len of the RDMA devices present, i.e.
+ * the most pages one vnode_xprt_peer_reg_mr() can cover on any of them;
+ * 0 when there is no device yet.
+ */
+unsigned int vnode_xprt_max_fr_pages(void);
 
 #endif /* VNODE_XPRT_H */

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vnode_mem: the memory host.  Exports RAM in slabs, each registered for
+ * remote READ/WRITE by exactly one client (in that client's own PD).
+ */
+#ifndef VNODE_MEM_H
+#define VNODE_MEM_H
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kobject.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/scatterlist.h>
+#include <linux/xarray.h>
+#include <vnode/xprt.h>
+
+/**
+ * struct vmem_slab - one slab handed to a client
+ * @entry: in owner->slabs
+ * @owner: client it belongs to
+ * @handle: id in vmem.slabs, sent to the client
+ * @index: client's logical slab number (informational)
+ * @pages: the zeroed pages
+ * @nr_pages: number of @pages
+ * @sgt: scatterlist over @pages (DMA-mapped by the transport)
+ * @mr: fast-registration MR in the owner's PD
+ */
+struct vmem_slab {
+	struct list_head	entry;
+	struct vmem_client	*owner;
+	u32			handle;
+	u64			index;
+	struct page		**pages;
+	unsigned int		nr_pages;
+	struct sg_table		sgt;
+	struct ib_mr		*mr;
+};
+
+/**
+ * struct vmem_client - one connected client object (a client_id)
+ * @kobj: /sys/kernel/vnode_mem/clients/<client_id>
+ * @entry: in vmem.clients
+ * @peer: transport peer
+ * @client_id: from the hello
+ * @role: enum vnode_role from the hello
+ * @name: client object name from the hello
+ * @peer_addr: "addr:port" of the client
+ * @slabs: struct vmem_slab list
+ * @nr_slabs: slabs held
+ * @bytes: bytes held
+ */
+struct vmem_client {
+	struct kobject		kobj;
+	struct list_head	entry;
+	struct vnode_xprt_peer	*peer;
+	u64			client_id;
+	u8			role;
+	char			name[32];
+	char			peer_addr[64];
+	struct list_head	slabs;
+	u32			nr_slabs;
+	u64			bytes;
+};
+
+/**
+ * struct vmem - the memory host (one per module)
+ * @lock: protects everything below except the constants
+ * @capacity: bytes exported (constant after load)
+ * @slab_shift: log2 of the slab size (constant)
+ * @slab_size: 1 << @slab_shift
+ * @server_id: random id of this module instance (constant)
+ * @used: bytes allocated to clients
+ * @nr_clients: connected client objects
+ * @clients: struct vmem_client list
+ * @slabs: handle -> struct vmem_slab
+ * @next_handle: cyclic allocation hint for @slabs
+ * @srv: transport server
+ * @kobj: /sys/kernel/vnode_mem
+ * @clients_kobj: /sys/kernel/vnode_mem/clients
+ */
+struct vmem {
+	struct mutex		lock;
+	u64			capacity;
+	unsigned int		slab_shift;
+	u64			slab_size;
+	u64			server_id;
+	u64			used;
+	unsigned int		nr_clients;
+	struct list_head	clients;
+	struct xarray		slabs;
+	u32			next_handle;
+	struct vnode_xprt_srv	*srv;
+	struct kobject		*kobj;
+	struct kobject		*clients_kobj;
+};
+
+extern struct vmem vmem;
+
+int vmem_sysfs_init(void);
+void vmem_sysfs_exit(void);
+int vmem_client_sysfs_add(struct vmem_client *c);
+void vmem_client_sysfs_del(struct vmem_client *c);
+
+#endif /* VNODE_MEM_H */

@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vnode_mem: the memory host.  Listens with vnode_xprt, hands out zeroed
+ * slabs of RAM registered for one client each, frees them on FREE_SLAB,
+ * GOODBYE, or when the client is gone for good.
+ */
+#include "mem.h"
+
+#include <linux/ctype.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+static char *addr = "0.0.0.0";
+module_param(addr, charp, 0444);
+MODULE_PARM_DESC(addr, "IPv4/IPv6 address to listen on, optionally with :port (default 0.0.0.0)");
+
+static ushort port = VNODE_MEM_PORT;
+module_param(port, ushort, 0444);
+MODULE_PARM_DESC(port, "TCP-style rdma_cm port to listen on (default 7470)");
+
+static char *capacity = "256M";
+module_param(capacity, charp, 0444);
+MODULE_PARM_DESC(capacity, "Bytes of RAM to export, K/M/G/T suffixes accepted, rounded down to whole slabs (default 256M)");
+
+static uint slab_shift = 20;
+module_param(slab_shift, uint, 0444);
+MODULE_PARM_DESC(slab_shift, "log2 of the slab size, PAGE_SHIFT..21 (default 20 = 1 MiB)");
+
+static uint orphan_timeout_ms = 10000;
+module_param(orphan_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(orphan_timeout_ms, "Keep the slabs of a client lost without GOODBYE this long so it can reconnect to them (default 10000)");
+
+struct vmem vmem;
+
+/* "123", "64M", "1g"...: bytes, or -EINVAL on garbage or overflow. */
+static int vmem_parse_size(const char *s, u64 *out)
+{
+	char num[24];
+	size_t len = strlen(s), n;
+	unsigned int shift = 0;
+	u64 v;
+
+	if (len && s[len - 1] == '\n')
+		len--;
+	if (!len)
+		return -EINVAL;
+	n = len;
+	switch (tolower(s[len - 1])) {
+	case 'k':
+		shift = 10;
+		break;
+	case 'm':
+		shift = 20;
+		break;
+	case 'g':
+		shift = 30;
+		break;
+	case 't':
+		shift = 40;
+		break;
+	default:
+		if (!isdigit(s[len - 1]))
+			return -EINVAL;
+		n = len + 1;
+	}
+	n--;
+	if (!n || n >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (kstrtou64(num, 10, &v))
+		return -EINVAL;
+	if (check_shl_overflow(v, shift, out))
+		return -EINVAL;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Slabs                                                               */
+/* ------------------------------------------------------------------ */
+
+static void vmem_slab_free_pages(struct vmem_slab *slab)
+{
+	unsigned int i;
+
+	sg_free_table(&slab->sgt);
+	for (i = 0; i < slab->nr_pages; i++)
+		if (slab->pages[i])
+			__free_page(slab->pages[i]);
+	kvfree(slab->pages);
+	kfree(slab);
+}
+
+/* Deregister and free a slab that is already unlinked. */
+static void vmem_slab_destroy(struct vmem_client *c, struct vmem_slab *slab)
+{
+	vnode_xprt_peer_dereg_mr(c->peer, slab->mr, slab->sgt.sgl,
+				 slab->sgt.orig_nents);
+	vmem_slab_free_pages(slab);
+}
+
+static struct vmem_slab *vmem_slab_create(struct vmem_client *c, u64 index)
+{
+	struct vmem_slab *slab;
+	unsigned int i, n = vmem.slab_size >> PAGE_SHIFT;
+	int ret;
+
+	slab = kzalloc(sizeof(*slab), GFP_KERNEL);
+	if (!slab)
+		return ERR_PTR(-ENOMEM);
+	INIT_LIST_HEAD(&slab->entry);
+	slab->owner = c;
+	slab->index = index;
+	slab->pages = kvcalloc(n, sizeof(*slab->pages), GFP_KERNEL);
+	if (!slab->pages) {
+		kfree(slab);
+		return ERR_PTR(-ENOMEM);
+	}
+	slab->nr_pages = n;
+	for (i = 0; i < n; i++) {
+		/* Zeroed: a client never sees another client's data. */
+		slab->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO |
+					    __GFP_NOWARN);
+		if (!slab->pages[i]) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+	}
+	ret = sg_alloc_table_from_pages(&slab->sgt, slab->pages, n, 0,
+					vmem.slab_size, GFP_KERNEL);
+	if (ret)
+		goto out_free;
+
+	slab->mr = vnode_xprt_peer_reg_mr(c->peer, slab->sgt.sgl,
+					  slab->sgt.orig_nents);
+	if (IS_ERR(slab->mr)) {
+		ret = PTR_ERR(slab->mr);
+		slab->mr = NULL;
+		goto out_free;
+	}
+	return slab;
+
+out_free:
+	vmem_slab_free_pages(slab);
+	return ERR_PTR(ret);
+}
+
+static void vmem_update_usage(void)
+{
+	u64 used;
+
+	mutex_lock(&vmem.lock);
+	used = vmem.used;
+	mutex_unlock(&vmem.lock);
+	vnode_xprt_srv_set_usage(vmem.srv, vmem.capacity, used);
+}
+
+/* Unlink and free every slab of @c. */
+static unsigned int vmem_free_all(struct vmem_client *c)
+{
+	struct vmem_slab *slab, *tmp;
+	unsigned int n = 0;
+	LIST_HEAD(list);
+
+	mutex_lock(&vmem.lock);
+	list_for_each_entry_safe(slab, tmp, &c->slabs, entry) {
+		xa_erase(&vmem.slabs, slab->handle);
+		list_move(&slab->entry, &list);
+		vmem.used -= vmem.slab_size;
+		n++;
+	}
+	c->nr_slabs = 0;
+	c->bytes = 0;
+	mutex_unlock(&vmem.lock);
+
+	list_for_each_entry_safe(slab, tmp, &list, entry) {
+		list_del(&slab->entry);
+		vmem_slab_destroy(c, slab);
+	}
+	if (n)
+		vmem_update_usage();
+	return n;
+}
+
+static u16 vmem_alloc_slab(struct vmem_client *c,
+			   const struct vnode_alloc_req *req,
+			   struct vnode_alloc_rsp *rsp)
+{
+	struct vmem_slab *slab;
+	u64 index = le64_to_cpu(req->slab_index);
+	u32 handle;
+	int ret;
+
+	mutex_lock(&vmem.lock);
+	if (vmem.used + vmem.slab_size > vmem.capacity) {
+		mutex_unlock(&vmem.lock);
+		pr_info_ratelimited("<%s@%s> slab %llu refused: server full (%llu of %llu bytes used)\n",
+				    c->name, c->peer_addr, index, vmem.used,
+				    vmem.capacity);
+		return VNODE_ST_FULL;
+	}
+	/* Reserve now, allocate without the lock. */
+	vmem.used += vmem.slab_size;
+	mutex_unlock(&vmem.lock);
+
+	slab = vmem_slab_create(c, index);
+	if (IS_ERR(slab)) {
+		pr_warn("<%s@%s> slab %llu: allocation/registration failed: %ld\n",
+			c->name, c->peer_addr, index, PTR_ERR(slab));
+		mutex_lock(&vmem.lock);
+		vmem.used -= vmem.slab_size;
+		mutex_unlock(&vmem.lock);
+		return PTR_ERR(slab) == -ENOMEM ? VNODE_ST_NOMEM : VNODE_ST_IO;
+	}
+
+	mutex_lock(&vmem.lock);
+	ret = xa_alloc_cyclic(&vmem.slabs, &handle, slab, xa_limit_32b,
+			      &vmem.next_handle, GFP_KERNEL);
+	if (ret < 0) {
+		vmem.used -= vmem.slab_size;
+		mutex_unlock(&vmem.lock);
+		vmem_slab_destroy(c, slab);
+		return VNODE_ST_NOMEM;
+	}
+	slab->handle = handle;
+	list_add_tail(&slab->entry, &c->slabs);
+	c->nr_slabs++;
+	c->bytes += vmem.slab_size;
+	mutex_unlock(&vmem.lock);
+	vmem_update_usage();
+
+	rsp->handle = cpu_to_le64(handle);
+	rsp->addr = cpu_to_le64(slab->mr->iova);
+	rsp->len = cpu_to_le64(slab->mr->length);
+	rsp->rkey = cpu_to_le32(slab->mr->rkey);
+	return VNODE_ST_OK;
+}
+
+static u16 vmem_free_slab(struct vmem_client *c,
+			  const struct vnode_free_req *req)
+{
+	u64 handle = le64_to_cpu(req->handle);
+	struct vmem_slab *slab;
+
+	if (handle > U32_MAX)
+		return VNODE_ST_NOENT;
+	mutex_lock(&vmem.lock);
+	slab = xa_load(&vmem.slabs, handle);
+	if (!slab) {
+		mutex_unlock(&vmem.lock);
+		return VNODE_ST_NOENT;
+	}
+	if (slab->owner != c) {
+		mutex_unlock(&vmem.lock);
+		pr_warn_ratelimited("<%s@%s> tried to free slab %llu of another client\n",
+				    c->name, c->peer_addr, handle);
+		return VNODE_ST_PERM;
+	}
+	xa_erase(&vmem.slabs, handle);
+	list_del(&slab->entry);
+	c->nr_slabs--;
+	c->bytes -= vmem.slab_size;
+	vmem.used -= vmem.slab_size;
+	mutex_unlock(&vmem.lock);
+
+	vmem_slab_destroy(c, slab);
+	vmem_update_usage();
+	return VNODE_ST_OK;
+}
+
+static void vmem_stats(struct vmem_client *c, struct vnode_stats_rsp *rsp)
+{
+	mutex_lock(&vmem.lock);
+	rsp->capacity = cpu_to_le64(vmem.capacity);
+	rsp->used = cpu_to_le64(vmem.used);
+	rsp->client_used = cpu_to_le64(c->bytes);
+	rsp->nr_clients = cpu_to_le32(vmem.nr_clients);
+	rsp->slab_shift = cpu_to_le16(vmem.slab_shift);
+	mutex_unlock(&vmem.lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* Transport callbacks                                                 */
+/* ------------------------------------------------------------------ */
+
+static int vmem_accept(struct vnode_xprt_peer *peer,
+		       const struct vnode_hello *hello, void **peer_priv)
+{
+	struct vmem_client *c;
+	bool full;
+
+	if (hello->role != VNODE_ROLE_MEM && hello->role != VNODE_ROLE_PROBE) {
+		pr_warn("<%s@%s> rejected: role %u is not served by a memory host\n",
+			vnode_xprt_peer_name(peer), vnode_xprt_peer_addr(peer),
+			hello->role);
+		return VNODE_ST_INVALID;
+	}
+	mutex_lock(&vmem.lock);
+	full = vmem.used + vmem.slab_size > vmem.capacity;
+	mutex_unlock(&vmem.lock);
+	if (full && hello->role == VNODE_ROLE_MEM) {
+		pr_warn("<%s@%s> rejected: server full (%llu of %llu bytes used)\n",
+			vnode_xprt_peer_name(peer), vnode_xprt_peer_addr(peer),
+			vmem.used, vmem.capacity);
+		return VNODE_ST_FULL;
+	}
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return VNODE_ST_NOMEM;
+	INIT_LIST_HEAD(&c->entry);
+	INIT_LIST_HEAD(&c->slabs);
+	c->peer = peer;
+	c->client_id = vnode_xprt_peer_client_id(peer);
+	c->role = hello->role;
+	strscpy(c->name, vnode_xprt_peer_name(peer), sizeof(c->name));
+	strscpy(c->peer_addr, vnode_xprt_peer_addr(peer), sizeof(c->peer_addr));
+	if (vmem_client_sysfs_add(c)) {
+		pr_warn("<%s@%s> rejected: cannot create sysfs entry for client %016llx\n",
+			vnode_xprt_peer_name(peer), vnode_xprt_peer_addr(peer),
+			vnode_xprt_peer_client_id(peer));
+		return VNODE_ST_NOMEM;
+	}
+
+	mutex_lock(&vmem.lock);
+	list_add_tail(&c->entry, &vmem.clients);
+	vmem.nr_clients++;
+	mutex_unlock(&vmem.lock);
+	*peer_priv = c;
+	return VNODE_ST_OK;
+}
+
+static void vmem_request(struct vnode_xprt_peer *peer, void *peer_priv,
+			 const struct vnode_msg_hdr *req, size_t req_len,
+			 struct vnode_msg_hdr *rsp, size_t *rsp_len)
+{
+	struct vmem_client *c = peer_priv;
+	u16 st;
+
+	*rsp_len = sizeof(*rsp);
+	switch (req->op) {
+	case VNODE_OP_ALLOC_SLAB:
+		if (c->role != VNODE_ROLE_MEM) {
+			st = VNODE_ST_PERM;
+			break;
+		}
+		if (req_len < sizeof(struct vnode_alloc_req)) {
+			st = VNODE_ST_INVALID;
+			break;
+		}
+		st = vmem_alloc_slab(c, (const struct vnode_alloc_req *)req,
+				     (struct vnode_alloc_rsp *)rsp);
+		*rsp_len = sizeof(struct vnode_alloc_rsp);
+		break;
+	case VNODE_OP_FREE_SLAB:
+		if (c->role != VNODE_ROLE_MEM) {
+			st = VNODE_ST_PERM;
+			break;
+		}
+		if (req_len < sizeof(struct vnode_free_req)) {
+			st = VNODE_ST_INVALID;
+			break;
+		}
+		st = vmem_free_slab(c, (const struct vnode_free_req *)req);
+		break;
+	case VNODE_OP_STATS:
+		vmem_stats(c, (struct vnode_stats_rsp *)rsp);
+		*rsp_len = sizeof(struct vnode_stats_rsp);
+		st = VNODE_ST_OK;
+		break;
+	case VNODE_OP_GOODBYE:
+		vmem_free_all(c);
+		st = VNODE_ST_OK;
+		break;
+	default:
+		pr_warn_ratelimited("<%s@%s> unknown op %u\n", c->name,
+				    c->peer_addr, req->op);
+		st = VNODE_ST_INVALID;
+		break;
+	}
+	rsp->status = cpu_to_le16(st);
+}
+
+static void vmem_disconnect(struct vnode_xprt_peer *peer, void *peer_priv,
+			    bool orderly)
+{
+	struct vmem_client *c = peer_priv;
+	unsigned int n;
+
+	if (!c)
+		return;
+	n = vmem_free_all(c);
+	mutex_lock(&vmem.lock);
+	list_del(&c->entry);
+	vmem.nr_clients--;
+	mutex_unlock(&vmem.lock);
+	pr_info("<%s@%s> client %016llx %s, freed %u slab(s)\n", c->name,
+		c->peer_addr, c->client_id,
+		orderly ? "said goodbye" : "lost", n);
+	vmem_client_sysfs_del(c);
+}
+
+static const struct vnode_xprt_srv_ops vmem_srv_ops = {
+	.accept		= vmem_accept,
+	.request	= vmem_request,
+	.disconnect	= vmem_disconnect,
+};
+
+/* ------------------------------------------------------------------ */
+/* Module                                                              */
+/* ------------------------------------------------------------------ */
+
+static int vmem_check_params(struct vnode_xprt_cfg *cfg)
+{
+	u64 ram = (u64)totalram_pages() << PAGE_SHIFT;
+	unsigned int fr = vnode_xprt_max_fr_pages();
+	u64 cap;
+
+	if (slab_shift < PAGE_SHIFT || slab_shift > 21) {
+		pr_err("slab_shift=%u: must be %u..21\n", slab_shift,
+		       PAGE_SHIFT);
+		return -EINVAL;
+	}
+	if (fr && (1U << (slab_shift - PAGE_SHIFT)) > fr) {
+		pr_err("slab_shift=%u: a slab of %u pages exceeds the RDMA device's fast-reg limit of %u pages\n",
+		       slab_shift, 1U << (slab_shift - PAGE_SHIFT), fr);
+		return -EINVAL;
+	}
+	vmem.slab_shift = slab_shift;
+	vmem.slab_size = 1ULL << slab_shift;
+
+	if (!capacity || vmem_parse_size(capacity, &cap)) {
+		pr_err("capacity='%s': not a size (e.g. 256M, 1G)\n",
+		       capacity ?: "");
+		return -EINVAL;
+	}
+	if (!cap) {
+		pr_err("capacity=0: nothing to export\n");
+		return -EINVAL;
+	}
+	if (cap > ram) {
+		pr_err("capacity=%s (%llu bytes) exceeds this host's RAM (%llu bytes)\n",
+		       capacity, cap, ram);
+		return -EINVAL;
+	}
+	cap = round_down(cap, vmem.slab_size);
+	if (!cap) {
+		pr_err("capacity=%s is smaller than one slab (%llu bytes)\n",
+		       capacity, vmem.slab_size);
+		return -EINVAL;
+	}
+	vmem.capacity = cap;
+
+	if (!port) {
+		pr_err("port=0: invalid\n");
+		return -EINVAL;
+	}
+	if (!addr || vnode_xprt_parse_addr(addr, port, &cfg->addr)) {
+		pr_err("addr='%s': not an IPv4/IPv6 address[:port]\n",
+		       addr ?: "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int __init vmem_init(void)
+{
+	struct vnode_xprt_cfg cfg = {};
+	struct vnode_accept acc = {};
+	int ret;
+
+	mutex_init(&vmem.lock);
+	INIT_LIST_HEAD(&vmem.clients);
+	xa_init_flags(&vmem.slabs, XA_FLAGS_ALLOC1);
+
+	ret = vmem_check_params(&cfg);
+	if (ret)
+		return ret;
+	vmem.server_id = get_random_u64();
+
+	ret = vmem_sysfs_init();
+	if (ret)
+		return ret;
+
+	cfg.name = "vnode_mem";
+	cfg.loss_timeout_ms = orphan_timeout_ms ?: 1;
+	acc.slab_shift = cpu_to_le16(vmem.slab_shift);
+	acc.server_id = cpu_to_le64(vmem.server_id);
+	acc.capacity = cpu_to_le64(vmem.capacity);
+	acc.used = 0;
+	vmem.srv = vnode_xprt_srv_listen(&cfg, &vmem_srv_ops, NULL, &acc);
+	if (IS_ERR(vmem.srv)) {
+		ret = PTR_ERR(vmem.srv);
+		pr_err("cannot listen on %s port %u: %d\n", addr, port, ret);
+		goto out_sysfs_exit;
+	}
+	pr_info("exporting %llu bytes in %llu-byte slabs, server_id %016llx\n",
+		vmem.capacity, vmem.slab_size, vmem.server_id);
+	return 0;
+
+out_sysfs_exit:
+	vmem_sysfs_exit();
+	return ret;
+}
+
+static void __exit vmem_exit(void)
+{
+	/* Disconnects every client; their slabs are freed on the way. */
+	vnode_xprt_srv_stop(vmem.srv);
+	vmem_sysfs_exit();
+	if (vmem.used || !xa_empty(&vmem.slabs))
+		pr_err("%llu bytes still allocated at unload (leaked)\n",
+		       vmem.used);
+	xa_destroy(&vmem.slabs);
+	pr_info("unloaded\n");
+}
+
+module_init(vmem_init);
+module_exit(vmem_exit);
+
+MODULE_DESCRIPTION("vnode memory host: exports RAM over RDMA");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vnode_xprt core: module init/exit, the client-side device cache, the
+ * ib_client that handles device removal, address parsing.
+ */
+#include "xprt_priv.h"
+
+#include <linux/inet.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <net/ipv6.h>
+
+struct workqueue_struct *vnode_xprt_wq;
+
+static LIST_HEAD(vnode_xprt_dev_list);
+static DEFINE_MUTEX(vnode_xprt_dev_mutex);
+
+/* Devices present (ib_client add/remove), for vnode_xprt_max_fr_pages(). */
+struct vnode_xprt_ibdev {
+	struct list_head	entry;
+	struct ib_device	*ibdev;
+};
+
+static LIST_HEAD(vnode_xprt_ibdev_list);
+static DEFINE_MUTEX(vnode_xprt_ibdev_mutex);
+
+static const char *const vnode_xprt_state_names[] = {
+	[VNODE_XPRT_CONNECTING]		= "CONNECTING",
+	[VNODE_XPRT_LIVE]		= "LIVE",
+	[VNODE_XPRT_RECONNECTING]	= "RECONNECTING",
+	[VNODE_XPRT_DEAD]		= "DEAD",
+	[VNODE_XPRT_CLOSED]		= "CLOSED",
+};
+
+const char *vnode_xprt_state_str(enum vnode_xprt_state s)
+{
+	if ((unsigned int)s >= ARRAY_SIZE(vnode_xprt_state_names))
+		return "UNKNOWN";
+	return vnode_xprt_state_names[s];
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_state_str);
+
+const char *vnode_xprt_status_str(u16 status)
+{
+	switch (status) {
+	case VNODE_ST_OK:	return "ok";
+	case VNODE_ST_FULL:	return "server full";
+	case VNODE_ST_INVALID:	return "invalid request";
+	case VNODE_ST_NOENT:	return "no such object";
+	case VNODE_ST_VERSION:	return "protocol version mismatch";
+	case VNODE_ST_SHUTDOWN:	return "server shutting down";
+	case VNODE_ST_PERM:	return "permission denied";
+	case VNODE_ST_IO:	return "I/O error";
+	case VNODE_ST_NOMEM:	return "server out of memory";
+	default:		return "unknown status";
+	}
+}
+
+/* Errno for a rejected connection. */
+int vnode_xprt_status_errno(u16 status)
+{
+	switch (status) {
+	case VNODE_ST_VERSION:	return -EPROTO;
+	case VNODE_ST_FULL:	return -ENOSPC;
+	default:		return -ECONNREFUSED;
+	}
+}
+
+static void vnode_xprt_dev_free(struct kref *ref)
+{
+	struct vnode_xprt_dev *dev = container_of(ref, struct vnode_xprt_dev,
+						  ref);
+
+	list_del(&dev->entry);
+	mutex_unlock(&vnode_xprt_dev_mutex);
+	ib_dealloc_pd(dev->pd);
+	kfree(dev);
+}
+
+/* Get (or create) the cache entry of @ibdev.  Sleeps. */
+struct vnode_xprt_dev *vnode_xprt_dev_get(struct ib_device *ibdev)
+{
+	struct vnode_xprt_dev *dev;
+
+	mutex_lock(&vnode_xprt_dev_mutex);
+	list_for_each_entry(dev, &vnode_xprt_dev_list, entry) {
+		if (dev->ibdev == ibdev && kref_get_unless_zero(&dev->ref))
+			goto out_unlock;
+	}
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		goto out_unlock;
+	dev->ibdev = ibdev;
+	/* Flags 0: the client needs local_dma_lkey only, no global rkey. */
+	dev->pd = ib_alloc_pd(ibdev, 0);
+	if (IS_ERR(dev->pd)) {
+		pr_err("%s: ib_alloc_pd failed: %ld\n", dev_name(&ibdev->dev),
+		       PTR_ERR(dev->pd));
+		kfree(dev);
+		dev = NULL;
+		goto out_unlock;
+	}
+	kref_init(&dev->ref);
+	list_add(&dev->entry, &vnode_xprt_dev_list);
+out_unlock:
+	mutex_unlock(&vnode_xprt_dev_mutex);
+	return dev;
+}
+
+void vnode_xprt_dev_put(struct vnode_xprt_dev *dev)
+{
+	kref_put_mutex(&dev->ref, vnode_xprt_dev_free, &vnode_xprt_dev_mutex);
+}
+
+unsigned int vnode_xprt_max_fr_pages(void)
+{
+	struct vnode_xprt_ibdev *d;
+	unsigned int n = 0;
+
+	mutex_lock(&vnode_xprt_ibdev_mutex);
+	list_for_each_entry(d, &vnode_xprt_ibdev_list, entry) {
+		unsigned int len = d->ibdev->attrs.max_fast_reg_page_list_len;
+
+		if (!n || len < n)
+			n = len;
+	}
+	mutex_unlock(&vnode_xprt_ibdev_mutex);
+	return n;
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_max_fr_pages);
+
+/*
+ * "a.b.c.d", "a.b.c.d:port", "[v6]:port", "[v6]" or a bare IPv6 address.
+ * One trailing newline is tolerated (configfs/sysfs writes).
+ */
+int vnode_xprt_parse_addr(const char *str, u16 default_port,
+			  struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	char buf[VNODE_XPRT_PEER_LEN];
+	const char *host, *port = NULL, *end;
+	size_t len;
+	u16 p = default_port;
+
+	if (!str || !ss)
+		return -EINVAL;
+	len = strlen(str);
+	if (len && str[len - 1] == '\n')
+		len--;
+	if (!len || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, str, len);
+	buf[len] = '\0';
+	memset(ss, 0, sizeof(*ss));
+
+	if (buf[0] == '[') {
+		char *rb = strchr(buf, ']');
+
+		if (!rb)
+			return -EINVAL;
+		*rb = '\0';
+		host = buf + 1;
+		if (rb[1] == ':')
+			port = rb + 2;
+		else if (rb[1] != '\0')
+			return -EINVAL;
+		if (!in6_pton(host, -1, sin6->sin6_addr.s6_addr, '\0', &end) ||
+		    *end)
+			return -EINVAL;
+		sin6->sin6_family = AF_INET6;
+	} else {
+		char *c = strchr(buf, ':');
+
+		if (c && strchr(c + 1, ':')) {
+			/* Two or more colons: a bare IPv6 address. */
+			if (!in6_pton(buf, -1, sin6->sin6_addr.s6_addr, '\0',
+				      &end) || *end)
+				return -EINVAL;
+			sin6->sin6_family = AF_INET6;
+		} else {
+			if (c) {
+				*c = '\0';
+				port = c + 1;
+			}
+			if (!in4_pton(buf, -1, (u8 *)&sin->sin_addr.s_addr,
+				      '\0', &end) || *end)
+				return -EINVAL;
+			sin->sin_family = AF_INET;
+		}
+	}
+
+	if (port && (kstrtou16(port, 10, &p) || !p))
+		return -EINVAL;
+	if (!p)
+		return -EINVAL;
+	if (ss->ss_family == AF_INET)
+		sin->sin_port = htons(p);
+	else
+		sin6->sin6_port = htons(p);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_parse_addr);
+
+static int vnode_xprt_add_one(struct ib_device *ibdev)
+{
+	struct vnode_xprt_ibdev *d = kzalloc(sizeof(*d), GFP_KERNEL);
+
+	if (!d)
+		return -ENOMEM;
+	d->ibdev = ibdev;
+	mutex_lock(&vnode_xprt_ibdev_mutex);
+	list_add(&d->entry, &vnode_xprt_ibdev_list);
+	mutex_unlock(&vnode_xprt_ibdev_mutex);
+	return 0;
+}
+
+/*
+ * The device goes away (e.g. "rdma link del rxe0").  We registered after
+ * rdma_cm, so we are called before it: tear down everything we built on
+ * @ibdev ourselves.  Clients go RECONNECTING (and retry until their loss
+ * timeout), servers drop the peers on that device.
+ */
+static void vnode_xprt_remove_one(struct ib_device *ibdev, void *client_data)
+{
+	struct vnode_xprt_ibdev *d, *tmp;
+
+	pr_info("%s: device removed, dropping its connections\n",
+		dev_name(&ibdev->dev));
+	vnode_xprt_clt_remove_dev(ibdev);
+	vnode_xprt_srv_remove_dev(ibdev);
+
+	mutex_lock(&vnode_xprt_ibdev_mutex);
+	list_for_each_entry_safe(d, tmp, &vnode_xprt_ibdev_list, entry) {
+		if (d->ibdev == ibdev) {
+			list_del(&d->entry);
+			kfree(d);
+		}
+	}
+	mutex_unlock(&vnode_xprt_ibdev_mutex);
+}
+
+static struct ib_client vnode_xprt_ib_client = {
+	.name	= "vnode_xprt",
+	.add	= vnode_xprt_add_one,
+	.remove	= vnode_xprt_remove_one,
+};
+
+static int __init vnode_xprt_init(void)
+{
+	int ret;
+
+	/* Reconnect and slab work sits on the swap path: WQ_MEM_RECLAIM. */
+	vnode_xprt_wq = alloc_workqueue("vnode_xprt",
+					WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	if (!vnode_xprt_wq)
+		return -ENOMEM;
+
+	ret = vnode_xprt_clt_init();
+	if (ret)
+		goto out_destroy_wq;
+	ret = vnode_xprt_srv_init();
+	if (ret)
+		goto out_clt_exit;
+	ret = ib_register_client(&vnode_xprt_ib_client);
+	if (ret)
+		goto out_srv_exit;
+	pr_info("protocol %d.%d loaded\n", VNODE_PROTO_MAJOR,
+		VNODE_PROTO_MINOR);
+	return 0;
+
+out_srv_exit:
+	vnode_xprt_srv_exit();
+out_clt_exit:
+	vnode_xprt_clt_exit();
+out_destroy_wq:
+	destroy_workqueue(vnode_xprt_wq);
+	return ret;
+}
+
+static void __exit vnode_xprt_exit(void)
+{
+	ib_unregister_client(&vnode_xprt_ib_client);
+	vnode_xprt_srv_exit();
+	vnode_xprt_clt_exit();
+	destroy_workqueue(vnode_xprt_wq);
+	WARN_ON(!list_empty(&vnode_xprt_dev_list));
+}
+
+module_init(vnode_xprt_init);
+module_exit(vnode_xprt_exit);
+
+MODULE_DESCRIPTION("vnode RDMA transport");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vnode_xprt private structures.  Every .c file of the module includes
+ * this header first, so pr_fmt is set once here.
+ */
+#ifndef VNODE_XPRT_PRIV_H
+#define VNODE_XPRT_PRIV_H
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/semaphore.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <rdma/ib_verbs.h>
+#include <rdma/ib_cm.h>
+#include <rdma/rdma_cm.h>
+#include <vnode/compat.h>
+#include <vnode/xprt.h>
+
+/*
+ * Control messages in flight: per client (all on queue 0), and RECV
+ * buffers pre-posted per queue on both sides.  Advertised to clients as
+ * vnode_accept.max_inflight.
+ */
+#define VNODE_XPRT_CTRL_DEPTH		16
+#define VNODE_XPRT_MAX_QUEUES		16
+#define VNODE_XPRT_MAX_QUEUE_DEPTH	1024
+
+#define VNODE_XPRT_DEF_QUEUES		4
+#define VNODE_XPRT_DEF_QUEUE_DEPTH	128
+#define VNODE_XPRT_DEF_CONNECT_MS	3000
+#define VNODE_XPRT_DEF_RECONNECT_MS	500
+#define VNODE_XPRT_DEF_LOSS_MS		10000
+
+/* Longest "addr:port" string, IPv6 in brackets included. */
+#define VNODE_XPRT_PEER_LEN		64
+/* Object name: vnode_hello.name plus a NUL. */
+#define VNODE_XPRT_NAME_LEN		(sizeof(((struct vnode_hello *)0)->name) + 1)
+
+extern struct workqueue_struct *vnode_xprt_wq;
+
+/* ------------------------------------------------------------------ */
+/* Client                                                              */
+/* ------------------------------------------------------------------ */
+
+/**
+ * struct vnode_xprt_dev - client-side per-ib_device cache
+ * @ref: one reference per connected client queue
+ * @entry: in vnode_xprt_dev_list
+ * @ibdev: the RDMA device
+ * @pd: protection domain shared by every client queue on @ibdev
+ *	(allocated with flags 0: only local_dma_lkey, never a global rkey)
+ */
+struct vnode_xprt_dev {
+	struct kref		ref;
+	struct list_head	entry;
+	struct ib_device	*ibdev;
+	struct ib_pd		*pd;
+};
+
+/* Client queue flags (bit numbers in vnode_xprt_queue.flags). */
+enum {
+	VQ_CONNECTED,	/* ESTABLISHED seen: QP reached RTS, drain on stop */
+	VQ_LIVE,	/* accepts new RDMA / control posts */
+};
+
+/**
+ * struct vnode_xprt_rx - one pre-posted RECV buffer of a client queue
+ * @cqe: completion entry (.done = clt_recv_done)
+ * @queue: owning queue
+ * @idx: index in the queue's receive ring
+ */
+struct vnode_xprt_rx {
+	struct ib_cqe		cqe;
+	struct vnode_xprt_queue	*queue;
+	unsigned int		idx;
+};
+
+/**
+ * struct vnode_xprt_queue - one RC QP of a client
+ * @clt: owner
+ * @idx: queue_id sent in the hello
+ * @flags: VQ_* bits
+ * @cm_id: rdma_cm id of the current connection (NULL between attempts)
+ * @qp: the QP (owned by us: destroyed with ib_destroy_qp)
+ * @cq: send+recv CQ, IB_POLL_SOFTIRQ
+ * @dev: device cache entry (PD)
+ * @cm_done: completed by the CM handler when a connect attempt ends
+ * @cm_error: result of the attempt (0 when ESTABLISHED)
+ * @acc: accept data received on this queue
+ * @inflight: RDMA operations posted and not yet completed
+ * @posting: threads between the VQ_LIVE check and ib_post_send()
+ * @rx_buf: VNODE_XPRT_CTRL_DEPTH receive buffers of VNODE_MSG_MAX bytes
+ * @rx_dma: DMA address of @rx_buf (0 when unmapped)
+ * @rx: receive ring descriptors
+ */
+struct vnode_xprt_queue {
+	struct vnode_xprt_clt	*clt;
+	unsigned int		idx;
+	unsigned long		flags;
+	struct rdma_cm_id	*cm_id;
+	struct ib_qp		*qp;
+	struct ib_cq		*cq;
+	struct vnode_xprt_dev	*dev;
+	struct completion	cm_done;
+	int			cm_error;
+	struct vnode_accept	acc;
+	atomic_t		inflight;
+	atomic_t		posting;
+	void			*rx_buf;
+	u64			rx_dma;
+	struct vnode_xprt_rx	rx[VNODE_XPRT_CTRL_DEPTH];
+};
+
+/**
+ * struct vnode_xprt_slot - one control RPC in flight
+ * @cqe: SEND completion entry
+ * @clt: owner
+ * @ref: 2 while the SEND is posted (caller + completion), then 1
+ * @tag: tag of the current call (low bits are the slot index)
+ * @waiting: the caller waits for a reply with @tag
+ * @status: 0 when a reply arrived, else -errno
+ * @done: completed when @waiting is cleared
+ * @ibdev: device @dma belongs to
+ * @dma: DMA address of @req while the SEND is posted
+ * @req_len: bytes in @req
+ * @rsp_len: bytes of the reply copied into @rsp
+ * @req: request buffer
+ * @rsp: reply buffer
+ */
+struct vnode_xprt_slot {
+	struct ib_cqe		cqe;
+	struct vnode_xprt_clt	*clt;
+	atomic_t		ref;
+	u32			tag;
+	bool			waiting;
+	int			status;
+	struct completion	done;
+	struct ib_device	*ibdev;
+	u64			dma;
+	size_t			req_len;
+	size_t			rsp_len;
+	u8			req[VNODE_MSG_MAX];
+	u8			rsp[VNODE_MSG_MAX];
+};
+
+/**
+ * struct vnode_xprt_clt - a set of queues to one server
+ * @entry: in vnode_xprt_clt_list (ib_client removal walks it)
+ * @lock: serializes connect, teardown, reconnect and close
+ * @state_lock: protects @state and @loss_start
+ * @state: enum vnode_xprt_state
+ * @reported: last state passed to ops->state_change
+ * @closing: close started: works must not re-arm
+ * @ops: owner callbacks
+ * @priv: owner cookie
+ * @cfg: copy of the configuration with defaults filled in
+ * @name: object name
+ * @peer: "addr:port" of the server
+ * @server_id: server_id of the current (or last) connection
+ * @acc: accept data of the current connection
+ * @loss_start: jiffies when the connection was lost
+ * @err_work: tears the queues down after a loss
+ * @reconnect_work: one reconnect attempt
+ * @ctrl_sem: free control slots
+ * @ctrl_lock: protects slot allocation and reply matching
+ * @ctrl_map: busy slots
+ * @tag_gen: generation counter mixed into tags
+ * @slots: control RPC slots
+ * @nr_queues: queues
+ * @queues: the queues
+ */
+struct vnode_xprt_clt {
+	struct list_head	entry;
+	struct mutex		lock;
+	spinlock_t		state_lock;
+	enum vnode_xprt_state	state;
+	enum vnode_xprt_state	reported;
+	bool			closing;
+	const struct vnode_xprt_clt_ops *ops;
+	void			*priv;
+	struct vnode_xprt_cfg	cfg;
+	char			name[VNODE_XPRT_NAME_LEN];
+	char			peer[VNODE_XPRT_PEER_LEN];
+	u64			server_id;
+	struct vnode_accept	acc;
+	unsigned long		loss_start;
+	struct work_struct	err_work;
+	struct delayed_work	reconnect_work;
+	struct semaphore	ctrl_sem;
+	spinlock_t		ctrl_lock;
+	unsigned long		ctrl_map;
+	u32			tag_gen;
+	struct vnode_xprt_slot	slots[VNODE_XPRT_CTRL_DEPTH];
+	unsigned int		nr_queues;
+	struct vnode_xprt_queue	queues[];
+};
+
+#define clt_log(lvl, clt, fmt, ...)					\
+	pr_##lvl("<%s@%s> " fmt, (clt)->name, (clt)->peer, ##__VA_ARGS__)
+
+/* ------------------------------------------------------------------ */
+/* Server                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Server queue flags. */
+enum {
+	SQ_LIVE,	/* accepted: responses and REG_MR may be posted */
+	SQ_RELEASING,	/* release work queued */
+};
+
+/**
+ * struct vnode_xprt_srx - one RECV buffer of a server queue and the
+ *	response buffer paired with it
+ * @cqe: RECV completion
+ * @send_cqe: completion of the response SEND; reposts the RECV
+ * @queue: owning queue
+ * @entry: in peer->req_list while the request waits for req_work
+ * @byte_len: bytes received
+ * @idx: index in the ring
+ */
+struct vnode_xprt_srx {
+	struct ib_cqe		cqe;
+	struct ib_cqe		send_cqe;
+	struct vnode_xprt_squeue *queue;
+	struct list_head	entry;
+	u32			byte_len;
+	unsigned int		idx;
+};
+
+/**
+ * struct vnode_xprt_squeue - one accepted QP
+ * @peer: the client it belongs to
+ * @cm_id: its rdma_cm id
+ * @qp: QP in the peer's PD
+ * @cq: CQ (IB_POLL_SOFTIRQ)
+ * @flags: SQ_* bits
+ * @posting: threads between the SQ_LIVE check and ib_post_*()
+ * @entry: in peer->queues
+ * @release_work: disconnect, drain, free
+ * @queue_id: from the hello
+ * @buf: CTRL_DEPTH receive buffers followed by CTRL_DEPTH response buffers
+ * @dma: DMA address of @buf (mapped bidirectional)
+ * @rx: ring descriptors
+ */
+struct vnode_xprt_squeue {
+	struct vnode_xprt_peer	*peer;
+	struct rdma_cm_id	*cm_id;
+	struct ib_qp		*qp;
+	struct ib_cq		*cq;
+	unsigned long		flags;
+	atomic_t		posting;
+	struct list_head	entry;
+	struct work_struct	release_work;
+	u16			queue_id;
+	void			*buf;
+	u64			dma;
+	struct vnode_xprt_srx	rx[VNODE_XPRT_CTRL_DEPTH];
+};
+
+/**
+ * struct vnode_xprt_peer - every queue of one client_id on a server
+ * @srv: server
+ * @entry: in srv->peers
+ * @client_id: from the hello
+ * @role: from the hello
+ * @name: client object name, from the hello
+ * @addr: "addr:port" of the client
+ * @ibdev: device all of its queues use
+ * @pd: the peer's own PD: its slab MRs are usable by its queues only
+ * @priv: owner's cookie from ops->accept
+ * @queues: struct vnode_xprt_squeue list (under srv->lock)
+ * @orderly: a GOODBYE went through
+ * @dying: device removal or server stop: drop when the queues are gone
+ * @dropped: removed from srv->peers; being freed
+ * @req_lock: protects @req_list
+ * @req_list: received requests waiting for @req_work
+ * @req_work: calls ops->request, one request at a time
+ * @orphan_work: drops a peer whose queues were lost and did not come back
+ * @reg_lock: serializes REG_MR (one REG_MR in flight per peer)
+ */
+struct vnode_xprt_peer {
+	struct vnode_xprt_srv	*srv;
+	struct list_head	entry;
+	u64			client_id;
+	u8			role;
+	char			name[VNODE_XPRT_NAME_LEN];
+	char			addr[VNODE_XPRT_PEER_LEN];
+	struct ib_device	*ibdev;
+	struct ib_pd		*pd;
+	void			*priv;
+	struct list_head	queues;
+	bool			orderly;
+	bool			dying;
+	bool			dropped;
+	spinlock_t		req_lock;
+	struct list_head	req_list;
+	struct work_struct	req_work;
+	struct delayed_work	orphan_work;
+	struct mutex		reg_lock;
+};
+
+/**
+ * struct vnode_xprt_srv - a listener and its peers
+ * @entry: in vnode_xprt_srv_list
+ * @listen_id: listening rdma_cm id (NULL once destroyed)
+ * @ops: owner callbacks
+ * @priv: owner cookie
+ * @name: owner name, for logs
+ * @addr: "addr:port" we listen on
+ * @lock: protects @peers, peer->queues, @stopping
+ * @peers: struct vnode_xprt_peer list
+ * @stopping: vnode_xprt_srv_stop() started
+ * @wait: woken when a peer is freed
+ * @acc_lock: protects @acc
+ * @acc: accept data template
+ * @orphan_ms: how long a lost peer keeps its PD and the owner's state
+ */
+struct vnode_xprt_srv {
+	struct list_head	entry;
+	struct rdma_cm_id	*listen_id;
+	const struct vnode_xprt_srv_ops *ops;
+	void			*priv;
+	char			name[VNODE_XPRT_NAME_LEN];
+	char			addr[VNODE_XPRT_PEER_LEN];
+	struct mutex		lock;
+	struct list_head	peers;
+	bool			stopping;
+	wait_queue_head_t	wait;
+	spinlock_t		acc_lock;
+	struct vnode_accept	acc;
+	unsigned int		orphan_ms;
+};
+
+#define peer_log(lvl, p, fmt, ...)					\
+	pr_##lvl("<%s@%s> " fmt, (p)->name, (p)->addr, ##__VA_ARGS__)
+
+/* core */
+struct vnode_xprt_dev *vnode_xprt_dev_get(struct ib_device *ibdev);
+void vnode_xprt_dev_put(struct vnode_xprt_dev *dev);
+int vnode_xprt_status_errno(u16 status);
+const char *vnode_xprt_status_str(u16 status);
+
+/* client */
+int vnode_xprt_clt_init(void);
+void vnode_xprt_clt_exit(void);
+void vnode_xprt_clt_remove_dev(struct ib_device *ibdev);
+
+/* server */
+int vnode_xprt_srv_init(void);
+void vnode_xprt_srv_exit(void);
+void vnode_xprt_srv_remove_dev(struct ib_device *ibdev);
+
+#endif /* VNODE_XPRT_PRIV_H */

@@ -1,0 +1,1042 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vnode_xprt server: rdma_cm listener, hello validation, per-client_id
+ * peers with their own PD, control requests handed to the owner in
+ * process context, fast-registration of the owner's memory for one peer.
+ */
+#include "xprt_priv.h"
+
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+static LIST_HEAD(vnode_xprt_srv_list);
+static DEFINE_MUTEX(vnode_xprt_srv_list_lock);
+
+/* How long stop/device removal waits for peers to go (then leaks). */
+#define SRV_DRAIN_TIMEOUT_MS	30000
+/* How long one REG_MR may take before its queue is declared broken. */
+#define SRV_REG_TIMEOUT_MS	10000
+
+#define SRV_BUF_SIZE	(2 * VNODE_XPRT_CTRL_DEPTH * VNODE_MSG_MAX)
+
+static void srv_queue_release_work(struct work_struct *work);
+
+static inline void *srv_rx_buf(struct vnode_xprt_squeue *q, unsigned int i)
+{
+	return q->buf + i * VNODE_MSG_MAX;
+}
+
+static inline void *srv_tx_buf(struct vnode_xprt_squeue *q, unsigned int i)
+{
+	return q->buf + (VNODE_XPRT_CTRL_DEPTH + i) * VNODE_MSG_MAX;
+}
+
+static inline u64 srv_rx_dma(struct vnode_xprt_squeue *q, unsigned int i)
+{
+	return q->dma + i * VNODE_MSG_MAX;
+}
+
+static inline u64 srv_tx_dma(struct vnode_xprt_squeue *q, unsigned int i)
+{
+	return q->dma + (VNODE_XPRT_CTRL_DEPTH + i) * VNODE_MSG_MAX;
+}
+
+/* Any context: the queue is broken or the client went away. */
+static void srv_queue_error(struct vnode_xprt_squeue *q, const char *why)
+{
+	clear_bit(SQ_LIVE, &q->flags);
+	if (!test_and_set_bit(SQ_RELEASING, &q->flags)) {
+		peer_log(info, q->peer, "queue %u closing (%s)\n", q->queue_id,
+			 why);
+		queue_work(vnode_xprt_wq, &q->release_work);
+	}
+}
+
+static int srv_post_recv(struct vnode_xprt_squeue *q, unsigned int i)
+{
+	struct ib_device *ibdev = q->peer->ibdev;
+	struct ib_sge sge = {
+		.addr	= srv_rx_dma(q, i),
+		.length	= VNODE_MSG_MAX,
+		.lkey	= q->peer->pd->local_dma_lkey,
+	};
+	struct ib_recv_wr wr = {
+		.wr_cqe		= &q->rx[i].cqe,
+		.sg_list	= &sge,
+		.num_sge	= 1,
+	};
+
+	ib_dma_sync_single_for_device(ibdev, sge.addr, VNODE_MSG_MAX,
+				      DMA_BIDIRECTIONAL);
+	return ib_post_recv(q->qp, &wr, NULL);
+}
+
+static void srv_recv_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct vnode_xprt_srx *rx = container_of(wc->wr_cqe,
+						 struct vnode_xprt_srx, cqe);
+	struct vnode_xprt_squeue *q = rx->queue;
+	struct vnode_xprt_peer *peer = q->peer;
+	unsigned long flags;
+
+	if (unlikely(wc->status != IB_WC_SUCCESS)) {
+		if (wc->status != IB_WC_WR_FLUSH_ERR)
+			srv_queue_error(q, ib_wc_status_msg(wc->status));
+		return;
+	}
+	ib_dma_sync_single_for_cpu(peer->ibdev, srv_rx_dma(q, rx->idx),
+				   VNODE_MSG_MAX, DMA_BIDIRECTIONAL);
+	rx->byte_len = wc->byte_len;
+	spin_lock_irqsave(&peer->req_lock, flags);
+	list_add_tail(&rx->entry, &peer->req_list);
+	spin_unlock_irqrestore(&peer->req_lock, flags);
+	queue_work(vnode_xprt_wq, &peer->req_work);
+}
+
+static void srv_send_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct vnode_xprt_srx *rx = container_of(wc->wr_cqe,
+						 struct vnode_xprt_srx,
+						 send_cqe);
+	struct vnode_xprt_squeue *q = rx->queue;
+
+	if (unlikely(wc->status != IB_WC_SUCCESS)) {
+		if (wc->status != IB_WC_WR_FLUSH_ERR)
+			srv_queue_error(q, ib_wc_status_msg(wc->status));
+		return;
+	}
+	/* The response buffer is free again: accept the next request. */
+	if (test_bit(SQ_LIVE, &q->flags) && srv_post_recv(q, rx->idx))
+		srv_queue_error(q, "RECV repost failed");
+}
+
+/* Post the response in rx's paired buffer, or repost the RECV on failure. */
+static void srv_send_rsp(struct vnode_xprt_squeue *q,
+			 struct vnode_xprt_srx *rx, size_t len)
+{
+	struct ib_sge sge = {
+		.addr	= srv_tx_dma(q, rx->idx),
+		.length	= len,
+		.lkey	= q->peer->pd->local_dma_lkey,
+	};
+	struct ib_send_wr wr = {
+		.wr_cqe		= &rx->send_cqe,
+		.sg_list	= &sge,
+		.num_sge	= 1,
+		.opcode		= IB_WR_SEND,
+		.send_flags	= IB_SEND_SIGNALED,
+	};
+
+	atomic_inc(&q->posting);
+	/* Pairs with the barrier in teardown: LIVE is read after posting++. */
+	smp_mb__after_atomic();
+	if (test_bit(SQ_LIVE, &q->flags)) {
+		ib_dma_sync_single_for_device(q->peer->ibdev, sge.addr, len,
+					      DMA_BIDIRECTIONAL);
+		if (ib_post_send(q->qp, &wr, NULL))
+			srv_queue_error(q, "SEND post failed");
+	}
+	atomic_dec(&q->posting);
+}
+
+static void srv_repost_recv(struct vnode_xprt_squeue *q, unsigned int idx)
+{
+	atomic_inc(&q->posting);
+	/* Pairs with the barrier in teardown: LIVE is read after posting++. */
+	smp_mb__after_atomic();
+	if (test_bit(SQ_LIVE, &q->flags) && srv_post_recv(q, idx))
+		srv_queue_error(q, "RECV repost failed");
+	atomic_dec(&q->posting);
+}
+
+/* Validate one request and hand it to the owner; process context. */
+static void srv_handle_req(struct vnode_xprt_peer *peer,
+			   struct vnode_xprt_srx *rx)
+{
+	struct vnode_xprt_squeue *q = rx->queue;
+	struct vnode_xprt_srv *srv = peer->srv;
+	const struct vnode_msg_hdr *req = srv_rx_buf(q, rx->idx);
+	struct vnode_msg_hdr *rsp = srv_tx_buf(q, rx->idx);
+	size_t rsp_len = sizeof(*rsp);
+	u32 len;
+
+	if (rx->byte_len < sizeof(*req) ||
+	    le32_to_cpu(req->magic) != VNODE_MAGIC ||
+	    (req->flags & VNODE_MSG_F_REPLY)) {
+		peer_log(warn, peer, "dropping malformed message (%u bytes)\n",
+			 rx->byte_len);
+		srv_repost_recv(q, rx->idx);
+		return;
+	}
+
+	memset(rsp, 0, VNODE_MSG_MAX);
+	rsp->op = req->op;
+	len = le32_to_cpu(req->len);
+	if (len < sizeof(*req) || len > rx->byte_len) {
+		peer_log(warn, peer, "op %u: bad length %u (received %u)\n",
+			 req->op, len, rx->byte_len);
+		rsp->status = cpu_to_le16(VNODE_ST_INVALID);
+	} else {
+		if (req->op == VNODE_OP_GOODBYE)
+			WRITE_ONCE(peer->orderly, true);
+		srv->ops->request(peer, peer->priv, req, len, rsp, &rsp_len);
+		rsp_len = clamp_t(size_t, rsp_len, sizeof(*rsp),
+				  VNODE_MSG_MAX);
+	}
+	rsp->magic = cpu_to_le32(VNODE_MAGIC);
+	rsp->flags = VNODE_MSG_F_REPLY;
+	rsp->tag = req->tag;
+	rsp->len = cpu_to_le32(rsp_len);
+	srv_send_rsp(q, rx, rsp_len);
+}
+
+static void srv_req_work(struct work_struct *work)
+{
+	struct vnode_xprt_peer *peer = container_of(work,
+						    struct vnode_xprt_peer,
+						    req_work);
+	struct vnode_xprt_srx *rx;
+	unsigned long flags;
+
+	for (;;) {
+		spin_lock_irqsave(&peer->req_lock, flags);
+		rx = list_first_entry_or_null(&peer->req_list,
+					      struct vnode_xprt_srx, entry);
+		if (rx)
+			list_del_init(&rx->entry);
+		spin_unlock_irqrestore(&peer->req_lock, flags);
+		if (!rx)
+			break;
+		if (test_bit(SQ_LIVE, &rx->queue->flags))
+			srv_handle_req(peer, rx);
+		cond_resched();
+	}
+}
+
+static void srv_qp_event(struct ib_event *ev, void *ctx)
+{
+	struct vnode_xprt_squeue *q = ctx;
+
+	switch (ev->event) {
+	case IB_EVENT_QP_FATAL:
+	case IB_EVENT_QP_REQ_ERR:
+	case IB_EVENT_QP_ACCESS_ERR:
+		srv_queue_error(q, ib_event_msg(ev->event));
+		break;
+	default:
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Peers                                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Last step of a peer: the owner releases its state (and MRs), then the
+ * PD goes.  The peer is off srv->peers and has no queues.
+ */
+static void srv_peer_free(struct vnode_xprt_peer *peer, bool sync_orphan)
+{
+	struct vnode_xprt_srv *srv = peer->srv;
+
+	if (sync_orphan)
+		cancel_delayed_work_sync(&peer->orphan_work);
+	cancel_work_sync(&peer->req_work);
+	srv->ops->disconnect(peer, peer->priv, peer->orderly);
+	peer_log(info, peer, "client %016llx gone (%s)\n", peer->client_id,
+		 peer->orderly ? "goodbye" : "lost");
+	ib_dealloc_pd(peer->pd);
+	kfree(peer);
+	wake_up_all(&srv->wait);
+}
+
+static void srv_orphan_work(struct work_struct *work)
+{
+	struct vnode_xprt_peer *peer = container_of(to_delayed_work(work),
+						    struct vnode_xprt_peer,
+						    orphan_work);
+	struct vnode_xprt_srv *srv = peer->srv;
+
+	mutex_lock(&srv->lock);
+	if (peer->dropped || !list_empty(&peer->queues)) {
+		mutex_unlock(&srv->lock);
+		return;
+	}
+	peer->dropped = true;
+	list_del_init(&peer->entry);
+	mutex_unlock(&srv->lock);
+	peer_log(info, peer, "did not reconnect within %u ms\n",
+		 srv->orphan_ms);
+	srv_peer_free(peer, false);
+}
+
+static struct vnode_xprt_peer *srv_find_peer(struct vnode_xprt_srv *srv,
+					     u64 client_id)
+{
+	struct vnode_xprt_peer *peer;
+
+	list_for_each_entry(peer, &srv->peers, entry) {
+		if (peer->client_id == client_id && !peer->dropped)
+			return peer;
+	}
+	return NULL;
+}
+
+static struct vnode_xprt_peer *srv_new_peer(struct vnode_xprt_srv *srv,
+					    struct rdma_cm_id *cm_id,
+					    const struct vnode_hello *hello)
+{
+	struct vnode_xprt_peer *peer;
+
+	peer = kzalloc(sizeof(*peer), GFP_KERNEL);
+	if (!peer)
+		return NULL;
+	peer->srv = srv;
+	peer->client_id = le64_to_cpu(hello->client_id);
+	peer->role = hello->role;
+	memcpy(peer->name, hello->name, sizeof(hello->name));
+	peer->name[sizeof(hello->name)] = '\0';
+	if (!peer->name[0])
+		strscpy(peer->name, "?", sizeof(peer->name));
+	snprintf(peer->addr, sizeof(peer->addr), "%pISpc",
+		 &cm_id->route.addr.dst_addr);
+	peer->ibdev = cm_id->device;
+	INIT_LIST_HEAD(&peer->entry);
+	INIT_LIST_HEAD(&peer->queues);
+	INIT_LIST_HEAD(&peer->req_list);
+	spin_lock_init(&peer->req_lock);
+	INIT_WORK(&peer->req_work, srv_req_work);
+	INIT_DELAYED_WORK(&peer->orphan_work, srv_orphan_work);
+	mutex_init(&peer->reg_lock);
+
+	/* The peer's own PD: its MRs are unusable from any other client. */
+	peer->pd = ib_alloc_pd(peer->ibdev, 0);
+	if (IS_ERR(peer->pd)) {
+		peer_log(err, peer, "ib_alloc_pd failed: %ld\n",
+			 PTR_ERR(peer->pd));
+		kfree(peer);
+		return NULL;
+	}
+	return peer;
+}
+
+/* ------------------------------------------------------------------ */
+/* Queues                                                              */
+/* ------------------------------------------------------------------ */
+
+static void srv_queue_destroy_ib(struct vnode_xprt_squeue *q)
+{
+	struct ib_device *ibdev = q->peer->ibdev;
+
+	if (q->qp) {
+		ib_destroy_qp(q->qp);
+		q->qp = NULL;
+	}
+	if (q->cq) {
+		ib_free_cq(q->cq);
+		q->cq = NULL;
+	}
+	if (q->dma)
+		ib_dma_unmap_single(ibdev, q->dma, SRV_BUF_SIZE,
+				    DMA_BIDIRECTIONAL);
+	q->dma = 0;
+	kfree(q->buf);
+	q->buf = NULL;
+}
+
+static struct vnode_xprt_squeue *srv_queue_create(struct vnode_xprt_peer *peer,
+						  struct rdma_cm_id *cm_id,
+						  u16 queue_id)
+{
+	struct ib_device *ibdev = cm_id->device;
+	struct ib_qp_init_attr init = {};
+	struct vnode_xprt_squeue *q;
+	unsigned int i;
+	int ret;
+
+	q = kzalloc(sizeof(*q), GFP_KERNEL);
+	if (!q)
+		return ERR_PTR(-ENOMEM);
+	q->peer = peer;
+	q->queue_id = queue_id;
+	INIT_LIST_HEAD(&q->entry);
+	INIT_WORK(&q->release_work, srv_queue_release_work);
+	for (i = 0; i < VNODE_XPRT_CTRL_DEPTH; i++) {
+		q->rx[i].cqe.done = srv_recv_done;
+		q->rx[i].send_cqe.done = srv_send_done;
+		q->rx[i].queue = q;
+		q->rx[i].idx = i;
+		INIT_LIST_HEAD(&q->rx[i].entry);
+	}
+
+	q->buf = kzalloc(SRV_BUF_SIZE, GFP_KERNEL);
+	if (!q->buf) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	q->dma = ib_dma_map_single(ibdev, q->buf, SRV_BUF_SIZE,
+				   DMA_BIDIRECTIONAL);
+	if (ib_dma_mapping_error(ibdev, q->dma)) {
+		q->dma = 0;
+		ret = -EIO;
+		goto out_free;
+	}
+
+	/*
+	 * Work-request budget of one server queue:
+	 *   send: CTRL_DEPTH responses (one per posted RECV)
+	 *       + 1 REG_MR (peer->reg_lock: one at a time per peer)
+	 *       + 1 ib_drain_qp() marker
+	 *   recv: CTRL_DEPTH requests + 1 drain marker
+	 *   CQ:   send + recv
+	 */
+	init.cap.max_send_wr = VNODE_XPRT_CTRL_DEPTH + 1 + 1;
+	init.cap.max_recv_wr = VNODE_XPRT_CTRL_DEPTH + 1;
+	init.cap.max_send_sge = 1;
+	init.cap.max_recv_sge = 1;
+	q->cq = ib_alloc_cq(ibdev, q,
+			    init.cap.max_send_wr + init.cap.max_recv_wr,
+			    queue_id % ibdev->num_comp_vectors,
+			    IB_POLL_SOFTIRQ);
+	if (IS_ERR(q->cq)) {
+		ret = PTR_ERR(q->cq);
+		q->cq = NULL;
+		goto out_free;
+	}
+	init.event_handler = srv_qp_event;
+	init.qp_context = q;
+	init.send_cq = q->cq;
+	init.recv_cq = q->cq;
+	init.sq_sig_type = IB_SIGNAL_REQ_WR;
+	init.qp_type = IB_QPT_RC;
+	ret = rdma_create_qp(cm_id, peer->pd, &init);
+	if (ret)
+		goto out_free;
+	q->qp = cm_id->qp;
+
+	for (i = 0; i < VNODE_XPRT_CTRL_DEPTH; i++) {
+		ret = srv_post_recv(q, i);
+		if (ret)
+			goto out_free;
+	}
+	return q;
+
+out_free:
+	if (q->qp)
+		cm_id->qp = NULL;	/* we destroy it ourselves */
+	srv_queue_destroy_ib(q);
+	kfree(q);
+	return ERR_PTR(ret);
+}
+
+/*
+ * Disconnect, drain, free one queue; if it was the peer's last, drop the
+ * peer (after GOODBYE, stop or device removal) or keep it as an orphan
+ * for srv->orphan_ms so the client can reconnect to its state.
+ */
+static void srv_queue_release_work(struct work_struct *work)
+{
+	struct vnode_xprt_squeue *q = container_of(work,
+						   struct vnode_xprt_squeue,
+						   release_work);
+	struct vnode_xprt_peer *peer = q->peer;
+	struct vnode_xprt_srv *srv = peer->srv;
+	bool drop = false;
+
+	clear_bit(SQ_LIVE, &q->flags);
+	/* Pairs with the posters' barrier: wait for those that saw LIVE. */
+	smp_mb__after_atomic();
+	while (atomic_read(&q->posting))
+		cpu_relax();
+
+	rdma_disconnect(q->cm_id);
+	/* Flushes every posted WR (REG_MR waiters wake up with an error). */
+	ib_drain_qp(q->qp);
+	/* Requests of this queue still queued are skipped (!SQ_LIVE). */
+	flush_work(&peer->req_work);
+	rdma_destroy_id(q->cm_id);
+	q->cm_id = NULL;
+	srv_queue_destroy_ib(q);
+
+	mutex_lock(&srv->lock);
+	list_del_init(&q->entry);
+	if (list_empty(&peer->queues) && !peer->dropped) {
+		if (peer->orderly || peer->dying || srv->stopping ||
+		    !peer->priv) {
+			peer->dropped = true;
+			list_del_init(&peer->entry);
+			drop = true;
+		} else {
+			peer_log(info, peer, "all queues lost, keeping its state for %u ms\n",
+				 srv->orphan_ms);
+			mod_delayed_work(vnode_xprt_wq, &peer->orphan_work,
+					 msecs_to_jiffies(srv->orphan_ms));
+		}
+	}
+	mutex_unlock(&srv->lock);
+	kfree(q);
+
+	if (drop)
+		srv_peer_free(peer, true);
+	wake_up_all(&srv->wait);
+}
+
+static void srv_reject(struct rdma_cm_id *cm_id, u16 status)
+{
+	struct vnode_reject rej = {};
+
+	rej.magic = cpu_to_le32(VNODE_MAGIC);
+	rej.status = cpu_to_le16(status);
+	rej.major = cpu_to_le16(VNODE_PROTO_MAJOR);
+	rej.minor = cpu_to_le16(VNODE_PROTO_MINOR);
+	rdma_reject(cm_id, &rej, sizeof(rej), IB_CM_REJ_CONSUMER_DEFINED);
+}
+
+/* Check a hello; VNODE_ST_OK or the reject status.  Logs why. */
+static u16 srv_check_hello(struct vnode_xprt_srv *srv,
+			   struct rdma_cm_id *cm_id,
+			   const struct vnode_hello *hello, u8 len)
+{
+	struct sockaddr *src = (struct sockaddr *)&cm_id->route.addr.dst_addr;
+	u16 nr, qid;
+
+	if (!hello || len < sizeof(*hello) ||
+	    le32_to_cpu(hello->magic) != VNODE_MAGIC) {
+		pr_warn("<%s> rejecting %pISpc: not a vnode client (bad magic or hello)\n",
+			srv->name, src);
+		return VNODE_ST_VERSION;
+	}
+	if (le16_to_cpu(hello->major) != VNODE_PROTO_MAJOR) {
+		pr_warn("<%.24s@%pISpc> rejected: protocol version %u.%u, we speak %u.%u\n",
+			hello->name, src, le16_to_cpu(hello->major),
+			le16_to_cpu(hello->minor), VNODE_PROTO_MAJOR,
+			VNODE_PROTO_MINOR);
+		return VNODE_ST_VERSION;
+	}
+	nr = le16_to_cpu(hello->nr_queues);
+	qid = le16_to_cpu(hello->queue_id);
+	if (hello->role < VNODE_ROLE_MEM || hello->role > VNODE_ROLE_STOR ||
+	    !nr || nr > VNODE_XPRT_MAX_QUEUES || qid >= nr) {
+		pr_warn("<%.24s@%pISpc> rejected: invalid hello (role %u queue %u/%u)\n",
+			hello->name, src, hello->role, qid, nr);
+		return VNODE_ST_INVALID;
+	}
+	return VNODE_ST_OK;
+}
+
+static int srv_connect_request(struct vnode_xprt_srv *srv,
+			       struct rdma_cm_id *cm_id,
+			       struct rdma_cm_event *ev)
+{
+	const struct vnode_hello *hello = ev->param.conn.private_data;
+	struct vnode_xprt_peer *peer;
+	struct vnode_xprt_squeue *q;
+	struct rdma_conn_param param = {};
+	struct vnode_accept acc;
+	bool new_peer = false;
+	u16 status;
+	int ret;
+
+	status = srv_check_hello(srv, cm_id, hello,
+				 ev->param.conn.private_data_len);
+	if (status != VNODE_ST_OK)
+		goto out_reject;
+
+	mutex_lock(&srv->lock);
+	if (srv->stopping) {
+		status = VNODE_ST_SHUTDOWN;
+		goto out_unlock_reject;
+	}
+	peer = srv_find_peer(srv, le64_to_cpu(hello->client_id));
+	if (peer) {
+		if (peer->dying || peer->ibdev != cm_id->device ||
+		    peer->role != hello->role) {
+			peer_log(warn, peer, "rejecting queue %u: %s\n",
+				 le16_to_cpu(hello->queue_id),
+				 peer->dying ? "peer is going away" :
+				 "device or role differs from its other queues");
+			status = peer->dying ? VNODE_ST_SHUTDOWN :
+				VNODE_ST_INVALID;
+			goto out_unlock_reject;
+		}
+	} else {
+		peer = srv_new_peer(srv, cm_id, hello);
+		if (!peer) {
+			status = VNODE_ST_NOMEM;
+			goto out_unlock_reject;
+		}
+		status = srv->ops->accept(peer, hello, &peer->priv);
+		if (status != VNODE_ST_OK) {
+			peer_log(warn, peer, "rejected: %s\n",
+				 vnode_xprt_status_str(status));
+			ib_dealloc_pd(peer->pd);
+			kfree(peer);
+			goto out_unlock_reject;
+		}
+		list_add_tail(&peer->entry, &srv->peers);
+		new_peer = true;
+	}
+
+	q = srv_queue_create(peer, cm_id, le16_to_cpu(hello->queue_id));
+	if (IS_ERR(q)) {
+		status = VNODE_ST_NOMEM;
+		goto out_drop_peer;
+	}
+
+	spin_lock(&srv->acc_lock);
+	acc = srv->acc;
+	spin_unlock(&srv->acc_lock);
+	param.private_data = &acc;
+	param.private_data_len = sizeof(acc);
+	/* The client READs from us; we never READ from it. */
+	param.responder_resources =
+		min_t(int, ev->param.conn.initiator_depth,
+		      cm_id->device->attrs.max_qp_rd_atom);
+	param.initiator_depth = 0;
+	param.flow_control = 1;
+	param.retry_count = 7;
+	param.rnr_retry_count = 7;
+
+	q->cm_id = cm_id;
+	list_add_tail(&q->entry, &peer->queues);
+	set_bit(SQ_LIVE, &q->flags);
+	/* A lost peer came back: keep its state. */
+	if (!new_peer && cancel_delayed_work(&peer->orphan_work))
+		peer_log(info, peer, "reconnected, state kept\n");
+	ret = rdma_accept(cm_id, &param);
+	if (ret) {
+		peer_log(err, peer, "rdma_accept failed: %d\n", ret);
+		clear_bit(SQ_LIVE, &q->flags);
+		list_del_init(&q->entry);
+		q->cm_id = NULL;
+		cm_id->qp = NULL;
+		srv_queue_destroy_ib(q);
+		kfree(q);
+		status = VNODE_ST_NOMEM;
+		goto out_drop_peer;
+	}
+	mutex_unlock(&srv->lock);
+
+	if (new_peer)
+		peer_log(info, peer, "client %016llx connected (role %u, %u queue(s))\n",
+			 peer->client_id, peer->role,
+			 le16_to_cpu(hello->nr_queues));
+	return 0;
+
+out_drop_peer:
+	if (list_empty(&peer->queues)) {
+		if (new_peer) {
+			peer->dropped = true;
+			list_del_init(&peer->entry);
+			mutex_unlock(&srv->lock);
+			srv_reject(cm_id, status);
+			srv_peer_free(peer, true);
+			return -ENOMEM;
+		}
+		mod_delayed_work(vnode_xprt_wq, &peer->orphan_work,
+				 msecs_to_jiffies(srv->orphan_ms));
+	}
+out_unlock_reject:
+	mutex_unlock(&srv->lock);
+out_reject:
+	srv_reject(cm_id, status);
+	/* Non-zero: rdma_cm destroys the new id for us. */
+	return -ECONNREFUSED;
+}
+
+static int srv_cm_handler(struct rdma_cm_id *cm_id, struct rdma_cm_event *ev)
+{
+	struct vnode_xprt_squeue *q;
+
+	if (ev->event == RDMA_CM_EVENT_CONNECT_REQUEST)
+		return srv_connect_request(cm_id->context, cm_id, ev);
+
+	if (!cm_id->qp) {
+		/* The listener itself. */
+		struct vnode_xprt_srv *srv = cm_id->context;
+
+		if (ev->event == RDMA_CM_EVENT_DEVICE_REMOVAL &&
+		    cmpxchg(&srv->listen_id, cm_id, NULL) == cm_id) {
+			pr_warn("<%s> listener lost its device, no longer listening on %s\n",
+				srv->name, srv->addr);
+			return 1;	/* rdma_cm destroys it */
+		}
+		return 0;
+	}
+
+	q = cm_id->qp->qp_context;
+	switch (ev->event) {
+	case RDMA_CM_EVENT_ESTABLISHED:
+		break;
+	case RDMA_CM_EVENT_DISCONNECTED:
+	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
+	case RDMA_CM_EVENT_ADDR_CHANGE:
+	case RDMA_CM_EVENT_CONNECT_ERROR:
+	case RDMA_CM_EVENT_UNREACHABLE:
+	case RDMA_CM_EVENT_REJECTED:
+	case RDMA_CM_EVENT_DEVICE_REMOVAL:
+		srv_queue_error(q, rdma_event_msg(ev->event));
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Drop every peer on @ibdev (all peers when NULL) and wait, bounded, for
+ * them to be freed.  Their queues disconnect; orphans are freed now.
+ */
+static void srv_drop_peers(struct vnode_xprt_srv *srv, struct ib_device *ibdev)
+{
+	struct vnode_xprt_peer *peer, *tmp;
+	struct vnode_xprt_squeue *q;
+	LIST_HEAD(orphans);
+	unsigned long deadline;
+	bool left;
+
+	mutex_lock(&srv->lock);
+	list_for_each_entry_safe(peer, tmp, &srv->peers, entry) {
+		if (ibdev && peer->ibdev != ibdev)
+			continue;
+		peer->dying = true;
+		if (list_empty(&peer->queues)) {
+			peer->dropped = true;
+			list_move(&peer->entry, &orphans);
+			continue;
+		}
+		list_for_each_entry(q, &peer->queues, entry)
+			srv_queue_error(q, ibdev ? "device removed" :
+					"server stopping");
+	}
+	mutex_unlock(&srv->lock);
+
+	list_for_each_entry_safe(peer, tmp, &orphans, entry) {
+		list_del_init(&peer->entry);
+		srv_peer_free(peer, true);
+	}
+
+	/* Release works are bounded (drain never waits for the remote). */
+	deadline = jiffies + msecs_to_jiffies(SRV_DRAIN_TIMEOUT_MS);
+	for (;;) {
+		left = false;
+		mutex_lock(&srv->lock);
+		list_for_each_entry(peer, &srv->peers, entry)
+			if (!ibdev || peer->ibdev == ibdev)
+				left = true;
+		mutex_unlock(&srv->lock);
+		if (!left)
+			break;
+		if (time_after(jiffies, deadline)) {
+			pr_err("<%s> peers did not go away within %u ms\n",
+			       srv->name, SRV_DRAIN_TIMEOUT_MS);
+			break;
+		}
+		msleep(20);
+	}
+}
+
+void vnode_xprt_srv_remove_dev(struct ib_device *ibdev)
+{
+	struct vnode_xprt_srv *srv;
+
+	mutex_lock(&vnode_xprt_srv_list_lock);
+	list_for_each_entry(srv, &vnode_xprt_srv_list, entry)
+		srv_drop_peers(srv, ibdev);
+	mutex_unlock(&vnode_xprt_srv_list_lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* API                                                                 */
+/* ------------------------------------------------------------------ */
+
+struct vnode_xprt_srv *vnode_xprt_srv_listen(const struct vnode_xprt_cfg *cfg,
+					     const struct vnode_xprt_srv_ops *ops,
+					     void *priv,
+					     const struct vnode_accept *acc)
+{
+	struct vnode_xprt_srv *srv;
+	struct rdma_cm_id *id;
+	int ret;
+
+	if (!cfg || !ops || !ops->accept || !ops->request || !ops->disconnect ||
+	    !acc)
+		return ERR_PTR(-EINVAL);
+	if (cfg->addr.ss_family != AF_INET && cfg->addr.ss_family != AF_INET6)
+		return ERR_PTR(-EINVAL);
+
+	srv = kzalloc(sizeof(*srv), GFP_KERNEL);
+	if (!srv)
+		return ERR_PTR(-ENOMEM);
+	INIT_LIST_HEAD(&srv->entry);
+	INIT_LIST_HEAD(&srv->peers);
+	mutex_init(&srv->lock);
+	spin_lock_init(&srv->acc_lock);
+	init_waitqueue_head(&srv->wait);
+	srv->ops = ops;
+	srv->priv = priv;
+	srv->orphan_ms = cfg->loss_timeout_ms ?: VNODE_XPRT_DEF_LOSS_MS;
+	strscpy(srv->name, cfg->name ?: "vnode", sizeof(srv->name));
+	snprintf(srv->addr, sizeof(srv->addr), "%pISpc", &cfg->addr);
+	srv->acc = *acc;
+	srv->acc.magic = cpu_to_le32(VNODE_MAGIC);
+	srv->acc.major = cpu_to_le16(VNODE_PROTO_MAJOR);
+	srv->acc.minor = cpu_to_le16(VNODE_PROTO_MINOR);
+	srv->acc.max_inflight = cpu_to_le16(VNODE_XPRT_CTRL_DEPTH);
+
+	id = rdma_create_id(&init_net, srv_cm_handler, srv, RDMA_PS_TCP,
+			    IB_QPT_RC);
+	if (IS_ERR(id)) {
+		ret = PTR_ERR(id);
+		goto out_free;
+	}
+	ret = rdma_bind_addr(id, (struct sockaddr *)&cfg->addr);
+	if (ret) {
+		pr_err("<%s> cannot bind %s: %d\n", srv->name, srv->addr, ret);
+		goto out_destroy_id;
+	}
+	ret = rdma_listen(id, 128);
+	if (ret) {
+		pr_err("<%s> cannot listen on %s: %d\n", srv->name, srv->addr,
+		       ret);
+		goto out_destroy_id;
+	}
+	srv->listen_id = id;
+
+	mutex_lock(&vnode_xprt_srv_list_lock);
+	list_add(&srv->entry, &vnode_xprt_srv_list);
+	mutex_unlock(&vnode_xprt_srv_list_lock);
+	pr_info("<%s> listening on %s\n", srv->name, srv->addr);
+	return srv;
+
+out_destroy_id:
+	rdma_destroy_id(id);
+out_free:
+	kfree(srv);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_srv_listen);
+
+void vnode_xprt_srv_set_usage(struct vnode_xprt_srv *srv, u64 capacity,
+			      u64 used)
+{
+	spin_lock(&srv->acc_lock);
+	srv->acc.capacity = cpu_to_le64(capacity);
+	srv->acc.used = cpu_to_le64(used);
+	spin_unlock(&srv->acc_lock);
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_srv_set_usage);
+
+void vnode_xprt_srv_stop(struct vnode_xprt_srv *srv)
+{
+	struct rdma_cm_id *id;
+
+	if (IS_ERR_OR_NULL(srv))
+		return;
+
+	mutex_lock(&vnode_xprt_srv_list_lock);
+	list_del_init(&srv->entry);
+	mutex_unlock(&vnode_xprt_srv_list_lock);
+
+	mutex_lock(&srv->lock);
+	srv->stopping = true;
+	mutex_unlock(&srv->lock);
+
+	/* No more connect requests once this returns. */
+	id = xchg(&srv->listen_id, NULL);
+	if (id)
+		rdma_destroy_id(id);
+
+	srv_drop_peers(srv, NULL);
+	/* Orphan and release works of this server are done. */
+	flush_workqueue(vnode_xprt_wq);
+	pr_info("<%s> stopped listening on %s\n", srv->name, srv->addr);
+	if (list_empty(&srv->peers))
+		kfree(srv);
+	/* else: leaked on purpose rather than freed under live peers */
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_srv_stop);
+
+const char *vnode_xprt_peer_addr(struct vnode_xprt_peer *peer)
+{
+	return peer->addr;
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_peer_addr);
+
+u64 vnode_xprt_peer_client_id(struct vnode_xprt_peer *peer)
+{
+	return peer->client_id;
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_peer_client_id);
+
+u8 vnode_xprt_peer_role(struct vnode_xprt_peer *peer)
+{
+	return peer->role;
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_peer_role);
+
+const char *vnode_xprt_peer_name(struct vnode_xprt_peer *peer)
+{
+	return peer->name;
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_peer_name);
+
+struct srv_reg_ctx {
+	struct ib_cqe		cqe;
+	struct completion	done;
+	int			status;
+};
+
+static void srv_reg_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct srv_reg_ctx *ctx = container_of(wc->wr_cqe, struct srv_reg_ctx,
+					       cqe);
+
+	ctx->status = wc->status == IB_WC_SUCCESS ? 0 : -EIO;
+	if (wc->status != IB_WC_SUCCESS && wc->status != IB_WC_WR_FLUSH_ERR)
+		srv_queue_error(cq->cq_context, ib_wc_status_msg(wc->status));
+	complete(&ctx->done);
+}
+
+/* Post @wr on a live queue of @peer.  0, or -ENOTCONN if none. */
+static int srv_post_on_peer(struct vnode_xprt_peer *peer,
+			    struct ib_send_wr *wr,
+			    struct vnode_xprt_squeue **used)
+{
+	struct vnode_xprt_srv *srv = peer->srv;
+	struct vnode_xprt_squeue *q;
+	int ret = -ENOTCONN;
+
+	mutex_lock(&srv->lock);
+	list_for_each_entry(q, &peer->queues, entry) {
+		atomic_inc(&q->posting);
+		/* Pairs with the barrier in release: see srv_send_rsp(). */
+		smp_mb__after_atomic();
+		if (test_bit(SQ_LIVE, &q->flags)) {
+			ret = ib_post_send(q->qp, wr, NULL);
+			if (ret)
+				srv_queue_error(q, "REG_MR post failed");
+		}
+		atomic_dec(&q->posting);
+		if (!ret) {
+			*used = q;
+			break;
+		}
+	}
+	mutex_unlock(&srv->lock);
+	return ret;
+}
+
+struct ib_mr *vnode_xprt_peer_reg_mr(struct vnode_xprt_peer *peer,
+				     struct scatterlist *sgl, int nents)
+{
+	struct ib_device *ibdev = peer->ibdev;
+	struct vnode_xprt_squeue *q = NULL;
+	struct srv_reg_ctx ctx;
+	struct ib_reg_wr wr = {};
+	struct scatterlist *sg;
+	struct ib_mr *mr;
+	unsigned long bytes = 0;
+	unsigned int pages;
+	int i, n, ret;
+
+	if (!peer || !sgl || nents <= 0)
+		return ERR_PTR(-EINVAL);
+	for_each_sg(sgl, sg, nents, i) {
+		if (sg->offset || !PAGE_ALIGNED(sg->length))
+			return ERR_PTR(-EINVAL);
+		bytes += sg->length;
+	}
+	pages = bytes >> PAGE_SHIFT;
+	if (!pages || pages > ibdev->attrs.max_fast_reg_page_list_len) {
+		peer_log(err, peer, "cannot register %u pages: %s allows at most %u per fast-reg MR\n",
+			 pages, dev_name(&ibdev->dev),
+			 ibdev->attrs.max_fast_reg_page_list_len);
+		return ERR_PTR(-EINVAL);
+	}
+
+	mutex_lock(&peer->reg_lock);
+	mr = ib_alloc_mr(peer->pd, IB_MR_TYPE_MEM_REG, pages);
+	if (IS_ERR(mr)) {
+		peer_log(err, peer, "ib_alloc_mr(%u pages) failed: %ld\n",
+			 pages, PTR_ERR(mr));
+		goto out_unlock;
+	}
+	n = ib_dma_map_sg(ibdev, sgl, nents, DMA_BIDIRECTIONAL);
+	if (!n) {
+		ret = -EIO;
+		goto out_dereg;
+	}
+	ret = ib_map_mr_sg(mr, sgl, n, NULL, PAGE_SIZE);
+	if (ret != n) {
+		peer_log(err, peer, "ib_map_mr_sg mapped %d of %d\n", ret, n);
+		ret = ret < 0 ? ret : -EINVAL;
+		goto out_unmap;
+	}
+	ib_update_fast_reg_key(mr, ib_inc_rkey(mr->rkey));
+
+	init_completion(&ctx.done);
+	ctx.cqe.done = srv_reg_done;
+	ctx.status = -EIO;
+	wr.wr.opcode = IB_WR_REG_MR;
+	wr.wr.wr_cqe = &ctx.cqe;
+	wr.wr.send_flags = IB_SEND_SIGNALED;
+	wr.mr = mr;
+	wr.key = mr->rkey;
+	wr.access = IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_READ |
+		    IB_ACCESS_REMOTE_WRITE;
+	ret = srv_post_on_peer(peer, &wr.wr, &q);
+	if (ret)
+		goto out_unmap;
+	/*
+	 * The WR references ctx on our stack: wait until it completed.  A
+	 * stuck queue is declared broken; its drain then flushes the WR.
+	 */
+	if (!wait_for_completion_timeout(&ctx.done,
+					 msecs_to_jiffies(SRV_REG_TIMEOUT_MS))) {
+		srv_queue_error(q, "REG_MR timed out");
+		wait_for_completion(&ctx.done);
+	}
+	ret = ctx.status;
+	if (ret)
+		goto out_unmap;
+	mutex_unlock(&peer->reg_lock);
+	return mr;
+
+out_unmap:
+	ib_dma_unmap_sg(ibdev, sgl, nents, DMA_BIDIRECTIONAL);
+out_dereg:
+	ib_dereg_mr(mr);
+	mr = ERR_PTR(ret);
+out_unlock:
+	mutex_unlock(&peer->reg_lock);
+	return mr;
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_peer_reg_mr);
+
+void vnode_xprt_peer_dereg_mr(struct vnode_xprt_peer *peer, struct ib_mr *mr,
+			      struct scatterlist *sgl, int nents)
+{
+	if (IS_ERR_OR_NULL(mr))
+		return;
+	/* Destroying the MR invalidates its rkey for every queue. */
+	ib_dereg_mr(mr);
+	if (sgl && nents > 0)
+		ib_dma_unmap_sg(peer->ibdev, sgl, nents, DMA_BIDIRECTIONAL);
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_peer_dereg_mr);
+
+int vnode_xprt_srv_init(void)
+{
+	return 0;
+}
+
+void vnode_xprt_srv_exit(void)
+{
+	WARN_ON(!list_empty(&vnode_xprt_srv_list));
+}
