@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "size.h"
+
+void vn_conf_defaults(struct vn_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->cluster.replicas = 1;
+	strcpy(conf->cluster.disk, "vnmem");
+	conf->cluster.disk_size = 0;
+	conf->cluster.probe_timeout_ms = 3000;
+}
+
+const char *vn_kind_name(enum vn_comp_kind kind)
+{
+	return kind == VN_COMP_MEMORY ? "memory" :
+	       kind == VN_COMP_STORAGE ? "storage" : "unknown";
+}
+
+int vn_kind_parse(const char *s, enum vn_comp_kind *kind)
+{
+	if (!strcmp(s, "memory") || !strcmp(s, "mem")) {
+		*kind = VN_COMP_MEMORY;
+		return 0;
+	}
+	if (!strcmp(s, "storage") || !strcmp(s, "stor")) {
+		*kind = VN_COMP_STORAGE;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int vn_default_port(enum vn_comp_kind kind)
+{
+	return kind == VN_COMP_STORAGE ? 7471 : 7470;
+}
+
+int vn_addr_valid(const char *addr)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, addr, buf) == 1 ||
+	       inet_pton(AF_INET6, addr, buf) == 1;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int parse_int(const char *v, long min, long max, long *out)
+{
+	char *end;
+	long n;
+
+	if (!*v || *v == '+')
+		return -EINVAL;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || *end || n < min || n > max)
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
+#define PERR(fmt, ...) \
+	vn_seterr(err, EINVAL, "%s:%d: " fmt, fname, lineno, ##__VA_ARGS__)
+
+int vn_conf_parse(FILE *f, const char *fname, struct vn_conf *out,
+		  struct vn_err *err)
+{
+	enum { SEC_NONE, SEC_CLUSTER, SEC_COMP } sec = SEC_NONE;
+	struct vn_conf_comp *comp = NULL;
+	struct vn_conf *conf;
+	char line[1024];
+	int lineno = 0, i, ret = 0;
+
+	conf = malloc(sizeof(*conf));
+	if (!conf)
+		return vn_seterr(err, ENOMEM, "out of memory");
+	vn_conf_defaults(conf);
+
+	while (fgets(line, sizeof(line), f)) {
+		char *s, *eq, *key, *val, *c;
+		long n;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			ret = PERR("line too long");
+			goto out;
+		}
+		/* comments: '#' or ';' anywhere */
+		for (c = line; *c; c++)
+			if (*c == '#' || *c == ';') {
+				*c = '\0';
+				break;
+			}
+		s = trim(line);
+		if (!*s)
+			continue;
+
+		if (*s == '[') {
+			char *end = strchr(s, ']'), *kind, *name;
+			enum vn_comp_kind k;
+
+			if (!end || end[1]) {
+				ret = PERR("malformed section header '%s'", s);
+				goto out;
+			}
+			*end = '\0';
+			kind = trim(s + 1);
+			name = kind + strcspn(kind, " \t");
+			if (*name)
+				*name++ = '\0';
+			name = trim(name);
+			if (!strcmp(kind, "cluster")) {
+				if (*name) {
+					ret = PERR("[cluster] takes no name");
+					goto out;
+				}
+				sec = SEC_CLUSTER;
+				continue;
+			}
+			if (vn_kind_parse(kind, &k)) {
+				ret = PERR("unknown section '[%s]' (expected [cluster], [memory NAME] or [storage NAME])",
+					   kind);
+				goto out;
+			}
+			if (!*name) {
+				ret = PERR("[%s] needs a name, e.g. [%s m1]", kind, kind);
+				goto out;
+			}
+			if (!vn_name_valid(name)) {
+				ret = PERR("invalid component name '%s'", name);
+				goto out;
+			}
+			for (i = 0; i < conf->nr_comps; i++)
+				if (!strcmp(conf->comps[i].name, name)) {
+					ret = PERR("duplicate component '%s'", name);
+					goto out;
+				}
+			if (conf->nr_comps == VN_MAX_COMPONENTS) {
+				ret = PERR("too many components (max %d)",
+					   VN_MAX_COMPONENTS);
+				goto out;
+			}
+			comp = &conf->comps[conf->nr_comps++];
+			memset(comp, 0, sizeof(*comp));
+			strcpy(comp->name, name);
+			comp->kind = k;
+			comp->port = vn_default_port(k);
+			sec = SEC_COMP;
+			continue;
+		}
+
+		eq = strchr(s, '=');
+		if (!eq) {
+			ret = PERR("expected 'key = value', got '%s'", s);
+			goto out;
+		}
+		*eq = '\0';
+		key = trim(s);
+		val = trim(eq + 1);
+		if (!*key) {
+			ret = PERR("missing key before '='");
+			goto out;
+		}
+		if (!*val) {
+			ret = PERR("missing value for '%s'", key);
+			goto out;
+		}
+
+		switch (sec) {
+		case SEC_NONE:
+			ret = PERR("'%s' outside of any section", key);
+			goto out;
+		case SEC_CLUSTER:
+			if (!strcmp(key, "replicas")) {
+				if (parse_int(val, 1, 2, &n)) {
+					ret = PERR("replicas must be 1 or 2, got '%s'", val);
+					goto out;
+				}
+				conf->cluster.replicas = (int)n;
+			} else if (!strcmp(key, "disk")) {
+				if (!vn_name_valid(val)) {
+					ret = PERR("invalid disk name '%s'", val);
+					goto out;
+				}
+				snprintf(conf->cluster.disk,
+					 sizeof(conf->cluster.disk), "%s", val);
+			} else if (!strcmp(key, "disk_size")) {
+				struct vn_err e;
+				uint64_t sz = 0;
+
+				if (!strcmp(val, "auto")) {
+					conf->cluster.disk_size = 0;
+				} else if (vn_parse_size(val, &sz, &e)) {
+					ret = PERR("disk_size: %s", e.msg);
+					goto out;
+				} else if (!sz) {
+					ret = PERR("disk_size must be > 0 or auto");
+					goto out;
+				} else {
+					conf->cluster.disk_size = sz;
+				}
+			} else if (!strcmp(key, "probe_timeout_ms")) {
+				if (parse_int(val, 100, 60000, &n)) {
+					ret = PERR("probe_timeout_ms must be 100..60000, got '%s'",
+						   val);
+					goto out;
+				}
+				conf->cluster.probe_timeout_ms = (int)n;
+			} else {
+				ret = PERR("unknown key '%s' in [cluster]", key);
+				goto out;
+			}
+			break;
+		case SEC_COMP:
+			if (!strcmp(key, "addr")) {
+				if (strlen(val) >= VN_ADDR_MAX || !vn_addr_valid(val)) {
+					ret = PERR("invalid address '%s' (an IPv4 or IPv6 literal)",
+						   val);
+					goto out;
+				}
+				strcpy(comp->addr, val);
+			} else if (!strcmp(key, "port")) {
+				if (parse_int(val, 1, 65535, &n)) {
+					ret = PERR("invalid port '%s' (1..65535)", val);
+					goto out;
+				}
+				comp->port = (int)n;
+			} else {
+				ret = PERR("unknown key '%s' in [%s %s]", key,
+					   vn_kind_name(comp->kind), comp->name);
+				goto out;
+			}
+			break;
+		}
+	}
+	if (ferror(f)) {
+		ret = vn_seterr(err, EIO, "%s: read error", fname);
+		goto out;
+	}
+	for (i = 0; i < conf->nr_comps; i++)
+		if (!conf->comps[i].addr[0]) {
+			ret = vn_seterr(err, EINVAL, "%s: [%s %s] has no addr",
+					fname, vn_kind_name(conf->comps[i].kind),
+					conf->comps[i].name);
+			goto out;
+		}
+	*out = *conf;
+out:
+	free(conf);
+	return ret;
+}
+
+int vn_conf_load(const char *path, struct vn_conf *conf, struct vn_err *err)
+{
+	FILE *f = fopen(path, "re");
+	int ret;
+
+	if (!f)
+		return vn_seterr(err, errno, "%s: %s", path, strerror(errno));
+	ret = vn_conf_parse(f, path, conf, err);
+	fclose(f);
+	return ret;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * /etc/vnode/cluster.conf: INI-ish, '#' or ';' comments, one
+ * "key = value" per line.
+ *
+ *   [cluster]
+ *   replicas = 1          # copies of every remote page (1 or 2)
+ *   disk = vnmem          # configfs name of the shared swap disk
+ *   disk_size = auto      # or a size; auto = sum of memory-host capacity / replicas
+ *   probe_timeout_ms = 3000
+ *
+ *   [memory m1]
+ *   addr = 10.0.0.2
+ *   port = 7470           # optional, default 7470 (7471 for storage)
+ *
+ *   [storage s1]
+ *   addr = 10.0.0.4
+ */
+#ifndef VN_CONF_H
+#define VN_CONF_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util.h"
+
+#define VN_MAX_COMPONENTS	64
+#define VN_ADDR_MAX		64
+
+enum vn_comp_kind {
+	VN_COMP_MEMORY = 1,
+	VN_COMP_STORAGE = 2,
+};
+
+struct vn_conf_comp {
+	char name[32];
+	enum vn_comp_kind kind;
+	char addr[VN_ADDR_MAX];
+	int port;
+};
+
+struct vn_cluster {
+	int replicas;			/* 1 or 2 */
+	char disk[32];			/* configfs mem/<disk> */
+	uint64_t disk_size;		/* 0 = auto */
+	int probe_timeout_ms;
+};
+
+struct vn_conf {
+	struct vn_cluster cluster;
+	int nr_comps;
+	struct vn_conf_comp comps[VN_MAX_COMPONENTS];
+};
+
+void vn_conf_defaults(struct vn_conf *conf);
+const char *vn_kind_name(enum vn_comp_kind kind);
+int vn_kind_parse(const char *s, enum vn_comp_kind *kind);
+int vn_default_port(enum vn_comp_kind kind);
+/* Valid IPv4/IPv6 literal. */
+int vn_addr_valid(const char *addr);
+
+/* Parse a whole file/stream; on error nothing is returned and err says
+ * "FILE:LINE: what is wrong". */
+int vn_conf_parse(FILE *f, const char *fname, struct vn_conf *conf,
+		  struct vn_err *err);
+int vn_conf_load(const char *path, struct vn_conf *conf, struct vn_err *err);
+
+#endif /* VN_CONF_H */

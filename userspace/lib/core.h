@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vnoded's logic, independent of the socket: components, vNode
+ * assembly/teardown, reconciliation.  Everything here takes the daemon
+ * context (database + kernel interface + probe function) so unit tests
+ * can run it against a fake sysroot and a fake probe.
+ */
+#ifndef VN_CORE_H
+#define VN_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <sqlite3.h>
+#include <json-c/json.h>
+
+#include "conf.h"
+#include "kern.h"
+#include "probe.h"
+#include "util.h"
+
+struct vn_ctx {
+	sqlite3 *db;
+	char dbpath[PATH_MAX];
+	struct vn_kern kern;
+	struct vn_cluster cluster;
+	vn_probe_fn probe;
+	int kill_timeout_ms;
+	void (*log)(int prio, const char *fmt, ...)
+		__attribute__((format(printf, 2, 3)));
+};
+
+struct vn_vnode_req {
+	char name[32];
+	uint64_t mem;		/* total memory the vNode sees */
+	uint64_t cache;		/* local ExCache = memory.max */
+	int replicas;		/* 0 = cluster setting */
+	char cpus[128];		/* "" = all */
+	char owner[64];		/* user name or uid, "" = the caller */
+	bool ephemeral;		/* vnode-run --mem: destroyed after the run */
+	pid_t creator_pid;
+};
+
+/* Caller identity (SO_PEERCRED). */
+struct vn_caller {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+};
+
+int vn_ctx_init(struct vn_ctx *ctx, const char *dbpath, const char *sysroot,
+		const struct vn_cluster *cluster, struct vn_err *err);
+void vn_ctx_fini(struct vn_ctx *ctx);
+
+/* components */
+int vn_config_sync(struct vn_ctx *ctx, const struct vn_conf *conf,
+		   struct vn_err *err);
+int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
+		     const char *source, bool probe, json_object **out,
+		     struct vn_err *err);
+int vn_component_remove(struct vn_ctx *ctx, const char *name,
+			struct vn_err *err);
+int vn_component_list(struct vn_ctx *ctx, json_object **out,
+		      struct vn_err *err);
+int vn_component_show(struct vn_ctx *ctx, const char *name, bool probe,
+		      json_object **out, struct vn_err *err);
+/* Probe every memory host; records state in the db. */
+int vn_probe_all(struct vn_ctx *ctx, struct vn_err *err);
+
+/* vNodes */
+int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
+		    const struct vn_caller *who, json_object **out,
+		    struct vn_err *err);
+int vn_vnode_destroy(struct vn_ctx *ctx, const char *name, bool force,
+		     const struct vn_caller *who, struct vn_err *err);
+int vn_vnode_attach(struct vn_ctx *ctx, const char *name, pid_t pid,
+		    const struct vn_caller *who, struct vn_err *err);
+int vn_vnode_list(struct vn_ctx *ctx, json_object **out, struct vn_err *err);
+int vn_vnode_show(struct vn_ctx *ctx, const char *name, json_object **out,
+		  struct vn_err *err);
+/* Counters of every vNode (for vnode top). */
+int vn_vnode_stats(struct vn_ctx *ctx, json_object **out, struct vn_err *err);
+int vn_disk_show(struct vn_ctx *ctx, json_object **out, struct vn_err *err);
+
+/* On start and periodically: recreate missing cgroups/accounting objects,
+ * fix cgroup ids, re-enable swap, reap dead throw-away vNodes.  Returns
+ * the number of problems it could not fix (each logged + in the events). */
+int vn_reconcile(struct vn_ctx *ctx, bool reap);
+
+#endif /* VN_CORE_H */

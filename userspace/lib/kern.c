@@ -1,0 +1,656 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kern.h"
+#include "size.h"
+
+static const char *const acct_attrs[] = {
+	"faults", "pages_in", "pages_out", "bytes_in", "bytes_out",
+	"resident_pages", NULL,
+};
+
+int vn_kern_init(struct vn_kern *k, const char *sysroot, struct vn_err *err)
+{
+	memset(k, 0, sizeof(*k));
+	if (!sysroot || !*sysroot || !strcmp(sysroot, "/"))
+		return 0;
+	if (!realpath(sysroot, k->root))
+		return vn_seterr(err, errno, "sysroot %s: %s", sysroot,
+				 strerror(errno));
+	k->fake = true;
+	return 0;
+}
+
+int vn_kpath(const struct vn_kern *k, char *buf, size_t len,
+	     const char *fmt, ...)
+{
+	size_t rl = strlen(k->root);
+	va_list ap;
+	int n;
+
+	if (rl >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, k->root, rl);
+	va_start(ap, fmt);
+	n = vsnprintf(buf + rl, len - rl, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len - rl)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* Kernel files exist already; in a fake root we create them. */
+static int kwrite(const struct vn_kern *k, const char *path, const char *val)
+{
+	return vn_write_file(path, val, k->fake);
+}
+
+static int kwritef(const struct vn_kern *k, struct vn_err *err,
+		   const char *val, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int kwritef(const struct vn_kern *k, struct vn_err *err,
+		   const char *val, const char *fmt, ...)
+{
+	char rel[PATH_MAX], path[PATH_MAX];
+	va_list ap;
+	int n, ret;
+
+	va_start(ap, fmt);
+	n = vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(rel) ||
+	    vn_kpath(k, path, sizeof(path), "%s", rel))
+		return vn_seterr(err, ENAMETOOLONG, "path too long");
+	ret = kwrite(k, path, val);
+	if (ret)
+		return vn_seterr(err, -ret, "write '%s' to %s: %s", val, rel,
+				 strerror(-ret));
+	return 0;
+}
+
+/* ---- cgroup v2 ---------------------------------------------------------- */
+
+static bool word_in(const char *list, const char *word)
+{
+	size_t wl = strlen(word);
+	const char *p = list;
+
+	while ((p = strstr(p, word))) {
+		if ((p == list || p[-1] == ' ') && (p[wl] == ' ' || !p[wl]))
+			return true;
+		p += wl;
+	}
+	return false;
+}
+
+int vn_cg_check(const struct vn_kern *k, bool need_cpuset, struct vn_err *err)
+{
+	char path[PATH_MAX], buf[512];
+	int ret;
+
+	vn_kpath(k, path, sizeof(path), VN_CGROOT "/cgroup.controllers");
+	ret = vn_read_file(path, buf, sizeof(buf));
+	if (ret)
+		return vn_seterr(err, ENOTSUP,
+				 "cgroup v2 is not mounted at %s (no cgroup.controllers)",
+				 VN_CGROOT);
+	if (!word_in(buf, "memory"))
+		return vn_seterr(err, ENOTSUP,
+				 "cgroup v2 memory controller not available (cgroup.controllers: %s)",
+				 buf);
+	if (need_cpuset && !word_in(buf, "cpuset"))
+		return vn_seterr(err, ENOTSUP,
+				 "cgroup v2 cpuset controller not available");
+	return 0;
+}
+
+static int enable_controller(const struct vn_kern *k, const char *rel,
+			     const char *ctl, struct vn_err *err)
+{
+	char path[PATH_MAX], buf[512] = "", val[560];
+
+	vn_kpath(k, path, sizeof(path), "%s/cgroup.subtree_control", rel);
+	if (!vn_read_file(path, buf, sizeof(buf)) && word_in(buf, ctl))
+		return 0;
+	if (k->fake)	/* fake kernel: the file reads back as a word list */
+		snprintf(val, sizeof(val), "%s%s%s", buf, *buf ? " " : "", ctl);
+	else
+		snprintf(val, sizeof(val), "+%s", ctl);
+	return kwritef(k, err, val, "%s/cgroup.subtree_control", rel);
+}
+
+int vn_cg_create(const struct vn_kern *k, const char *name,
+		 struct vn_err *err)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	ret = vn_cg_check(k, false, err);
+	if (ret)
+		return ret;
+	ret = enable_controller(k, VN_CGROOT, "memory", err);
+	if (ret)
+		return ret;
+	vn_kpath(k, path, sizeof(path), VN_CGROOT "/" VN_CGPARENT);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return vn_seterr(err, errno, "mkdir %s: %s", path, strerror(errno));
+	ret = enable_controller(k, VN_CGROOT "/" VN_CGPARENT, "memory", err);
+	if (ret)
+		return ret;
+	vn_kpath(k, path, sizeof(path), VN_CGROOT "/" VN_CGPARENT "/%s", name);
+	if (mkdir(path, 0755)) {
+		if (errno == EEXIST)
+			return vn_seterr(err, EEXIST,
+					 "cgroup %s already exists (left over? remove it or pick another name)",
+					 path);
+		return vn_seterr(err, errno, "mkdir %s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+int vn_cg_exists(const struct vn_kern *k, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	vn_kpath(k, path, sizeof(path), VN_CGROOT "/" VN_CGPARENT "/%s", name);
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+bool vn_cpus_valid(const char *cpus)
+{
+	const char *p = cpus;
+	bool digit = false;
+
+	if (!*p || strlen(p) > 256)
+		return false;
+	for (; *p; p++) {
+		if (*p >= '0' && *p <= '9') {
+			digit = true;
+		} else if (*p == ',' || *p == '-') {
+			if (!digit)
+				return false;
+			digit = false;
+		} else {
+			return false;
+		}
+	}
+	return digit;
+}
+
+int vn_cg_set_limits(const struct vn_kern *k, const char *name,
+		     uint64_t mem_max, uint64_t swap_max, const char *cpus,
+		     struct vn_err *err)
+{
+	const char *cg = VN_CGROOT "/" VN_CGPARENT;
+	char val[32];
+	int ret;
+
+	snprintf(val, sizeof(val), "%" PRIu64, mem_max);
+	ret = kwritef(k, err, val, "%s/%s/memory.max", cg, name);
+	if (ret)
+		return ret;
+	snprintf(val, sizeof(val), "%" PRIu64, swap_max);
+	ret = kwritef(k, err, val, "%s/%s/memory.swap.max", cg, name);
+	if (ret)
+		return ret;
+	if (cpus && *cpus) {
+		ret = vn_cg_check(k, true, err);
+		if (!ret)
+			ret = enable_controller(k, VN_CGROOT, "cpuset", err);
+		if (!ret)
+			ret = enable_controller(k, cg, "cpuset", err);
+		if (!ret)
+			ret = kwritef(k, err, cpus, "%s/%s/cpuset.cpus", cg, name);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int vn_cg_id(const struct vn_kern *k, const char *name, uint64_t *id)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	vn_kpath(k, path, sizeof(path), VN_CGROOT "/" VN_CGPARENT "/%s", name);
+	if (stat(path, &st))
+		return -errno;
+	*id = st.st_ino;
+	return 0;
+}
+
+int vn_cg_nprocs(const struct vn_kern *k, const char *name)
+{
+	char path[PATH_MAX], line[64];
+	FILE *f;
+	int n = 0;
+
+	vn_kpath(k, path, sizeof(path),
+		 VN_CGROOT "/" VN_CGPARENT "/%s/cgroup.procs", name);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (fgets(line, sizeof(line), f))
+		if (line[0] >= '0' && line[0] <= '9')
+			n++;
+	fclose(f);
+	return n;
+}
+
+int vn_cg_kill(const struct vn_kern *k, const char *name, int timeout_ms,
+	       struct vn_err *err)
+{
+	const char *cg = VN_CGROOT "/" VN_CGPARENT;
+	int64_t end = vn_mono_ms() + timeout_ms;
+	int ret, n;
+
+	ret = kwritef(k, err, "1", "%s/%s/cgroup.kill", cg, name);
+	if (ret)
+		return ret;
+	if (k->fake)	/* fake kernel: everything dies at once */
+		kwritef(k, NULL, "", "%s/%s/cgroup.procs", cg, name);
+	while ((n = vn_cg_nprocs(k, name)) > 0 && vn_mono_ms() < end) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+	if (n > 0)
+		return vn_seterr(err, EBUSY,
+				 "%d processes still in vNode %s after kill", n, name);
+	return 0;
+}
+
+/* A fake cgroup directory holds plain files: remove them first. */
+static int rmdir_fake(const char *path)
+{
+	struct dirent *de;
+	char p[PATH_MAX];
+	DIR *d = opendir(path);
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (!vn_path(p, sizeof(p), "%s/%s", path, de->d_name))
+			unlink(p);
+	}
+	closedir(d);
+	return rmdir(path) ? -errno : 0;
+}
+
+int vn_cg_remove(const struct vn_kern *k, const char *name,
+		 struct vn_err *err)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	vn_kpath(k, path, sizeof(path), VN_CGROOT "/" VN_CGPARENT "/%s", name);
+	ret = k->fake ? rmdir_fake(path) : (rmdir(path) ? -errno : 0);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return vn_seterr(err, -ret, "rmdir %s: %s", path, strerror(-ret));
+	return 0;
+}
+
+int vn_cg_attach(const struct vn_kern *k, const char *name, pid_t pid,
+		 struct vn_err *err)
+{
+	char val[32], path[PATH_MAX];
+	FILE *f;
+
+	snprintf(val, sizeof(val), "%d", (int)pid);
+	if (!k->fake)
+		return kwritef(k, err, val, VN_CGROOT "/" VN_CGPARENT "/%s/cgroup.procs",
+			       name);
+	/* fake kernel: cgroup.procs lists members, so append */
+	vn_kpath(k, path, sizeof(path),
+		 VN_CGROOT "/" VN_CGPARENT "/%s/cgroup.procs", name);
+	f = fopen(path, "ae");
+	if (!f)
+		return vn_seterr(err, errno, "%s: %s", path, strerror(errno));
+	fprintf(f, "%s\n", val);
+	fclose(f);
+	return 0;
+}
+
+int vn_cg_read_u64(const struct vn_kern *k, const char *name,
+		   const char *file, uint64_t *val)
+{
+	char path[PATH_MAX];
+
+	vn_kpath(k, path, sizeof(path), VN_CGROOT "/" VN_CGPARENT "/%s/%s",
+		 name, file);
+	return vn_read_u64(path, val);
+}
+
+/* ---- configfs: vnodes/<name> -------------------------------------------- */
+
+static int cfs_check(const struct vn_kern *k, const char *sub,
+		     struct vn_err *err)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	vn_kpath(k, path, sizeof(path), VN_CFS "/%s", sub);
+	if (stat(path, &st))
+		return vn_seterr(err, ENODEV,
+				 "%s missing: is vnode_proc loaded and configfs mounted (mount -t configfs none /sys/kernel/config)?",
+				 VN_CFS "/" "...");
+	return 0;
+}
+
+int vn_acct_create(const struct vn_kern *k, const char *name,
+		   uint64_t cgroup_id, struct vn_err *err)
+{
+	char path[PATH_MAX], val[32];
+	int ret;
+
+	ret = cfs_check(k, "vnodes", err);
+	if (ret)
+		return ret;
+	vn_kpath(k, path, sizeof(path), VN_CFS "/vnodes/%s", name);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return vn_seterr(err, errno, "mkdir %s: %s", path, strerror(errno));
+	snprintf(val, sizeof(val), "%" PRIu64, cgroup_id);
+	return kwritef(k, err, val, VN_CFS "/vnodes/%s/cgroup_id", name);
+}
+
+int vn_acct_exists(const struct vn_kern *k, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	vn_kpath(k, path, sizeof(path), VN_CFS "/vnodes/%s", name);
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+int vn_acct_get_cgid(const struct vn_kern *k, const char *name, uint64_t *id)
+{
+	char path[PATH_MAX];
+
+	vn_kpath(k, path, sizeof(path), VN_CFS "/vnodes/%s/cgroup_id", name);
+	return vn_read_u64(path, id);
+}
+
+int vn_acct_remove(const struct vn_kern *k, const char *name,
+		   struct vn_err *err)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	vn_kpath(k, path, sizeof(path), VN_CFS "/vnodes/%s", name);
+	ret = k->fake ? rmdir_fake(path) : (rmdir(path) ? -errno : 0);
+	if (ret && ret != -ENOENT)
+		return vn_seterr(err, -ret, "rmdir %s: %s", path, strerror(-ret));
+	return 0;
+}
+
+int vn_acct_read(const struct vn_kern *k, const char *name, json_object *obj)
+{
+	char path[PATH_MAX], buf[1024];
+	uint64_t v;
+	int i;
+
+	if (!vn_acct_exists(k, name))
+		return -ENOENT;
+	for (i = 0; acct_attrs[i]; i++) {
+		vn_kpath(k, path, sizeof(path), VN_CFS "/vnodes/%s/%s", name,
+			 acct_attrs[i]);
+		if (!vn_read_u64(path, &v))
+			json_object_object_add(obj, acct_attrs[i],
+					       json_object_new_uint64(v));
+	}
+	vn_kpath(k, path, sizeof(path), VN_CFS "/vnodes/%s/lat_hist", name);
+	if (!vn_read_file(path, buf, sizeof(buf)))
+		json_object_object_add(obj, "lat_hist", json_object_new_string(buf));
+	return 0;
+}
+
+/* ---- configfs: mem/<disk> + swap ------------------------------------------ */
+
+int vn_disk_info(const struct vn_kern *k, const char *disk,
+		 struct vn_disk_info *di)
+{
+	char path[PATH_MAX], buf[512];
+	struct stat st;
+	uint64_t v;
+
+	memset(di, 0, sizeof(*di));
+	vn_kpath(k, path, sizeof(path), VN_CFS "/mem/%s", disk);
+	if (stat(path, &st))
+		return 0;
+	di->exists = true;
+	vn_kpath(k, path, sizeof(path), VN_CFS "/mem/%s/enable", disk);
+	if (!vn_read_u64(path, &v))
+		di->enabled = v != 0;
+	vn_kpath(k, path, sizeof(path), VN_CFS "/mem/%s/dev", disk);
+	if (!vn_read_file(path, buf, sizeof(buf)))
+		snprintf(di->dev, sizeof(di->dev), "%.31s", buf);
+	vn_kpath(k, path, sizeof(path), VN_CFS "/mem/%s/hosts", disk);
+	if (!vn_read_file(path, buf, sizeof(buf)))
+		snprintf(di->hosts, sizeof(di->hosts), "%s", buf);
+	vn_kpath(k, path, sizeof(path), VN_CFS "/mem/%s/size", disk);
+	if (!vn_read_u64(path, &v))
+		di->size = v;
+	vn_kpath(k, path, sizeof(path), VN_CFS "/mem/%s/replicas", disk);
+	if (!vn_read_u64(path, &v))
+		di->replicas = (int)v;
+	vn_kpath(k, path, sizeof(path), VN_CFS "/mem/%s/state", disk);
+	if (!vn_read_file(path, buf, sizeof(buf)))
+		snprintf(di->state, sizeof(di->state), "%.31s", buf);
+	if (di->enabled && di->dev[0])
+		di->swap_active = vn_swap_active(k, di->dev);
+	return 0;
+}
+
+bool vn_swap_active(const struct vn_kern *k, const char *dev)
+{
+	char path[PATH_MAX], line[512], want[64];
+	bool found = false;
+	FILE *f;
+
+	vn_kpath(k, path, sizeof(path), "/proc/swaps");
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), "/dev/%s", dev);
+	while (fgets(line, sizeof(line), f)) {
+		size_t wl = strlen(want);
+
+		if (!strncmp(line, want, wl) && (line[wl] == ' ' || line[wl] == '\t'))
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+/* udev may not run in a minimal guest: create the node from sysfs. */
+static int ensure_devnode(const struct vn_kern *k, const char *dev,
+			  struct vn_err *err)
+{
+	char path[PATH_MAX], buf[32];
+	unsigned int maj, min;
+	struct stat st;
+	int i;
+
+	if (k->fake)
+		return 0;
+	snprintf(path, sizeof(path), "/dev/%s", dev);
+	for (i = 0; i < 20; i++) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		if (!stat(path, &st) && S_ISBLK(st.st_mode))
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	snprintf(path, sizeof(path), "/sys/block/%s/dev", dev);
+	if (vn_read_file(path, buf, sizeof(buf)) ||
+	    sscanf(buf, "%u:%u", &maj, &min) != 2)
+		return vn_seterr(err, ENODEV, "/dev/%s did not appear", dev);
+	snprintf(path, sizeof(path), "/dev/%s", dev);
+	if (mknod(path, S_IFBLK | 0600, makedev(maj, min)) && errno != EEXIST)
+		return vn_seterr(err, errno, "mknod %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int vn_disk_setup(const struct vn_kern *k, const char *disk,
+		  const char *hosts, uint64_t size, int replicas,
+		  struct vn_disk_info *di, struct vn_err *err)
+{
+	const char *base = VN_CFS "/mem";
+	char path[PATH_MAX], val[32];
+	int ret;
+
+	ret = cfs_check(k, "mem", err);
+	if (ret)
+		return ret;
+	vn_kpath(k, path, sizeof(path), "%s/%s", base, disk);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return vn_seterr(err, errno, "mkdir %s: %s", path, strerror(errno));
+	ret = kwritef(k, err, hosts, "%s/%s/hosts", base, disk);
+	if (!ret) {
+		snprintf(val, sizeof(val), "%" PRIu64, size);
+		ret = kwritef(k, err, val, "%s/%s/size", base, disk);
+	}
+	if (!ret) {
+		snprintf(val, sizeof(val), "%d", replicas);
+		ret = kwritef(k, err, val, "%s/%s/replicas", base, disk);
+	}
+	if (!ret)
+		ret = kwritef(k, err, "1", "%s/%s/enable", base, disk);
+	if (ret)
+		goto out_rmdir;
+	if (k->fake) {
+		/* fake kernel: the disk appears */
+		struct vn_disk_info tmp;
+
+		vn_disk_info(k, disk, &tmp);
+		if (!tmp.dev[0])
+			kwritef(k, NULL, "vnmem0", "%s/%s/dev", base, disk);
+		kwritef(k, NULL, "live", "%s/%s/state", base, disk);
+	}
+	vn_disk_info(k, disk, di);
+	if (!di->dev[0]) {
+		ret = vn_seterr(err, ENODEV, "disk %s enabled but has no dev", disk);
+		goto out_disable;
+	}
+	ret = ensure_devnode(k, di->dev, err);
+	if (ret)
+		goto out_disable;
+	return 0;
+
+out_disable:
+	kwritef(k, NULL, "0", "%s/%s/enable", base, disk);
+out_rmdir:
+	vn_kpath(k, path, sizeof(path), "%s/%s", base, disk);
+	if (k->fake)
+		rmdir_fake(path);
+	else
+		rmdir(path);
+	return ret;
+}
+
+int vn_swap_on(const struct vn_kern *k, const char *dev, bool mkswap,
+	       struct vn_err *err)
+{
+	char path[64];
+	char *mk[] = { "mkswap", "-f", path, NULL };
+	char *on[] = { "swapon", "--discard=pages", "-p", "100", path, NULL };
+	int ret;
+
+	snprintf(path, sizeof(path), "/dev/%s", dev);
+	if (mkswap) {
+		ret = vn_run(k, mk, err);
+		if (ret)
+			return ret;
+	}
+	ret = vn_run(k, on, err);
+	if (ret)
+		return ret;
+	if (k->fake) {
+		char sw[PATH_MAX];
+		FILE *f;
+
+		vn_kpath(k, sw, sizeof(sw), "/proc/swaps");
+		f = fopen(sw, "ae");
+		if (f) {
+			fprintf(f, "%s partition 0 0 100\n", path);
+			fclose(f);
+		}
+	}
+	return 0;
+}
+
+int vn_run(const struct vn_kern *k, char *const argv[], struct vn_err *err)
+{
+	int pfd[2], status, i;
+	char out[512] = "";
+	ssize_t n;
+	size_t off = 0;
+	pid_t pid;
+
+	if (k->fake) {
+		char path[PATH_MAX];
+		FILE *f;
+
+		vn_kpath(k, path, sizeof(path), "/commands.log");
+		f = fopen(path, "ae");
+		if (!f)
+			return vn_seterr(err, errno, "%s: %s", path, strerror(errno));
+		for (i = 0; argv[i]; i++)
+			fprintf(f, "%s%s", i ? " " : "", argv[i]);
+		fputc('\n', f);
+		fclose(f);
+		return 0;
+	}
+	if (pipe2(pfd, O_CLOEXEC))
+		return vn_seterr(err, errno, "pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return vn_seterr(err, errno, "fork: %s", strerror(errno));
+	}
+	if (!pid) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		execvp(argv[0], argv);
+		dprintf(2, "exec %s: %s", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (off < sizeof(out) - 1 &&
+	       (n = read(pfd[0], out + off, sizeof(out) - 1 - off)) > 0)
+		off += (size_t)n;
+	out[off] = '\0';
+	while (read(pfd[0], &i, sizeof(i)) > 0)
+		;
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && !WEXITSTATUS(status))
+		return 0;
+	while (off && (out[off - 1] == '\n'))
+		out[--off] = '\0';
+	return vn_seterr(err, EIO, "%s failed (%s %d): %s", argv[0],
+			 WIFEXITED(status) ? "exit" : "signal",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+			 out);
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Everything vnoded does to the kernel goes through here: cgroup v2,
+ * vnode_proc's configfs (remote-memory disk + per-vNode accounting),
+ * /proc/swaps, and the mkswap/swapon/swapoff helpers.
+ *
+ * With a sysroot (vnoded --sysroot DIR or VNODE_SYSROOT) every path is
+ * prefixed with DIR and a tiny "fake kernel" stands in for the parts a
+ * plain directory cannot do (see kern.c: fake_*): commands are appended
+ * to DIR/commands.log instead of run, enable=1 fills in dev/state, swapon
+ * appends to DIR/proc/swaps, cgroup.kill empties cgroup.procs.  That is
+ * what the host-side unit tests run against.
+ */
+#ifndef VN_KERN_H
+#define VN_KERN_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "util.h"
+
+#define VN_CGROOT	"/sys/fs/cgroup"
+#define VN_CGPARENT	"vnode"
+#define VN_CFS		"/sys/kernel/config/vnode"
+
+struct vn_kern {
+	char root[PATH_MAX];	/* "" = the real system */
+	bool fake;
+};
+
+struct vn_disk_info {
+	bool exists;		/* configfs mem/<disk> exists */
+	bool enabled;
+	char dev[32];		/* "vnmem0" or "" */
+	char hosts[512];
+	uint64_t size;
+	int replicas;
+	char state[32];
+	bool swap_active;
+};
+
+int vn_kern_init(struct vn_kern *k, const char *sysroot, struct vn_err *err);
+int vn_kpath(const struct vn_kern *k, char *buf, size_t len,
+	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* cgroup v2: /sys/fs/cgroup/vnode/<name> */
+int vn_cg_check(const struct vn_kern *k, bool need_cpuset, struct vn_err *err);
+int vn_cg_create(const struct vn_kern *k, const char *name,
+		 struct vn_err *err);
+int vn_cg_exists(const struct vn_kern *k, const char *name);
+int vn_cg_set_limits(const struct vn_kern *k, const char *name,
+		     uint64_t mem_max, uint64_t swap_max, const char *cpus,
+		     struct vn_err *err);
+int vn_cg_id(const struct vn_kern *k, const char *name, uint64_t *id);
+int vn_cg_nprocs(const struct vn_kern *k, const char *name);
+int vn_cg_kill(const struct vn_kern *k, const char *name, int timeout_ms,
+	       struct vn_err *err);
+int vn_cg_remove(const struct vn_kern *k, const char *name,
+		 struct vn_err *err);
+int vn_cg_attach(const struct vn_kern *k, const char *name, pid_t pid,
+		 struct vn_err *err);
+int vn_cg_read_u64(const struct vn_kern *k, const char *name,
+		   const char *file, uint64_t *val);
+bool vn_cpus_valid(const char *cpus);
+
+/* configfs vnodes/<name>: per-vNode accounting in vnode_proc */
+int vn_acct_create(const struct vn_kern *k, const char *name,
+		   uint64_t cgroup_id, struct vn_err *err);
+int vn_acct_exists(const struct vn_kern *k, const char *name);
+int vn_acct_get_cgid(const struct vn_kern *k, const char *name, uint64_t *id);
+int vn_acct_remove(const struct vn_kern *k, const char *name,
+		   struct vn_err *err);
+/* Adds faults, pages_in, ... and lat_hist (string) to obj; missing
+ * attributes are skipped.  Returns -ENOENT if the object is absent. */
+int vn_acct_read(const struct vn_kern *k, const char *name, json_object *obj);
+
+/* configfs mem/<disk> + swap */
+int vn_disk_info(const struct vn_kern *k, const char *disk,
+		 struct vn_disk_info *di);
+int vn_disk_setup(const struct vn_kern *k, const char *disk,
+		  const char *hosts, uint64_t size, int replicas,
+		  struct vn_disk_info *di, struct vn_err *err);
+int vn_swap_on(const struct vn_kern *k, const char *dev, bool mkswap,
+	       struct vn_err *err);
+bool vn_swap_active(const struct vn_kern *k, const char *dev);
+
+/* Run a helper (argv[0] looked up in PATH); fake: log to commands.log. */
+int vn_run(const struct vn_kern *k, char *const argv[], struct vn_err *err);
+
+#endif /* VN_KERN_H */

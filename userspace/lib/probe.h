@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Probe a memory/storage host with the module control protocol
+ * (modules/include/vnode/proto.h): rdma_cm connect with a vnode_hello of
+ * role VNODE_ROLE_PROBE, read vnode_accept from the ESTABLISHED event,
+ * ask VNODE_OP_STATS, disconnect.
+ */
+#ifndef VN_PROBE_H
+#define VN_PROBE_H
+
+#include <stdint.h>
+
+#include "util.h"
+
+struct vn_probe_result {
+	uint64_t capacity;	/* bytes exported */
+	uint64_t used;		/* bytes allocated to all clients */
+	uint64_t server_id;
+	int slab_shift;
+	int major, minor;
+	int nr_clients;		/* from STATS, -1 if STATS failed */
+	int64_t rtt_us;		/* connect round trip */
+};
+
+typedef int (*vn_probe_fn)(const char *addr, int port, int timeout_ms,
+			   struct vn_probe_result *res, struct vn_err *err);
+
+/* The real thing: librdmacm/libibverbs. */
+int vn_probe_rdma(const char *addr, int port, int timeout_ms,
+		  struct vn_probe_result *res, struct vn_err *err);
+
+/* Test stand-in (vnoded --sysroot): reads SYSROOT/probe/ADDR:PORT with
+ * "capacity used slab_shift" (sizes accept K/M/G), absent = unreachable,
+ * "reject full" = a VNODE_ST_FULL reject.  Set root with vn_probe_fake_root. */
+void vn_probe_fake_root(const char *root);
+int vn_probe_fake(const char *addr, int port, int timeout_ms,
+		  struct vn_probe_result *res, struct vn_err *err);
+
+const char *vn_status_str(int status);
+
+#endif /* VN_PROBE_H */

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ipc.h"
+#include "vnodectl.h"
+
+int vc_fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("vnodectl: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+int vc_call(struct vc *vc, const char *cmd, json_object *args,
+	    json_object **data)
+{
+	struct vn_err err;
+
+	if (vn_call(vc->sock, cmd, args, data, &err))
+		return vc_fail(VC_ERR, "%s", err.msg);
+	return VC_OK;
+}
+
+int vc_dispatch(struct vc *vc, const char *obj, const struct vc_cmd *tbl,
+		int argc, char **argv)
+{
+	const struct vc_cmd *c;
+
+	if (argc < 1 || !strcmp(argv[0], "help") || !strcmp(argv[0], "-h") ||
+	    !strcmp(argv[0], "--help")) {
+		FILE *f = argc < 1 ? stderr : stdout;
+
+		fprintf(f, "Usage: vnodectl [-j] %s COMMAND\n", obj);
+		for (c = tbl; c->name; c++)
+			fprintf(f, "  %s %s\n", c->name, c->help);
+		return argc < 1 ? VC_USAGE : VC_OK;
+	}
+	for (c = tbl; c->name; c++)
+		if (!strcmp(c->name, argv[0]))
+			return c->fn(vc, argc, argv);
+	return vc_fail(VC_USAGE, "unknown command '%s %s' (try 'vnodectl %s help')",
+		       obj, argv[0], obj);
+}
+
+void vc_print_fields(struct vc *vc, json_object *obj,
+		     const struct vc_field *f)
+{
+	for (; f->key; f++) {
+		json_object *v;
+
+		if (!json_object_object_get_ex(obj, f->key, &v))
+			continue;
+		if (!v) {
+			if (f->kind == F_STR || f->kind == F_TIME)
+				vp_null(&vc->p, f->label);
+			continue;
+		}
+		switch (f->kind) {
+		case F_STR:
+			vp_str(&vc->p, f->label, json_object_get_string(v));
+			break;
+		case F_U64:
+			vp_u64(&vc->p, f->label, json_object_get_uint64(v));
+			break;
+		case F_I64:
+			vp_i64(&vc->p, f->label, json_object_get_int64(v));
+			break;
+		case F_SIZE:
+			vp_size(&vc->p, f->label, json_object_get_uint64(v));
+			break;
+		case F_BOOL:
+			vp_bool(&vc->p, f->label, json_object_get_int64(v) != 0 ||
+				json_object_get_boolean(v));
+			break;
+		case F_USER: {
+			uid_t uid = (uid_t)json_object_get_int64(v);
+			struct passwd *pw = getpwuid(uid);
+
+			if (vc->p.json)
+				vp_u64(&vc->p, f->label, uid);
+			else if (pw)
+				vp_str(&vc->p, f->label, pw->pw_name);
+			else
+				vp_u64(&vc->p, f->label, uid);
+			break;
+		}
+		case F_TIME: {
+			time_t t = (time_t)(json_object_get_int64(v) / 1000);
+			char buf[32];
+
+			if (vc->p.json) {
+				vp_i64(&vc->p, f->label, json_object_get_int64(v));
+			} else {
+				strftime(buf, sizeof(buf), "%FT%T", localtime(&t));
+				vp_str(&vc->p, f->label, buf);
+			}
+			break;
+		}
+		}
+	}
+}

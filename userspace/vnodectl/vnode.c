@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vnodectl vnode create|list|show|destroy|top */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vnodectl.h"
+
+static const struct vc_field vnode_brief[] = {
+	{ "name", "name", F_STR },
+	{ "mem", "mem", F_SIZE },
+	{ "cache", "cache", F_SIZE },
+	{ "quota", "remote", F_SIZE },
+	{ "replicas", "replicas", F_U64 },
+	{ "owner_uid", "owner", F_USER },
+	{ "cpus", "cpus", F_STR },
+	{ "nprocs", "procs", F_U64 },
+	{ "state", "state", F_STR },
+	{ "ephemeral", "throwaway", F_BOOL },
+	{ NULL, NULL, 0 }
+};
+
+static const struct vc_field vnode_detail[] = {
+	{ "cgroup", "cgroup", F_STR },
+	{ "cgroup_id", "cgroup_id", F_U64 },
+	{ "memory_current", "local_used", F_SIZE },
+	{ "swap_current", "remote_used", F_SIZE },
+	{ "created", "created", F_TIME },
+	{ NULL, NULL, 0 }
+};
+
+static const struct vc_field counter_fields[] = {
+	{ "faults", "faults", F_U64 },
+	{ "pages_in", "pages_in", F_U64 },
+	{ "pages_out", "pages_out", F_U64 },
+	{ "bytes_in", "bytes_in", F_U64 },
+	{ "bytes_out", "bytes_out", F_U64 },
+	{ "resident_pages", "resident_pages", F_U64 },
+	{ "lat_hist", "lat_hist", F_STR },
+	{ NULL, NULL, 0 }
+};
+
+static const struct vc_field alloc_fields[] = {
+	{ "host", "host", F_STR },
+	{ "addr", "addr", F_STR },
+	{ "bytes", "reserved", F_SIZE },
+	{ NULL, NULL, 0 }
+};
+
+static void print_vnode(struct vc *vc, json_object *v, bool detail)
+{
+	json_object *o;
+	size_t i;
+
+	vp_obj_begin(&vc->p, NULL);
+	vc_print_fields(vc, v, vnode_brief);
+	if (detail) {
+		vc_print_fields(vc, v, vnode_detail);
+		if (json_object_object_get_ex(v, "counters", &o)) {
+			vp_obj_begin(&vc->p, "counters");
+			vc_print_fields(vc, o, counter_fields);
+			vp_obj_end(&vc->p);
+		}
+		if (json_object_object_get_ex(v, "allocations", &o) && o) {
+			vp_arr_begin(&vc->p, "allocations");
+			for (i = 0; i < json_object_array_length(o); i++) {
+				vp_obj_begin(&vc->p, NULL);
+				vc_print_fields(vc, json_object_array_get_idx(o, i),
+						alloc_fields);
+				vp_obj_end(&vc->p);
+			}
+			vp_arr_end(&vc->p);
+		}
+	}
+	vp_obj_end(&vc->p);
+}
+
+static int vnode_create(struct vc *vc, int argc, char **argv)
+{
+	json_object *args, *data = NULL;
+	struct vn_err err;
+	int ret;
+
+	if (vc_parse_vnode_create(argc, argv, &args, &err))
+		return vc_fail(VC_USAGE, "%s", err.msg);
+	ret = vc_call(vc, "vnode.create", args, &data);
+	if (ret)
+		return ret;
+	print_vnode(vc, data, true);
+	vp_finish(&vc->p);
+	json_object_put(data);
+	return VC_OK;
+}
+
+static int vnode_list(struct vc *vc, int argc, char **argv)
+{
+	json_object *data = NULL;
+	size_t i;
+	int ret;
+
+	(void)argv;
+	if (argc != 1)
+		return vc_fail(VC_USAGE, "usage: vnode list");
+	ret = vc_call(vc, "vnode.list", NULL, &data);
+	if (ret)
+		return ret;
+	vp_arr_begin(&vc->p, NULL);
+	for (i = 0; i < json_object_array_length(data); i++)
+		print_vnode(vc, json_object_array_get_idx(data, i), false);
+	vp_arr_end(&vc->p);
+	vp_finish(&vc->p);
+	json_object_put(data);
+	return VC_OK;
+}
+
+static int vnode_show(struct vc *vc, int argc, char **argv)
+{
+	json_object *args, *data = NULL;
+	int ret;
+
+	if (argc != 2)
+		return vc_fail(VC_USAGE, "usage: vnode show NAME");
+	args = json_object_new_object();
+	json_object_object_add(args, "name", json_object_new_string(argv[1]));
+	ret = vc_call(vc, "vnode.show", args, &data);
+	if (ret)
+		return ret;
+	print_vnode(vc, data, true);
+	vp_finish(&vc->p);
+	json_object_put(data);
+	return VC_OK;
+}
+
+static int vnode_destroy(struct vc *vc, int argc, char **argv)
+{
+	const char *name = NULL;
+	bool force = false;
+	json_object *args;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f"))
+			force = true;
+		else if (argv[i][0] == '-' || name)
+			return vc_fail(VC_USAGE, "usage: vnode destroy NAME [--force]");
+		else
+			name = argv[i];
+	}
+	if (!name)
+		return vc_fail(VC_USAGE, "usage: vnode destroy NAME [--force]");
+	args = json_object_new_object();
+	json_object_object_add(args, "name", json_object_new_string(name));
+	if (force)
+		json_object_object_add(args, "force", json_object_new_boolean(1));
+	return vc_call(vc, "vnode.destroy", args, NULL);
+}
+
+/* ---- top ----------------------------------------------------------------- */
+
+/* Parse one "<=Nus:count" (or ">Nus:count") token. */
+static int hist_token(const char **s, double *bound, uint64_t *count, bool *over)
+{
+	const char *p = *s;
+	char *end;
+
+	while (*p == ' ')
+		p++;
+	if (!*p)
+		return 0;
+	*over = *p == '>';
+	while (*p && (*p < '0' || *p > '9'))
+		p++;
+	*bound = strtod(p, &end);
+	p = strchr(end, ':');
+	if (!p)
+		return 0;
+	*count = strtoull(p + 1, &end, 10);
+	*s = end;
+	return 1;
+}
+
+double vc_hist_avg_us(const char *prev, const char *cur)
+{
+	double sum = 0, lo = 0, bound, pb;
+	uint64_t n = 0, c, pc;
+	bool over, pover;
+
+	if (!cur)
+		return 0;
+	while (hist_token(&cur, &bound, &c, &over)) {
+		pc = 0;
+		if (prev && !hist_token(&prev, &pb, &pc, &pover))
+			prev = NULL;
+		if (c > pc) {
+			/* midpoint of the bucket; open-ended top bucket: 1.5x */
+			double mid = over ? bound * 1.5 : (lo + bound) / 2;
+
+			sum += mid * (double)(c - pc);
+			n += c - pc;
+		}
+		lo = bound;
+	}
+	return n ? sum / (double)n : 0;
+}
+
+static json_object *find_vnode(json_object *stats, const char *name)
+{
+	json_object *arr, *v, *n;
+	size_t i;
+
+	if (!stats || !json_object_object_get_ex(stats, "vnodes", &arr))
+		return NULL;
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		v = json_object_array_get_idx(arr, i);
+		if (json_object_object_get_ex(v, "name", &n) &&
+		    !strcmp(json_object_get_string(n), name))
+			return v;
+	}
+	return NULL;
+}
+
+static uint64_t ctr(json_object *v, const char *key)
+{
+	json_object *c, *x;
+
+	if (!v || !json_object_object_get_ex(v, "counters", &c) ||
+	    !json_object_object_get_ex(c, key, &x))
+		return 0;
+	return json_object_get_uint64(x);
+}
+
+static const char *ctr_str(json_object *v, const char *key)
+{
+	json_object *c, *x;
+
+	if (!v || !json_object_object_get_ex(v, "counters", &c) ||
+	    !json_object_object_get_ex(c, key, &x))
+		return NULL;
+	return json_object_get_string(x);
+}
+
+static uint64_t u64_of(json_object *v, const char *key)
+{
+	json_object *x;
+
+	return json_object_object_get_ex(v, key, &x) ? json_object_get_uint64(x) : 0;
+}
+
+static double rate(uint64_t now, uint64_t before, double secs)
+{
+	return now >= before && secs > 0 ? (double)(now - before) / secs : 0;
+}
+
+int vc_top_rates(json_object *prev, json_object *cur, double secs,
+		 struct vc_top_row *rows, int max)
+{
+	json_object *arr, *v, *n, *p;
+	int nr = 0;
+	size_t i;
+
+	if (!json_object_object_get_ex(cur, "vnodes", &arr))
+		return 0;
+	for (i = 0; i < json_object_array_length(arr) && nr < max; i++) {
+		struct vc_top_row *r = &rows[nr++];
+
+		v = json_object_array_get_idx(arr, i);
+		memset(r, 0, sizeof(*r));
+		if (json_object_object_get_ex(v, "name", &n))
+			snprintf(r->name, sizeof(r->name), "%s", json_object_get_string(n));
+		p = find_vnode(prev, r->name);
+		r->faults_s = rate(ctr(v, "faults"), ctr(p, "faults"), secs);
+		r->in_mib_s = rate(ctr(v, "bytes_in"), ctr(p, "bytes_in"), secs) / 1048576.0;
+		r->out_mib_s = rate(ctr(v, "bytes_out"), ctr(p, "bytes_out"), secs) / 1048576.0;
+		r->avg_lat_us = vc_hist_avg_us(p ? ctr_str(p, "lat_hist") : NULL,
+					       ctr_str(v, "lat_hist"));
+		r->resident_pages = ctr(v, "resident_pages");
+		r->memory_current = u64_of(v, "memory_current");
+		r->swap_current = u64_of(v, "swap_current");
+	}
+	return nr;
+}
+
+static int vnode_top(struct vc *vc, int argc, char **argv)
+{
+	struct vc_top_row rows[256];
+	json_object *prev = NULL, *cur = NULL;
+	struct vn_err err;
+	int count, done = 0, n, i, ret;
+	double delay, secs;
+
+	if (vc_parse_top(argc, argv, &count, &delay, &err))
+		return vc_fail(VC_USAGE, "%s", err.msg);
+	vc->p.pretty = false;	/* JSON: one document per interval */
+	ret = vc_call(vc, "vnode.stats", NULL, &prev);
+	if (ret)
+		return ret;
+	while (!count || done < count) {
+		struct timespec ts = {
+			.tv_sec = (time_t)delay,
+			.tv_nsec = (long)((delay - floor(delay)) * 1e9),
+		};
+
+		nanosleep(&ts, NULL);
+		ret = vc_call(vc, "vnode.stats", NULL, &cur);
+		if (ret)
+			break;
+		secs = delay;
+		{
+			json_object *a, *b;
+
+			if (json_object_object_get_ex(cur, "ts_ms", &a) &&
+			    json_object_object_get_ex(prev, "ts_ms", &b))
+				secs = (double)(json_object_get_int64(a) -
+						json_object_get_int64(b)) / 1000.0;
+			if (secs <= 0)
+				secs = delay;
+		}
+		n = vc_top_rates(prev, cur, secs, rows, 256);
+		vp_obj_begin(&vc->p, NULL);
+		vp_double(&vc->p, "interval", secs, "%.1fs");
+		vp_arr_begin(&vc->p, "vnodes");
+		for (i = 0; i < n; i++) {
+			vp_obj_begin(&vc->p, NULL);
+			vp_str(&vc->p, "name", rows[i].name);
+			vp_double(&vc->p, "faults_s", rows[i].faults_s, "%.1f");
+			vp_double(&vc->p, "in_mib_s", rows[i].in_mib_s, "%.2f");
+			vp_double(&vc->p, "out_mib_s", rows[i].out_mib_s, "%.2f");
+			vp_double(&vc->p, "lat_us", rows[i].avg_lat_us, "%.0f");
+			vp_u64(&vc->p, "resident_pages", rows[i].resident_pages);
+			vp_size(&vc->p, "local", rows[i].memory_current);
+			vp_size(&vc->p, "remote", rows[i].swap_current);
+			vp_obj_end(&vc->p);
+		}
+		vp_arr_end(&vc->p);
+		vp_obj_end(&vc->p);
+		vp_finish(&vc->p);
+		json_object_put(prev);
+		prev = cur;
+		cur = NULL;
+		done++;
+	}
+	json_object_put(prev);
+	json_object_put(cur);
+	return ret;
+}
+
+const struct vc_cmd vc_vnode_cmds[] = {
+	{ "create", vnode_create,
+	  "NAME --mem SIZE --cache SIZE|PCT [--replicas N] [--cpus LIST] [--owner USER]" },
+	{ "list", vnode_list, "" },
+	{ "show", vnode_show, "NAME" },
+	{ "destroy", vnode_destroy, "NAME [--force]   (--force kills its processes)" },
+	{ "top", vnode_top, "[-n COUNT] [-d SECS]   live faults/s, remote MiB/s, latency" },
+	{ NULL, NULL, NULL }
+};

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vnodectl OBJECT COMMAND [ARGS]: one file per object, each with a table
+ * of { "show", fn } commands (iproute2 `rdma` style).  Every command
+ * prints through one struct vn_printer, so text and -j JSON come from the
+ * same code.
+ */
+#ifndef VNODECTL_H
+#define VNODECTL_H
+
+#include <stdbool.h>
+
+#include <json-c/json.h>
+
+#include "print.h"
+#include "util.h"
+
+/* exit codes */
+#define VC_OK		0
+#define VC_ERR		1	/* the operation failed */
+#define VC_USAGE	2	/* bad command line */
+
+struct vc {
+	bool json;
+	bool pretty;
+	const char *sock;
+	struct vn_printer p;
+};
+
+struct vc_cmd {
+	const char *name;
+	int (*fn)(struct vc *vc, int argc, char **argv);
+	const char *help;
+};
+
+/* Run argv[0] from tbl; "help" or no command prints the table. */
+int vc_dispatch(struct vc *vc, const char *obj, const struct vc_cmd *tbl,
+		int argc, char **argv);
+/* Print "vnodectl: error: msg" and return VC_ERR/VC_USAGE. */
+int vc_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Call the daemon; on error print it and return VC_ERR. */
+int vc_call(struct vc *vc, const char *cmd, json_object *args,
+	    json_object **data);
+
+/* Field-table printing of one JSON object. */
+enum vc_kind { F_STR, F_U64, F_I64, F_SIZE, F_BOOL, F_USER, F_TIME };
+struct vc_field {
+	const char *key;	/* key in the daemon's JSON */
+	const char *label;	/* key printed (text and JSON) */
+	enum vc_kind kind;
+};
+void vc_print_fields(struct vc *vc, json_object *obj,
+		     const struct vc_field *fields);
+
+/* Option parsing shared by the object files and unit-tested. */
+int vc_parse_vnode_create(int argc, char **argv, json_object **args,
+			  struct vn_err *err);
+int vc_parse_component_add(int argc, char **argv, json_object **args,
+			   struct vn_err *err);
+int vc_parse_top(int argc, char **argv, int *count, double *delay,
+		 struct vn_err *err);
+
+extern const struct vc_cmd vc_component_cmds[];
+extern const struct vc_cmd vc_vnode_cmds[];
+extern const struct vc_cmd vc_disk_cmds[];
+int vc_sql(struct vc *vc, int argc, char **argv);
+
+/* vnode top: one sample -> rates (exposed for unit tests). */
+struct vc_top_row {
+	char name[32];
+	double faults_s, in_mib_s, out_mib_s, avg_lat_us;
+	uint64_t resident_pages, memory_current, swap_current;
+};
+int vc_top_rates(json_object *prev, json_object *cur, double secs,
+		 struct vc_top_row *rows, int max);
+/* "<=1us:0 <=2us:5 ..." -> avg latency estimate of the delta in us. */
+double vc_hist_avg_us(const char *prev, const char *cur);
+
+#endif /* VNODECTL_H */

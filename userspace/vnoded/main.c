@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vnoded - the process-host daemon that assembles vNodes.
+ *
+ * One control block (struct vnoded), one explicit state, paired
+ * setup/unwind (rping style).  Single-threaded: a poll loop over the
+ * control socket and a signalfd; requests are handled one at a time, so
+ * the daemon is the only writer of its state without any locking beyond
+ * an flock on the state directory against a second daemon.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "core.h"
+#include "db.h"
+#include "ipc.h"
+
+enum vnoded_state {
+	VNODED_INIT,
+	VNODED_RUNNING,
+	VNODED_STOPPING,
+};
+
+struct vnoded {
+	enum vnoded_state state;
+	const char *config;
+	bool config_explicit;
+	const char *statedir;
+	const char *sock;
+	const char *sysroot;
+	const char *group;
+	int interval_s;
+	bool foreground;
+	bool verbose;
+	struct vn_conf conf;
+	struct vn_ctx ctx;
+	int lock_fd;
+	int listen_fd;
+	int sig_fd;
+};
+
+static bool use_journal_prefix;
+static bool verbose_log;
+
+static void vlog(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void vlog(int prio, const char *fmt, ...)
+{
+	static const char *const names[] = {
+		"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug",
+	};
+	char ts[32];
+	time_t now;
+	va_list ap;
+
+	if (prio == LOG_DEBUG && !verbose_log)
+		return;
+	if (use_journal_prefix) {
+		fprintf(stderr, "<%d>", prio);
+	} else {
+		now = time(NULL);
+		strftime(ts, sizeof(ts), "%F %T", localtime(&now));
+		fprintf(stderr, "%s vnoded[%d] %s: ", ts, getpid(), names[prio & 7]);
+	}
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: vnoded [OPTIONS]\n"
+"  -f, --foreground         stay in the foreground (systemd uses this)\n"
+"  -c, --config FILE        cluster config (default " VN_CONF_DEFAULT ")\n"
+"  -s, --state DIR          state directory with state.db (default " VN_STATE_DEFAULT ")\n"
+"  -S, --socket PATH        control socket (default " VN_SOCK_DEFAULT ")\n"
+"  -g, --group NAME         group allowed on the socket (default vnode)\n"
+"  -r, --sysroot DIR        prefix for /sys, /proc paths; fake kernel (tests)\n"
+"  -i, --interval SECS      reconcile/reap interval (default 10)\n"
+"  -n, --check-config       parse the config, print it, exit\n"
+"  -v, --verbose            debug logging\n"
+"  -h, --help\n");
+}
+
+static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
+{
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "state", required_argument, NULL, 's' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "sysroot", required_argument, NULL, 'r' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+
+	d->config = VN_CONF_DEFAULT;
+	d->statedir = VN_STATE_DEFAULT;
+	d->sock = vn_sock_path(NULL);
+	d->group = "vnode";
+	d->sysroot = getenv("VNODE_SYSROOT");
+	d->interval_s = 10;
+	while ((c = getopt_long(argc, argv, "fc:s:S:g:r:i:nvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': d->foreground = true; break;
+		case 'c': d->config = optarg; d->config_explicit = true; break;
+		case 's': d->statedir = optarg; break;
+		case 'S': d->sock = optarg; break;
+		case 'g': d->group = optarg; break;
+		case 'r': d->sysroot = optarg; break;
+		case 'i':
+			d->interval_s = atoi(optarg);
+			if (d->interval_s < 1 || d->interval_s > 3600) {
+				fprintf(stderr, "vnoded: --interval must be 1..3600\n");
+				return 2;
+			}
+			break;
+		case 'n': *check = true; break;
+		case 'v': d->verbose = true; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vnoded: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	return 0;
+}
+
+static int load_config(struct vnoded *d, struct vn_conf *conf)
+{
+	struct vn_err err;
+	struct stat st;
+
+	if (!d->config_explicit && stat(d->config, &st) && errno == ENOENT) {
+		vn_conf_defaults(conf);
+		vlog(LOG_WARNING, "%s not found: no components configured (use vnodectl component add)",
+		     d->config);
+		return 0;
+	}
+	if (vn_conf_load(d->config, conf, &err)) {
+		vlog(LOG_ERR, "%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int mkdir_p(const char *dir, mode_t mode)
+{
+	char tmp[PATH_MAX], *p;
+
+	if (vn_path(tmp, sizeof(tmp), "%s", dir))
+		return -ENAMETOOLONG;
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int setup_socket(struct vnoded *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[PATH_MAX], *slash;
+	struct group *gr;
+	int fd, probe;
+
+	if (strlen(d->sock) >= sizeof(sa.sun_path)) {
+		vlog(LOG_ERR, "socket path too long: %s", d->sock);
+		return -1;
+	}
+	strcpy(sa.sun_path, d->sock);
+	snprintf(dir, sizeof(dir), "%s", d->sock);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir_p(dir, 0755)) {
+			vlog(LOG_ERR, "cannot create %s: %s", dir, strerror(errno));
+			return -1;
+		}
+	}
+	/* a live daemon answers; a stale socket file does not */
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && !connect(probe, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(probe);
+		vlog(LOG_ERR, "another vnoded is already listening on %s", d->sock);
+		return -1;
+	}
+	if (probe >= 0)
+		close(probe);
+	unlink(d->sock);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 16)) {
+		vlog(LOG_ERR, "cannot listen on %s: %s", d->sock, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	/*
+	 * Privilege model: the socket is 0660 root:<group> when the group
+	 * exists (members may run vNodes), else 0666; every request is then
+	 * authorised by SO_PEERCRED (see docs/userspace.md).
+	 */
+	gr = getgrnam(d->group);
+	if (gr && !chown(d->sock, 0, gr->gr_gid)) {
+		chmod(d->sock, 0660);
+	} else {
+		chmod(d->sock, 0666);
+		vlog(LOG_NOTICE, "group '%s' not found: socket %s is 0666, requests are authorised by peer uid only",
+		     d->group, d->sock);
+	}
+	d->listen_fd = fd;
+	return 0;
+}
+
+static int setup_signals(struct vnoded *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return d->sig_fd < 0 ? -1 : 0;
+}
+
+static void reload(struct vnoded *d)
+{
+	struct vn_conf conf;
+	struct vn_err err;
+
+	if (load_config(d, &conf)) {
+		vlog(LOG_ERR, "SIGHUP: keeping the old configuration");
+		return;
+	}
+	if (vn_config_sync(&d->ctx, &conf, &err)) {
+		vlog(LOG_ERR, "SIGHUP: %s", err.msg);
+		return;
+	}
+	d->conf = conf;
+	vlog(LOG_INFO, "configuration reloaded from %s", d->config);
+}
+
+static void serve_one(struct vnoded *d)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	struct vn_caller who;
+	size_t off = 0;
+	char *buf, *resp;
+	ssize_t n;
+	int fd;
+
+	fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl)) {
+		close(fd);
+		return;
+	}
+	who.uid = cred.uid;
+	who.gid = cred.gid;
+	who.pid = cred.pid;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	buf = malloc(VN_REQ_MAX + 1);
+	if (!buf) {
+		close(fd);
+		return;
+	}
+	while (off < VN_REQ_MAX) {
+		n = read(fd, buf + off, VN_REQ_MAX - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+		if (memchr(buf + off - n, '\n', (size_t)n))
+			break;
+	}
+	buf[off] = '\0';
+	vlog(LOG_DEBUG, "request from uid %u pid %d: %s", who.uid, who.pid, buf);
+	resp = vn_handle_request(&d->ctx, buf, &who);
+	if (resp) {
+		size_t len = strlen(resp), w = 0;
+
+		while (w < len) {
+			n = write(fd, resp + w, len - w);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			w += (size_t)n;
+		}
+		if (write(fd, "\n", 1) < 0)
+			vlog(LOG_DEBUG, "client went away");
+		free(resp);
+	}
+	free(buf);
+	close(fd);
+}
+
+static void run(struct vnoded *d)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = d->listen_fd, .events = POLLIN },
+		{ .fd = d->sig_fd, .events = POLLIN },
+	};
+	int64_t next = vn_mono_ms() + d->interval_s * 1000;
+
+	d->state = VNODED_RUNNING;
+	while (d->state == VNODED_RUNNING) {
+		int64_t left = next - vn_mono_ms();
+		int ret;
+
+		if (left <= 0) {
+			vn_reconcile(&d->ctx, true);
+			next = vn_mono_ms() + d->interval_s * 1000;
+			continue;
+		}
+		ret = poll(pfd, 2, (int)left);
+		if (ret < 0 && errno != EINTR) {
+			vlog(LOG_ERR, "poll: %s", strerror(errno));
+			break;
+		}
+		if (ret <= 0)
+			continue;
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					reload(d);
+				} else {
+					vlog(LOG_INFO, "signal %d: stopping (vNodes keep running)",
+					     si.ssi_signo);
+					d->state = VNODED_STOPPING;
+				}
+			}
+		}
+		if (pfd[0].revents & POLLIN)
+			serve_one(d);
+	}
+}
+
+static void print_config(const struct vn_conf *conf)
+{
+	int i;
+
+	printf("cluster replicas %d disk %s disk_size %llu probe_timeout_ms %d\n",
+	       conf->cluster.replicas, conf->cluster.disk,
+	       (unsigned long long)conf->cluster.disk_size,
+	       conf->cluster.probe_timeout_ms);
+	for (i = 0; i < conf->nr_comps; i++)
+		printf("%s %s addr %s port %d\n", vn_kind_name(conf->comps[i].kind),
+		       conf->comps[i].name, conf->comps[i].addr, conf->comps[i].port);
+}
+
+int main(int argc, char **argv)
+{
+	struct vnoded d = { .lock_fd = -1, .listen_fd = -1, .sig_fd = -1 };
+	char dbpath[PATH_MAX], lockpath[PATH_MAX];
+	struct vn_err err;
+	bool check = false;
+	int ret, bad;
+
+	use_journal_prefix = getenv("JOURNAL_STREAM") != NULL;
+	ret = parse_args(&d, argc, argv, &check);
+	if (ret)
+		return ret;
+	verbose_log = d.verbose;
+
+	/* a malformed config stops us before any state is touched */
+	if (load_config(&d, &d.conf))
+		return 1;
+	if (check) {
+		print_config(&d.conf);
+		return 0;
+	}
+	if (mkdir_p(d.statedir, 0755)) {
+		vlog(LOG_ERR, "cannot create state dir %s: %s", d.statedir, strerror(errno));
+		return 1;
+	}
+	if (vn_path(dbpath, sizeof(dbpath), "%s/state.db", d.statedir) ||
+	    vn_path(lockpath, sizeof(lockpath), "%s/vnoded.lock", d.statedir)) {
+		vlog(LOG_ERR, "state dir path too long");
+		return 1;
+	}
+	d.lock_fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d.lock_fd < 0 || flock(d.lock_fd, LOCK_EX | LOCK_NB)) {
+		vlog(LOG_ERR, "state dir %s is in use by another vnoded", d.statedir);
+		return 1;
+	}
+	if (!d.foreground && daemon(0, 1)) {
+		vlog(LOG_ERR, "daemon: %s", strerror(errno));
+		return 1;
+	}
+
+	if (vn_ctx_init(&d.ctx, dbpath, d.sysroot, &d.conf.cluster, &err)) {
+		vlog(LOG_ERR, "%s", err.msg);
+		ret = 1;
+		goto out_lock;
+	}
+	d.ctx.log = vlog;
+	if (d.ctx.kern.fake)
+		vlog(LOG_NOTICE, "fake kernel under sysroot %s", d.ctx.kern.root);
+	if (vn_config_sync(&d.ctx, &d.conf, &err)) {
+		vlog(LOG_ERR, "%s", err.msg);
+		ret = 1;
+		goto out_ctx;
+	}
+	if (setup_signals(&d) || setup_socket(&d)) {
+		ret = 1;
+		goto out_sig;
+	}
+	vn_event(d.ctx.db, "daemon.start", "daemon", NULL, NULL, NULL);
+	vn_probe_all(&d.ctx, NULL);
+	bad = vn_reconcile(&d.ctx, true);
+	vlog(bad ? LOG_WARNING : LOG_INFO, "listening on %s, state %s%s", d.sock,
+	     dbpath, bad ? " (some vNodes could not be restored, see above)" : "");
+
+	run(&d);
+
+	vn_event(d.ctx.db, "daemon.stop", "daemon", NULL, NULL, NULL);
+	ret = 0;
+	close(d.listen_fd);
+	unlink(d.sock);
+out_sig:
+	if (d.sig_fd >= 0)
+		close(d.sig_fd);
+out_ctx:
+	vn_ctx_fini(&d.ctx);
+out_lock:
+	close(d.lock_fd);
+	return ret;
+}
