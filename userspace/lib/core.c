@@ -1004,8 +1004,8 @@ int vn_vnode_destroy(struct vn_ctx *ctx, const char *name, bool force,
 		return ret;
 	ret = check_perm(vn, who, "destroy", err);
 	if (!ret)
-		ret = vnode_teardown(ctx, vn, force, force ? "destroyed (forced)" :
-				     "destroyed", err);
+		ret = vnode_teardown(ctx, vn, force, force ? "by user, processes killed" :
+				     "by user", err);
 	json_object_put(vn);
 	return ret;
 }

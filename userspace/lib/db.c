@@ -281,7 +281,8 @@ int vn_sql_readonly_db(sqlite3 *db, const char *sql, json_object **rows,
 	sqlite3_set_authorizer(db, ro_authorizer, NULL);
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, &tail);
 	sqlite3_set_authorizer(db, NULL, NULL);
-	if (rc == SQLITE_AUTH)
+	if (rc == SQLITE_AUTH ||
+	    (rc != SQLITE_OK && strstr(sqlite3_errmsg(db), "not authorized")))
 		return vn_seterr(err, EPERM,
 				 "refused: only read-only queries (SELECT) are allowed (%s)",
 				 sqlite3_errmsg(db));

@@ -245,9 +245,14 @@ int vn_cg_nprocs(const struct vn_kern *k, const char *name)
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
-	while (fgets(line, sizeof(line), f))
-		if (line[0] >= '0' && line[0] <= '9')
-			n++;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] < '0' || line[0] > '9')
+			continue;
+		/* fake kernel: a pid that exited has left its cgroup */
+		if (k->fake && kill((pid_t)atoi(line), 0) && errno == ESRCH)
+			continue;
+		n++;
+	}
 	fclose(f);
 	return n;
 }

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/* cluster.conf parsing (lib/conf.c): good files and malformed ones. */
+#include "unit.h"
+#include "conf.h"
+
+static int parse_str(const char *text, struct vn_conf *conf, struct vn_err *err)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int ret;
+
+	assert_non_null(f);
+	ret = vn_conf_parse(f, "cluster.conf", conf, err);
+	fclose(f);
+	return ret;
+}
+
+static void good(void **state)
+{
+	const char *text =
+		"# vnode cluster\n"
+		"[cluster]\n"
+		"replicas = 2\n"
+		"disk = vnm\n"
+		"disk_size = 1G   ; trailing comment\n"
+		"probe_timeout_ms=500\n"
+		"\n"
+		"[memory m1]\n"
+		"  addr = 10.0.0.2\n"
+		"[memory   m2]\n"
+		"addr = 10.0.0.3\n"
+		"port = 9000\n"
+		"[storage s1]\n"
+		"addr = fd00::4\n";
+	struct vn_conf c;
+	struct vn_err err;
+
+	(void)state;
+	assert_int_equal(parse_str(text, &c, &err), 0);
+	assert_int_equal(c.cluster.replicas, 2);
+	assert_string_equal(c.cluster.disk, "vnm");
+	assert_true(c.cluster.disk_size == 1ULL << 30);
+	assert_int_equal(c.cluster.probe_timeout_ms, 500);
+	assert_int_equal(c.nr_comps, 3);
+	assert_string_equal(c.comps[0].name, "m1");
+	assert_int_equal(c.comps[0].kind, VN_COMP_MEMORY);
+	assert_string_equal(c.comps[0].addr, "10.0.0.2");
+	assert_int_equal(c.comps[0].port, 7470);
+	assert_string_equal(c.comps[1].name, "m2");
+	assert_int_equal(c.comps[1].port, 9000);
+	assert_int_equal(c.comps[2].kind, VN_COMP_STORAGE);
+	assert_int_equal(c.comps[2].port, 7471);
+	assert_string_equal(c.comps[2].addr, "fd00::4");
+}
+
+static void defaults(void **state)
+{
+	struct vn_conf c;
+	struct vn_err err;
+
+	(void)state;
+	assert_int_equal(parse_str("", &c, &err), 0);
+	assert_int_equal(c.cluster.replicas, 1);
+	assert_string_equal(c.cluster.disk, "vnmem");
+	assert_true(c.cluster.disk_size == 0);
+	assert_int_equal(c.nr_comps, 0);
+	assert_int_equal(parse_str("[cluster]\ndisk_size = auto\n", &c, &err), 0);
+	assert_true(c.cluster.disk_size == 0);
+}
+
+static void malformed(void **state)
+{
+	static const struct { const char *text; const char *msg; } t[] = {
+		{ "addr = 1.2.3.4\n", "cluster.conf:1: 'addr' outside of any section" },
+		{ "[memory m1]\naddr = 1.2.3.4\n[memory m1]\naddr = 1.2.3.5\n",
+		  "cluster.conf:3: duplicate component 'm1'" },
+		{ "[memory]\n", "cluster.conf:1: [memory] needs a name" },
+		{ "[gpu g1]\n", "cluster.conf:1: unknown section '[gpu]'" },
+		{ "[memory m1\n", "cluster.conf:1: malformed section header" },
+		{ "[memory m1]\naddr 1.2.3.4\n", "cluster.conf:2: expected 'key = value'" },
+		{ "[memory m1]\naddr = 1.2.3.999\n", "cluster.conf:2: invalid address '1.2.3.999'" },
+		{ "[memory m1]\naddr = m1.example\n", "cluster.conf:2: invalid address" },
+		{ "[memory m1]\naddr = 1.2.3.4\nport = 99999\n", "cluster.conf:3: invalid port '99999'" },
+		{ "[memory m1]\naddr = 1.2.3.4\nport = 0\n", "cluster.conf:3: invalid port" },
+		{ "[memory m1]\naddr = 1.2.3.4\nport = 12ab\n", "cluster.conf:3: invalid port" },
+		{ "[memory m1]\nadr = 1.2.3.4\n", "cluster.conf:2: unknown key 'adr' in [memory m1]" },
+		{ "[memory m1]\naddr =\n", "cluster.conf:2: missing value for 'addr'" },
+		{ "[memory m1]\n= 5\n", "cluster.conf:2: missing key" },
+		{ "[memory m1]\nport = 7470\n", "cluster.conf: [memory m1] has no addr" },
+		{ "[cluster]\nreplicas = 3\n", "cluster.conf:2: replicas must be 1 or 2" },
+		{ "[cluster]\nreplicas = one\n", "cluster.conf:2: replicas must be 1 or 2" },
+		{ "[cluster]\ndisk_size = 12Q\n", "cluster.conf:2: disk_size: invalid size '12Q'" },
+		{ "[cluster]\ndisk_size = 0\n", "cluster.conf:2: disk_size must be > 0" },
+		{ "[cluster]\nprobe_timeout_ms = 5\n", "cluster.conf:2: probe_timeout_ms" },
+		{ "[cluster]\ncolour = blue\n", "cluster.conf:2: unknown key 'colour' in [cluster]" },
+		{ "[cluster x]\n", "cluster.conf:1: [cluster] takes no name" },
+		{ "[memory bad/name]\n", "cluster.conf:1: invalid component name" },
+	};
+	struct vn_conf c;
+	struct vn_err err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&c, 0x5a, sizeof(c));
+		err.msg[0] = '\0';
+		assert_int_equal(parse_str(t[i].text, &c, &err), -EINVAL);
+		if (!strstr(err.msg, t[i].msg))
+			fail_msg("case %zu: got '%s', want '%s'", i, err.msg, t[i].msg);
+		/* nothing is returned on error */
+		assert_int_equal(c.nr_comps, 0x5a5a5a5a);
+	}
+}
+
+static void long_line(void **state)
+{
+	char text[2100];
+	struct vn_conf c;
+	struct vn_err err;
+
+	(void)state;
+	memset(text, 'x', sizeof(text));
+	memcpy(text, "[cluster]\n# ", 12);
+	text[sizeof(text) - 2] = '\n';
+	text[sizeof(text) - 1] = '\0';
+	assert_int_equal(parse_str(text, &c, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "cluster.conf:2: line too long"));
+}
+
+static void load_missing(void **state)
+{
+	struct vn_conf c;
+	struct vn_err err;
+
+	(void)state;
+	assert_int_equal(vn_conf_load("/nonexistent/cluster.conf", &c, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "/nonexistent/cluster.conf"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(good),
+		cmocka_unit_test(defaults),
+		cmocka_unit_test(malformed),
+		cmocka_unit_test(long_line),
+		cmocka_unit_test(load_missing),
+	};
+
+	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
+}

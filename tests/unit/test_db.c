@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/* State database: schema, migration, append-only event log, and the
+ * read-only SQL guard behind `vnodectl sql` (lib/db.c). */
+#include "unit.h"
+#include "db.h"
+
+struct fx {
+	char dir[256];
+	char path[PATH_MAX];
+	sqlite3 *db;
+};
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	struct vn_err err;
+
+	make_tmpdir(fx->dir, sizeof(fx->dir));
+	snprintf(fx->path, sizeof(fx->path), "%s/state.db", fx->dir);
+	if (vn_db_open(fx->path, &fx->db, &err))
+		return -1;
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	sqlite3_close(fx->db);
+	rm_rf(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static int64_t one_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void schema(void **state)
+{
+	struct fx *fx = *state;
+	static const char *const tables[] = {
+		"components", "vnodes", "allocations", "volumes", "events",
+	};
+	char sql[128];
+	size_t i;
+
+	assert_int_equal(vn_db_version(fx->db), VN_DB_VERSION);
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='%s'",
+			 tables[i]);
+		assert_int_equal(one_int(fx->db, sql), 1);
+	}
+	/* constraints: cache <= mem, replicas 1..2 */
+	assert_int_not_equal(sqlite3_exec(fx->db,
+		"INSERT INTO vnodes (name, mem, cache, replicas, owner_uid, cgroup, cgroup_id, created) "
+		"VALUES ('x', 100, 200, 1, 0, '/x', 1, 0)", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(fx->db,
+		"INSERT INTO vnodes (name, mem, cache, replicas, owner_uid, cgroup, cgroup_id, created) "
+		"VALUES ('x', 100, 50, 3, 0, '/x', 1, 0)", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(fx->db,
+		"INSERT INTO vnodes (name, mem, cache, replicas, owner_uid, cgroup, cgroup_id, created) "
+		"VALUES ('x', 100, 50, 2, 0, '/x', 1, 0)", NULL, NULL, NULL), SQLITE_OK);
+	/* reopen is idempotent */
+	sqlite3_close(fx->db);
+	{
+		struct vn_err err;
+
+		assert_int_equal(vn_db_open(fx->path, &fx->db, &err), 0);
+	}
+	assert_int_equal(one_int(fx->db, "SELECT count(*) FROM vnodes"), 1);
+}
+
+static void migrate_v1(void **state)
+{
+	struct fx *fx = *state;
+	char path[PATH_MAX];
+	struct vn_err err;
+	sqlite3 *db;
+
+	(void)fx;
+	snprintf(path, sizeof(path), "%s/old.db", fx->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(vn_db_migrate(db, 1, &err), 0);
+	assert_int_equal(vn_db_version(db), 1);
+	/* a v1 database has no volumes and no vnodes.ephemeral */
+	assert_int_equal(one_int(db, "SELECT count(*) FROM sqlite_master WHERE name='volumes'"), 0);
+	assert_int_equal(sqlite3_exec(db,
+		"INSERT INTO vnodes (name, mem, cache, replicas, owner_uid, cgroup, cgroup_id, created) "
+		"VALUES ('old', 1000, 500, 1, 0, '/x', 7, 1)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(vn_db_open(path, &db, &err), 0);
+	assert_int_equal(vn_db_version(db), 2);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM sqlite_master WHERE name='volumes'"), 1);
+	assert_int_equal(one_int(db, "SELECT cgroup_id FROM vnodes WHERE name='old'"), 7);
+	assert_int_equal(one_int(db, "SELECT ephemeral FROM vnodes WHERE name='old'"), 0);
+	sqlite3_close(db);
+}
+
+static void refuse_newer(void **state)
+{
+	struct fx *fx = *state;
+	char path[PATH_MAX];
+	struct vn_err err;
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/new.db", fx->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), 0);
+	sqlite3_close(db);
+	assert_int_equal(vn_db_open(path, &db, &err), -EPROTO);
+	assert_non_null(strstr(err.msg, "schema version 99"));
+}
+
+static void events(void **state)
+{
+	struct fx *fx = *state;
+	json_object *d = json_object_new_object(), *rows;
+	struct vn_err err;
+
+	json_object_object_add(d, "mem", json_object_new_int(5));
+	assert_int_equal(vn_event(fx->db, "vnode.create", "vnode", "a", d, &err), 0);
+	assert_int_equal(vn_event(fx->db, "vnode.destroy", "vnode", "a", NULL, &err), 0);
+	json_object_put(d);
+	assert_int_equal(one_int(fx->db, "SELECT count(*) FROM events"), 2);
+	assert_int_equal(vn_db_query_json(fx->db,
+		"SELECT type, json_extract(detail, '$.mem') AS mem, ts FROM events ORDER BY id",
+		NULL, &rows, &err), 0);
+	assert_int_equal(json_object_array_length(rows), 2);
+	assert_string_equal(json_object_get_string(json_object_object_get(
+		json_object_array_get_idx(rows, 0), "type")), "vnode.create");
+	assert_int_equal(json_object_get_int(json_object_object_get(
+		json_object_array_get_idx(rows, 0), "mem")), 5);
+	assert_true(json_object_get_int64(json_object_object_get(
+		json_object_array_get_idx(rows, 1), "ts")) >=
+		json_object_get_int64(json_object_object_get(
+		json_object_array_get_idx(rows, 0), "ts")));
+	json_object_put(rows);
+	/* append-only, enforced by the schema itself */
+	assert_int_not_equal(sqlite3_exec(fx->db, "UPDATE events SET type = 'x'",
+					  NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(fx->db, "DELETE FROM events", NULL, NULL, NULL),
+			     SQLITE_OK);
+	assert_int_equal(one_int(fx->db, "SELECT count(*) FROM events"), 2);
+}
+
+static void sql_guard(void **state)
+{
+	static const char *const writes[] = {
+		"INSERT INTO events (ts, type, object) VALUES (1, 'x', 'y')",
+		"UPDATE vnodes SET mem = 1",
+		"DELETE FROM components",
+		"DROP TABLE vnodes",
+		"CREATE TABLE t (x)",
+		"ALTER TABLE vnodes ADD COLUMN z",
+		"PRAGMA user_version = 5",
+		"PRAGMA writable_schema = 1",
+		"ATTACH DATABASE '/tmp/x.db' AS x",
+		"REPLACE INTO components (name) VALUES ('a')",
+		"VACUUM",
+		"BEGIN",
+		"WITH x AS (SELECT 1) DELETE FROM vnodes",
+		"SELECT 1; DELETE FROM vnodes",
+	};
+	struct fx *fx = *state;
+	json_object *rows;
+	struct vn_err err;
+	size_t i;
+
+	assert_int_equal(vn_event(fx->db, "t", "o", "n", NULL, &err), 0);
+	for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+		int ret = vn_sql_readonly(fx->path, writes[i], &rows, &err);
+
+		if (ret == 0)
+			fail_msg("write allowed: %s", writes[i]);
+		assert_true(ret == -EPERM || ret == -EINVAL);
+		assert_true(strstr(err.msg, "read-only") ||
+			    strstr(err.msg, "one SQL statement"));
+	}
+	assert_int_equal(one_int(fx->db, "SELECT count(*) FROM events"), 1);
+	assert_int_equal(vn_db_version(fx->db), VN_DB_VERSION);
+
+	/* reads work, including joins, CTEs and functions */
+	assert_int_equal(vn_sql_readonly(fx->path,
+		"WITH e AS (SELECT * FROM events) SELECT upper(type) AS t, count(*) AS n FROM e",
+		&rows, &err), 0);
+	assert_int_equal(json_object_array_length(rows), 1);
+	assert_string_equal(json_object_get_string(json_object_object_get(
+		json_object_array_get_idx(rows, 0), "t")), "T");
+	json_object_put(rows);
+	assert_int_equal(vn_sql_readonly(fx->path, "SELECT 1;  ", &rows, &err), 0);
+	json_object_put(rows);
+
+	/* errors are clear */
+	assert_int_equal(vn_sql_readonly(fx->path, "SELEC 1", &rows, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "SQL error"));
+	assert_int_equal(vn_sql_readonly(fx->path, "", &rows, &err), -EINVAL);
+	assert_int_equal(vn_sql_readonly(fx->path, "SELECT * FROM nope", &rows, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "no such table"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(refuse_newer, setup, teardown),
+		cmocka_unit_test_setup_teardown(events, setup, teardown),
+		cmocka_unit_test_setup_teardown(sql_guard, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("db", tests, NULL, NULL);
+}

@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vNode assembly and teardown (lib/core.c + lib/kern.c) against a fake
+ * sysroot: a directory tree standing in for /sys/fs/cgroup,
+ * /sys/kernel/config/vnode and /proc, plus fake probe answers.
+ */
+#include "unit.h"
+#include "core.h"
+#include "db.h"
+
+#define M (1ULL << 20)
+
+struct fx {
+	char dir[256];
+	char root[300];
+	char db[300];
+	struct vn_ctx ctx;
+	struct vn_caller root_user;
+};
+
+#define CG "sys/fs/cgroup/vnode/"
+#define CFS "sys/kernel/config/vnode/"
+
+static void fake_host(struct fx *fx, const char *addr, const char *answer)
+{
+	char rel[128];
+
+	snprintf(rel, sizeof(rel), "probe/%s:7470", addr);
+	if (answer)
+		write_at(fx->root, rel, answer);
+	else {
+		char p[512];
+
+		snprintf(p, sizeof(p), "%s/%s", fx->root, rel);
+		unlink(p);
+	}
+}
+
+static void add_host(struct fx *fx, const char *name, const char *addr,
+		     const char *answer)
+{
+	struct vn_conf_comp c = { .kind = VN_COMP_MEMORY, .port = 7470 };
+	struct vn_err err;
+
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	snprintf(c.addr, sizeof(c.addr), "%s", addr);
+	fake_host(fx, addr, answer);
+	assert_int_equal(vn_component_add(&fx->ctx, &c, "test", false, NULL, &err), 0);
+}
+
+static int setup_n(void **state, int replicas)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	struct vn_cluster cl = { .replicas = replicas, .disk = "vnmem",
+				 .probe_timeout_ms = 100 };
+	struct vn_err err;
+
+	make_tmpdir(fx->dir, sizeof(fx->dir));
+	snprintf(fx->root, sizeof(fx->root), "%s/root", fx->dir);
+	snprintf(fx->db, sizeof(fx->db), "%s/state.db", fx->dir);
+	write_at(fx->root, "sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory pids\n");
+	write_at(fx->root, CFS "mem/.keep", "");
+	write_at(fx->root, CFS "vnodes/.keep", "");
+	write_at(fx->root, "proc/.keep", "");
+	if (vn_ctx_init(&fx->ctx, fx->db, fx->root, &cl, &err)) {
+		fprintf(stderr, "ctx: %s\n", err.msg);
+		return -1;
+	}
+	fx->ctx.kill_timeout_ms = 500;
+	*state = fx;
+	return 0;
+}
+
+static int setup1(void **state)
+{
+	return setup_n(state, 1);
+}
+
+static int setup2(void **state)
+{
+	return setup_n(state, 2);
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	vn_ctx_fini(&fx->ctx);
+	rm_rf(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static int create(struct fx *fx, const char *name, uint64_t mem, uint64_t cache,
+		  int replicas, struct vn_err *err)
+{
+	struct vn_vnode_req r = { .mem = mem, .cache = cache, .replicas = replicas };
+
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	return vn_vnode_create(&fx->ctx, &r, &fx->root_user, NULL, err);
+}
+
+static int64_t q_int(struct fx *fx, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(fx->ctx.db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static uint64_t file_u64(struct fx *fx, const char *rel)
+{
+	char buf[64];
+
+	assert_int_equal(read_at(fx->root, rel, buf, sizeof(buf)), 0);
+	return strtoull(buf, NULL, 10);
+}
+
+static void create_destroy(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_err err;
+	char buf[256], p[512];
+	struct stat st;
+
+	add_host(fx, "m1", "10.0.0.2", "256M 0 20");
+	assert_int_equal(create(fx, "a", 256 * M, 64 * M, 0, &err), 0);
+
+	/* cgroup v2 limits: memory.max = cache, memory.swap.max = remote quota */
+	assert_true(file_u64(fx, CG "a/memory.max") == 64 * M);
+	assert_true(file_u64(fx, CG "a/memory.swap.max") == 192 * M);
+	assert_int_equal(read_at(fx->root, "sys/fs/cgroup/cgroup.subtree_control", buf,
+				 sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "memory"));
+	assert_int_equal(read_at(fx->root, CG "cgroup.subtree_control", buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "memory"));
+	/* accounting object keyed by the cgroup's inode */
+	snprintf(p, sizeof(p), "%s/" CG "a", fx->root);
+	assert_int_equal(stat(p, &st), 0);
+	assert_true(file_u64(fx, CFS "vnodes/a/cgroup_id") == st.st_ino);
+	assert_int_equal(q_int(fx, "SELECT cgroup_id FROM vnodes WHERE name='a'"), (int64_t)st.st_ino);
+	/* the shared swap disk */
+	assert_int_equal(read_at(fx->root, CFS "mem/vnmem/hosts", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "10.0.0.2:7470");
+	assert_true(file_u64(fx, CFS "mem/vnmem/size") == 256 * M);
+	assert_true(file_u64(fx, CFS "mem/vnmem/replicas") == 1);
+	assert_true(file_u64(fx, CFS "mem/vnmem/enable") == 1);
+	assert_int_equal(count_lines_at(fx->root, "commands.log", "mkswap -f /dev/vnmem0"), 1);
+	assert_int_equal(count_lines_at(fx->root, "commands.log",
+					"swapon --discard=pages -p 100 /dev/vnmem0"), 1);
+	/* reservations + event */
+	assert_int_equal(q_int(fx, "SELECT sum(bytes) FROM allocations"), 192 * M);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='vnode.create' AND name='a'"), 1);
+
+	/* a second vNode reuses the disk: no second mkswap */
+	assert_int_equal(create(fx, "b", 32 * M, 16 * M, 0, &err), 0);
+	assert_int_equal(count_lines_at(fx->root, "commands.log", "mkswap"), 1);
+
+	/* destroy removes cgroup, accounting object, rows */
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", false, &fx->root_user, &err), 0);
+	assert_false(exists_at(fx->root, CG "a"));
+	assert_false(exists_at(fx->root, CFS "vnodes/a"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes WHERE name='a'"), 0);
+	assert_int_equal(q_int(fx, "SELECT sum(bytes) FROM allocations"), 16 * M);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='vnode.destroy'"), 1);
+	/* past states stay queryable */
+	assert_int_equal(q_int(fx, "SELECT json_extract(detail, '$.mem') FROM events "
+			       "WHERE type='vnode.create' AND name='a'"), 256 * M);
+	assert_true(exists_at(fx->root, CG "b"));
+
+	/* unknown vNode */
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", false, &fx->root_user, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "unknown vNode 'a'"));
+}
+
+static void bad_input(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_err err;
+
+	add_host(fx, "m1", "10.0.0.2", "256M 0 20");
+	assert_int_equal(create(fx, "a", 64 * M, 128 * M, 0, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "cache (128M) is larger than mem (64M)"));
+	assert_int_equal(create(fx, "a", 0, 0, 0, &err), -EINVAL);
+	assert_int_equal(create(fx, "a", 64 * M, 0, 0, &err), -EINVAL);
+	assert_int_equal(create(fx, "bad/name", 64 * M, 32 * M, 0, &err), -EINVAL);
+	assert_int_equal(create(fx, "", 64 * M, 32 * M, 0, &err), -EINVAL);
+	assert_int_equal(create(fx, "a", 64 * M, 32 * M, 3, &err), -EINVAL);
+	/* cluster keeps 1 replica: asking for 2 is refused, honestly */
+	assert_int_equal(create(fx, "a", 64 * M, 32 * M, 2, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "swap is global"));
+	{
+		struct vn_vnode_req r = { .name = "a", .mem = 64 * M, .cache = 32 * M };
+
+		strcpy(r.cpus, "0-1,x");
+		assert_int_equal(vn_vnode_create(&fx->ctx, &r, &fx->root_user, NULL, &err),
+				 -EINVAL);
+		strcpy(r.cpus, "");
+		strcpy(r.owner, "no-such-user-xyz");
+		assert_int_equal(vn_vnode_create(&fx->ctx, &r, &fx->root_user, NULL, &err),
+				 -EINVAL);
+		assert_non_null(strstr(err.msg, "unknown user"));
+	}
+	/* nothing was created by any of that */
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes"), 0);
+	assert_false(exists_at(fx->root, CG "a"));
+	assert_false(exists_at(fx->root, CFS "mem/vnmem"));
+
+	assert_int_equal(create(fx, "a", 64 * M, 32 * M, 0, &err), 0);
+	assert_int_equal(create(fx, "a", 64 * M, 32 * M, 0, &err), -EEXIST);
+	assert_non_null(strstr(err.msg, "already exists"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes"), 1);
+}
+
+static void capacity(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_err err;
+
+	add_host(fx, "m1", "10.0.0.2", "100M 0 20");
+	add_host(fx, "m2", "10.0.0.3", "50M 0 20");
+	add_host(fx, "m3", "10.0.0.4", NULL);	/* down */
+
+	/* 160M remote > 150M up */
+	assert_int_equal(create(fx, "big", 200 * M, 40 * M, 0, &err), -ENOSPC);
+	assert_non_null(strstr(err.msg, "not enough remote memory"));
+	assert_non_null(strstr(err.msg, "m3 down"));
+	assert_false(exists_at(fx->root, CG "big"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes"), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM components WHERE state='down'"), 1);
+
+	/* 140M fits: spread over m1 (100M) and m2 (40M) */
+	assert_int_equal(create(fx, "a", 150 * M, 10 * M, 0, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT a.bytes FROM allocations a JOIN components c "
+			       "ON c.id = a.component_id WHERE c.name='m1'"), 100 * M);
+	assert_int_equal(q_int(fx, "SELECT a.bytes FROM allocations a JOIN components c "
+			       "ON c.id = a.component_id WHERE c.name='m2'"), 40 * M);
+	/* now only 10M is left */
+	assert_int_equal(create(fx, "b", 30 * M, 10 * M, 0, &err), -ENOSPC);
+	assert_int_equal(create(fx, "b", 20 * M, 10 * M, 0, &err), 0);
+	/* the memory host reports others' usage: that counts too */
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "b", false, &fx->root_user, &err), 0);
+	fake_host(fx, "10.0.0.3", "50M 50M 20");
+	assert_int_equal(create(fx, "b", 20 * M, 10 * M, 0, &err), -ENOSPC);
+	/* a vNode with no remote part needs no host at all */
+	assert_int_equal(create(fx, "local", 20 * M, 20 * M, 0, &err), 0);
+	/* used components cannot be removed */
+	assert_int_equal(vn_component_remove(&fx->ctx, "m1", &err), -EBUSY);
+	assert_int_equal(vn_component_remove(&fx->ctx, "m3", &err), 0);
+}
+
+static void no_hosts(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_err err;
+
+	assert_int_equal(create(fx, "a", 64 * M, 32 * M, 0, &err), -ENOSPC);
+	assert_non_null(strstr(err.msg, "no memory hosts configured"));
+	add_host(fx, "m1", "10.0.0.2", NULL);
+	assert_int_equal(create(fx, "a", 64 * M, 32 * M, 0, &err), -ENOSPC);
+	assert_non_null(strstr(err.msg, "m1 down"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes"), 0);
+}
+
+static void replicas2(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_err err;
+
+	add_host(fx, "m1", "10.0.0.2", "100M 0 20");
+	/* two copies need two hosts */
+	assert_int_equal(create(fx, "a", 60 * M, 20 * M, 0, &err), -ENOSPC);
+	assert_non_null(strstr(err.msg, "2 x 40M on distinct memory hosts"));
+	add_host(fx, "m2", "10.0.0.3", "100M 0 20");
+	assert_int_equal(create(fx, "a", 60 * M, 20 * M, 0, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM allocations WHERE bytes = 40 * 1048576"), 2);
+	assert_true(file_u64(fx, CFS "mem/vnmem/replicas") == 2);
+	/* disk size = capacity / replicas */
+	assert_true(file_u64(fx, CFS "mem/vnmem/size") == 100 * M);
+	/* a 1-replica vNode still gets the disk's 2 copies */
+	assert_int_equal(create(fx, "b", 20 * M, 10 * M, 1, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT replicas FROM vnodes WHERE name='b'"), 2);
+}
+
+static void busy_and_force(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_caller other = { .uid = 4242, .pid = 1 };
+	struct vn_vnode_req r = { .name = "u", .mem = 64 * M, .cache = 32 * M };
+	struct vn_err err;
+	char pid[32];
+
+	add_host(fx, "m1", "10.0.0.2", "256M 0 20");
+	assert_int_equal(create(fx, "a", 64 * M, 32 * M, 0, &err), 0);
+	/* a live process in the vNode (our own pid, in the fake cgroup) */
+	assert_int_equal(vn_vnode_attach(&fx->ctx, "a", getpid(), &fx->root_user, &err), 0);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	assert_int_equal(count_lines_at(fx->root, CG "a/cgroup.procs", pid), 1);
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", false, &fx->root_user, &err), -EBUSY);
+	assert_non_null(strstr(err.msg, "still runs 1 process"));
+	assert_true(exists_at(fx->root, CG "a"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes"), 1);
+
+	/* permissions: a stranger can neither destroy nor join */
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", true, &other, &err), -EPERM);
+	assert_int_equal(vn_vnode_attach(&fx->ctx, "a", 1, &other, &err), -EPERM);
+	/* ... nor create for someone else, but may create their own */
+	strcpy(r.owner, "0");
+	assert_int_equal(vn_vnode_create(&fx->ctx, &r, &other, NULL, &err), -EPERM);
+	r.owner[0] = '\0';
+	assert_int_equal(vn_vnode_create(&fx->ctx, &r, &other, NULL, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT owner_uid FROM vnodes WHERE name='u'"), 4242);
+	assert_int_equal(vn_vnode_attach(&fx->ctx, "u", 1, &other, &err), 0);
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "u", true, &other, &err), 0);
+
+	/* --force: cgroup.kill (the fake kernel empties cgroup.procs) */
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", true, &fx->root_user, &err), 0);
+	assert_int_equal(count_lines_at(fx->root, "sys/fs/cgroup/vnode/a/cgroup.kill", "1"), 0);
+	assert_false(exists_at(fx->root, CG "a"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes"), 0);
+}
+
+static void rollback(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_err err;
+	char p[512];
+
+	add_host(fx, "m1", "10.0.0.2", "256M 0 20");
+	/* vnode_proc not loaded: configfs vnodes/ missing */
+	snprintf(p, sizeof(p), "%s/" CFS "vnodes", fx->root);
+	rm_rf(p);
+	assert_int_equal(create(fx, "a", 64 * M, 64 * M, 0, &err), -ENODEV);
+	assert_non_null(strstr(err.msg, "vnode_proc loaded"));
+	/* the cgroup made before the failure is gone again */
+	assert_false(exists_at(fx->root, CG "a"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes"), 0);
+	/* no configfs mem/ either: disk setup fails first */
+	snprintf(p, sizeof(p), "%s/" CFS "mem", fx->root);
+	rm_rf(p);
+	assert_int_equal(create(fx, "a", 64 * M, 32 * M, 0, &err), -ENODEV);
+	assert_false(exists_at(fx->root, CG "a"));
+	/* no cgroup v2 */
+	write_at(fx->root, CFS "mem/.keep", "");
+	write_at(fx->root, CFS "vnodes/.keep", "");
+	snprintf(p, sizeof(p), "%s/sys/fs/cgroup/cgroup.controllers", fx->root);
+	unlink(p);
+	assert_int_equal(create(fx, "a", 64 * M, 32 * M, 0, &err), -ENOTSUP);
+	assert_non_null(strstr(err.msg, "cgroup v2"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes"), 0);
+}
+
+static void reconcile(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_vnode_req r = { .name = "e", .mem = 64 * M, .cache = 32 * M,
+				  .ephemeral = true };
+	struct vn_err err;
+	uint64_t old_id;
+	char p[512];
+	pid_t child;
+	int status;
+
+	add_host(fx, "m1", "10.0.0.2", "256M 0 20");
+	assert_int_equal(create(fx, "a", 64 * M, 32 * M, 0, &err), 0);
+	old_id = file_u64(fx, CFS "vnodes/a/cgroup_id");
+	/* nothing to fix */
+	assert_int_equal(vn_reconcile(&fx->ctx, true), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='vnode.reconcile'"), 0);
+
+	/* reboot-like loss of kernel state: cgroup, accounting, swap */
+	snprintf(p, sizeof(p), "%s/" CG "a", fx->root);
+	rm_rf(p);
+	snprintf(p, sizeof(p), "%s/" CFS "vnodes/a", fx->root);
+	rm_rf(p);
+	snprintf(p, sizeof(p), "%s/proc/swaps", fx->root);
+	unlink(p);
+	/* the daemon restarts: a new context on the same db */
+	vn_ctx_fini(&fx->ctx);
+	{
+		struct vn_cluster cl = { .replicas = 1, .disk = "vnmem", .probe_timeout_ms = 100 };
+
+		assert_int_equal(vn_ctx_init(&fx->ctx, fx->db, fx->root, &cl, &err), 0);
+	}
+	assert_int_equal(vn_reconcile(&fx->ctx, true), 0);
+	assert_true(exists_at(fx->root, CG "a/memory.max"));
+	assert_true(file_u64(fx, CG "a/memory.swap.max") == 32 * M);
+	assert_true(file_u64(fx, CFS "vnodes/a/cgroup_id") ==
+		    (uint64_t)q_int(fx, "SELECT cgroup_id FROM vnodes WHERE name='a'"));
+	(void)old_id;
+	assert_int_equal(count_lines_at(fx->root, "proc/swaps", "/dev/vnmem0"), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='vnode.reconcile'"), 1);
+
+	/* throw-away vNode whose vnode-run died: reaped */
+	child = fork();
+	if (!child)
+		_exit(0);
+	waitpid(child, &status, 0);
+	r.creator_pid = child;
+	{
+		struct vn_caller who = { .uid = 0, .pid = child };
+
+		assert_int_equal(vn_vnode_create(&fx->ctx, &r, &who, NULL, &err), 0);
+	}
+	sqlite3_exec(fx->ctx.db, "UPDATE vnodes SET creator_pid = 0 WHERE 0", NULL, NULL, NULL);
+	{
+		char sql[128];
+
+		snprintf(sql, sizeof(sql), "UPDATE vnodes SET creator_pid = %d WHERE name = 'e'",
+			 (int)child);
+		assert_int_equal(sqlite3_exec(fx->ctx.db, sql, NULL, NULL, NULL), 0);
+	}
+	assert_int_equal(vn_reconcile(&fx->ctx, true), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes WHERE name='e'"), 0);
+	assert_false(exists_at(fx->root, CG "e"));
+	/* a non-throw-away vNode is never reaped */
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes WHERE name='a'"), 1);
+}
+
+static void components(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_conf_comp c = { .name = "m1", .kind = VN_COMP_MEMORY, .addr = "10.0.0.2",
+				  .port = 7470 };
+	struct vn_conf conf;
+	json_object *o;
+	struct vn_err err;
+
+	/* probing: unreachable host is refused with the reason */
+	assert_int_equal(vn_component_add(&fx->ctx, &c, "cli", true, NULL, &err), -ETIMEDOUT);
+	assert_non_null(strstr(err.msg, "not adding m1"));
+	fake_host(fx, "10.0.0.2", "reject full");
+	assert_int_equal(vn_component_add(&fx->ctx, &c, "cli", true, NULL, &err), -ENOSPC);
+	assert_non_null(strstr(err.msg, "server full"));
+	fake_host(fx, "10.0.0.2", "1G 10M 20");
+	assert_int_equal(vn_component_add(&fx->ctx, &c, "cli", true, &o, &err), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(o, "state")), "up");
+	assert_true(json_object_get_uint64(json_object_object_get(o, "capacity")) == 1ULL << 30);
+	json_object_put(o);
+	assert_int_equal(vn_component_add(&fx->ctx, &c, "cli", false, NULL, &err), -EEXIST);
+	assert_non_null(strstr(err.msg, "already exists"));
+	strcpy(c.name, "m9");
+	assert_int_equal(vn_component_add(&fx->ctx, &c, "cli", false, NULL, &err), -EEXIST);
+	assert_non_null(strstr(err.msg, "already uses 10.0.0.2 port 7470"));
+	strcpy(c.addr, "not-an-ip");
+	assert_int_equal(vn_component_add(&fx->ctx, &c, "cli", false, NULL, &err), -EINVAL);
+	assert_int_equal(vn_component_remove(&fx->ctx, "nope", &err), -ENOENT);
+
+	/* cluster.conf sync: adds, then drops config entries that went away */
+	vn_conf_defaults(&conf);
+	conf.nr_comps = 2;
+	conf.comps[0] = (struct vn_conf_comp){ .name = "c1", .kind = VN_COMP_MEMORY,
+					       .addr = "10.0.1.1", .port = 7470 };
+	conf.comps[1] = (struct vn_conf_comp){ .name = "c2", .kind = VN_COMP_STORAGE,
+					       .addr = "10.0.1.2", .port = 7471 };
+	assert_int_equal(vn_config_sync(&fx->ctx, &conf, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM components"), 3);
+	assert_int_equal(vn_config_sync(&fx->ctx, &conf, &err), 0);	/* idempotent */
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM components"), 3);
+	conf.nr_comps = 1;
+	assert_int_equal(vn_config_sync(&fx->ctx, &conf, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM components WHERE name='c2'"), 0);
+	/* CLI-added components are not touched by the config */
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM components WHERE name='m1'"), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='component.remove'"), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(create_destroy, setup1, teardown),
+		cmocka_unit_test_setup_teardown(bad_input, setup1, teardown),
+		cmocka_unit_test_setup_teardown(capacity, setup1, teardown),
+		cmocka_unit_test_setup_teardown(no_hosts, setup1, teardown),
+		cmocka_unit_test_setup_teardown(replicas2, setup2, teardown),
+		cmocka_unit_test_setup_teardown(busy_and_force, setup1, teardown),
+		cmocka_unit_test_setup_teardown(rollback, setup1, teardown),
+		cmocka_unit_test_setup_teardown(reconcile, setup1, teardown),
+		cmocka_unit_test_setup_teardown(components, setup1, teardown),
+	};
+
+	return cmocka_run_group_tests_name("vnode", tests, NULL, NULL);
+}

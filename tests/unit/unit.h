@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shared helpers for the cmocka unit tests (fake sysroot, temp dirs). */
+#ifndef VN_UNIT_H
+#define VN_UNIT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	return remove(p);
+}
+
+static inline void rm_rf(const char *dir)
+{
+	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* mkdtemp under $TMPDIR or /tmp; returns a static-lifetime string. */
+static inline char *make_tmpdir(char *buf, size_t len)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(buf, len, "%s/vnode-unit-XXXXXX", t && *t ? t : "/tmp");
+	assert_non_null(mkdtemp(buf));
+	return buf;
+}
+
+static inline void write_at(const char *dir, const char *rel, const char *val)
+{
+	char p[PATH_MAX], d[PATH_MAX], *s;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	/* mkdir -p dirname */
+	mkdir(dir, 0755);
+	snprintf(d, sizeof(d), "%s", p);
+	for (s = d + strlen(dir) + 1; (s = strchr(s, '/')); s++) {
+		*s = '\0';
+		mkdir(d, 0755);
+		*s = '/';
+	}
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(val, f);
+	fclose(f);
+}
+
+static inline int read_at(const char *dir, const char *rel, char *buf, size_t len)
+{
+	char p[PATH_MAX];
+	size_t n;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	f = fopen(p, "r");
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	fclose(f);
+	return 0;
+}
+
+static inline int exists_at(const char *dir, const char *rel)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	return !stat(p, &st);
+}
+
+/* Count lines of a file containing needle. */
+static inline int count_lines_at(const char *dir, const char *rel,
+				 const char *needle)
+{
+	char p[PATH_MAX], line[1024];
+	int n = 0;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	f = fopen(p, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, needle))
+			n++;
+	fclose(f);
+	return n;
+}
+
+#endif /* VN_UNIT_H */
