@@ -49,6 +49,7 @@ int vc_parse_vnode_create(int argc, char **argv, json_object **out,
 		   *cpus = NULL, *owner = NULL;
 	uint64_t mem_b, cache_b;
 	json_object *args;
+	struct vn_err e;
 	int i, ret;
 
 	for (i = 1; i < argc; i++) {
@@ -74,14 +75,14 @@ int vc_parse_vnode_create(int argc, char **argv, json_object **out,
 		return vn_seterr(err, EINVAL, "--mem SIZE is required");
 	if (!cache)
 		return vn_seterr(err, EINVAL, "--cache SIZE|PCT is required");
-	ret = vn_parse_size(mem, &mem_b, err);
+	ret = vn_parse_size(mem, &mem_b, &e);
 	if (ret)
-		return vn_seterr(err, -ret, "--mem: %s", err->msg);
+		return vn_seterr(err, -ret, "--mem: %s", e.msg);
 	if (!mem_b)
 		return vn_seterr(err, EINVAL, "--mem must be > 0");
-	ret = vn_parse_size_or_pct(cache, mem_b, &cache_b, err);
+	ret = vn_parse_size_or_pct(cache, mem_b, &cache_b, &e);
 	if (ret)
-		return vn_seterr(err, -ret, "--cache: %s", err->msg);
+		return vn_seterr(err, -ret, "--cache: %s", e.msg);
 	if (!cache_b)
 		return vn_seterr(err, EINVAL, "--cache must be > 0");
 	if (cache_b > mem_b)

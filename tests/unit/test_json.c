@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One printing path (lib/print.c): the same calls give valid JSON with
+ * -j and "key value" text without; and the daemon's JSON request
+ * protocol (lib/ipc.c vn_handle_request) including its error replies.
+ */
+#include "unit.h"
+#include "core.h"
+#include "ipc.h"
+#include "print.h"
+
+static char *capture(bool json, bool table, void (*fn)(struct vn_printer *p))
+{
+	struct vn_printer p;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	vp_init(&p, f, json);
+	p.pretty = false;
+	if (table)
+		vp_set_table(&p, true);
+	fn(&p);
+	vp_finish(&p);
+	fclose(f);
+	return buf;
+}
+
+static void emit_list(struct vn_printer *p)
+{
+	int i;
+
+	vp_arr_begin(p, NULL);
+	for (i = 0; i < 2; i++) {
+		vp_obj_begin(p, NULL);
+		vp_str(p, "name", i ? "b" : "a \"quoted\"");
+		vp_size(p, "mem", (uint64_t)(i + 1) << 30);
+		vp_u64(p, "procs", (uint64_t)i);
+		vp_bool(p, "throwaway", i);
+		vp_null(p, "cpus");
+		vp_obj_begin(p, "counters");
+		vp_u64(p, "faults", 7);
+		vp_obj_end(p);
+		vp_arr_begin(p, "allocations");
+		vp_obj_begin(p, NULL);
+		vp_str(p, "host", "m1");
+		vp_size(p, "reserved", 64ULL << 20);
+		vp_obj_end(p);
+		vp_arr_end(p);
+		vp_obj_end(p);
+	}
+	vp_arr_end(p);
+}
+
+static void json_out(void **state)
+{
+	char *s = capture(true, false, emit_list);
+	json_object *o = json_tokener_parse(s), *e, *v;
+
+	(void)state;
+	assert_non_null(o);
+	assert_true(json_object_is_type(o, json_type_array));
+	assert_int_equal(json_object_array_length(o), 2);
+	e = json_object_array_get_idx(o, 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(e, "name")),
+			    "a \"quoted\"");
+	/* sizes are plain byte counts in JSON */
+	assert_true(json_object_get_uint64(json_object_object_get(e, "mem")) == 1ULL << 30);
+	assert_true(json_object_object_get_ex(e, "cpus", &v) && v == NULL);
+	assert_false(json_object_get_boolean(json_object_object_get(e, "throwaway")));
+	assert_int_equal(json_object_get_int(json_object_object_get(
+		json_object_object_get(e, "counters"), "faults")), 7);
+	v = json_object_object_get(e, "allocations");
+	assert_int_equal(json_object_array_length(v), 1);
+	assert_true(json_object_get_uint64(json_object_object_get(
+		json_object_array_get_idx(v, 0), "reserved")) == 64ULL << 20);
+	e = json_object_array_get_idx(o, 1);
+	assert_true(json_object_get_boolean(json_object_object_get(e, "throwaway")));
+	json_object_put(o);
+	free(s);
+}
+
+static void text_out(void **state)
+{
+	char *s = capture(false, false, emit_list);
+
+	(void)state;
+	assert_string_equal(s,
+		"name a \"quoted\" mem 1G procs 0 throwaway no cpus -\n"
+		"counters:\n"
+		"  faults 7\n"
+		"allocations:\n"
+		"  host m1 reserved 64M\n"
+		"name b mem 2G procs 1 throwaway yes cpus -\n"
+		"counters:\n"
+		"  faults 7\n"
+		"allocations:\n"
+		"  host m1 reserved 64M\n");
+	free(s);
+}
+
+static void emit_rows(struct vn_printer *p)
+{
+	json_object *rows = json_tokener_parse(
+		"[{\"id\":1,\"type\":\"vnode.create\",\"x\":null},"
+		"{\"id\":2,\"type\":\"vnode.destroy\",\"x\":1.5}]");
+
+	vp_arr_begin(p, NULL);
+	vp_json(p, NULL, json_object_array_get_idx(rows, 0), NULL);
+	vp_json(p, NULL, json_object_array_get_idx(rows, 1), NULL);
+	vp_arr_end(p);
+	json_object_put(rows);
+}
+
+static void table_out(void **state)
+{
+	char *t = capture(false, true, emit_rows);
+	char *j = capture(true, true, emit_rows);
+	json_object *o = json_tokener_parse(j);
+
+	(void)state;
+	assert_string_equal(t, "id\ttype\tx\n1\tvnode.create\t-\n2\tvnode.destroy\t1.500\n");
+	assert_non_null(o);
+	assert_int_equal(json_object_array_length(o), 2);
+	json_object_put(o);
+	free(t);
+	free(j);
+}
+
+/* ---- request protocol -------------------------------------------------- */
+
+struct fx {
+	char dir[256];
+	char root[300];
+	char db[300];
+	struct vn_ctx ctx;
+};
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	struct vn_err err;
+
+	make_tmpdir(fx->dir, sizeof(fx->dir));
+	snprintf(fx->root, sizeof(fx->root), "%s/root", fx->dir);
+	snprintf(fx->db, sizeof(fx->db), "%s/state.db", fx->dir);
+	write_at(fx->root, "sys/fs/cgroup/cgroup.controllers", "memory\n");
+	write_at(fx->root, "sys/kernel/config/vnode/mem/.keep", "");
+	write_at(fx->root, "sys/kernel/config/vnode/vnodes/.keep", "");
+	write_at(fx->root, "probe/10.0.0.2:7470", "128M 0 20\n");
+	if (vn_ctx_init(&fx->ctx, fx->db, fx->root, NULL, &err))
+		return -1;
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	vn_ctx_fini(&fx->ctx);
+	rm_rf(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static json_object *req(struct fx *fx, const char *line, uid_t uid)
+{
+	struct vn_caller who = { .uid = uid, .pid = getpid() };
+	char *r = vn_handle_request(&fx->ctx, line, &who);
+	json_object *o = json_tokener_parse(r);
+
+	assert_non_null(o);
+	free(r);
+	return o;
+}
+
+static void expect_err(struct fx *fx, const char *line, uid_t uid, int code,
+		       const char *msg)
+{
+	json_object *o = req(fx, line, uid);
+
+	assert_false(json_object_get_boolean(json_object_object_get(o, "ok")));
+	assert_int_equal(json_object_get_int(json_object_object_get(o, "errno")), code);
+	if (!strstr(json_object_get_string(json_object_object_get(o, "error")), msg))
+		fail_msg("'%s': got '%s', want '%s'", line,
+			 json_object_get_string(json_object_object_get(o, "error")), msg);
+	json_object_put(o);
+}
+
+static void protocol(void **state)
+{
+	struct fx *fx = *state;
+	json_object *o, *d;
+
+	o = req(fx, "{\"cmd\":\"ping\"}", 0);
+	assert_true(json_object_get_boolean(json_object_object_get(o, "ok")));
+	d = json_object_object_get(o, "data");
+	assert_int_equal(json_object_get_int(json_object_object_get(d, "db_version")), 2);
+	json_object_put(o);
+
+	expect_err(fx, "not json", 0, EINVAL, "malformed request");
+	expect_err(fx, "[1,2]", 0, EINVAL, "malformed request");
+	expect_err(fx, "{\"args\":{}}", 0, EINVAL, "no 'cmd'");
+	expect_err(fx, "{\"cmd\":\"reboot\"}", 0, ENOSYS, "unknown command 'reboot'");
+	expect_err(fx, "{\"cmd\":\"vnode.show\",\"args\":{\"name\":\"x\"}}", 0, ENOENT,
+		   "unknown vNode 'x'");
+	expect_err(fx, "{\"cmd\":\"vnode.create\",\"args\":{\"name\":\"x\",\"mem\":-5,\"cache\":1}}",
+		   0, EINVAL, "invalid 'mem'");
+	expect_err(fx, "{\"cmd\":\"vnode.create\",\"args\":{\"name\":\"x\",\"mem\":\"1G\",\"cache\":1}}",
+		   0, EINVAL, "invalid 'mem'");
+	expect_err(fx, "{\"cmd\":\"component.add\",\"args\":{\"name\":\"m1\",\"type\":\"memory\","
+		   "\"addr\":\"10.0.0.2\"}}", 1000, EPERM, "only root");
+	expect_err(fx, "{\"cmd\":\"sql\",\"args\":{\"query\":\"DELETE FROM vnodes\"}}", 0, EPERM,
+		   "read-only");
+
+	/* a whole round: add a host, create, list, attach, destroy */
+	o = req(fx, "{\"cmd\":\"component.add\",\"args\":{\"name\":\"m1\",\"type\":\"memory\","
+		"\"addr\":\"10.0.0.2\"}}", 0);
+	assert_true(json_object_get_boolean(json_object_object_get(o, "ok")));
+	json_object_put(o);
+	o = req(fx, "{\"cmd\":\"vnode.create\",\"args\":{\"name\":\"v\",\"mem\":67108864,"
+		"\"cache\":33554432}}", 1000);
+	assert_true(json_object_get_boolean(json_object_object_get(o, "ok")));
+	d = json_object_object_get(o, "data");
+	assert_int_equal(json_object_get_int(json_object_object_get(d, "owner_uid")), 1000);
+	assert_int_equal(json_object_get_int64(json_object_object_get(d, "quota")), 32 << 20);
+	json_object_put(o);
+	o = req(fx, "{\"cmd\":\"sql\",\"args\":{\"query\":\"SELECT name, mem FROM vnodes\"}}", 1000);
+	d = json_object_object_get(o, "data");
+	assert_int_equal(json_object_array_length(d), 1);
+	assert_int_equal(json_object_get_int64(json_object_object_get(
+		json_object_array_get_idx(d, 0), "mem")), 64 << 20);
+	json_object_put(o);
+	/* attach moves the *caller's* pid (SO_PEERCRED), whatever args say */
+	o = req(fx, "{\"cmd\":\"vnode.attach\",\"args\":{\"name\":\"v\",\"pid\":1}}", 1000);
+	assert_true(json_object_get_boolean(json_object_object_get(o, "ok")));
+	json_object_put(o);
+	{
+		char pid[32];
+
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		assert_int_equal(count_lines_at(fx->root, "sys/fs/cgroup/vnode/v/cgroup.procs", pid), 1);
+		/* and nothing else (not pid 1 from the args) */
+		assert_int_equal(count_lines_at(fx->root, "sys/fs/cgroup/vnode/v/cgroup.procs", ""), 1);
+	}
+	expect_err(fx, "{\"cmd\":\"vnode.destroy\",\"args\":{\"name\":\"v\"}}", 2000, EPERM,
+		   "permission denied");
+	expect_err(fx, "{\"cmd\":\"vnode.destroy\",\"args\":{\"name\":\"v\"}}", 1000, EBUSY,
+		   "still runs 1 process");
+	o = req(fx, "{\"cmd\":\"vnode.destroy\",\"args\":{\"name\":\"v\",\"force\":true}}", 1000);
+	assert_true(json_object_get_boolean(json_object_object_get(o, "ok")));
+	json_object_put(o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(json_out),
+		cmocka_unit_test(text_out),
+		cmocka_unit_test(table_out),
+		cmocka_unit_test_setup_teardown(protocol, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
+}
