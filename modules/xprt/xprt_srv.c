@@ -593,9 +593,12 @@ static int srv_connect_request(struct vnode_xprt_srv *srv,
 	spin_unlock(&srv->acc_lock);
 	param.private_data = &acc;
 	param.private_data_len = sizeof(acc);
-	/* The client READs from us; we never READ from it. */
+	/*
+	 * The client READs from us; we never READ from it.  In the event,
+	 * responder_resources is the client's initiator depth.
+	 */
 	param.responder_resources =
-		min_t(int, ev->param.conn.initiator_depth,
+		min_t(int, ev->param.conn.responder_resources,
 		      cm_id->device->attrs.max_qp_rd_atom);
 	param.initiator_depth = 0;
 	param.flow_control = 1;

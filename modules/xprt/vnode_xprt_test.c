@@ -1,0 +1,767 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vnode_xprt_test: exercises vnode_xprt's client against a memory host.
+ * Loaded only by the lab tests.  The test runs in module init; a failure
+ * makes insmod fail (the reason is in dmesg and, on success, in the
+ * read-only "result" parameter).
+ *
+ *   insmod vnode_xprt_test.ko server=10.0.0.2[:7470] mode=MODE [nr_slabs=N]
+ *
+ * Modes:
+ *   rdma       allocate nr_slabs slabs, check fresh slabs read as zeroes,
+ *              RDMA WRITE a pattern to every page, READ it back and verify,
+ *              check STATS, free, check usage went back
+ *   probe      connect as ROLE_PROBE: STATS works, ALLOC_SLAB is refused
+ *   bad_major  connect with protocol major 99: must fail with -EPROTO
+ *   fill       allocate until the server says FULL, check the count against
+ *              STATS, check a second client is refused with -ENOSPC, free
+ *   malformed  unknown op, short requests, foreign handles are answered
+ *              with errors and the connection keeps working
+ *   hold       allocate nr_slabs, write the pattern and stay connected;
+ *              "state" shows the connection state, writing 1 to "verify"
+ *              reads everything back (result in "result"), unload closes
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/highmem.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <vnode/xprt.h>
+
+static char *server;
+module_param(server, charp, 0444);
+MODULE_PARM_DESC(server, "Memory host address[:port] (required; default port 7470)");
+
+static char *mode = "rdma";
+module_param(mode, charp, 0444);
+MODULE_PARM_DESC(mode, "rdma|probe|bad_major|fill|malformed|hold (default rdma)");
+
+static uint nr_slabs = 4;
+module_param(nr_slabs, uint, 0444);
+MODULE_PARM_DESC(nr_slabs, "Slabs to allocate in rdma/hold modes (default 4)");
+
+static uint nr_queues;
+module_param(nr_queues, uint, 0444);
+MODULE_PARM_DESC(nr_queues, "Queues to open (default 0 = transport default)");
+
+static uint seed = 1;
+module_param(seed, uint, 0444);
+MODULE_PARM_DESC(seed, "Pattern seed (default 1)");
+
+static uint loss_timeout_ms;
+module_param(loss_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(loss_timeout_ms, "Client loss timeout (default 0 = transport default)");
+
+static char result[160] = "none";
+module_param_string(result, result, sizeof(result), 0444);
+MODULE_PARM_DESC(result, "Outcome of the last run (read-only)");
+
+static atomic_t nr_state_changes = ATOMIC_INIT(0);
+
+struct xt_slab {
+	u64	handle;
+	u64	addr;
+	u64	len;
+	u32	rkey;
+};
+
+static struct vnode_xprt_clt *hold_clt;
+static struct xt_slab *hold_slabs;
+static unsigned int hold_nr;
+static unsigned int slab_bytes;
+
+#define XT_BATCH	32
+
+struct xt_batch {
+	atomic_t		pending;
+	atomic_t		errors;
+	struct completion	done;
+	struct vnode_xprt_io	io[XT_BATCH];
+};
+
+static void xt_io_done(struct vnode_xprt_io *io, int error)
+{
+	struct xt_batch *b = io->priv;
+
+	if (error)
+		atomic_inc(&b->errors);
+	if (atomic_dec_and_test(&b->pending))
+		complete(&b->done);
+}
+
+/* Run @n (<= XT_BATCH) RDMA ops concurrently; 0 or -EIO. */
+static int xt_rdma_batch(struct vnode_xprt_clt *clt, bool write,
+			 struct page **pages, const u64 *raddr, u32 rkey,
+			 unsigned int n)
+{
+	struct xt_batch *b;
+	unsigned int i;
+	int ret = 0;
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return -ENOMEM;
+	init_completion(&b->done);
+	atomic_set(&b->pending, 1);
+	for (i = 0; i < n; i++) {
+		int tries = 0;
+
+		b->io[i].done = xt_io_done;
+		b->io[i].priv = b;
+		atomic_inc(&b->pending);
+		for (;;) {
+			ret = vnode_xprt_clt_rdma(clt, write, pages[i], 0,
+						  PAGE_SIZE, raddr[i], rkey,
+						  &b->io[i]);
+			if (ret != -EAGAIN || ++tries > 5000)
+				break;
+			usleep_range(100, 200);
+		}
+		if (ret) {
+			pr_err("post %s %u failed: %d\n",
+			       write ? "WRITE" : "READ", i, ret);
+			atomic_dec(&b->pending);
+			break;
+		}
+	}
+	if (!atomic_dec_and_test(&b->pending) &&
+	    !wait_for_completion_timeout(&b->done, 60 * HZ)) {
+		/*
+		 * Never hang the test: report it.  The ops still reference
+		 * @b (leaked on purpose); closing the client flushes them.
+		 */
+		pr_err("%d RDMA %s ops did not complete within 60 s\n",
+		       atomic_read(&b->pending), write ? "WRITE" : "READ");
+		return -ETIMEDOUT;
+	}
+	if (!ret && atomic_read(&b->errors))
+		ret = -EIO;
+	kfree(b);
+	return ret;
+}
+
+static u32 xt_word(unsigned int slab, unsigned int page, unsigned int w)
+{
+	return (seed * 2654435761U) ^ (slab << 20) ^ (page << 10) ^ w;
+}
+
+static void xt_fill(struct page *p, unsigned int slab, unsigned int page)
+{
+	u32 *v = kmap_local_page(p);
+	unsigned int w;
+
+	for (w = 0; w < PAGE_SIZE / 4; w++)
+		v[w] = xt_word(slab, page, w);
+	kunmap_local(v);
+}
+
+static bool xt_check(struct page *p, unsigned int slab, unsigned int page,
+		     bool zero)
+{
+	u32 *v = kmap_local_page(p);
+	unsigned int w;
+	bool ok = true;
+
+	for (w = 0; w < PAGE_SIZE / 4; w++) {
+		u32 want = zero ? 0 : xt_word(slab, page, w);
+
+		if (v[w] != want) {
+			pr_err("slab %u page %u word %u: %08x, expected %08x\n",
+			       slab, page, w, v[w], want);
+			ok = false;
+			break;
+		}
+	}
+	kunmap_local(v);
+	return ok;
+}
+
+static void xt_state_change(struct vnode_xprt_clt *clt,
+			    enum vnode_xprt_state old,
+			    enum vnode_xprt_state new, void *priv)
+{
+	atomic_inc(&nr_state_changes);
+	pr_info("state %s -> %s (server_id %016llx)\n",
+		vnode_xprt_state_str(old), vnode_xprt_state_str(new),
+		vnode_xprt_clt_server_id(clt));
+}
+
+static const struct vnode_xprt_clt_ops xt_ops = {
+	.state_change = xt_state_change,
+};
+
+static struct vnode_xprt_clt *xt_open(enum vnode_role role, u16 major,
+				      struct vnode_accept *acc)
+{
+	struct vnode_xprt_cfg cfg = {};
+
+	if (vnode_xprt_parse_addr(server, VNODE_MEM_PORT, &cfg.addr))
+		return ERR_PTR(-EINVAL);
+	cfg.role = role;
+	cfg.name = "xprt_test";
+	cfg.nr_queues = nr_queues;
+	cfg.proto_major = major;
+	cfg.loss_timeout_ms = loss_timeout_ms;
+	cfg.connect_timeout_ms = 2000;
+	return vnode_xprt_clt_open(&cfg, &xt_ops, NULL, acc);
+}
+
+static int xt_stats(struct vnode_xprt_clt *clt, struct vnode_stats_rsp *rsp)
+{
+	struct vnode_msg_hdr req = { .op = VNODE_OP_STATS };
+	int ret;
+
+	memset(rsp, 0, sizeof(*rsp));
+	ret = vnode_xprt_clt_call(clt, &req, sizeof(req), &rsp->hdr,
+				  sizeof(*rsp), 5000);
+	if (ret)
+		return ret;
+	return le16_to_cpu(rsp->hdr.status) ? -EIO : 0;
+}
+
+/* Returns the vnode_status (>= 0) or -errno. */
+static int xt_alloc(struct vnode_xprt_clt *clt, u64 index, struct xt_slab *s)
+{
+	struct vnode_alloc_req req = {};
+	struct vnode_alloc_rsp rsp = {};
+	int ret;
+
+	req.hdr.op = VNODE_OP_ALLOC_SLAB;
+	req.slab_index = cpu_to_le64(index);
+	ret = vnode_xprt_clt_call(clt, &req.hdr, sizeof(req), &rsp.hdr,
+				  sizeof(rsp), 10000);
+	if (ret)
+		return ret;
+	s->handle = le64_to_cpu(rsp.handle);
+	s->addr = le64_to_cpu(rsp.addr);
+	s->len = le64_to_cpu(rsp.len);
+	s->rkey = le32_to_cpu(rsp.rkey);
+	return le16_to_cpu(rsp.hdr.status);
+}
+
+static int xt_free(struct vnode_xprt_clt *clt, u64 handle, size_t len)
+{
+	struct vnode_free_req req = {};
+	struct vnode_status_rsp rsp = {};
+	int ret;
+
+	req.hdr.op = VNODE_OP_FREE_SLAB;
+	req.handle = cpu_to_le64(handle);
+	ret = vnode_xprt_clt_call(clt, &req.hdr, len, &rsp.hdr, sizeof(rsp),
+				  5000);
+	if (ret)
+		return ret;
+	return le16_to_cpu(rsp.hdr.status);
+}
+
+static void xt_free_pages(struct page **pages, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (pages[i])
+			__free_page(pages[i]);
+}
+
+/*
+ * Move every page of @slabs: @write fills and WRITEs the pattern,
+ * otherwise READ and verify (zeroes when @zero).  0 or -errno.
+ */
+static int xt_pass(struct vnode_xprt_clt *clt, struct xt_slab *slabs,
+		   unsigned int n, bool write, bool zero)
+{
+	struct page *pages[XT_BATCH] = {};
+	u64 raddr[XT_BATCH];
+	unsigned int s, p, i, per = slab_bytes >> PAGE_SHIFT;
+	int ret = 0;
+
+	for (i = 0; i < XT_BATCH; i++) {
+		pages[i] = alloc_page(GFP_KERNEL);
+		if (!pages[i]) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	for (s = 0; s < n && !ret; s++) {
+		for (p = 0; p < per && !ret; p += XT_BATCH) {
+			unsigned int cnt = min_t(unsigned int, XT_BATCH,
+						 per - p);
+
+			for (i = 0; i < cnt; i++) {
+				raddr[i] = slabs[s].addr +
+					   (u64)(p + i) * PAGE_SIZE;
+				if (write)
+					xt_fill(pages[i], s, p + i);
+				else
+					memset(page_address(pages[i]), 0x5a,
+					       PAGE_SIZE);
+			}
+			ret = xt_rdma_batch(clt, write, pages, raddr,
+					    slabs[s].rkey, cnt);
+			if (ret == -ETIMEDOUT)
+				return ret;	/* pages still in use: leak */
+			if (ret) {
+				pr_err("slab %u pages %u+%u: RDMA %s failed: %d\n",
+				       s, p, cnt, write ? "WRITE" : "READ",
+				       ret);
+				break;
+			}
+			for (i = 0; !write && i < cnt; i++) {
+				if (!xt_check(pages[i], s, p + i, zero)) {
+					ret = -EILSEQ;
+					break;
+				}
+			}
+		}
+	}
+out:
+	xt_free_pages(pages, XT_BATCH);
+	return ret;
+}
+
+#define xt_fail(fmt, ...) do {						\
+	snprintf(result, sizeof(result), "FAIL: " fmt, ##__VA_ARGS__);	\
+	pr_err("%s\n", result);						\
+} while (0)
+
+static int xt_alloc_n(struct vnode_xprt_clt *clt, struct xt_slab *slabs,
+		      unsigned int n)
+{
+	unsigned int i;
+	int st;
+
+	for (i = 0; i < n; i++) {
+		st = xt_alloc(clt, i, &slabs[i]);
+		if (st) {
+			xt_fail("ALLOC_SLAB %u: %d", i, st);
+			return -EIO;
+		}
+		if (slabs[i].len != slab_bytes) {
+			xt_fail("slab %u has length %llu, expected %u", i,
+				slabs[i].len, slab_bytes);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+static int xt_mode_rdma(void)
+{
+	struct vnode_stats_rsp st0, st;
+	struct vnode_accept acc;
+	struct vnode_xprt_clt *clt;
+	struct xt_slab *slabs;
+	unsigned int i;
+	int ret;
+
+	clt = xt_open(VNODE_ROLE_MEM, 0, &acc);
+	if (IS_ERR(clt)) {
+		xt_fail("open: %ld", PTR_ERR(clt));
+		return PTR_ERR(clt);
+	}
+	slab_bytes = 1U << le16_to_cpu(acc.slab_shift);
+	slabs = kcalloc(nr_slabs, sizeof(*slabs), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!slabs)
+		goto out_close;
+
+	ret = xt_stats(clt, &st0);
+	if (ret) {
+		xt_fail("STATS: %d", ret);
+		goto out_free;
+	}
+	ret = xt_alloc_n(clt, slabs, nr_slabs);
+	if (ret)
+		goto out_free;
+
+	ret = xt_pass(clt, slabs, nr_slabs, false, true);
+	if (ret) {
+		xt_fail("fresh slabs do not read as zeroes: %d", ret);
+		goto out_free;
+	}
+	ret = xt_pass(clt, slabs, nr_slabs, true, false);
+	if (!ret)
+		ret = xt_pass(clt, slabs, nr_slabs, false, false);
+	if (ret) {
+		xt_fail("write/read-back verify: %d", ret);
+		goto out_free;
+	}
+
+	ret = xt_stats(clt, &st);
+	if (ret || le64_to_cpu(st.client_used) != (u64)nr_slabs * slab_bytes ||
+	    le64_to_cpu(st.used) != le64_to_cpu(st0.used) +
+	    (u64)nr_slabs * slab_bytes) {
+		xt_fail("STATS after alloc: ret %d client_used %llu used %llu (before %llu)",
+			ret, le64_to_cpu(st.client_used), le64_to_cpu(st.used),
+			le64_to_cpu(st0.used));
+		ret = -EIO;
+		goto out_free;
+	}
+
+	ret = xt_free(clt, 0xfffffff0ULL, sizeof(struct vnode_free_req));
+	if (ret != VNODE_ST_NOENT) {
+		xt_fail("FREE_SLAB of a bogus handle returned %d, expected NOENT",
+			ret);
+		ret = -EIO;
+		goto out_free;
+	}
+	for (i = 0; i < nr_slabs; i++) {
+		ret = xt_free(clt, slabs[i].handle,
+			      sizeof(struct vnode_free_req));
+		if (ret) {
+			xt_fail("FREE_SLAB %u: %d", i, ret);
+			ret = -EIO;
+			goto out_free;
+		}
+	}
+	ret = xt_stats(clt, &st);
+	if (ret || st.client_used || st.used != st0.used) {
+		xt_fail("STATS after free: client_used %llu used %llu",
+			le64_to_cpu(st.client_used), le64_to_cpu(st.used));
+		ret = -EIO;
+		goto out_free;
+	}
+	snprintf(result, sizeof(result),
+		 "PASS rdma slabs=%u pages=%u slab=%u server=%016llx",
+		 nr_slabs, nr_slabs * (slab_bytes >> PAGE_SHIFT), slab_bytes,
+		 vnode_xprt_clt_server_id(clt));
+	ret = 0;
+out_free:
+	kfree(slabs);
+out_close:
+	vnode_xprt_clt_close(clt);
+	return ret;
+}
+
+static int xt_mode_probe(void)
+{
+	struct vnode_stats_rsp st;
+	struct vnode_xprt_clt *clt;
+	struct xt_slab s;
+	int ret;
+
+	clt = xt_open(VNODE_ROLE_PROBE, 0, NULL);
+	if (IS_ERR(clt)) {
+		xt_fail("open: %ld", PTR_ERR(clt));
+		return PTR_ERR(clt);
+	}
+	ret = xt_stats(clt, &st);
+	if (ret) {
+		xt_fail("STATS: %d", ret);
+		goto out;
+	}
+	ret = xt_alloc(clt, 0, &s);
+	if (ret != VNODE_ST_PERM) {
+		xt_fail("probe ALLOC_SLAB returned %d, expected PERM", ret);
+		ret = -EIO;
+		goto out;
+	}
+	snprintf(result, sizeof(result),
+		 "PASS probe capacity=%llu used=%llu clients=%u",
+		 le64_to_cpu(st.capacity), le64_to_cpu(st.used),
+		 le32_to_cpu(st.nr_clients));
+	ret = 0;
+out:
+	vnode_xprt_clt_close(clt);
+	return ret;
+}
+
+static int xt_mode_bad_major(void)
+{
+	struct vnode_xprt_clt *clt = xt_open(VNODE_ROLE_MEM, 99, NULL);
+
+	if (!IS_ERR(clt)) {
+		vnode_xprt_clt_close(clt);
+		xt_fail("server accepted protocol major 99");
+		return -EIO;
+	}
+	if (PTR_ERR(clt) != -EPROTO) {
+		xt_fail("open with major 99: %ld, expected -EPROTO",
+			PTR_ERR(clt));
+		return -EIO;
+	}
+	snprintf(result, sizeof(result), "PASS bad_major rejected -EPROTO");
+	return 0;
+}
+
+static int xt_mode_fill(void)
+{
+	struct vnode_stats_rsp st0, st;
+	struct vnode_xprt_clt *clt, *clt2;
+	struct vnode_accept acc;
+	struct xt_slab *slabs = NULL;
+	unsigned int n = 0, max, i;
+	int ret;
+
+	clt = xt_open(VNODE_ROLE_MEM, 0, &acc);
+	if (IS_ERR(clt)) {
+		xt_fail("open: %ld", PTR_ERR(clt));
+		return PTR_ERR(clt);
+	}
+	slab_bytes = 1U << le16_to_cpu(acc.slab_shift);
+	ret = xt_stats(clt, &st0);
+	if (ret) {
+		xt_fail("STATS: %d", ret);
+		goto out;
+	}
+	max = (le64_to_cpu(st0.capacity) - le64_to_cpu(st0.used)) /
+	      slab_bytes;
+	slabs = kcalloc(max + 1, sizeof(*slabs), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!slabs)
+		goto out;
+	for (;;) {
+		ret = xt_alloc(clt, n, &slabs[n]);
+		if (ret == VNODE_ST_FULL)
+			break;
+		if (ret) {
+			xt_fail("ALLOC_SLAB %u: %d", n, ret);
+			ret = -EIO;
+			goto out;
+		}
+		if (++n > max) {
+			xt_fail("server handed out more than its capacity (%u slabs)",
+				n);
+			ret = -EIO;
+			goto out;
+		}
+	}
+	if (n != max) {
+		xt_fail("FULL after %u slabs, expected %u", n, max);
+		ret = -EIO;
+		goto out;
+	}
+
+	clt2 = xt_open(VNODE_ROLE_MEM, 0, NULL);
+	if (!IS_ERR(clt2)) {
+		vnode_xprt_clt_close(clt2);
+		xt_fail("a new client was accepted by a full server");
+		ret = -EIO;
+		goto out;
+	}
+	if (PTR_ERR(clt2) != -ENOSPC) {
+		xt_fail("new client on a full server: %ld, expected -ENOSPC",
+			PTR_ERR(clt2));
+		ret = -EIO;
+		goto out;
+	}
+	/* A probe still gets in: it needs no memory. */
+	clt2 = xt_open(VNODE_ROLE_PROBE, 0, NULL);
+	if (IS_ERR(clt2)) {
+		xt_fail("probe refused by a full server: %ld", PTR_ERR(clt2));
+		ret = -EIO;
+		goto out;
+	}
+	vnode_xprt_clt_close(clt2);
+
+	for (i = 0; i < n; i++) {
+		ret = xt_free(clt, slabs[i].handle,
+			      sizeof(struct vnode_free_req));
+		if (ret) {
+			xt_fail("FREE_SLAB %u: %d", i, ret);
+			ret = -EIO;
+			goto out;
+		}
+	}
+	n = 0;
+	ret = xt_stats(clt, &st);
+	if (ret || st.used != st0.used) {
+		xt_fail("used %llu after freeing everything, was %llu",
+			le64_to_cpu(st.used), le64_to_cpu(st0.used));
+		ret = -EIO;
+		goto out;
+	}
+	snprintf(result, sizeof(result), "PASS fill slabs=%u capacity=%llu",
+		 max, le64_to_cpu(st0.capacity));
+	ret = 0;
+out:
+	kfree(slabs);
+	vnode_xprt_clt_close(clt);
+	return ret;
+}
+
+static int xt_mode_malformed(void)
+{
+	struct vnode_xprt_clt *clt;
+	struct vnode_msg_hdr req = {}, rsp = {};
+	struct vnode_alloc_req areq = {};
+	struct vnode_alloc_rsp arsp = {};
+	struct vnode_stats_rsp st;
+	int ret;
+
+	clt = xt_open(VNODE_ROLE_MEM, 0, NULL);
+	if (IS_ERR(clt)) {
+		xt_fail("open: %ld", PTR_ERR(clt));
+		return PTR_ERR(clt);
+	}
+	req.op = 200;
+	ret = vnode_xprt_clt_call(clt, &req, sizeof(req), &rsp, sizeof(rsp),
+				  5000);
+	if (ret || le16_to_cpu(rsp.status) != VNODE_ST_INVALID) {
+		xt_fail("unknown op: ret %d status %u", ret,
+			le16_to_cpu(rsp.status));
+		ret = -EIO;
+		goto out;
+	}
+	/* FREE_SLAB without its body. */
+	ret = xt_free(clt, 1, sizeof(struct vnode_msg_hdr));
+	if (ret != VNODE_ST_INVALID) {
+		xt_fail("short FREE_SLAB: %d, expected INVALID", ret);
+		ret = -EIO;
+		goto out;
+	}
+	/* ALLOC_SLAB without its body. */
+	areq.hdr.op = VNODE_OP_ALLOC_SLAB;
+	ret = vnode_xprt_clt_call(clt, &areq.hdr, sizeof(areq.hdr), &arsp.hdr,
+				  sizeof(arsp), 5000);
+	if (ret || le16_to_cpu(arsp.hdr.status) != VNODE_ST_INVALID) {
+		xt_fail("short ALLOC_SLAB: ret %d status %u", ret,
+			le16_to_cpu(arsp.hdr.status));
+		ret = -EIO;
+		goto out;
+	}
+	ret = xt_free(clt, 0x7fffffff, sizeof(struct vnode_free_req));
+	if (ret != VNODE_ST_NOENT) {
+		xt_fail("FREE_SLAB of an unknown handle: %d, expected NOENT",
+			ret);
+		ret = -EIO;
+		goto out;
+	}
+	ret = xt_free(clt, 1ULL << 40, sizeof(struct vnode_free_req));
+	if (ret != VNODE_ST_NOENT) {
+		xt_fail("FREE_SLAB of a huge handle: %d, expected NOENT", ret);
+		ret = -EIO;
+		goto out;
+	}
+	ret = xt_stats(clt, &st);
+	if (ret) {
+		xt_fail("connection unusable after malformed requests: %d",
+			ret);
+		goto out;
+	}
+	snprintf(result, sizeof(result), "PASS malformed");
+	ret = 0;
+out:
+	vnode_xprt_clt_close(clt);
+	return ret;
+}
+
+static int xt_mode_hold(void)
+{
+	struct vnode_accept acc;
+	int ret;
+
+	hold_clt = xt_open(VNODE_ROLE_MEM, 0, &acc);
+	if (IS_ERR(hold_clt)) {
+		ret = PTR_ERR(hold_clt);
+		hold_clt = NULL;
+		xt_fail("open: %d", ret);
+		return ret;
+	}
+	slab_bytes = 1U << le16_to_cpu(acc.slab_shift);
+	hold_slabs = kcalloc(nr_slabs, sizeof(*hold_slabs), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!hold_slabs)
+		goto out_close;
+	ret = xt_alloc_n(hold_clt, hold_slabs, nr_slabs);
+	if (ret)
+		goto out_close;
+	hold_nr = nr_slabs;
+	ret = xt_pass(hold_clt, hold_slabs, hold_nr, true, false);
+	if (ret) {
+		xt_fail("write: %d", ret);
+		goto out_close;
+	}
+	snprintf(result, sizeof(result), "HOLD slabs=%u server=%016llx",
+		 hold_nr, vnode_xprt_clt_server_id(hold_clt));
+	return 0;
+
+out_close:
+	kfree(hold_slabs);
+	hold_slabs = NULL;
+	vnode_xprt_clt_close(hold_clt);
+	hold_clt = NULL;
+	return ret;
+}
+
+static int xt_verify_set(const char *val, const struct kernel_param *kp)
+{
+	int ret;
+
+	if (!hold_clt)
+		return -ENOTCONN;
+	ret = xt_pass(hold_clt, hold_slabs, hold_nr, false, false);
+	if (ret)
+		xt_fail("verify: %d (state %s)", ret,
+			vnode_xprt_state_str(vnode_xprt_clt_state(hold_clt)));
+	else
+		snprintf(result, sizeof(result),
+			 "PASS verify slabs=%u server=%016llx", hold_nr,
+			 vnode_xprt_clt_server_id(hold_clt));
+	return ret;
+}
+
+static const struct kernel_param_ops xt_verify_ops = {
+	.set = xt_verify_set,
+};
+module_param_cb(verify, &xt_verify_ops, NULL, 0200);
+MODULE_PARM_DESC(verify, "hold mode: write 1 to read back and verify every page");
+
+static int xt_state_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s %d\n", hold_clt ?
+			  vnode_xprt_state_str(vnode_xprt_clt_state(hold_clt)) :
+			  "NONE", atomic_read(&nr_state_changes));
+}
+
+static const struct kernel_param_ops xt_state_ops = {
+	.get = xt_state_get,
+};
+module_param_cb(state, &xt_state_ops, NULL, 0444);
+MODULE_PARM_DESC(state, "hold mode: connection state and number of state changes");
+
+static int __init xt_init(void)
+{
+	int ret;
+
+	if (!server) {
+		pr_err("server= is required\n");
+		return -EINVAL;
+	}
+	if (!strcmp(mode, "rdma"))
+		ret = xt_mode_rdma();
+	else if (!strcmp(mode, "probe"))
+		ret = xt_mode_probe();
+	else if (!strcmp(mode, "bad_major"))
+		ret = xt_mode_bad_major();
+	else if (!strcmp(mode, "fill"))
+		ret = xt_mode_fill();
+	else if (!strcmp(mode, "malformed"))
+		ret = xt_mode_malformed();
+	else if (!strcmp(mode, "hold"))
+		ret = xt_mode_hold();
+	else
+		ret = -EINVAL;
+	if (ret == -EINVAL && !strcmp(result, "none"))
+		pr_err("unknown mode '%s'\n", mode);
+	if (!ret)
+		pr_info("%s\n", result);
+	return ret;
+}
+
+static void __exit xt_exit(void)
+{
+	if (hold_clt) {
+		vnode_xprt_clt_close(hold_clt);
+		kfree(hold_slabs);
+	}
+}
+
+module_init(xt_init);
+module_exit(xt_exit);
+
+MODULE_DESCRIPTION("vnode_xprt self-test client (lab tests only)");
+MODULE_LICENSE("GPL");
