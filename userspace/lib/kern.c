@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -605,8 +606,9 @@ int vn_swap_on(const struct vn_kern *k, const char *dev, bool mkswap,
 
 int vn_run(const struct vn_kern *k, char *const argv[], struct vn_err *err)
 {
-	int pfd[2], status, i;
+	int pfd[2], status = 0, i;
 	char out[512] = "";
+	int64_t end;
 	ssize_t n;
 	size_t off = 0;
 	pid_t pid;
@@ -641,12 +643,38 @@ int vn_run(const struct vn_kern *k, char *const argv[], struct vn_err *err)
 		_exit(127);
 	}
 	close(pfd[1]);
-	while (off < sizeof(out) - 1 &&
-	       (n = read(pfd[0], out + off, sizeof(out) - 1 - off)) > 0)
-		off += (size_t)n;
+	/*
+	 * Bounded: a helper stuck in the kernel (e.g. swapon waiting on a
+	 * disk that never answers) must not wedge the daemon forever.
+	 */
+	end = vn_mono_ms() + VN_RUN_TIMEOUT_MS;
+	for (;;) {
+		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
+		int64_t left = end - vn_mono_ms();
+		char junk[256];
+
+		if (left <= 0 || poll(&pf, 1, (int)left) == 0) {
+			kill(pid, SIGKILL);
+			close(pfd[0]);
+			/* reaped here if it dies, else by vn_reap_children() */
+			for (i = 0; i < 10 && !waitpid(pid, &status, WNOHANG); i++)
+				usleep(100000);
+			return vn_seterr(err, ETIMEDOUT,
+					 "%s did not finish within %d s (stuck in the kernel? see dmesg)",
+					 argv[0], VN_RUN_TIMEOUT_MS / 1000);
+		}
+		if (off < sizeof(out) - 1)
+			n = read(pfd[0], out + off, sizeof(out) - 1 - off);
+		else
+			n = read(pfd[0], junk, sizeof(junk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (off < sizeof(out) - 1)
+			off += (size_t)n;
+	}
 	out[off] = '\0';
-	while (read(pfd[0], &i, sizeof(i)) > 0)
-		;
 	close(pfd[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -658,4 +686,10 @@ int vn_run(const struct vn_kern *k, char *const argv[], struct vn_err *err)
 			 WIFEXITED(status) ? "exit" : "signal",
 			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
 			 out);
+}
+
+void vn_reap_children(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 }

@@ -87,7 +87,12 @@ int vn_swap_on(const struct vn_kern *k, const char *dev, bool mkswap,
 	       struct vn_err *err);
 bool vn_swap_active(const struct vn_kern *k, const char *dev);
 
-/* Run a helper (argv[0] looked up in PATH); fake: log to commands.log. */
+#define VN_RUN_TIMEOUT_MS	60000
+
+/* Run a helper (argv[0] looked up in PATH), at most VN_RUN_TIMEOUT_MS;
+ * fake: log to commands.log. */
 int vn_run(const struct vn_kern *k, char *const argv[], struct vn_err *err);
+/* Reap helpers that were killed on timeout. */
+void vn_reap_children(void);
 
 #endif /* VN_KERN_H */

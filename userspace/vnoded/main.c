@@ -351,6 +351,7 @@ static void run(struct vnoded *d)
 		int ret;
 
 		if (left <= 0) {
+			vn_reap_children();
 			vn_reconcile(&d->ctx, true);
 			next = vn_mono_ms() + d->interval_s * 1000;
 			continue;
