@@ -232,6 +232,18 @@ int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
 	if (c->kind != VN_COMP_MEMORY && c->kind != VN_COMP_STORAGE)
 		return vn_seterr(err, EINVAL, "invalid component type");
 
+	{
+		const char *b[] = { c->name, NULL };
+		json_object *o = NULL;
+
+		/* clear duplicate errors first, before a slow probe */
+		query_one(ctx, "SELECT name FROM components WHERE name = ?", b, &o, NULL);
+		if (o) {
+			json_object_put(o);
+			return vn_seterr(err, EEXIST, "component '%s' already exists",
+					 c->name);
+		}
+	}
 	if (probe && c->kind == VN_COMP_MEMORY) {
 		struct vn_err e;
 
