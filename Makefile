@@ -20,8 +20,10 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 # linux-headers-*-amd64.
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 	$(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1))
-KVER = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null || \
-	$(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null)
+# The release modules are built for (Debian's include/config/kernel.release
+# holds the upstream version, not the package's uname -r).
+krel = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(1)/include/generated/utsrelease.h 2>/dev/null)
+KVER = $(call krel,$(KDIR))
 ALL_KDIRS = $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V)
 
 PREFIX ?= /usr/local
@@ -43,7 +45,7 @@ deps:
 # kernel's make stays incremental).
 define build_modules
 	@test -n "$(1)" -a -d "$(1)" || { echo "error: no kernel headers (KDIR='$(1)'); run scripts/install-deps or pass KDIR=" >&2; exit 1; }
-	@kv=$$(cat $(1)/include/config/kernel.release); \
+	@kv=$(call krel,$(1)); \
 	out=$(ROOT)/build/$$kv; mkdir -p $$out; \
 	cp -a $(ROOT)/Kbuild $(ROOT)/modules $$out/ && \
 	echo "  MODULES $$kv" && \
@@ -54,8 +56,8 @@ modules:
 	$(call build_modules,$(KDIR))
 
 modules-all:
-	$(foreach k,$(ALL_KDIRS),$(call build_modules,$(k))
-	)
+	@test -n "$(ALL_KDIRS)" || { echo "error: no linux-headers-*-amd64 installed" >&2; exit 1; }
+	@for k in $(ALL_KDIRS); do $(MAKE) -s modules KDIR=$$k || exit 1; done
 
 userspace:
 	@$(MAKE) -s -C $(ROOT)/userspace
