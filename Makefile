@@ -30,7 +30,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 W ?= 1
 
-.PHONY: all modules modules-all userspace deps check check-unit demo install \
+.PHONY: all modules modules-all userspace tools deps check check-unit demo install \
 	install-modules install-tools clean help
 
 all: modules userspace
@@ -62,15 +62,19 @@ modules-all:
 userspace:
 	@$(MAKE) -s -C $(ROOT)/userspace
 
+# Test helper programs run inside lab guests (the tree is shared).
+tools:
+	@$(MAKE) -s -C $(ROOT)/tests/tools
+
 check: deps
-	@$(MAKE) -s modules-all userspace
+	@$(MAKE) -s modules-all userspace tools
 	@$(ROOT)/tests/check
 
 check-unit: userspace
 	@$(ROOT)/tests/check unit
 
 demo: deps
-	@$(MAKE) -s modules-all userspace
+	@$(MAKE) -s modules-all userspace tools
 	@$(ROOT)/scripts/demo
 
 install: install-modules install-tools
@@ -86,3 +90,4 @@ install-tools: userspace
 clean:
 	rm -rf $(ROOT)/build
 	@$(MAKE) -s -C $(ROOT)/userspace clean
+	@$(MAKE) -s -C $(ROOT)/tests/tools clean
