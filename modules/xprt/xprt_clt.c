@@ -217,6 +217,46 @@ static void clt_rdma_done(struct ib_cq *cq, struct ib_wc *wc)
 	io->done(io, err);
 }
 
+static void clt_ka_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct vnode_xprt_queue *q = container_of(wc->wr_cqe,
+						  struct vnode_xprt_queue,
+						  ka_cqe);
+
+	clear_bit(VQ_KA_PENDING, &q->flags);
+	if (wc->status != IB_WC_SUCCESS && wc->status != IB_WC_WR_FLUSH_ERR) {
+		clt_log(warn, q->clt, "queue %u keepalive failed: %s\n",
+			q->idx, ib_wc_status_msg(wc->status));
+		clt_queue_error(q, ib_wc_status_msg(wc->status));
+	}
+}
+
+static void clt_ka_work(struct work_struct *work)
+{
+	struct vnode_xprt_clt *clt = container_of(to_delayed_work(work),
+						  struct vnode_xprt_clt,
+						  ka_work);
+	unsigned int i;
+
+	for (i = 0; i < clt->nr_queues; i++) {
+		struct vnode_xprt_queue *q = &clt->queues[i];
+
+		atomic_inc(&q->posting);
+		/* Pairs with the barrier in teardown. */
+		smp_mb__after_atomic();
+		if (test_bit(VQ_LIVE, &q->flags) &&
+		    !test_and_set_bit(VQ_KA_PENDING, &q->flags) &&
+		    vnode_xprt_post_keepalive(q->qp, &q->ka_cqe)) {
+			clear_bit(VQ_KA_PENDING, &q->flags);
+			clt_queue_error(q, "keepalive post failed");
+		}
+		atomic_dec(&q->posting);
+	}
+	if (!READ_ONCE(clt->closing))
+		queue_delayed_work(vnode_xprt_wq, &clt->ka_work,
+				   msecs_to_jiffies(vnode_xprt_keepalive_ms));
+}
+
 static void clt_qp_event(struct ib_event *ev, void *ctx)
 {
 	struct vnode_xprt_queue *q = ctx;
@@ -253,11 +293,13 @@ static int clt_queue_create_ib(struct vnode_xprt_queue *q)
 	 * Work-request budget of one queue:
 	 *   send: queue_depth RDMA READ/WRITE (bounded by q->inflight)
 	 *       + CTRL_DEPTH control SENDs (bounded by ctrl_sem)
+	 *       + 1 keepalive (VQ_KA_PENDING)
 	 *       + 1 for ib_drain_qp()'s marker
 	 *   recv: CTRL_DEPTH replies + 1 drain marker
 	 *   CQ:   send + recv
 	 */
-	init.cap.max_send_wr = clt->cfg.queue_depth + VNODE_XPRT_CTRL_DEPTH + 1;
+	init.cap.max_send_wr = clt->cfg.queue_depth + VNODE_XPRT_CTRL_DEPTH +
+			       1 + 1;
 	init.cap.max_recv_wr = VNODE_XPRT_CTRL_DEPTH + 1;
 	init.cap.max_send_sge = 1;
 	init.cap.max_recv_sge = 1;
@@ -344,7 +386,7 @@ static int clt_queue_connect(struct vnode_xprt_queue *q)
 				      U8_MAX);
 	param.responder_resources = 0;
 	param.flow_control = 1;
-	param.retry_count = 7;
+	param.retry_count = VNODE_XPRT_RETRY_COUNT;
 	param.rnr_retry_count = 7;
 	return rdma_connect_locked(q->cm_id, &param);
 }
@@ -488,6 +530,7 @@ static void clt_queue_teardown(struct vnode_xprt_queue *q)
 		q->qp = NULL;
 	}
 	clear_bit(VQ_CONNECTED, &q->flags);
+	clear_bit(VQ_KA_PENDING, &q->flags);
 	if (q->cq) {
 		ib_free_cq(q->cq);
 		q->cq = NULL;
@@ -533,6 +576,7 @@ static int clt_queue_connect_one(struct vnode_xprt_queue *q)
 	if (IS_ERR(cm_id))
 		return PTR_ERR(cm_id);
 	q->cm_id = cm_id;
+	rdma_set_ack_timeout(cm_id, vnode_xprt_ack_timeout);
 
 	ret = rdma_resolve_addr(cm_id, NULL, (struct sockaddr *)&clt->cfg.addr,
 				tmo);
@@ -629,6 +673,7 @@ static void clt_reconnect_work(struct work_struct *work)
 						  struct vnode_xprt_clt,
 						  reconnect_work);
 	u64 old_id, new_id;
+	bool resumed;
 	int ret;
 
 	mutex_lock(&clt->lock);
@@ -655,15 +700,25 @@ static void clt_reconnect_work(struct work_struct *work)
 		goto out_unlock;
 	}
 
-	old_id = clt->server_id;
+	old_id = clt->wire_server_id;
 	new_id = le64_to_cpu(clt->queues[0].acc.server_id);
+	resumed = le32_to_cpu(clt->queues[0].acc.flags) &
+		  VNODE_ACCEPT_F_RESUMED;
 	memcpy(&clt->acc, &clt->queues[0].acc, sizeof(clt->acc));
-	WRITE_ONCE(clt->server_id, new_id);
-	if (old_id != new_id)
+	clt->wire_server_id = new_id;
+	if (old_id != new_id) {
 		clt_log(warn, clt, "server restarted (server_id %016llx -> %016llx): its remote state is gone\n",
 			old_id, new_id);
-	else
-		clt_log(info, clt, "reconnected to the same server instance\n");
+		WRITE_ONCE(clt->server_id, new_id);
+	} else if (!resumed) {
+		/* Same server, but it dropped us meanwhile: state is gone. */
+		clt_log(warn, clt, "server %016llx no longer holds our state: its remote state is gone\n",
+			new_id);
+		WRITE_ONCE(clt->server_id, clt->server_id ^
+			   (get_random_u64() | 1));
+	} else {
+		clt_log(info, clt, "reconnected, server kept our state\n");
+	}
 	clt_report(clt);
 out_unlock:
 	mutex_unlock(&clt->lock);
@@ -769,6 +824,7 @@ struct vnode_xprt_clt *vnode_xprt_clt_open(const struct vnode_xprt_cfg *cfg,
 	spin_lock_init(&clt->ctrl_lock);
 	INIT_WORK(&clt->err_work, clt_err_work);
 	INIT_DELAYED_WORK(&clt->reconnect_work, clt_reconnect_work);
+	INIT_DELAYED_WORK(&clt->ka_work, clt_ka_work);
 	INIT_LIST_HEAD(&clt->entry);
 	for (i = 0; i < VNODE_XPRT_CTRL_DEPTH; i++) {
 		clt->slots[i].clt = clt;
@@ -781,6 +837,7 @@ struct vnode_xprt_clt *vnode_xprt_clt_open(const struct vnode_xprt_cfg *cfg,
 
 		q->clt = clt;
 		q->idx = i;
+		q->ka_cqe.done = clt_ka_done;
 		init_completion(&q->cm_done);
 		q->rx_buf = kcalloc(VNODE_XPRT_CTRL_DEPTH, VNODE_MSG_MAX,
 				    GFP_KERNEL);
@@ -804,6 +861,7 @@ struct vnode_xprt_clt *vnode_xprt_clt_open(const struct vnode_xprt_cfg *cfg,
 	}
 	memcpy(&clt->acc, &clt->queues[0].acc, sizeof(clt->acc));
 	clt->server_id = le64_to_cpu(clt->acc.server_id);
+	clt->wire_server_id = clt->server_id;
 	/* Never more calls in flight than the server has RECVs posted. */
 	sema_init(&clt->ctrl_sem,
 		  clamp_t(unsigned int, le16_to_cpu(clt->acc.max_inflight), 1,
@@ -814,6 +872,9 @@ struct vnode_xprt_clt *vnode_xprt_clt_open(const struct vnode_xprt_cfg *cfg,
 	mutex_lock(&vnode_xprt_clt_list_lock);
 	list_add(&clt->entry, &vnode_xprt_clt_list);
 	mutex_unlock(&vnode_xprt_clt_list_lock);
+	if (vnode_xprt_keepalive_ms)
+		queue_delayed_work(vnode_xprt_wq, &clt->ka_work,
+				   msecs_to_jiffies(vnode_xprt_keepalive_ms));
 
 	clt_log(info, clt, "connected: %u queue(s), server %016llx, capacity %llu used %llu slab 2^%u\n",
 		nr, clt->server_id, le64_to_cpu(clt->acc.capacity),
@@ -858,6 +919,7 @@ void vnode_xprt_clt_close(struct vnode_xprt_clt *clt)
 	clt->state = VNODE_XPRT_CLOSED;
 	spin_unlock_irqrestore(&clt->state_lock, flags);
 
+	cancel_delayed_work_sync(&clt->ka_work);
 	cancel_work_sync(&clt->err_work);
 	cancel_delayed_work_sync(&clt->reconnect_work);
 

@@ -13,6 +13,18 @@
 
 struct workqueue_struct *vnode_xprt_wq;
 
+unsigned int vnode_xprt_keepalive_ms = 2000;
+module_param_named(keepalive_ms, vnode_xprt_keepalive_ms, uint, 0444);
+MODULE_PARM_DESC(keepalive_ms, "Interval of keepalive probes on idle connections, 0 disables (default 2000)");
+
+/*
+ * Local ACK timeout exponent: 4.096 us * 2^17 = 0.54 s per try; with
+ * VNODE_XPRT_RETRY_COUNT retries a dead peer is noticed in about 4 s.
+ */
+unsigned int vnode_xprt_ack_timeout = 17;
+module_param_named(ack_timeout, vnode_xprt_ack_timeout, uint, 0444);
+MODULE_PARM_DESC(ack_timeout, "RC local ACK timeout exponent, 4.096us * 2^N, 8..30 (default 17 = 0.54 s)");
+
 static LIST_HEAD(vnode_xprt_dev_list);
 static DEFINE_MUTEX(vnode_xprt_dev_mutex);
 
@@ -112,6 +124,17 @@ out_unlock:
 void vnode_xprt_dev_put(struct vnode_xprt_dev *dev)
 {
 	kref_put_mutex(&dev->ref, vnode_xprt_dev_free, &vnode_xprt_dev_mutex);
+}
+
+int vnode_xprt_post_keepalive(struct ib_qp *qp, struct ib_cqe *cqe)
+{
+	struct ib_rdma_wr wr = {};
+
+	wr.wr.opcode = IB_WR_RDMA_WRITE;
+	wr.wr.send_flags = IB_SEND_SIGNALED;
+	wr.wr.wr_cqe = cqe;
+	wr.wr.num_sge = 0;
+	return ib_post_send(qp, &wr.wr, NULL);
 }
 
 unsigned int vnode_xprt_max_fr_pages(void)
@@ -252,6 +275,10 @@ static int __init vnode_xprt_init(void)
 {
 	int ret;
 
+	if (vnode_xprt_ack_timeout < 8 || vnode_xprt_ack_timeout > 30) {
+		pr_err("ack_timeout=%u: must be 8..30\n", vnode_xprt_ack_timeout);
+		return -EINVAL;
+	}
 	/* Reconnect and slab work sits on the swap path: WQ_MEM_RECLAIM. */
 	vnode_xprt_wq = alloc_workqueue("vnode_xprt",
 					WQ_MEM_RECLAIM | WQ_UNBOUND, 0);

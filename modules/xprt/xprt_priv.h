@@ -44,6 +44,18 @@
 #define VNODE_XPRT_NAME_LEN		(sizeof(((struct vnode_hello *)0)->name) + 1)
 
 extern struct workqueue_struct *vnode_xprt_wq;
+extern unsigned int vnode_xprt_keepalive_ms;
+extern unsigned int vnode_xprt_ack_timeout;
+
+/* RC transport retries; rxe treats 7 as "retry forever". */
+#define VNODE_XPRT_RETRY_COUNT		6
+
+/*
+ * Keepalive: a signaled zero-length RDMA WRITE (no rkey is checked for
+ * zero bytes, IBTA C9-88).  If the other side is gone, the RC retries run
+ * out and the WR completes in error, which starts the normal loss path.
+ */
+int vnode_xprt_post_keepalive(struct ib_qp *qp, struct ib_cqe *cqe);
 
 /* ------------------------------------------------------------------ */
 /* Client                                                              */
@@ -68,6 +80,7 @@ struct vnode_xprt_dev {
 enum {
 	VQ_CONNECTED,	/* ESTABLISHED seen: QP reached RTS, drain on stop */
 	VQ_LIVE,	/* accepts new RDMA / control posts */
+	VQ_KA_PENDING,	/* a keepalive WRITE is posted */
 };
 
 /**
@@ -99,6 +112,7 @@ struct vnode_xprt_rx {
  * @rx_buf: VNODE_XPRT_CTRL_DEPTH receive buffers of VNODE_MSG_MAX bytes
  * @rx_dma: DMA address of @rx_buf (0 when unmapped)
  * @rx: receive ring descriptors
+ * @ka_cqe: completion of the keepalive (zero-length RDMA WRITE)
  */
 struct vnode_xprt_queue {
 	struct vnode_xprt_clt	*clt;
@@ -116,6 +130,7 @@ struct vnode_xprt_queue {
 	void			*rx_buf;
 	u64			rx_dma;
 	struct vnode_xprt_rx	rx[VNODE_XPRT_CTRL_DEPTH];
+	struct ib_cqe		ka_cqe;
 };
 
 /**
@@ -163,11 +178,14 @@ struct vnode_xprt_slot {
  * @cfg: copy of the configuration with defaults filled in
  * @name: object name
  * @peer: "addr:port" of the server
- * @server_id: server_id of the current (or last) connection
+ * @server_id: server_id reported to the owner: the server's id, changed
+ *	also when a reconnect to the same server did not resume our state
+ * @wire_server_id: server_id in the last accept
  * @acc: accept data of the current connection
  * @loss_start: jiffies when the connection was lost
  * @err_work: tears the queues down after a loss
  * @reconnect_work: one reconnect attempt
+ * @ka_work: posts keepalives so an idle connection notices a dead server
  * @ctrl_sem: free control slots
  * @ctrl_lock: protects slot allocation and reply matching
  * @ctrl_map: busy slots
@@ -189,10 +207,12 @@ struct vnode_xprt_clt {
 	char			name[VNODE_XPRT_NAME_LEN];
 	char			peer[VNODE_XPRT_PEER_LEN];
 	u64			server_id;
+	u64			wire_server_id;
 	struct vnode_accept	acc;
 	unsigned long		loss_start;
 	struct work_struct	err_work;
 	struct delayed_work	reconnect_work;
+	struct delayed_work	ka_work;
 	struct semaphore	ctrl_sem;
 	spinlock_t		ctrl_lock;
 	unsigned long		ctrl_map;
@@ -213,6 +233,7 @@ struct vnode_xprt_clt {
 enum {
 	SQ_LIVE,	/* accepted: responses and REG_MR may be posted */
 	SQ_RELEASING,	/* release work queued */
+	SQ_KA_PENDING,	/* a keepalive WRITE is posted */
 };
 
 /**
@@ -248,6 +269,7 @@ struct vnode_xprt_srx {
  * @buf: CTRL_DEPTH receive buffers followed by CTRL_DEPTH response buffers
  * @dma: DMA address of @buf (mapped bidirectional)
  * @rx: ring descriptors
+ * @ka_cqe: completion of the keepalive (zero-length RDMA WRITE)
  */
 struct vnode_xprt_squeue {
 	struct vnode_xprt_peer	*peer;
@@ -262,6 +284,7 @@ struct vnode_xprt_squeue {
 	void			*buf;
 	u64			dma;
 	struct vnode_xprt_srx	rx[VNODE_XPRT_CTRL_DEPTH];
+	struct ib_cqe		ka_cqe;
 };
 
 /**
@@ -321,6 +344,7 @@ struct vnode_xprt_peer {
  * @acc_lock: protects @acc
  * @acc: accept data template
  * @orphan_ms: how long a lost peer keeps its PD and the owner's state
+ * @ka_work: posts keepalives so the server notices a dead client
  */
 struct vnode_xprt_srv {
 	struct list_head	entry;
@@ -336,6 +360,7 @@ struct vnode_xprt_srv {
 	spinlock_t		acc_lock;
 	struct vnode_accept	acc;
 	unsigned int		orphan_ms;
+	struct delayed_work	ka_work;
 };
 
 #define peer_log(lvl, p, fmt, ...)					\

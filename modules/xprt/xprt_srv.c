@@ -217,6 +217,49 @@ static void srv_req_work(struct work_struct *work)
 	}
 }
 
+static void srv_ka_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct vnode_xprt_squeue *q = container_of(wc->wr_cqe,
+						   struct vnode_xprt_squeue,
+						   ka_cqe);
+
+	clear_bit(SQ_KA_PENDING, &q->flags);
+	if (wc->status != IB_WC_SUCCESS && wc->status != IB_WC_WR_FLUSH_ERR) {
+		peer_log(warn, q->peer, "queue %u keepalive failed: %s\n",
+			 q->queue_id, ib_wc_status_msg(wc->status));
+		srv_queue_error(q, "client unreachable");
+	}
+}
+
+static void srv_ka_work(struct work_struct *work)
+{
+	struct vnode_xprt_srv *srv = container_of(to_delayed_work(work),
+						  struct vnode_xprt_srv,
+						  ka_work);
+	struct vnode_xprt_peer *peer;
+	struct vnode_xprt_squeue *q;
+
+	mutex_lock(&srv->lock);
+	list_for_each_entry(peer, &srv->peers, entry) {
+		list_for_each_entry(q, &peer->queues, entry) {
+			atomic_inc(&q->posting);
+			/* Pairs with the barrier in release. */
+			smp_mb__after_atomic();
+			if (test_bit(SQ_LIVE, &q->flags) &&
+			    !test_and_set_bit(SQ_KA_PENDING, &q->flags) &&
+			    vnode_xprt_post_keepalive(q->qp, &q->ka_cqe)) {
+				clear_bit(SQ_KA_PENDING, &q->flags);
+				srv_queue_error(q, "keepalive post failed");
+			}
+			atomic_dec(&q->posting);
+		}
+	}
+	if (!srv->stopping)
+		queue_delayed_work(vnode_xprt_wq, &srv->ka_work,
+				   msecs_to_jiffies(vnode_xprt_keepalive_ms));
+	mutex_unlock(&srv->lock);
+}
+
 static void srv_qp_event(struct ib_event *ev, void *ctx)
 {
 	struct vnode_xprt_squeue *q = ctx;
@@ -366,6 +409,7 @@ static struct vnode_xprt_squeue *srv_queue_create(struct vnode_xprt_peer *peer,
 	q->queue_id = queue_id;
 	INIT_LIST_HEAD(&q->entry);
 	INIT_WORK(&q->release_work, srv_queue_release_work);
+	q->ka_cqe.done = srv_ka_done;
 	for (i = 0; i < VNODE_XPRT_CTRL_DEPTH; i++) {
 		q->rx[i].cqe.done = srv_recv_done;
 		q->rx[i].send_cqe.done = srv_send_done;
@@ -391,11 +435,12 @@ static struct vnode_xprt_squeue *srv_queue_create(struct vnode_xprt_peer *peer,
 	 * Work-request budget of one server queue:
 	 *   send: CTRL_DEPTH responses (one per posted RECV)
 	 *       + 1 REG_MR (peer->reg_lock: one at a time per peer)
+	 *       + 1 keepalive (SQ_KA_PENDING)
 	 *       + 1 ib_drain_qp() marker
 	 *   recv: CTRL_DEPTH requests + 1 drain marker
 	 *   CQ:   send + recv
 	 */
-	init.cap.max_send_wr = VNODE_XPRT_CTRL_DEPTH + 1 + 1;
+	init.cap.max_send_wr = VNODE_XPRT_CTRL_DEPTH + 1 + 1 + 1;
 	init.cap.max_recv_wr = VNODE_XPRT_CTRL_DEPTH + 1;
 	init.cap.max_send_sge = 1;
 	init.cap.max_recv_sge = 1;
@@ -591,6 +636,8 @@ static int srv_connect_request(struct vnode_xprt_srv *srv,
 	spin_lock(&srv->acc_lock);
 	acc = srv->acc;
 	spin_unlock(&srv->acc_lock);
+	if (!new_peer)
+		acc.flags = cpu_to_le32(VNODE_ACCEPT_F_RESUMED);
 	param.private_data = &acc;
 	param.private_data_len = sizeof(acc);
 	/*
@@ -602,10 +649,11 @@ static int srv_connect_request(struct vnode_xprt_srv *srv,
 		      cm_id->device->attrs.max_qp_rd_atom);
 	param.initiator_depth = 0;
 	param.flow_control = 1;
-	param.retry_count = 7;
+	param.retry_count = VNODE_XPRT_RETRY_COUNT;
 	param.rnr_retry_count = 7;
 
 	q->cm_id = cm_id;
+	rdma_set_ack_timeout(cm_id, vnode_xprt_ack_timeout);
 	list_add_tail(&q->entry, &peer->queues);
 	set_bit(SQ_LIVE, &q->flags);
 	/* A lost peer came back: keep its state. */
@@ -781,6 +829,7 @@ struct vnode_xprt_srv *vnode_xprt_srv_listen(const struct vnode_xprt_cfg *cfg,
 	mutex_init(&srv->lock);
 	spin_lock_init(&srv->acc_lock);
 	init_waitqueue_head(&srv->wait);
+	INIT_DELAYED_WORK(&srv->ka_work, srv_ka_work);
 	srv->ops = ops;
 	srv->priv = priv;
 	srv->orphan_ms = cfg->loss_timeout_ms ?: VNODE_XPRT_DEF_LOSS_MS;
@@ -814,6 +863,9 @@ struct vnode_xprt_srv *vnode_xprt_srv_listen(const struct vnode_xprt_cfg *cfg,
 	mutex_lock(&vnode_xprt_srv_list_lock);
 	list_add(&srv->entry, &vnode_xprt_srv_list);
 	mutex_unlock(&vnode_xprt_srv_list_lock);
+	if (vnode_xprt_keepalive_ms)
+		queue_delayed_work(vnode_xprt_wq, &srv->ka_work,
+				   msecs_to_jiffies(vnode_xprt_keepalive_ms));
 	pr_info("<%s> listening on %s\n", srv->name, srv->addr);
 	return srv;
 
@@ -849,6 +901,7 @@ void vnode_xprt_srv_stop(struct vnode_xprt_srv *srv)
 	mutex_lock(&srv->lock);
 	srv->stopping = true;
 	mutex_unlock(&srv->lock);
+	cancel_delayed_work_sync(&srv->ka_work);
 
 	/* No more connect requests once this returns. */
 	id = xchg(&srv->listen_id, NULL);

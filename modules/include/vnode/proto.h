@@ -101,9 +101,10 @@ struct vnode_hello {
  * @minor: protocol minor version of the server
  * @slab_shift: log2 of the slab size the server hands out
  * @max_inflight: control messages the client may have outstanding
- * @reserved0: zero
+ * @flags: VNODE_ACCEPT_F_*; zero from a server that sets none
  * @server_id: random id chosen when the server module loaded; a client
  *	that reconnects and sees a different id knows its slabs are gone
+ *	(and so does one whose reconnect lacks VNODE_ACCEPT_F_RESUMED)
  * @capacity: bytes the server exports in total
  * @used: bytes currently allocated to all clients
  */
@@ -113,11 +114,18 @@ struct vnode_accept {
 	__le16	minor;
 	__le16	slab_shift;
 	__le16	max_inflight;
-	__le32	reserved0;
+	__le32	flags;
 	__le64	server_id;
 	__le64	capacity;
 	__le64	used;
 };
+
+/*
+ * vnode_accept.flags: this connection joined state the server still holds
+ * for the hello's client_id (its other queues, or the queues it lost less
+ * than the server's grace period ago): slabs and rkeys are still valid.
+ */
+#define VNODE_ACCEPT_F_RESUMED	0x01
 
 /**
  * struct vnode_reject - rdma_cm reject private data (16 bytes)
