@@ -7,6 +7,7 @@
 #   make modules-all     modules for every installed Debian linux-headers-*-amd64
 #   make check           install missing deps, build, run every test (TAP)
 #   make demo            boot the virtual lab and run the demo
+#   make bench           remote-memory benchmark vs NVMe-oF, zram, local
 #   make install         install modules (+depmod) and tools
 #
 # Modules are built out of tree in build/<kernelrelease>/, so one checkout
@@ -30,7 +31,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 W ?= 1
 
-.PHONY: all modules modules-all userspace tools deps check check-unit demo install \
+.PHONY: all modules modules-all userspace tools bench deps check check-unit demo install \
 	install-modules install-tools clean help
 
 all: modules userspace
@@ -76,6 +77,11 @@ check-unit: userspace
 demo: deps
 	@$(MAKE) -s modules-all userspace tools
 	@$(ROOT)/scripts/demo
+
+# Benchmarks (not part of check): baselines are measured in the same run.
+bench: deps
+	@$(MAKE) -s modules-all userspace tools
+	@$(ROOT)/bench/run
 
 install: install-modules install-tools
 
