@@ -373,7 +373,8 @@ static void vmem_request(struct vnode_xprt_peer *peer, void *peer_priv,
 		st = VNODE_ST_OK;
 		break;
 	case VNODE_OP_GOODBYE:
-		vmem_free_all(c);
+		pr_info("<%s@%s> client %016llx said goodbye, freed %u slab(s)\n",
+			c->name, c->peer_addr, c->client_id, vmem_free_all(c));
 		st = VNODE_ST_OK;
 		break;
 	default:
@@ -398,9 +399,13 @@ static void vmem_disconnect(struct vnode_xprt_peer *peer, void *peer_priv,
 	list_del(&c->entry);
 	vmem.nr_clients--;
 	mutex_unlock(&vmem.lock);
-	pr_info("<%s@%s> client %016llx %s, freed %u slab(s)\n", c->name,
-		c->peer_addr, c->client_id,
-		orderly ? "said goodbye" : "lost", n);
+	if (orderly && !n)
+		pr_info("<%s@%s> client %016llx disconnected\n", c->name,
+			c->peer_addr, c->client_id);
+	else
+		pr_info("<%s@%s> client %016llx %s, freed %u slab(s)\n",
+			c->name, c->peer_addr, c->client_id,
+			orderly ? "disconnected" : "lost", n);
 	vmem_client_sysfs_del(c);
 }
 
