@@ -7,6 +7,7 @@
  */
 #include "xprt_priv.h"
 
+#include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/module.h>
 #include <linux/random.h>
@@ -509,11 +510,12 @@ static void clt_queue_teardown(struct vnode_xprt_queue *q)
 	clear_bit(VQ_LIVE, &q->flags);
 	/*
 	 * Pairs with the posters' barrier: either they see !VQ_LIVE or we
-	 * see their posting count and wait for it (they never sleep).
+	 * see their posting count and wait for it (posters never sleep,
+	 * but may be preempted: sleep rather than spin).
 	 */
 	smp_mb__after_atomic();
 	while (atomic_read(&q->posting))
-		cpu_relax();
+		usleep_range(20, 50);
 
 	if (q->cm_id && test_bit(VQ_CONNECTED, &q->flags))
 		rdma_disconnect(q->cm_id);

@@ -497,7 +497,7 @@ static void srv_queue_release_work(struct work_struct *work)
 	/* Pairs with the posters' barrier: wait for those that saw LIVE. */
 	smp_mb__after_atomic();
 	while (atomic_read(&q->posting))
-		cpu_relax();
+		usleep_range(20, 50);
 
 	rdma_disconnect(q->cm_id);
 	/* Flushes every posted WR (REG_MR waiters wake up with an error). */
