@@ -514,14 +514,13 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct vnmem_cmd *cmd = blk_mq_rq_to_pdu(rq);
 
 	blk_mq_start_request(rq);
-	if (!cmd->start_ns)
-		vnmem_cmd_start(d, rq, cmd);
 
 	switch (req_op(rq)) {
 	case REQ_OP_READ:
 	case REQ_OP_WRITE:
 		break;
 	case REQ_OP_DISCARD:
+		/* No data pages: never look at its bvecs. */
 		vnmem_discard(d, blk_rq_pos(rq), blk_rq_bytes(rq));
 		vnmem_end(rq, BLK_STS_OK);
 		return BLK_STS_OK;
@@ -529,6 +528,8 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 		vnmem_end(rq, BLK_STS_NOTSUPP);
 		return BLK_STS_OK;
 	}
+	if (!cmd->start_ns)
+		vnmem_cmd_start(d, rq, cmd);
 	if (unlikely(READ_ONCE(d->dead) || !vnmem_rq_page(rq) ||
 		     blk_rq_pos(rq) % VNMEM_SECT_PER_SLOT ||
 		     blk_rq_pos(rq) + VNMEM_SECT_PER_SLOT >

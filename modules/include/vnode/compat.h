@@ -12,16 +12,12 @@
 /* ---- vnode_proc (process host) ------------------------------------ */
 
 /*
- * block_device_operations.swap_slot_free_notify: both 6.1 and 6.12 call
- * it from swap_range_free() under the swap lock (atomic context).  Newer
- * kernels dropped the hook; the disk then relies on discard only
- * (swapon --discard=pages).
+ * block_device_operations.swap_slot_free_notify: 6.1 and 6.12 (and later
+ * kernels, checked up to 6.17) call it from swap_range_free() under the
+ * swap lock (atomic context).  Should a kernel drop the hook, set this to
+ * 0: the disk then relies on discard only (swapon --discard=pages).
  */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
 #define VNODE_HAVE_SWAP_SLOT_FREE_NOTIFY	1
-#else
-#define VNODE_HAVE_SWAP_SLOT_FREE_NOTIFY	0
-#endif
 
 /* __assign_str() lost its source argument in 6.10. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
@@ -92,6 +88,31 @@ vnode_blk_mq_alloc_disk(struct blk_mq_tag_set *set,
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
 	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
 	return disk;
+#endif
+}
+
+/* ---- vnode_vol (remote volumes) ----------------------------------- */
+
+/*
+ * Volatile write cache with FUA, and the largest WRITE_ZEROES (sectors),
+ * of a disk from vnode_blk_mq_alloc_disk().  6.11+ moved the cache flags
+ * into queue_limits.features; 6.1 has setters.
+ */
+static inline void vnode_disk_set_cache(struct gendisk *disk, bool wc,
+					bool fua, unsigned int max_wz_sectors)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	struct queue_limits lim = queue_limits_start_update(disk->queue);
+
+	if (wc)
+		lim.features |= BLK_FEAT_WRITE_CACHE;
+	if (fua)
+		lim.features |= BLK_FEAT_FUA;
+	lim.max_write_zeroes_sectors = max_wz_sectors;
+	queue_limits_commit_update(disk->queue, &lim);
+#else
+	blk_queue_write_cache(disk->queue, wc, fua);
+	blk_queue_max_write_zeroes_sectors(disk->queue, max_wz_sectors);
 #endif
 }
 
