@@ -149,8 +149,8 @@ struct vnode_reject {
  * @VNODE_OP_FREE_SLAB: release a slab
  * @VNODE_OP_STATS: capacity and usage of the server
  * @VNODE_OP_GOODBYE: orderly disconnect; server frees the client's slabs
- * @VNODE_OP_STOR_OPEN: reserved for the storage protocol
- * @VNODE_OP_STOR_IO: reserved for the storage protocol
+ * @VNODE_OP_STOR_OPEN: open a volume (struct vnode_stor_open_req)
+ * @VNODE_OP_STOR_IO: one volume I/O (struct vnode_stor_io_req)
  */
 enum vnode_op {
 	VNODE_OP_ALLOC_SLAB	= 1,
@@ -242,6 +242,123 @@ struct vnode_stats_rsp {
 /* Generic response carrying only a status (FREE_SLAB, GOODBYE). */
 struct vnode_status_rsp {
 	struct vnode_msg_hdr hdr;
+};
+
+/* ------------------------------------------------------------------ */
+/* Storage protocol (ops 16+): a process host's remote volume          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A volume client (role VNODE_ROLE_STOR) sends STOR_OPEN once per
+ * connection set; the storage host checks that the volume is exported to
+ * the client's address and answers with the volume geometry and a
+ * per-client bounce area (nr_slots slots of slot_size bytes, one MR in the
+ * peer's own PD).  Each I/O then uses one slot:
+ *   write: client RDMA WRITEs the data into its slot, then STOR_IO(WRITE)
+ *   read:  STOR_IO(READ); the storage host fills the slot from the
+ *          backing store, replies, and the client RDMA READs the slot
+ * (see docs/storage.md for why the data is not moved by the server).
+ */
+#define VNODE_STOR_NAME_LEN	32	/* volume name, NUL included */
+
+/* struct vnode_stor_open_rsp.flags: what the export supports */
+#define VNODE_STOR_F_FLUSH	0x01	/* volatile cache: FLUSH/FUA honoured */
+#define VNODE_STOR_F_FUA	0x02
+#define VNODE_STOR_F_DISCARD	0x04	/* DISCARD and WRITE_ZEROES */
+
+/**
+ * struct vnode_stor_open_req - VNODE_OP_STOR_OPEN request (64 bytes)
+ * @hdr: header
+ * @volume: NUL-padded volume name on the storage host
+ * @reserved: zero
+ */
+struct vnode_stor_open_req {
+	struct vnode_msg_hdr hdr;
+	char	volume[VNODE_STOR_NAME_LEN];
+	__u8	reserved[16];
+};
+
+/**
+ * struct vnode_stor_open_rsp - VNODE_OP_STOR_OPEN response (80 bytes)
+ * @hdr: header (VNODE_ST_NOENT unknown or disabled volume, VNODE_ST_PERM
+ *	not exported to this client, VNODE_ST_FULL opened by another client)
+ * @size: volume size in bytes
+ * @buf_addr: remote address of slot 0 of the bounce area
+ * @buf_rkey: rkey of the bounce area, valid on this client's queues only
+ * @slot_size: bytes per slot: the largest single I/O
+ * @nr_slots: slots, i.e. I/Os the client may have in flight
+ * @block_size: logical block size of the export (offsets and lengths
+ *	are multiples of it)
+ * @flags: VNODE_STOR_F_*
+ * @max_discard: largest DISCARD/WRITE_ZEROES in bytes (0: none)
+ * @volume_id: random id of this volume instance; changes when the
+ *	volume is deleted and created again
+ * @reserved: zero
+ */
+struct vnode_stor_open_rsp {
+	struct vnode_msg_hdr hdr;
+	__le64	size;
+	__le64	buf_addr;
+	__le32	buf_rkey;
+	__le32	slot_size;
+	__le16	nr_slots;
+	__le16	block_size;
+	__le32	flags;
+	__le32	max_discard;
+	__le32	reserved0;
+	__le64	volume_id;
+	__u8	reserved[16];
+};
+
+/**
+ * enum vnode_stor_cmd - struct vnode_stor_io_req.cmd
+ * @VNODE_STOR_READ: backing store -> slot
+ * @VNODE_STOR_WRITE: slot -> backing store
+ * @VNODE_STOR_FLUSH: make every acknowledged write stable
+ * @VNODE_STOR_DISCARD: deallocate a range (reads back zeroes)
+ * @VNODE_STOR_WRITE_ZEROES: zero a range
+ */
+enum vnode_stor_cmd {
+	VNODE_STOR_READ		= 0,
+	VNODE_STOR_WRITE	= 1,
+	VNODE_STOR_FLUSH	= 2,
+	VNODE_STOR_DISCARD	= 3,
+	VNODE_STOR_WRITE_ZEROES	= 4,
+};
+
+#define VNODE_STOR_IO_F_FUA	0x01	/* write: stable before the reply */
+
+/**
+ * struct vnode_stor_io_req - VNODE_OP_STOR_IO request (48 bytes)
+ * @hdr: header
+ * @cmd: enum vnode_stor_cmd
+ * @flags: VNODE_STOR_IO_F_*
+ * @slot: bounce slot holding (write) or receiving (read) the data
+ * @len: bytes; at most slot_size for READ/WRITE, max_discard otherwise
+ * @offset: byte offset in the volume
+ * @reserved: zero
+ */
+struct vnode_stor_io_req {
+	struct vnode_msg_hdr hdr;
+	__u8	cmd;
+	__u8	flags;
+	__le16	slot;
+	__le32	len;
+	__le64	offset;
+	__u8	reserved[16];
+};
+
+/**
+ * struct vnode_stor_io_rsp - VNODE_OP_STOR_IO response (32 bytes)
+ * @hdr: header (VNODE_ST_IO: the backing store failed; VNODE_ST_INVALID:
+ *	out of range, misaligned or bad slot; VNODE_ST_NOENT: not opened)
+ * @len: bytes done
+ * @reserved: zero
+ */
+struct vnode_stor_io_rsp {
+	struct vnode_msg_hdr hdr;
+	__le32	len;
+	__u8	reserved[12];
 };
 
 #endif /* VNODE_PROTO_H */

@@ -1,0 +1,703 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vnode_stor: storage host.
+ *
+ *   insmod vnode_stor.ko backing=/srv/vols [addr=0.0.0.0] [port=7471]
+ *   mkdir /sys/kernel/config/vnode_stor/volumes/v0
+ *   echo 256M > .../v0/size; echo 10.0.0.1 > .../v0/client
+ *   echo 1 > .../v0/enable
+ *
+ * A process host's vnode_vol connects (role VNODE_ROLE_STOR) and opens
+ * the volume by name; only the configured client address may.  Data
+ * moves through a per-client bounce area registered in the client's own
+ * PD (see stor.h and docs/storage.md).
+ */
+#include "stor.h"
+
+#include <linux/inet.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+
+static char *stor_addr = "0.0.0.0";
+module_param_named(addr, stor_addr, charp, 0444);
+MODULE_PARM_DESC(addr, "Listen address (default 0.0.0.0)");
+
+static ushort stor_port = VNODE_STOR_PORT;
+module_param_named(port, stor_port, ushort, 0444);
+MODULE_PARM_DESC(port, "Listen port (default 7471)");
+
+static char *stor_backing_path;
+module_param_named(backing, stor_backing_path, charp, 0444);
+MODULE_PARM_DESC(backing,
+		 "Backing store: a directory (one file per volume) or a block device (one extent per volume); required (default none)");
+
+static unsigned int stor_nr_slots = 16;
+module_param_named(nr_slots, stor_nr_slots, uint, 0444);
+MODULE_PARM_DESC(nr_slots,
+		 "I/Os in flight per client, each with a 128 KiB bounce slot (default 16, at most 32)");
+
+static unsigned int stor_orphan_ms = 10000;
+module_param_named(orphan_timeout_ms, stor_orphan_ms, uint, 0444);
+MODULE_PARM_DESC(orphan_timeout_ms,
+		 "Keep the open volume of a client lost without GOODBYE this long so it can reconnect to it (default 10000)");
+
+DEFINE_MUTEX(stor_lock);
+static LIST_HEAD(stor_vols);
+static struct vnode_xprt_srv *stor_srv;
+
+bool stor_same_host(const struct sockaddr_storage *a,
+		    const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((struct sockaddr_in *)b)->sin_addr.s_addr;
+	return !memcmp(&((struct sockaddr_in6 *)a)->sin6_addr,
+		       &((struct sockaddr_in6 *)b)->sin6_addr,
+		       sizeof(struct in6_addr));
+}
+
+/* ------------------------------------------------------------------ */
+/* Server callbacks                                                    */
+/* ------------------------------------------------------------------ */
+
+static void stor_peer_free_buf(struct stor_peer *sp)
+{
+	unsigned int i;
+
+	if (sp->mr)
+		vnode_xprt_peer_dereg_mr(sp->peer, sp->mr, sp->sgl,
+					 sp->nr_pages);
+	sp->mr = NULL;
+	if (sp->buf)
+		vunmap(sp->buf);
+	sp->buf = NULL;
+	for (i = 0; sp->pages && i < sp->nr_pages; i++)
+		if (sp->pages[i])
+			__free_page(sp->pages[i]);
+	kvfree(sp->pages);
+	kvfree(sp->sgl);
+	sp->pages = NULL;
+	sp->sgl = NULL;
+	sp->nr_pages = 0;
+}
+
+/* Allocate and register the bounce area: nr_slots * STOR_SLOT_SIZE. */
+static int stor_peer_alloc_buf(struct stor_peer *sp)
+{
+	unsigned int slot_pages = STOR_SLOT_SIZE >> PAGE_SHIFT;
+	unsigned int max_pages = vnode_xprt_max_fr_pages();
+	unsigned int i;
+	struct ib_mr *mr;
+
+	sp->nr_slots = min(stor_nr_slots, max_pages / slot_pages);
+	if (!sp->nr_slots)
+		return -EINVAL;
+	sp->nr_pages = sp->nr_slots * slot_pages;
+	sp->pages = kvcalloc(sp->nr_pages, sizeof(*sp->pages), GFP_KERNEL);
+	sp->sgl = kvcalloc(sp->nr_pages, sizeof(*sp->sgl), GFP_KERNEL);
+	if (!sp->pages || !sp->sgl)
+		goto out_nomem;
+	sg_init_table(sp->sgl, sp->nr_pages);
+	for (i = 0; i < sp->nr_pages; i++) {
+		sp->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!sp->pages[i])
+			goto out_nomem;
+		sg_set_page(&sp->sgl[i], sp->pages[i], PAGE_SIZE, 0);
+	}
+	sp->buf = vmap(sp->pages, sp->nr_pages, VM_MAP, PAGE_KERNEL);
+	if (!sp->buf)
+		goto out_nomem;
+	mr = vnode_xprt_peer_reg_mr(sp->peer, sp->sgl, sp->nr_pages);
+	if (IS_ERR(mr)) {
+		stor_peer_free_buf(sp);
+		return PTR_ERR(mr);
+	}
+	sp->mr = mr;
+	return 0;
+
+out_nomem:
+	stor_peer_free_buf(sp);
+	return -ENOMEM;
+}
+
+static struct stor_vol *stor_vol_find(const char *name)
+{
+	struct stor_vol *vol;
+
+	list_for_each_entry(vol, &stor_vols, entry)
+		if (!strcmp(vol->name, name))
+			return vol;
+	return NULL;
+}
+
+static int stor_accept(struct vnode_xprt_peer *peer,
+		       const struct vnode_hello *hello, void **peer_priv)
+{
+	const char *addr = vnode_xprt_peer_addr(peer);
+	struct stor_peer *sp;
+
+	if (hello->role != VNODE_ROLE_STOR && hello->role != VNODE_ROLE_PROBE) {
+		pr_warn("<%s> rejected: role %u is not served by a storage host\n",
+			addr, hello->role);
+		return VNODE_ST_INVALID;
+	}
+	sp = kzalloc(sizeof(*sp), GFP_KERNEL);
+	if (!sp)
+		return VNODE_ST_NOMEM;
+	sp->peer = peer;
+	if (vnode_xprt_parse_addr(addr, 0, &sp->client)) {
+		pr_warn("<%s> rejected: cannot parse its address\n", addr);
+		kfree(sp);
+		return VNODE_ST_INVALID;
+	}
+	*peer_priv = sp;
+	return VNODE_ST_OK;
+}
+
+static u16 stor_open(struct stor_peer *sp, const struct vnode_stor_open_req *req,
+		     struct vnode_stor_open_rsp *rsp)
+{
+	char name[VNODE_STOR_NAME_LEN];
+	struct stor_vol *vol;
+	u16 st = VNODE_ST_OK;
+	int ret;
+
+	memcpy(name, req->volume, sizeof(name));
+	name[sizeof(name) - 1] = '\0';
+	if (vnode_xprt_peer_role(sp->peer) != VNODE_ROLE_STOR)
+		return VNODE_ST_PERM;
+
+	mutex_lock(&stor_lock);
+	vol = stor_vol_find(name);
+	if (!vol || !READ_ONCE(vol->enabled)) {
+		pr_warn("<%s> OPEN %s: no such enabled volume\n",
+			vnode_xprt_peer_addr(sp->peer), name);
+		st = VNODE_ST_NOENT;
+		goto out_unlock;
+	}
+	if (!stor_same_host(&vol->client, &sp->client)) {
+		vlog(warn, vol, "OPEN from %s refused: exported to %s only\n",
+		     vnode_xprt_peer_addr(sp->peer), vol->client_str);
+		st = VNODE_ST_PERM;
+		goto out_unlock;
+	}
+	if (sp->vol && sp->vol != vol) {
+		st = VNODE_ST_INVALID;
+		goto out_unlock;
+	}
+	if (vol->peer && vol->peer != sp) {
+		vlog(warn, vol, "OPEN from %s refused: open by %s\n",
+		     vnode_xprt_peer_addr(sp->peer),
+		     vnode_xprt_peer_addr(vol->peer->peer));
+		st = VNODE_ST_FULL;
+		goto out_unlock;
+	}
+	if (!sp->mr) {
+		ret = stor_peer_alloc_buf(sp);
+		if (ret) {
+			vlog(err, vol, "cannot register a bounce area for %s: %d\n",
+			     vnode_xprt_peer_addr(sp->peer), ret);
+			st = VNODE_ST_NOMEM;
+			goto out_unlock;
+		}
+	}
+	if (!sp->vol)
+		vlog(info, vol, "opened by %s (%s), %u slots\n",
+		     vnode_xprt_peer_addr(sp->peer),
+		     vnode_xprt_peer_name(sp->peer), sp->nr_slots);
+	sp->vol = vol;
+	vol->peer = sp;
+	rsp->size = cpu_to_le64(vol->size);
+	rsp->buf_addr = cpu_to_le64(sp->mr->iova);
+	rsp->buf_rkey = cpu_to_le32(sp->mr->rkey);
+	rsp->slot_size = cpu_to_le32(STOR_SLOT_SIZE);
+	rsp->nr_slots = cpu_to_le16(sp->nr_slots);
+	rsp->block_size = cpu_to_le16(STOR_BLOCK_SIZE);
+	rsp->flags = cpu_to_le32(VNODE_STOR_F_FLUSH | VNODE_STOR_F_FUA |
+				 VNODE_STOR_F_DISCARD);
+	rsp->max_discard = cpu_to_le32(STOR_MAX_DISCARD);
+	rsp->volume_id = cpu_to_le64(vol->volume_id);
+out_unlock:
+	mutex_unlock(&stor_lock);
+	return st;
+}
+
+static u16 stor_io(struct stor_peer *sp, const struct vnode_stor_io_req *req,
+		   struct vnode_stor_io_rsp *rsp)
+{
+	struct stor_vol *vol = sp->vol;
+	u64 off = le64_to_cpu(req->offset);
+	u32 len = le32_to_cpu(req->len);
+	u16 slot = le16_to_cpu(req->slot);
+	void *buf;
+	int ret;
+
+	if (!vol)
+		return VNODE_ST_NOENT;
+	if (req->cmd != VNODE_STOR_FLUSH &&
+	    (!len || !IS_ALIGNED(off | len, STOR_BLOCK_SIZE) ||
+	     off > vol->size || len > vol->size - off))
+		return VNODE_ST_INVALID;
+
+	switch (req->cmd) {
+	case VNODE_STOR_READ:
+	case VNODE_STOR_WRITE:
+		if (slot >= sp->nr_slots || len > STOR_SLOT_SIZE)
+			return VNODE_ST_INVALID;
+		buf = sp->buf + (size_t)slot * STOR_SLOT_SIZE;
+		if (req->cmd == VNODE_STOR_READ) {
+			ret = stor_rw(vol, false, buf, off, len);
+			atomic64_inc(&vol->reads);
+			if (!ret)
+				atomic64_add(len, &vol->bytes_read);
+			break;
+		}
+		ret = stor_rw(vol, true, buf, off, len);
+		atomic64_inc(&vol->writes);
+		if (!ret)
+			atomic64_add(len, &vol->bytes_written);
+		if (!ret && (req->flags & VNODE_STOR_IO_F_FUA)) {
+			ret = stor_flush(vol, off, len, true);
+			atomic64_inc(&vol->flushes);
+		}
+		break;
+	case VNODE_STOR_FLUSH:
+		ret = stor_flush(vol, 0, 0, false);
+		atomic64_inc(&vol->flushes);
+		break;
+	case VNODE_STOR_DISCARD:
+	case VNODE_STOR_WRITE_ZEROES:
+		if (len > STOR_MAX_DISCARD)
+			return VNODE_ST_INVALID;
+		ret = stor_zero(vol, off, len, req->cmd == VNODE_STOR_DISCARD);
+		break;
+	default:
+		return VNODE_ST_INVALID;
+	}
+	if (ret) {
+		atomic64_inc(&vol->errors);
+		vlog(err, vol, "cmd %u at %llu+%u failed: %d\n", req->cmd, off,
+		     len, ret);
+		return VNODE_ST_IO;
+	}
+	rsp->len = cpu_to_le32(len);
+	return VNODE_ST_OK;
+}
+
+static void stor_request(struct vnode_xprt_peer *peer, void *peer_priv,
+			 const struct vnode_msg_hdr *req, size_t req_len,
+			 struct vnode_msg_hdr *rsp, size_t *rsp_len)
+{
+	struct stor_peer *sp = peer_priv;
+	u16 st;
+
+	switch (req->op) {
+	case VNODE_OP_STOR_IO:
+		if (req_len < sizeof(struct vnode_stor_io_req)) {
+			st = VNODE_ST_INVALID;
+			break;
+		}
+		st = stor_io(sp, (const void *)req, (void *)rsp);
+		*rsp_len = sizeof(struct vnode_stor_io_rsp);
+		break;
+	case VNODE_OP_STOR_OPEN:
+		if (req_len < sizeof(struct vnode_stor_open_req)) {
+			st = VNODE_ST_INVALID;
+			break;
+		}
+		st = stor_open(sp, (const void *)req, (void *)rsp);
+		*rsp_len = sizeof(struct vnode_stor_open_rsp);
+		break;
+	case VNODE_OP_STATS: {
+		struct vnode_stats_rsp *s = (void *)rsp;
+
+		s->capacity = cpu_to_le64(stor_backing_capacity());
+		s->used = cpu_to_le64(stor_backing_used());
+		s->client_used = cpu_to_le64(sp->vol ? sp->vol->size : 0);
+		*rsp_len = sizeof(*s);
+		st = VNODE_ST_OK;
+		break;
+	}
+	case VNODE_OP_GOODBYE:
+		st = VNODE_ST_OK;
+		break;
+	default:
+		st = VNODE_ST_INVALID;
+		break;
+	}
+	rsp->status = cpu_to_le16(st);
+}
+
+static void stor_disconnect(struct vnode_xprt_peer *peer, void *peer_priv,
+			    bool orderly)
+{
+	struct stor_peer *sp = peer_priv;
+
+	mutex_lock(&stor_lock);
+	if (sp->vol) {
+		vlog(info, sp->vol, "closed by %s (%s)\n",
+		     vnode_xprt_peer_addr(peer),
+		     orderly ? "goodbye" : "connection lost");
+		if (sp->vol->peer == sp)
+			sp->vol->peer = NULL;
+		/* Make everything the client wrote stable. */
+		stor_flush(sp->vol, 0, 0, false);
+	}
+	sp->vol = NULL;
+	mutex_unlock(&stor_lock);
+	stor_peer_free_buf(sp);
+	kfree(sp);
+}
+
+static const struct vnode_xprt_srv_ops stor_srv_ops = {
+	.accept		= stor_accept,
+	.request	= stor_request,
+	.disconnect	= stor_disconnect,
+};
+
+/* ------------------------------------------------------------------ */
+/* configfs: volumes/<name>                                            */
+/* ------------------------------------------------------------------ */
+
+static struct configfs_subsystem stor_cfs_subsys;
+
+static inline struct stor_vol *to_stor_vol(struct config_item *item)
+{
+	return container_of(item, struct stor_vol, item);
+}
+
+/* Copy a configfs store, without its trailing newline, into @buf. */
+static int stor_get_str(const char *page, size_t count, char *buf,
+			size_t size)
+{
+	if (count && page[count - 1] == '\n')
+		count--;
+	if (!count || count >= size || memchr(page, '\0', count))
+		return -EINVAL;
+	memcpy(buf, page, count);
+	buf[count] = '\0';
+	return 0;
+}
+
+static ssize_t stor_vol_size_show(struct config_item *item, char *page)
+{
+	return sprintf(page, "%llu\n", READ_ONCE(to_stor_vol(item)->size));
+}
+
+static ssize_t stor_vol_size_store(struct config_item *item, const char *page,
+				   size_t count)
+{
+	struct stor_vol *vol = to_stor_vol(item);
+	char buf[32], *end;
+	u64 size;
+	int ret = 0;
+
+	if (stor_get_str(page, count, buf, sizeof(buf)))
+		return -EINVAL;
+	size = memparse(buf, &end);
+	if (*end || !size || !IS_ALIGNED(size, PAGE_SIZE))
+		return -EINVAL;
+	if (size > stor_backing_capacity())
+		return -ENOSPC;
+	mutex_lock(&vol->lock);
+	if (vol->enabled)
+		ret = -EBUSY;
+	else
+		WRITE_ONCE(vol->size, size);
+	mutex_unlock(&vol->lock);
+	return ret ? ret : count;
+}
+
+static ssize_t stor_vol_client_show(struct config_item *item, char *page)
+{
+	struct stor_vol *vol = to_stor_vol(item);
+	ssize_t ret;
+
+	mutex_lock(&vol->lock);
+	ret = sprintf(page, "%s\n", vol->client_str);
+	mutex_unlock(&vol->lock);
+	return ret;
+}
+
+static ssize_t stor_vol_client_store(struct config_item *item,
+				     const char *page, size_t count)
+{
+	struct stor_vol *vol = to_stor_vol(item);
+	char buf[STOR_CLIENT_LEN];
+	struct sockaddr_storage ss;
+	int ret = 0;
+
+	if (stor_get_str(page, count, buf, sizeof(buf)))
+		return -EINVAL;
+	/* An address, no port: "10.0.0.1" or "fe80::1" / "[fe80::1]". */
+	if (vnode_xprt_parse_addr(buf, 1, &ss) ||
+	    (ss.ss_family == AF_INET &&
+	     ntohs(((struct sockaddr_in *)&ss)->sin_port) != 1))
+		return -EINVAL;
+	mutex_lock(&vol->lock);
+	if (vol->enabled) {
+		ret = -EBUSY;
+	} else {
+		vol->client = ss;
+		strscpy(vol->client_str, buf, sizeof(vol->client_str));
+	}
+	mutex_unlock(&vol->lock);
+	return ret ? ret : count;
+}
+
+static ssize_t stor_vol_enable_show(struct config_item *item, char *page)
+{
+	return sprintf(page, "%d\n", READ_ONCE(to_stor_vol(item)->enabled));
+}
+
+static ssize_t stor_vol_enable_store(struct config_item *item,
+				     const char *page, size_t count)
+{
+	struct stor_vol *vol = to_stor_vol(item);
+	bool on;
+	int ret;
+
+	ret = kstrtobool(page, &on);
+	if (ret)
+		return ret;
+	mutex_lock(&vol->lock);
+	if (on == vol->enabled)
+		goto out;
+	if (on) {
+		if (!vol->size || !vol->client_str[0]) {
+			vlog(err, vol, "set size and client before enable\n");
+			ret = -EINVAL;
+			goto out;
+		}
+		/* While enabled, rmdir of this item fails with -EBUSY. */
+		ret = configfs_depend_item_unlocked(&stor_cfs_subsys,
+						    &vol->item);
+		if (ret)
+			goto out;
+		ret = stor_backing_open(vol);
+		if (ret) {
+			configfs_undepend_item(&vol->item);
+			goto out;
+		}
+		mutex_lock(&stor_lock);
+		WRITE_ONCE(vol->enabled, true);
+		mutex_unlock(&stor_lock);
+	} else {
+		mutex_lock(&stor_lock);
+		if (vol->peer) {
+			vlog(info, vol, "open by %s: not disabling\n",
+			     vnode_xprt_peer_addr(vol->peer->peer));
+			ret = -EBUSY;
+		} else {
+			WRITE_ONCE(vol->enabled, false);
+		}
+		mutex_unlock(&stor_lock);
+		if (ret)
+			goto out;
+		stor_backing_close(vol);
+		configfs_undepend_item(&vol->item);
+	}
+out:
+	mutex_unlock(&vol->lock);
+	return ret ? ret : count;
+}
+
+static ssize_t stor_vol_state_show(struct config_item *item, char *page)
+{
+	struct stor_vol *vol = to_stor_vol(item);
+	ssize_t ret;
+
+	mutex_lock(&stor_lock);
+	if (!vol->enabled)
+		ret = sprintf(page, "disabled\n");
+	else if (vol->peer)
+		ret = sprintf(page, "open %s\n",
+			      vnode_xprt_peer_addr(vol->peer->peer));
+	else
+		ret = sprintf(page, "enabled\n");
+	mutex_unlock(&stor_lock);
+	return ret;
+}
+
+static ssize_t stor_vol_stats_show(struct config_item *item, char *page)
+{
+	struct stor_vol *vol = to_stor_vol(item);
+
+	return sprintf(page, "reads %lld writes %lld flushes %lld errors %lld bytes_read %lld bytes_written %lld\n",
+		       atomic64_read(&vol->reads), atomic64_read(&vol->writes),
+		       atomic64_read(&vol->flushes),
+		       atomic64_read(&vol->errors),
+		       atomic64_read(&vol->bytes_read),
+		       atomic64_read(&vol->bytes_written));
+}
+
+CONFIGFS_ATTR(stor_vol_, size);
+CONFIGFS_ATTR(stor_vol_, client);
+CONFIGFS_ATTR(stor_vol_, enable);
+CONFIGFS_ATTR_RO(stor_vol_, state);
+CONFIGFS_ATTR_RO(stor_vol_, stats);
+
+static struct configfs_attribute *stor_vol_attrs[] = {
+	&stor_vol_attr_size,
+	&stor_vol_attr_client,
+	&stor_vol_attr_enable,
+	&stor_vol_attr_state,
+	&stor_vol_attr_stats,
+	NULL,
+};
+
+static void stor_vol_release(struct config_item *item)
+{
+	struct stor_vol *vol = to_stor_vol(item);
+
+	kfree(vol);
+}
+
+static struct configfs_item_operations stor_vol_item_ops = {
+	.release	= stor_vol_release,
+};
+
+static const struct config_item_type stor_vol_type = {
+	.ct_item_ops	= &stor_vol_item_ops,
+	.ct_attrs	= stor_vol_attrs,
+	.ct_owner	= THIS_MODULE,
+};
+
+static struct config_item *stor_vol_make(struct config_group *group,
+					 const char *name)
+{
+	struct stor_vol *vol;
+
+	if (strlen(name) >= VNODE_STOR_NAME_LEN || strchr(name, '.'))
+		return ERR_PTR(-EINVAL);
+	vol = kzalloc(sizeof(*vol), GFP_KERNEL);
+	if (!vol)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&vol->lock);
+	strscpy(vol->name, name, sizeof(vol->name));
+	config_item_init_type_name(&vol->item, name, &stor_vol_type);
+	mutex_lock(&stor_lock);
+	list_add_tail(&vol->entry, &stor_vols);
+	mutex_unlock(&stor_lock);
+	return &vol->item;
+}
+
+/* rmdir: the volume is deleted, its data freed. */
+static void stor_vol_drop(struct config_group *group, struct config_item *item)
+{
+	struct stor_vol *vol = to_stor_vol(item);
+
+	mutex_lock(&stor_lock);
+	list_del(&vol->entry);
+	mutex_unlock(&stor_lock);
+	/* enable=1 pins the item (configfs_depend_item): disabled here. */
+	if (vol->volume_id)
+		stor_backing_delete(vol);
+	config_item_put(item);
+}
+
+static struct configfs_group_operations stor_vols_group_ops = {
+	.make_item	= stor_vol_make,
+	.drop_item	= stor_vol_drop,
+};
+
+static const struct config_item_type stor_vols_type = {
+	.ct_group_ops	= &stor_vols_group_ops,
+	.ct_owner	= THIS_MODULE,
+};
+
+static const struct config_item_type stor_root_type = {
+	.ct_owner	= THIS_MODULE,
+};
+
+static struct configfs_subsystem stor_cfs_subsys = {
+	.su_group = {
+		.cg_item = {
+			.ci_namebuf	= "vnode_stor",
+			.ci_type	= &stor_root_type,
+		},
+	},
+};
+
+static struct config_group stor_vols_group;
+
+/* ------------------------------------------------------------------ */
+/* Module                                                              */
+/* ------------------------------------------------------------------ */
+
+static int __init stor_init(void)
+{
+	struct vnode_xprt_cfg cfg = {
+		.name			= "vnode_stor",
+		.loss_timeout_ms	= stor_orphan_ms,
+	};
+	struct vnode_accept acc = {};
+	int ret;
+
+	if (!stor_nr_slots || stor_nr_slots > STOR_MAX_SLOTS) {
+		pr_err("nr_slots must be 1..%d\n", STOR_MAX_SLOTS);
+		return -EINVAL;
+	}
+	if (!stor_orphan_ms) {
+		pr_err("orphan_timeout_ms must be > 0\n");
+		return -EINVAL;
+	}
+	ret = vnode_xprt_parse_addr(stor_addr, stor_port, &cfg.addr);
+	if (ret) {
+		pr_err("bad addr '%s'\n", stor_addr);
+		return ret;
+	}
+	ret = stor_backing_init(stor_backing_path);
+	if (ret)
+		return ret;
+
+	config_group_init(&stor_cfs_subsys.su_group);
+	mutex_init(&stor_cfs_subsys.su_mutex);
+	config_group_init_type_name(&stor_vols_group, "volumes",
+				    &stor_vols_type);
+	configfs_add_default_group(&stor_vols_group,
+				   &stor_cfs_subsys.su_group);
+	ret = configfs_register_subsystem(&stor_cfs_subsys);
+	if (ret) {
+		pr_err("cannot register configfs subsystem: %d\n", ret);
+		goto out_backing;
+	}
+
+	acc.slab_shift = cpu_to_le16(ilog2(STOR_SLOT_SIZE));
+	acc.server_id = cpu_to_le64(get_random_u64());
+	acc.capacity = cpu_to_le64(stor_backing_capacity());
+	acc.used = cpu_to_le64(stor_backing_used());
+	stor_srv = vnode_xprt_srv_listen(&cfg, &stor_srv_ops, NULL, &acc);
+	if (IS_ERR(stor_srv)) {
+		ret = PTR_ERR(stor_srv);
+		pr_err("cannot listen on %s:%u: %d\n", stor_addr, stor_port,
+		       ret);
+		goto out_configfs;
+	}
+	pr_info("listening on %s:%u\n", stor_addr, stor_port);
+	return 0;
+
+out_configfs:
+	configfs_unregister_subsystem(&stor_cfs_subsys);
+out_backing:
+	stor_backing_exit();
+	return ret;
+}
+
+static void __exit stor_exit(void)
+{
+	vnode_xprt_srv_stop(stor_srv);
+	configfs_unregister_subsystem(&stor_cfs_subsys);
+	stor_backing_exit();
+}
+
+module_init(stor_init);
+module_exit(stor_exit);
+
+MODULE_DESCRIPTION("vnode storage host: volumes over RDMA");
+MODULE_LICENSE("GPL");
