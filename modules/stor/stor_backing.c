@@ -62,6 +62,7 @@ static DEFINE_MUTEX(stor_tab_lock);
 static struct stor_tab *stor_tab;
 static struct file *stor_tab_file;	/* table file, or the block device */
 static struct file *stor_dir;		/* directory backing: the directory */
+static char *stor_dir_path;
 static u64 stor_capacity;
 bool stor_is_bdev;
 
@@ -157,7 +158,7 @@ static struct file *stor_vol_file_open(const char *name, int flags)
 	char *path;
 	struct file *f;
 
-	path = kasprintf(GFP_KERNEL, "%pD/%s.vol", stor_dir, name);
+	path = kasprintf(GFP_KERNEL, "%s/%s.vol", stor_dir_path, name);
 	if (!path)
 		return ERR_PTR(-ENOMEM);
 	f = filp_open(path, flags | O_RDWR | O_LARGEFILE, 0600);
@@ -406,6 +407,11 @@ int stor_backing_init(const char *path)
 	mode = file_inode(f)->i_mode;
 	if (S_ISDIR(mode)) {
 		stor_dir = f;
+		stor_dir_path = kstrdup(path, GFP_KERNEL);
+		if (!stor_dir_path) {
+			ret = -ENOMEM;
+			goto out_put;
+		}
 		ret = vfs_statfs(&f->f_path, &st);
 		if (ret) {
 			pr_err("backing store %s: statfs failed: %d\n", path, ret);
@@ -465,6 +471,8 @@ out_put:
 	if (stor_dir)
 		fput(stor_dir);
 	stor_dir = NULL;
+	kfree(stor_dir_path);
+	stor_dir_path = NULL;
 out_free:
 	kfree(stor_tab);
 	stor_tab = NULL;
@@ -479,5 +487,6 @@ void stor_backing_exit(void)
 	}
 	if (stor_dir)
 		fput(stor_dir);
+	kfree(stor_dir_path);
 	kfree(stor_tab);
 }

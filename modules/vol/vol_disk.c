@@ -393,12 +393,15 @@ static void vol_work(struct work_struct *work)
 		if (!retried)
 			atomic64_inc(&d->retries);
 		retried = true;
-		if (vnode_xprt_clt_state(d->clt) == VNODE_XPRT_LIVE &&
-		    READ_ONCE(d->ready)) {
-			/* The server lost our OPEN, or an RPC timed out. */
-			vol_set_lost(d, false, "request failed on a live connection");
+		/*
+		 * The transport may not have reported the loss yet: mark it
+		 * here so that the loss timeout starts now.  On a connection
+		 * that is (again) LIVE the storage host lost our OPEN or an
+		 * RPC timed out: reopen; otherwise the LIVE state change will.
+		 */
+		vol_set_lost(d, false, "request failed");
+		if (vnode_xprt_clt_state(d->clt) == VNODE_XPRT_LIVE)
 			queue_delayed_work(system_long_wq, &d->reopen_work, 0);
-		}
 		deadline = READ_ONCE(d->loss_start) +
 			   msecs_to_jiffies(d->loss_timeout_ms);
 		if (time_before(deadline, jiffies + HZ / 10))
