@@ -191,11 +191,19 @@ static u16 stor_open(struct stor_peer *sp, const struct vnode_stor_open_req *req
 		goto out_unlock;
 	}
 	if (vol->peer && vol->peer != sp) {
-		vlog(warn, vol, "OPEN from %s refused: open by %s\n",
+		/*
+		 * Only the owner host gets here: its previous connection set
+		 * is going away (GOODBYE still in progress) or was lost
+		 * (the process host restarted).  The new one takes over; the
+		 * old one's commands fail with VNODE_ST_NOENT from now on.
+		 */
+		vlog(info, vol, "%s (%s) takes over from %s (%s)\n",
 		     vnode_xprt_peer_addr(sp->peer),
-		     vnode_xprt_peer_addr(vol->peer->peer));
-		st = VNODE_ST_FULL;
-		goto out_unlock;
+		     vnode_xprt_peer_name(sp->peer),
+		     vnode_xprt_peer_addr(vol->peer->peer),
+		     vnode_xprt_peer_name(vol->peer->peer));
+		WRITE_ONCE(vol->peer->vol, NULL);
+		vol->peer = NULL;
 	}
 	if (!sp->mr) {
 		ret = stor_peer_alloc_buf(sp);
@@ -230,7 +238,7 @@ out_unlock:
 static u16 stor_io(struct stor_peer *sp, const struct vnode_stor_io_req *req,
 		   struct vnode_stor_io_rsp *rsp)
 {
-	struct stor_vol *vol = sp->vol;
+	struct stor_vol *vol = READ_ONCE(sp->vol);
 	u64 off = le64_to_cpu(req->offset);
 	u32 len = le32_to_cpu(req->len);
 	u16 slot = le16_to_cpu(req->slot);

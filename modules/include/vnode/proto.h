@@ -281,7 +281,9 @@ struct vnode_stor_open_req {
 /**
  * struct vnode_stor_open_rsp - VNODE_OP_STOR_OPEN response (80 bytes)
  * @hdr: header (VNODE_ST_NOENT unknown or disabled volume, VNODE_ST_PERM
- *	not exported to this client, VNODE_ST_FULL opened by another client)
+ *	not exported to this client).  A second OPEN of the same volume
+ *	from the owner host takes it over: the previous connection set's
+ *	commands then fail with VNODE_ST_NOENT.
  * @size: volume size in bytes
  * @buf_addr: remote address of slot 0 of the bounce area
  * @buf_rkey: rkey of the bounce area, valid on this client's queues only
