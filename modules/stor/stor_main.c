@@ -44,6 +44,11 @@ module_param_named(orphan_timeout_ms, stor_orphan_ms, uint, 0444);
 MODULE_PARM_DESC(orphan_timeout_ms,
 		 "Keep the open volume of a client lost without GOODBYE this long so it can reconnect to it (default 10000)");
 
+static bool stor_keep_on_rmdir;
+module_param_named(keep_on_rmdir, stor_keep_on_rmdir, bool, 0644);
+MODULE_PARM_DESC(keep_on_rmdir,
+		 "rmdir of a volume keeps its data on the backing store, e.g. for a planned module reload; the same name, client and size reopen it (default N: rmdir deletes the volume)");
+
 DEFINE_MUTEX(stor_lock);
 static LIST_HEAD(stor_vols);
 static struct vnode_xprt_srv *stor_srv;
@@ -595,7 +600,7 @@ static struct config_item *stor_vol_make(struct config_group *group,
 	return &vol->item;
 }
 
-/* rmdir: the volume is deleted, its data freed. */
+/* rmdir: the volume is deleted, its data freed (unless keep_on_rmdir). */
 static void stor_vol_drop(struct config_group *group, struct config_item *item)
 {
 	struct stor_vol *vol = to_stor_vol(item);
@@ -604,8 +609,10 @@ static void stor_vol_drop(struct config_group *group, struct config_item *item)
 	list_del(&vol->entry);
 	mutex_unlock(&stor_lock);
 	/* enable=1 pins the item (configfs_depend_item): disabled here. */
-	if (vol->volume_id)
+	if (vol->volume_id && !READ_ONCE(stor_keep_on_rmdir))
 		stor_backing_delete(vol);
+	else if (vol->volume_id)
+		vlog(info, vol, "kept on the backing store (keep_on_rmdir)\n");
 	config_item_put(item);
 }
 
