@@ -47,6 +47,12 @@ static uint nr_queues;
 module_param(nr_queues, uint, 0444);
 MODULE_PARM_DESC(nr_queues, "Queues to open (default 0 = transport default)");
 
+static uint queue_depth;
+module_param(queue_depth, uint, 0444);
+MODULE_PARM_DESC(queue_depth, "RDMA ops in flight per queue (default 0 = transport default); below 32 exercises -EAGAIN");
+
+static atomic_t nr_eagain = ATOMIC_INIT(0);
+
 static uint seed = 1;
 module_param(seed, uint, 0444);
 MODULE_PARM_DESC(seed, "Pattern seed (default 1)");
@@ -118,6 +124,7 @@ static int xt_rdma_batch(struct vnode_xprt_clt *clt, bool write,
 						  &b->io[i]);
 			if (ret != -EAGAIN || ++tries > 5000)
 				break;
+			atomic_inc(&nr_eagain);
 			usleep_range(100, 200);
 		}
 		if (ret) {
@@ -203,6 +210,7 @@ static struct vnode_xprt_clt *xt_open(enum vnode_role role, u16 major,
 	cfg.role = role;
 	cfg.name = "xprt_test";
 	cfg.nr_queues = nr_queues;
+	cfg.queue_depth = queue_depth;
 	cfg.proto_major = major;
 	cfg.loss_timeout_ms = loss_timeout_ms;
 	cfg.connect_timeout_ms = 2000;
@@ -425,9 +433,9 @@ static int xt_mode_rdma(void)
 		goto out_free;
 	}
 	snprintf(result, sizeof(result),
-		 "PASS rdma slabs=%u pages=%u slab=%u server=%016llx",
+		 "PASS rdma slabs=%u pages=%u slab=%u server=%016llx eagain=%d",
 		 nr_slabs, nr_slabs * (slab_bytes >> PAGE_SHIFT), slab_bytes,
-		 vnode_xprt_clt_server_id(clt));
+		 vnode_xprt_clt_server_id(clt), atomic_read(&nr_eagain));
 	ret = 0;
 out_free:
 	kfree(slabs);
