@@ -90,6 +90,7 @@ struct vol_export {
  * @server_id: server_id of the storage host we opened the volume on
  * @lock: protects @exp, @ready, @dead, @loss_start, @slot_map
  * @exp: current export (rkey and address change after a reopen)
+ * @opened: the first OPEN succeeded: state changes are ours to handle
  * @ready: OPEN succeeded on the current connection: I/O may flow
  * @dead: gave up: every request fails with EIO
  * @removing: enable=0 in progress: do not hold I/O
@@ -120,6 +121,7 @@ struct vol_dev {
 	u64			server_id;
 	spinlock_t		lock;
 	struct vol_export	exp;
+	bool			opened;
 	bool			ready;
 	bool			dead;
 	bool			removing;

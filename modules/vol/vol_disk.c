@@ -100,6 +100,34 @@ static int vol_open_volume(struct vol_dev *d, struct vol_export *exp)
 	return 0;
 }
 
+/*
+ * First OPEN.  Transport trouble (the storage host's bounce-area
+ * registration can fail on rxe and take the connection down) is retried
+ * once the connection is LIVE again, a few times.
+ */
+static int vol_open_with_retry(struct vol_dev *d)
+{
+	unsigned long deadline;
+	int ret, tries;
+
+	for (tries = 0; ; tries++) {
+		ret = vol_open_volume(d, &d->exp);
+		if ((ret != -ETIMEDOUT && ret != -ENOTCONN && ret != -ENOMEM) ||
+		    tries >= 2)
+			return ret;
+		dlog(warn, d, "OPEN of %s failed (%d), retrying\n", d->volume,
+		     ret);
+		deadline = jiffies + msecs_to_jiffies(d->loss_timeout_ms);
+		while (vnode_xprt_clt_state(d->clt) != VNODE_XPRT_LIVE) {
+			if (vnode_xprt_clt_state(d->clt) == VNODE_XPRT_DEAD ||
+			    time_after(jiffies, deadline))
+				return ret;
+			msleep(100);
+		}
+		d->server_id = vnode_xprt_clt_server_id(d->clt);
+	}
+}
+
 /* Reopen after a reconnect; retried until the loss timeout. */
 static void vol_reopen_work(struct work_struct *work)
 {
@@ -151,6 +179,9 @@ static void vol_state_change(struct vnode_xprt_clt *clt,
 	unsigned long flags;
 	bool resumed = false;
 
+	/* Until the first OPEN succeeded, vol_open_with_retry() handles it. */
+	if (!READ_ONCE(d->opened))
+		return;
 	switch (new) {
 	case VNODE_XPRT_RECONNECTING:
 		vol_set_lost(d, false, "connection lost");
@@ -606,7 +637,7 @@ int vol_dev_create(struct vol_cfg *cfg, struct vol_dev **out)
 		goto out_ida;
 	}
 	d->server_id = vnode_xprt_clt_server_id(d->clt);
-	ret = vol_open_volume(d, &d->exp);
+	ret = vol_open_with_retry(d);
 	if (ret) {
 		dlog(err, d, "cannot open volume %s: %d (%s)\n", d->volume, ret,
 		     ret == -ENOENT ? "no such enabled volume" :
@@ -616,7 +647,14 @@ int vol_dev_create(struct vol_cfg *cfg, struct vol_dev **out)
 	}
 	if (d->exp.nr_slots > VOL_MAX_SLOTS)
 		d->exp.nr_slots = VOL_MAX_SLOTS;
+	spin_lock_irq(&d->lock);
 	d->ready = true;
+	d->server_id = vnode_xprt_clt_server_id(d->clt);
+	spin_unlock_irq(&d->lock);
+	WRITE_ONCE(d->opened, true);
+	/* A loss between OPEN and here was not reported to us: check. */
+	if (vnode_xprt_clt_state(d->clt) != VNODE_XPRT_LIVE)
+		vol_set_lost(d, false, "connection lost while attaching");
 
 	d->wq = alloc_workqueue("%s", WQ_MEM_RECLAIM | WQ_UNBOUND, 0, d->name);
 	if (!d->wq) {
