@@ -701,13 +701,12 @@ static int ensure_disk(struct vn_ctx *ctx, struct vn_disk_info *di,
 		return ret;
 	ret = vn_swap_on(&ctx->kern, di->dev, true, err);
 	if (ret) {
-		struct vn_err e;
 		char p[PATH_MAX];
 
+		/* leave the disk disabled, not half set up */
 		vn_kpath(&ctx->kern, p, sizeof(p), VN_CFS "/mem/%s/enable",
 			 ctx->cluster.disk);
 		vn_write_file(p, "0", false);
-		(void)e;
 		return ret;
 	}
 	di->swap_active = true;
