@@ -235,8 +235,12 @@ static int vol_wait_ready(struct vol_dev *d, unsigned long deadline)
 		if (READ_ONCE(d->removing))
 			return -EIO;
 		left = (long)(deadline - jiffies);
-		if (left <= 0)
+		if (left <= 0) {
+			/* The volume's loss timeout, not just ours: give up. */
+			if (vol_past_loss(d, READ_ONCE(d->loss_start)))
+				vol_set_lost(d, true, "loss timeout");
 			return -EIO;
+		}
 		wait_event_timeout(d->wait, READ_ONCE(d->ready) ||
 				   READ_ONCE(d->dead) ||
 				   READ_ONCE(d->removing), left);
