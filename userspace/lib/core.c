@@ -154,9 +154,13 @@ static int get_vnode(struct vn_ctx *ctx, const char *name, json_object **out,
 static void record_probe(struct vn_ctx *ctx, json_object *comp, int ret,
 			 const struct vn_probe_result *r, const char *msg)
 {
-	const char *old = jstr(comp, "state");
 	const char *state = ret ? "down" : "up";
+	char old[16] = "";
 	sqlite3_stmt *st;
+
+	/* copy: the "state" member is replaced below */
+	if (jstr(comp, "state"))
+		snprintf(old, sizeof(old), "%s", jstr(comp, "state"));
 
 	if (prep(ctx, "UPDATE components SET state = ?, capacity = ?, used = ?, "
 		 "slab_shift = ?, last_probe = ?, last_error = ? WHERE id = ?",
@@ -184,7 +188,7 @@ static void record_probe(struct vn_ctx *ctx, json_object *comp, int ret,
 	} else {
 		json_object_object_add(comp, "last_error", json_object_new_string(msg));
 	}
-	if (!old || strcmp(old, state)) {
+	if (strcmp(old, state)) {
 		ctx->log(ret ? LOG_WARNING : LOG_INFO, "component %s is %s%s%s",
 			 jstr(comp, "name"), state, ret ? ": " : "", ret ? msg : "");
 		vn_event(ctx->db, ret ? "component.down" : "component.up",
