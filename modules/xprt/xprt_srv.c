@@ -945,7 +945,7 @@ EXPORT_SYMBOL_GPL(vnode_xprt_peer_name);
 struct srv_reg_ctx {
 	struct ib_cqe		cqe;
 	struct completion	done;
-	int			status;
+	enum ib_wc_status	wc_status;
 };
 
 static void srv_reg_done(struct ib_cq *cq, struct ib_wc *wc)
@@ -953,8 +953,9 @@ static void srv_reg_done(struct ib_cq *cq, struct ib_wc *wc)
 	struct srv_reg_ctx *ctx = container_of(wc->wr_cqe, struct srv_reg_ctx,
 					       cqe);
 
-	ctx->status = wc->status == IB_WC_SUCCESS ? 0 : -EIO;
-	if (wc->status != IB_WC_SUCCESS && wc->status != IB_WC_WR_FLUSH_ERR)
+	ctx->wc_status = wc->status;
+	/* Any failure leaves the QP in error: that queue is finished. */
+	if (wc->status != IB_WC_SUCCESS)
 		srv_queue_error(cq->cq_context, ib_wc_status_msg(wc->status));
 	complete(&ctx->done);
 }
@@ -999,7 +1000,7 @@ struct ib_mr *vnode_xprt_peer_reg_mr(struct vnode_xprt_peer *peer,
 	struct ib_mr *mr;
 	unsigned long bytes = 0;
 	unsigned int pages;
-	int i, n, ret;
+	int i, n, ret, tries;
 
 	if (!peer || !sgl || nents <= 0)
 		return ERR_PTR(-EINVAL);
@@ -1036,9 +1037,7 @@ struct ib_mr *vnode_xprt_peer_reg_mr(struct vnode_xprt_peer *peer,
 	}
 	ib_update_fast_reg_key(mr, ib_inc_rkey(mr->rkey));
 
-	init_completion(&ctx.done);
 	ctx.cqe.done = srv_reg_done;
-	ctx.status = -EIO;
 	wr.wr.opcode = IB_WR_REG_MR;
 	wr.wr.wr_cqe = &ctx.cqe;
 	wr.wr.send_flags = IB_SEND_SIGNALED;
@@ -1046,21 +1045,36 @@ struct ib_mr *vnode_xprt_peer_reg_mr(struct vnode_xprt_peer *peer,
 	wr.key = mr->rkey;
 	wr.access = IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_READ |
 		    IB_ACCESS_REMOTE_WRITE;
-	ret = srv_post_on_peer(peer, &wr.wr, &q);
-	if (ret)
-		goto out_unmap;
 	/*
-	 * The WR references ctx on our stack: wait until it completed.  A
-	 * stuck queue is declared broken; its drain then flushes the WR.
+	 * A queue that is dying but not yet noticed flushes the WR: try
+	 * another of the peer's queues (the failed one is off the list of
+	 * live queues by then).  The MR is untouched by a failed REG_MR.
 	 */
-	if (!wait_for_completion_timeout(&ctx.done,
-					 msecs_to_jiffies(SRV_REG_TIMEOUT_MS))) {
-		srv_queue_error(q, "REG_MR timed out");
-		wait_for_completion(&ctx.done);
+	for (tries = 0; ; tries++) {
+		init_completion(&ctx.done);
+		ctx.wc_status = IB_WC_GENERAL_ERR;
+		ret = srv_post_on_peer(peer, &wr.wr, &q);
+		if (ret)
+			goto out_unmap;
+		/*
+		 * The WR references ctx on our stack: wait until it
+		 * completed.  A stuck queue is declared broken; its drain
+		 * then flushes the WR.
+		 */
+		if (!wait_for_completion_timeout(&ctx.done,
+						 msecs_to_jiffies(SRV_REG_TIMEOUT_MS))) {
+			srv_queue_error(q, "REG_MR timed out");
+			wait_for_completion(&ctx.done);
+		}
+		if (ctx.wc_status == IB_WC_SUCCESS)
+			break;
+		peer_log(warn, peer, "REG_MR of %u pages on queue %u failed: %s\n",
+			 pages, q->queue_id, ib_wc_status_msg(ctx.wc_status));
+		if (ctx.wc_status != IB_WC_WR_FLUSH_ERR || tries >= 2) {
+			ret = -EIO;
+			goto out_unmap;
+		}
 	}
-	ret = ctx.status;
-	if (ret)
-		goto out_unmap;
 	mutex_unlock(&peer->reg_lock);
 	return mr;
 
