@@ -433,7 +433,7 @@ int stor_backing_init(const char *path)
 		stor_tab_file = filp_open(path, O_RDWR | O_EXCL | O_LARGEFILE,
 					  0);
 		if (!IS_ERR(stor_tab_file)) {
-			u64 sz = i_size_read(file_inode(stor_tab_file)->i_mapping->host);
+			u64 sz = i_size_read(stor_tab_file->f_mapping->host);
 
 			if (sz <= STOR_DATA_START) {
 				fput(stor_tab_file);
