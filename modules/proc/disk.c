@@ -1195,6 +1195,12 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 	d->tag_set.queue_depth = vnode_queue_depth;
 	d->tag_set.numa_node = NUMA_NO_NODE;
 	d->tag_set.cmd_size = sizeof(struct vnmem_cmd);
+	/*
+	 * No I/O scheduler: requests are single pages that never merge, and
+	 * dispatching from the submitter's context keeps pid/comm in the
+	 * tracepoints meaningful.
+	 */
+	d->tag_set.flags = BLK_MQ_F_NO_SCHED_BY_DEFAULT;
 	d->tag_set.driver_data = d;
 	d->tag_set.timeout = msecs_to_jiffies(vnode_io_timeout_ms);
 
