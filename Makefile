@@ -87,7 +87,7 @@ install: install-modules install-tools
 
 install-modules: modules
 	@kv=$(KVER); $(MAKE) -C $(KDIR) M=$(ROOT)/build/$$kv \
-		INSTALL_MOD_DIR=extra/vnode modules_install && \
+		INSTALL_MOD_DIR=extra/vnode CONFIG_MODULE_SIG_ALL= modules_install && \
 		depmod -a $$kv
 
 install-tools: userspace
