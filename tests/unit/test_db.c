@@ -101,10 +101,51 @@ static void migrate_v1(void **state)
 	sqlite3_close(db);
 
 	assert_int_equal(vn_db_open(path, &db, &err), 0);
-	assert_int_equal(vn_db_version(db), 2);
+	assert_int_equal(vn_db_version(db), VN_DB_VERSION);
 	assert_int_equal(one_int(db, "SELECT count(*) FROM sqlite_master WHERE name='volumes'"), 1);
 	assert_int_equal(one_int(db, "SELECT cgroup_id FROM vnodes WHERE name='old'"), 7);
 	assert_int_equal(one_int(db, "SELECT ephemeral FROM vnodes WHERE name='old'"), 0);
+	sqlite3_close(db);
+}
+
+/* v2 -> v3: the volumes placeholder is rebuilt with constraints, its rows
+ * (none were ever written, but a hand-made one) survive. */
+static void migrate_v2(void **state)
+{
+	struct fx *fx = *state;
+	char path[PATH_MAX];
+	struct vn_err err;
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/v2.db", fx->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(vn_db_migrate(db, 2, &err), 0);
+	assert_int_equal(vn_db_version(db), 2);
+	assert_int_equal(sqlite3_exec(db,
+		"INSERT INTO components (name, kind, addr, port, created) VALUES ('s1', 'storage', '10.0.0.9', 7471, 1);"
+		"INSERT INTO vnodes (name, mem, cache, replicas, owner_uid, cgroup, cgroup_id, created) "
+		"VALUES ('v', 1000, 500, 1, 0, '/x', 7, 1);"
+		"INSERT INTO volumes (name, component_id, size, vnode_id, mountpoint, state, created) "
+		"VALUES ('v', 1, 4096, 1, '/data', 'weird', 5)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(vn_db_open(path, &db, &err), 0);
+	assert_int_equal(vn_db_version(db), 3);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM volumes WHERE name = 'v' AND "
+				 "vnode_id = 1 AND mountpoint = '/data' AND state = 'detached' AND "
+				 "keep = 0 AND owner_uid = 0 AND created = 5"), 1);
+	/* the new constraints hold */
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE volumes SET state = 'bogus'",
+					  NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db,
+		"INSERT INTO volumes (name, component_id, size, vnode_id, created) "
+		"VALUES ('w', 1, 4096, 1, 1)", NULL, NULL, NULL), SQLITE_OK);	/* one per vNode */
+	assert_int_not_equal(sqlite3_exec(db,
+		"INSERT INTO volumes (name, component_id, size, created) VALUES ('w', 1, 0, 1)",
+		NULL, NULL, NULL), SQLITE_OK);
+	/* destroying the vNode row unbinds (not deletes) its volume */
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM vnodes", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM volumes WHERE vnode_id IS NULL"), 1);
 	sqlite3_close(db);
 }
 
@@ -215,6 +256,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_v1, setup, teardown),
+cmocka_unit_test_setup_teardown(migrate_v2, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuse_newer, setup, teardown),
 		cmocka_unit_test_setup_teardown(events, setup, teardown),
 		cmocka_unit_test_setup_teardown(sql_guard, setup, teardown),

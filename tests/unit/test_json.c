@@ -6,6 +6,7 @@
  */
 #include "unit.h"
 #include "core.h"
+#include "db.h"
 #include "ipc.h"
 #include "print.h"
 
@@ -196,7 +197,7 @@ static void protocol(void **state)
 	o = req(fx, "{\"cmd\":\"ping\"}", 0);
 	assert_true(json_object_get_boolean(json_object_object_get(o, "ok")));
 	d = json_object_object_get(o, "data");
-	assert_int_equal(json_object_get_int(json_object_object_get(d, "db_version")), 2);
+	assert_int_equal(json_object_get_int(json_object_object_get(d, "db_version")), VN_DB_VERSION);
 	json_object_put(o);
 
 	expect_err(fx, "not json", 0, EINVAL, "malformed request");

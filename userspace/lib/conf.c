@@ -15,6 +15,9 @@ void vn_conf_defaults(struct vn_conf *conf)
 	strcpy(conf->cluster.disk, "vnmem");
 	conf->cluster.disk_size = 0;
 	conf->cluster.probe_timeout_ms = 3000;
+	conf->cluster.agent_port = VN_AGENT_PORT;
+	snprintf(conf->agent.listen, sizeof(conf->agent.listen), "0.0.0.0:%d",
+		 VN_AGENT_PORT);
 }
 
 const char *vn_kind_name(enum vn_comp_kind kind)
@@ -47,6 +50,44 @@ int vn_addr_valid(const char *addr)
 
 	return inet_pton(AF_INET, addr, buf) == 1 ||
 	       inet_pton(AF_INET6, addr, buf) == 1;
+}
+
+int vn_hostport_parse(const char *s, int def_port, char *addr, size_t alen,
+		      int *port)
+{
+	char buf[VN_ADDR_MAX + 8], *p, *a = buf, *end;
+	long n;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	*port = def_port;
+	if (buf[0] == '[') {			/* [v6]:port */
+		a = buf + 1;
+		p = strchr(a, ']');
+		if (!p || (p[1] && p[1] != ':'))
+			return -EINVAL;
+		*p++ = '\0';
+		p = *p ? p : NULL;
+	} else {
+		p = strrchr(buf, ':');
+		if (p && strchr(buf, ':') != p)	/* bare v6, no port */
+			p = NULL;
+	}
+	if (p) {
+		*p++ = '\0';
+		errno = 0;
+		n = strtol(p, &end, 10);
+		if (!*p || *end || errno || n < 1 || n > 65535)
+			return -EINVAL;
+		*port = (int)n;
+	}
+	if (!*a)
+		a = "0.0.0.0";
+	if (!vn_addr_valid(a) || strlen(a) >= alen)
+		return -EINVAL;
+	strcpy(addr, a);
+	return 0;
 }
 
 static char *trim(char *s)
@@ -82,7 +123,7 @@ static int parse_int(const char *v, long min, long max, long *out)
 int vn_conf_parse(FILE *f, const char *fname, struct vn_conf *out,
 		  struct vn_err *err)
 {
-	enum { SEC_NONE, SEC_CLUSTER, SEC_COMP } sec = SEC_NONE;
+	enum { SEC_NONE, SEC_CLUSTER, SEC_AGENT, SEC_COMP } sec = SEC_NONE;
 	struct vn_conf_comp *comp = NULL;
 	struct vn_conf *conf;
 	char line[1024];
@@ -134,8 +175,16 @@ int vn_conf_parse(FILE *f, const char *fname, struct vn_conf *out,
 				sec = SEC_CLUSTER;
 				continue;
 			}
+			if (!strcmp(kind, "agent")) {
+				if (*name) {
+					ret = PERR("[agent] takes no name");
+					goto out;
+				}
+				sec = SEC_AGENT;
+				continue;
+			}
 			if (vn_kind_parse(kind, &k)) {
-				ret = PERR("unknown section '[%s]' (expected [cluster], [memory NAME] or [storage NAME])",
+				ret = PERR("unknown section '[%s]' (expected [cluster], [agent], [memory NAME] or [storage NAME])",
 					   kind);
 				goto out;
 			}
@@ -223,8 +272,44 @@ int vn_conf_parse(FILE *f, const char *fname, struct vn_conf *out,
 					goto out;
 				}
 				conf->cluster.probe_timeout_ms = (int)n;
+			} else if (!strcmp(key, "agent_port")) {
+				if (parse_int(val, 1, 65535, &n)) {
+					ret = PERR("agent_port must be 1..65535, got '%s'", val);
+					goto out;
+				}
+				conf->cluster.agent_port = (int)n;
+			} else if (!strcmp(key, "agent_token")) {
+				if (strlen(val) >= VN_TOKEN_MAX) {
+					ret = PERR("agent_token is longer than %d characters",
+						   VN_TOKEN_MAX - 1);
+					goto out;
+				}
+				strcpy(conf->cluster.agent_token, val);
 			} else {
 				ret = PERR("unknown key '%s' in [cluster]", key);
+				goto out;
+			}
+			break;
+		case SEC_AGENT:
+			if (!strcmp(key, "listen")) {
+				char a[VN_ADDR_MAX];
+				int port;
+
+				if (vn_hostport_parse(val, VN_AGENT_PORT, a, sizeof(a), &port)) {
+					ret = PERR("listen must be ADDR[:PORT], got '%s'", val);
+					goto out;
+				}
+				snprintf(conf->agent.listen, sizeof(conf->agent.listen),
+					 strchr(a, ':') ? "[%s]:%d" : "%s:%d", a, port);
+			} else if (!strcmp(key, "token")) {
+				if (strlen(val) >= VN_TOKEN_MAX) {
+					ret = PERR("token is longer than %d characters",
+						   VN_TOKEN_MAX - 1);
+					goto out;
+				}
+				strcpy(conf->agent.token, val);
+			} else {
+				ret = PERR("unknown key '%s' in [agent]", key);
 				goto out;
 			}
 			break;

@@ -15,6 +15,10 @@
  *
  *   [storage s1]
  *   addr = 10.0.0.4
+ *
+ *   [agent]               # only read by vnoded --agent (storage host)
+ *   listen = 0.0.0.0:7472
+ *   token = SECRET        # optional; = agent_token in [cluster] of the process hosts
  */
 #ifndef VN_CONF_H
 #define VN_CONF_H
@@ -39,15 +43,27 @@ struct vn_conf_comp {
 	int port;
 };
 
+#define VN_AGENT_PORT		7472
+#define VN_TOKEN_MAX		128
+
 struct vn_cluster {
 	int replicas;			/* 1 or 2 */
 	char disk[32];			/* configfs mem/<disk> */
 	uint64_t disk_size;		/* 0 = auto */
 	int probe_timeout_ms;
+	int agent_port;			/* storage agents (vnoded --agent) */
+	char agent_token[VN_TOKEN_MAX];	/* "" = none */
+};
+
+/* [agent]: vnoded --agent on a storage host */
+struct vn_agent_conf {
+	char listen[VN_ADDR_MAX + 8];	/* ADDR[:PORT], default 0.0.0.0:7472 */
+	char token[VN_TOKEN_MAX];	/* "" = none */
 };
 
 struct vn_conf {
 	struct vn_cluster cluster;
+	struct vn_agent_conf agent;
 	int nr_comps;
 	struct vn_conf_comp comps[VN_MAX_COMPONENTS];
 };
@@ -58,6 +74,10 @@ int vn_kind_parse(const char *s, enum vn_comp_kind *kind);
 int vn_default_port(enum vn_comp_kind kind);
 /* Valid IPv4/IPv6 literal. */
 int vn_addr_valid(const char *addr);
+/* "ADDR", "ADDR:PORT", "[V6]:PORT" or ":PORT" -> addr (default 0.0.0.0),
+ * port (default def_port). */
+int vn_hostport_parse(const char *s, int def_port, char *addr, size_t alen,
+		      int *port);
 
 /* Parse a whole file/stream; on error nothing is returned and err says
  * "FILE:LINE: what is wrong". */

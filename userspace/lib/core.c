@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "core.h"
 #include "db.h"
@@ -27,6 +28,7 @@ int vn_ctx_init(struct vn_ctx *ctx, const char *dbpath, const char *sysroot,
 	int ret;
 
 	memset(ctx, 0, sizeof(*ctx));
+	ctx->reply_fd = -1;
 	ret = vn_kern_init(&ctx->kern, sysroot, err);
 	if (ret)
 		return ret;
@@ -59,6 +61,9 @@ void vn_ctx_fini(struct vn_ctx *ctx)
 	if (ctx->db)
 		sqlite3_close(ctx->db);
 	ctx->db = NULL;
+	if (ctx->reply_fd >= 0)
+		close(ctx->reply_fd);
+	ctx->reply_fd = -1;
 }
 
 /* ---- small db helpers ---------------------------------------------------- */

@@ -27,6 +27,7 @@ struct vn_ctx {
 	struct vn_cluster cluster;
 	vn_probe_fn probe;
 	int kill_timeout_ms;
+	int reply_fd;		/* descriptor a request passes back, -1 */
 	void (*log)(int prio, const char *fmt, ...)
 		__attribute__((format(printf, 2, 3)));
 };

@@ -69,6 +69,32 @@ static const char *const migrations[] = {
 	"  created INTEGER NOT NULL);"
 	"ALTER TABLE vnodes ADD COLUMN ephemeral INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE vnodes ADD COLUMN creator_pid INTEGER NOT NULL DEFAULT 0;",
+	/*
+	 * 3: vNode volumes in use.  The v2 placeholder had no constraints
+	 * worth keeping, so the table is rebuilt (SQLite cannot add CHECKs):
+	 * one volume per vNode, an owner, the keep flag, the attached disk.
+	 */
+	"CREATE TABLE volumes_v3 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  component_id INTEGER NOT NULL REFERENCES components(id),"
+	"  size INTEGER NOT NULL CHECK (size > 0),"
+	"  vnode_id INTEGER UNIQUE REFERENCES vnodes(id) ON DELETE SET NULL,"
+	"  mountpoint TEXT,"
+	"  state TEXT NOT NULL DEFAULT 'detached'"
+	"    CHECK (state IN ('attached', 'detached', 'deleting', 'broken')),"
+	"  created INTEGER NOT NULL,"
+	"  owner_uid INTEGER NOT NULL DEFAULT 0,"
+	"  keep INTEGER NOT NULL DEFAULT 0 CHECK (keep IN (0, 1)),"
+	"  dev TEXT,"
+	"  fs TEXT,"
+	"  last_error TEXT);"
+	"INSERT INTO volumes_v3 (id, name, component_id, size, vnode_id, mountpoint, state, created)"
+	"  SELECT id, name, component_id, size, vnode_id, mountpoint,"
+	"    CASE WHEN state IN ('attached', 'detached', 'deleting', 'broken')"
+	"      THEN state ELSE 'detached' END, created FROM volumes;"
+	"DROP TABLE volumes;"
+	"ALTER TABLE volumes_v3 RENAME TO volumes;",
 };
 
 int vn_db_exec(sqlite3 *db, const char *sql, struct vn_err *err)

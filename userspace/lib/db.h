@@ -15,7 +15,7 @@
 
 #include "util.h"
 
-#define VN_DB_VERSION 2
+#define VN_DB_VERSION 3
 
 /* Open (creating if needed) and migrate to VN_DB_VERSION. */
 int vn_db_open(const char *path, sqlite3 **db, struct vn_err *err);

@@ -20,93 +20,113 @@ const char *vn_sock_path(const char *explicit_path)
 	return s && *s ? s : VN_SOCK_DEFAULT;
 }
 
-int vn_call(const char *sock, const char *cmd, json_object *args,
-	    json_object **data, struct vn_err *err)
+/* Write all of buf (EINTR-safe); -errno. */
+static int write_all(int fd, const char *buf, size_t len)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	json_object *req, *resp, *v;
-	const char *line;
-	size_t len, off = 0, cap = 4096;
-	char *buf = NULL;
+	size_t off = 0;
 	ssize_t n;
-	int fd, ret;
 
-	if (data)
-		*data = NULL;
-	if (strlen(sock) >= sizeof(sa.sun_path)) {
-		json_object_put(args);
-		return vn_seterr(err, ENAMETOOLONG, "socket path too long");
-	}
-	strcpy(sa.sun_path, sock);
-	req = json_object_new_object();
-	json_object_object_add(req, "cmd", json_object_new_string(cmd));
-	json_object_object_add(req, "args", args ? args : json_object_new_object());
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		ret = vn_seterr(err, errno, "socket: %s", strerror(errno));
-		goto out_req;
-	}
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		ret = vn_seterr(err, errno,
-				"cannot reach vnoded at %s: %s%s", sock, strerror(errno),
-				errno == ENOENT || errno == ECONNREFUSED ?
-				" (is vnoded running?)" :
-				errno == EACCES ? " (are you in the vnode group?)" : "");
-		goto out_fd;
-	}
-	line = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	len = strlen(line);
 	while (off < len) {
-		n = write(fd, line + off, len - off);
+		n = write(fd, buf + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			ret = vn_seterr(err, EIO, "write to vnoded: %s", strerror(errno));
-			goto out_fd;
-		}
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
 		off += (size_t)n;
 	}
-	if (write(fd, "\n", 1) != 1) {
-		ret = vn_seterr(err, EIO, "write to vnoded: %s", strerror(errno));
-		goto out_fd;
-	}
-	shutdown(fd, SHUT_WR);
+	return 0;
+}
 
-	buf = malloc(cap);
-	off = 0;
+/* Read until EOF into a malloc'd string; the first SCM_RIGHTS fd (if any
+ * and if rfd) goes to *rfd. */
+static int read_all(int fd, char **out, int *rfd)
+{
+	size_t off = 0, cap = 4096;
+	char *buf = malloc(cap), *nb;
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
 	for (;;) {
-		if (!buf) {
-			ret = vn_seterr(err, ENOMEM, "out of memory");
-			goto out_fd;
-		}
-		n = read(fd, buf + off, cap - off - 1);
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec io = { buf + off, cap - off - 1 };
+		struct msghdr m = {
+			.msg_iov = &io, .msg_iovlen = 1,
+			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		};
+		struct cmsghdr *c;
+
+		n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			ret = vn_seterr(err, EIO, "read from vnoded: %s", strerror(errno));
-			goto out_buf;
+			free(buf);
+			return -errno;
+		}
+		for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+			int got;
+
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			memcpy(&got, CMSG_DATA(c), sizeof(got));
+			if (rfd && *rfd < 0)
+				*rfd = got;
+			else
+				close(got);
 		}
 		if (!n)
 			break;
 		off += (size_t)n;
 		if (off + 1 == cap) {
-			char *nb = realloc(buf, cap * 2);
-
-			if (!nb)
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
 				free(buf);
+				return -ENOMEM;
+			}
 			buf = nb;
 			cap *= 2;
 		}
 	}
 	buf[off] = '\0';
+	*out = buf;
+	return 0;
+}
+
+int vn_call_on(int fd, const char *who, const char *cmd, json_object *args,
+	       const char *token, json_object **data, int *rfd,
+	       struct vn_err *err)
+{
+	json_object *req, *resp = NULL, *v;
+	const char *line;
+	char *buf = NULL;
+	int ret;
+
+	if (data)
+		*data = NULL;
+	if (rfd)
+		*rfd = -1;
+	req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string(cmd));
+	json_object_object_add(req, "args", args ? args : json_object_new_object());
+	if (token && *token)
+		json_object_object_add(req, "token", json_object_new_string(token));
+	line = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	ret = write_all(fd, line, strlen(line));
+	if (!ret)
+		ret = write_all(fd, "\n", 1);
+	json_object_put(req);
+	if (ret)
+		return vn_seterr(err, EIO, "write to %s: %s", who, strerror(-ret));
+	shutdown(fd, SHUT_WR);
+	ret = read_all(fd, &buf, rfd);
+	if (ret)
+		return vn_seterr(err, EIO, "read from %s: %s", who, strerror(-ret));
 	resp = json_tokener_parse(buf);
+	free(buf);
 	if (!resp || !json_object_is_type(resp, json_type_object)) {
-		ret = vn_seterr(err, EPROTO, "malformed answer from vnoded");
-		json_object_put(resp);
-		goto out_buf;
-	}
-	if (json_object_object_get_ex(resp, "ok", &v) && json_object_get_boolean(v)) {
+		ret = vn_seterr(err, EPROTO, "malformed answer from %s", who);
+	} else if (json_object_object_get_ex(resp, "ok", &v) &&
+		   json_object_get_boolean(v)) {
 		if (data && json_object_object_get_ex(resp, "data", &v))
 			*data = json_object_get(v);
 		ret = 0;
@@ -121,12 +141,106 @@ int vn_call(const char *sock, const char *cmd, json_object *args,
 		ret = vn_seterr(err, code > 0 ? code : EIO, "%s", msg);
 	}
 	json_object_put(resp);
-out_buf:
-	free(buf);
-out_fd:
+	if (ret && rfd && *rfd >= 0) {
+		close(*rfd);
+		*rfd = -1;
+	}
+	return ret;
+}
+
+int vn_call_fd(const char *sock, const char *cmd, json_object *args,
+	       json_object **data, int *rfd, struct vn_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ret;
+
+	if (data)
+		*data = NULL;
+	if (strlen(sock) >= sizeof(sa.sun_path)) {
+		json_object_put(args);
+		return vn_seterr(err, ENAMETOOLONG, "socket path too long");
+	}
+	strcpy(sa.sun_path, sock);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		json_object_put(args);
+		return vn_seterr(err, errno, "socket: %s", strerror(errno));
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		ret = vn_seterr(err, errno,
+				"cannot reach vnoded at %s: %s%s", sock, strerror(errno),
+				errno == ENOENT || errno == ECONNREFUSED ?
+				" (is vnoded running?)" :
+				errno == EACCES ? " (are you in the vnode group?)" : "");
+		json_object_put(args);
+	} else {
+		ret = vn_call_on(fd, "vnoded", cmd, args, NULL, data, rfd, err);
+	}
 	close(fd);
-out_req:
-	json_object_put(req);
+	return ret;
+}
+
+int vn_call(const char *sock, const char *cmd, json_object *args,
+	    json_object **data, struct vn_err *err)
+{
+	return vn_call_fd(sock, cmd, args, data, NULL, err);
+}
+
+int vn_read_request(int fd, char **line)
+{
+	char *buf = malloc(VN_REQ_MAX + 1);
+	size_t off = 0;
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	while (off < VN_REQ_MAX) {
+		n = read(fd, buf + off, VN_REQ_MAX - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+		if (memchr(buf + off - n, '\n', (size_t)n))
+			break;
+	}
+	buf[off] = '\0';
+	*line = buf;
+	return 0;
+}
+
+int vn_write_reply(int fd, const char *resp, int sendfd)
+{
+	size_t len = strlen(resp);
+	int ret;
+
+	if (sendfd >= 0) {
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec io = { (void *)resp, len };
+		struct msghdr m = {
+			.msg_iov = &io, .msg_iovlen = 1,
+			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		};
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		ssize_t n;
+
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &sendfd, sizeof(int));
+		/* the fd travels with the first byte; the rest follows */
+		io.iov_len = 1;
+		do {
+			n = sendmsg(fd, &m, MSG_NOSIGNAL);
+		} while (n < 0 && errno == EINTR);
+		if (n != 1)
+			return n < 0 ? -errno : -EIO;
+		resp++;
+		len--;
+	}
+	ret = write_all(fd, resp, len);
+	if (!ret)
+		ret = write_all(fd, "\n", 1);
 	return ret;
 }
 
@@ -136,7 +250,7 @@ typedef int (*handler_fn)(struct vn_ctx *ctx, json_object *args,
 			  const struct vn_caller *who, json_object **data,
 			  struct vn_err *err);
 
-static const char *arg_str(json_object *args, const char *key)
+const char *vn_arg_str(json_object *args, const char *key)
 {
 	json_object *v;
 
@@ -146,7 +260,7 @@ static const char *arg_str(json_object *args, const char *key)
 	return json_object_get_string(v);
 }
 
-static int arg_u64(json_object *args, const char *key, uint64_t *out)
+int vn_arg_u64(json_object *args, const char *key, uint64_t *out)
 {
 	json_object *v;
 
@@ -158,7 +272,7 @@ static int arg_u64(json_object *args, const char *key, uint64_t *out)
 	return 0;
 }
 
-static bool arg_bool(json_object *args, const char *key)
+bool vn_arg_bool(json_object *args, const char *key)
 {
 	json_object *v;
 
@@ -167,7 +281,7 @@ static bool arg_bool(json_object *args, const char *key)
 
 static int need_name(json_object *args, const char **name, struct vn_err *err)
 {
-	*name = arg_str(args, "name");
+	*name = vn_arg_str(args, "name");
 	if (!*name || !**name)
 		return vn_seterr(err, EINVAL, "missing 'name'");
 	return 0;
@@ -208,8 +322,8 @@ static int h_comp_add(struct vn_ctx *ctx, json_object *args,
 		ret = need_name(args, &name, err);
 	if (ret)
 		return ret;
-	kind = arg_str(args, "type");
-	addr = arg_str(args, "addr");
+	kind = vn_arg_str(args, "type");
+	addr = vn_arg_str(args, "addr");
 	if (!kind || vn_kind_parse(kind, &c.kind))
 		return vn_seterr(err, EINVAL, "type must be memory or storage");
 	if (!addr)
@@ -218,13 +332,13 @@ static int h_comp_add(struct vn_ctx *ctx, json_object *args,
 		return vn_seterr(err, EINVAL, "name or addr too long");
 	strcpy(c.name, name);
 	strcpy(c.addr, addr);
-	ret = arg_u64(args, "port", &port);
+	ret = vn_arg_u64(args, "port", &port);
 	if (ret == -ENOENT)
 		port = (uint64_t)vn_default_port(c.kind);
 	else if (ret || port > 65535)
 		return vn_seterr(err, EINVAL, "invalid port");
 	c.port = (int)port;
-	return vn_component_add(ctx, &c, "cli", !arg_bool(args, "no_probe"), data, err);
+	return vn_component_add(ctx, &c, "cli", !vn_arg_bool(args, "no_probe"), data, err);
 }
 
 static int h_comp_remove(struct vn_ctx *ctx, json_object *args,
@@ -246,7 +360,7 @@ static int h_comp_list(struct vn_ctx *ctx, json_object *args,
 		       struct vn_err *err)
 {
 	(void)who;
-	if (arg_bool(args, "probe"))
+	if (vn_arg_bool(args, "probe"))
 		vn_probe_all(ctx, NULL);
 	return vn_component_list(ctx, data, err);
 }
@@ -278,28 +392,28 @@ static int h_vnode_create(struct vn_ctx *ctx, json_object *args,
 	if (strlen(name) >= sizeof(req.name))
 		return vn_seterr(err, EINVAL, "vNode name too long (max 31)");
 	strcpy(req.name, name);
-	if (arg_u64(args, "mem", &req.mem))
+	if (vn_arg_u64(args, "mem", &req.mem))
 		return vn_seterr(err, EINVAL, "missing or invalid 'mem' (bytes)");
-	if (arg_u64(args, "cache", &req.cache))
+	if (vn_arg_u64(args, "cache", &req.cache))
 		return vn_seterr(err, EINVAL, "missing or invalid 'cache' (bytes)");
-	ret = arg_u64(args, "replicas", &v);
+	ret = vn_arg_u64(args, "replicas", &v);
 	if (!ret)
 		req.replicas = v > 2 ? 3 : (int)v;
 	else if (ret != -ENOENT)
 		return vn_seterr(err, EINVAL, "invalid 'replicas'");
-	s = arg_str(args, "cpus");
+	s = vn_arg_str(args, "cpus");
 	if (s) {
 		if (strlen(s) >= sizeof(req.cpus))
 			return vn_seterr(err, EINVAL, "cpu list too long");
 		strcpy(req.cpus, s);
 	}
-	s = arg_str(args, "owner");
+	s = vn_arg_str(args, "owner");
 	if (s) {
 		if (strlen(s) >= sizeof(req.owner))
 			return vn_seterr(err, EINVAL, "owner too long");
 		strcpy(req.owner, s);
 	}
-	req.ephemeral = arg_bool(args, "ephemeral");
+	req.ephemeral = vn_arg_bool(args, "ephemeral");
 	if (req.ephemeral)
 		req.creator_pid = who->pid;
 	return vn_vnode_create(ctx, &req, who, data, err);
@@ -314,7 +428,7 @@ static int h_vnode_destroy(struct vn_ctx *ctx, json_object *args,
 
 	(void)data;
 	ret = need_name(args, &name, err);
-	return ret ? ret : vn_vnode_destroy(ctx, name, arg_bool(args, "force"),
+	return ret ? ret : vn_vnode_destroy(ctx, name, vn_arg_bool(args, "force"),
 					     who, err);
 }
 
@@ -372,7 +486,7 @@ static int h_sql(struct vn_ctx *ctx, json_object *args,
 		 const struct vn_caller *who, json_object **data,
 		 struct vn_err *err)
 {
-	const char *q = arg_str(args, "query");
+	const char *q = vn_arg_str(args, "query");
 
 	(void)who;
 	if (!q)
@@ -400,57 +514,90 @@ static const struct {
 	{ "sql", h_sql },
 };
 
-char *vn_handle_request(struct vn_ctx *ctx, const char *line,
-			const struct vn_caller *who)
+json_object *vn_parse_request(const char *line, const char **cmd,
+			      json_object **args, const char **token,
+			      struct vn_err *err)
 {
-	json_object *req, *resp, *args = NULL, *v, *data = NULL;
-	struct vn_err err = { "" };
-	const char *cmd = NULL;
-	size_t i;
-	char *out;
-	int ret = -ENOSYS;
+	json_object *req, *v;
 
+	*cmd = NULL;
+	*args = NULL;
+	if (token)
+		*token = NULL;
 	req = json_tokener_parse(line);
 	if (!req || !json_object_is_type(req, json_type_object)) {
-		ret = vn_seterr(&err, EINVAL, "malformed request (expected one JSON object)");
-		goto reply;
+		json_object_put(req);
+		vn_seterr(err, EINVAL, "malformed request (expected one JSON object)");
+		return NULL;
 	}
 	if (json_object_object_get_ex(req, "cmd", &v) &&
 	    json_object_is_type(v, json_type_string))
-		cmd = json_object_get_string(v);
-	if (!json_object_object_get_ex(req, "args", &args) || !args ||
-	    !json_object_is_type(args, json_type_object))
-		args = NULL;
-	if (!cmd) {
-		ret = vn_seterr(&err, EINVAL, "request has no 'cmd'");
-		goto reply;
+		*cmd = json_object_get_string(v);
+	if (!*cmd) {
+		json_object_put(req);
+		vn_seterr(err, EINVAL, "request has no 'cmd'");
+		return NULL;
 	}
-	ret = vn_seterr(&err, ENOSYS, "unknown command '%s'", cmd);
-	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
-		if (strcmp(handlers[i].cmd, cmd))
-			continue;
-		if (!args) {
-			args = json_object_new_object();
-			json_object_object_add(req, "args", args);
-		}
-		err.msg[0] = '\0';
-		ret = handlers[i].fn(ctx, args, who, &data, &err);
-		break;
+	if (token && json_object_object_get_ex(req, "token", &v) &&
+	    json_object_is_type(v, json_type_string))
+		*token = json_object_get_string(v);
+	if (!json_object_object_get_ex(req, "args", args) || !*args ||
+	    !json_object_is_type(*args, json_type_object)) {
+		*args = json_object_new_object();
+		json_object_object_add(req, "args", *args);
 	}
-reply:
-	resp = json_object_new_object();
+	return req;
+}
+
+char *vn_reply_line(int ret, const struct vn_err *err, json_object *data)
+{
+	json_object *resp = json_object_new_object();
+	char *out;
+
 	json_object_object_add(resp, "ok", json_object_new_boolean(!ret));
 	if (ret) {
 		json_object_object_add(resp, "errno", json_object_new_int(-ret));
 		json_object_object_add(resp, "error",
-				       json_object_new_string(err.msg[0] ? err.msg :
-							      strerror(-ret)));
+				       json_object_new_string(err && err->msg[0] ?
+							      err->msg : strerror(-ret)));
 		json_object_put(data);
 	} else if (data) {
 		json_object_object_add(resp, "data", data);
 	}
 	out = strdup(json_object_to_json_string_ext(resp, JSON_C_TO_STRING_PLAIN));
 	json_object_put(resp);
+	return out;
+}
+
+char *vn_handle_request(struct vn_ctx *ctx, const char *line,
+			const struct vn_caller *who)
+{
+	json_object *req, *args, *data = NULL;
+	struct vn_err err = { "" };
+	const char *cmd;
+	char *out;
+	size_t i;
+	int ret;
+
+	if (ctx->reply_fd >= 0)
+		close(ctx->reply_fd);
+	ctx->reply_fd = -1;
+	req = vn_parse_request(line, &cmd, &args, NULL, &err);
+	if (!req)
+		return vn_reply_line(-EINVAL, &err, NULL);
+	ret = vn_seterr(&err, ENOSYS, "unknown command '%s'", cmd);
+	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+		if (strcmp(handlers[i].cmd, cmd))
+			continue;
+		err.msg[0] = '\0';
+		ret = handlers[i].fn(ctx, args, who, &data, &err);
+		break;
+	}
+	if (ret && ctx->reply_fd >= 0) {
+		close(ctx->reply_fd);
+		ctx->reply_fd = -1;
+	}
+	out = vn_reply_line(ret, &err, data);
 	json_object_put(req);
 	return out;
 }

@@ -28,7 +28,37 @@ const char *vn_sock_path(const char *explicit_path);
 int vn_call(const char *sock, const char *cmd, json_object *args,
 	    json_object **data, struct vn_err *err);
 
-/* Server: handle one request line; returns the response line (malloc'd). */
+/* Same, and the file descriptor the daemon passed with the answer
+ * (SCM_RIGHTS; -1 if none) in *rfd. */
+int vn_call_fd(const char *sock, const char *cmd, json_object *args,
+	       json_object **data, int *rfd, struct vn_err *err);
+/* One request on a connected stream socket (unix or TCP); `who` names the
+ * peer in messages; token ("" = none) is sent along. */
+int vn_call_on(int fd, const char *who, const char *cmd, json_object *args,
+	       const char *token, json_object **data, int *rfd,
+	       struct vn_err *err);
+
+/* Server side framing: read one request line (malloc'd), write one reply
+ * line (with sendfd as SCM_RIGHTS when >= 0, unix sockets only). */
+int vn_read_request(int fd, char **line);
+int vn_write_reply(int fd, const char *resp, int sendfd);
+
+/* Parse {"cmd","args","token"}; returns the request (caller puts) or NULL
+ * with err set.  *args is never NULL on success. */
+json_object *vn_parse_request(const char *line, const char **cmd,
+			      json_object **args, const char **token,
+			      struct vn_err *err);
+/* Request arguments: string (NULL if absent or not a string), unsigned
+ * integer (-ENOENT absent, -EINVAL wrong type), boolean (false if absent). */
+const char *vn_arg_str(json_object *args, const char *key);
+int vn_arg_u64(json_object *args, const char *key, uint64_t *out);
+bool vn_arg_bool(json_object *args, const char *key);
+
+/* {"ok":...} reply line (malloc'd); takes data. */
+char *vn_reply_line(int ret, const struct vn_err *err, json_object *data);
+
+/* Server: handle one request line; returns the response line (malloc'd).
+ * A handler may leave a descriptor to pass in ctx->reply_fd. */
 char *vn_handle_request(struct vn_ctx *ctx, const char *line,
 			const struct vn_caller *who);
 

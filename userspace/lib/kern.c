@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -692,4 +694,514 @@ void vn_reap_children(void)
 {
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
+}
+
+/* ---- remote volumes: vnode_stor (storage host) ------------------------------ */
+
+/* Write val to VN_STOR_CFS/<name>/<attr>; -errno. */
+static int stor_write(const struct vn_kern *k, const char *name,
+		      const char *attr, const char *val)
+{
+	char path[PATH_MAX];
+
+	if (vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s/%s", name, attr))
+		return -ENAMETOOLONG;
+	return kwrite(k, path, val);
+}
+
+static int stor_rmdir(const struct vn_kern *k, const char *name)
+{
+	char path[PATH_MAX];
+
+	vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s", name);
+	if (k->fake)
+		return rmdir_fake(path);
+	return rmdir(path) ? -errno : 0;
+}
+
+int vn_stor_check(const struct vn_kern *k, struct vn_err *err)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	vn_kpath(k, path, sizeof(path), VN_STOR_CFS);
+	if (stat(path, &st))
+		return vn_seterr(err, ENODEV,
+				 "vnode_stor is not loaded on the storage host (no %s)",
+				 VN_STOR_CFS);
+	return 0;
+}
+
+uint64_t vn_stor_free(const struct vn_kern *k)
+{
+	char path[PATH_MAX], buf[PATH_MAX];
+	struct statvfs sv;
+
+	vn_kpath(k, path, sizeof(path), "/sys/module/vnode_stor/parameters/backing");
+	if (vn_read_file(path, buf, sizeof(buf)) || !buf[0])
+		return 0;
+	if (vn_kpath(k, path, sizeof(path), "%s", buf) || statvfs(path, &sv))
+		return 0;
+	return (uint64_t)sv.f_bavail * sv.f_frsize;
+}
+
+int vn_stor_enable(const struct vn_kern *k, const char *name,
+		   struct vn_err *err)
+{
+	int ret = stor_write(k, name, "enable", "1");
+
+	if (k->fake && !ret)
+		stor_write(k, name, "state", "enabled");
+	if (ret == -ENOSPC)
+		return vn_seterr(err, ENOSPC,
+				 "volume '%s' does not fit in the storage host's backing store",
+				 name);
+	if (ret == -EEXIST)
+		return vn_seterr(err, EEXIST,
+				 "the storage host's backing store holds a volume '%s' of another host or size (see its dmesg)",
+				 name);
+	if (ret)
+		return vn_seterr(err, -ret, "enable volume '%s' on the storage host: %s",
+				 name, strerror(-ret));
+	return 0;
+}
+
+int vn_stor_create(const struct vn_kern *k, const char *name, uint64_t size,
+		   const char *client, struct vn_err *err)
+{
+	char path[PATH_MAX], val[32];
+	int ret;
+
+	ret = vn_stor_check(k, err);
+	if (ret)
+		return ret;
+	if (vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s", name))
+		return vn_seterr(err, ENAMETOOLONG, "volume name too long");
+	if (mkdir(path, 0755)) {
+		if (errno == EEXIST)
+			return vn_seterr(err, EEXIST,
+					 "volume '%s' already exists on the storage host",
+					 name);
+		return vn_seterr(err, errno, "cannot create volume '%s': %s", name,
+				 strerror(errno));
+	}
+	snprintf(val, sizeof(val), "%" PRIu64, size);
+	ret = stor_write(k, name, "size", val);
+	if (ret == -ENOSPC) {
+		char s[32];
+
+		vn_fmt_size(size, s, sizeof(s));
+		vn_seterr(err, ENOSPC,
+			  "volume '%s' of %s is larger than the storage host's backing store",
+			  name, s);
+		goto undo;
+	}
+	if (ret) {
+		vn_seterr(err, -ret, "invalid volume size %s: %s", val, strerror(-ret));
+		goto undo;
+	}
+	ret = stor_write(k, name, "client", client);
+	if (ret) {
+		vn_seterr(err, -ret, "invalid client address '%s': %s", client,
+			  strerror(-ret));
+		goto undo;
+	}
+	ret = vn_stor_enable(k, name, err);
+	if (ret)
+		goto undo;
+	return 0;
+undo:
+	stor_rmdir(k, name);
+	return ret;
+}
+
+int vn_stor_get(const struct vn_kern *k, const char *name,
+		struct vn_stor_vol *v)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	uint64_t e = 0;
+
+	memset(v, 0, sizeof(*v));
+	if (vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s", name) ||
+	    stat(path, &st) || !S_ISDIR(st.st_mode))
+		return -ENOENT;
+	vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s/size", name);
+	vn_read_u64(path, &v->size);
+	vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s/client", name);
+	vn_read_file(path, v->client, sizeof(v->client));
+	vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s/enable", name);
+	if (!vn_read_u64(path, &e))
+		v->enabled = e != 0;
+	vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s/state", name);
+	vn_read_file(path, v->state, sizeof(v->state));
+	vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s/stats", name);
+	vn_read_file(path, v->stats, sizeof(v->stats));
+	return 0;
+}
+
+/* Retry a write that fails with EBUSY (a disk still open) until timeout. */
+static int write_retry_busy(const struct vn_kern *k, const char *path,
+			    const char *val, int timeout_ms)
+{
+	int64_t end = vn_mono_ms() + timeout_ms;
+	int ret;
+
+	while ((ret = kwrite(k, path, val)) == -EBUSY && vn_mono_ms() < end) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+	return ret;
+}
+
+int vn_stor_delete(const struct vn_kern *k, const char *name, int timeout_ms,
+		   struct vn_err *err)
+{
+	char path[PATH_MAX];
+	struct vn_stor_vol v;
+	int ret;
+
+	if (vn_stor_get(k, name, &v))
+		return vn_seterr(err, ENOENT, "no volume '%s' on the storage host", name);
+	if (v.enabled) {
+		vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s/enable", name);
+		ret = write_retry_busy(k, path, "0", timeout_ms);
+		if (ret == -EBUSY)
+			return vn_seterr(err, EBUSY,
+					 "volume '%s' is still open by its process host (%s)",
+					 name, v.state);
+		if (ret)
+			return vn_seterr(err, -ret, "disable volume '%s': %s", name,
+					 strerror(-ret));
+	}
+	ret = stor_rmdir(k, name);
+	if (ret && ret != -ENOENT)
+		return vn_seterr(err, -ret, "delete volume '%s': %s", name, strerror(-ret));
+	return 0;
+}
+
+int vn_stor_names(const struct vn_kern *k, json_object **names)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	vn_kpath(k, path, sizeof(path), VN_STOR_CFS);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	*names = json_object_new_array();
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			json_object_array_add(*names, json_object_new_string(de->d_name));
+	closedir(d);
+	json_object_array_sort(*names, NULL);
+	return 0;
+}
+
+/* ---- remote volumes: vnode_vol (process host) ------------------------------ */
+
+int vn_vol_info(const struct vn_kern *k, const char *item,
+		struct vn_vol_info *vi)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	uint64_t e = 0;
+
+	memset(vi, 0, sizeof(*vi));
+	if (vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s", item) ||
+	    stat(path, &st) || !S_ISDIR(st.st_mode))
+		return 0;
+	vi->exists = true;
+	vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s/enable", item);
+	if (!vn_read_u64(path, &e))
+		vi->enabled = e != 0;
+	vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s/dev", item);
+	vn_read_file(path, vi->dev, sizeof(vi->dev));
+	vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s/state", item);
+	vn_read_file(path, vi->state, sizeof(vi->state));
+	vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s/host", item);
+	vn_read_file(path, vi->host, sizeof(vi->host));
+	vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s/volume", item);
+	vn_read_file(path, vi->volume, sizeof(vi->volume));
+	vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s/size", item);
+	vn_read_u64(path, &vi->size);
+	return 0;
+}
+
+/* fake kernel: the lowest vnblkN no other item uses */
+static void fake_vol_dev(const struct vn_kern *k, char *dev, size_t len)
+{
+	char path[PATH_MAX], buf[32];
+	struct dirent *de;
+	int n;
+
+	for (n = 0; n < 1000; n++) {
+		bool used = false;
+		DIR *d;
+
+		snprintf(dev, len, "vnblk%d", n);
+		vn_kpath(k, path, sizeof(path), VN_VOL_CFS);
+		d = opendir(path);
+		while (d && (de = readdir(d))) {
+			char p[PATH_MAX];
+
+			if (de->d_name[0] == '.' ||
+			    vn_kpath(k, p, sizeof(p), VN_VOL_CFS "/%s/dev", de->d_name))
+				continue;
+			if (!vn_read_file(p, buf, sizeof(buf)) && !strcmp(buf, dev))
+				used = true;
+		}
+		if (d)
+			closedir(d);
+		if (!used)
+			return;
+	}
+}
+
+static const char *vol_enable_hint(int e)
+{
+	switch (e) {
+	case ECONNREFUSED: case ETIMEDOUT: case EHOSTUNREACH: case ENETUNREACH:
+		return "the storage host does not answer on its vnode_stor port";
+	case ENOENT:
+		return "the storage host has no such enabled volume";
+	case EACCES: case EPERM:
+		return "the volume is exported to another host";
+	default:
+		return strerror(e);
+	}
+}
+
+int vn_vol_attach(const struct vn_kern *k, const char *item, const char *host,
+		  int port, const char *volume, char *dev, size_t devlen,
+		  struct vn_err *err)
+{
+	char path[PATH_MAX], hp[128], val[32];
+	struct vn_vol_info vi;
+	struct stat st;
+	int ret;
+
+	vn_kpath(k, path, sizeof(path), VN_VOL_CFS);
+	if (stat(path, &st))
+		return vn_seterr(err, ENODEV,
+				 "vnode_vol is not loaded on this host (no %s)", VN_VOL_CFS);
+	snprintf(hp, sizeof(hp), strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+	vn_vol_info(k, item, &vi);
+	if (vi.enabled) {
+		if (strcmp(vi.volume, volume) || !strstr(vi.host, host))
+			return vn_seterr(err, EEXIST,
+					 "%s/%s is in use for volume '%s' of %s",
+					 VN_VOL_CFS, item, vi.volume, vi.host);
+		goto have_dev;
+	}
+	if (vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s", item))
+		return vn_seterr(err, ENAMETOOLONG, "volume name too long");
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return vn_seterr(err, errno, "mkdir %s: %s", path, strerror(errno));
+	ret = kwritef(k, err, hp, VN_VOL_CFS "/%s/host", item);
+	if (!ret)
+		ret = kwritef(k, err, volume, VN_VOL_CFS "/%s/volume", item);
+	if (ret)
+		goto undo;
+	if (k->fake) {
+		if (!vn_kpath(k, path, sizeof(path), "/fake/vol_enable_errno") &&
+		    !vn_read_file(path, val, sizeof(val))) {
+			ret = -atoi(val);
+		} else {
+			fake_vol_dev(k, val, sizeof(val));
+			ret = kwritef(k, err, "1", VN_VOL_CFS "/%s/enable", item);
+			kwritef(k, NULL, val, VN_VOL_CFS "/%s/dev", item);
+			kwritef(k, NULL, "live", VN_VOL_CFS "/%s/state", item);
+		}
+	} else {
+		vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s/enable", item);
+		ret = kwrite(k, path, "1");
+	}
+	if (ret) {
+		vn_seterr(err, -ret, "cannot attach volume '%s' of %s: %s", volume, hp,
+			  vol_enable_hint(-ret));
+		goto undo;
+	}
+	vn_vol_info(k, item, &vi);
+have_dev:
+	if (!vi.dev[0]) {
+		ret = vn_seterr(err, ENODEV, "volume '%s' attached but has no dev", volume);
+		goto undo;
+	}
+	ret = ensure_devnode(k, vi.dev, err);
+	if (ret)
+		goto undo;
+	snprintf(dev, devlen, "%s", vi.dev);
+	return 0;
+undo:
+	vn_vol_detach(k, item, 0, NULL);
+	return ret;
+}
+
+int vn_vol_detach(const struct vn_kern *k, const char *item, int timeout_ms,
+		  struct vn_err *err)
+{
+	char path[PATH_MAX];
+	struct vn_vol_info vi;
+	int ret;
+
+	vn_vol_info(k, item, &vi);
+	if (!vi.exists)
+		return 0;
+	if (vi.enabled) {
+		vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s/enable", item);
+		ret = write_retry_busy(k, path, "0", timeout_ms);
+		if (ret == -EBUSY)
+			return vn_seterr(err, EBUSY,
+					 "/dev/%s (volume %s) is still mounted or open", vi.dev,
+					 vi.volume);
+		if (ret)
+			return vn_seterr(err, -ret, "detach /dev/%s: %s", vi.dev,
+					 strerror(-ret));
+		if (k->fake)
+			kwritef(k, NULL, "", VN_VOL_CFS "/%s/dev", item);
+	}
+	vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s", item);
+	ret = k->fake ? rmdir_fake(path) : (rmdir(path) ? -errno : 0);
+	if (ret && ret != -ENOENT)
+		return vn_seterr(err, -ret, "rmdir %s: %s", path, strerror(-ret));
+	return 0;
+}
+
+/* fake kernel: the "file system" of a volume is a marker file next to the
+ * storage host's volume (the unit tests share one sysroot) */
+static int fake_fs_path(const struct vn_kern *k, const char *item, char *path,
+			size_t len)
+{
+	char vol[64];
+
+	if (vn_kpath(k, path, len, VN_VOL_CFS "/%s/volume", item) ||
+	    vn_read_file(path, vol, sizeof(vol)))
+		return -ENOENT;
+	return vn_kpath(k, path, len, VN_STOR_CFS "/%s/fake_fs", vol);
+}
+
+int vn_fs_probe(const struct vn_kern *k, const char *item, const char *dev)
+{
+	static const unsigned char magic[2] = { 0x53, 0xef };
+	unsigned char *buf;
+	char path[PATH_MAX];
+	ssize_t n, i;
+	int fd, ret;
+
+	if (k->fake) {
+		char fs[32];
+
+		if (fake_fs_path(k, item, path, sizeof(path)) ||
+		    vn_read_file(path, fs, sizeof(fs)))
+			return 0;
+		return !strcmp(fs, "ext4") ? 1 : -EMEDIUMTYPE;
+	}
+	snprintf(path, sizeof(path), "/dev/%s", dev);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(65536);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	n = pread(fd, buf, 65536, 0);
+	ret = n < 0 ? -errno : n < 2048 ? -EIO : 0;
+	close(fd);
+	if (!ret) {
+		/* ext2/3/4: superblock at 1024, s_magic at offset 56 */
+		if (!memcmp(buf + 1024 + 56, magic, 2)) {
+			ret = 1;
+		} else {
+			for (i = 0; i < n && !buf[i]; i++)
+				;
+			ret = i == n ? 0 : -EMEDIUMTYPE;
+		}
+	}
+	free(buf);
+	return ret;
+}
+
+int vn_mkfs(const struct vn_kern *k, const char *item, const char *dev,
+	    uid_t uid, gid_t gid, struct vn_err *err)
+{
+	char path[64], opt[96];
+	/* a new volume reads zeroes already: no discard pass */
+	char *argv[] = { "mkfs.ext4", "-q", "-F", "-L", (char *)item, "-E", opt,
+			 path, NULL };
+	int ret;
+
+	snprintf(path, sizeof(path), "/dev/%s", dev);
+	snprintf(opt, sizeof(opt), "nodiscard,root_owner=%u:%u", (unsigned int)uid,
+		 (unsigned int)gid);
+	ret = vn_run(k, argv, err);
+	if (!ret && k->fake) {
+		char p[PATH_MAX];
+
+		if (!fake_fs_path(k, item, p, sizeof(p)))
+			kwrite(k, p, "ext4");
+	}
+	return ret;
+}
+
+int vn_fs_mount_fd(const struct vn_kern *k, const char *dev, bool nosuid,
+		   int *fd, struct vn_err *err)
+{
+	char path[PATH_MAX];
+	int fs, mfd;
+
+	if (k->fake) {
+		/* fake kernel: a directory stands in for the mount */
+		if (vn_kpath(k, path, sizeof(path), "/mnt/%s", dev))
+			return vn_seterr(err, ENAMETOOLONG, "path too long");
+		mkdir(path, 0755);
+		*fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		return *fd < 0 ? vn_seterr(err, errno, "%s: %s", path, strerror(errno)) : 0;
+	}
+	snprintf(path, sizeof(path), "/dev/%s", dev);
+	fs = fsopen("ext4", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return vn_seterr(err, errno, "fsopen(ext4): %s", strerror(errno));
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", path, 0) ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0)) {
+		int e = errno;
+
+		close(fs);
+		return vn_seterr(err, e, "mount ext4 on %s: %s", path, strerror(e));
+	}
+	mfd = fsmount(fs, FSMOUNT_CLOEXEC,
+		      nosuid ? MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV : 0);
+	if (mfd < 0) {
+		int e = errno;
+
+		close(fs);
+		return vn_seterr(err, e, "fsmount %s: %s", path, strerror(e));
+	}
+	close(fs);
+	*fd = mfd;
+	return 0;
+}
+
+int vn_mkdir_p(const struct vn_kern *k, const char *dir, mode_t mode,
+	       struct vn_err *err)
+{
+	char tmp[PATH_MAX], *p;
+	size_t rl = strlen(k->root);
+
+	if (vn_kpath(k, tmp, sizeof(tmp), "%s", dir))
+		return vn_seterr(err, ENAMETOOLONG, "path too long");
+	for (p = tmp + rl + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) && errno != EEXIST)
+			return vn_seterr(err, errno, "mkdir %s: %s", tmp, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) && errno != EEXIST)
+		return vn_seterr(err, errno, "mkdir %s: %s", tmp, strerror(errno));
+	return 0;
 }

@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <json-c/json.h>
 
@@ -86,6 +87,79 @@ int vn_disk_setup(const struct vn_kern *k, const char *disk,
 int vn_swap_on(const struct vn_kern *k, const char *dev, bool mkswap,
 	       struct vn_err *err);
 bool vn_swap_active(const struct vn_kern *k, const char *dev);
+
+/*
+ * Remote volumes.  Storage host: vnode_stor's configfs volumes/<name>
+ * {size,client,enable,state,stats} (used by vnoded --agent).  Process
+ * host: vnode_vol's configfs <item>/{host,volume,enable,dev,state,size}.
+ */
+#define VN_STOR_CFS	"/sys/kernel/config/vnode_stor/volumes"
+#define VN_VOL_CFS	"/sys/kernel/config/vnode_vol"
+
+struct vn_stor_vol {
+	uint64_t size;
+	char client[64];
+	bool enabled;
+	char state[96];		/* disabled | enabled | open ADDR:PORT */
+	char stats[256];
+};
+
+/* Storage host. */
+int vn_stor_check(const struct vn_kern *k, struct vn_err *err);
+/* mkdir + size + client + enable; undone on any error. */
+int vn_stor_create(const struct vn_kern *k, const char *name, uint64_t size,
+		   const char *client, struct vn_err *err);
+/* -ENOENT if there is no such volume. */
+int vn_stor_get(const struct vn_kern *k, const char *name,
+		struct vn_stor_vol *v);
+/* enable=1 of an existing (e.g. just re-created) item. */
+int vn_stor_enable(const struct vn_kern *k, const char *name,
+		   struct vn_err *err);
+/* Disable (retried while the client still has it open) and rmdir, which
+ * deletes the data. */
+int vn_stor_delete(const struct vn_kern *k, const char *name, int timeout_ms,
+		   struct vn_err *err);
+/* Names of all volumes (JSON array of strings). */
+int vn_stor_names(const struct vn_kern *k, json_object **names);
+/* Free space of a directory backing store (0 if unknown). */
+uint64_t vn_stor_free(const struct vn_kern *k);
+
+struct vn_vol_info {
+	bool exists;
+	bool enabled;
+	char dev[32];
+	char state[32];		/* disabled | live | reconnecting | dead */
+	char host[96];
+	char volume[32];
+	uint64_t size;
+};
+
+/* Process host. */
+int vn_vol_info(const struct vn_kern *k, const char *item,
+		struct vn_vol_info *vi);
+/* Attach volume `volume` of host:port as configfs item `item`; *dev gets
+ * "vnblkN" and /dev/vnblkN exists on return.  An item that is already
+ * enabled with the same host and volume is kept. */
+int vn_vol_attach(const struct vn_kern *k, const char *item, const char *host,
+		  int port, const char *volume, char *dev, size_t devlen,
+		  struct vn_err *err);
+/* enable=0 (retried for timeout_ms while the disk is open/mounted), rmdir. */
+int vn_vol_detach(const struct vn_kern *k, const char *item, int timeout_ms,
+		  struct vn_err *err);
+
+/* What is on a disk: 1 ext4, 0 blank (first 64 KiB zero), -EMEDIUMTYPE
+ * something else, or -errno. */
+int vn_fs_probe(const struct vn_kern *k, const char *item, const char *dev);
+/* mkfs.ext4 with the root directory owned by uid:gid. */
+int vn_mkfs(const struct vn_kern *k, const char *item, const char *dev,
+	    uid_t uid, gid_t gid, struct vn_err *err);
+/* A detached mount of the ext4 on /dev/<dev> (fsopen/fsmount): nothing
+ * appears in any mount namespace until somebody move_mount()s it. */
+int vn_fs_mount_fd(const struct vn_kern *k, const char *dev, bool nosuid,
+		   int *fd, struct vn_err *err);
+/* mkdir -p below the sysroot. */
+int vn_mkdir_p(const struct vn_kern *k, const char *path, mode_t mode,
+	       struct vn_err *err);
 
 #define VN_RUN_TIMEOUT_MS	60000
 

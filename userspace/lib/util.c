@@ -118,6 +118,11 @@ bool vn_name_valid(const char *name)
 	return true;
 }
 
+bool vn_volume_name_valid(const char *name)
+{
+	return vn_name_valid(name) && !strchr(name, '.');
+}
+
 int64_t vn_now_ms(void)
 {
 	struct timespec ts;

@@ -36,6 +36,9 @@ int vn_path(char *buf, size_t len, const char *fmt, ...)
 /* Valid object name: [A-Za-z0-9][A-Za-z0-9_.-]{0,30}. */
 bool vn_name_valid(const char *name);
 
+/* Valid volume name (vnode_stor refuses '.'): [A-Za-z0-9][A-Za-z0-9_-]{0,30}. */
+bool vn_volume_name_valid(const char *name);
+
 /* Milliseconds since the epoch (CLOCK_REALTIME) and monotonic. */
 int64_t vn_now_ms(void);
 int64_t vn_mono_ms(void);

@@ -283,9 +283,7 @@ static void serve_one(struct vnoded *d)
 	struct ucred cred;
 	socklen_t cl = sizeof(cred);
 	struct vn_caller who;
-	size_t off = 0;
 	char *buf, *resp;
-	ssize_t n;
 	int fd;
 
 	fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -300,39 +298,20 @@ static void serve_one(struct vnoded *d)
 	who.pid = cred.pid;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	buf = malloc(VN_REQ_MAX + 1);
-	if (!buf) {
+	if (vn_read_request(fd, &buf)) {
 		close(fd);
 		return;
 	}
-	while (off < VN_REQ_MAX) {
-		n = read(fd, buf + off, VN_REQ_MAX - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-		if (memchr(buf + off - n, '\n', (size_t)n))
-			break;
-	}
-	buf[off] = '\0';
 	vlog(LOG_DEBUG, "request from uid %u pid %d: %s", who.uid, who.pid, buf);
 	resp = vn_handle_request(&d->ctx, buf, &who);
 	if (resp) {
-		size_t len = strlen(resp), w = 0;
-
-		while (w < len) {
-			n = write(fd, resp + w, len - w);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			w += (size_t)n;
-		}
-		if (write(fd, "\n", 1) < 0)
+		if (vn_write_reply(fd, resp, d->ctx.reply_fd))
 			vlog(LOG_DEBUG, "client went away");
 		free(resp);
 	}
+	if (d->ctx.reply_fd >= 0)
+		close(d->ctx.reply_fd);
+	d->ctx.reply_fd = -1;
 	free(buf);
 	close(fd);
 }
