@@ -161,7 +161,7 @@ static void create_destroy(void **state)
 	assert_int_equal(count_lines_at(fx->root, "commands.log", "mkswap"), 1);
 
 	/* destroy removes cgroup, accounting object, rows */
-	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", false, &fx->root_user, &err), 0);
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", false, false, &fx->root_user, &err), 0);
 	assert_false(exists_at(fx->root, CG "a"));
 	assert_false(exists_at(fx->root, CFS "vnodes/a"));
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes WHERE name='a'"), 0);
@@ -173,7 +173,7 @@ static void create_destroy(void **state)
 	assert_true(exists_at(fx->root, CG "b"));
 
 	/* unknown vNode */
-	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", false, &fx->root_user, &err), -ENOENT);
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", false, false, &fx->root_user, &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "unknown vNode 'a'"));
 }
 
@@ -243,7 +243,7 @@ static void capacity(void **state)
 	assert_int_equal(create(fx, "b", 30 * M, 10 * M, 0, &err), -ENOSPC);
 	assert_int_equal(create(fx, "b", 20 * M, 10 * M, 0, &err), 0);
 	/* the memory host reports others' usage: that counts too */
-	assert_int_equal(vn_vnode_destroy(&fx->ctx, "b", false, &fx->root_user, &err), 0);
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "b", false, false, &fx->root_user, &err), 0);
 	fake_host(fx, "10.0.0.3", "50M 50M 20");
 	assert_int_equal(create(fx, "b", 20 * M, 10 * M, 0, &err), -ENOSPC);
 	/* a vNode with no remote part needs no host at all */
@@ -300,13 +300,13 @@ static void busy_and_force(void **state)
 	assert_int_equal(vn_vnode_attach(&fx->ctx, "a", getpid(), &fx->root_user, &err), 0);
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	assert_int_equal(count_lines_at(fx->root, CG "a/cgroup.procs", pid), 1);
-	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", false, &fx->root_user, &err), -EBUSY);
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", false, false, &fx->root_user, &err), -EBUSY);
 	assert_non_null(strstr(err.msg, "still runs 1 process"));
 	assert_true(exists_at(fx->root, CG "a"));
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes"), 1);
 
 	/* permissions: a stranger can neither destroy nor join */
-	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", true, &other, &err), -EPERM);
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", true, false, &other, &err), -EPERM);
 	assert_int_equal(vn_vnode_attach(&fx->ctx, "a", 1, &other, &err), -EPERM);
 	/* ... nor create for someone else, but may create their own */
 	strcpy(r.owner, "0");
@@ -315,10 +315,10 @@ static void busy_and_force(void **state)
 	assert_int_equal(vn_vnode_create(&fx->ctx, &r, &other, NULL, &err), 0);
 	assert_int_equal(q_int(fx, "SELECT owner_uid FROM vnodes WHERE name='u'"), 4242);
 	assert_int_equal(vn_vnode_attach(&fx->ctx, "u", 1, &other, &err), 0);
-	assert_int_equal(vn_vnode_destroy(&fx->ctx, "u", true, &other, &err), 0);
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "u", true, false, &other, &err), 0);
 
 	/* --force: cgroup.kill (the fake kernel empties cgroup.procs) */
-	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", true, &fx->root_user, &err), 0);
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", true, false, &fx->root_user, &err), 0);
 	assert_int_equal(count_lines_at(fx->root, "sys/fs/cgroup/vnode/a/cgroup.kill", "1"), 0);
 	assert_false(exists_at(fx->root, CG "a"));
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes"), 0);

@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "core_priv.h"
 #include "db.h"
 #include "size.h"
+#include "volume.h"
 
 #define MIB (1ULL << 20)
 
@@ -48,9 +50,13 @@ int vn_ctx_init(struct vn_ctx *ctx, const char *dbpath, const char *sysroot,
 	if (ctx->kern.fake) {
 		vn_probe_fake_root(ctx->kern.root);
 		ctx->probe = vn_probe_fake;
+		ctx->agent = vn_agent_fake;
 	} else {
 		ctx->probe = vn_probe_rdma;
+		ctx->agent = vn_agent_tcp;
 	}
+	snprintf(ctx->fake_peer, sizeof(ctx->fake_peer), "10.0.0.1");
+	ctx->detach_timeout_ms = 10000;
 	ctx->kill_timeout_ms = 5000;
 	ctx->log = nolog;
 	return 0;
@@ -69,7 +75,7 @@ void vn_ctx_fini(struct vn_ctx *ctx)
 /* ---- small db helpers ---------------------------------------------------- */
 
 /* First row of a query as a JSON object, or NULL (*out) if none. */
-static int query_one(struct vn_ctx *ctx, const char *sql,
+int vn_q_one(struct vn_ctx *ctx, const char *sql,
 		     const char *const *binds, json_object **out,
 		     struct vn_err *err)
 {
@@ -86,14 +92,14 @@ static int query_one(struct vn_ctx *ctx, const char *sql,
 	return 0;
 }
 
-static int64_t jint(json_object *o, const char *key)
+int64_t vn_jint(json_object *o, const char *key)
 {
 	json_object *v;
 
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
 }
 
-static const char *jstr(json_object *o, const char *key)
+const char *vn_jstr(json_object *o, const char *key)
 {
 	json_object *v;
 
@@ -101,7 +107,7 @@ static const char *jstr(json_object *o, const char *key)
 	       json_object_get_string(v) : NULL;
 }
 
-static int step_done(struct vn_ctx *ctx, sqlite3_stmt *st, struct vn_err *err)
+int vn_step_done(struct vn_ctx *ctx, sqlite3_stmt *st, struct vn_err *err)
 {
 	int rc = sqlite3_step(st);
 
@@ -114,7 +120,7 @@ static int step_done(struct vn_ctx *ctx, sqlite3_stmt *st, struct vn_err *err)
 	return 0;
 }
 
-static int prep(struct vn_ctx *ctx, const char *sql, sqlite3_stmt **st,
+int vn_prep(struct vn_ctx *ctx, const char *sql, sqlite3_stmt **st,
 		struct vn_err *err)
 {
 	if (sqlite3_prepare_v2(ctx->db, sql, -1, st, NULL) != SQLITE_OK)
@@ -127,26 +133,26 @@ static int prep(struct vn_ctx *ctx, const char *sql, sqlite3_stmt **st,
 #define VNODE_COLS "id, name, mem, cache, mem - cache AS quota, replicas, cpus, " \
 		   "owner_uid, cgroup, cgroup_id, state, ephemeral, creator_pid, created"
 
-static int get_component(struct vn_ctx *ctx, const char *name,
+int vn_get_component(struct vn_ctx *ctx, const char *name,
 			 json_object **out, struct vn_err *err)
 {
 	const char *b[] = { name, NULL };
 	int ret;
 
-	ret = query_one(ctx, "SELECT " COMP_COLS " FROM components WHERE name = ?",
+	ret = vn_q_one(ctx, "SELECT " COMP_COLS " FROM components WHERE name = ?",
 			b, out, err);
 	if (!ret && !*out)
 		return vn_seterr(err, ENOENT, "unknown component '%s'", name);
 	return ret;
 }
 
-static int get_vnode(struct vn_ctx *ctx, const char *name, json_object **out,
+int vn_get_vnode(struct vn_ctx *ctx, const char *name, json_object **out,
 		     struct vn_err *err)
 {
 	const char *b[] = { name, NULL };
 	int ret;
 
-	ret = query_one(ctx, "SELECT " VNODE_COLS " FROM vnodes WHERE name = ?",
+	ret = vn_q_one(ctx, "SELECT " VNODE_COLS " FROM vnodes WHERE name = ?",
 			b, out, err);
 	if (!ret && !*out)
 		return vn_seterr(err, ENOENT, "unknown vNode '%s'", name);
@@ -164,22 +170,22 @@ static void record_probe(struct vn_ctx *ctx, json_object *comp, int ret,
 	sqlite3_stmt *st;
 
 	/* copy: the "state" member is replaced below */
-	if (jstr(comp, "state"))
-		snprintf(old, sizeof(old), "%s", jstr(comp, "state"));
+	if (vn_jstr(comp, "state"))
+		snprintf(old, sizeof(old), "%s", vn_jstr(comp, "state"));
 
-	if (prep(ctx, "UPDATE components SET state = ?, capacity = ?, used = ?, "
+	if (vn_prep(ctx, "UPDATE components SET state = ?, capacity = ?, used = ?, "
 		 "slab_shift = ?, last_probe = ?, last_error = ? WHERE id = ?",
 		 &st, NULL))
 		return;
 	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, ret ? jint(comp, "capacity") : (int64_t)r->capacity);
-	sqlite3_bind_int64(st, 3, ret ? jint(comp, "used") : (int64_t)r->used);
-	sqlite3_bind_int(st, 4, ret ? (int)jint(comp, "slab_shift") : r->slab_shift);
+	sqlite3_bind_int64(st, 2, ret ? vn_jint(comp, "capacity") : (int64_t)r->capacity);
+	sqlite3_bind_int64(st, 3, ret ? vn_jint(comp, "used") : (int64_t)r->used);
+	sqlite3_bind_int(st, 4, ret ? (int)vn_jint(comp, "slab_shift") : r->slab_shift);
 	sqlite3_bind_int64(st, 5, vn_now_ms());
 	if (ret)
 		sqlite3_bind_text(st, 6, msg, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 7, jint(comp, "id"));
-	step_done(ctx, st, NULL);
+	sqlite3_bind_int64(st, 7, vn_jint(comp, "id"));
+	vn_step_done(ctx, st, NULL);
 
 	json_object_object_add(comp, "state", json_object_new_string(state));
 	if (!ret) {
@@ -195,9 +201,9 @@ static void record_probe(struct vn_ctx *ctx, json_object *comp, int ret,
 	}
 	if (strcmp(old, state)) {
 		ctx->log(ret ? LOG_WARNING : LOG_INFO, "component %s is %s%s%s",
-			 jstr(comp, "name"), state, ret ? ": " : "", ret ? msg : "");
+			 vn_jstr(comp, "name"), state, ret ? ": " : "", ret ? msg : "");
 		vn_event(ctx->db, ret ? "component.down" : "component.up",
-			 "component", jstr(comp, "name"), comp, NULL);
+			 "component", vn_jstr(comp, "name"), comp, NULL);
 	}
 }
 
@@ -207,12 +213,12 @@ static int probe_comp(struct vn_ctx *ctx, json_object *comp,
 	struct vn_err e = { "" };
 	int ret;
 
-	if (strcmp(jstr(comp, "kind"), "memory")) {
+	if (strcmp(vn_jstr(comp, "kind"), "memory")) {
 		/* storage hosts: probed by the storage client later */
 		memset(r, 0, sizeof(*r));
 		return 0;
 	}
-	ret = ctx->probe(jstr(comp, "addr"), (int)jint(comp, "port"),
+	ret = ctx->probe(vn_jstr(comp, "addr"), (int)vn_jint(comp, "port"),
 			 ctx->cluster.probe_timeout_ms, r, &e);
 	record_probe(ctx, comp, ret, r, e.msg);
 	if (ret)
@@ -246,7 +252,7 @@ int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
 		json_object *o = NULL;
 
 		/* clear duplicate errors first, before a slow probe */
-		query_one(ctx, "SELECT name FROM components WHERE name = ?", b, &o, NULL);
+		vn_q_one(ctx, "SELECT name FROM components WHERE name = ?", b, &o, NULL);
 		if (o) {
 			json_object_put(o);
 			return vn_seterr(err, EEXIST, "component '%s' already exists",
@@ -265,7 +271,7 @@ int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
 	ret = vn_db_begin(ctx->db, err);
 	if (ret)
 		return ret;
-	ret = prep(ctx, "INSERT INTO components (name, kind, addr, port, source, created) "
+	ret = vn_prep(ctx, "INSERT INTO components (name, kind, addr, port, source, created) "
 		   "VALUES (?, ?, ?, ?, ?, ?)", &st, err);
 	if (ret)
 		goto fail;
@@ -275,12 +281,12 @@ int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
 	sqlite3_bind_int(st, 4, c->port);
 	sqlite3_bind_text(st, 5, source, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, vn_now_ms());
-	ret = step_done(ctx, st, err);
+	ret = vn_step_done(ctx, st, err);
 	if (ret == -EEXIST) {
 		json_object *o = NULL;
 		const char *b[] = { c->name, NULL };
 
-		query_one(ctx, "SELECT name FROM components WHERE name = ?", b, &o, NULL);
+		vn_q_one(ctx, "SELECT name FROM components WHERE name = ?", b, &o, NULL);
 		if (o)
 			vn_seterr(err, EEXIST, "component '%s' already exists", c->name);
 		else
@@ -292,7 +298,7 @@ int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
 	}
 	if (ret)
 		goto fail;
-	ret = get_component(ctx, c->name, &row, err);
+	ret = vn_get_component(ctx, c->name, &row, err);
 	if (ret)
 		goto fail;
 	ret = vn_event(ctx->db, "component.add", "component", c->name, row, err);
@@ -323,10 +329,11 @@ static int comp_in_use(struct vn_ctx *ctx, json_object *comp)
 	json_object *o;
 	int n = 0;
 
-	snprintf(id, sizeof(id), "%" PRId64, jint(comp, "id"));
-	if (!query_one(ctx, "SELECT count(*) AS n FROM allocations WHERE component_id = ?",
+	snprintf(id, sizeof(id), "%" PRId64, vn_jint(comp, "id"));
+	if (!vn_q_one(ctx, "SELECT (SELECT count(*) FROM allocations WHERE component_id = ?1) + "
+		      "(SELECT count(*) FROM volumes WHERE component_id = ?1) AS n",
 		       b, &o, NULL) && o) {
-		n = (int)jint(o, "n");
+		n = (int)vn_jint(o, "n");
 		json_object_put(o);
 	}
 	return n;
@@ -341,15 +348,15 @@ static int comp_delete(struct vn_ctx *ctx, json_object *comp, const char *why,
 	ret = vn_db_begin(ctx->db, err);
 	if (ret)
 		return ret;
-	ret = prep(ctx, "DELETE FROM components WHERE id = ?", &st, err);
+	ret = vn_prep(ctx, "DELETE FROM components WHERE id = ?", &st, err);
 	if (!ret) {
-		sqlite3_bind_int64(st, 1, jint(comp, "id"));
-		ret = step_done(ctx, st, err);
+		sqlite3_bind_int64(st, 1, vn_jint(comp, "id"));
+		ret = vn_step_done(ctx, st, err);
 	}
 	if (!ret) {
 		json_object_object_add(comp, "reason", json_object_new_string(why));
 		ret = vn_event(ctx->db, "component.remove", "component",
-			       jstr(comp, "name"), comp, err);
+			       vn_jstr(comp, "name"), comp, err);
 	}
 	if (!ret)
 		ret = vn_db_commit(ctx->db, err);
@@ -364,14 +371,14 @@ int vn_component_remove(struct vn_ctx *ctx, const char *name,
 	json_object *comp;
 	int ret, n;
 
-	ret = get_component(ctx, name, &comp, err);
+	ret = vn_get_component(ctx, name, &comp, err);
 	if (ret)
 		return ret;
 	n = comp_in_use(ctx, comp);
 	if (n) {
 		json_object_put(comp);
 		return vn_seterr(err, EBUSY,
-				 "component '%s' holds remote memory of %d vNode(s); destroy them first",
+				 "component '%s' holds remote memory or volumes of %d vNode(s)/volume(s); destroy or delete them first",
 				 name, n);
 	}
 	ret = comp_delete(ctx, comp, "removed by user", err);
@@ -398,11 +405,11 @@ int vn_component_show(struct vn_ctx *ctx, const char *name, bool probe,
 	struct vn_err e;
 	int ret;
 
-	ret = get_component(ctx, name, &comp, err);
+	ret = vn_get_component(ctx, name, &comp, err);
 	if (ret)
 		return ret;
 	if (probe && !probe_comp(ctx, comp, &r, &e) &&
-	    !strcmp(jstr(comp, "kind"), "memory")) {
+	    !strcmp(vn_jstr(comp, "kind"), "memory")) {
 		json_object_object_add(comp, "server_id",
 				       json_object_new_uint64(r.server_id));
 		json_object_object_add(comp, "rtt_us", json_object_new_int64(r.rtt_us));
@@ -414,11 +421,11 @@ int vn_component_show(struct vn_ctx *ctx, const char *name, bool probe,
 		const char *b[] = { id, NULL };
 		json_object *o;
 
-		snprintf(id, sizeof(id), "%" PRId64, jint(comp, "id"));
-		if (!query_one(ctx, "SELECT coalesce(sum(bytes), 0) AS r FROM allocations "
+		snprintf(id, sizeof(id), "%" PRId64, vn_jint(comp, "id"));
+		if (!vn_q_one(ctx, "SELECT coalesce(sum(bytes), 0) AS r FROM allocations "
 			       "WHERE component_id = ?", b, &o, NULL) && o) {
 			json_object_object_add(comp, "reserved",
-					       json_object_new_int64(jint(o, "r")));
+					       json_object_new_int64(vn_jint(o, "r")));
 			json_object_put(o);
 		}
 	}
@@ -439,10 +446,10 @@ int vn_config_sync(struct vn_ctx *ctx, const struct vn_conf *conf,
 		json_object *old = NULL;
 		struct vn_err e;
 
-		if (!get_component(ctx, c->name, &old, NULL)) {
-			bool same = !strcmp(jstr(old, "addr"), c->addr) &&
-				    jint(old, "port") == c->port &&
-				    !strcmp(jstr(old, "kind"), vn_kind_name(c->kind));
+		if (!vn_get_component(ctx, c->name, &old, NULL)) {
+			bool same = !strcmp(vn_jstr(old, "addr"), c->addr) &&
+				    vn_jint(old, "port") == c->port &&
+				    !strcmp(vn_jstr(old, "kind"), vn_kind_name(c->kind));
 
 			if (same) {
 				json_object_put(old);
@@ -475,14 +482,14 @@ int vn_config_sync(struct vn_ctx *ctx, const struct vn_conf *conf,
 		bool found = false;
 
 		for (j = 0; j < conf->nr_comps; j++)
-			if (!strcmp(conf->comps[j].name, jstr(c, "name")))
+			if (!strcmp(conf->comps[j].name, vn_jstr(c, "name")))
 				found = true;
 		if (found)
 			continue;
 		if (comp_in_use(ctx, c)) {
 			ctx->log(LOG_WARNING,
 				 "component %s left cluster.conf but is in use: keeping it",
-				 jstr(c, "name"));
+				 vn_jstr(c, "name"));
 			continue;
 		}
 		comp_delete(ctx, c, "removed from cluster.conf", NULL);
@@ -559,11 +566,11 @@ static int load_hosts(struct vn_ctx *ctx, const struct vn_disk_info *di,
 		uint64_t busy;
 
 		memset(h, 0, sizeof(*h));
-		h->id = jint(c, "id");
-		snprintf(h->name, sizeof(h->name), "%s", jstr(c, "name"));
-		snprintf(h->addr, sizeof(h->addr), "%s:%" PRId64, jstr(c, "addr"),
-			 jint(c, "port"));
-		h->reserved = (uint64_t)jint(c, "reserved");
+		h->id = vn_jint(c, "id");
+		snprintf(h->name, sizeof(h->name), "%s", vn_jstr(c, "name"));
+		snprintf(h->addr, sizeof(h->addr), "%s:%" PRId64, vn_jstr(c, "addr"),
+			 vn_jint(c, "port"));
+		h->reserved = (uint64_t)vn_jint(c, "reserved");
 		h->in_disk = !di->enabled || host_in_list(di->hosts, h->addr);
 		if (probe_comp(ctx, c, &r, &e)) {
 			snprintf(h->err, sizeof(h->err), "%s", e.msg);
@@ -740,7 +747,7 @@ static int ensure_disk(struct vn_ctx *ctx, struct vn_disk_info *di,
 
 /* ---- vNodes --------------------------------------------------------------- */
 
-static int resolve_owner(const char *owner, const struct vn_caller *who,
+int vn_resolve_owner(const char *owner, const struct vn_caller *who,
 			 uid_t *uid, struct vn_err *err)
 {
 	struct passwd *pw;
@@ -767,14 +774,14 @@ static int resolve_owner(const char *owner, const struct vn_caller *who,
 	return 0;
 }
 
-static int check_perm(json_object *vn, const struct vn_caller *who,
+int vn_check_perm(json_object *vn, const struct vn_caller *who,
 		      const char *what, struct vn_err *err)
 {
-	if (!who->uid || (int64_t)who->uid == jint(vn, "owner_uid"))
+	if (!who->uid || (int64_t)who->uid == vn_jint(vn, "owner_uid"))
 		return 0;
 	return vn_seterr(err, EPERM, "permission denied: only root or the owner (uid %" PRId64
-			 ") may %s vNode '%s'", jint(vn, "owner_uid"), what,
-			 jstr(vn, "name"));
+			 ") may %s vNode '%s'", vn_jint(vn, "owner_uid"), what,
+			 vn_jstr(vn, "name"));
 }
 
 static int64_t sum_quota(struct vn_ctx *ctx)
@@ -782,9 +789,9 @@ static int64_t sum_quota(struct vn_ctx *ctx)
 	json_object *o;
 	int64_t q = 0;
 
-	if (!query_one(ctx, "SELECT coalesce(sum(mem - cache), 0) AS q FROM vnodes",
+	if (!vn_q_one(ctx, "SELECT coalesce(sum(mem - cache), 0) AS q FROM vnodes",
 		       NULL, &o, NULL) && o) {
-		q = jint(o, "q");
+		q = vn_jint(o, "q");
 		json_object_put(o);
 	}
 	return q;
@@ -798,6 +805,7 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 	struct vn_disk_info di = { 0 };
 	char m[32], c[32], q[32], a[32], summary[512];
 	json_object *row = NULL, *existing = NULL;
+	struct vn_vol_plan vol;
 	uint64_t quota, cgid = 0, avail;
 	int replicas, nh = 0, i, ret;
 	sqlite3_stmt *st;
@@ -831,13 +839,16 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 	if (req->cpus[0] && !vn_cpus_valid(req->cpus))
 		return vn_seterr(err, EINVAL, "invalid cpu list '%s' (e.g. 0-1,3)",
 				 req->cpus);
-	ret = resolve_owner(req->owner, who, &owner, err);
+	ret = vn_resolve_owner(req->owner, who, &owner, err);
 	if (ret)
 		return ret;
-	if (!get_vnode(ctx, req->name, &existing, NULL)) {
+	if (!vn_get_vnode(ctx, req->name, &existing, NULL)) {
 		json_object_put(existing);
 		return vn_seterr(err, EEXIST, "vNode '%s' already exists", req->name);
 	}
+	ret = vn_volume_prepare(ctx, req, owner, who, &vol, err);
+	if (ret)
+		return ret;
 	quota = req->mem - req->cache;
 	vn_fmt_size(quota, q, sizeof(q));
 
@@ -896,12 +907,16 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 	ret = vn_acct_create(&ctx->kern, req->name, cgid, err);
 	if (ret)
 		goto out_acct;
+	/* 5b. the volume: storage host, /dev/vnblkN, ext4 */
+	ret = vn_volume_setup(ctx, &vol, err);
+	if (ret)
+		goto out_acct;
 
 	/* 6. state */
 	ret = vn_db_begin(ctx->db, err);
 	if (ret)
 		goto out_acct;
-	ret = prep(ctx, "INSERT INTO vnodes (name, mem, cache, replicas, cpus, owner_uid, "
+	ret = vn_prep(ctx, "INSERT INTO vnodes (name, mem, cache, replicas, cpus, owner_uid, "
 		   "cgroup, cgroup_id, state, ephemeral, creator_pid, created) "
 		   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)", &st, err);
 	if (ret)
@@ -923,24 +938,27 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 		sqlite3_bind_int64(st, 10, req->creator_pid);
 		sqlite3_bind_int64(st, 11, vn_now_ms());
 	}
-	ret = step_done(ctx, st, err);
+	ret = vn_step_done(ctx, st, err);
 	if (ret)
 		goto out_db;
 	vid = sqlite3_last_insert_rowid(ctx->db);
 	for (i = 0; i < nh; i++) {
 		if (!hosts[i].take)
 			continue;
-		ret = prep(ctx, "INSERT INTO allocations (vnode_id, component_id, bytes) "
+		ret = vn_prep(ctx, "INSERT INTO allocations (vnode_id, component_id, bytes) "
 			   "VALUES (?, ?, ?)", &st, err);
 		if (ret)
 			goto out_db;
 		sqlite3_bind_int64(st, 1, vid);
 		sqlite3_bind_int64(st, 2, hosts[i].id);
 		sqlite3_bind_int64(st, 3, (int64_t)hosts[i].take);
-		ret = step_done(ctx, st, err);
+		ret = vn_step_done(ctx, st, err);
 		if (ret)
 			goto out_db;
 	}
+	ret = vn_volume_commit(ctx, &vol, vid, req->name, err);
+	if (ret)
+		goto out_db;
 	ret = vn_vnode_show(ctx, req->name, &row, err);
 	if (ret)
 		goto out_db;
@@ -961,6 +979,7 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 out_db:
 	json_object_put(row);
 	vn_db_rollback(ctx->db);
+	vn_volume_unwind(ctx, &vol);
 out_acct:
 	vn_acct_remove(&ctx->kern, req->name, NULL);
 out_cg:
@@ -969,9 +988,10 @@ out_cg:
 }
 
 static int vnode_teardown(struct vn_ctx *ctx, json_object *vn, bool force,
-			  const char *why, struct vn_err *err)
+			  bool keep_storage, const char *why, struct vn_err *err)
 {
-	const char *name = jstr(vn, "name");
+	const char *name = vn_jstr(vn, "name");
+	json_object *vol = NULL;
 	sqlite3_stmt *st;
 	int n, ret;
 
@@ -985,19 +1005,22 @@ static int vnode_teardown(struct vn_ctx *ctx, json_object *vn, bool force,
 		if (ret)
 			return ret;
 	}
-	ret = vn_acct_remove(&ctx->kern, name, err);
+	/* its processes are gone: so are their mount namespaces */
+	ret = vn_volume_detach_vnode(ctx, vn, &vol, err);
+	if (!ret)
+		ret = vn_acct_remove(&ctx->kern, name, err);
+	if (!ret)
+		ret = vn_cg_remove(&ctx->kern, name, err);
+	if (!ret)
+		ret = vn_db_begin(ctx->db, err);
 	if (ret)
-		return ret;
-	ret = vn_cg_remove(&ctx->kern, name, err);
-	if (ret)
-		return ret;
-	ret = vn_db_begin(ctx->db, err);
-	if (ret)
-		return ret;
-	ret = prep(ctx, "DELETE FROM vnodes WHERE id = ?", &st, err);
+		goto out;
+	ret = vn_volume_release(ctx, vol, keep_storage, err);
+	if (!ret)
+		ret = vn_prep(ctx, "DELETE FROM vnodes WHERE id = ?", &st, err);
 	if (!ret) {
-		sqlite3_bind_int64(st, 1, jint(vn, "id"));
-		ret = step_done(ctx, st, err);
+		sqlite3_bind_int64(st, 1, vn_jint(vn, "id"));
+		ret = vn_step_done(ctx, st, err);
 	}
 	if (!ret) {
 		json_object_object_add(vn, "reason", json_object_new_string(why));
@@ -1007,24 +1030,28 @@ static int vnode_teardown(struct vn_ctx *ctx, json_object *vn, bool force,
 		ret = vn_db_commit(ctx->db, err);
 	if (ret) {
 		vn_db_rollback(ctx->db);
-		return ret;
+		goto out;
 	}
 	ctx->log(LOG_INFO, "vNode %s destroyed (%s)", name, why);
-	return 0;
+	vn_volume_finish(ctx, vol);
+out:
+	json_object_put(vol);
+	return ret;
 }
 
 int vn_vnode_destroy(struct vn_ctx *ctx, const char *name, bool force,
-		     const struct vn_caller *who, struct vn_err *err)
+		     bool keep_storage, const struct vn_caller *who,
+		     struct vn_err *err)
 {
 	json_object *vn;
 	int ret;
 
-	ret = get_vnode(ctx, name, &vn, err);
+	ret = vn_get_vnode(ctx, name, &vn, err);
 	if (ret)
 		return ret;
-	ret = check_perm(vn, who, "destroy", err);
+	ret = vn_check_perm(vn, who, "destroy", err);
 	if (!ret)
-		ret = vnode_teardown(ctx, vn, force, force ? "by user, processes killed" :
+		ret = vnode_teardown(ctx, vn, force, keep_storage, force ? "by user, processes killed" :
 				     "by user", err);
 	json_object_put(vn);
 	return ret;
@@ -1036,10 +1063,10 @@ int vn_vnode_attach(struct vn_ctx *ctx, const char *name, pid_t pid,
 	json_object *vn, *d;
 	int ret;
 
-	ret = get_vnode(ctx, name, &vn, err);
+	ret = vn_get_vnode(ctx, name, &vn, err);
 	if (ret)
 		return ret;
-	ret = check_perm(vn, who, "run in", err);
+	ret = vn_check_perm(vn, who, "run in", err);
 	if (ret)
 		goto out;
 	if (pid <= 0) {
@@ -1071,7 +1098,7 @@ int vn_vnode_list(struct vn_ctx *ctx, json_object **out, struct vn_err *err)
 	n = json_object_array_length(*out);
 	for (i = 0; i < n; i++) {
 		json_object *v = json_object_array_get_idx(*out, i);
-		int np = vn_cg_nprocs(&ctx->kern, jstr(v, "name"));
+		int np = vn_cg_nprocs(&ctx->kern, vn_jstr(v, "name"));
 
 		json_object_object_add(v, "nprocs", json_object_new_int(np < 0 ? 0 : np));
 	}
@@ -1080,7 +1107,7 @@ int vn_vnode_list(struct vn_ctx *ctx, json_object **out, struct vn_err *err)
 
 static void add_runtime(struct vn_ctx *ctx, json_object *v)
 {
-	const char *name = jstr(v, "name");
+	const char *name = vn_jstr(v, "name");
 	json_object *k = json_object_new_object();
 	uint64_t val;
 	int np;
@@ -1105,15 +1132,16 @@ int vn_vnode_show(struct vn_ctx *ctx, const char *name, json_object **out,
 	const char *b[] = { id, NULL };
 	int ret;
 
-	ret = get_vnode(ctx, name, &v, err);
+	ret = vn_get_vnode(ctx, name, &v, err);
 	if (ret)
 		return ret;
-	snprintf(id, sizeof(id), "%" PRId64, jint(v, "id"));
+	snprintf(id, sizeof(id), "%" PRId64, vn_jint(v, "id"));
 	if (!vn_db_query_json(ctx->db, "SELECT c.name AS host, c.addr || ':' || c.port AS addr, "
 			      "a.bytes FROM allocations a JOIN components c "
 			      "ON c.id = a.component_id WHERE a.vnode_id = ? ORDER BY c.name",
 			      b, &allocs, NULL))
 		json_object_object_add(v, "allocations", allocs);
+	json_object_object_add(v, "volume", vn_volume_of_vnode(ctx, vn_jint(v, "id")));
 	add_runtime(ctx, v);
 	*out = v;
 	return 0;
@@ -1170,24 +1198,24 @@ static void set_state(struct vn_ctx *ctx, json_object *v, const char *state,
 {
 	sqlite3_stmt *st;
 
-	if (!strcmp(jstr(v, "state"), state))
+	if (!strcmp(vn_jstr(v, "state"), state))
 		return;
-	if (prep(ctx, "UPDATE vnodes SET state = ? WHERE id = ?", &st, NULL))
+	if (vn_prep(ctx, "UPDATE vnodes SET state = ? WHERE id = ?", &st, NULL))
 		return;
 	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, jint(v, "id"));
-	step_done(ctx, st, NULL);
+	sqlite3_bind_int64(st, 2, vn_jint(v, "id"));
+	vn_step_done(ctx, st, NULL);
 	json_object_object_add(v, "state", json_object_new_string(state));
 	json_object_object_add(v, "reason", json_object_new_string(why));
-	vn_event(ctx->db, "vnode.state", "vnode", jstr(v, "name"), v, NULL);
+	vn_event(ctx->db, "vnode.state", "vnode", vn_jstr(v, "name"), v, NULL);
 }
 
 static int reconcile_one(struct vn_ctx *ctx, json_object *v)
 {
-	const char *name = jstr(v, "name");
+	const char *name = vn_jstr(v, "name");
 	uint64_t cgid = 0, kid = 0;
 	struct vn_err e = { "" };
-	const char *cpus = jstr(v, "cpus");
+	const char *cpus = vn_jstr(v, "cpus");
 	int fixed = 0, ret;
 
 	if (!vn_cg_exists(&ctx->kern, name)) {
@@ -1196,8 +1224,8 @@ static int reconcile_one(struct vn_ctx *ctx, json_object *v)
 			goto bad;
 		fixed++;
 	}
-	ret = vn_cg_set_limits(&ctx->kern, name, (uint64_t)jint(v, "cache"),
-			       (uint64_t)jint(v, "quota"), cpus, &e);
+	ret = vn_cg_set_limits(&ctx->kern, name, (uint64_t)vn_jint(v, "cache"),
+			       (uint64_t)vn_jint(v, "quota"), cpus, &e);
 	if (ret)
 		goto bad;
 	ret = vn_cg_id(&ctx->kern, name, &cgid);
@@ -1212,13 +1240,13 @@ static int reconcile_one(struct vn_ctx *ctx, json_object *v)
 			goto bad;
 		fixed++;
 	}
-	if ((int64_t)cgid != jint(v, "cgroup_id")) {
+	if ((int64_t)cgid != vn_jint(v, "cgroup_id")) {
 		sqlite3_stmt *st;
 
-		if (!prep(ctx, "UPDATE vnodes SET cgroup_id = ? WHERE id = ?", &st, NULL)) {
+		if (!vn_prep(ctx, "UPDATE vnodes SET cgroup_id = ? WHERE id = ?", &st, NULL)) {
 			sqlite3_bind_int64(st, 1, (int64_t)cgid);
-			sqlite3_bind_int64(st, 2, jint(v, "id"));
-			step_done(ctx, st, NULL);
+			sqlite3_bind_int64(st, 2, vn_jint(v, "id"));
+			vn_step_done(ctx, st, NULL);
 		}
 		json_object_object_add(v, "cgroup_id", json_object_new_int64((int64_t)cgid));
 		fixed++;
@@ -1262,14 +1290,14 @@ int vn_reconcile(struct vn_ctx *ctx, bool reap)
 	for (i = 0; i < n; i++) {
 		json_object *v = json_object_array_get_idx(rows, i);
 
-		if (reap && jint(v, "ephemeral")) {
-			pid_t cp = (pid_t)jint(v, "creator_pid");
+		if (reap && vn_jint(v, "ephemeral")) {
+			pid_t cp = (pid_t)vn_jint(v, "creator_pid");
 			bool alive = cp > 0 && (!kill(cp, 0) || errno == EPERM);
 
-			if (!alive && vn_cg_nprocs(&ctx->kern, jstr(v, "name")) <= 0) {
+			if (!alive && vn_cg_nprocs(&ctx->kern, vn_jstr(v, "name")) <= 0) {
 				struct vn_err e;
 
-				if (!vnode_teardown(ctx, v, false,
+				if (!vnode_teardown(ctx, v, false, false,
 						    "throw-away vNode whose vnode-run is gone", &e))
 					continue;
 			}
@@ -1277,5 +1305,5 @@ int vn_reconcile(struct vn_ctx *ctx, bool reap)
 		bad += reconcile_one(ctx, v);
 	}
 	json_object_put(rows);
-	return bad;
+	return bad + vn_volume_reconcile(ctx);
 }

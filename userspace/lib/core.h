@@ -20,12 +20,22 @@
 #include "probe.h"
 #include "util.h"
 
+struct vn_ctx;
+/* One request to the storage agent of a storage host (lib/agent.c);
+ * takes ownership of args. */
+typedef int (*vn_agent_fn)(struct vn_ctx *ctx, const char *addr,
+			   const char *cmd, json_object *args,
+			   json_object **data, struct vn_err *err);
+
 struct vn_ctx {
 	sqlite3 *db;
 	char dbpath[PATH_MAX];
 	struct vn_kern kern;
 	struct vn_cluster cluster;
 	vn_probe_fn probe;
+	vn_agent_fn agent;
+	char fake_peer[64];	/* fake kernel: our address as agents see it */
+	int detach_timeout_ms;	/* a volume still mounted by dying processes */
 	int kill_timeout_ms;
 	int reply_fd;		/* descriptor a request passes back, -1 */
 	void (*log)(int prio, const char *fmt, ...)
@@ -41,6 +51,12 @@ struct vn_vnode_req {
 	char owner[64];		/* user name or uid, "" = the caller */
 	bool ephemeral;		/* vnode-run --mem: destroyed after the run */
 	pid_t creator_pid;
+	/* storage: a new volume (storage > 0) or an existing one (volume) */
+	uint64_t storage;	/* bytes, 0 = no new volume */
+	char volume[32];	/* volume name; "" = the vNode's name */
+	char stor_host[32];	/* storage component; "" = the only one */
+	char mountpoint[256];	/* "" = /vnode */
+	bool keep_storage;	/* destroy keeps the volume */
 };
 
 /* Caller identity (SO_PEERCRED). */
@@ -73,8 +89,11 @@ int vn_probe_all(struct vn_ctx *ctx, struct vn_err *err);
 int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 		    const struct vn_caller *who, json_object **out,
 		    struct vn_err *err);
+/* keep_storage: the vNode's volume is detached and kept (else deleted,
+ * unless it was created with keep_storage or attached with --volume). */
 int vn_vnode_destroy(struct vn_ctx *ctx, const char *name, bool force,
-		     const struct vn_caller *who, struct vn_err *err);
+		     bool keep_storage, const struct vn_caller *who,
+		     struct vn_err *err);
 int vn_vnode_attach(struct vn_ctx *ctx, const char *name, pid_t pid,
 		    const struct vn_caller *who, struct vn_err *err);
 int vn_vnode_list(struct vn_ctx *ctx, json_object **out, struct vn_err *err);

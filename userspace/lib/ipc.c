@@ -9,6 +9,7 @@
 
 #include "db.h"
 #include "ipc.h"
+#include "volume.h"
 
 const char *vn_sock_path(const char *explicit_path)
 {
@@ -287,6 +288,20 @@ static int need_name(json_object *args, const char **name, struct vn_err *err)
 	return 0;
 }
 
+/* Optional string argument into a fixed buffer. */
+static int copy_arg(json_object *args, const char *key, char *buf, size_t len,
+		    struct vn_err *err)
+{
+	const char *s = vn_arg_str(args, key);
+
+	if (!s)
+		return 0;
+	if (strlen(s) >= len)
+		return vn_seterr(err, EINVAL, "'%s' too long (max %zu)", key, len - 1);
+	strcpy(buf, s);
+	return 0;
+}
+
 static int need_root(const struct vn_caller *who, const char *what,
 		     struct vn_err *err)
 {
@@ -382,7 +397,7 @@ static int h_vnode_create(struct vn_ctx *ctx, json_object *args,
 			  struct vn_err *err)
 {
 	struct vn_vnode_req req = { 0 };
-	const char *name, *s;
+	const char *name;
 	uint64_t v;
 	int ret;
 
@@ -401,18 +416,21 @@ static int h_vnode_create(struct vn_ctx *ctx, json_object *args,
 		req.replicas = v > 2 ? 3 : (int)v;
 	else if (ret != -ENOENT)
 		return vn_seterr(err, EINVAL, "invalid 'replicas'");
-	s = vn_arg_str(args, "cpus");
-	if (s) {
-		if (strlen(s) >= sizeof(req.cpus))
-			return vn_seterr(err, EINVAL, "cpu list too long");
-		strcpy(req.cpus, s);
-	}
-	s = vn_arg_str(args, "owner");
-	if (s) {
-		if (strlen(s) >= sizeof(req.owner))
-			return vn_seterr(err, EINVAL, "owner too long");
-		strcpy(req.owner, s);
-	}
+	ret = copy_arg(args, "cpus", req.cpus, sizeof(req.cpus), err);
+	if (!ret)
+		ret = copy_arg(args, "owner", req.owner, sizeof(req.owner), err);
+	if (!ret)
+		ret = copy_arg(args, "volume", req.volume, sizeof(req.volume), err);
+	if (!ret)
+		ret = copy_arg(args, "stor_host", req.stor_host, sizeof(req.stor_host), err);
+	if (!ret)
+		ret = copy_arg(args, "mount", req.mountpoint, sizeof(req.mountpoint), err);
+	if (ret)
+		return ret;
+	ret = vn_arg_u64(args, "storage", &req.storage);
+	if (ret && ret != -ENOENT)
+		return vn_seterr(err, EINVAL, "invalid 'storage' (bytes)");
+	req.keep_storage = vn_arg_bool(args, "keep_storage");
 	req.ephemeral = vn_arg_bool(args, "ephemeral");
 	if (req.ephemeral)
 		req.creator_pid = who->pid;
@@ -429,7 +447,7 @@ static int h_vnode_destroy(struct vn_ctx *ctx, json_object *args,
 	(void)data;
 	ret = need_name(args, &name, err);
 	return ret ? ret : vn_vnode_destroy(ctx, name, vn_arg_bool(args, "force"),
-					     who, err);
+					     vn_arg_bool(args, "keep_storage"), who, err);
 }
 
 static int h_vnode_attach(struct vn_ctx *ctx, json_object *args,
@@ -495,6 +513,66 @@ static int h_sql(struct vn_ctx *ctx, json_object *args,
 	return vn_sql_readonly(ctx->dbpath, q, data, err);
 }
 
+static int h_vol_create(struct vn_ctx *ctx, json_object *args,
+			const struct vn_caller *who, json_object **data,
+			struct vn_err *err)
+{
+	const char *name;
+	uint64_t size;
+	int ret;
+
+	ret = need_name(args, &name, err);
+	if (ret)
+		return ret;
+	if (vn_arg_u64(args, "size", &size))
+		return vn_seterr(err, EINVAL, "missing or invalid 'size' (bytes)");
+	return vn_volume_create(ctx, name, size, vn_arg_str(args, "stor_host"),
+				vn_arg_str(args, "owner"), who, data, err);
+}
+
+static int h_vol_delete(struct vn_ctx *ctx, json_object *args,
+			const struct vn_caller *who, json_object **data,
+			struct vn_err *err)
+{
+	const char *name;
+	int ret;
+
+	(void)data;
+	ret = need_name(args, &name, err);
+	return ret ? ret : vn_volume_delete(ctx, name, who, err);
+}
+
+static int h_vol_list(struct vn_ctx *ctx, json_object *args,
+		      const struct vn_caller *who, json_object **data,
+		      struct vn_err *err)
+{
+	(void)args; (void)who;
+	return vn_volume_list(ctx, data, err);
+}
+
+static int h_vol_show(struct vn_ctx *ctx, json_object *args,
+		      const struct vn_caller *who, json_object **data,
+		      struct vn_err *err)
+{
+	const char *name;
+	int ret;
+
+	(void)who;
+	ret = need_name(args, &name, err);
+	return ret ? ret : vn_volume_show(ctx, name, data, err);
+}
+
+static int h_vnode_mount(struct vn_ctx *ctx, json_object *args,
+			 const struct vn_caller *who, json_object **data,
+			 struct vn_err *err)
+{
+	const char *name;
+	int ret;
+
+	ret = need_name(args, &name, err);
+	return ret ? ret : vn_vnode_mount(ctx, name, who, data, err);
+}
+
 static const struct {
 	const char *cmd;
 	handler_fn fn;
@@ -507,6 +585,11 @@ static const struct {
 	{ "vnode.create", h_vnode_create },
 	{ "vnode.destroy", h_vnode_destroy },
 	{ "vnode.attach", h_vnode_attach },
+	{ "vnode.mount", h_vnode_mount },
+	{ "volume.create", h_vol_create },
+	{ "volume.delete", h_vol_delete },
+	{ "volume.list", h_vol_list },
+	{ "volume.show", h_vol_show },
 	{ "vnode.list", h_vnode_list },
 	{ "vnode.show", h_vnode_show },
 	{ "vnode.stats", h_vnode_stats },

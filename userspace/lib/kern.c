@@ -1155,9 +1155,12 @@ int vn_fs_mount_fd(const struct vn_kern *k, const char *dev, bool nosuid,
 
 	if (k->fake) {
 		/* fake kernel: a directory stands in for the mount */
-		if (vn_kpath(k, path, sizeof(path), "/mnt/%s", dev))
-			return vn_seterr(err, ENAMETOOLONG, "path too long");
-		mkdir(path, 0755);
+		char rel[64];
+
+		snprintf(rel, sizeof(rel), "/mnt/%s", dev);
+		if (vn_mkdir_p(k, rel, 0755, err) ||
+		    vn_kpath(k, path, sizeof(path), "%s", rel))
+			return -EIO;
 		*fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		return *fd < 0 ? vn_seterr(err, errno, "%s: %s", path, strerror(errno)) : 0;
 	}

@@ -3,7 +3,16 @@
  * vnode-run - run an unmodified program inside a vNode.
  *
  *   vnode-run [-s SOCK] VNODE -- CMD [ARGS...]
- *   vnode-run [-s SOCK] --mem SIZE --cache SIZE|PCT [--replicas N] -- CMD...
+ *   vnode-run [-s SOCK] --mem SIZE --cache SIZE|PCT [--replicas N]
+ *             [--storage SIZE [--stor-host HOST] | --volume NAME] [--mount PATH] -- CMD...
+ *
+ * A vNode's volume is mounted in a private mount namespace of the child:
+ * vnoded hands over a detached mount (fsmount) of the volume's ext4 with
+ * the answer to vnode.mount (SCM_RIGHTS), the child unshares its mount
+ * namespace (plus a user namespace mapping only its own uid/gid when it
+ * is not root, so an ordinary owner needs no privilege), makes / a slave
+ * and move_mount()s the file system onto the vNode's mount point.  Nothing
+ * is mounted in the host's namespace.
  *
  * Not setuid.  The child asks vnoded to move *itself* into the vNode's
  * cgroup (vnoded takes the pid from SO_PEERCRED and checks the caller is
@@ -18,12 +27,15 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "ipc.h"
 #include "size.h"
+#include "opts.h"
 
 #define EXIT_OWN	125
 #define EXIT_NOEXEC	126
@@ -36,8 +48,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: vnode-run [-s SOCK] VNODE -- CMD [ARGS...]\n"
-"       vnode-run [-s SOCK] --mem SIZE --cache SIZE|PCT [--replicas N] -- CMD [ARGS...]\n"
-"The second form creates a throw-away vNode for this one run.\n");
+"       vnode-run [-s SOCK] --mem SIZE --cache SIZE|PCT [--replicas N]\n"
+"                 [--storage SIZE [--stor-host HOST] | --volume NAME] [--mount PATH]\n"
+"                 -- CMD [ARGS...]\n"
+"The second form creates a throw-away vNode for this one run; --storage gives\n"
+"it a new volume (deleted afterwards), --volume attaches a kept one.  A vNode's\n"
+"volume is mounted at its mount point (default /vnode) in CMD's private mount\n"
+"namespace.\n");
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -83,18 +100,99 @@ static json_object *name_args(const char *name)
 	return a;
 }
 
-/* Storage volumes (later): mount the vNode's volumes in the child before
- * exec, e.g. in a private mount namespace.  Nothing to do yet. */
-static int mount_volumes(const char *vnode)
+static int write_proc(const char *path, const char *val)
 {
-	(void)vnode;
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* An unprivileged owner: a user namespace that maps only our own ids, so
+ * we may mount in our own mount namespace and nothing else changes. */
+static int own_userns(char *msg, size_t len)
+{
+	char map[64];
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS)) {
+		snprintf(msg, len, "cannot create a user namespace to mount the vNode's volume as uid %u: %s (unprivileged user namespaces disabled? sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone)",
+			 (unsigned int)uid, strerror(errno));
+		return -1;
+	}
+	snprintf(map, sizeof(map), "%u %u 1", (unsigned int)uid, (unsigned int)uid);
+	if (write_proc("/proc/self/setgroups", "deny") ||
+	    write_proc("/proc/self/uid_map", map)) {
+		snprintf(msg, len, "cannot map uid %u in the user namespace: %s",
+			 (unsigned int)uid, strerror(errno));
+		return -1;
+	}
+	snprintf(map, sizeof(map), "%u %u 1", (unsigned int)gid, (unsigned int)gid);
+	if (write_proc("/proc/self/gid_map", map)) {
+		snprintf(msg, len, "cannot map gid %u in the user namespace: %s",
+			 (unsigned int)gid, strerror(errno));
+		return -1;
+	}
 	return 0;
+}
+
+/* In the child, after it joined the vNode and before exec. */
+static int mount_volume(const char *sock, const char *vnode, char *msg,
+			size_t len)
+{
+	json_object *data = NULL, *v;
+	struct vn_err err;
+	const char *mp;
+	int fd = -1, ret = -1;
+
+	if (vn_call_fd(sock, "vnode.mount", name_args(vnode), &data, &fd, &err)) {
+		snprintf(msg, len, "cannot mount the volume of vNode %s: %.400s", vnode,
+			 err.msg);
+		return -1;
+	}
+	if (fd < 0) {		/* the vNode has no volume */
+		json_object_put(data);
+		return 0;
+	}
+	mp = json_object_object_get_ex(data, "mountpoint", &v) ? json_object_get_string(v) : NULL;
+	if (!mp || mp[0] != '/') {
+		snprintf(msg, len, "vnoded sent no mount point for vNode %s", vnode);
+		goto out;
+	}
+	if (geteuid()) {
+		if (own_userns(msg, len))
+			goto out;
+	} else if (unshare(CLONE_NEWNS)) {
+		snprintf(msg, len, "unshare(CLONE_NEWNS): %s", strerror(errno));
+		goto out;
+	}
+	/* nothing we mount propagates back to the host */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL)) {
+		snprintf(msg, len, "cannot make / a slave mount: %s", strerror(errno));
+		goto out;
+	}
+	if (move_mount(fd, "", AT_FDCWD, mp, MOVE_MOUNT_F_EMPTY_PATH)) {
+		snprintf(msg, len, "cannot mount the volume on %s: %s", mp, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	close(fd);
+	json_object_put(data);
+	return ret;
 }
 
 int main(int argc, char **argv)
 {
 	const char *sock = NULL, *vnode = NULL, *mem = NULL, *cache = NULL,
-		   *rep = NULL;
+		   *rep = NULL, *storage = NULL, *stor_host = NULL, *volume = NULL,
+		   *mount_at = NULL;
+	uint64_t stor_b = 0;
 	char tmpname[32], errbuf[VN_ERR_MAX + 32];
 	struct sigaction sa = { 0 };
 	struct vn_err err;
@@ -114,22 +212,25 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
-		if (!strcmp(a, "-s") || !strcmp(a, "--socket") || !strcmp(a, "--mem") ||
-		    !strcmp(a, "--cache") || !strcmp(a, "--replicas") ||
-		    !strcmp(a, "--volume")) {
-			if (i + 1 >= argc)
-				return fail("%s needs a value", a);
-			if (!strcmp(a, "--mem"))
-				mem = argv[++i];
-			else if (!strcmp(a, "--cache"))
-				cache = argv[++i];
-			else if (!strcmp(a, "--replicas"))
-				rep = argv[++i];
-			else if (!strcmp(a, "--volume"))
-				return fail("--volume: storage volumes are not supported yet");
-			else
-				sock = argv[++i];
-			continue;
+		{
+			static const char *const opts[] = {
+				"-s", "--socket", "--mem", "--cache", "--replicas", "--storage",
+				"--stor-host", "--volume", "--mount", NULL,
+			};
+			const char **vals[] = {
+				&sock, &sock, &mem, &cache, &rep, &storage, &stor_host,
+				&volume, &mount_at,
+			};
+			int o;
+
+			for (o = 0; opts[o] && strcmp(a, opts[o]); o++)
+				;
+			if (opts[o]) {
+				if (i + 1 >= argc)
+					return fail("%s needs a value", a);
+				*vals[o] = argv[++i];
+				continue;
+			}
 		}
 		if (a[0] == '-') {
 			usage(stderr);
@@ -166,6 +267,9 @@ int main(int argc, char **argv)
 			return fail("--cache must be > 0 and <= --mem");
 		if (rep && strcmp(rep, "1") && strcmp(rep, "2"))
 			return fail("--replicas must be 1 or 2");
+		if (vn_parse_storage_opts(storage, stor_host, volume, mount_at, false, &stor_b,
+				     &err))
+			return fail("%s", err.msg);
 		snprintf(tmpname, sizeof(tmpname), "run-%d", (int)getpid());
 		args = json_object_new_object();
 		json_object_object_add(args, "name", json_object_new_string(tmpname));
@@ -175,12 +279,13 @@ int main(int argc, char **argv)
 			json_object_object_add(args, "replicas",
 					       json_object_new_int(atoi(rep)));
 		json_object_object_add(args, "ephemeral", json_object_new_boolean(1));
+		vn_storage_args(args, stor_b, stor_host, volume, mount_at, false);
 		if (vn_call(sock, "vnode.create", args, NULL, &err))
 			return fail("cannot create a throw-away vNode: %s", err.msg);
 		vnode = tmpname;
 		ephemeral = true;
-	} else if (rep) {
-		return fail("--replicas only goes with --mem/--cache");
+	} else if (rep || storage || stor_host || volume || mount_at) {
+		return fail("--replicas, --storage, --stor-host, --volume and --mount only go with --mem/--cache (a named vNode has its storage from vnodectl vnode create)");
 	}
 	if (!vnode) {
 		usage(stderr);
@@ -212,8 +317,8 @@ int main(int argc, char **argv)
 			    name_args(vnode), NULL, &err)) {
 			n = snprintf(errbuf, sizeof(errbuf), "cannot join vNode %s: %s",
 				     vnode, err.msg);
-		} else if (mount_volumes(vnode)) {
-			n = snprintf(errbuf, sizeof(errbuf), "cannot mount volumes");
+		} else if (mount_volume(sock, vnode, errbuf, sizeof(errbuf))) {
+			n = (ssize_t)strlen(errbuf);
 		} else {
 			execvp(argv[i], argv + i);
 			code = errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;

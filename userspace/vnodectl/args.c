@@ -7,6 +7,7 @@
 
 #include "conf.h"
 #include "size.h"
+#include "opts.h"
 #include "vnodectl.h"
 
 /* In a loop over i: "--name VALUE" / "--name=VALUE" -> var, next arg. */
@@ -46,8 +47,10 @@ int vc_parse_vnode_create(int argc, char **argv, json_object **out,
 			  struct vn_err *err)
 {
 	const char *name = NULL, *mem = NULL, *cache = NULL, *rep = NULL,
-		   *cpus = NULL, *owner = NULL;
-	uint64_t mem_b, cache_b;
+		   *cpus = NULL, *owner = NULL, *storage = NULL, *stor_host = NULL,
+		   *volume = NULL, *mount = NULL;
+	uint64_t mem_b, cache_b, stor_b = 0;
+	bool keep = false;
 	json_object *args;
 	struct vn_err e;
 	int i, ret;
@@ -58,6 +61,14 @@ int vc_parse_vnode_create(int argc, char **argv, json_object **out,
 		OPT("--replicas", rep);
 		OPT("--cpus", cpus);
 		OPT("--owner", owner);
+		OPT("--storage", storage);
+		OPT("--stor-host", stor_host);
+		OPT("--volume", volume);
+		OPT("--mount", mount);
+		if (!strcmp(argv[i], "--keep-storage")) {
+			keep = true;
+			continue;
+		}
 		if (argv[i][0] == '-')
 			return vn_seterr(err, EINVAL, "unknown option '%s'", argv[i]);
 		if (name)
@@ -65,8 +76,7 @@ int vc_parse_vnode_create(int argc, char **argv, json_object **out,
 		name = argv[i];
 	}
 	if (!name)
-		return vn_seterr(err, EINVAL,
-				 "usage: vnode create NAME --mem SIZE --cache SIZE|PCT [--replicas N] [--cpus LIST] [--owner USER]");
+		return vn_seterr(err, EINVAL, "usage: vnode create NAME " VC_CREATE_USAGE);
 	if (!vn_name_valid(name))
 		return vn_seterr(err, EINVAL,
 				 "invalid vNode name '%s' (letters, digits, _ . -; max 31)",
@@ -88,6 +98,9 @@ int vc_parse_vnode_create(int argc, char **argv, json_object **out,
 	if (cache_b > mem_b)
 		return vn_seterr(err, EINVAL, "--cache (%s) is larger than --mem (%s)",
 				 cache, mem);
+	ret = vn_parse_storage_opts(storage, stor_host, volume, mount, keep, &stor_b, err);
+	if (ret)
+		return ret;
 	args = json_object_new_object();
 	json_object_object_add(args, "name", json_object_new_string(name));
 	json_object_object_add(args, "mem", json_object_new_uint64(mem_b));
@@ -102,6 +115,48 @@ int vc_parse_vnode_create(int argc, char **argv, json_object **out,
 	}
 	if (cpus)
 		json_object_object_add(args, "cpus", json_object_new_string(cpus));
+	if (owner)
+		json_object_object_add(args, "owner", json_object_new_string(owner));
+	vn_storage_args(args, stor_b, stor_host, volume, mount, keep);
+	*out = args;
+	return 0;
+}
+
+int vc_parse_volume_create(int argc, char **argv, json_object **out,
+			   struct vn_err *err)
+{
+	const char *name = NULL, *size = NULL, *stor_host = NULL, *owner = NULL;
+	json_object *args;
+	struct vn_err e;
+	uint64_t bytes;
+	int i, ret;
+
+	for (i = 1; i < argc; i++) {
+		OPT("--size", size);
+		OPT("--stor-host", stor_host);
+		OPT("--owner", owner);
+		if (argv[i][0] == '-')
+			return vn_seterr(err, EINVAL, "unknown option '%s'", argv[i]);
+		if (name)
+			return vn_seterr(err, EINVAL, "unexpected argument '%s'", argv[i]);
+		name = argv[i];
+	}
+	if (!name || !size)
+		return vn_seterr(err, EINVAL,
+				 "usage: volume create NAME --size SIZE [--stor-host HOST] [--owner USER]");
+	if (!vn_volume_name_valid(name))
+		return vn_seterr(err, EINVAL,
+				 "invalid volume name '%s' (letters, digits, _ -; max 31)", name);
+	ret = vn_parse_size(size, &bytes, &e);
+	if (ret)
+		return vn_seterr(err, -ret, "--size: %s", e.msg);
+	if (!bytes || bytes % 4096)
+		return vn_seterr(err, EINVAL, "--size must be a positive multiple of 4K");
+	args = json_object_new_object();
+	json_object_object_add(args, "name", json_object_new_string(name));
+	json_object_object_add(args, "size", json_object_new_uint64(bytes));
+	if (stor_host)
+		json_object_object_add(args, "stor_host", json_object_new_string(stor_host));
 	if (owner)
 		json_object_object_add(args, "owner", json_object_new_string(owner));
 	*out = args;

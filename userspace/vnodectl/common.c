@@ -33,6 +33,43 @@ int vc_call(struct vc *vc, const char *cmd, json_object *args,
 	return VC_OK;
 }
 
+json_object *vc_name_arg(int argc, char **argv, const char *usage)
+{
+	json_object *args;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		vc_fail(VC_USAGE, "usage: %s", usage);
+		return NULL;
+	}
+	args = json_object_new_object();
+	json_object_object_add(args, "name", json_object_new_string(argv[1]));
+	return args;
+}
+
+int vc_call_print(struct vc *vc, const char *cmd, json_object *args,
+		  void (*print)(struct vc *vc, json_object *o, bool detail),
+		  bool detail)
+{
+	json_object *data = NULL;
+	size_t i;
+	int ret;
+
+	ret = vc_call(vc, cmd, args, &data);
+	if (ret)
+		return ret;
+	if (json_object_is_type(data, json_type_array)) {
+		vp_arr_begin(&vc->p, NULL);
+		for (i = 0; i < json_object_array_length(data); i++)
+			print(vc, json_object_array_get_idx(data, i), detail);
+		vp_arr_end(&vc->p);
+	} else {
+		print(vc, data, detail);
+	}
+	vp_finish(&vc->p);
+	json_object_put(data);
+	return VC_OK;
+}
+
 int vc_dispatch(struct vc *vc, const char *obj, const struct vc_cmd *tbl,
 		int argc, char **argv)
 {

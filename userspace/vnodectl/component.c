@@ -39,26 +39,17 @@ static void print_comp(struct vc *vc, json_object *c, bool detail)
 
 static int comp_add(struct vc *vc, int argc, char **argv)
 {
-	json_object *args, *data = NULL;
+	json_object *args;
 	struct vn_err err;
-	int ret;
 
 	if (vc_parse_component_add(argc, argv, &args, &err))
 		return vc_fail(VC_USAGE, "%s", err.msg);
-	ret = vc_call(vc, "component.add", args, &data);
-	if (ret)
-		return ret;
-	print_comp(vc, data, true);
-	vp_finish(&vc->p);
-	json_object_put(data);
-	return VC_OK;
+	return vc_call_print(vc, "component.add", args, print_comp, true);
 }
 
 static int comp_list(struct vc *vc, int argc, char **argv)
 {
-	json_object *data = NULL, *args = json_object_new_object();
-	size_t i;
-	int ret;
+	json_object *args = json_object_new_object();
 
 	if (argc > 1 && !strcmp(argv[1], "--probe"))
 		json_object_object_add(args, "probe", json_object_new_boolean(1));
@@ -66,45 +57,22 @@ static int comp_list(struct vc *vc, int argc, char **argv)
 		json_object_put(args);
 		return vc_fail(VC_USAGE, "usage: component list [--probe]");
 	}
-	ret = vc_call(vc, "component.list", args, &data);
-	if (ret)
-		return ret;
-	vp_arr_begin(&vc->p, NULL);
-	for (i = 0; i < json_object_array_length(data); i++)
-		print_comp(vc, json_object_array_get_idx(data, i), false);
-	vp_arr_end(&vc->p);
-	vp_finish(&vc->p);
-	json_object_put(data);
-	return VC_OK;
+	return vc_call_print(vc, "component.list", args, print_comp, false);
 }
 
 static int comp_show(struct vc *vc, int argc, char **argv)
 {
-	json_object *args, *data = NULL;
-	int ret;
+	json_object *args = vc_name_arg(argc, argv, "component show NAME");
 
-	if (argc != 2)
-		return vc_fail(VC_USAGE, "usage: component show NAME");
-	args = json_object_new_object();
-	json_object_object_add(args, "name", json_object_new_string(argv[1]));
-	ret = vc_call(vc, "component.show", args, &data);
-	if (ret)
-		return ret;
-	print_comp(vc, data, true);
-	vp_finish(&vc->p);
-	json_object_put(data);
-	return VC_OK;
+	return args ? vc_call_print(vc, "component.show", args, print_comp, true) :
+		      VC_USAGE;
 }
 
 static int comp_remove(struct vc *vc, int argc, char **argv)
 {
-	json_object *args;
+	json_object *args = vc_name_arg(argc, argv, "component remove NAME");
 
-	if (argc != 2)
-		return vc_fail(VC_USAGE, "usage: component remove NAME");
-	args = json_object_new_object();
-	json_object_object_add(args, "name", json_object_new_string(argv[1]));
-	return vc_call(vc, "component.remove", args, NULL);
+	return args ? vc_call(vc, "component.remove", args, NULL) : VC_USAGE;
 }
 
 const struct vc_cmd vc_component_cmds[] = {

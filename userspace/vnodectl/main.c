@@ -19,6 +19,7 @@ static void usage(FILE *f)
 "Objects:\n"
 "  component add|list|show|remove   memory and storage hosts\n"
 "  vnode create|list|show|destroy|top\n"
+"  volume create|list|show|delete   vNode volumes on storage hosts\n"
 "  disk show                        the shared remote-memory swap disk\n"
 "  sql \"SELECT ...\"                 read-only query of vnoded's state\n"
 "Sizes take K/M/G/T suffixes; --cache also takes a percentage of --mem.\n");
@@ -59,6 +60,8 @@ int main(int argc, char **argv)
 		ret = vc_dispatch(&vc, "component", vc_component_cmds, argc - 1, argv + 1);
 	else if (!strcmp(argv[0], "vnode"))
 		ret = vc_dispatch(&vc, "vnode", vc_vnode_cmds, argc - 1, argv + 1);
+	else if (!strcmp(argv[0], "volume") || !strcmp(argv[0], "vol"))
+		ret = vc_dispatch(&vc, "volume", vc_volume_cmds, argc - 1, argv + 1);
 	else if (!strcmp(argv[0], "disk"))
 		ret = vc_dispatch(&vc, "disk", vc_disk_cmds, argc - 1, argv + 1);
 	else if (!strcmp(argv[0], "sql"))
@@ -66,7 +69,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[0], "help"))
 		usage(stdout), ret = VC_OK;
 	else
-		ret = vc_fail(VC_USAGE, "unknown object '%s' (component, vnode, disk, sql)",
+		ret = vc_fail(VC_USAGE, "unknown object '%s' (component, vnode, volume, disk, sql)",
 			      argv[0]);
 	return ret;
 }

@@ -59,6 +59,11 @@ static void print_vnode(struct vc *vc, json_object *v, bool detail)
 	vc_print_fields(vc, v, vnode_brief);
 	if (detail) {
 		vc_print_fields(vc, v, vnode_detail);
+		if (json_object_object_get_ex(v, "volume", &o) && o) {
+			vp_obj_begin(&vc->p, "volume");
+			vc_print_fields(vc, o, vc_volume_brief);
+			vp_obj_end(&vc->p);
+		}
 		if (json_object_object_get_ex(v, "counters", &o)) {
 			vp_obj_begin(&vc->p, "counters");
 			vc_print_fields(vc, o, counter_fields);
@@ -80,81 +85,56 @@ static void print_vnode(struct vc *vc, json_object *v, bool detail)
 
 static int vnode_create(struct vc *vc, int argc, char **argv)
 {
-	json_object *args, *data = NULL;
+	json_object *args;
 	struct vn_err err;
-	int ret;
 
 	if (vc_parse_vnode_create(argc, argv, &args, &err))
 		return vc_fail(VC_USAGE, "%s", err.msg);
-	ret = vc_call(vc, "vnode.create", args, &data);
-	if (ret)
-		return ret;
-	print_vnode(vc, data, true);
-	vp_finish(&vc->p);
-	json_object_put(data);
-	return VC_OK;
+	return vc_call_print(vc, "vnode.create", args, print_vnode, true);
 }
 
 static int vnode_list(struct vc *vc, int argc, char **argv)
 {
-	json_object *data = NULL;
-	size_t i;
-	int ret;
-
 	(void)argv;
 	if (argc != 1)
 		return vc_fail(VC_USAGE, "usage: vnode list");
-	ret = vc_call(vc, "vnode.list", NULL, &data);
-	if (ret)
-		return ret;
-	vp_arr_begin(&vc->p, NULL);
-	for (i = 0; i < json_object_array_length(data); i++)
-		print_vnode(vc, json_object_array_get_idx(data, i), false);
-	vp_arr_end(&vc->p);
-	vp_finish(&vc->p);
-	json_object_put(data);
-	return VC_OK;
+	return vc_call_print(vc, "vnode.list", NULL, print_vnode, false);
 }
 
 static int vnode_show(struct vc *vc, int argc, char **argv)
 {
-	json_object *args, *data = NULL;
-	int ret;
+	json_object *args = vc_name_arg(argc, argv, "vnode show NAME");
 
-	if (argc != 2)
-		return vc_fail(VC_USAGE, "usage: vnode show NAME");
-	args = json_object_new_object();
-	json_object_object_add(args, "name", json_object_new_string(argv[1]));
-	ret = vc_call(vc, "vnode.show", args, &data);
-	if (ret)
-		return ret;
-	print_vnode(vc, data, true);
-	vp_finish(&vc->p);
-	json_object_put(data);
-	return VC_OK;
+	return args ? vc_call_print(vc, "vnode.show", args, print_vnode, true) : VC_USAGE;
 }
+
+#define DESTROY_USAGE "usage: vnode destroy NAME [--force] [--keep-storage]"
 
 static int vnode_destroy(struct vc *vc, int argc, char **argv)
 {
 	const char *name = NULL;
-	bool force = false;
+	bool force = false, keep = false;
 	json_object *args;
 	int i;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f"))
 			force = true;
+		else if (!strcmp(argv[i], "--keep-storage"))
+			keep = true;
 		else if (argv[i][0] == '-' || name)
-			return vc_fail(VC_USAGE, "usage: vnode destroy NAME [--force]");
+			return vc_fail(VC_USAGE, DESTROY_USAGE);
 		else
 			name = argv[i];
 	}
 	if (!name)
-		return vc_fail(VC_USAGE, "usage: vnode destroy NAME [--force]");
+		return vc_fail(VC_USAGE, DESTROY_USAGE);
 	args = json_object_new_object();
 	json_object_object_add(args, "name", json_object_new_string(name));
 	if (force)
 		json_object_object_add(args, "force", json_object_new_boolean(1));
+	if (keep)
+		json_object_object_add(args, "keep_storage", json_object_new_boolean(1));
 	return vc_call(vc, "vnode.destroy", args, NULL);
 }
 
@@ -348,11 +328,12 @@ static int vnode_top(struct vc *vc, int argc, char **argv)
 }
 
 const struct vc_cmd vc_vnode_cmds[] = {
-	{ "create", vnode_create,
-	  "NAME --mem SIZE --cache SIZE|PCT [--replicas N] [--cpus LIST] [--owner USER]" },
+	{ "create", vnode_create, "NAME " VC_CREATE_USAGE },
 	{ "list", vnode_list, "" },
 	{ "show", vnode_show, "NAME" },
-	{ "destroy", vnode_destroy, "NAME [--force]   (--force kills its processes)" },
+	{ "destroy", vnode_destroy,
+	  "NAME [--force] [--keep-storage]   (--force kills its processes; its volume is\n"
+	  "    deleted unless kept)" },
 	{ "top", vnode_top, "[-n COUNT] [-d SECS]   live faults/s, remote MiB/s, latency" },
 	{ NULL, NULL, NULL }
 };

@@ -9,6 +9,7 @@
 #define VNODECTL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -52,7 +53,12 @@ struct vc_field {
 void vc_print_fields(struct vc *vc, json_object *obj,
 		     const struct vc_field *fields);
 
+#define VC_CREATE_USAGE "--mem SIZE --cache SIZE|PCT [--replicas N] [--cpus LIST] [--owner USER]\n" \
+	"    [--storage SIZE [--stor-host HOST] | --volume NAME] [--mount PATH] [--keep-storage]"
+
 /* Option parsing shared by the object files and unit-tested. */
+int vc_parse_volume_create(int argc, char **argv, json_object **args,
+			   struct vn_err *err);
 int vc_parse_vnode_create(int argc, char **argv, json_object **args,
 			  struct vn_err *err);
 int vc_parse_component_add(int argc, char **argv, json_object **args,
@@ -63,6 +69,16 @@ int vc_parse_top(int argc, char **argv, int *count, double *delay,
 extern const struct vc_cmd vc_component_cmds[];
 extern const struct vc_cmd vc_vnode_cmds[];
 extern const struct vc_cmd vc_disk_cmds[];
+extern const struct vc_cmd vc_volume_cmds[];
+extern const struct vc_field vc_volume_brief[];
+
+/* "OBJ CMD NAME": {"name": NAME} or NULL (usage error printed). */
+json_object *vc_name_arg(int argc, char **argv, const char *usage);
+/* Call cmd and print the answer (an object, or an array of objects) with
+ * print; args is taken. */
+int vc_call_print(struct vc *vc, const char *cmd, json_object *args,
+		  void (*print)(struct vc *vc, json_object *o, bool detail),
+		  bool detail);
 int vc_sql(struct vc *vc, int argc, char **argv);
 
 /* vnode top: one sample -> rates (exposed for unit tests). */

@@ -8,11 +8,13 @@
  * the daemon is the only writer of its state without any locking beyond
  * an flock on the state directory against a second daemon.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -28,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "conf.h"
 #include "core.h"
 #include "db.h"
@@ -50,6 +53,9 @@ struct vnoded {
 	int interval_s;
 	bool foreground;
 	bool verbose;
+	bool agent;		/* storage-host agent mode */
+	const char *listen;	/* agent: ADDR[:PORT] (overrides [agent] listen) */
+	struct vn_agent ag;
 	struct vn_conf conf;
 	struct vn_ctx ctx;
 	int lock_fd;
@@ -98,6 +104,9 @@ static void usage(FILE *f)
 "  -g, --group NAME         group allowed on the socket (default vnode)\n"
 "  -r, --sysroot DIR        prefix for /sys, /proc paths; fake kernel (tests)\n"
 "  -i, --interval SECS      reconcile/reap interval (default 10)\n"
+"  -A, --agent              storage-host agent: create/delete vnode_stor volumes\n"
+"                           for process hosts over TCP (no database, no vNodes)\n"
+"  -l, --listen ADDR[:PORT] agent address (default [agent] listen, 0.0.0.0:7472)\n"
 "  -n, --check-config       parse the config, print it, exit\n"
 "  -v, --verbose            debug logging\n"
 "  -h, --help\n");
@@ -114,6 +123,8 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 		{ "sysroot", required_argument, NULL, 'r' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "check-config", no_argument, NULL, 'n' },
+		{ "agent", no_argument, NULL, 'A' },
+		{ "listen", required_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -126,7 +137,7 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 	d->group = "vnode";
 	d->sysroot = getenv("VNODE_SYSROOT");
 	d->interval_s = 10;
-	while ((c = getopt_long(argc, argv, "fc:s:S:g:r:i:nvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fc:s:S:g:r:i:nvhAl:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': d->foreground = true; break;
 		case 'c': d->config = optarg; d->config_explicit = true; break;
@@ -142,6 +153,8 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 			}
 			break;
 		case 'n': *check = true; break;
+		case 'A': d->agent = true; break;
+		case 'l': d->listen = optarg; break;
 		case 'v': d->verbose = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return 2;
@@ -269,6 +282,13 @@ static void reload(struct vnoded *d)
 		vlog(LOG_ERR, "SIGHUP: keeping the old configuration");
 		return;
 	}
+	if (d->agent) {
+		d->conf = conf;
+		snprintf(d->ag.token, sizeof(d->ag.token), "%s", conf.agent.token);
+		vlog(LOG_INFO, "configuration reloaded from %s (listen address unchanged)",
+		     d->config);
+		return;
+	}
 	if (vn_config_sync(&d->ctx, &conf, &err)) {
 		vlog(LOG_ERR, "SIGHUP: %s", err.msg);
 		return;
@@ -316,19 +336,99 @@ static void serve_one(struct vnoded *d)
 	close(fd);
 }
 
+static void serve_agent(struct vnoded *d)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char peer[INET6_ADDRSTRLEN], *buf, *resp;
+	int fd;
+
+	fd = accept4(d->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		/* a v4 client of a dual-stack socket is its v4 address */
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], peer, sizeof(peer));
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, peer, sizeof(peer));
+	} else {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, peer,
+			  sizeof(peer));
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (!vn_read_request(fd, &buf)) {
+		vlog(LOG_DEBUG, "agent request from %s: %s", peer, buf);
+		resp = vn_agent_handle(&d->ag, buf, peer);
+		if (resp && vn_write_reply(fd, resp, -1))
+			vlog(LOG_DEBUG, "client %s went away", peer);
+		free(resp);
+		free(buf);
+	}
+	close(fd);
+}
+
+static int setup_agent(struct vnoded *d)
+{
+	struct sockaddr_storage ss = { 0 };
+	char addr[VN_ADDR_MAX];
+	socklen_t len;
+	int fd, port, one = 1;
+	const char *l = d->listen ? d->listen : d->conf.agent.listen;
+
+	if (vn_hostport_parse(l, VN_AGENT_PORT, addr, sizeof(addr), &port)) {
+		vlog(LOG_ERR, "invalid agent address '%s' (ADDR[:PORT])", l);
+		return -1;
+	}
+	if (strchr(addr, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		inet_pton(AF_INET6, addr, &s6->sin6_addr);
+		len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		inet_pton(AF_INET, addr, &s4->sin_addr);
+		len = sizeof(*s4);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 16)) {
+		vlog(LOG_ERR, "cannot listen on %s port %d: %s", addr, port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	d->listen_fd = fd;
+	vlog(LOG_INFO, "storage agent listening on %s port %d%s", addr, port,
+	     d->ag.token[0] ? " (token required)" : "");
+	return 0;
+}
+
 static void run(struct vnoded *d)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = d->listen_fd, .events = POLLIN },
 		{ .fd = d->sig_fd, .events = POLLIN },
 	};
-	int64_t next = vn_mono_ms() + d->interval_s * 1000;
+	int64_t next = d->agent ? INT64_MAX : vn_mono_ms() + d->interval_s * 1000;
 
 	d->state = VNODED_RUNNING;
 	while (d->state == VNODED_RUNNING) {
 		int64_t left = next - vn_mono_ms();
 		int ret;
 
+		if (left > 3600 * 1000)
+			left = 3600 * 1000;
 		if (left <= 0) {
 			vn_reap_children();
 			vn_reconcile(&d->ctx, true);
@@ -355,7 +455,9 @@ static void run(struct vnoded *d)
 				}
 			}
 		}
-		if (pfd[0].revents & POLLIN)
+		if ((pfd[0].revents & POLLIN) && d->agent)
+			serve_agent(d);
+		else if (pfd[0].revents & POLLIN)
 			serve_one(d);
 	}
 }
@@ -371,6 +473,32 @@ static void print_config(const struct vn_conf *conf)
 	for (i = 0; i < conf->nr_comps; i++)
 		printf("%s %s addr %s port %d\n", vn_kind_name(conf->comps[i].kind),
 		       conf->comps[i].name, conf->comps[i].addr, conf->comps[i].port);
+}
+
+/* vnoded --agent: no state, no socket, just vnode_stor volumes over TCP. */
+static int agent_main(struct vnoded *d)
+{
+	struct vn_err err;
+
+	if (vn_kern_init(&d->ag.kern, d->sysroot, &err)) {
+		vlog(LOG_ERR, "%s", err.msg);
+		return 1;
+	}
+	snprintf(d->ag.token, sizeof(d->ag.token), "%s", d->conf.agent.token);
+	d->ag.delete_timeout_ms = 10000;
+	d->ag.log = vlog;
+	if (vn_stor_check(&d->ag.kern, &err))
+		vlog(LOG_WARNING, "%s: volume requests fail until it is", err.msg);
+	if (setup_signals(d) || setup_agent(d))
+		return 1;
+	if (!d->foreground && daemon(0, 1)) {
+		vlog(LOG_ERR, "daemon: %s", strerror(errno));
+		return 1;
+	}
+	run(d);
+	close(d->listen_fd);
+	close(d->sig_fd);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -394,6 +522,8 @@ int main(int argc, char **argv)
 		print_config(&d.conf);
 		return 0;
 	}
+	if (d.agent)
+		return agent_main(&d);
 	if (mkdir_p(d.statedir, 0755)) {
 		vlog(LOG_ERR, "cannot create state dir %s: %s", d.statedir, strerror(errno));
 		return 1;

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vNode volumes (lib/volume.c, lib/agent.c, the vnode_stor/vnode_vol parts
+ * of lib/kern.c) against a fake sysroot: the storage host's configfs and
+ * the process host's are in the same tree, and the agent runs in-process
+ * (an agent answers for ADDR when DIR/agent/ADDR exists).
+ */
+#include "unit.h"
+#include "agent.h"
+#include "core.h"
+#include "db.h"
+#include "ipc.h"
+#include "volume.h"
+
+#define M (1ULL << 20)
+#define STOR "sys/kernel/config/vnode_stor/volumes/"
+#define VOL "sys/kernel/config/vnode_vol/"
+
+struct fx {
+	char dir[256];
+	char root[300];
+	char db[300];
+	struct vn_ctx ctx;
+	struct vn_caller root_user;
+};
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	struct vn_cluster cl = { .replicas = 1, .disk = "vnmem", .probe_timeout_ms = 100,
+				 .agent_port = 7472 };
+	struct vn_conf_comp s1 = { .name = "s1", .kind = VN_COMP_STORAGE,
+				   .addr = "10.0.0.9", .port = 7471 };
+	struct vn_err err;
+
+	make_tmpdir(fx->dir, sizeof(fx->dir));
+	snprintf(fx->root, sizeof(fx->root), "%s/root", fx->dir);
+	snprintf(fx->db, sizeof(fx->db), "%s/state.db", fx->dir);
+	write_at(fx->root, "sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory pids\n");
+	write_at(fx->root, "sys/kernel/config/vnode/mem/.keep", "");
+	write_at(fx->root, "sys/kernel/config/vnode/vnodes/.keep", "");
+	write_at(fx->root, STOR ".keep", "");
+	write_at(fx->root, VOL ".keep", "");
+	write_at(fx->root, "proc/.keep", "");
+	write_at(fx->root, "agent/10.0.0.9", "");
+	if (vn_ctx_init(&fx->ctx, fx->db, fx->root, &cl, &err)) {
+		fprintf(stderr, "ctx: %s\n", err.msg);
+		return -1;
+	}
+	fx->ctx.detach_timeout_ms = 200;
+	assert_int_equal(vn_component_add(&fx->ctx, &s1, "test", false, NULL, &err), 0);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	vn_ctx_fini(&fx->ctx);
+	rm_rf(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static int64_t q_int(struct fx *fx, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(fx->ctx.db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* vnode create NAME --mem 64M --cache 64M + storage options */
+static int create(struct fx *fx, const char *name, uint64_t storage,
+		  const char *volume, const char *host, bool keep,
+		  struct vn_err *err)
+{
+	struct vn_vnode_req r = { .mem = 64 * M, .cache = 64 * M, .storage = storage,
+				  .keep_storage = keep };
+
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	snprintf(r.volume, sizeof(r.volume), "%s", volume ? volume : "");
+	snprintf(r.stor_host, sizeof(r.stor_host), "%s", host ? host : "");
+	return vn_vnode_create(&fx->ctx, &r, &fx->root_user, NULL, err);
+}
+
+/* rows of vnodes/volumes/events + stor and vol configfs entries */
+static void state_sig(struct fx *fx, char *buf, size_t len)
+{
+	snprintf(buf, len, "%" PRId64 "/%" PRId64 "/%" PRId64 "/%d%d%d",
+		 q_int(fx, "SELECT count(*) FROM vnodes"),
+		 q_int(fx, "SELECT count(*) FROM volumes"),
+		 q_int(fx, "SELECT count(*) FROM events"),
+		 exists_at(fx->root, STOR "x"), exists_at(fx->root, VOL "x"),
+		 exists_at(fx->root, "sys/fs/cgroup/vnode/x"));
+}
+
+static void create_keep_reattach(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_err err;
+	char buf[128];
+
+	assert_int_equal(create(fx, "a", 64 * M, NULL, NULL, false, &err), 0);
+	/* storage host: a volume exported to us only; process host: a disk */
+	assert_int_equal(read_at(fx->root, STOR "a/client", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "10.0.0.1");
+	assert_int_equal(read_at(fx->root, STOR "a/size", buf, sizeof(buf)), 0);
+	assert_int_equal(strtoull(buf, NULL, 10), 64 * M);
+	assert_int_equal(read_at(fx->root, VOL "a/host", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "10.0.0.9:7471");
+	assert_int_equal(read_at(fx->root, VOL "a/volume", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "a");
+	assert_int_equal(count_lines_at(fx->root, "commands.log",
+					"mkfs.ext4 -q -F -L a -E nodiscard,root_owner=0:0 /dev/vnblk0"), 1);
+	assert_true(exists_at(fx->root, "vnode"));	/* the default mount point */
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM volumes v JOIN vnodes n ON n.id = v.vnode_id "
+			       "WHERE v.name = 'a' AND n.name = 'a' AND v.state = 'attached' AND "
+			       "v.dev = 'vnblk0' AND v.keep = 0 AND v.mountpoint = '/vnode'"), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE object = 'volume'"), 2);
+
+	/* vnode-run's mount: a descriptor handed back with the answer */
+	{
+		json_object *d = NULL;
+
+		assert_int_equal(vn_vnode_mount(&fx->ctx, "a", &fx->root_user, &d, &err), 0);
+		assert_true(fx->ctx.reply_fd >= 0);
+		assert_string_equal(json_object_get_string(json_object_object_get(d, "mountpoint")),
+				    "/vnode");
+		json_object_put(d);
+		close(fx->ctx.reply_fd);
+		fx->ctx.reply_fd = -1;
+	}
+
+	/* destroy --keep-storage: detached here, kept there */
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", false, true, &fx->root_user, &err), 0);
+	assert_false(exists_at(fx->root, VOL "a"));
+	assert_true(exists_at(fx->root, STOR "a"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM volumes WHERE name = 'a' AND "
+			       "vnode_id IS NULL AND state = 'detached' AND keep = 1 AND dev IS NULL"), 1);
+
+	/* re-attach to a new vNode: no second mkfs */
+	assert_int_equal(create(fx, "b", 0, "a", NULL, false, &err), 0);
+	assert_int_equal(count_lines_at(fx->root, "commands.log", "mkfs.ext4"), 1);
+	assert_true(exists_at(fx->root, VOL "a"));
+	/* a volume brought with --volume outlives its vNode */
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "b", false, false, &fx->root_user, &err), 0);
+	assert_true(exists_at(fx->root, STOR "a"));
+	assert_int_equal(q_int(fx, "SELECT keep FROM volumes WHERE name = 'a'"), 1);
+	/* volume delete removes it on the storage host */
+	assert_int_equal(vn_volume_delete(&fx->ctx, "a", &fx->root_user, &err), 0);
+	assert_false(exists_at(fx->root, STOR "a"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM volumes"), 0);
+
+	/* without --keep-storage destroy deletes the volume there too */
+	assert_int_equal(create(fx, "c", 64 * M, NULL, NULL, false, &err), 0);
+	assert_true(exists_at(fx->root, STOR "c"));
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "c", false, false, &fx->root_user, &err), 0);
+	assert_false(exists_at(fx->root, STOR "c"));
+	assert_false(exists_at(fx->root, VOL "c"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM volumes"), 0);
+	/* --keep-storage at create keeps it at destroy */
+	assert_int_equal(create(fx, "d", 64 * M, NULL, NULL, true, &err), 0);
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "d", false, false, &fx->root_user, &err), 0);
+	assert_true(exists_at(fx->root, STOR "d"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM volumes WHERE state = 'detached'"), 1);
+}
+
+static void bad_input(void **state)
+{
+	struct fx *fx = *state;
+	char before[128], after[128];
+	struct vn_err err;
+
+	assert_int_equal(create(fx, "held", 64 * M, NULL, NULL, false, &err), 0);
+	state_sig(fx, before, sizeof(before));
+	assert_int_equal(create(fx, "x", 64 * M, NULL, "nope", false, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "unknown storage host 'nope'"));
+	assert_int_equal(create(fx, "x", 64 * M, "held", NULL, false, &err), -EEXIST);
+	assert_non_null(strstr(err.msg, "volume 'held' already exists"));
+	assert_int_equal(create(fx, "x", 0, "held", NULL, false, &err), -EBUSY);
+	assert_non_null(strstr(err.msg, "attached to vNode 'held'"));
+	assert_int_equal(create(fx, "x", 0, "ghost", NULL, false, &err), -ENOENT);
+	assert_int_equal(create(fx, "x", 64 * M + 512, NULL, NULL, false, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "multiple of 4K"));
+	assert_int_equal(create(fx, "x", 1 * M, NULL, NULL, false, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "at least 8M"));
+	assert_int_equal(create(fx, "x.y", 64 * M, NULL, NULL, false, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "--volume NAME"));
+	{
+		struct vn_vnode_req r = { .name = "x", .mem = 64 * M, .cache = 64 * M,
+					  .storage = 64 * M, .mountpoint = "/a/../etc" };
+
+		assert_int_equal(vn_vnode_create(&fx->ctx, &r, &fx->root_user, NULL, &err),
+				 -EINVAL);
+		assert_non_null(strstr(err.msg, "invalid mount point"));
+		r.storage = 0;
+		strcpy(r.mountpoint, "/data");
+		assert_int_equal(vn_vnode_create(&fx->ctx, &r, &fx->root_user, NULL, &err),
+				 -EINVAL);
+	}
+	/* a memory host is no storage host */
+	{
+		struct vn_conf_comp m1 = { .name = "m1", .kind = VN_COMP_MEMORY,
+					   .addr = "10.0.0.2", .port = 7470 };
+
+		assert_int_equal(vn_component_add(&fx->ctx, &m1, "test", false, NULL, &err), 0);
+		state_sig(fx, before, sizeof(before));
+		assert_int_equal(create(fx, "x", 64 * M, NULL, "m1", false, &err), -EINVAL);
+		assert_non_null(strstr(err.msg, "not a storage host"));
+	}
+	/* the storage host's agent does not answer: nothing is left behind */
+	{
+		char p[512];
+
+		snprintf(p, sizeof(p), "%s/agent/10.0.0.9", fx->root);
+		unlink(p);
+	}
+	assert_int_equal(create(fx, "x", 64 * M, NULL, NULL, false, &err), -ECONNREFUSED);
+	assert_non_null(strstr(err.msg, "storage host s1"));
+	write_at(fx->root, "agent/10.0.0.9", "");
+	/* attaching fails (no vnode_stor answer): the new volume is deleted again */
+	write_at(fx->root, "fake/vol_enable_errno", "111\n");
+	assert_int_equal(create(fx, "x", 64 * M, NULL, NULL, false, &err), -ECONNREFUSED);
+	assert_non_null(strstr(err.msg, "does not answer"));
+	state_sig(fx, after, sizeof(after));
+	assert_string_equal(before, after);
+	/* component in use */
+	assert_int_equal(vn_component_remove(&fx->ctx, "s1", &err), -EBUSY);
+}
+
+static void two_storage_hosts(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_conf_comp s2 = { .name = "s2", .kind = VN_COMP_STORAGE,
+				   .addr = "10.0.0.10", .port = 7471 };
+	struct vn_err err;
+
+	assert_int_equal(vn_component_add(&fx->ctx, &s2, "test", false, NULL, &err), 0);
+	assert_int_equal(create(fx, "x", 64 * M, NULL, NULL, false, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "several storage hosts (s1, s2)"));
+	assert_int_equal(create(fx, "x", 64 * M, NULL, "s1", false, &err), 0);
+}
+
+/* The agent only serves the peer's own volumes, and checks the token. */
+static void agent_ownership(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_agent a = { .kern = fx->ctx.kern, .delete_timeout_ms = 100,
+			      .log = NULL };
+	json_object *args, *d = NULL;
+	struct vn_err err;
+	char *r;
+
+	(void)a;
+	assert_int_equal(create(fx, "mine", 64 * M, NULL, NULL, false, &err), 0);
+	a.log = fx->ctx.log;
+	args = json_object_new_object();
+	json_object_object_add(args, "name", json_object_new_string("mine"));
+	assert_int_equal(vn_agent_exec(&a, "volume.delete", args, NULL, "10.0.0.66", &d, &err),
+			 -EPERM);
+	assert_non_null(strstr(err.msg, "belongs to host 10.0.0.1"));
+	assert_true(exists_at(fx->root, STOR "mine"));
+	json_object_put(args);
+	/* a list shows only the caller's volumes */
+	r = vn_agent_handle(&a, "{\"cmd\":\"volume.list\"}", "10.0.0.66");
+	assert_non_null(strstr(r, "\"data\":[]"));
+	free(r);
+	r = vn_agent_handle(&a, "{\"cmd\":\"volume.list\"}", "10.0.0.1");
+	assert_non_null(strstr(r, "\"name\":\"mine\""));
+	free(r);
+	/* creating an existing name is refused for anybody */
+	r = vn_agent_handle(&a, "{\"cmd\":\"volume.create\",\"args\":{\"name\":\"mine\",\"size\":8388608}}",
+			    "10.0.0.66");
+	assert_non_null(strstr(r, "already exists on this storage host (another host's)"));
+	free(r);
+	r = vn_agent_handle(&a, "{\"cmd\":\"volume.create\",\"args\":{\"name\":\"n\",\"size\":1000}}",
+			    "10.0.0.66");
+	assert_non_null(strstr(r, "multiple of 4K"));
+	free(r);
+	/* token */
+	strcpy(a.token, "s3cret");
+	r = vn_agent_handle(&a, "{\"cmd\":\"volume.list\"}", "10.0.0.1");
+	assert_non_null(strstr(r, "wrong or missing token"));
+	free(r);
+	r = vn_agent_handle(&a, "{\"cmd\":\"volume.list\",\"token\":\"s3cre\"}", "10.0.0.1");
+	assert_non_null(strstr(r, "wrong or missing token"));
+	free(r);
+	r = vn_agent_handle(&a, "{\"cmd\":\"volume.list\",\"token\":\"s3cret\"}", "10.0.0.1");
+	assert_non_null(strstr(r, "\"ok\":true"));
+	free(r);
+}
+
+/* Reconciliation re-attaches a lost disk and retries pending deletions. */
+static void reconcile(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_err err;
+	char p[512];
+
+	assert_int_equal(create(fx, "r", 64 * M, NULL, NULL, false, &err), 0);
+	/* process host rebooted: vnode_vol's objects are gone */
+	snprintf(p, sizeof(p), "%s/" VOL "r", fx->root);
+	rm_rf(p);
+	assert_int_equal(vn_reconcile(&fx->ctx, true), 0);
+	assert_true(exists_at(fx->root, VOL "r/dev"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type = 'volume.reconcile'"), 1);
+	assert_int_equal(count_lines_at(fx->root, "commands.log", "mkfs.ext4"), 1);
+
+	/* destroy while the storage host's agent is down: 'deleting', retried */
+	snprintf(p, sizeof(p), "%s/agent/10.0.0.9", fx->root);
+	unlink(p);
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "r", false, false, &fx->root_user, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM volumes WHERE state = 'deleting' AND "
+			       "last_error LIKE '%cannot reach%'"), 1);
+	assert_int_equal(vn_reconcile(&fx->ctx, true), 1);
+	write_at(fx->root, "agent/10.0.0.9", "");
+	assert_int_equal(vn_reconcile(&fx->ctx, true), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM volumes"), 0);
+	assert_false(exists_at(fx->root, STOR "r"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(create_keep_reattach, setup, teardown),
+		cmocka_unit_test_setup_teardown(bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(two_storage_hosts, setup, teardown),
+		cmocka_unit_test_setup_teardown(agent_ownership, setup, teardown),
+		cmocka_unit_test_setup_teardown(reconcile, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("volume", tests, NULL, NULL);
+}
