@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/bvec.h>
 #include <linux/configfs.h>
 #include <linux/fs.h>
 #include <linux/list.h>
@@ -21,9 +22,12 @@
 
 /* Longest client address string ("[v6]"), NUL included. */
 #define STOR_CLIENT_LEN		48
-/* Bounce area per client: slots of STOR_SLOT_SIZE (the largest I/O). */
-#define STOR_SLOT_SIZE		(128 * 1024)
-#define STOR_MAX_SLOTS		32
+/* Largest READ/WRITE, and its pages. */
+#define STOR_MAX_IO		(128 * 1024)
+#define STOR_MAX_PAGES		(STOR_MAX_IO >> PAGE_SHIFT)
+/* Writes up to this size travel inside the request (no registration). */
+#define STOR_INLINE_MAX		4096
+#define STOR_MAX_DEPTH		128
 #define STOR_BLOCK_SIZE		512
 #define STOR_MAX_DISCARD	(8U << 20)
 
@@ -47,6 +51,9 @@
  * @errors: commands that failed on the backing store
  * @bytes_read: bytes read from the backing store
  * @bytes_written: bytes written to the backing store
+ * @rdma_read_bytes: bytes this host RDMA READ from clients (writes)
+ * @rdma_write_bytes: bytes this host RDMA WROTE to clients (reads)
+ * @inline_bytes: write bytes that came inline in the request
  */
 struct stor_vol {
 	struct config_item	item;
@@ -67,6 +74,9 @@ struct stor_vol {
 	atomic64_t		errors;
 	atomic64_t		bytes_read;
 	atomic64_t		bytes_written;
+	atomic64_t		rdma_read_bytes;
+	atomic64_t		rdma_write_bytes;
+	atomic64_t		inline_bytes;
 };
 
 /**
@@ -74,23 +84,41 @@ struct stor_vol {
  * @peer: transport peer
  * @client: the client's address (port zero)
  * @vol: volume it opened, or NULL
- * @nr_pages: pages of the bounce area
- * @pages: the pages
- * @buf: @pages mapped contiguously (vmap)
- * @sgl: scatterlist of @pages, registered as @mr
- * @mr: MR of the bounce area in the peer's PD
- * @nr_slots: slots in the bounce area
  */
 struct stor_peer {
 	struct vnode_xprt_peer	*peer;
 	struct sockaddr_storage	client;
 	struct stor_vol		*vol;
+};
+
+/**
+ * struct stor_cmd - one READ or WRITE in flight
+ * @work: backing-store write after the RDMA READ
+ * @sreq: the transport's request
+ * @vol: volume
+ * @cmd: enum vnode_stor_cmd
+ * @flags: VNODE_STOR_IO_F_*
+ * @off: byte offset in the volume
+ * @len: bytes
+ * @raddr: client buffer address
+ * @rkey: client buffer rkey
+ * @nr_pages: pages in @bvec and @sgl
+ * @bvec: the data pages (backing-store I/O)
+ * @sgl: the same pages (RDMA)
+ */
+struct stor_cmd {
+	struct work_struct	work;
+	struct vnode_xprt_sreq	*sreq;
+	struct stor_vol		*vol;
+	u8			cmd;
+	u8			flags;
+	u64			off;
+	u32			len;
+	u64			raddr;
+	u32			rkey;
 	unsigned int		nr_pages;
-	struct page		**pages;
-	void			*buf;
-	struct scatterlist	*sgl;
-	struct ib_mr		*mr;
-	unsigned int		nr_slots;
+	struct bio_vec		bvec[STOR_MAX_PAGES];
+	struct scatterlist	sgl[STOR_MAX_PAGES];
 };
 
 /* stor_main.c */
@@ -110,6 +138,8 @@ u64 stor_backing_capacity(void);
 u64 stor_backing_used(void);
 
 int stor_rw(struct stor_vol *vol, bool write, void *buf, u64 off, u32 len);
+int stor_rw_pages(struct stor_vol *vol, bool write, struct bio_vec *bvec,
+		  unsigned int nr, u64 off, u32 len);
 int stor_flush(struct stor_vol *vol, u64 off, u64 len, bool range);
 int stor_zero(struct stor_vol *vol, u64 off, u32 len, bool discard);
 

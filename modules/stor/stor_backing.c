@@ -14,6 +14,7 @@
 
 #include <linux/falloc.h>
 #include <linux/file.h>
+#include <linux/uio.h>
 #include <linux/namei.h>
 #include <linux/random.h>
 #include <linux/slab.h>
@@ -354,6 +355,30 @@ int stor_rw(struct stor_vol *vol, bool write, void *buf, u64 off, u32 len)
 		}
 		buf += n;
 		len -= n;
+	}
+	return 0;
+}
+
+int stor_rw_pages(struct stor_vol *vol, bool write, struct bio_vec *bvec,
+		  unsigned int nr, u64 off, u32 len)
+{
+	loff_t pos = vol->base + off;
+	struct iov_iter iter;
+	ssize_t n;
+
+	iov_iter_bvec(&iter, write ? ITER_SOURCE : ITER_DEST, bvec, nr, len);
+	while (iov_iter_count(&iter)) {
+		n = write ? vfs_iter_write(vol->file, &iter, &pos, 0) :
+			    vfs_iter_read(vol->file, &iter, &pos, 0);
+		if (n < 0)
+			return n;
+		if (!n) {
+			if (write)
+				return -EIO;
+			/* Past the end of a short file: zeroes. */
+			iov_iter_zero(iov_iter_count(&iter), &iter);
+			return 0;
+		}
 	}
 	return 0;
 }

@@ -9,8 +9,9 @@
  *
  * A process host's vnode_vol connects (role VNODE_ROLE_STOR) and opens
  * the volume by name; only the configured client address may.  Data
- * moves through a per-client bounce area registered in the client's own
- * PD (see stor.h and docs/storage.md).
+ * moves like NVMe-oF: the client registers its buffer per command and
+ * this host RDMA READs (writes) or RDMA WRITEs (reads) it, many commands
+ * of a client at once (docs/storage.md).
  */
 #include "stor.h"
 
@@ -34,10 +35,10 @@ module_param_named(backing, stor_backing_path, charp, 0444);
 MODULE_PARM_DESC(backing,
 		 "Backing store: a directory (one file per volume) or a block device (one extent per volume); required (default none)");
 
-static unsigned int stor_nr_slots = 16;
-module_param_named(nr_slots, stor_nr_slots, uint, 0444);
-MODULE_PARM_DESC(nr_slots,
-		 "I/Os in flight per client, each with a 128 KiB bounce slot (default 16, at most 32)");
+static unsigned int stor_depth = 64;
+module_param_named(queue_depth, stor_depth, uint, 0444);
+MODULE_PARM_DESC(queue_depth,
+		 "I/O commands in flight per client queue (default 64, at most 128)");
 
 static unsigned int stor_orphan_ms = 10000;
 module_param_named(orphan_timeout_ms, stor_orphan_ms, uint, 0444);
@@ -52,6 +53,7 @@ MODULE_PARM_DESC(keep_on_rmdir,
 DEFINE_MUTEX(stor_lock);
 static LIST_HEAD(stor_vols);
 static struct vnode_xprt_srv *stor_srv;
+static struct workqueue_struct *stor_wq;
 
 bool stor_same_host(const struct sockaddr_storage *a,
 		    const struct sockaddr_storage *b)
@@ -69,66 +71,6 @@ bool stor_same_host(const struct sockaddr_storage *a,
 /* ------------------------------------------------------------------ */
 /* Server callbacks                                                    */
 /* ------------------------------------------------------------------ */
-
-static void stor_peer_free_buf(struct stor_peer *sp)
-{
-	unsigned int i;
-
-	if (sp->mr)
-		vnode_xprt_peer_dereg_mr(sp->peer, sp->mr, sp->sgl,
-					 sp->nr_pages);
-	sp->mr = NULL;
-	if (sp->buf)
-		vunmap(sp->buf);
-	sp->buf = NULL;
-	for (i = 0; sp->pages && i < sp->nr_pages; i++)
-		if (sp->pages[i])
-			__free_page(sp->pages[i]);
-	kvfree(sp->pages);
-	kvfree(sp->sgl);
-	sp->pages = NULL;
-	sp->sgl = NULL;
-	sp->nr_pages = 0;
-}
-
-/* Allocate and register the bounce area: nr_slots * STOR_SLOT_SIZE. */
-static int stor_peer_alloc_buf(struct stor_peer *sp)
-{
-	unsigned int slot_pages = STOR_SLOT_SIZE >> PAGE_SHIFT;
-	unsigned int max_pages = vnode_xprt_max_fr_pages();
-	unsigned int i;
-	struct ib_mr *mr;
-
-	sp->nr_slots = min(stor_nr_slots, max_pages / slot_pages);
-	if (!sp->nr_slots)
-		return -EINVAL;
-	sp->nr_pages = sp->nr_slots * slot_pages;
-	sp->pages = kvcalloc(sp->nr_pages, sizeof(*sp->pages), GFP_KERNEL);
-	sp->sgl = kvcalloc(sp->nr_pages, sizeof(*sp->sgl), GFP_KERNEL);
-	if (!sp->pages || !sp->sgl)
-		goto out_nomem;
-	sg_init_table(sp->sgl, sp->nr_pages);
-	for (i = 0; i < sp->nr_pages; i++) {
-		sp->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
-		if (!sp->pages[i])
-			goto out_nomem;
-		sg_set_page(&sp->sgl[i], sp->pages[i], PAGE_SIZE, 0);
-	}
-	sp->buf = vmap(sp->pages, sp->nr_pages, VM_MAP, PAGE_KERNEL);
-	if (!sp->buf)
-		goto out_nomem;
-	mr = vnode_xprt_peer_reg_mr(sp->peer, sp->sgl, sp->nr_pages);
-	if (IS_ERR(mr)) {
-		stor_peer_free_buf(sp);
-		return PTR_ERR(mr);
-	}
-	sp->mr = mr;
-	return 0;
-
-out_nomem:
-	stor_peer_free_buf(sp);
-	return -ENOMEM;
-}
 
 static struct stor_vol *stor_vol_find(const char *name)
 {
@@ -170,12 +112,17 @@ static u16 stor_open(struct stor_peer *sp, const struct vnode_stor_open_req *req
 	char name[VNODE_STOR_NAME_LEN];
 	struct stor_vol *vol;
 	u16 st = VNODE_ST_OK;
-	int ret;
 
 	memcpy(name, req->volume, sizeof(name));
 	name[sizeof(name) - 1] = '\0';
 	if (vnode_xprt_peer_role(sp->peer) != VNODE_ROLE_STOR)
 		return VNODE_ST_PERM;
+	if (le16_to_cpu(req->version) != VNODE_STOR_VERSION) {
+		pr_warn("<%s> OPEN %s refused: storage protocol version %u, we speak %u\n",
+			vnode_xprt_peer_addr(sp->peer), name,
+			le16_to_cpu(req->version), VNODE_STOR_VERSION);
+		return VNODE_ST_VERSION;
+	}
 
 	mutex_lock(&stor_lock);
 	vol = stor_vol_find(name);
@@ -210,96 +157,262 @@ static u16 stor_open(struct stor_peer *sp, const struct vnode_stor_open_req *req
 		WRITE_ONCE(vol->peer->vol, NULL);
 		vol->peer = NULL;
 	}
-	if (!sp->mr) {
-		ret = stor_peer_alloc_buf(sp);
-		if (ret) {
-			vlog(err, vol, "cannot register a bounce area for %s: %d\n",
-			     vnode_xprt_peer_addr(sp->peer), ret);
-			st = VNODE_ST_NOMEM;
-			goto out_unlock;
-		}
-	}
 	if (!sp->vol)
-		vlog(info, vol, "opened by %s (%s), %u slots\n",
+		vlog(info, vol, "opened by %s (%s), queue depth %u\n",
 		     vnode_xprt_peer_addr(sp->peer),
-		     vnode_xprt_peer_name(sp->peer), sp->nr_slots);
-	sp->vol = vol;
+		     vnode_xprt_peer_name(sp->peer), stor_depth);
+	WRITE_ONCE(sp->vol, vol);
 	vol->peer = sp;
 	rsp->size = cpu_to_le64(vol->size);
-	rsp->buf_addr = cpu_to_le64(sp->mr->iova);
-	rsp->buf_rkey = cpu_to_le32(sp->mr->rkey);
-	rsp->slot_size = cpu_to_le32(STOR_SLOT_SIZE);
-	rsp->nr_slots = cpu_to_le16(sp->nr_slots);
+	rsp->max_io = cpu_to_le32(STOR_MAX_IO);
+	rsp->queue_depth = cpu_to_le16(stor_depth);
 	rsp->block_size = cpu_to_le16(STOR_BLOCK_SIZE);
 	rsp->flags = cpu_to_le32(VNODE_STOR_F_FLUSH | VNODE_STOR_F_FUA |
-				 VNODE_STOR_F_DISCARD);
+				 VNODE_STOR_F_DISCARD | VNODE_STOR_F_SRV_RDMA);
 	rsp->max_discard = cpu_to_le32(STOR_MAX_DISCARD);
+	rsp->inline_max = cpu_to_le32(STOR_INLINE_MAX);
 	rsp->volume_id = cpu_to_le64(vol->volume_id);
 out_unlock:
 	mutex_unlock(&stor_lock);
 	return st;
 }
 
-static u16 stor_io(struct stor_peer *sp, const struct vnode_stor_io_req *req,
-		   struct vnode_stor_io_rsp *rsp)
+static void stor_cmd_free(struct stor_cmd *c)
 {
-	struct stor_vol *vol = READ_ONCE(sp->vol);
-	u64 off = le64_to_cpu(req->offset);
-	u32 len = le32_to_cpu(req->len);
-	u16 slot = le16_to_cpu(req->slot);
-	void *buf;
+	unsigned int i;
+
+	for (i = 0; i < c->nr_pages; i++)
+		__free_page(c->bvec[i].bv_page);
+	kfree(c);
+}
+
+static void stor_reply_done(struct vnode_xprt_sreq *sreq)
+{
+	if (sreq->priv)
+		stor_cmd_free(sreq->priv);
+}
+
+/* Reply to STOR_IO; a successful READ sends its data first. */
+static void stor_io_reply(struct vnode_xprt_sreq *sreq, u16 st, u32 inv_rkey)
+{
+	struct vnode_stor_io_rsp *rsp = (void *)sreq->rsp;
+	struct stor_cmd *c = sreq->priv;
+	bool data = c && st == VNODE_ST_OK && c->cmd == VNODE_STOR_READ;
+
+	rsp->hdr.status = cpu_to_le16(st);
+	if (st == VNODE_ST_OK)
+		rsp->len = cpu_to_le32(le32_to_cpu(((const struct vnode_stor_io_req *)
+						   sreq->req)->len));
+	/* Errors leave the invalidation to the client (its rkey may be bad). */
+	vnode_xprt_sreq_reply(sreq, sizeof(*rsp),
+			      st == VNODE_ST_OK ? inv_rkey : 0,
+			      data ? c->sgl : NULL, data ? c->nr_pages : 0,
+			      data ? c->raddr : 0, data ? c->rkey : 0);
+}
+
+static u16 stor_io_status(struct stor_vol *vol, struct stor_cmd *c, int ret)
+{
+	if (!ret)
+		return VNODE_ST_OK;
+	atomic64_inc(&vol->errors);
+	vlog(err, vol, "cmd %u at %llu+%u failed: %d\n", c->cmd, c->off,
+	     c->len, ret);
+	return VNODE_ST_IO;
+}
+
+/* Data of a WRITE is here (inline or RDMA READ): store it.  Sleeps. */
+static void stor_write_finish(struct stor_cmd *c, const void *inline_data)
+{
+	struct vnode_xprt_sreq *sreq = c->sreq;
+	struct stor_vol *vol = c->vol;
 	int ret;
 
-	if (!vol)
-		return VNODE_ST_NOENT;
+	if (inline_data)
+		ret = stor_rw(vol, true, (void *)inline_data, c->off, c->len);
+	else
+		ret = stor_rw_pages(vol, true, c->bvec, c->nr_pages, c->off,
+				    c->len);
+	atomic64_inc(&vol->writes);
+	if (!ret)
+		atomic64_add(c->len, &vol->bytes_written);
+	if (!ret && (c->flags & VNODE_STOR_IO_F_FUA)) {
+		ret = stor_flush(vol, c->off, c->len, true);
+		atomic64_inc(&vol->flushes);
+	}
+	stor_io_reply(sreq, stor_io_status(vol, c, ret), c->rkey);
+}
+
+static void stor_write_work(struct work_struct *work)
+{
+	stor_write_finish(container_of(work, struct stor_cmd, work), NULL);
+}
+
+/* RDMA READ of a WRITE's data completed (CQ context). */
+static void stor_rdma_read_done(struct vnode_xprt_sreq *sreq, int error)
+{
+	struct stor_cmd *c = sreq->priv;
+
+	if (error) {
+		/* The queue is gone: this reply is dropped. */
+		stor_io_reply(sreq, VNODE_ST_IO, 0);
+		return;
+	}
+	atomic64_add(c->len, &c->vol->rdma_read_bytes);
+	queue_work(stor_wq, &c->work);
+}
+
+static struct stor_cmd *stor_cmd_alloc(u32 len)
+{
+	unsigned int i, n = DIV_ROUND_UP(len, PAGE_SIZE);
+	struct stor_cmd *c;
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return NULL;
+	INIT_WORK(&c->work, stor_write_work);
+	sg_init_table(c->sgl, n);
+	for (i = 0; i < n; i++) {
+		u32 chunk = min_t(u32, len - i * PAGE_SIZE, PAGE_SIZE);
+		struct page *page = alloc_page(GFP_KERNEL);
+
+		if (!page) {
+			stor_cmd_free(c);
+			return NULL;
+		}
+		c->nr_pages++;
+		bvec_set_page(&c->bvec[i], page, chunk, 0);
+		sg_set_page(&c->sgl[i], page, chunk, 0);
+	}
+	return c;
+}
+
+/*
+ * Check a STOR_IO: VNODE_ST_OK, or the status to answer.  Lengths,
+ * offsets and the buffer descriptor come from the client: never trust.
+ */
+static u16 stor_io_check(struct stor_vol *vol,
+			 const struct vnode_stor_io_req *req, size_t req_len)
+{
+	u64 off = le64_to_cpu(req->offset);
+	u32 len = le32_to_cpu(req->len);
+	bool inl = req->flags & VNODE_STOR_IO_F_INLINE;
+
 	if (req->cmd != VNODE_STOR_FLUSH &&
 	    (!len || !IS_ALIGNED(off | len, STOR_BLOCK_SIZE) ||
 	     off > vol->size || len > vol->size - off))
 		return VNODE_ST_INVALID;
-
 	switch (req->cmd) {
 	case VNODE_STOR_READ:
 	case VNODE_STOR_WRITE:
-		if (slot >= sp->nr_slots || len > STOR_SLOT_SIZE)
+		if (len > STOR_MAX_IO)
 			return VNODE_ST_INVALID;
-		buf = sp->buf + (size_t)slot * STOR_SLOT_SIZE;
-		if (req->cmd == VNODE_STOR_READ) {
-			ret = stor_rw(vol, false, buf, off, len);
-			atomic64_inc(&vol->reads);
-			if (!ret)
-				atomic64_add(len, &vol->bytes_read);
-			break;
-		}
-		ret = stor_rw(vol, true, buf, off, len);
-		atomic64_inc(&vol->writes);
-		if (!ret)
-			atomic64_add(len, &vol->bytes_written);
-		if (!ret && (req->flags & VNODE_STOR_IO_F_FUA)) {
-			ret = stor_flush(vol, off, len, true);
-			atomic64_inc(&vol->flushes);
-		}
-		break;
-	case VNODE_STOR_FLUSH:
-		ret = stor_flush(vol, 0, 0, false);
-		atomic64_inc(&vol->flushes);
-		break;
+		if (inl)
+			return req->cmd == VNODE_STOR_WRITE &&
+			       len <= STOR_INLINE_MAX &&
+			       req_len == sizeof(*req) + len ?
+			       VNODE_ST_OK : VNODE_ST_INVALID;
+		if (le32_to_cpu(req->sgl.len) != len || !req->sgl.rkey)
+			return VNODE_ST_INVALID;
+		return VNODE_ST_OK;
 	case VNODE_STOR_DISCARD:
 	case VNODE_STOR_WRITE_ZEROES:
-		if (len > STOR_MAX_DISCARD)
-			return VNODE_ST_INVALID;
-		ret = stor_zero(vol, off, len, req->cmd == VNODE_STOR_DISCARD);
-		break;
+		return len > STOR_MAX_DISCARD ? VNODE_ST_INVALID : VNODE_ST_OK;
+	case VNODE_STOR_FLUSH:
+		return VNODE_ST_OK;
 	default:
 		return VNODE_ST_INVALID;
 	}
-	if (ret) {
-		atomic64_inc(&vol->errors);
-		vlog(err, vol, "cmd %u at %llu+%u failed: %d\n", req->cmd, off,
-		     len, ret);
-		return VNODE_ST_IO;
+}
+
+/* One STOR_IO; process context.  Every path ends in one reply. */
+static void stor_io(struct stor_peer *sp, struct vnode_xprt_sreq *sreq)
+{
+	const struct vnode_stor_io_req *req = (const void *)sreq->req;
+	struct stor_vol *vol = READ_ONCE(sp->vol);
+	struct stor_cmd *c;
+	u16 st;
+	int ret;
+
+	if (sreq->req_len < sizeof(*req)) {
+		stor_io_reply(sreq, VNODE_ST_INVALID, 0);
+		return;
 	}
-	rsp->len = cpu_to_le32(len);
-	return VNODE_ST_OK;
+	if (!vol) {
+		stor_io_reply(sreq, VNODE_ST_NOENT, 0);
+		return;
+	}
+	st = stor_io_check(vol, req, sreq->req_len);
+	if (st != VNODE_ST_OK) {
+		vlog(warn, vol, "malformed STOR_IO from %s: cmd %u flags %#x at %llu+%u, buffer %u bytes\n",
+		     vnode_xprt_peer_addr(sp->peer), req->cmd, req->flags,
+		     le64_to_cpu(req->offset), le32_to_cpu(req->len),
+		     le32_to_cpu(req->sgl.len));
+		stor_io_reply(sreq, st, 0);
+		return;
+	}
+
+	if (req->cmd != VNODE_STOR_READ && req->cmd != VNODE_STOR_WRITE) {
+		u64 off = le64_to_cpu(req->offset);
+		u32 len = le32_to_cpu(req->len);
+
+		if (req->cmd == VNODE_STOR_FLUSH) {
+			ret = stor_flush(vol, 0, 0, false);
+			atomic64_inc(&vol->flushes);
+		} else {
+			ret = stor_zero(vol, off, len,
+					req->cmd == VNODE_STOR_DISCARD);
+		}
+		if (ret) {
+			atomic64_inc(&vol->errors);
+			vlog(err, vol, "cmd %u at %llu+%u failed: %d\n",
+			     req->cmd, off, len, ret);
+		}
+		stor_io_reply(sreq, ret ? VNODE_ST_IO : VNODE_ST_OK, 0);
+		return;
+	}
+
+	if (req->flags & VNODE_STOR_IO_F_INLINE) {
+		struct stor_cmd ic = {
+			.sreq = sreq, .vol = vol, .cmd = req->cmd,
+			.flags = req->flags, .off = le64_to_cpu(req->offset),
+			.len = le32_to_cpu(req->len),
+		};
+
+		atomic64_add(ic.len, &vol->inline_bytes);
+		stor_write_finish(&ic, req + 1);
+		return;
+	}
+
+	c = stor_cmd_alloc(le32_to_cpu(req->len));
+	if (!c) {
+		stor_io_reply(sreq, VNODE_ST_NOMEM, 0);
+		return;
+	}
+	c->sreq = sreq;
+	c->vol = vol;
+	c->cmd = req->cmd;
+	c->flags = req->flags;
+	c->off = le64_to_cpu(req->offset);
+	c->len = le32_to_cpu(req->len);
+	c->raddr = le64_to_cpu(req->sgl.addr);
+	c->rkey = le32_to_cpu(req->sgl.rkey);
+	sreq->priv = c;
+
+	if (c->cmd == VNODE_STOR_WRITE) {
+		sreq->rdma_done = stor_rdma_read_done;
+		ret = vnode_xprt_sreq_rdma_read(sreq, c->sgl, c->nr_pages,
+						c->raddr, c->rkey);
+		if (ret)
+			stor_io_reply(sreq, VNODE_ST_IO, 0);
+		return;
+	}
+	ret = stor_rw_pages(vol, false, c->bvec, c->nr_pages, c->off, c->len);
+	atomic64_inc(&vol->reads);
+	if (!ret) {
+		atomic64_add(c->len, &vol->bytes_read);
+		atomic64_add(c->len, &vol->rdma_write_bytes);
+	}
+	stor_io_reply(sreq, stor_io_status(vol, c, ret), c->rkey);
 }
 
 static void stor_request(struct vnode_xprt_peer *peer, void *peer_priv,
@@ -310,14 +423,6 @@ static void stor_request(struct vnode_xprt_peer *peer, void *peer_priv,
 	u16 st;
 
 	switch (req->op) {
-	case VNODE_OP_STOR_IO:
-		if (req_len < sizeof(struct vnode_stor_io_req)) {
-			st = VNODE_ST_INVALID;
-			break;
-		}
-		st = stor_io(sp, (const void *)req, (void *)rsp);
-		*rsp_len = sizeof(struct vnode_stor_io_rsp);
-		break;
 	case VNODE_OP_STOR_OPEN:
 		if (req_len < sizeof(struct vnode_stor_open_req)) {
 			st = VNODE_ST_INVALID;
@@ -346,6 +451,21 @@ static void stor_request(struct vnode_xprt_peer *peer, void *peer_priv,
 	rsp->status = cpu_to_le16(st);
 }
 
+static void stor_submit(struct vnode_xprt_peer *peer, void *peer_priv,
+			struct vnode_xprt_sreq *sreq)
+{
+	size_t rsp_len = sizeof(*sreq->rsp);
+
+	sreq->reply_done = stor_reply_done;
+	if (sreq->req->op == VNODE_OP_STOR_IO) {
+		stor_io(peer_priv, sreq);
+		return;
+	}
+	stor_request(peer, peer_priv, sreq->req, sreq->req_len, sreq->rsp,
+		     &rsp_len);
+	vnode_xprt_sreq_reply(sreq, rsp_len, 0, NULL, 0, 0, 0);
+}
+
 static void stor_disconnect(struct vnode_xprt_peer *peer, void *peer_priv,
 			    bool orderly)
 {
@@ -363,13 +483,12 @@ static void stor_disconnect(struct vnode_xprt_peer *peer, void *peer_priv,
 	}
 	sp->vol = NULL;
 	mutex_unlock(&stor_lock);
-	stor_peer_free_buf(sp);
 	kfree(sp);
 }
 
 static const struct vnode_xprt_srv_ops stor_srv_ops = {
 	.accept		= stor_accept,
-	.request	= stor_request,
+	.submit		= stor_submit,
 	.disconnect	= stor_disconnect,
 };
 
@@ -541,12 +660,15 @@ static ssize_t stor_vol_stats_show(struct config_item *item, char *page)
 {
 	struct stor_vol *vol = to_stor_vol(item);
 
-	return sprintf(page, "reads %lld writes %lld flushes %lld errors %lld bytes_read %lld bytes_written %lld\n",
+	return sprintf(page, "reads %lld writes %lld flushes %lld errors %lld bytes_read %lld bytes_written %lld rdma_read_bytes %lld rdma_write_bytes %lld inline_bytes %lld\n",
 		       atomic64_read(&vol->reads), atomic64_read(&vol->writes),
 		       atomic64_read(&vol->flushes),
 		       atomic64_read(&vol->errors),
 		       atomic64_read(&vol->bytes_read),
-		       atomic64_read(&vol->bytes_written));
+		       atomic64_read(&vol->bytes_written),
+		       atomic64_read(&vol->rdma_read_bytes),
+		       atomic64_read(&vol->rdma_write_bytes),
+		       atomic64_read(&vol->inline_bytes));
 }
 
 CONFIGFS_ATTR(stor_vol_, size);
@@ -650,14 +772,16 @@ static int __init stor_init(void)
 	struct vnode_xprt_cfg cfg = {
 		.name			= "vnode_stor",
 		.loss_timeout_ms	= stor_orphan_ms,
+		.inline_size		= STOR_INLINE_MAX,
 	};
 	struct vnode_accept acc = {};
 	int ret;
 
-	if (!stor_nr_slots || stor_nr_slots > STOR_MAX_SLOTS) {
-		pr_err("nr_slots must be 1..%d\n", STOR_MAX_SLOTS);
+	if (!stor_depth || stor_depth > STOR_MAX_DEPTH) {
+		pr_err("queue_depth must be 1..%d\n", STOR_MAX_DEPTH);
 		return -EINVAL;
 	}
+	cfg.cmd_depth = stor_depth;
 	if (!stor_orphan_ms) {
 		pr_err("orphan_timeout_ms must be > 0\n");
 		return -EINVAL;
@@ -670,6 +794,12 @@ static int __init stor_init(void)
 	ret = stor_backing_init(stor_backing_path);
 	if (ret)
 		return ret;
+	/* Backing-store writes after their RDMA READ: many at once. */
+	stor_wq = alloc_workqueue("vnode_stor", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	if (!stor_wq) {
+		ret = -ENOMEM;
+		goto out_backing;
+	}
 
 	config_group_init(&stor_cfs_subsys.su_group);
 	mutex_init(&stor_cfs_subsys.su_mutex);
@@ -683,7 +813,7 @@ static int __init stor_init(void)
 		goto out_backing;
 	}
 
-	acc.slab_shift = cpu_to_le16(ilog2(STOR_SLOT_SIZE));
+	acc.slab_shift = cpu_to_le16(ilog2(STOR_MAX_IO));
 	acc.server_id = cpu_to_le64(get_random_u64());
 	acc.capacity = cpu_to_le64(stor_backing_capacity());
 	acc.used = cpu_to_le64(stor_backing_used());
@@ -700,6 +830,8 @@ static int __init stor_init(void)
 out_configfs:
 	configfs_unregister_subsystem(&stor_cfs_subsys);
 out_backing:
+	if (stor_wq)
+		destroy_workqueue(stor_wq);
 	stor_backing_exit();
 	return ret;
 }
@@ -707,6 +839,7 @@ out_backing:
 static void __exit stor_exit(void)
 {
 	vnode_xprt_srv_stop(stor_srv);
+	destroy_workqueue(stor_wq);
 	configfs_unregister_subsystem(&stor_cfs_subsys);
 	stor_backing_exit();
 }

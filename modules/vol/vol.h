@@ -22,15 +22,19 @@
 #include <vnode/xprt.h>
 
 #define VOL_HOST_LEN		64
-#define VOL_MAX_SLOTS		64
 #define VOL_NAME_LEN		16
-/* RDMA ops of one request: a page each, plus one for a misaligned start. */
-#define VOL_MAX_IOS(slot)	(((slot) >> PAGE_SHIFT) * 2)
+/* Largest request: its pages are one FRWR registration. */
+#define VOL_MAX_IO		(128 * 1024)
+#define VOL_MAX_SEGS		(VOL_MAX_IO >> PAGE_SHIFT)
+/* Requests in flight per queue, at most (the storage host may allow less). */
+#define VOL_MAX_DEPTH		64
 
 extern unsigned int vol_loss_timeout_ms;
 extern unsigned int vol_connect_timeout_ms;
 extern unsigned int vol_rpc_timeout_ms;
 extern unsigned int vol_nr_queues;
+extern unsigned int vol_queue_depth;
+extern unsigned int vol_inline_max;
 
 struct vol_dev;
 
@@ -58,24 +62,22 @@ struct vol_cfg {
 /**
  * struct vol_export - what the storage host's OPEN answered
  * @size: bytes
- * @buf_addr: remote address of slot 0
- * @rkey: rkey of the bounce area
- * @slot_size: bytes per slot
- * @nr_slots: slots
+ * @max_io: largest READ/WRITE, bytes
+ * @queue_depth: commands per queue
  * @block_size: logical block size
  * @flags: VNODE_STOR_F_*
  * @max_discard: bytes
+ * @inline_max: largest inline write, bytes
  * @volume_id: volume instance
  */
 struct vol_export {
 	u64	size;
-	u64	buf_addr;
-	u32	rkey;
-	u32	slot_size;
-	u16	nr_slots;
+	u32	max_io;
+	u16	queue_depth;
 	u16	block_size;
 	u32	flags;
 	u32	max_discard;
+	u32	inline_max;
 	u64	volume_id;
 };
 
@@ -88,17 +90,17 @@ struct vol_export {
  * @clt: transport client
  * @client_id: hello client_id
  * @server_id: server_id of the storage host we opened the volume on
- * @lock: protects @exp, @ready, @dead, @loss_start, @slot_map
- * @exp: current export (rkey and address change after a reopen)
+ * @lock: protects @exp, @ready, @dead, @loss_start, @quiesced
+ * @exp: the export
  * @opened: the first OPEN succeeded: state changes are ours to handle
  * @ready: OPEN succeeded on the current connection: I/O may flow
  * @dead: gave up: every request fails with EIO
  * @removing: enable=0 in progress: do not hold I/O
  * @loss_start: jiffies when @ready went false
- * @slot_map: busy slots
- * @wait: woken when @ready, @dead or @slot_map change
+ * @quiesced: the disk's queue is quiesced (held) while not @ready
+ * @wait: woken when @ready or @dead change
  * @reopen_work: OPEN after a reconnect to a restarted storage host
- * @wq: request workers (they sleep: RPC + RDMA)
+ * @loss_work: fails held I/O once the loss timeout passed
  * @tag_set: blk-mq tag set
  * @gd: the disk
  * @reads: read requests completed
@@ -126,10 +128,10 @@ struct vol_dev {
 	bool			dead;
 	bool			removing;
 	unsigned long		loss_start;
-	unsigned long		slot_map;
+	bool			quiesced;
 	wait_queue_head_t	wait;
 	struct delayed_work	reopen_work;
-	struct workqueue_struct	*wq;
+	struct delayed_work	loss_work;
 	struct blk_mq_tag_set	tag_set;
 	struct gendisk		*gd;
 	atomic64_t		reads;
@@ -145,22 +147,22 @@ struct vol_dev {
 
 /**
  * struct vol_cmd - blk-mq pdu: one request
- * @work: runs the request (sleeps)
+ * @xcmd: the transport command
  * @d: disk
- * @start_ns: ktime when queued
- * @pending: RDMA ops in flight + 1 while posting
- * @rdma_err: first RDMA error
- * @rdma_done: completed when @pending reaches 0
- * @ios: transport RDMA descriptors
+ * @start_ns: ktime when first queued
+ * @retried: requeued after a connection loss at least once
+ * @req: the STOR_IO request
+ * @rsp: its reply
+ * @sgl: the request's pages
  */
 struct vol_cmd {
-	struct work_struct	work;
+	struct vnode_xprt_cmd	xcmd;
 	struct vol_dev		*d;
 	u64			start_ns;
-	atomic_t		pending;
-	int			rdma_err;
-	struct completion	rdma_done;
-	struct vnode_xprt_io	ios[];
+	bool			retried;
+	struct vnode_stor_io_req req;
+	struct vnode_stor_io_rsp rsp;
+	struct scatterlist	sgl[VOL_MAX_SEGS];
 };
 
 #define dlog(lvl, d, fmt, ...) \

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vnode_vol disk: blk-mq requests run in a workqueue (they sleep on the
- * OPEN/IO RPCs and on RDMA completions).  One request uses one bounce
- * slot of the storage host:
- *   write: RDMA WRITE pages -> slot, then STOR_IO(WRITE[, FUA])
- *   read:  STOR_IO(READ) fills the slot, then RDMA READ slot -> pages
- * Connection loss: the transport reconnects; a request that failed on
- * the way is retried once the volume is open again.  After
- * loss_timeout_ms without a working connection the disk goes dead and
- * every request fails with EIO.
+ * vnode_vol disk: blk-mq hardware queue i is transport queue i; every
+ * request is one asynchronous STOR_IO command, posted from queue_rq and
+ * completed from the CQ, like nvme-rdma:
+ *   write: pages registered (FRWR) -> the storage host RDMA READs them,
+ *          stores, replies with SEND-with-invalidate; small writes go
+ *          inline in the command instead
+ *   read:  pages registered -> the storage host RDMA WRITEs them and
+ *          replies (SEND-with-invalidate)
+ * Connection loss: the queue is quiesced (I/O held) and requests that
+ * failed on the way are requeued; once the volume is open again the
+ * queue runs.  After loss_timeout_ms without a working connection the
+ * disk goes dead and every request fails with EIO.
  */
 #include "vol.h"
 
@@ -31,6 +34,37 @@ static bool vol_past_loss(struct vol_dev *d, unsigned long since)
 			  msecs_to_jiffies(d->loss_timeout_ms));
 }
 
+/* Hold I/O while the volume is unusable.  d->lock held; any context. */
+static void vol_hold_locked(struct vol_dev *d)
+{
+	if (d->gd && !d->quiesced && !d->dead && !d->removing) {
+		d->quiesced = true;
+		blk_mq_quiesce_queue_nowait(d->gd->queue);
+	}
+}
+
+static void vol_unhold_locked(struct vol_dev *d)
+{
+	if (d->quiesced) {
+		d->quiesced = false;
+		blk_mq_unquiesce_queue(d->gd->queue);
+	}
+}
+
+/* The volume is usable again: run the held requests. */
+static void vol_set_ready(struct vol_dev *d)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&d->lock, flags);
+	if (!d->dead) {
+		d->ready = true;
+		vol_unhold_locked(d);
+	}
+	spin_unlock_irqrestore(&d->lock, flags);
+	wake_up_all(&d->wait);
+}
+
 /* The volume is unusable until reopened (or for good when @dead). */
 static void vol_set_lost(struct vol_dev *d, bool dead, const char *why)
 {
@@ -43,9 +77,16 @@ static void vol_set_lost(struct vol_dev *d, bool dead, const char *why)
 	if (d->ready) {
 		d->ready = false;
 		d->loss_start = jiffies;
+		mod_delayed_work(system_long_wq, &d->loss_work,
+				 msecs_to_jiffies(d->loss_timeout_ms) + 1);
 	}
-	if (dead)
+	if (dead) {
 		d->dead = true;
+		/* Held requests run now, and fail. */
+		vol_unhold_locked(d);
+	} else {
+		vol_hold_locked(d);
+	}
 	spin_unlock_irqrestore(&d->lock, flags);
 	if (dead && !was_dead)
 		dlog(err, d, "volume lost (%s): failing I/O\n", why);
@@ -53,6 +94,16 @@ static void vol_set_lost(struct vol_dev *d, bool dead, const char *why)
 		dlog(warn, d, "volume unavailable (%s): holding I/O for up to %u ms\n",
 		     why, d->loss_timeout_ms);
 	wake_up_all(&d->wait);
+}
+
+static void vol_loss_work(struct work_struct *work)
+{
+	struct vol_dev *d = container_of(to_delayed_work(work), struct vol_dev,
+					 loss_work);
+
+	if (!READ_ONCE(d->ready) && !READ_ONCE(d->dead) &&
+	    vol_past_loss(d, READ_ONCE(d->loss_start)))
+		vol_set_lost(d, true, "loss timeout");
 }
 
 /* OPEN the volume on the current connection; fills @exp. */
@@ -63,6 +114,7 @@ static int vol_open_volume(struct vol_dev *d, struct vol_export *exp)
 	int ret;
 
 	strscpy_pad(req.volume, d->volume, sizeof(req.volume));
+	req.version = cpu_to_le16(VNODE_STOR_VERSION);
 	ret = vnode_xprt_clt_call(d->clt, &req.hdr, sizeof(req), &rsp.hdr,
 				  sizeof(rsp), vol_rpc_timeout_ms);
 	if (ret)
@@ -78,22 +130,29 @@ static int vol_open_volume(struct vol_dev *d, struct vol_export *exp)
 		return -EBUSY;
 	case VNODE_ST_NOMEM:
 		return -ENOMEM;
+	case VNODE_ST_VERSION:
+		dlog(err, d, "storage host refused storage protocol version %u\n",
+		     VNODE_STOR_VERSION);
+		return -EPROTO;
 	default:
 		return -EIO;
 	}
 	if (le32_to_cpu(rsp.hdr.len) < sizeof(rsp))
 		return -EPROTO;
-	exp->size = le64_to_cpu(rsp.size);
-	exp->buf_addr = le64_to_cpu(rsp.buf_addr);
-	exp->rkey = le32_to_cpu(rsp.buf_rkey);
-	exp->slot_size = le32_to_cpu(rsp.slot_size);
-	exp->nr_slots = le16_to_cpu(rsp.nr_slots);
-	exp->block_size = le16_to_cpu(rsp.block_size);
 	exp->flags = le32_to_cpu(rsp.flags);
+	if (!(exp->flags & VNODE_STOR_F_SRV_RDMA)) {
+		dlog(err, d, "storage host speaks the 1.0 (bounce slot) data path: update it\n");
+		return -EPROTO;
+	}
+	exp->size = le64_to_cpu(rsp.size);
+	exp->max_io = min_t(u32, le32_to_cpu(rsp.max_io), VOL_MAX_IO);
+	exp->queue_depth = le16_to_cpu(rsp.queue_depth);
+	exp->block_size = le16_to_cpu(rsp.block_size);
 	exp->max_discard = le32_to_cpu(rsp.max_discard);
+	exp->inline_max = min(le32_to_cpu(rsp.inline_max), vol_inline_max);
 	exp->volume_id = le64_to_cpu(rsp.volume_id);
-	if (!exp->size || !exp->nr_slots || exp->slot_size < PAGE_SIZE ||
-	    !IS_ALIGNED(exp->slot_size, PAGE_SIZE) ||
+	if (!exp->size || !exp->queue_depth || exp->max_io < PAGE_SIZE ||
+	    !IS_ALIGNED(exp->max_io, PAGE_SIZE) ||
 	    !is_power_of_2(exp->block_size) || exp->block_size < 512 ||
 	    exp->block_size > PAGE_SIZE)
 		return -EPROTO;
@@ -134,7 +193,6 @@ static void vol_reopen_work(struct work_struct *work)
 	struct vol_dev *d = container_of(to_delayed_work(work), struct vol_dev,
 					 reopen_work);
 	struct vol_export exp = {};
-	unsigned long flags;
 	int ret;
 
 	if (READ_ONCE(d->dead) || READ_ONCE(d->ready))
@@ -144,8 +202,7 @@ static void vol_reopen_work(struct work_struct *work)
 	ret = vol_open_volume(d, &exp);
 	if (!ret && (exp.volume_id != d->exp.volume_id ||
 		     exp.size != d->exp.size ||
-		     exp.slot_size != d->exp.slot_size ||
-		     exp.nr_slots < d->exp.nr_slots)) {
+		     exp.max_io < d->exp.max_io)) {
 		vol_set_lost(d, true, "the storage host has another volume of that name");
 		return;
 	}
@@ -160,15 +217,10 @@ static void vol_reopen_work(struct work_struct *work)
 				   msecs_to_jiffies(500));
 		return;
 	}
-	spin_lock_irqsave(&d->lock, flags);
-	d->exp.buf_addr = exp.buf_addr;
-	d->exp.rkey = exp.rkey;
 	d->server_id = vnode_xprt_clt_server_id(d->clt);
-	d->ready = true;
-	spin_unlock_irqrestore(&d->lock, flags);
 	atomic64_inc(&d->reconnects);
 	dlog(info, d, "volume %s reopened: resuming I/O\n", d->volume);
-	wake_up_all(&d->wait);
+	vol_set_ready(d);
 }
 
 static void vol_state_change(struct vnode_xprt_clt *clt,
@@ -176,8 +228,7 @@ static void vol_state_change(struct vnode_xprt_clt *clt,
 			     enum vnode_xprt_state new, void *priv)
 {
 	struct vol_dev *d = priv;
-	unsigned long flags;
-	bool resumed = false;
+	bool resumed;
 
 	/* Until the first OPEN succeeded, vol_open_with_retry() handles it. */
 	if (!READ_ONCE(d->opened))
@@ -189,16 +240,12 @@ static void vol_state_change(struct vnode_xprt_clt *clt,
 	case VNODE_XPRT_LIVE:
 		if (old == VNODE_XPRT_CONNECTING)
 			break;
-		/* Same server and it kept our state: the MR is still valid. */
-		spin_lock_irqsave(&d->lock, flags);
-		if (!d->dead && vnode_xprt_clt_server_id(clt) == d->server_id) {
-			d->ready = true;
-			resumed = true;
-		}
-		spin_unlock_irqrestore(&d->lock, flags);
+		/* Same server and it kept our state: the OPEN is still valid. */
+		resumed = !READ_ONCE(d->dead) &&
+			  vnode_xprt_clt_server_id(clt) == d->server_id;
 		if (resumed) {
 			dlog(info, d, "connection resumed\n");
-			wake_up_all(&d->wait);
+			vol_set_ready(d);
 		} else {
 			queue_delayed_work(system_long_wq, &d->reopen_work, 0);
 		}
@@ -219,175 +266,6 @@ static const struct vnode_xprt_clt_ops vol_clt_ops = {
 /* Request path                                                        */
 /* ------------------------------------------------------------------ */
 
-/*
- * Wait until the volume is usable.  0, or -EIO when dead, or past
- * @deadline (jiffies) of this request.
- */
-static int vol_wait_ready(struct vol_dev *d, unsigned long deadline)
-{
-	long left;
-
-	for (;;) {
-		if (READ_ONCE(d->dead))
-			return -EIO;
-		if (READ_ONCE(d->ready))
-			return 0;
-		if (READ_ONCE(d->removing))
-			return -EIO;
-		left = (long)(deadline - jiffies);
-		if (left <= 0) {
-			/* The volume's loss timeout, not just ours: give up. */
-			if (vol_past_loss(d, READ_ONCE(d->loss_start)))
-				vol_set_lost(d, true, "loss timeout");
-			return -EIO;
-		}
-		wait_event_timeout(d->wait, READ_ONCE(d->ready) ||
-				   READ_ONCE(d->dead) ||
-				   READ_ONCE(d->removing), left);
-	}
-}
-
-static int vol_get_slot(struct vol_dev *d)
-{
-	unsigned long flags;
-	int slot;
-
-	spin_lock_irqsave(&d->lock, flags);
-	slot = find_first_zero_bit(&d->slot_map, d->exp.nr_slots);
-	if (slot < d->exp.nr_slots)
-		__set_bit(slot, &d->slot_map);
-	else
-		slot = -EBUSY;
-	spin_unlock_irqrestore(&d->lock, flags);
-	return slot;
-}
-
-static void vol_put_slot(struct vol_dev *d, int slot)
-{
-	unsigned long flags;
-
-	if (slot < 0)
-		return;
-	spin_lock_irqsave(&d->lock, flags);
-	__clear_bit(slot, &d->slot_map);
-	spin_unlock_irqrestore(&d->lock, flags);
-	wake_up_all(&d->wait);
-}
-
-static void vol_rdma_done(struct vnode_xprt_io *io, int error)
-{
-	struct vol_cmd *cmd = io->priv;
-
-	if (error && !cmd->rdma_err)
-		cmd->rdma_err = error;
-	if (atomic_dec_and_test(&cmd->pending))
-		complete(&cmd->rdma_done);
-}
-
-/* Move the request's pages to (@write) or from its slot. */
-static int vol_rdma(struct vol_cmd *cmd, struct request *rq, bool write,
-		    u64 raddr, u32 rkey)
-{
-	struct vol_dev *d = cmd->d;
-	unsigned int n = 0, max = VOL_MAX_IOS(d->exp.slot_size);
-	struct req_iterator iter;
-	struct bio_vec bv;
-	int ret = 0, tries;
-
-	atomic_set(&cmd->pending, 1);
-	cmd->rdma_err = 0;
-	reinit_completion(&cmd->rdma_done);
-	rq_for_each_segment(bv, rq, iter) {
-		struct vnode_xprt_io *io;
-
-		if (n >= max) {
-			ret = -EIO;
-			break;
-		}
-		io = &cmd->ios[n++];
-		io->done = vol_rdma_done;
-		io->priv = cmd;
-		atomic_inc(&cmd->pending);
-		for (tries = 0; tries < 2000; tries++) {
-			ret = vnode_xprt_clt_rdma(d->clt, write, bv.bv_page,
-						  bv.bv_offset, bv.bv_len,
-						  raddr, rkey, io);
-			/* -EAGAIN: queue full (wait) or reconnecting (fail). */
-			if (ret != -EAGAIN ||
-			    vnode_xprt_clt_state(d->clt) != VNODE_XPRT_LIVE)
-				break;
-			usleep_range(50, 200);
-		}
-		if (ret) {
-			atomic_dec(&cmd->pending);
-			break;
-		}
-		raddr += bv.bv_len;
-	}
-	if (atomic_dec_and_test(&cmd->pending))
-		complete(&cmd->rdma_done);
-	wait_for_completion(&cmd->rdma_done);
-	return ret ?: cmd->rdma_err;
-}
-
-/*
- * One attempt.  Returns 0, -EIO (final) or -EAGAIN (connection trouble:
- * retry when the volume is usable again).
- */
-static int vol_try(struct vol_cmd *cmd, struct request *rq, int op, int *slotp)
-{
-	struct vol_dev *d = cmd->d;
-	struct vnode_stor_io_req req = { .hdr.op = VNODE_OP_STOR_IO };
-	struct vnode_stor_io_rsp rsp = {};
-	unsigned long flags;
-	u64 raddr = 0;
-	u32 rkey = 0;
-	int ret, slot = -1;
-
-	req.cmd = op;
-	req.offset = cpu_to_le64(blk_rq_pos(rq) << SECTOR_SHIFT);
-	req.len = cpu_to_le32(op == VNODE_STOR_FLUSH ? 0 : blk_rq_bytes(rq));
-	if (op == VNODE_STOR_WRITE && (rq->cmd_flags & REQ_FUA))
-		req.flags |= VNODE_STOR_IO_F_FUA;
-
-	if (op == VNODE_STOR_READ || op == VNODE_STOR_WRITE) {
-		wait_event(d->wait, (slot = vol_get_slot(d)) >= 0);
-		*slotp = slot;
-		spin_lock_irqsave(&d->lock, flags);
-		raddr = d->exp.buf_addr + (u64)slot * d->exp.slot_size;
-		rkey = d->exp.rkey;
-		spin_unlock_irqrestore(&d->lock, flags);
-		req.slot = cpu_to_le16(slot);
-	}
-	if (op == VNODE_STOR_WRITE) {
-		ret = vol_rdma(cmd, rq, true, raddr, rkey);
-		if (ret)
-			return -EAGAIN;
-	}
-	ret = vnode_xprt_clt_call(d->clt, &req.hdr, sizeof(req), &rsp.hdr,
-				  sizeof(rsp), vol_rpc_timeout_ms);
-	if (ret)
-		return -EAGAIN;
-	switch (le16_to_cpu(rsp.hdr.status)) {
-	case VNODE_ST_OK:
-		break;
-	case VNODE_ST_NOENT:
-		/* The storage host does not know our OPEN: reopen. */
-		return -EAGAIN;
-	default:
-		dlog(err, d, "op %d at %llu+%u: storage host status %u\n", op,
-		     le64_to_cpu(req.offset), le32_to_cpu(req.len),
-		     le16_to_cpu(rsp.hdr.status));
-		return -EIO;
-	}
-	if (op == VNODE_STOR_READ) {
-		ret = vol_rdma(cmd, rq, false, raddr, rkey);
-		if (ret)
-			return -EAGAIN;
-	}
-	return 0;
-}
-
 static int vol_rq_op(struct request *rq)
 {
 	switch (req_op(rq)) {
@@ -400,50 +278,13 @@ static int vol_rq_op(struct request *rq)
 	}
 }
 
-static void vol_work(struct work_struct *work)
+static void vol_end(struct vol_cmd *cmd, int ret)
 {
-	struct vol_cmd *cmd = container_of(work, struct vol_cmd, work);
 	struct request *rq = blk_mq_rq_from_pdu(cmd);
 	struct vol_dev *d = cmd->d;
-	int op = vol_rq_op(rq), ret, slot;
-	unsigned long deadline = jiffies +
-				 msecs_to_jiffies(d->loss_timeout_ms);
-	bool retried = false;
+	int op = cmd->req.cmd;
 	u32 bytes = blk_rq_bytes(rq);
 
-	if (op < 0) {
-		ret = -EOPNOTSUPP;
-		goto done;
-	}
-	for (;;) {
-		ret = vol_wait_ready(d, deadline);
-		if (ret)
-			break;
-		slot = -1;
-		ret = vol_try(cmd, rq, op, &slot);
-		vol_put_slot(d, slot);
-		if (ret != -EAGAIN)
-			break;
-		/* Connection trouble: hold the request, bounded. */
-		if (!retried)
-			atomic64_inc(&d->retries);
-		retried = true;
-		/*
-		 * The transport may not have reported the loss yet: mark it
-		 * here so that the loss timeout starts now.  On a connection
-		 * that is (again) LIVE the storage host lost our OPEN or an
-		 * RPC timed out: reopen; otherwise the LIVE state change will.
-		 */
-		vol_set_lost(d, false, "request failed");
-		if (vnode_xprt_clt_state(d->clt) == VNODE_XPRT_LIVE)
-			queue_delayed_work(system_long_wq, &d->reopen_work, 0);
-		deadline = READ_ONCE(d->loss_start) +
-			   msecs_to_jiffies(d->loss_timeout_ms);
-		if (time_before(deadline, jiffies + HZ / 10))
-			deadline = jiffies + HZ / 10;
-		msleep(20);
-	}
-done:
 	switch (op) {
 	case VNODE_STOR_READ:
 		atomic64_inc(&d->reads);
@@ -469,7 +310,51 @@ done:
 	trace_vol_rq(d->name, op, blk_rq_pos(rq) << SECTOR_SHIFT,
 		     op == VNODE_STOR_FLUSH ? 0 : bytes,
 		     ktime_get_ns() - cmd->start_ns, ret);
+	cmd->start_ns = 0;
+	cmd->retried = false;
 	blk_mq_end_request(rq, errno_to_blk_status(ret));
+}
+
+/* Connection trouble: hold the request until the volume is usable. */
+static void vol_requeue(struct vol_cmd *cmd, const char *why)
+{
+	struct vol_dev *d = cmd->d;
+
+	if (!cmd->retried)
+		atomic64_inc(&d->retries);
+	cmd->retried = true;
+	vol_set_lost(d, false, why);
+	blk_mq_requeue_request(blk_mq_rq_from_pdu(cmd), true);
+}
+
+/* The command's reply arrived or the command failed.  CQ context. */
+static void vol_cmd_done(struct vnode_xprt_cmd *xcmd, int error)
+{
+	struct vol_cmd *cmd = container_of(xcmd, struct vol_cmd, xcmd);
+	struct vol_dev *d = cmd->d;
+	u16 st;
+
+	if (error) {
+		vol_requeue(cmd, "request failed");
+		return;
+	}
+	st = le16_to_cpu(cmd->rsp.hdr.status);
+	switch (st) {
+	case VNODE_ST_OK:
+		vol_end(cmd, 0);
+		return;
+	case VNODE_ST_NOENT:
+		/* The storage host does not know our OPEN: reopen. */
+		vol_requeue(cmd, "storage host lost our OPEN");
+		if (vnode_xprt_clt_state(d->clt) == VNODE_XPRT_LIVE)
+			queue_delayed_work(system_long_wq, &d->reopen_work, 0);
+		return;
+	default:
+		dlog(err, d, "op %u at %llu+%u: storage host status %u\n",
+		     cmd->req.cmd, le64_to_cpu(cmd->req.offset),
+		     le32_to_cpu(cmd->req.len), st);
+		vol_end(cmd, -EIO);
+	}
 }
 
 static blk_status_t vol_queue_rq(struct blk_mq_hw_ctx *hctx,
@@ -478,13 +363,61 @@ static blk_status_t vol_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct request *rq = bd->rq;
 	struct vol_cmd *cmd = blk_mq_rq_to_pdu(rq);
 	struct vol_dev *d = hctx->queue->queuedata;
+	struct vnode_stor_io_req *req = &cmd->req;
+	int op = vol_rq_op(rq), ret;
+	u32 bytes = blk_rq_bytes(rq);
 
+	if (op < 0)
+		return BLK_STS_NOTSUPP;
 	if (READ_ONCE(d->dead))
 		return BLK_STS_IOERR;
+	if (!READ_ONCE(d->ready))
+		/* Held: the queue is quiesced until ready (or dead). */
+		return READ_ONCE(d->removing) ? BLK_STS_IOERR :
+			BLK_STS_RESOURCE;
+
 	blk_mq_start_request(rq);
-	cmd->start_ns = ktime_get_ns();
-	queue_work(d->wq, &cmd->work);
-	return BLK_STS_OK;
+	if (!cmd->start_ns)
+		cmd->start_ns = ktime_get_ns();
+	memset(req, 0, sizeof(*req));
+	req->hdr.op = VNODE_OP_STOR_IO;
+	req->cmd = op;
+	req->offset = cpu_to_le64(blk_rq_pos(rq) << SECTOR_SHIFT);
+	req->len = cpu_to_le32(op == VNODE_STOR_FLUSH ? 0 : bytes);
+	if (op == VNODE_STOR_WRITE && (rq->cmd_flags & REQ_FUA))
+		req->flags |= VNODE_STOR_IO_F_FUA;
+
+	cmd->xcmd.sgl = NULL;
+	cmd->xcmd.nents = 0;
+	cmd->xcmd.inline_data = false;
+	if (op == VNODE_STOR_READ || op == VNODE_STOR_WRITE) {
+		sg_init_table(cmd->sgl, VOL_MAX_SEGS);
+		cmd->xcmd.nents = blk_rq_map_sg(hctx->queue, rq, cmd->sgl);
+		cmd->xcmd.sgl = cmd->sgl;
+		cmd->xcmd.to_server = op == VNODE_STOR_WRITE;
+		if (op == VNODE_STOR_WRITE && bytes <= d->exp.inline_max &&
+		    cmd->xcmd.nents <= VNODE_XPRT_INLINE_SGES) {
+			cmd->xcmd.inline_data = true;
+			req->flags |= VNODE_STOR_IO_F_INLINE;
+		}
+	}
+	ret = vnode_xprt_clt_submit(d->clt, hctx->queue_num, rq->tag,
+				    &cmd->xcmd, &req->hdr, sizeof(*req),
+				    &req->sgl);
+	switch (ret) {
+	case 0:
+		return BLK_STS_OK;
+	case -EAGAIN:
+		/* Reconnecting: hold it (the queue is quiesced now). */
+		vol_set_lost(d, false, "connection lost");
+		return BLK_STS_RESOURCE;
+	default:
+		dlog(err, d, "cannot send op %d at %llu+%u: %d\n", op,
+		     blk_rq_pos(rq) << SECTOR_SHIFT, bytes, ret);
+		cmd->start_ns = 0;
+		cmd->retried = false;
+		return BLK_STS_IOERR;
+	}
 }
 
 /* Held requests are bounded by the loss timeout, not by blk-mq's. */
@@ -499,8 +432,9 @@ static int vol_init_request(struct blk_mq_tag_set *set, struct request *rq,
 	struct vol_cmd *cmd = blk_mq_rq_to_pdu(rq);
 
 	cmd->d = set->driver_data;
-	INIT_WORK(&cmd->work, vol_work);
-	init_completion(&cmd->rdma_done);
+	cmd->xcmd.done = vol_cmd_done;
+	cmd->xcmd.rsp = &cmd->rsp.hdr;
+	cmd->xcmd.rsp_len = sizeof(cmd->rsp);
 	return 0;
 }
 
@@ -614,6 +548,7 @@ int vol_dev_create(struct vol_cfg *cfg, struct vol_dev **out)
 	spin_lock_init(&d->lock);
 	init_waitqueue_head(&d->wait);
 	INIT_DELAYED_WORK(&d->reopen_work, vol_reopen_work);
+	INIT_DELAYED_WORK(&d->loss_work, vol_loss_work);
 	strscpy(d->volume, cfg->volume, sizeof(d->volume));
 	d->loss_timeout_ms = cfg->loss_timeout_ms;
 	d->client_id = get_random_u64();
@@ -630,6 +565,8 @@ int vol_dev_create(struct vol_cfg *cfg, struct vol_dev **out)
 	xcfg.client_id = d->client_id;
 	xcfg.name = d->name;
 	xcfg.nr_queues = vol_nr_queues;
+	xcfg.cmd_depth = vol_queue_depth;
+	xcfg.max_fr_pages = VOL_MAX_SEGS;
 	xcfg.connect_timeout_ms = vol_connect_timeout_ms;
 	xcfg.loss_timeout_ms = d->loss_timeout_ms;
 	d->clt = vnode_xprt_clt_open(&xcfg, &vol_clt_ops, d, NULL);
@@ -649,8 +586,6 @@ int vol_dev_create(struct vol_cfg *cfg, struct vol_dev **out)
 		     ret == -EBUSY ? "open by another client" : "error");
 		goto out_close;
 	}
-	if (d->exp.nr_slots > VOL_MAX_SLOTS)
-		d->exp.nr_slots = VOL_MAX_SLOTS;
 	spin_lock_irq(&d->lock);
 	d->ready = true;
 	d->server_id = vnode_xprt_clt_server_id(d->clt);
@@ -660,28 +595,29 @@ int vol_dev_create(struct vol_cfg *cfg, struct vol_dev **out)
 	if (vnode_xprt_clt_state(d->clt) != VNODE_XPRT_LIVE)
 		vol_set_lost(d, false, "connection lost while attaching");
 
-	d->wq = alloc_workqueue("%s", WQ_MEM_RECLAIM | WQ_UNBOUND, 0, d->name);
-	if (!d->wq) {
-		ret = -ENOMEM;
-		goto out_close;
-	}
-
 	d->tag_set.ops = &vol_mq_ops;
-	d->tag_set.nr_hw_queues = 1;
-	d->tag_set.queue_depth = d->exp.nr_slots * 2;
+	d->tag_set.nr_hw_queues = vnode_xprt_clt_nr_queues(d->clt);
+	d->tag_set.queue_depth = min_t(unsigned int, d->exp.queue_depth,
+				       vnode_xprt_clt_cmd_depth(d->clt));
 	d->tag_set.numa_node = NUMA_NO_NODE;
-	d->tag_set.cmd_size = sizeof(struct vol_cmd) +
-		VOL_MAX_IOS(d->exp.slot_size) * sizeof(struct vnode_xprt_io);
+	d->tag_set.cmd_size = sizeof(struct vol_cmd);
 	d->tag_set.driver_data = d;
 	d->tag_set.timeout = 30 * HZ;
+	if (!d->tag_set.queue_depth) {
+		dlog(err, d, "the storage host takes no commands\n");
+		ret = -EPROTO;
+		goto out_close;
+	}
 	ret = blk_mq_alloc_tag_set(&d->tag_set);
 	if (ret)
-		goto out_destroy_wq;
+		goto out_close;
 
 	lim.block_size = d->exp.block_size;
-	lim.max_hw_sectors = d->exp.slot_size >> SECTOR_SHIFT;
-	lim.max_segments = d->exp.slot_size >> PAGE_SHIFT;
-	lim.max_segment_size = PAGE_SIZE;
+	lim.max_hw_sectors = d->exp.max_io >> SECTOR_SHIFT;
+	lim.max_segments = d->exp.max_io >> PAGE_SHIFT;
+	/* No gaps: a request's pages are one FRWR registration. */
+	lim.max_segment_size = UINT_MAX;
+	lim.virt_boundary_mask = PAGE_SIZE - 1;
 	lim.dma_alignment = d->exp.block_size - 1;
 	if (d->exp.flags & VNODE_STOR_F_DISCARD) {
 		lim.max_discard_sectors = d->exp.max_discard >> SECTOR_SHIFT;
@@ -706,24 +642,33 @@ int vol_dev_create(struct vol_cfg *cfg, struct vol_dev **out)
 	strscpy(d->gd->disk_name, d->name, DISK_NAME_LEN);
 	set_capacity(d->gd, d->exp.size >> SECTOR_SHIFT);
 
+	/* A loss before the disk existed did not hold its queue. */
+	spin_lock_irq(&d->lock);
+	if (!d->ready)
+		vol_hold_locked(d);
+	spin_unlock_irq(&d->lock);
 	ret = device_add_disk(NULL, d->gd, vol_attr_groups);
 	if (ret)
 		goto out_put_disk;
-	dlog(info, d, "volume %s attached: %llu bytes, block %u, %u slots of %u bytes\n",
-	     d->volume, d->exp.size, d->exp.block_size, d->exp.nr_slots,
-	     d->exp.slot_size);
+	dlog(info, d, "volume %s attached: %llu bytes, block %u, %u queue(s) of %u, I/O up to %u bytes (inline up to %u)\n",
+	     d->volume, d->exp.size, d->exp.block_size,
+	     d->tag_set.nr_hw_queues, d->tag_set.queue_depth, d->exp.max_io,
+	     d->exp.inline_max);
 	*out = d;
 	return 0;
 
 out_put_disk:
+	spin_lock_irq(&d->lock);
+	d->dead = true;
+	vol_unhold_locked(d);
+	spin_unlock_irq(&d->lock);
 	put_disk(d->gd);
 out_free_tags:
 	blk_mq_free_tag_set(&d->tag_set);
-out_destroy_wq:
-	destroy_workqueue(d->wq);
 out_close:
 	WRITE_ONCE(d->dead, true);
 	cancel_delayed_work_sync(&d->reopen_work);
+	cancel_delayed_work_sync(&d->loss_work);
 	vnode_xprt_clt_close(d->clt);
 out_ida:
 	ida_free(&vol_ida, d->index);
@@ -739,14 +684,17 @@ int vol_dev_destroy(struct vol_dev *d)
 		return -EBUSY;
 	}
 	/* Do not hold I/O for a storage host that is gone. */
-	WRITE_ONCE(d->removing, true);
+	spin_lock_irq(&d->lock);
+	d->removing = true;
+	vol_unhold_locked(d);
+	spin_unlock_irq(&d->lock);
 	wake_up_all(&d->wait);
 	/* Writes back and drains every request, held ones included. */
 	del_gendisk(d->gd);
 	WRITE_ONCE(d->dead, true);
 	wake_up_all(&d->wait);
-	destroy_workqueue(d->wq);
 	cancel_delayed_work_sync(&d->reopen_work);
+	cancel_delayed_work_sync(&d->loss_work);
 	dlog(info, d, "volume %s detached\n", d->volume);
 	/* GOODBYE: the storage host closes the volume and flushes it. */
 	vnode_xprt_clt_close(d->clt);

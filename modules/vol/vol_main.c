@@ -25,10 +25,20 @@ module_param_named(rpc_timeout_ms, vol_rpc_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(rpc_timeout_ms,
 		 "Timeout of one OPEN or I/O command (default 10000)");
 
-unsigned int vol_nr_queues = 1;
+unsigned int vol_nr_queues;
 module_param_named(nr_queues, vol_nr_queues, uint, 0444);
 MODULE_PARM_DESC(nr_queues,
-		 "RDMA queue pairs per volume, 0 = min(CPUs, 4) (default 1)");
+		 "RDMA queue pairs (blk-mq hardware queues) per volume, 0 = min(CPUs, 4) (default 0)");
+
+unsigned int vol_queue_depth = VOL_MAX_DEPTH;
+module_param_named(queue_depth, vol_queue_depth, uint, 0444);
+MODULE_PARM_DESC(queue_depth,
+		 "Requests in flight per queue, at most 64; the storage host may allow fewer (default 64)");
+
+unsigned int vol_inline_max = 4096;
+module_param_named(inline_max, vol_inline_max, uint, 0444);
+MODULE_PARM_DESC(inline_max,
+		 "Largest write sent inside its command instead of RDMA READ by the storage host, 0 = never (default 4096)");
 
 static struct configfs_subsystem vol_cfs_subsys;
 
@@ -303,6 +313,10 @@ static int __init vol_mod_init(void)
 	}
 	if (vol_nr_queues > 16) {
 		pr_err("nr_queues must be 0..16\n");
+		return -EINVAL;
+	}
+	if (!vol_queue_depth || vol_queue_depth > VOL_MAX_DEPTH) {
+		pr_err("queue_depth must be 1..%d\n", VOL_MAX_DEPTH);
 		return -EINVAL;
 	}
 	ret = vol_init();

@@ -19,6 +19,8 @@ static LIST_HEAD(vnode_xprt_clt_list);
 static DEFINE_MUTEX(vnode_xprt_clt_list_lock);
 
 static void clt_recv_done(struct ib_cq *cq, struct ib_wc *wc);
+static void clt_cmd_reply(struct vnode_xprt_queue *q, struct ib_wc *wc,
+			  const struct vnode_msg_hdr *hdr, u32 len);
 
 static void clt_report(struct vnode_xprt_clt *clt)
 {
@@ -162,6 +164,10 @@ static void clt_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	}
 
 	tag = le32_to_cpu(hdr->tag);
+	if (tag & VNODE_XPRT_CMD_TAG) {
+		clt_cmd_reply(q, wc, hdr, len);
+		goto repost;
+	}
 	s = &clt->slots[tag % VNODE_XPRT_CTRL_DEPTH];
 	spin_lock_irqsave(&clt->ctrl_lock, flags);
 	if (s->waiting && s->tag == tag) {
@@ -277,6 +283,374 @@ static void clt_qp_event(struct ib_event *ev, void *ctx)
 /* Queue setup and teardown                                            */
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* Asynchronous commands                                               */
+/* ------------------------------------------------------------------ */
+
+static inline void *clt_req_buf(struct vnode_xprt_queue *q, unsigned int i)
+{
+	return q->req_buf + i * VNODE_MSG_MAX;
+}
+
+static void clt_cmd_put(struct vnode_xprt_ctag *ct)
+{
+	struct vnode_xprt_queue *q = ct->queue;
+	struct vnode_xprt_cmd *cmd = ct->cmd;
+
+	if (!atomic_dec_and_test(&ct->ref))
+		return;
+	if (ct->nents) {
+		ib_dma_unmap_sg(q->dev->ibdev, cmd->sgl, cmd->nents,
+				cmd->to_server ? DMA_TO_DEVICE :
+				DMA_FROM_DEVICE);
+		ct->nents = 0;
+	}
+	clear_bit(CT_MR, &ct->flags);
+	WRITE_ONCE(ct->cmd, NULL);
+	cmd->done(cmd, ct->status);
+}
+
+static void clt_cmd_wr_error(struct vnode_xprt_ctag *ct, struct ib_wc *wc,
+			     const char *what)
+{
+	struct vnode_xprt_queue *q = ct->queue;
+
+	if (wc->status == IB_WC_WR_FLUSH_ERR) {
+		if (!ct->status)
+			ct->status = -ENOTCONN;
+		return;
+	}
+	clt_log(err, q->clt, "queue %u %s failed: %s\n", q->idx, what,
+		ib_wc_status_msg(wc->status));
+	ct->status = -ENOTCONN;
+	clt_queue_error(q, ib_wc_status_msg(wc->status));
+}
+
+/* REG_MR is posted unsignaled: this only runs for errors. */
+static void clt_cmd_reg_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct vnode_xprt_ctag *ct = container_of(wc->wr_cqe,
+						  struct vnode_xprt_ctag,
+						  reg_cqe);
+
+	if (wc->status != IB_WC_SUCCESS)
+		clt_cmd_wr_error(ct, wc, "REG_MR");
+}
+
+static void clt_cmd_send_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct vnode_xprt_ctag *ct = container_of(wc->wr_cqe,
+						  struct vnode_xprt_ctag,
+						  send_cqe);
+
+	if (wc->status != IB_WC_SUCCESS)
+		clt_cmd_wr_error(ct, wc, "command SEND");
+	clt_cmd_put(ct);
+}
+
+static void clt_cmd_inv_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct vnode_xprt_ctag *ct = container_of(wc->wr_cqe,
+						  struct vnode_xprt_ctag,
+						  inv_cqe);
+
+	if (wc->status != IB_WC_SUCCESS)
+		clt_cmd_wr_error(ct, wc, "LOCAL_INV");
+	clt_cmd_put(ct);
+}
+
+/* The reply of a command arrived (CQ context). */
+static void clt_cmd_reply(struct vnode_xprt_queue *q, struct ib_wc *wc,
+			  const struct vnode_msg_hdr *hdr, u32 len)
+{
+	u32 tag = le32_to_cpu(hdr->tag) & ~VNODE_XPRT_CMD_TAG;
+	struct ib_send_wr wr = {};
+	struct vnode_xprt_ctag *ct;
+	struct vnode_xprt_cmd *cmd;
+
+	if (tag >= q->clt->cfg.cmd_depth)
+		goto bad;
+	ct = &q->ctags[tag];
+	cmd = READ_ONCE(ct->cmd);
+	if (!cmd || !test_and_clear_bit(CT_REPLY, &ct->flags))
+		goto bad;
+	if (cmd->rsp) {
+		memset(cmd->rsp, 0, cmd->rsp_len);
+		memcpy(cmd->rsp, hdr, min_t(size_t, len, cmd->rsp_len));
+	}
+	if (test_bit(CT_MR, &ct->flags) &&
+	    !((wc->wc_flags & IB_WC_WITH_INVALIDATE) &&
+	      wc->ex.invalidate_rkey == ct->mr->rkey)) {
+		/* The server did not invalidate it: do it before done. */
+		ct->inv_cqe.done = clt_cmd_inv_done;
+		wr.opcode = IB_WR_LOCAL_INV;
+		wr.wr_cqe = &ct->inv_cqe;
+		wr.send_flags = IB_SEND_SIGNALED;
+		wr.ex.invalidate_rkey = ct->mr->rkey;
+		if (ib_post_send(q->qp, &wr, NULL)) {
+			ct->status = -ENOTCONN;
+			clt_queue_error(q, "LOCAL_INV post failed");
+		} else {
+			return;	/* the LOCAL_INV holds the reply's ref */
+		}
+	}
+	clt_cmd_put(ct);
+	return;
+bad:
+	clt_log(warn, q->clt, "queue %u: reply to unknown command %u\n",
+		q->idx, tag);
+}
+
+/* After the drain: no reply can arrive; fail the commands waiting. */
+static void clt_cmds_abort(struct vnode_xprt_queue *q)
+{
+	unsigned int i;
+
+	for (i = 0; i < q->clt->cfg.cmd_depth; i++) {
+		struct vnode_xprt_ctag *ct = &q->ctags[i];
+
+		if (test_and_clear_bit(CT_REPLY, &ct->flags)) {
+			ct->status = -ENOTCONN;
+			clt_cmd_put(ct);
+		}
+		WARN_ON_ONCE(READ_ONCE(ct->cmd));
+	}
+}
+
+static int clt_cmds_alloc(struct vnode_xprt_queue *q)
+{
+	unsigned int i, n = q->clt->cfg.cmd_depth;
+
+	if (!n)
+		return 0;
+	q->ctags = kcalloc(n, sizeof(*q->ctags), GFP_KERNEL);
+	q->req_buf = kcalloc(n, VNODE_MSG_MAX, GFP_KERNEL);
+	if (!q->ctags || !q->req_buf)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		q->ctags[i].queue = q;
+		q->ctags[i].reg_cqe.done = clt_cmd_reg_done;
+		q->ctags[i].send_cqe.done = clt_cmd_send_done;
+	}
+	return 0;
+}
+
+static void clt_queue_free(struct vnode_xprt_queue *q)
+{
+	kfree(q->rx_buf);
+	kfree(q->rx);
+	kfree(q->ctags);
+	kfree(q->req_buf);
+}
+
+static void clt_cmds_free_ib(struct vnode_xprt_queue *q)
+{
+	unsigned int i;
+
+	for (i = 0; i < q->clt->cfg.cmd_depth; i++) {
+		if (q->ctags[i].mr)
+			ib_dereg_mr(q->ctags[i].mr);
+		q->ctags[i].mr = NULL;
+	}
+	if (q->req_dma)
+		ib_dma_unmap_single(q->dev->ibdev, q->req_dma,
+				    q->clt->cfg.cmd_depth * VNODE_MSG_MAX,
+				    DMA_TO_DEVICE);
+	q->req_dma = 0;
+}
+
+/* Request buffers and one FRWR MR per command slot.  Sleeps. */
+static int clt_cmds_init_ib(struct vnode_xprt_queue *q)
+{
+	struct vnode_xprt_clt *clt = q->clt;
+	struct ib_device *ibdev = q->dev->ibdev;
+	unsigned int i, n = clt->cfg.cmd_depth;
+
+	if (!n)
+		return 0;
+	q->req_dma = ib_dma_map_single(ibdev, q->req_buf, n * VNODE_MSG_MAX,
+				       DMA_TO_DEVICE);
+	if (ib_dma_mapping_error(ibdev, q->req_dma)) {
+		q->req_dma = 0;
+		return -EIO;
+	}
+	for (i = 0; clt->cfg.max_fr_pages && i < n; i++) {
+		struct ib_mr *mr = ib_alloc_mr(q->dev->pd, IB_MR_TYPE_MEM_REG,
+					       clt->cfg.max_fr_pages);
+
+		if (IS_ERR(mr)) {
+			clt_log(err, clt, "ib_alloc_mr(%u pages): %ld\n",
+				clt->cfg.max_fr_pages, PTR_ERR(mr));
+			clt_cmds_free_ib(q);
+			return PTR_ERR(mr);
+		}
+		q->ctags[i].mr = mr;
+	}
+	return 0;
+}
+
+/* Commands per queue the server takes on this connection. */
+static void clt_set_cmd_depth(struct vnode_xprt_clt *clt)
+{
+	unsigned int srv = le16_to_cpu(clt->acc.max_inflight);
+
+	srv = srv > VNODE_XPRT_CTRL_DEPTH ? srv - VNODE_XPRT_CTRL_DEPTH : 0;
+	WRITE_ONCE(clt->cmd_depth, min(clt->cfg.cmd_depth, srv));
+}
+
+/* Map and register the data of @cmd for the server.  0 or -errno. */
+static int clt_cmd_map(struct vnode_xprt_queue *q, struct vnode_xprt_ctag *ct,
+		       struct vnode_xprt_cmd *cmd, struct vnode_sgl *desc,
+		       struct ib_reg_wr *reg, size_t *inline_len)
+{
+	struct ib_device *ibdev = q->dev->ibdev;
+	struct scatterlist *sg;
+	int n, i;
+
+	n = ib_dma_map_sg(ibdev, cmd->sgl, cmd->nents,
+			  cmd->to_server ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
+	if (!n)
+		return -EIO;
+	ct->nents = n;
+	if (cmd->inline_data) {
+		if (!cmd->to_server || n > VNODE_XPRT_INLINE_SGES)
+			return -EINVAL;
+		for_each_sg(cmd->sgl, sg, n, i) {
+			ct->sge[1 + i].addr = sg_dma_address(sg);
+			ct->sge[1 + i].length = sg_dma_len(sg);
+			ct->sge[1 + i].lkey = q->dev->pd->local_dma_lkey;
+			*inline_len += sg_dma_len(sg);
+		}
+		memset(desc, 0, sizeof(*desc));
+		return 0;
+	}
+	if (!ct->mr)
+		return -EINVAL;
+	if (ib_map_mr_sg(ct->mr, cmd->sgl, n, NULL, PAGE_SIZE) != n)
+		return -EINVAL;
+	ib_update_fast_reg_key(ct->mr, ib_inc_rkey(ct->mr->rkey));
+	reg->wr.opcode = IB_WR_REG_MR;
+	reg->wr.wr_cqe = &ct->reg_cqe;
+	reg->mr = ct->mr;
+	reg->key = ct->mr->rkey;
+	reg->access = cmd->to_server ? IB_ACCESS_REMOTE_READ :
+		      IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE;
+	desc->addr = cpu_to_le64(ct->mr->iova);
+	desc->rkey = cpu_to_le32(ct->mr->rkey);
+	desc->len = cpu_to_le32(ct->mr->length);
+	set_bit(CT_MR, &ct->flags);
+	return 0;
+}
+
+int vnode_xprt_clt_submit(struct vnode_xprt_clt *clt, unsigned int qid,
+			  unsigned int tag, struct vnode_xprt_cmd *cmd,
+			  struct vnode_msg_hdr *req, size_t req_len,
+			  struct vnode_sgl *desc)
+{
+	struct vnode_xprt_queue *q;
+	struct vnode_xprt_ctag *ct;
+	struct ib_reg_wr reg = {};
+	struct ib_send_wr wr = {}, *first = &wr;
+	size_t inline_len = 0;
+	enum vnode_xprt_state st;
+	void *buf;
+	int ret;
+
+	if (unlikely(!cmd || !cmd->done || qid >= clt->nr_queues ||
+		     tag >= READ_ONCE(clt->cmd_depth) || !req ||
+		     req_len < sizeof(*req) || req_len > VNODE_MSG_MAX ||
+		     (cmd->sgl && (cmd->nents <= 0 ||
+				   (!cmd->inline_data && !desc)))))
+		return -EINVAL;
+	st = READ_ONCE(clt->state);
+	if (unlikely(st != VNODE_XPRT_LIVE))
+		return st == VNODE_XPRT_DEAD || st == VNODE_XPRT_CLOSED ?
+			-ENOTCONN : -EAGAIN;
+
+	q = &clt->queues[qid];
+	ct = &q->ctags[tag];
+	atomic_inc(&q->posting);
+	/* Pairs with the barrier in teardown: LIVE is read after posting++. */
+	smp_mb__after_atomic();
+	if (unlikely(!test_bit(VQ_LIVE, &q->flags))) {
+		ret = -EAGAIN;
+		goto out;
+	}
+	if (WARN_ON_ONCE(READ_ONCE(ct->cmd))) {
+		ret = -EBUSY;
+		goto out;
+	}
+	ct->status = 0;
+	ct->nents = 0;
+	ct->flags = 0;
+	if (cmd->sgl) {
+		ret = clt_cmd_map(q, ct, cmd, desc, &reg, &inline_len);
+		if (ret)
+			goto out_unmap;
+	}
+
+	req->magic = cpu_to_le32(VNODE_MAGIC);
+	req->flags = 0;
+	req->status = 0;
+	req->tag = cpu_to_le32(tag | VNODE_XPRT_CMD_TAG);
+	req->len = cpu_to_le32(req_len + inline_len);
+	buf = clt_req_buf(q, tag);
+	memcpy(buf, req, req_len);
+	ct->sge[0].addr = q->req_dma + tag * VNODE_MSG_MAX;
+	ct->sge[0].length = req_len;
+	ct->sge[0].lkey = q->dev->pd->local_dma_lkey;
+	ib_dma_sync_single_for_device(q->dev->ibdev, ct->sge[0].addr,
+				      req_len, DMA_TO_DEVICE);
+
+	wr.opcode = IB_WR_SEND;
+	wr.send_flags = IB_SEND_SIGNALED;
+	wr.wr_cqe = &ct->send_cqe;
+	wr.sg_list = ct->sge;
+	wr.num_sge = 1 + (inline_len ? ct->nents : 0);
+	if (test_bit(CT_MR, &ct->flags)) {
+		reg.wr.next = &wr;
+		first = &reg.wr;
+	}
+
+	/* The SEND completion and the reply each hold a reference. */
+	atomic_set(&ct->ref, 2);
+	set_bit(CT_REPLY, &ct->flags);
+	WRITE_ONCE(ct->cmd, cmd);
+	ret = ib_post_send(q->qp, first, NULL);
+	if (unlikely(ret)) {
+		WRITE_ONCE(ct->cmd, NULL);
+		clear_bit(CT_REPLY, &ct->flags);
+		clt_queue_error(q, "command post failed");
+		ret = -EAGAIN;
+		goto out_unmap;
+	}
+	goto out;
+
+out_unmap:
+	if (ct->nents)
+		ib_dma_unmap_sg(q->dev->ibdev, cmd->sgl, cmd->nents,
+				cmd->to_server ? DMA_TO_DEVICE :
+				DMA_FROM_DEVICE);
+	ct->nents = 0;
+	ct->flags = 0;
+out:
+	atomic_dec(&q->posting);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_clt_submit);
+
+unsigned int vnode_xprt_clt_cmd_depth(struct vnode_xprt_clt *clt)
+{
+	return READ_ONCE(clt->cmd_depth);
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_clt_cmd_depth);
+
+unsigned int vnode_xprt_clt_nr_queues(struct vnode_xprt_clt *clt)
+{
+	return clt->nr_queues;
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_clt_nr_queues);
+
 /* Called from the CM handler on ROUTE_RESOLVED. */
 static int clt_queue_create_ib(struct vnode_xprt_queue *q)
 {
@@ -294,15 +668,17 @@ static int clt_queue_create_ib(struct vnode_xprt_queue *q)
 	 * Work-request budget of one queue:
 	 *   send: queue_depth RDMA READ/WRITE (bounded by q->inflight)
 	 *       + CTRL_DEPTH control SENDs (bounded by ctrl_sem)
+	 *       + cmd_depth * (REG_MR + SEND + LOCAL_INV) commands
 	 *       + 1 keepalive (VQ_KA_PENDING)
 	 *       + 1 for ib_drain_qp()'s marker
-	 *   recv: CTRL_DEPTH replies + 1 drain marker
+	 *   recv: CTRL_DEPTH + cmd_depth replies + 1 drain marker
 	 *   CQ:   send + recv
 	 */
 	init.cap.max_send_wr = clt->cfg.queue_depth + VNODE_XPRT_CTRL_DEPTH +
-			       1 + 1;
-	init.cap.max_recv_wr = VNODE_XPRT_CTRL_DEPTH + 1;
-	init.cap.max_send_sge = 1;
+			       3 * clt->cfg.cmd_depth + 1 + 1;
+	init.cap.max_recv_wr = q->nr_rx + 1;
+	init.cap.max_send_sge = clt->cfg.cmd_depth ?
+				1 + VNODE_XPRT_INLINE_SGES : 1;
 	init.cap.max_recv_sge = 1;
 	if (init.cap.max_send_wr > ibdev->attrs.max_qp_wr) {
 		clt_log(err, clt, "queue depth %u exceeds %s's max_qp_wr %d\n",
@@ -333,23 +709,27 @@ static int clt_queue_create_ib(struct vnode_xprt_queue *q)
 	q->qp = q->cm_id->qp;
 
 	q->rx_dma = ib_dma_map_single(ibdev, q->rx_buf,
-				      VNODE_XPRT_CTRL_DEPTH * VNODE_MSG_MAX,
+				      q->nr_rx * VNODE_MSG_MAX,
 				      DMA_FROM_DEVICE);
 	if (ib_dma_mapping_error(ibdev, q->rx_dma)) {
 		q->rx_dma = 0;
 		ret = -EIO;
 		goto out_destroy_qp;
 	}
-	for (i = 0; i < VNODE_XPRT_CTRL_DEPTH; i++) {
+	ret = clt_cmds_init_ib(q);
+	if (ret)
+		goto out_unmap;
+	for (i = 0; i < q->nr_rx; i++) {
 		ret = clt_post_recv(q, i);
 		if (ret)
-			goto out_unmap;
+			goto out_cmds;
 	}
 	return 0;
 
+out_cmds:
+	clt_cmds_free_ib(q);
 out_unmap:
-	ib_dma_unmap_single(ibdev, q->rx_dma,
-			    VNODE_XPRT_CTRL_DEPTH * VNODE_MSG_MAX,
+	ib_dma_unmap_single(ibdev, q->rx_dma, q->nr_rx * VNODE_MSG_MAX,
 			    DMA_FROM_DEVICE);
 	q->rx_dma = 0;
 out_destroy_qp:
@@ -382,10 +762,14 @@ static int clt_queue_connect(struct vnode_xprt_queue *q)
 
 	param.private_data = &hello;
 	param.private_data_len = sizeof(hello);
-	/* We issue RDMA READs; the server issues none. */
+	/*
+	 * We issue RDMA READs (slabs); a storage server READs our
+	 * registered buffers.
+	 */
 	param.initiator_depth = min_t(int, ibdev->attrs.max_qp_init_rd_atom,
 				      U8_MAX);
-	param.responder_resources = 0;
+	param.responder_resources = min_t(int, ibdev->attrs.max_qp_rd_atom,
+					  U8_MAX);
 	param.flow_control = 1;
 	param.retry_count = VNODE_XPRT_RETRY_COUNT;
 	param.rnr_retry_count = 7;
@@ -528,6 +912,9 @@ static void clt_queue_teardown(struct vnode_xprt_queue *q)
 		/* Flushes every posted WR: io->done(-ENOTCONN) etc. */
 		if (test_and_clear_bit(VQ_CONNECTED, &q->flags))
 			ib_drain_qp(q->qp);
+		/* No reply can come any more: fail the commands waiting. */
+		clt_cmds_abort(q);
+		clt_cmds_free_ib(q);
 		ib_destroy_qp(q->qp);
 		q->qp = NULL;
 	}
@@ -541,8 +928,8 @@ static void clt_queue_teardown(struct vnode_xprt_queue *q)
 		ibdev = q->dev->ibdev;
 		if (q->rx_dma)
 			ib_dma_unmap_single(ibdev, q->rx_dma,
-					    VNODE_XPRT_CTRL_DEPTH *
-					    VNODE_MSG_MAX, DMA_FROM_DEVICE);
+					    q->nr_rx * VNODE_MSG_MAX,
+					    DMA_FROM_DEVICE);
 		q->rx_dma = 0;
 		vnode_xprt_dev_put(q->dev);
 		q->dev = NULL;
@@ -707,6 +1094,7 @@ static void clt_reconnect_work(struct work_struct *work)
 	resumed = le32_to_cpu(clt->queues[0].acc.flags) &
 		  VNODE_ACCEPT_F_RESUMED;
 	memcpy(&clt->acc, &clt->queues[0].acc, sizeof(clt->acc));
+	clt_set_cmd_depth(clt);
 	clt->wire_server_id = new_id;
 	if (old_id != new_id) {
 		clt_log(warn, clt, "server restarted (server_id %016llx -> %016llx): its remote state is gone\n",
@@ -771,7 +1159,9 @@ static int clt_check_cfg(const struct vnode_xprt_cfg *cfg)
 	    cfg->role != VNODE_ROLE_STOR)
 		return -EINVAL;
 	if (cfg->nr_queues > VNODE_XPRT_MAX_QUEUES ||
-	    cfg->queue_depth > VNODE_XPRT_MAX_QUEUE_DEPTH)
+	    cfg->queue_depth > VNODE_XPRT_MAX_QUEUE_DEPTH ||
+	    cfg->cmd_depth > VNODE_XPRT_MAX_CMD_DEPTH ||
+	    cfg->max_fr_pages > 256)
 		return -EINVAL;
 	if (cfg->connect_timeout_ms > 600000 ||
 	    cfg->reconnect_delay_ms > 600000 ||
@@ -841,13 +1231,14 @@ struct vnode_xprt_clt *vnode_xprt_clt_open(const struct vnode_xprt_cfg *cfg,
 		q->idx = i;
 		q->ka_cqe.done = clt_ka_done;
 		init_completion(&q->cm_done);
-		q->rx_buf = kcalloc(VNODE_XPRT_CTRL_DEPTH, VNODE_MSG_MAX,
-				    GFP_KERNEL);
-		if (!q->rx_buf) {
+		q->nr_rx = VNODE_XPRT_CTRL_DEPTH + cfg->cmd_depth;
+		q->rx_buf = kcalloc(q->nr_rx, VNODE_MSG_MAX, GFP_KERNEL);
+		q->rx = kcalloc(q->nr_rx, sizeof(*q->rx), GFP_KERNEL);
+		if (!q->rx_buf || !q->rx || clt_cmds_alloc(q)) {
 			ret = -ENOMEM;
 			goto out_free;
 		}
-		for (j = 0; j < VNODE_XPRT_CTRL_DEPTH; j++) {
+		for (j = 0; j < q->nr_rx; j++) {
 			q->rx[j].cqe.done = clt_recv_done;
 			q->rx[j].queue = q;
 			q->rx[j].idx = j;
@@ -862,6 +1253,7 @@ struct vnode_xprt_clt *vnode_xprt_clt_open(const struct vnode_xprt_cfg *cfg,
 		goto out_free;
 	}
 	memcpy(&clt->acc, &clt->queues[0].acc, sizeof(clt->acc));
+	clt_set_cmd_depth(clt);
 	clt->server_id = le64_to_cpu(clt->acc.server_id);
 	clt->wire_server_id = clt->server_id;
 	/* Never more calls in flight than the server has RECVs posted. */
@@ -887,7 +1279,7 @@ struct vnode_xprt_clt *vnode_xprt_clt_open(const struct vnode_xprt_cfg *cfg,
 
 out_free:
 	for (i = 0; i < nr; i++)
-		kfree(clt->queues[i].rx_buf);
+		clt_queue_free(&clt->queues[i]);
 	kfree(clt);
 	return ERR_PTR(ret);
 }
@@ -934,7 +1326,7 @@ void vnode_xprt_clt_close(struct vnode_xprt_clt *clt)
 	for (i = 0; i < VNODE_XPRT_CTRL_DEPTH; i++)
 		WARN_ON_ONCE(atomic_read(&clt->slots[i].ref));
 	for (i = 0; i < clt->nr_queues; i++)
-		kfree(clt->queues[i].rx_buf);
+		clt_queue_free(&clt->queues[i]);
 	clt_log(info, clt, "closed\n");
 	kfree(clt);
 }
@@ -1031,7 +1423,8 @@ int vnode_xprt_clt_call(struct vnode_xprt_clt *clt, struct vnode_msg_hdr *req,
 	__set_bit(idx, &clt->ctrl_map);
 	s = &clt->slots[idx];
 	clt->tag_gen++;
-	s->tag = clt->tag_gen * VNODE_XPRT_CTRL_DEPTH + idx;
+	s->tag = (clt->tag_gen * VNODE_XPRT_CTRL_DEPTH + idx) &
+		 ~VNODE_XPRT_CMD_TAG;
 	s->waiting = true;
 	s->status = -ETIMEDOUT;
 	s->rsp_len = 0;

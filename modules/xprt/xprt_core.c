@@ -12,6 +12,7 @@
 #include <net/ipv6.h>
 
 struct workqueue_struct *vnode_xprt_wq;
+struct workqueue_struct *vnode_xprt_exec_wq;
 
 unsigned int vnode_xprt_keepalive_ms = 2000;
 module_param_named(keepalive_ms, vnode_xprt_keepalive_ms, uint, 0444);
@@ -284,6 +285,13 @@ static int __init vnode_xprt_init(void)
 					WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
 	if (!vnode_xprt_wq)
 		return -ENOMEM;
+	/* Storage requests block on their backing store: many at once. */
+	vnode_xprt_exec_wq = alloc_workqueue("vnode_xprt_exec",
+					     WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	if (!vnode_xprt_exec_wq) {
+		destroy_workqueue(vnode_xprt_wq);
+		return -ENOMEM;
+	}
 
 	ret = vnode_xprt_clt_init();
 	if (ret)
@@ -303,6 +311,7 @@ out_srv_exit:
 out_clt_exit:
 	vnode_xprt_clt_exit();
 out_destroy_wq:
+	destroy_workqueue(vnode_xprt_exec_wq);
 	destroy_workqueue(vnode_xprt_wq);
 	return ret;
 }
@@ -312,6 +321,7 @@ static void __exit vnode_xprt_exit(void)
 	ib_unregister_client(&vnode_xprt_ib_client);
 	vnode_xprt_srv_exit();
 	vnode_xprt_clt_exit();
+	destroy_workqueue(vnode_xprt_exec_wq);
 	destroy_workqueue(vnode_xprt_wq);
 	WARN_ON(!list_empty(&vnode_xprt_dev_list));
 }

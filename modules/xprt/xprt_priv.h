@@ -20,6 +20,7 @@
 #include <rdma/ib_verbs.h>
 #include <rdma/ib_cm.h>
 #include <rdma/rdma_cm.h>
+#include <rdma/rw.h>
 #include <vnode/compat.h>
 #include <vnode/xprt.h>
 
@@ -44,6 +45,8 @@
 #define VNODE_XPRT_NAME_LEN		(sizeof(((struct vnode_hello *)0)->name) + 1)
 
 extern struct workqueue_struct *vnode_xprt_wq;
+/* Asynchronous servers' requests (unbound, many at once). */
+extern struct workqueue_struct *vnode_xprt_exec_wq;
 extern unsigned int vnode_xprt_keepalive_ms;
 extern unsigned int vnode_xprt_ack_timeout;
 
@@ -109,10 +112,14 @@ struct vnode_xprt_rx {
  * @acc: accept data received on this queue
  * @inflight: RDMA operations posted and not yet completed
  * @posting: threads between the VQ_LIVE check and ib_post_send()
- * @rx_buf: VNODE_XPRT_CTRL_DEPTH receive buffers of VNODE_MSG_MAX bytes
+ * @rx_buf: @nr_rx receive buffers of VNODE_MSG_MAX bytes
  * @rx_dma: DMA address of @rx_buf (0 when unmapped)
+ * @nr_rx: RECVs posted: VNODE_XPRT_CTRL_DEPTH + cfg.cmd_depth
  * @rx: receive ring descriptors
  * @ka_cqe: completion of the keepalive (zero-length RDMA WRITE)
+ * @ctags: cfg.cmd_depth asynchronous command contexts
+ * @req_buf: their request buffers (VNODE_MSG_MAX each)
+ * @req_dma: DMA address of @req_buf (0 when unmapped)
  */
 struct vnode_xprt_queue {
 	struct vnode_xprt_clt	*clt;
@@ -129,8 +136,49 @@ struct vnode_xprt_queue {
 	atomic_t		posting;
 	void			*rx_buf;
 	u64			rx_dma;
-	struct vnode_xprt_rx	rx[VNODE_XPRT_CTRL_DEPTH];
+	unsigned int		nr_rx;
+	struct vnode_xprt_rx	*rx;
 	struct ib_cqe		ka_cqe;
+	struct vnode_xprt_ctag	*ctags;
+	void			*req_buf;
+	u64			req_dma;
+};
+
+/* vnode_xprt_ctag.flags */
+enum {
+	CT_REPLY,	/* waiting for the reply (its reference is held) */
+	CT_MR,		/* the data buffer is registered with @mr */
+};
+
+/* Tags of asynchronous commands have this bit; control calls never. */
+#define VNODE_XPRT_CMD_TAG	0x80000000u
+
+/**
+ * struct vnode_xprt_ctag - one asynchronous command slot of a client queue
+ * @queue: owner
+ * @cmd: the owner's command while in flight, else NULL
+ * @flags: CT_* bits
+ * @ref: SEND completion + reply (+ local invalidate)
+ * @status: result for cmd->done
+ * @mr: FRWR MR of this slot (NULL without data buffers)
+ * @nents: DMA-mapped entries of cmd->sgl (0: none mapped)
+ * @reg_cqe: REG_MR completion (errors only: posted unsignaled)
+ * @send_cqe: SEND completion
+ * @inv_cqe: LOCAL_INV completion
+ * @sge: SEND gather list: request header + inline data
+ */
+struct vnode_xprt_ctag {
+	struct vnode_xprt_queue	*queue;
+	struct vnode_xprt_cmd	*cmd;
+	unsigned long		flags;
+	atomic_t		ref;
+	int			status;
+	struct ib_mr		*mr;
+	int			nents;
+	struct ib_cqe		reg_cqe;
+	struct ib_cqe		send_cqe;
+	struct ib_cqe		inv_cqe;
+	struct ib_sge		sge[1 + VNODE_XPRT_INLINE_SGES];
 };
 
 /**
@@ -191,6 +239,7 @@ struct vnode_xprt_slot {
  * @ctrl_map: busy slots
  * @tag_gen: generation counter mixed into tags
  * @slots: control RPC slots
+ * @cmd_depth: asynchronous commands per queue on this connection
  * @nr_queues: queues
  * @queues: the queues
  */
@@ -218,6 +267,7 @@ struct vnode_xprt_clt {
 	unsigned long		ctrl_map;
 	u32			tag_gen;
 	struct vnode_xprt_slot	slots[VNODE_XPRT_CTRL_DEPTH];
+	unsigned int		cmd_depth;
 	unsigned int		nr_queues;
 	struct vnode_xprt_queue	queues[];
 };
@@ -241,18 +291,36 @@ enum {
  *	response buffer paired with it
  * @cqe: RECV completion
  * @send_cqe: completion of the response SEND; reposts the RECV
+ * @rw_cqe: completion of an RDMA READ for the owner
  * @queue: owning queue
  * @entry: in peer->req_list while the request waits for req_work
+ * @work: runs ops->submit (asynchronous servers)
  * @byte_len: bytes received
  * @idx: index in the ring
+ * @buf: receive area (srv->rx_size) followed by the response area
+ * @dma: DMA address of @buf (bidirectional)
+ * @rw: RDMA READ/WRITE context of the owner's data
+ * @rw_sgl: the data's scatterlist while @rw is in use
+ * @rw_nents: its entries (0: @rw unused)
+ * @rw_dir: its direction
+ * @sreq: the owner's view (asynchronous servers)
  */
 struct vnode_xprt_srx {
 	struct ib_cqe		cqe;
 	struct ib_cqe		send_cqe;
+	struct ib_cqe		rw_cqe;
 	struct vnode_xprt_squeue *queue;
 	struct list_head	entry;
+	struct work_struct	work;
 	u32			byte_len;
 	unsigned int		idx;
+	void			*buf;
+	u64			dma;
+	struct rdma_rw_ctx	rw;
+	struct scatterlist	*rw_sgl;
+	int			rw_nents;
+	enum dma_data_direction	rw_dir;
+	struct vnode_xprt_sreq	sreq;
 };
 
 /**
@@ -266,9 +334,10 @@ struct vnode_xprt_srx {
  * @entry: in peer->queues
  * @release_work: disconnect, drain, free
  * @queue_id: from the hello
- * @buf: CTRL_DEPTH receive buffers followed by CTRL_DEPTH response buffers
- * @dma: DMA address of @buf (mapped bidirectional)
- * @rx: ring descriptors
+ * @port_num: port of @cm_id (RDMA READ/WRITE contexts)
+ * @active: requests handed to ops->submit and not yet replied to
+ * @nr_rx: RECVs (srv->depth)
+ * @rx: ring descriptors, each with its buffers
  * @ka_cqe: completion of the keepalive (zero-length RDMA WRITE)
  */
 struct vnode_xprt_squeue {
@@ -281,9 +350,10 @@ struct vnode_xprt_squeue {
 	struct list_head	entry;
 	struct work_struct	release_work;
 	u16			queue_id;
-	void			*buf;
-	u64			dma;
-	struct vnode_xprt_srx	rx[VNODE_XPRT_CTRL_DEPTH];
+	u32			port_num;
+	atomic_t		active;
+	unsigned int		nr_rx;
+	struct vnode_xprt_srx	*rx;
 	struct ib_cqe		ka_cqe;
 };
 
@@ -345,6 +415,8 @@ struct vnode_xprt_peer {
  * @acc: accept data template
  * @orphan_ms: how long a lost peer keeps its PD and the owner's state
  * @ka_work: posts keepalives so the server notices a dead client
+ * @depth: RECVs per queue: CTRL_DEPTH + cfg.cmd_depth
+ * @rx_size: receive area per RECV: VNODE_MSG_MAX + cfg.inline_size
  */
 struct vnode_xprt_srv {
 	struct list_head	entry;
@@ -361,6 +433,8 @@ struct vnode_xprt_srv {
 	struct vnode_accept	acc;
 	unsigned int		orphan_ms;
 	struct delayed_work	ka_work;
+	unsigned int		depth;
+	unsigned int		rx_size;
 };
 
 #define peer_log(lvl, p, fmt, ...)					\

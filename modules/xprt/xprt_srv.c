@@ -21,28 +21,33 @@ static DEFINE_MUTEX(vnode_xprt_srv_list_lock);
 /* How long one REG_MR may take before its queue is declared broken. */
 #define SRV_REG_TIMEOUT_MS	10000
 
-#define SRV_BUF_SIZE	(2 * VNODE_XPRT_CTRL_DEPTH * VNODE_MSG_MAX)
-
 static void srv_queue_release_work(struct work_struct *work);
+static void srv_exec_work(struct work_struct *work);
+
+/* Receive area, then the response area, of one RECV. */
+static inline size_t srv_buf_size(struct vnode_xprt_srv *srv)
+{
+	return srv->rx_size + VNODE_MSG_MAX;
+}
 
 static inline void *srv_rx_buf(struct vnode_xprt_squeue *q, unsigned int i)
 {
-	return q->buf + i * VNODE_MSG_MAX;
+	return q->rx[i].buf;
 }
 
 static inline void *srv_tx_buf(struct vnode_xprt_squeue *q, unsigned int i)
 {
-	return q->buf + (VNODE_XPRT_CTRL_DEPTH + i) * VNODE_MSG_MAX;
+	return q->rx[i].buf + q->peer->srv->rx_size;
 }
 
 static inline u64 srv_rx_dma(struct vnode_xprt_squeue *q, unsigned int i)
 {
-	return q->dma + i * VNODE_MSG_MAX;
+	return q->rx[i].dma;
 }
 
 static inline u64 srv_tx_dma(struct vnode_xprt_squeue *q, unsigned int i)
 {
-	return q->dma + (VNODE_XPRT_CTRL_DEPTH + i) * VNODE_MSG_MAX;
+	return q->rx[i].dma + q->peer->srv->rx_size;
 }
 
 /* Any context: the queue is broken or the client went away. */
@@ -61,7 +66,7 @@ static int srv_post_recv(struct vnode_xprt_squeue *q, unsigned int i)
 	struct ib_device *ibdev = q->peer->ibdev;
 	struct ib_sge sge = {
 		.addr	= srv_rx_dma(q, i),
-		.length	= VNODE_MSG_MAX,
+		.length	= q->peer->srv->rx_size,
 		.lkey	= q->peer->pd->local_dma_lkey,
 	};
 	struct ib_recv_wr wr = {
@@ -70,7 +75,7 @@ static int srv_post_recv(struct vnode_xprt_squeue *q, unsigned int i)
 		.num_sge	= 1,
 	};
 
-	ib_dma_sync_single_for_device(ibdev, sge.addr, VNODE_MSG_MAX,
+	ib_dma_sync_single_for_device(ibdev, sge.addr, sge.length,
 				      DMA_BIDIRECTIONAL);
 	return ib_post_recv(q->qp, &wr, NULL);
 }
@@ -89,12 +94,43 @@ static void srv_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		return;
 	}
 	ib_dma_sync_single_for_cpu(peer->ibdev, srv_rx_dma(q, rx->idx),
-				   VNODE_MSG_MAX, DMA_BIDIRECTIONAL);
+				   peer->srv->rx_size, DMA_BIDIRECTIONAL);
 	rx->byte_len = wc->byte_len;
+	if (peer->srv->ops->submit) {
+		queue_work(vnode_xprt_exec_wq, &rx->work);
+		return;
+	}
 	spin_lock_irqsave(&peer->req_lock, flags);
 	list_add_tail(&rx->entry, &peer->req_list);
 	spin_unlock_irqrestore(&peer->req_lock, flags);
 	queue_work(vnode_xprt_wq, &peer->req_work);
+}
+
+static void srv_rw_destroy(struct vnode_xprt_srx *rx)
+{
+	struct vnode_xprt_squeue *q = rx->queue;
+
+	if (!rx->rw_nents)
+		return;
+	rdma_rw_ctx_destroy(&rx->rw, q->qp, q->port_num, rx->rw_sgl,
+			    rx->rw_nents, rx->rw_dir);
+	rx->rw_nents = 0;
+}
+
+/* An asynchronous request is over: its buffers go back to the owner. */
+static void srv_sreq_finish(struct vnode_xprt_srx *rx)
+{
+	struct vnode_xprt_squeue *q = rx->queue;
+	struct vnode_xprt_sreq *sreq = &rx->sreq;
+
+	srv_rw_destroy(rx);
+	if (!sreq->peer)
+		return;
+	sreq->peer = NULL;
+	if (sreq->reply_done)
+		sreq->reply_done(sreq);
+	/* Last: the release work frees the queue when this reaches 0. */
+	atomic_dec(&q->active);
 }
 
 static void srv_send_done(struct ib_cq *cq, struct ib_wc *wc)
@@ -104,6 +140,7 @@ static void srv_send_done(struct ib_cq *cq, struct ib_wc *wc)
 						 send_cqe);
 	struct vnode_xprt_squeue *q = rx->queue;
 
+	srv_sreq_finish(rx);
 	if (unlikely(wc->status != IB_WC_SUCCESS)) {
 		if (wc->status != IB_WC_WR_FLUSH_ERR)
 			srv_queue_error(q, ib_wc_status_msg(wc->status));
@@ -216,6 +253,161 @@ static void srv_req_work(struct work_struct *work)
 		cond_resched();
 	}
 }
+
+/* Asynchronous servers: validate one request and hand it to the owner. */
+static void srv_exec_work(struct work_struct *work)
+{
+	struct vnode_xprt_srx *rx = container_of(work, struct vnode_xprt_srx,
+						 work);
+	struct vnode_xprt_squeue *q = rx->queue;
+	struct vnode_xprt_peer *peer = q->peer;
+	const struct vnode_msg_hdr *req = srv_rx_buf(q, rx->idx);
+	struct vnode_msg_hdr *rsp = srv_tx_buf(q, rx->idx);
+	struct vnode_xprt_sreq *sreq = &rx->sreq;
+	u32 len;
+
+	if (!test_bit(SQ_LIVE, &q->flags))
+		return;
+	len = le32_to_cpu(req->len);
+	if (rx->byte_len < sizeof(*req) || len < sizeof(*req) ||
+	    len > rx->byte_len || le32_to_cpu(req->magic) != VNODE_MAGIC ||
+	    (req->flags & VNODE_MSG_F_REPLY)) {
+		/* Same as the synchronous path: the answer is a status. */
+		srv_handle_req(peer, rx);
+		return;
+	}
+	if (req->op == VNODE_OP_GOODBYE)
+		WRITE_ONCE(peer->orderly, true);
+	memset(rsp, 0, VNODE_MSG_MAX);
+	rsp->op = req->op;
+	memset(sreq, 0, sizeof(*sreq));
+	sreq->peer = peer;
+	sreq->req = req;
+	sreq->req_len = len;
+	sreq->rsp = rsp;
+	atomic_inc(&q->active);
+	peer->srv->ops->submit(peer, peer->priv, sreq);
+}
+
+static void srv_rw_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct vnode_xprt_srx *rx = container_of(wc->wr_cqe,
+						 struct vnode_xprt_srx, rw_cqe);
+	int err = 0;
+
+	srv_rw_destroy(rx);
+	if (unlikely(wc->status != IB_WC_SUCCESS)) {
+		err = -ENOTCONN;
+		if (wc->status != IB_WC_WR_FLUSH_ERR) {
+			peer_log(err, rx->queue->peer, "queue %u RDMA READ failed: %s\n",
+				 rx->queue->queue_id,
+				 ib_wc_status_msg(wc->status));
+			srv_queue_error(rx->queue,
+					ib_wc_status_msg(wc->status));
+		}
+	}
+	rx->sreq.rdma_done(&rx->sreq, err);
+}
+
+int vnode_xprt_sreq_rdma_read(struct vnode_xprt_sreq *sreq,
+			      struct scatterlist *sgl, int nents, u64 raddr,
+			      u32 rkey)
+{
+	struct vnode_xprt_srx *rx = container_of(sreq, struct vnode_xprt_srx,
+						 sreq);
+	struct vnode_xprt_squeue *q = rx->queue;
+	int ret = -ENOTCONN;
+
+	if (WARN_ON_ONCE(!sreq->rdma_done || rx->rw_nents || nents <= 0))
+		return -EINVAL;
+	atomic_inc(&q->posting);
+	/* Pairs with the barrier in release: LIVE is read after posting++. */
+	smp_mb__after_atomic();
+	if (!test_bit(SQ_LIVE, &q->flags))
+		goto out;
+	ret = rdma_rw_ctx_init(&rx->rw, q->qp, q->port_num, sgl, nents, 0,
+			       raddr, rkey, DMA_FROM_DEVICE);
+	if (ret < 0)
+		goto out;
+	rx->rw_sgl = sgl;
+	rx->rw_nents = nents;
+	rx->rw_dir = DMA_FROM_DEVICE;
+	rx->rw_cqe.done = srv_rw_done;
+	ret = rdma_rw_ctx_post(&rx->rw, q->qp, q->port_num, &rx->rw_cqe, NULL);
+	if (ret) {
+		srv_rw_destroy(rx);
+		srv_queue_error(q, "RDMA READ post failed");
+		ret = -ENOTCONN;
+	}
+out:
+	atomic_dec(&q->posting);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_sreq_rdma_read);
+
+void vnode_xprt_sreq_reply(struct vnode_xprt_sreq *sreq, size_t rsp_len,
+			   u32 inv_rkey, struct scatterlist *sgl, int nents,
+			   u64 raddr, u32 rkey)
+{
+	struct vnode_xprt_srx *rx = container_of(sreq, struct vnode_xprt_srx,
+						 sreq);
+	struct vnode_xprt_squeue *q = rx->queue;
+	struct vnode_msg_hdr *rsp = sreq->rsp;
+	struct ib_send_wr wr = {}, *first = &wr;
+	struct ib_sge sge;
+	bool posted = false;
+	int ret;
+
+	rsp_len = clamp_t(size_t, rsp_len, sizeof(*rsp), VNODE_MSG_MAX);
+	rsp->magic = cpu_to_le32(VNODE_MAGIC);
+	rsp->flags = VNODE_MSG_F_REPLY;
+	rsp->tag = sreq->req->tag;
+	rsp->len = cpu_to_le32(rsp_len);
+
+	sge.addr = srv_tx_dma(q, rx->idx);
+	sge.length = rsp_len;
+	sge.lkey = q->peer->pd->local_dma_lkey;
+	wr.wr_cqe = &rx->send_cqe;
+	wr.sg_list = &sge;
+	wr.num_sge = 1;
+	wr.send_flags = IB_SEND_SIGNALED;
+	wr.opcode = inv_rkey ? IB_WR_SEND_WITH_INV : IB_WR_SEND;
+	wr.ex.invalidate_rkey = inv_rkey;
+
+	atomic_inc(&q->posting);
+	/* Pairs with the barrier in release: LIVE is read after posting++. */
+	smp_mb__after_atomic();
+	if (!test_bit(SQ_LIVE, &q->flags))
+		goto out;
+	if (nents > 0) {
+		/* The data, then the reply: one post, RC keeps the order. */
+		ret = rdma_rw_ctx_init(&rx->rw, q->qp, q->port_num, sgl, nents,
+				       0, raddr, rkey, DMA_TO_DEVICE);
+		if (ret < 0) {
+			peer_log(err, q->peer, "RDMA WRITE of %d segments: %d\n",
+				 nents, ret);
+			rsp->status = cpu_to_le16(VNODE_ST_NOMEM);
+		} else {
+			rx->rw_sgl = sgl;
+			rx->rw_nents = nents;
+			rx->rw_dir = DMA_TO_DEVICE;
+			first = rdma_rw_ctx_wrs(&rx->rw, q->qp, q->port_num,
+						NULL, &wr);
+		}
+	}
+	ib_dma_sync_single_for_device(q->peer->ibdev, sge.addr, rsp_len,
+				      DMA_BIDIRECTIONAL);
+	if (ib_post_send(q->qp, first, NULL))
+		srv_queue_error(q, "SEND post failed");
+	else
+		posted = true;
+out:
+	atomic_dec(&q->posting);
+	/* Not posted: the queue is going away, nobody gets this reply. */
+	if (!posted)
+		srv_sreq_finish(rx);
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_sreq_reply);
 
 static void srv_ka_done(struct ib_cq *cq, struct ib_wc *wc)
 {
@@ -375,6 +567,8 @@ static struct vnode_xprt_peer *srv_new_peer(struct vnode_xprt_srv *srv,
 static void srv_queue_destroy_ib(struct vnode_xprt_squeue *q)
 {
 	struct ib_device *ibdev = q->peer->ibdev;
+	size_t size = srv_buf_size(q->peer->srv);
+	unsigned int i;
 
 	if (q->qp) {
 		ib_destroy_qp(q->qp);
@@ -384,22 +578,26 @@ static void srv_queue_destroy_ib(struct vnode_xprt_squeue *q)
 		ib_free_cq(q->cq);
 		q->cq = NULL;
 	}
-	if (q->dma)
-		ib_dma_unmap_single(ibdev, q->dma, SRV_BUF_SIZE,
-				    DMA_BIDIRECTIONAL);
-	q->dma = 0;
-	kfree(q->buf);
-	q->buf = NULL;
+	for (i = 0; q->rx && i < q->nr_rx; i++) {
+		if (q->rx[i].dma)
+			ib_dma_unmap_single(ibdev, q->rx[i].dma, size,
+					    DMA_BIDIRECTIONAL);
+		kfree(q->rx[i].buf);
+	}
+	kfree(q->rx);
+	q->rx = NULL;
 }
 
 static struct vnode_xprt_squeue *srv_queue_create(struct vnode_xprt_peer *peer,
 						  struct rdma_cm_id *cm_id,
 						  u16 queue_id)
 {
+	struct vnode_xprt_srv *srv = peer->srv;
 	struct ib_device *ibdev = cm_id->device;
+	size_t size = srv_buf_size(srv);
 	struct ib_qp_init_attr init = {};
 	struct vnode_xprt_squeue *q;
-	unsigned int i;
+	unsigned int i, rw = 0;
 	int ret;
 
 	q = kzalloc(sizeof(*q), GFP_KERNEL);
@@ -407,45 +605,64 @@ static struct vnode_xprt_squeue *srv_queue_create(struct vnode_xprt_peer *peer,
 		return ERR_PTR(-ENOMEM);
 	q->peer = peer;
 	q->queue_id = queue_id;
+	q->port_num = cm_id->port_num;
+	q->nr_rx = srv->depth;
 	INIT_LIST_HEAD(&q->entry);
 	INIT_WORK(&q->release_work, srv_queue_release_work);
 	q->ka_cqe.done = srv_ka_done;
-	for (i = 0; i < VNODE_XPRT_CTRL_DEPTH; i++) {
-		q->rx[i].cqe.done = srv_recv_done;
-		q->rx[i].send_cqe.done = srv_send_done;
-		q->rx[i].queue = q;
-		q->rx[i].idx = i;
-		INIT_LIST_HEAD(&q->rx[i].entry);
-	}
-
-	q->buf = kzalloc(SRV_BUF_SIZE, GFP_KERNEL);
-	if (!q->buf) {
+	q->rx = kcalloc(q->nr_rx, sizeof(*q->rx), GFP_KERNEL);
+	if (!q->rx) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
-	q->dma = ib_dma_map_single(ibdev, q->buf, SRV_BUF_SIZE,
-				   DMA_BIDIRECTIONAL);
-	if (ib_dma_mapping_error(ibdev, q->dma)) {
-		q->dma = 0;
-		ret = -EIO;
-		goto out_free;
+	for (i = 0; i < q->nr_rx; i++) {
+		struct vnode_xprt_srx *rx = &q->rx[i];
+
+		rx->cqe.done = srv_recv_done;
+		rx->send_cqe.done = srv_send_done;
+		rx->queue = q;
+		rx->idx = i;
+		INIT_LIST_HEAD(&rx->entry);
+		INIT_WORK(&rx->work, srv_exec_work);
+		rx->buf = kzalloc(size, GFP_KERNEL);
+		if (!rx->buf) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+		rx->dma = ib_dma_map_single(ibdev, rx->buf, size,
+					    DMA_BIDIRECTIONAL);
+		if (ib_dma_mapping_error(ibdev, rx->dma)) {
+			rx->dma = 0;
+			ret = -EIO;
+			goto out_free;
+		}
 	}
 
 	/*
 	 * Work-request budget of one server queue:
-	 *   send: CTRL_DEPTH responses (one per posted RECV)
+	 *   send: nr_rx responses (one per posted RECV)
 	 *       + 1 REG_MR (peer->reg_lock: one at a time per peer)
 	 *       + 1 keepalive (SQ_KA_PENDING)
 	 *       + 1 ib_drain_qp() marker
-	 *   recv: CTRL_DEPTH requests + 1 drain marker
-	 *   CQ:   send + recv
+	 *       + asynchronous servers: one RDMA READ/WRITE context per
+	 *         RECV (rdma_rw adds their WRs to max_send_wr)
+	 *   recv: nr_rx requests + 1 drain marker
+	 *   CQ:   send + recv, with room for rdma_rw's extra WRs
 	 */
-	init.cap.max_send_wr = VNODE_XPRT_CTRL_DEPTH + 1 + 1 + 1;
-	init.cap.max_recv_wr = VNODE_XPRT_CTRL_DEPTH + 1;
+	init.cap.max_send_wr = q->nr_rx + 1 + 1 + 1;
+	init.cap.max_recv_wr = q->nr_rx + 1;
 	init.cap.max_send_sge = 1;
 	init.cap.max_recv_sge = 1;
+	if (srv->ops->submit) {
+		rw = q->nr_rx;
+		init.cap.max_rdma_ctxs = rw;
+		init.cap.max_send_sge = min_t(u32, ibdev->attrs.max_send_sge,
+					      32);
+		init.port_num = q->port_num;
+	}
 	q->cq = ib_alloc_cq(ibdev, q,
-			    init.cap.max_send_wr + init.cap.max_recv_wr,
+			    init.cap.max_send_wr + 3 * rw +
+			    init.cap.max_recv_wr,
 			    queue_id % ibdev->num_comp_vectors,
 			    IB_POLL_SOFTIRQ);
 	if (IS_ERR(q->cq)) {
@@ -464,7 +681,7 @@ static struct vnode_xprt_squeue *srv_queue_create(struct vnode_xprt_peer *peer,
 		goto out_free;
 	q->qp = cm_id->qp;
 
-	for (i = 0; i < VNODE_XPRT_CTRL_DEPTH; i++) {
+	for (i = 0; i < q->nr_rx; i++) {
 		ret = srv_post_recv(q, i);
 		if (ret)
 			goto out_free;
@@ -492,6 +709,7 @@ static void srv_queue_release_work(struct work_struct *work)
 	struct vnode_xprt_peer *peer = q->peer;
 	struct vnode_xprt_srv *srv = peer->srv;
 	bool drop = false;
+	unsigned int i;
 
 	clear_bit(SQ_LIVE, &q->flags);
 	/* Pairs with the posters' barrier: wait for those that saw LIVE. */
@@ -504,6 +722,11 @@ static void srv_queue_release_work(struct work_struct *work)
 	ib_drain_qp(q->qp);
 	/* Requests of this queue still queued are skipped (!SQ_LIVE). */
 	flush_work(&peer->req_work);
+	for (i = 0; i < q->nr_rx; i++)
+		cancel_work_sync(&q->rx[i].work);
+	/* The owner answers every request it took (dropped: !SQ_LIVE). */
+	while (atomic_read(&q->active))
+		usleep_range(1000, 5000);
 	rdma_destroy_id(q->cm_id);
 	q->cm_id = NULL;
 	srv_queue_destroy_ib(q);
@@ -641,13 +864,17 @@ static int srv_connect_request(struct vnode_xprt_srv *srv,
 	param.private_data = &acc;
 	param.private_data_len = sizeof(acc);
 	/*
-	 * The client READs from us; we never READ from it.  In the event,
-	 * responder_resources is the client's initiator depth.
+	 * The client READs from us (slabs) and an asynchronous server READs
+	 * from the client (its registered buffers).  In the event,
+	 * responder_resources is the client's initiator depth and
+	 * initiator_depth its responder resources.
 	 */
 	param.responder_resources =
 		min_t(int, ev->param.conn.responder_resources,
 		      cm_id->device->attrs.max_qp_rd_atom);
-	param.initiator_depth = 0;
+	param.initiator_depth =
+		min_t(int, ev->param.conn.initiator_depth,
+		      cm_id->device->attrs.max_qp_init_rd_atom);
 	param.flow_control = 1;
 	param.retry_count = VNODE_XPRT_RETRY_COUNT;
 	param.rnr_retry_count = 7;
@@ -815,8 +1042,11 @@ struct vnode_xprt_srv *vnode_xprt_srv_listen(const struct vnode_xprt_cfg *cfg,
 	struct rdma_cm_id *id;
 	int ret;
 
-	if (!cfg || !ops || !ops->accept || !ops->request || !ops->disconnect ||
-	    !acc)
+	if (!cfg || !ops || !ops->accept || !(ops->request || ops->submit) ||
+	    !ops->disconnect || !acc)
+		return ERR_PTR(-EINVAL);
+	if (cfg->cmd_depth > VNODE_XPRT_MAX_CMD_DEPTH ||
+	    cfg->inline_size > VNODE_XPRT_MAX_INLINE)
 		return ERR_PTR(-EINVAL);
 	if (cfg->addr.ss_family != AF_INET && cfg->addr.ss_family != AF_INET6)
 		return ERR_PTR(-EINVAL);
@@ -839,7 +1069,9 @@ struct vnode_xprt_srv *vnode_xprt_srv_listen(const struct vnode_xprt_cfg *cfg,
 	srv->acc.magic = cpu_to_le32(VNODE_MAGIC);
 	srv->acc.major = cpu_to_le16(VNODE_PROTO_MAJOR);
 	srv->acc.minor = cpu_to_le16(VNODE_PROTO_MINOR);
-	srv->acc.max_inflight = cpu_to_le16(VNODE_XPRT_CTRL_DEPTH);
+	srv->depth = VNODE_XPRT_CTRL_DEPTH + cfg->cmd_depth;
+	srv->rx_size = VNODE_MSG_MAX + cfg->inline_size;
+	srv->acc.max_inflight = cpu_to_le16(srv->depth);
 
 	id = rdma_create_id(&init_net, srv_cm_handler, srv, RDMA_PS_TCP,
 			    IB_QPT_RC);

@@ -37,8 +37,13 @@
  * @max_segments: segments per request
  * @max_segment_size: bytes per segment
  * @dma_alignment: alignment mask of data buffers
+ * @virt_boundary_mask: segments may not cross it (no gaps: FRWR);
+ *	then @max_segment_size must be UINT_MAX
  * @max_discard_sectors: largest discard, 0 = no discard
  * @discard_granularity: bytes
+ * @synchronous: hint that I/O is cheap enough to wait for (swap then
+ *	reads pages in the faulting task, without swap cache or readahead).
+ *	6.10+ only: before, swap derives it from a ->rw_page method.
  */
 struct vnode_disk_limits {
 	unsigned int	block_size;
@@ -46,8 +51,10 @@ struct vnode_disk_limits {
 	unsigned short	max_segments;
 	unsigned int	max_segment_size;
 	unsigned int	dma_alignment;
+	unsigned long	virt_boundary_mask;
 	unsigned int	max_discard_sectors;
 	unsigned int	discard_granularity;
+	bool		synchronous;
 };
 
 /* Non-rotational, no entropy contribution, no write cache. */
@@ -63,8 +70,11 @@ vnode_blk_mq_alloc_disk(struct blk_mq_tag_set *set,
 		.max_segments		= l->max_segments,
 		.max_segment_size	= l->max_segment_size,
 		.dma_alignment		= l->dma_alignment,
+		.virt_boundary_mask	= l->virt_boundary_mask,
 		.max_hw_discard_sectors	= l->max_discard_sectors,
 		.discard_granularity	= l->discard_granularity,
+		.features		= l->synchronous ?
+					  BLK_FEAT_SYNCHRONOUS : 0,
 	};
 
 	return blk_mq_alloc_disk(set, &lim, queuedata);
@@ -81,6 +91,8 @@ vnode_blk_mq_alloc_disk(struct blk_mq_tag_set *set,
 	blk_queue_max_segments(q, l->max_segments);
 	blk_queue_max_segment_size(q, l->max_segment_size);
 	blk_queue_dma_alignment(q, l->dma_alignment);
+	if (l->virt_boundary_mask)
+		blk_queue_virt_boundary(q, l->virt_boundary_mask);
 	if (l->max_discard_sectors) {
 		blk_queue_max_discard_sectors(q, l->max_discard_sectors);
 		q->limits.discard_granularity = l->discard_granularity;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * vnode wire protocol, version 1.0.
+ * vnode wire protocol, version 1.1.
  *
  * Shared by the kernel modules and by userspace (vnoded probes memory and
  * storage hosts with librdmacm), so it only uses <linux/types.h> types.
@@ -16,8 +16,12 @@
  *
  * Control messages then flow as two-sided SEND/RECV: one request, one
  * response, matched by tag.  Each message starts with struct vnode_msg_hdr.
- * Page data never uses SEND: the client moves it with one-sided RDMA
- * READ/WRITE against slabs the server registered for that connection.
+ * Remote memory: page data never uses SEND; the client moves it with
+ * one-sided RDMA READ/WRITE against slabs the server registered for that
+ * connection.  Remote storage (1.1): the *server* moves the data with
+ * RDMA READ/WRITE against a buffer the client registered for one command
+ * (struct vnode_sgl), as NVMe-oF and SRP do; small writes may carry their
+ * data inline after the request.
  */
 #ifndef VNODE_PROTO_H
 #define VNODE_PROTO_H
@@ -26,7 +30,7 @@
 
 #define VNODE_MAGIC		0x564e4f44	/* "VNOD" */
 #define VNODE_PROTO_MAJOR	1
-#define VNODE_PROTO_MINOR	0
+#define VNODE_PROTO_MINOR	1
 
 #define VNODE_MEM_PORT		7470	/* default memory-host port */
 #define VNODE_STOR_PORT		7471	/* default storage-host port */
@@ -100,7 +104,8 @@ struct vnode_hello {
  * @major: protocol major version of the server
  * @minor: protocol minor version of the server
  * @slab_shift: log2 of the slab size the server hands out
- * @max_inflight: control messages the client may have outstanding
+ * @max_inflight: messages the client may have outstanding per queue
+ *	(RECVs the server posts per queue; 16 for a memory host)
  * @flags: VNODE_ACCEPT_F_*; zero from a server that sets none
  * @server_id: random id chosen when the server module loaded; a client
  *	that reconnects and sees a different id knows its slabs are gone
@@ -239,6 +244,18 @@ struct vnode_stats_rsp {
 	__u8	reserved[10];
 };
 
+/**
+ * struct vnode_sgl - a client buffer registered for one command (16 bytes)
+ * @addr: remote address (iova of the client's MR)
+ * @rkey: rkey, valid until the command's reply (which invalidates it)
+ * @len: bytes
+ */
+struct vnode_sgl {
+	__le64	addr;
+	__le32	rkey;
+	__le32	len;
+};
+
 /* Generic response carrying only a status (FREE_SLAB, GOODBYE). */
 struct vnode_status_rsp {
 	struct vnode_msg_hdr hdr;
@@ -250,49 +267,59 @@ struct vnode_status_rsp {
 
 /*
  * A volume client (role VNODE_ROLE_STOR) sends STOR_OPEN once per
- * connection set; the storage host checks that the volume is exported to
- * the client's address and answers with the volume geometry and a
- * per-client bounce area (nr_slots slots of slot_size bytes, one MR in the
- * peer's own PD).  Each I/O then uses one slot:
- *   write: client RDMA WRITEs the data into its slot, then STOR_IO(WRITE)
- *   read:  STOR_IO(READ); the storage host fills the slot from the
- *          backing store, replies, and the client RDMA READs the slot
- * (see docs/storage.md for why the data is not moved by the server).
+ * connection set (version VNODE_STOR_VERSION); the storage host checks
+ * that the volume is exported to the client's address and answers with
+ * the volume geometry.  Each I/O is then one STOR_IO command on any of
+ * the client's queues, many in flight per queue:
+ *   write: the client registers its pages (FRWR) and sends their
+ *          vnode_sgl; the storage host RDMA READs them, writes the backing
+ *          store and replies (SEND with invalidate of the rkey).  Writes
+ *          up to inline_max bytes carry the data after the request
+ *          instead (VNODE_STOR_IO_F_INLINE, no registration).
+ *   read:  the client registers its pages and sends their vnode_sgl; the
+ *          storage host reads the backing store, RDMA WRITEs the data and
+ *          replies (posted together; SEND with invalidate).
  */
 #define VNODE_STOR_NAME_LEN	32	/* volume name, NUL included */
+/* Storage data-path version in STOR_OPEN; 0 (1.0 clients) is refused. */
+#define VNODE_STOR_VERSION	2
 
 /* struct vnode_stor_open_rsp.flags: what the export supports */
 #define VNODE_STOR_F_FLUSH	0x01	/* volatile cache: FLUSH/FUA honoured */
 #define VNODE_STOR_F_FUA	0x02
 #define VNODE_STOR_F_DISCARD	0x04	/* DISCARD and WRITE_ZEROES */
+#define VNODE_STOR_F_SRV_RDMA	0x08	/* server-initiated RDMA (version 2) */
 
 /**
  * struct vnode_stor_open_req - VNODE_OP_STOR_OPEN request (64 bytes)
  * @hdr: header
  * @volume: NUL-padded volume name on the storage host
+ * @version: VNODE_STOR_VERSION; another value gets VNODE_ST_VERSION
  * @reserved: zero
  */
 struct vnode_stor_open_req {
 	struct vnode_msg_hdr hdr;
 	char	volume[VNODE_STOR_NAME_LEN];
-	__u8	reserved[16];
+	__le16	version;
+	__u8	reserved[14];
 };
 
 /**
  * struct vnode_stor_open_rsp - VNODE_OP_STOR_OPEN response (80 bytes)
  * @hdr: header (VNODE_ST_NOENT unknown or disabled volume, VNODE_ST_PERM
- *	not exported to this client).  A second OPEN of the same volume
- *	from the owner host takes it over: the previous connection set's
- *	commands then fail with VNODE_ST_NOENT.
+ *	not exported to this client, VNODE_ST_VERSION wrong @version).
+ *	A second OPEN of the same volume from the owner host takes it over:
+ *	the previous connection set's commands then fail with VNODE_ST_NOENT.
  * @size: volume size in bytes
- * @buf_addr: remote address of slot 0 of the bounce area
- * @buf_rkey: rkey of the bounce area, valid on this client's queues only
- * @slot_size: bytes per slot: the largest single I/O
- * @nr_slots: slots, i.e. I/Os the client may have in flight
+ * @reserved1: zero (1.0: bounce area address)
+ * @reserved2: zero (1.0: bounce area rkey)
+ * @max_io: largest READ/WRITE in bytes
+ * @queue_depth: STOR_IO commands the client may have in flight per queue
  * @block_size: logical block size of the export (offsets and lengths
  *	are multiples of it)
  * @flags: VNODE_STOR_F_*
  * @max_discard: largest DISCARD/WRITE_ZEROES in bytes (0: none)
+ * @inline_max: largest write sent inline (VNODE_STOR_IO_F_INLINE)
  * @volume_id: random id of this volume instance; changes when the
  *	volume is deleted and created again
  * @reserved: zero
@@ -300,22 +327,22 @@ struct vnode_stor_open_req {
 struct vnode_stor_open_rsp {
 	struct vnode_msg_hdr hdr;
 	__le64	size;
-	__le64	buf_addr;
-	__le32	buf_rkey;
-	__le32	slot_size;
-	__le16	nr_slots;
+	__le64	reserved1;
+	__le32	reserved2;
+	__le32	max_io;
+	__le16	queue_depth;
 	__le16	block_size;
 	__le32	flags;
 	__le32	max_discard;
-	__le32	reserved0;
+	__le32	inline_max;
 	__le64	volume_id;
 	__u8	reserved[16];
 };
 
 /**
  * enum vnode_stor_cmd - struct vnode_stor_io_req.cmd
- * @VNODE_STOR_READ: backing store -> slot
- * @VNODE_STOR_WRITE: slot -> backing store
+ * @VNODE_STOR_READ: backing store -> client buffer
+ * @VNODE_STOR_WRITE: client buffer (or inline data) -> backing store
  * @VNODE_STOR_FLUSH: make every acknowledged write stable
  * @VNODE_STOR_DISCARD: deallocate a range (reads back zeroes)
  * @VNODE_STOR_WRITE_ZEROES: zero a range
@@ -329,31 +356,35 @@ enum vnode_stor_cmd {
 };
 
 #define VNODE_STOR_IO_F_FUA	0x01	/* write: stable before the reply */
+#define VNODE_STOR_IO_F_INLINE	0x02	/* write: data follows the request */
 
 /**
- * struct vnode_stor_io_req - VNODE_OP_STOR_IO request (48 bytes)
+ * struct vnode_stor_io_req - VNODE_OP_STOR_IO request (48 bytes, then
+ *	@len bytes of data with VNODE_STOR_IO_F_INLINE)
  * @hdr: header
  * @cmd: enum vnode_stor_cmd
  * @flags: VNODE_STOR_IO_F_*
- * @slot: bounce slot holding (write) or receiving (read) the data
- * @len: bytes; at most slot_size for READ/WRITE, max_discard otherwise
+ * @reserved0: zero
+ * @len: bytes; at most max_io for READ/WRITE, max_discard otherwise
  * @offset: byte offset in the volume
- * @reserved: zero
+ * @sgl: the client's buffer for READ and (not inline) WRITE; its len
+ *	must equal @len
  */
 struct vnode_stor_io_req {
 	struct vnode_msg_hdr hdr;
 	__u8	cmd;
 	__u8	flags;
-	__le16	slot;
+	__le16	reserved0;
 	__le32	len;
 	__le64	offset;
-	__u8	reserved[16];
+	struct vnode_sgl sgl;
 };
 
 /**
  * struct vnode_stor_io_rsp - VNODE_OP_STOR_IO response (32 bytes)
  * @hdr: header (VNODE_ST_IO: the backing store failed; VNODE_ST_INVALID:
- *	out of range, misaligned or bad slot; VNODE_ST_NOENT: not opened)
+ *	out of range, misaligned, or a bad buffer descriptor; VNODE_ST_NOENT:
+ *	not opened)
  * @len: bytes done
  * @reserved: zero
  */

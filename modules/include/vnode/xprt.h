@@ -70,6 +70,16 @@ const char *vnode_xprt_state_str(enum vnode_xprt_state s);
  *	client_id can reconnect and find them; 0 picks 10000.
  * @proto_major: testing only: protocol major sent in the hello; 0 picks
  *	VNODE_PROTO_MAJOR (client only)
+ * @cmd_depth: client: asynchronous commands (vnode_xprt_clt_submit())
+ *	per queue, 0 for none; capped by what the server accepts
+ *	(vnode_accept.max_inflight - VNODE_XPRT_CTRL_DEPTH).  Server:
+ *	requests in flight per queue on top of the control depth, i.e.
+ *	RECVs posted per queue = VNODE_XPRT_CTRL_DEPTH + @cmd_depth.
+ * @max_fr_pages: client: pages one command's data buffer may span (an
+ *	FRWR MR of that size per command); 0 without data buffers
+ * @inline_size: server: data bytes a request may carry after its
+ *	VNODE_MSG_MAX header area (RECV buffers grow by this); client:
+ *	ignored (the owner decides, up to the server's value)
  */
 struct vnode_xprt_cfg {
 	struct sockaddr_storage	addr;
@@ -82,7 +92,17 @@ struct vnode_xprt_cfg {
 	unsigned int		reconnect_delay_ms;
 	unsigned int		loss_timeout_ms;
 	u16			proto_major;
+	unsigned int		cmd_depth;
+	unsigned int		max_fr_pages;
+	unsigned int		inline_size;
 };
+
+/* Largest server inline_size. */
+#define VNODE_XPRT_MAX_INLINE	(16 * 1024)
+/* Largest cmd_depth (client and server). */
+#define VNODE_XPRT_MAX_CMD_DEPTH	256
+/* Data segments a command may send inline (after its header). */
+#define VNODE_XPRT_INLINE_SGES	3
 
 /* Parse "a.b.c.d[:port]" or "[v6]:port" into @ss; 0 or -EINVAL. */
 int vnode_xprt_parse_addr(const char *str, u16 default_port,
@@ -173,6 +193,54 @@ int vnode_xprt_clt_rdma(struct vnode_xprt_clt *clt, bool write,
 			unsigned int len, u64 raddr, u32 rkey,
 			struct vnode_xprt_io *io);
 
+/**
+ * struct vnode_xprt_cmd - one asynchronous command (request + reply) with
+ *	an optional data buffer that the *server* reads or writes with RDMA
+ * @done: the reply arrived (@error 0, the reply is in @rsp, at most
+ *	@rsp_len bytes, and the data buffer is no longer accessible to the
+ *	server), or the command failed: -ENOTCONN (queue lost before a
+ *	reply; the owner may resubmit later), -EIO.  CQ (softirq) context.
+ * @priv: owner's cookie
+ * @rsp: reply buffer (owner's)
+ * @rsp_len: its size
+ * @sgl: data buffer, or NULL; DMA-mapped by the transport
+ * @nents: entries of @sgl
+ * @to_server: the server reads the buffer (a write command); else it
+ *	writes it
+ * @inline_data: send the buffer inside the request message instead of
+ *	registering it (at most the server's inline size, at most
+ *	VNODE_XPRT_INLINE_SGES entries; @to_server only)
+ */
+struct vnode_xprt_cmd {
+	void			(*done)(struct vnode_xprt_cmd *cmd, int error);
+	void			*priv;
+	struct vnode_msg_hdr	*rsp;
+	size_t			rsp_len;
+	struct scatterlist	*sgl;
+	int			nents;
+	bool			to_server;
+	bool			inline_data;
+};
+
+/*
+ * Send @req (@req_len <= VNODE_MSG_MAX bytes) as command @tag (unique
+ * among the commands in flight on queue @qid, < vnode_xprt_clt_cmd_depth())
+ * on queue @qid.  When @cmd has a registered data buffer, the transport
+ * registers it (FRWR, a fresh rkey), writes its address, rkey and length
+ * to @desc (which must point into @req) before sending, and makes sure it
+ * is invalidated (by the server's SEND with invalidate, or a local
+ * invalidate) before cmd->done runs.  Never sleeps.  Returns 0 (then
+ * cmd->done is called exactly once), -EAGAIN (reconnecting), -ENOTCONN
+ * (DEAD/CLOSED), -EINVAL or -EIO (mapping failed).
+ */
+int vnode_xprt_clt_submit(struct vnode_xprt_clt *clt, unsigned int qid,
+			  unsigned int tag, struct vnode_xprt_cmd *cmd,
+			  struct vnode_msg_hdr *req, size_t req_len,
+			  struct vnode_sgl *desc);
+/* Commands per queue (0 when the client has none or is not connected). */
+unsigned int vnode_xprt_clt_cmd_depth(struct vnode_xprt_clt *clt);
+unsigned int vnode_xprt_clt_nr_queues(struct vnode_xprt_clt *clt);
+
 /* ------------------------------------------------------------------ */
 /* Server side                                                         */
 /* ------------------------------------------------------------------ */
@@ -180,6 +248,7 @@ int vnode_xprt_clt_rdma(struct vnode_xprt_clt *clt, bool write,
 struct vnode_xprt_srv;
 /* All queues of one client_id on one server: they share one PD. */
 struct vnode_xprt_peer;
+struct vnode_xprt_sreq;
 
 /**
  * struct vnode_xprt_srv_ops - owner callbacks of a server
@@ -190,6 +259,10 @@ struct vnode_xprt_peer;
  *	the body; the transport sets magic, tag, flags and len from
  *	*rsp_len) and return.  Runs in process context (workqueue), one at
  *	a time per peer.
+ * @submit: optional; replaces @request: called for every request of any
+ *	peer in process context (an unbound workqueue, many at once, also
+ *	several of one peer).  The owner answers later, from any context,
+ *	with vnode_xprt_sreq_reply(), exactly once.
  * @disconnect: every queue of @peer is gone (GOODBYE, loss, or server
  *	shutdown).  @orderly is true after GOODBYE.  After this returns the
  *	PD of the peer is released, so the owner must have deregistered
@@ -201,6 +274,8 @@ struct vnode_xprt_srv_ops {
 	void (*request)(struct vnode_xprt_peer *peer, void *peer_priv,
 			const struct vnode_msg_hdr *req, size_t req_len,
 			struct vnode_msg_hdr *rsp, size_t *rsp_len);
+	void (*submit)(struct vnode_xprt_peer *peer, void *peer_priv,
+		       struct vnode_xprt_sreq *sreq);
 	void (*disconnect)(struct vnode_xprt_peer *peer, void *peer_priv,
 			   bool orderly);
 };
@@ -234,6 +309,52 @@ struct ib_mr *vnode_xprt_peer_reg_mr(struct vnode_xprt_peer *peer,
 /* Invalidate and free an MR from vnode_xprt_peer_reg_mr().  Sleeps. */
 void vnode_xprt_peer_dereg_mr(struct vnode_xprt_peer *peer, struct ib_mr *mr,
 			      struct scatterlist *sgl, int nents);
+
+/**
+ * struct vnode_xprt_sreq - one received request (asynchronous servers)
+ * @peer: sender
+ * @req: the request, @req_len bytes (header, body and any inline data)
+ * @req_len: bytes
+ * @rsp: the reply buffer (VNODE_MSG_MAX bytes, zeroed, hdr.op set); the
+ *	transport fills magic, tag, flags and len
+ * @priv: owner's
+ * @rdma_done: completion of vnode_xprt_sreq_rdma_read(): @error 0 or
+ *	-EIO/-ENOTCONN (the queue is gone: reply anyway, it is dropped).
+ *	CQ (softirq) context.
+ * @reply_done: the reply was sent (or dropped with its queue): every
+ *	buffer given to the transport for this request is free again.
+ *	CQ context or the caller's.
+ */
+struct vnode_xprt_sreq {
+	struct vnode_xprt_peer	*peer;
+	const struct vnode_msg_hdr *req;
+	size_t			req_len;
+	struct vnode_msg_hdr	*rsp;
+	void			*priv;
+	void			(*rdma_done)(struct vnode_xprt_sreq *sreq,
+					     int error);
+	void			(*reply_done)(struct vnode_xprt_sreq *sreq);
+};
+
+/*
+ * RDMA READ the client's buffer at @raddr/@rkey into @sgl (@nents,
+ * DMA-mapped by the transport; its length is the transfer's) on the queue the request came in on;
+ * sreq->rdma_done runs when it completed.  Never sleeps.  0, or -ENOTCONN
+ * (queue gone), -ENOMEM/-EIO (then rdma_done is not called).  A bad rkey
+ * from the client fails the queue (remote access error).
+ */
+int vnode_xprt_sreq_rdma_read(struct vnode_xprt_sreq *sreq,
+			      struct scatterlist *sgl, int nents, u64 raddr,
+			      u32 rkey);
+/*
+ * Send the reply (@rsp_len bytes of sreq->rsp), invalidating the client's
+ * @inv_rkey with it when non-zero.  With @sgl (@nents), first RDMA WRITE
+ * it to @raddr/@rkey (posted together with the reply).
+ * Never sleeps; sreq->reply_done runs exactly once afterwards.
+ */
+void vnode_xprt_sreq_reply(struct vnode_xprt_sreq *sreq, size_t rsp_len,
+			   u32 inv_rkey, struct scatterlist *sgl, int nents,
+			   u64 raddr, u32 rkey);
 
 /* enum vnode_role from the peer's hello. */
 u8 vnode_xprt_peer_role(struct vnode_xprt_peer *peer);
