@@ -17,6 +17,12 @@
  *              STATS, check a second client is refused with -ENOSPC, free
  *   malformed  unknown op, short requests, foreign handles are answered
  *              with errors and the connection keeps working
+ *   stor_malformed  (against a storage host, server=addr:7471,
+ *              volume=NAME exported to this host) a 1.0 OPEN is refused
+ *              with VERSION; malformed STOR_IO commands (out of range,
+ *              misaligned, oversized, bad buffer descriptor, inline
+ *              without data, unknown command, short) get INVALID and
+ *              the connection keeps working (FLUSH succeeds)
  *   hold       allocate nr_slabs, write the pattern and stay connected;
  *              "state" shows the connection state, writing 1 to "verify"
  *              reads everything back (result in "result"), unload closes
@@ -37,7 +43,11 @@ MODULE_PARM_DESC(server, "Memory host address[:port] (required; default port 747
 
 static char *mode = "rdma";
 module_param(mode, charp, 0444);
-MODULE_PARM_DESC(mode, "rdma|probe|bad_major|fill|malformed|hold (default rdma)");
+MODULE_PARM_DESC(mode, "rdma|probe|bad_major|fill|malformed|stor_malformed|hold (default rdma)");
+
+static char *volume = "";
+module_param(volume, charp, 0444);
+MODULE_PARM_DESC(volume, "Volume to open in stor_malformed mode (default none)");
 
 static uint nr_slabs = 4;
 module_param(nr_slabs, uint, 0444);
@@ -657,6 +667,125 @@ out:
 	return ret;
 }
 
+/* One STOR_OPEN; returns the status or -errno. */
+static int xt_stor_open(struct vnode_xprt_clt *clt, u16 version, u64 *size)
+{
+	struct vnode_stor_open_req req = { .hdr.op = VNODE_OP_STOR_OPEN };
+	struct vnode_stor_open_rsp rsp = {};
+	int ret;
+
+	strscpy_pad(req.volume, volume, sizeof(req.volume));
+	req.version = cpu_to_le16(version);
+	ret = vnode_xprt_clt_call(clt, &req.hdr, sizeof(req), &rsp.hdr,
+				  sizeof(rsp), 5000);
+	if (ret)
+		return ret;
+	if (!le16_to_cpu(rsp.hdr.status) &&
+	    !(le32_to_cpu(rsp.flags) & VNODE_STOR_F_SRV_RDMA))
+		return -EPROTO;
+	*size = le64_to_cpu(rsp.size);
+	return le16_to_cpu(rsp.hdr.status);
+}
+
+/* One STOR_IO of @len bytes of @req as a control call; status or -errno. */
+static int xt_stor_io(struct vnode_xprt_clt *clt,
+		      struct vnode_stor_io_req *req, size_t len)
+{
+	struct vnode_stor_io_rsp rsp = {};
+	int ret;
+
+	req->hdr.op = VNODE_OP_STOR_IO;
+	ret = vnode_xprt_clt_call(clt, &req->hdr, len, &rsp.hdr, sizeof(rsp),
+				  5000);
+	return ret ?: le16_to_cpu(rsp.hdr.status);
+}
+
+static int xt_mode_stor_malformed(void)
+{
+	struct {
+		const char *what;
+		u8 cmd, flags;
+		u64 off;
+		u32 len, sgl_len, rkey;
+		size_t req_len;
+	} cases[] = {
+		{ "read past the end", VNODE_STOR_READ, 0, ~0ULL - 4095, 4096,
+		  4096, 1, 0 },
+		{ "read beyond the size", VNODE_STOR_READ, 0, 0, 4096, 4096,
+		  1, 0 },	/* off = size, set below */
+		{ "misaligned offset", VNODE_STOR_READ, 0, 100, 4096, 4096,
+		  1, 0 },
+		{ "zero length", VNODE_STOR_WRITE, 0, 0, 0, 0, 1, 0 },
+		{ "oversized", VNODE_STOR_WRITE, 0, 0, 1 << 20, 1 << 20, 1, 0 },
+		{ "buffer shorter than the I/O", VNODE_STOR_READ, 0, 0, 8192,
+		  4096, 1, 0 },
+		{ "no rkey", VNODE_STOR_WRITE, 0, 0, 4096, 4096, 0, 0 },
+		{ "inline without its data", VNODE_STOR_WRITE,
+		  VNODE_STOR_IO_F_INLINE, 0, 4096, 0, 0, 0 },
+		{ "inline read", VNODE_STOR_READ, VNODE_STOR_IO_F_INLINE, 0,
+		  512, 0, 0, 0 },
+		{ "unknown command", 99, 0, 0, 4096, 4096, 1, 0 },
+		{ "short request", VNODE_STOR_READ, 0, 0, 4096, 4096, 1,
+		  sizeof(struct vnode_msg_hdr) + 4 },
+	};
+	struct vnode_stor_io_req req;
+	struct vnode_xprt_clt *clt;
+	unsigned int i;
+	u64 size = 0;
+	int ret;
+
+	clt = xt_open(VNODE_ROLE_STOR, 0, NULL);
+	if (IS_ERR(clt)) {
+		xt_fail("open: %ld", PTR_ERR(clt));
+		return PTR_ERR(clt);
+	}
+	ret = xt_stor_open(clt, 0, &size);
+	if (ret != VNODE_ST_VERSION) {
+		xt_fail("OPEN with storage version 0: %d, expected VERSION",
+			ret);
+		ret = -EIO;
+		goto out;
+	}
+	ret = xt_stor_open(clt, VNODE_STOR_VERSION, &size);
+	if (ret) {
+		xt_fail("OPEN %s: %d", volume, ret);
+		ret = -EIO;
+		goto out;
+	}
+	cases[1].off = size;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		memset(&req, 0, sizeof(req));
+		req.cmd = cases[i].cmd;
+		req.flags = cases[i].flags;
+		req.offset = cpu_to_le64(cases[i].off);
+		req.len = cpu_to_le32(cases[i].len);
+		req.sgl.addr = cpu_to_le64(0x1000);
+		req.sgl.len = cpu_to_le32(cases[i].sgl_len);
+		req.sgl.rkey = cpu_to_le32(cases[i].rkey);
+		ret = xt_stor_io(clt, &req, cases[i].req_len ?: sizeof(req));
+		if (ret != VNODE_ST_INVALID) {
+			xt_fail("STOR_IO %s: %d, expected INVALID",
+				cases[i].what, ret);
+			ret = -EIO;
+			goto out;
+		}
+	}
+	memset(&req, 0, sizeof(req));
+	req.cmd = VNODE_STOR_FLUSH;
+	ret = xt_stor_io(clt, &req, sizeof(req));
+	if (ret) {
+		xt_fail("connection unusable after malformed STOR_IO: %d", ret);
+		ret = -EIO;
+		goto out;
+	}
+	snprintf(result, sizeof(result), "PASS stor_malformed %zu cases",
+		 ARRAY_SIZE(cases));
+	ret = 0;
+out:
+	vnode_xprt_clt_close(clt);
+	return ret;
+}
+
 static int xt_mode_hold(void)
 {
 	struct vnode_accept acc;
@@ -749,6 +878,8 @@ static int __init xt_init(void)
 		ret = xt_mode_fill();
 	else if (!strcmp(mode, "malformed"))
 		ret = xt_mode_malformed();
+	else if (!strcmp(mode, "stor_malformed"))
+		ret = xt_mode_stor_malformed();
 	else if (!strcmp(mode, "hold"))
 		ret = xt_mode_hold();
 	else
