@@ -247,9 +247,18 @@ int vn_write_reply(int fd, const char *resp, int sendfd)
 
 /* ---- server side ------------------------------------------------------- */
 
-typedef int (*handler_fn)(struct vn_ctx *ctx, json_object *args,
-			  const struct vn_caller *who, json_object **data,
-			  struct vn_err *err);
+/* One request as the handlers see it; name is set for commands of
+ * objects (the table's `named`), checked before the handler runs. */
+struct hreq {
+	struct vn_ctx *ctx;
+	json_object *args;
+	const struct vn_caller *who;
+	const char *name;
+	json_object **data;
+	struct vn_err *err;
+};
+
+typedef int (*handler_fn)(struct hreq *r);
 
 const char *vn_arg_str(json_object *args, const char *key)
 {
@@ -280,14 +289,6 @@ bool vn_arg_bool(json_object *args, const char *key)
 	return json_object_object_get_ex(args, key, &v) && json_object_get_boolean(v);
 }
 
-static int need_name(json_object *args, const char **name, struct vn_err *err)
-{
-	*name = vn_arg_str(args, "name");
-	if (!*name || !**name)
-		return vn_seterr(err, EINVAL, "missing 'name'");
-	return 0;
-}
-
 /* Optional string argument into a fixed buffer. */
 static int copy_arg(json_object *args, const char *key, char *buf, size_t len,
 		    struct vn_err *err)
@@ -310,103 +311,72 @@ static int need_root(const struct vn_caller *who, const char *what,
 	return 0;
 }
 
-static int h_ping(struct vn_ctx *ctx, json_object *args,
-		  const struct vn_caller *who, json_object **data,
-		  struct vn_err *err)
+static int h_ping(struct hreq *r)
 {
-	(void)ctx; (void)args; (void)err;
-	*data = json_object_new_object();
-	json_object_object_add(*data, "pid", json_object_new_int(getpid()));
-	json_object_object_add(*data, "uid", json_object_new_int64(who->uid));
-	json_object_object_add(*data, "db_version",
-			       json_object_new_int(vn_db_version(ctx->db)));
+	*r->data = json_object_new_object();
+	json_object_object_add(*r->data, "pid", json_object_new_int(getpid()));
+	json_object_object_add(*r->data, "uid", json_object_new_int64(r->who->uid));
+	json_object_object_add(*r->data, "db_version",
+			       json_object_new_int(vn_db_version(r->ctx->db)));
 	return 0;
 }
 
-static int h_comp_add(struct vn_ctx *ctx, json_object *args,
-		      const struct vn_caller *who, json_object **data,
-		      struct vn_err *err)
+static int h_comp_add(struct hreq *r)
 {
 	struct vn_conf_comp c = { 0 };
-	const char *name, *kind, *addr;
+	const char *kind = vn_arg_str(r->args, "type"), *addr = vn_arg_str(r->args, "addr");
 	uint64_t port = 0;
 	int ret;
 
-	ret = need_root(who, "add components", err);
-	if (!ret)
-		ret = need_name(args, &name, err);
+	ret = need_root(r->who, "add components", r->err);
 	if (ret)
 		return ret;
-	kind = vn_arg_str(args, "type");
-	addr = vn_arg_str(args, "addr");
 	if (!kind || vn_kind_parse(kind, &c.kind))
-		return vn_seterr(err, EINVAL, "type must be memory or storage");
+		return vn_seterr(r->err, EINVAL, "type must be memory or storage");
 	if (!addr)
-		return vn_seterr(err, EINVAL, "missing addr");
-	if (strlen(name) >= sizeof(c.name) || strlen(addr) >= sizeof(c.addr))
-		return vn_seterr(err, EINVAL, "name or addr too long");
-	strcpy(c.name, name);
-	strcpy(c.addr, addr);
-	ret = vn_arg_u64(args, "port", &port);
+		return vn_seterr(r->err, EINVAL, "missing addr");
+	if (copy_arg(r->args, "name", c.name, sizeof(c.name), r->err) ||
+	    copy_arg(r->args, "addr", c.addr, sizeof(c.addr), r->err))
+		return -EINVAL;
+	ret = vn_arg_u64(r->args, "port", &port);
 	if (ret == -ENOENT)
 		port = (uint64_t)vn_default_port(c.kind);
 	else if (ret || port > 65535)
-		return vn_seterr(err, EINVAL, "invalid port");
+		return vn_seterr(r->err, EINVAL, "invalid port");
 	c.port = (int)port;
-	return vn_component_add(ctx, &c, "cli", !vn_arg_bool(args, "no_probe"), data, err);
+	return vn_component_add(r->ctx, &c, "cli", !vn_arg_bool(r->args, "no_probe"),
+				r->data, r->err);
 }
 
-static int h_comp_remove(struct vn_ctx *ctx, json_object *args,
-			 const struct vn_caller *who, json_object **data,
-			 struct vn_err *err)
+static int h_comp_remove(struct hreq *r)
 {
-	const char *name;
-	int ret;
+	int ret = need_root(r->who, "remove components", r->err);
 
-	(void)data;
-	ret = need_root(who, "remove components", err);
-	if (!ret)
-		ret = need_name(args, &name, err);
-	return ret ? ret : vn_component_remove(ctx, name, err);
+	return ret ? ret : vn_component_remove(r->ctx, r->name, r->err);
 }
 
-static int h_comp_list(struct vn_ctx *ctx, json_object *args,
-		       const struct vn_caller *who, json_object **data,
-		       struct vn_err *err)
+static int h_comp_list(struct hreq *r)
 {
-	(void)who;
-	if (vn_arg_bool(args, "probe"))
-		vn_probe_all(ctx, NULL);
-	return vn_component_list(ctx, data, err);
+	if (vn_arg_bool(r->args, "probe"))
+		vn_probe_all(r->ctx, NULL);
+	return vn_component_list(r->ctx, r->data, r->err);
 }
 
-static int h_comp_show(struct vn_ctx *ctx, json_object *args,
-		       const struct vn_caller *who, json_object **data,
-		       struct vn_err *err)
+static int h_comp_show(struct hreq *r)
 {
-	const char *name;
-	int ret;
-
-	(void)who;
-	ret = need_name(args, &name, err);
-	return ret ? ret : vn_component_show(ctx, name, true, data, err);
+	return vn_component_show(r->ctx, r->name, true, r->data, r->err);
 }
 
-static int h_vnode_create(struct vn_ctx *ctx, json_object *args,
-			  const struct vn_caller *who, json_object **data,
-			  struct vn_err *err)
+static int h_vnode_create(struct hreq *r)
 {
 	struct vn_vnode_req req = { 0 };
-	const char *name;
+	json_object *args = r->args;
+	struct vn_err *err = r->err;
 	uint64_t v;
 	int ret;
 
-	ret = need_name(args, &name, err);
-	if (ret)
-		return ret;
-	if (strlen(name) >= sizeof(req.name))
+	if (copy_arg(args, "name", req.name, sizeof(req.name), err))
 		return vn_seterr(err, EINVAL, "vNode name too long (max 31)");
-	strcpy(req.name, name);
 	if (vn_arg_u64(args, "mem", &req.mem))
 		return vn_seterr(err, EINVAL, "missing or invalid 'mem' (bytes)");
 	if (vn_arg_u64(args, "cache", &req.cache))
@@ -433,168 +403,106 @@ static int h_vnode_create(struct vn_ctx *ctx, json_object *args,
 	req.keep_storage = vn_arg_bool(args, "keep_storage");
 	req.ephemeral = vn_arg_bool(args, "ephemeral");
 	if (req.ephemeral)
-		req.creator_pid = who->pid;
-	return vn_vnode_create(ctx, &req, who, data, err);
+		req.creator_pid = r->who->pid;
+	return vn_vnode_create(r->ctx, &req, r->who, r->data, err);
 }
 
-static int h_vnode_destroy(struct vn_ctx *ctx, json_object *args,
-			   const struct vn_caller *who, json_object **data,
-			   struct vn_err *err)
+static int h_vnode_destroy(struct hreq *r)
 {
-	const char *name;
-	int ret;
-
-	(void)data;
-	ret = need_name(args, &name, err);
-	return ret ? ret : vn_vnode_destroy(ctx, name, vn_arg_bool(args, "force"),
-					     vn_arg_bool(args, "keep_storage"), who, err);
+	return vn_vnode_destroy(r->ctx, r->name, vn_arg_bool(r->args, "force"),
+				vn_arg_bool(r->args, "keep_storage"), r->who, r->err);
 }
 
-static int h_vnode_attach(struct vn_ctx *ctx, json_object *args,
-			  const struct vn_caller *who, json_object **data,
-			  struct vn_err *err)
+/* the pid is the caller's own, from SO_PEERCRED: nobody can move somebody
+ * else's process */
+static int h_vnode_attach(struct hreq *r)
 {
-	const char *name;
-	int ret;
-
-	(void)data;
-	ret = need_name(args, &name, err);
-	/* the pid is the caller's own, from SO_PEERCRED: nobody can move
-	 * somebody else's process */
-	return ret ? ret : vn_vnode_attach(ctx, name, who->pid, who, err);
+	return vn_vnode_attach(r->ctx, r->name, r->who->pid, r->who, r->err);
 }
 
-static int h_vnode_list(struct vn_ctx *ctx, json_object *args,
-			const struct vn_caller *who, json_object **data,
-			struct vn_err *err)
+static int h_vnode_mount(struct hreq *r)
 {
-	(void)args; (void)who;
-	return vn_vnode_list(ctx, data, err);
+	return vn_vnode_mount(r->ctx, r->name, r->who, r->data, r->err);
 }
 
-static int h_vnode_show(struct vn_ctx *ctx, json_object *args,
-			const struct vn_caller *who, json_object **data,
-			struct vn_err *err)
+static int h_vnode_list(struct hreq *r)
 {
-	const char *name;
-	int ret;
-
-	(void)who;
-	ret = need_name(args, &name, err);
-	return ret ? ret : vn_vnode_show(ctx, name, data, err);
+	return vn_vnode_list(r->ctx, r->data, r->err);
 }
 
-static int h_vnode_stats(struct vn_ctx *ctx, json_object *args,
-			 const struct vn_caller *who, json_object **data,
-			 struct vn_err *err)
+static int h_vnode_show(struct hreq *r)
 {
-	(void)args; (void)who;
-	return vn_vnode_stats(ctx, data, err);
+	return vn_vnode_show(r->ctx, r->name, r->data, r->err);
 }
 
-static int h_disk_show(struct vn_ctx *ctx, json_object *args,
-		       const struct vn_caller *who, json_object **data,
-		       struct vn_err *err)
+static int h_vnode_stats(struct hreq *r)
 {
-	(void)args; (void)who;
-	return vn_disk_show(ctx, data, err);
+	return vn_vnode_stats(r->ctx, r->data, r->err);
 }
 
-static int h_sql(struct vn_ctx *ctx, json_object *args,
-		 const struct vn_caller *who, json_object **data,
-		 struct vn_err *err)
+static int h_disk_show(struct hreq *r)
 {
-	const char *q = vn_arg_str(args, "query");
+	return vn_disk_show(r->ctx, r->data, r->err);
+}
 
-	(void)who;
+static int h_sql(struct hreq *r)
+{
+	const char *q = vn_arg_str(r->args, "query");
+
 	if (!q)
-		return vn_seterr(err, EINVAL, "missing 'query'");
+		return vn_seterr(r->err, EINVAL, "missing 'query'");
 	/* a separate read-only connection, never the daemon's own */
-	return vn_sql_readonly(ctx->dbpath, q, data, err);
+	return vn_sql_readonly(r->ctx->dbpath, q, r->data, r->err);
 }
 
-static int h_vol_create(struct vn_ctx *ctx, json_object *args,
-			const struct vn_caller *who, json_object **data,
-			struct vn_err *err)
+static int h_vol_create(struct hreq *r)
 {
-	const char *name;
 	uint64_t size;
-	int ret;
 
-	ret = need_name(args, &name, err);
-	if (ret)
-		return ret;
-	if (vn_arg_u64(args, "size", &size))
-		return vn_seterr(err, EINVAL, "missing or invalid 'size' (bytes)");
-	return vn_volume_create(ctx, name, size, vn_arg_str(args, "stor_host"),
-				vn_arg_str(args, "owner"), who, data, err);
+	if (vn_arg_u64(r->args, "size", &size))
+		return vn_seterr(r->err, EINVAL, "missing or invalid 'size' (bytes)");
+	return vn_volume_create(r->ctx, r->name, size, vn_arg_str(r->args, "stor_host"),
+				vn_arg_str(r->args, "owner"), r->who, r->data, r->err);
 }
 
-static int h_vol_delete(struct vn_ctx *ctx, json_object *args,
-			const struct vn_caller *who, json_object **data,
-			struct vn_err *err)
+static int h_vol_delete(struct hreq *r)
 {
-	const char *name;
-	int ret;
-
-	(void)data;
-	ret = need_name(args, &name, err);
-	return ret ? ret : vn_volume_delete(ctx, name, who, err);
+	return vn_volume_delete(r->ctx, r->name, r->who, r->err);
 }
 
-static int h_vol_list(struct vn_ctx *ctx, json_object *args,
-		      const struct vn_caller *who, json_object **data,
-		      struct vn_err *err)
+static int h_vol_list(struct hreq *r)
 {
-	(void)args; (void)who;
-	return vn_volume_list(ctx, data, err);
+	return vn_volume_list(r->ctx, r->data, r->err);
 }
 
-static int h_vol_show(struct vn_ctx *ctx, json_object *args,
-		      const struct vn_caller *who, json_object **data,
-		      struct vn_err *err)
+static int h_vol_show(struct hreq *r)
 {
-	const char *name;
-	int ret;
-
-	(void)who;
-	ret = need_name(args, &name, err);
-	return ret ? ret : vn_volume_show(ctx, name, data, err);
-}
-
-static int h_vnode_mount(struct vn_ctx *ctx, json_object *args,
-			 const struct vn_caller *who, json_object **data,
-			 struct vn_err *err)
-{
-	const char *name;
-	int ret;
-
-	ret = need_name(args, &name, err);
-	return ret ? ret : vn_vnode_mount(ctx, name, who, data, err);
+	return vn_volume_show(r->ctx, r->name, r->data, r->err);
 }
 
 static const struct {
 	const char *cmd;
 	handler_fn fn;
+	bool named;		/* needs args.name */
 } handlers[] = {
-	{ "ping", h_ping },
-	{ "component.add", h_comp_add },
-	{ "component.remove", h_comp_remove },
-	{ "component.list", h_comp_list },
-	{ "component.show", h_comp_show },
-	{ "vnode.create", h_vnode_create },
-	{ "vnode.destroy", h_vnode_destroy },
-	{ "vnode.attach", h_vnode_attach },
-	{ "vnode.mount", h_vnode_mount },
-	{ "volume.create", h_vol_create },
-	{ "volume.delete", h_vol_delete },
-	{ "volume.list", h_vol_list },
-	{ "volume.show", h_vol_show },
-	{ "vnode.list", h_vnode_list },
-	{ "vnode.show", h_vnode_show },
-	{ "vnode.stats", h_vnode_stats },
-	{ "disk.show", h_disk_show },
-	{ "sql", h_sql },
+	{ "ping", h_ping, false },
+	{ "component.add", h_comp_add, true },
+	{ "component.remove", h_comp_remove, true },
+	{ "component.list", h_comp_list, false },
+	{ "component.show", h_comp_show, true },
+	{ "vnode.create", h_vnode_create, true },
+	{ "vnode.destroy", h_vnode_destroy, true },
+	{ "vnode.attach", h_vnode_attach, true },
+	{ "vnode.mount", h_vnode_mount, true },
+	{ "vnode.list", h_vnode_list, false },
+	{ "vnode.show", h_vnode_show, true },
+	{ "vnode.stats", h_vnode_stats, false },
+	{ "volume.create", h_vol_create, true },
+	{ "volume.delete", h_vol_delete, true },
+	{ "volume.list", h_vol_list, false },
+	{ "volume.show", h_vol_show, true },
+	{ "disk.show", h_disk_show, false },
+	{ "sql", h_sql, false },
 };
 
 json_object *vn_parse_request(const char *line, const char **cmd,
@@ -670,10 +578,15 @@ char *vn_handle_request(struct vn_ctx *ctx, const char *line,
 		return vn_reply_line(-EINVAL, &err, NULL);
 	ret = vn_seterr(&err, ENOSYS, "unknown command '%s'", cmd);
 	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+		struct hreq r = { ctx, args, who, vn_arg_str(args, "name"), &data, &err };
+
 		if (strcmp(handlers[i].cmd, cmd))
 			continue;
 		err.msg[0] = '\0';
-		ret = handlers[i].fn(ctx, args, who, &data, &err);
+		if (handlers[i].named && (!r.name || !*r.name))
+			ret = vn_seterr(&err, EINVAL, "missing 'name'");
+		else
+			ret = handlers[i].fn(&r);
 		break;
 	}
 	if (ret && ctx->reply_fd >= 0) {

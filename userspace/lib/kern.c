@@ -698,6 +698,26 @@ void vn_reap_children(void)
 
 /* ---- remote volumes: vnode_stor (storage host) ------------------------------ */
 
+/* BASE/<item>/<attr> as a string ("" if unreadable) or a number (0). */
+static void item_str(const struct vn_kern *k, const char *base, const char *item,
+		     const char *attr, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	buf[0] = '\0';
+	if (!vn_kpath(k, path, sizeof(path), "%s/%s/%s", base, item, attr))
+		vn_read_file(path, buf, len);
+}
+
+static uint64_t item_u64(const struct vn_kern *k, const char *base,
+			 const char *item, const char *attr)
+{
+	char buf[32];
+
+	item_str(k, base, item, attr, buf, sizeof(buf));
+	return strtoull(buf, NULL, 10);
+}
+
 /* Write val to VN_STOR_CFS/<name>/<attr>; -errno. */
 static int stor_write(const struct vn_kern *k, const char *name,
 		      const char *attr, const char *val)
@@ -820,23 +840,16 @@ int vn_stor_get(const struct vn_kern *k, const char *name,
 {
 	char path[PATH_MAX];
 	struct stat st;
-	uint64_t e = 0;
 
 	memset(v, 0, sizeof(*v));
 	if (vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s", name) ||
 	    stat(path, &st) || !S_ISDIR(st.st_mode))
 		return -ENOENT;
-	vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s/size", name);
-	vn_read_u64(path, &v->size);
-	vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s/client", name);
-	vn_read_file(path, v->client, sizeof(v->client));
-	vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s/enable", name);
-	if (!vn_read_u64(path, &e))
-		v->enabled = e != 0;
-	vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s/state", name);
-	vn_read_file(path, v->state, sizeof(v->state));
-	vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s/stats", name);
-	vn_read_file(path, v->stats, sizeof(v->stats));
+	v->size = item_u64(k, VN_STOR_CFS, name, "size");
+	v->enabled = item_u64(k, VN_STOR_CFS, name, "enable") != 0;
+	item_str(k, VN_STOR_CFS, name, "client", v->client, sizeof(v->client));
+	item_str(k, VN_STOR_CFS, name, "state", v->state, sizeof(v->state));
+	item_str(k, VN_STOR_CFS, name, "stats", v->stats, sizeof(v->stats));
 	return 0;
 }
 
@@ -907,26 +920,18 @@ int vn_vol_info(const struct vn_kern *k, const char *item,
 {
 	char path[PATH_MAX];
 	struct stat st;
-	uint64_t e = 0;
 
 	memset(vi, 0, sizeof(*vi));
 	if (vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s", item) ||
 	    stat(path, &st) || !S_ISDIR(st.st_mode))
 		return 0;
 	vi->exists = true;
-	vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s/enable", item);
-	if (!vn_read_u64(path, &e))
-		vi->enabled = e != 0;
-	vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s/dev", item);
-	vn_read_file(path, vi->dev, sizeof(vi->dev));
-	vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s/state", item);
-	vn_read_file(path, vi->state, sizeof(vi->state));
-	vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s/host", item);
-	vn_read_file(path, vi->host, sizeof(vi->host));
-	vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s/volume", item);
-	vn_read_file(path, vi->volume, sizeof(vi->volume));
-	vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s/size", item);
-	vn_read_u64(path, &vi->size);
+	vi->enabled = item_u64(k, VN_VOL_CFS, item, "enable") != 0;
+	vi->size = item_u64(k, VN_VOL_CFS, item, "size");
+	item_str(k, VN_VOL_CFS, item, "dev", vi->dev, sizeof(vi->dev));
+	item_str(k, VN_VOL_CFS, item, "state", vi->state, sizeof(vi->state));
+	item_str(k, VN_VOL_CFS, item, "host", vi->host, sizeof(vi->host));
+	item_str(k, VN_VOL_CFS, item, "volume", vi->volume, sizeof(vi->volume));
 	return 0;
 }
 
