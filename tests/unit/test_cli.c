@@ -40,6 +40,39 @@ static void create_ok(void **state)
 	json_object_put(a);
 }
 
+static void create_storage(void **state)
+{
+	json_object *a;
+	struct vn_err err;
+
+	(void)state;
+	assert_int_equal(PARSE(vc_parse_vnode_create, &a, &err, "create", "web", "--mem", "1G",
+			       "--cache", "25%", "--storage", "4G", "--stor-host", "s1",
+			       "--mount=/data", "--keep-storage"), 0);
+	assert_true(ju(a, "storage") == 4ULL << 30);
+	assert_string_equal(json_object_get_string(json_object_object_get(a, "stor_host")), "s1");
+	assert_string_equal(json_object_get_string(json_object_object_get(a, "mount")), "/data");
+	assert_true(json_object_get_boolean(json_object_object_get(a, "keep_storage")));
+	assert_false(json_object_object_get_ex(a, "volume", NULL));
+	json_object_put(a);
+	assert_int_equal(PARSE(vc_parse_vnode_create, &a, &err, "create", "web", "--mem", "1G",
+			       "--cache", "25%", "--volume", "old"), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(a, "volume")), "old");
+	assert_false(json_object_object_get_ex(a, "storage", NULL));
+	json_object_put(a);
+
+	assert_int_equal(PARSE(vc_parse_volume_create, &a, &err, "create", "v", "--size", "1G",
+			       "--owner", "bob"), 0);
+	assert_true(ju(a, "size") == 1ULL << 30);
+	json_object_put(a);
+	assert_int_not_equal(PARSE(vc_parse_volume_create, &a, &err, "create", "v"), 0);
+	assert_non_null(strstr(err.msg, "usage: volume create NAME --size SIZE"));
+	assert_int_not_equal(PARSE(vc_parse_volume_create, &a, &err, "create", "v.x", "--size", "1G"), 0);
+	assert_non_null(strstr(err.msg, "invalid volume name"));
+	assert_int_not_equal(PARSE(vc_parse_volume_create, &a, &err, "create", "v", "--size", "5000"), 0);
+	assert_non_null(strstr(err.msg, "multiple of 4K"));
+}
+
 static void create_bad(void **state)
 {
 	static const struct { char *argv[12]; const char *msg; } t[] = {
@@ -59,6 +92,13 @@ static void create_bad(void **state)
 		{ { "create", "x", "--memory", "1G", NULL }, "unknown option '--memory'" },
 		{ { "create", "bad/name", "--mem", "1G", "--cache", "1M", NULL }, "invalid vNode name" },
 		{ { "create", "-x", NULL }, "unknown option '-x'" },
+		{ { "create", "x", "--mem", "1G", "--cache", "1M", "--storage", "0", NULL }, "--storage must be > 0" },
+		{ { "create", "x", "--mem", "1G", "--cache", "1M", "--storage", "12Q", NULL }, "--storage: invalid size '12Q'" },
+		{ { "create", "x", "--mem", "1G", "--cache", "1M", "--storage", "1000", NULL }, "--storage must be a multiple of 4K" },
+		{ { "create", "x", "--mem", "1G", "--cache", "1M", "--volume", "a.b", NULL }, "invalid volume name 'a.b'" },
+		{ { "create", "x", "--mem", "1G", "--cache", "1M", "--storage", "1G", "--mount", "rel", NULL }, "--mount needs an absolute path" },
+		{ { "create", "x", "--mem", "1G", "--cache", "1M", "--keep-storage", NULL }, "need --storage SIZE or --volume NAME" },
+		{ { "create", "x", "--mem", "1G", "--cache", "1M", "--stor-host", "s1", NULL }, "need --storage SIZE or --volume NAME" },
 	};
 	struct vn_err err;
 	json_object *a;
@@ -176,6 +216,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(create_ok),
+		cmocka_unit_test(create_storage),
 		cmocka_unit_test(create_bad),
 		cmocka_unit_test(component_args),
 		cmocka_unit_test(top_args),

@@ -52,6 +52,34 @@ static void good(void **state)
 	assert_string_equal(c.comps[2].addr, "fd00::4");
 }
 
+static void agent(void **state)
+{
+	struct vn_conf c;
+	struct vn_err err;
+	char a[64];
+	int port;
+
+	(void)state;
+	assert_int_equal(parse_str("", &c, &err), 0);
+	assert_string_equal(c.agent.listen, "0.0.0.0:7472");
+	assert_int_equal(c.cluster.agent_port, 7472);
+	assert_string_equal(c.cluster.agent_token, "");
+	assert_int_equal(parse_str("[cluster]\nagent_port = 9000\nagent_token = abc\n"
+				   "[agent]\nlisten = [fd00::1]:7000\ntoken = abc\n", &c, &err), 0);
+	assert_int_equal(c.cluster.agent_port, 9000);
+	assert_string_equal(c.cluster.agent_token, "abc");
+	assert_string_equal(c.agent.listen, "[fd00::1]:7000");
+	assert_string_equal(c.agent.token, "abc");
+	assert_int_equal(vn_hostport_parse(":7000", 1, a, sizeof(a), &port), 0);
+	assert_string_equal(a, "0.0.0.0");
+	assert_int_equal(port, 7000);
+	assert_int_equal(vn_hostport_parse("10.0.0.1", 7472, a, sizeof(a), &port), 0);
+	assert_int_equal(port, 7472);
+	assert_int_equal(vn_hostport_parse("fd00::2", 7472, a, sizeof(a), &port), 0);
+	assert_string_equal(a, "fd00::2");
+	assert_int_not_equal(vn_hostport_parse("[fd00::2", 1, a, sizeof(a), &port), 0);
+}
+
 static void defaults(void **state)
 {
 	struct vn_conf c;
@@ -94,6 +122,11 @@ static void malformed(void **state)
 		{ "[cluster]\ncolour = blue\n", "cluster.conf:2: unknown key 'colour' in [cluster]" },
 		{ "[cluster x]\n", "cluster.conf:1: [cluster] takes no name" },
 		{ "[memory bad/name]\n", "cluster.conf:1: invalid component name" },
+		{ "[agent x]\n", "cluster.conf:1: [agent] takes no name" },
+		{ "[agent]\nlisten = 1.2.3.4:0\n", "cluster.conf:2: listen must be ADDR[:PORT]" },
+		{ "[agent]\nlisten = host:7472\n", "cluster.conf:2: listen must be ADDR[:PORT]" },
+		{ "[agent]\nport = 7472\n", "cluster.conf:2: unknown key 'port' in [agent]" },
+		{ "[cluster]\nagent_port = 70000\n", "cluster.conf:2: agent_port must be 1..65535" },
 	};
 	struct vn_conf c;
 	struct vn_err err;
@@ -141,6 +174,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(good),
 		cmocka_unit_test(defaults),
+		cmocka_unit_test(agent),
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(long_line),
 		cmocka_unit_test(load_missing),
