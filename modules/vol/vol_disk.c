@@ -315,6 +315,18 @@ static void vol_end(struct vol_cmd *cmd, int ret)
 	blk_mq_end_request(rq, errno_to_blk_status(ret));
 }
 
+/*
+ * I/O noticed a loss.  If the transport is (again) LIVE, its state change
+ * may have been reported before this: reopen ourselves (an OPEN of the
+ * volume we hold is harmless), else the LIVE state change will.
+ */
+static void vol_io_lost(struct vol_dev *d, const char *why)
+{
+	vol_set_lost(d, false, why);
+	if (vnode_xprt_clt_state(d->clt) == VNODE_XPRT_LIVE)
+		queue_delayed_work(system_long_wq, &d->reopen_work, HZ / 10);
+}
+
 /* Connection trouble: hold the request until the volume is usable. */
 static void vol_requeue(struct vol_cmd *cmd, const char *why)
 {
@@ -323,7 +335,7 @@ static void vol_requeue(struct vol_cmd *cmd, const char *why)
 	if (!cmd->retried)
 		atomic64_inc(&d->retries);
 	cmd->retried = true;
-	vol_set_lost(d, false, why);
+	vol_io_lost(d, why);
 	blk_mq_requeue_request(blk_mq_rq_from_pdu(cmd), true);
 }
 
@@ -346,8 +358,6 @@ static void vol_cmd_done(struct vnode_xprt_cmd *xcmd, int error)
 	case VNODE_ST_NOENT:
 		/* The storage host does not know our OPEN: reopen. */
 		vol_requeue(cmd, "storage host lost our OPEN");
-		if (vnode_xprt_clt_state(d->clt) == VNODE_XPRT_LIVE)
-			queue_delayed_work(system_long_wq, &d->reopen_work, 0);
 		return;
 	default:
 		dlog(err, d, "op %u at %llu+%u: storage host status %u\n",
@@ -409,7 +419,7 @@ static blk_status_t vol_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return BLK_STS_OK;
 	case -EAGAIN:
 		/* Reconnecting: hold it (the queue is quiesced now). */
-		vol_set_lost(d, false, "connection lost");
+		vol_io_lost(d, "connection lost");
 		return BLK_STS_RESOURCE;
 	default:
 		dlog(err, d, "cannot send op %d at %llu+%u: %d\n", op,
