@@ -259,8 +259,8 @@ ok:
 }
 
 int vn_agent_call(const char *addr, int port, const char *token,
-		  int timeout_ms, const char *cmd, json_object *args,
-		  json_object **data, struct vn_err *err)
+		  int connect_ms, int timeout_ms, const char *cmd,
+		  json_object *args, json_object **data, struct vn_err *err)
 {
 	struct sockaddr_storage ss = { 0 };
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
@@ -288,7 +288,7 @@ int vn_agent_call(const char *addr, int port, const char *token,
 		json_object_put(args);
 		return vn_seterr(err, errno, "socket: %s", strerror(errno));
 	}
-	ret = connect_timeout(fd, (struct sockaddr *)&ss, len, timeout_ms);
+	ret = connect_timeout(fd, (struct sockaddr *)&ss, len, connect_ms);
 	if (ret) {
 		close(fd);
 		json_object_put(args);

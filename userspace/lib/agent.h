@@ -33,10 +33,11 @@ int vn_agent_exec(struct vn_agent *a, const char *cmd, json_object *args,
 		  const char *token, const char *peer, json_object **data,
 		  struct vn_err *err);
 
-/* Client: one request to the agent at addr:port (connect and answer
- * bounded by timeout_ms).  Takes ownership of args. */
+/* Client: one request to the agent at addr:port (connect bounded by
+ * connect_ms, each read/write of the answer by timeout_ms).  Takes
+ * ownership of args. */
 int vn_agent_call(const char *addr, int port, const char *token,
-		  int timeout_ms, const char *cmd, json_object *args,
-		  json_object **data, struct vn_err *err);
+		  int connect_ms, int timeout_ms, const char *cmd,
+		  json_object *args, json_object **data, struct vn_err *err);
 
 #endif /* VN_AGENT_H */

@@ -27,8 +27,11 @@
 int vn_agent_tcp(struct vn_ctx *ctx, const char *addr, const char *cmd,
 		 json_object *args, json_object **data, struct vn_err *err)
 {
+	/* a storage host that is down must not hold the daemon for long:
+	 * connecting is bounded like a memory-host probe */
 	return vn_agent_call(addr, ctx->cluster.agent_port, ctx->cluster.agent_token,
-			     AGENT_TIMEOUT_MS, cmd, args, data, err);
+			     ctx->cluster.probe_timeout_ms, AGENT_TIMEOUT_MS, cmd, args,
+			     data, err);
 }
 
 static void agent_nolog(int prio, const char *fmt, ...)
