@@ -466,10 +466,13 @@ static void print_config(const struct vn_conf *conf)
 {
 	int i;
 
-	printf("cluster replicas %d disk %s disk_size %llu probe_timeout_ms %d\n",
+	printf("cluster replicas %d disk %s disk_size %llu probe_timeout_ms %d agent_port %d agent_token %s\n",
 	       conf->cluster.replicas, conf->cluster.disk,
 	       (unsigned long long)conf->cluster.disk_size,
-	       conf->cluster.probe_timeout_ms);
+	       conf->cluster.probe_timeout_ms, conf->cluster.agent_port,
+	       conf->cluster.agent_token[0] ? "set" : "none");
+	printf("agent listen %s token %s\n", conf->agent.listen,
+	       conf->agent.token[0] ? "set" : "none");
 	for (i = 0; i < conf->nr_comps; i++)
 		printf("%s %s addr %s port %d\n", vn_kind_name(conf->comps[i].kind),
 		       conf->comps[i].name, conf->comps[i].addr, conf->comps[i].port);
