@@ -16,6 +16,7 @@
 
 SHELL := /bin/bash
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+BUILD ?= $(ROOT)/build
 
 # KDIR: the running kernel's build dir, else the newest installed Debian
 # linux-headers-*-amd64.
@@ -47,7 +48,7 @@ deps:
 define build_modules
 	@test -n "$(1)" -a -d "$(1)" || { echo "error: no kernel headers (KDIR='$(1)'); run scripts/install-deps or pass KDIR=" >&2; exit 1; }
 	@kv=$(call krel,$(1)); \
-	out=$(ROOT)/build/$$kv; mkdir -p $$out; \
+	out=$(BUILD)/$$kv; mkdir -p $$out; \
 	cp -a $(ROOT)/Kbuild $(ROOT)/modules $$out/ && \
 	echo "  MODULES $$kv" && \
 	$(MAKE) -s -C $(1) M=$$out W=$(W) modules
@@ -86,7 +87,7 @@ bench: deps
 install: install-modules install-tools
 
 install-modules: modules
-	@kv=$(KVER); $(MAKE) -C $(KDIR) M=$(ROOT)/build/$$kv \
+	@kv=$(KVER); $(MAKE) -C $(KDIR) M=$(BUILD)/$$kv \
 		INSTALL_MOD_DIR=extra/vnode CONFIG_MODULE_SIG_ALL= modules_install && \
 		depmod -a $$kv
 

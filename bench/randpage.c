@@ -11,6 +11,15 @@
  * (256 MiB, 64 Ki accesses).  Prints one line:
  *   randpage: mib=256 accesses=65536 fill_s=F access_s=A bad=0
  * and exits 0 only if every page verified.
+ *
+ *   randpage -L [-m MIB] [-n FAULTS] [-s SEED]
+ *
+ * Fault-latency mode: fill, push the whole working set out to swap with
+ * the cgroup's memory.reclaim (the caller's cgroup v2 group, no limit
+ * needed), then read FAULTS distinct random pages one at a time with no
+ * memory pressure, so each access is exactly one swap-in and nothing is
+ * written back meanwhile.  Each access is timed and verified; prints
+ *   randpage: faults=N p50_us=X p90_us=Y p99_us=Z mean_us=M bad=0
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -19,6 +28,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #define PAGE 4096
@@ -59,21 +70,102 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Write @bytes to memory.reclaim of our own cgroup v2 group. */
+static int reclaim_self(uint64_t bytes)
+{
+	char cg[512], path[640], val[32];
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	int fd, n, tries;
+
+	if (!f || !fgets(cg, sizeof(cg), f) || strncmp(cg, "0::", 3)) {
+		fprintf(stderr, "randpage: not in a cgroup v2 group\n");
+		return -1;
+	}
+	fclose(f);
+	cg[strcspn(cg, "\n")] = 0;
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.reclaim", cg + 3);
+	n = snprintf(val, sizeof(val), "%llu", (unsigned long long)bytes);
+	/* memory.reclaim gives up with EAGAIN when it falls short: repeat */
+	for (tries = 0; tries < 8; tries++) {
+		fd = open(path, O_WRONLY);
+		if (fd < 0) {
+			perror(path);
+			return -1;
+		}
+		if (write(fd, val, n) == n) {
+			close(fd);
+			return 0;
+		}
+		close(fd);
+		if (errno != EAGAIN) {
+			perror(path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int latency_mode(char *buf, uint64_t npages, uint64_t faults,
+			uint64_t seed)
+{
+	double *lat, sum = 0;
+	uint64_t i, bad = 0, n = 0;
+	uint8_t *seen = calloc(npages, 1);
+
+	if (faults > npages)
+		faults = npages;
+	lat = calloc(faults ? faults : 1, sizeof(*lat));
+	if (!lat || !seen)
+		return 2;
+	for (i = 0; i < npages; i++)
+		page_do((uint64_t *)(buf + i * PAGE), i, 0, seed, 0);
+	if (reclaim_self(npages * PAGE * 2))
+		return 2;
+	for (i = 0; n < faults; i++) {
+		uint64_t idx = mix(seed * 0x9e3779b97f4a7c15ULL + i) % npages;
+		volatile uint64_t *p = (uint64_t *)(buf + idx * PAGE);
+		double t;
+
+		if (seen[idx])
+			continue;
+		seen[idx] = 1;
+		t = now();
+		(void)*p;
+		lat[n] = (now() - t) * 1e6;
+		sum += lat[n++];
+		bad += page_do((uint64_t *)p, idx, 0, seed, 1);
+	}
+	qsort(lat, n, sizeof(*lat), cmp_dbl);
+	printf("randpage: faults=%llu p50_us=%.1f p90_us=%.1f p99_us=%.1f mean_us=%.1f bad=%llu\n",
+	       (unsigned long long)n, n ? lat[n / 2] : 0, n ? lat[n * 9 / 10] : 0,
+	       n ? lat[n * 99 / 100] : 0, n ? sum / n : 0,
+	       (unsigned long long)bad);
+	return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t mib = 256, accesses = 65536, seed = 1, npages, i, bad = 0;
 	uint32_t *ver;
 	char *buf;
 	double t0, t1, t2;
-	int c;
+	int c, lmode = 0;
 
-	while ((c = getopt(argc, argv, "m:n:s:")) != -1) {
+	while ((c = getopt(argc, argv, "Lm:n:s:")) != -1) {
 		switch (c) {
+		case 'L': lmode = 1; break;
 		case 'm': mib = strtoull(optarg, NULL, 0); break;
 		case 'n': accesses = strtoull(optarg, NULL, 0); break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		default:
-			fprintf(stderr, "usage: randpage [-m MIB] [-n ACCESSES] [-s SEED]\n");
+			fprintf(stderr, "usage: randpage [-L] [-m MIB] [-n ACCESSES] [-s SEED]\n");
 			return 2;
 		}
 	}
@@ -90,6 +182,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	madvise(buf, npages * PAGE, MADV_NOHUGEPAGE);
+	if (lmode)
+		return latency_mode(buf, npages, accesses, seed);
 
 	t0 = now();
 	for (i = 0; i < npages; i++)

@@ -58,10 +58,24 @@ static bool vnmem_copy_valid(struct vnmem_disk *d, const struct vnmem_copy *c)
 	return !c->stale && vnmem_copy_exists(d, c);
 }
 
+/*
+ * The request leaves our hands (completed or requeued): release a
+ * submitter spinning on it in vnmem_poll_wait().  It does not touch the
+ * request once its flag is set.
+ */
+static void vnmem_poll_signal(struct vnmem_cmd *cmd)
+{
+	int *done = xchg(&cmd->poll_done, NULL);
+
+	if (done)	/* pairs with smp_load_acquire() in vnmem_poll_wait() */
+		smp_store_release(done, 1);
+}
+
 static void vnmem_end(struct request *rq, blk_status_t sts)
 {
 	struct vnmem_cmd *cmd = blk_mq_rq_to_pdu(rq);
 
+	vnmem_poll_signal(cmd);
 	if (sts)
 		atomic64_inc(&cmd->disk->stats.errors);
 	cmd->start_ns = 0;
@@ -82,6 +96,7 @@ static void vnmem_retry(struct request *rq, struct vnmem_cmd *cmd,
 		vnmem_end(rq, BLK_STS_IOERR);
 		return;
 	}
+	vnmem_poll_signal(cmd);
 	blk_mq_requeue_request(rq, false);
 	blk_mq_delay_kick_requeue_list(rq->q, msecs_to_jiffies(delay_ms));
 }
@@ -401,6 +416,7 @@ static int vnmem_submit(struct vnmem_disk *d, struct request *rq, bool slow)
 	struct page *page = vnmem_rq_page(rq);
 	unsigned long flags;
 	u32 owner = 0;
+	bool bh;
 	int n, i;
 
 	cmd->slab = s - d->slabs;
@@ -463,6 +479,15 @@ static int vnmem_submit(struct vnmem_disk *d, struct request *rq, bool slow)
 	/* One bias reference so that ops completing early can't finish us. */
 	cmd->nr_ops = n;
 	atomic_set(&cmd->pending, n + 1);
+	/*
+	 * rxe (and other software RDMA providers) transmit a kernel QP's work
+	 * requests from a tasklet.  Posted in process context, the tasklet
+	 * waits for ksoftirqd, i.e. a context switch; posted with bottom
+	 * halves off, it runs right here when they are turned back on.
+	 */
+	bh = !irqs_disabled() && !in_hardirq();
+	if (bh)
+		local_bh_disable();
 	for (i = 0; i < n; i++) {
 		struct vnmem_copy *c = &s->copy[cmd->op_copy[i]];
 		u64 raddr = c->addr + ((slot << VNMEM_SLOT_SHIFT) &
@@ -483,6 +508,8 @@ static int vnmem_submit(struct vnmem_disk *d, struct request *rq, bool slow)
 	}
 	if (atomic_dec_and_test(&cmd->pending))
 		vnmem_finish(rq, cmd);
+	if (bh)
+		local_bh_enable();
 	return 0;
 }
 
@@ -504,6 +531,38 @@ static void vnmem_cmd_start(struct vnmem_disk *d, struct request *rq,
 	if (a)
 		cmd->acct_id = a->id;
 	rcu_read_unlock();
+}
+
+/*
+ * Spin (interrupts on: the CQ's softirq runs the completion on this CPU or
+ * another) until the read we just posted completed, for at most poll_us.
+ * A swap-in is synchronous for the faulting task anyway; spinning saves
+ * the sleep and wakeup, which cost as much as the network under TCG.
+ * After a timeout the completion proceeds as usual.
+ */
+static void vnmem_poll_wait(struct vnmem_cmd *cmd, int *done, u64 start)
+{
+	u64 limit = (u64)READ_ONCE(vnode_poll_us) * NSEC_PER_USEC;
+
+	/* pairs with smp_store_release() in vnmem_poll_signal() */
+	while (!smp_load_acquire(done)) {
+		if (ktime_get_ns() - start > limit) {
+			/* Still ours?  Then the completion won't touch @done. */
+			if (cmpxchg(&cmd->poll_done, done, NULL) == done)
+				return;
+			/* The completion claimed it and is about to set it. */
+			while (!smp_load_acquire(done))
+				cpu_relax();
+			return;
+		}
+		/*
+		 * Run softirqs that overran their budget here: ksoftirqd
+		 * cannot run on this CPU while we spin.
+		 */
+		local_bh_disable();
+		local_bh_enable();
+		cpu_relax();
+	}
 }
 
 static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
@@ -535,6 +594,16 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 		     blk_rq_pos(rq) + VNMEM_SECT_PER_SLOT >
 		     (d->size >> SECTOR_SHIFT))) {
 		vnmem_end(rq, BLK_STS_IOERR);
+		return BLK_STS_OK;
+	}
+	if (req_op(rq) == REQ_OP_READ && READ_ONCE(vnode_poll_us) &&
+	    !in_interrupt() && !irqs_disabled()) {
+		int done = 0;
+		u64 start = ktime_get_ns();
+
+		WRITE_ONCE(cmd->poll_done, &done);
+		vnmem_submit(d, rq, false);
+		vnmem_poll_wait(cmd, &done, start);
 		return BLK_STS_OK;
 	}
 	vnmem_submit(d, rq, false);

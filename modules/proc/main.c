@@ -43,6 +43,11 @@ module_param_named(nr_queues, vnode_nr_queues, uint, 0444);
 MODULE_PARM_DESC(nr_queues,
 		 "blk-mq queues and RDMA queue pairs per memory host, 0 = min(CPUs, 4) (default 0)");
 
+unsigned int vnode_poll_us = 1000;
+module_param_named(poll_us, vnode_poll_us, uint, 0644);
+MODULE_PARM_DESC(poll_us,
+		 "Spin up to this long in the submitting context for a swap-in's RDMA READ to complete instead of sleeping, 0 = never (default 1000)");
+
 unsigned int vnode_io_timeout_ms = 30000;
 module_param_named(io_timeout_ms, vnode_io_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(io_timeout_ms,

@@ -57,6 +57,7 @@ extern unsigned int vnode_reconnect_delay_ms;
 extern unsigned int vnode_queue_depth;
 extern unsigned int vnode_nr_queues;
 extern unsigned int vnode_io_timeout_ms;
+extern unsigned int vnode_poll_us;
 extern unsigned int vnode_rpc_timeout_ms;
 extern unsigned long long vnode_max_disk_size;
 
@@ -217,6 +218,7 @@ struct vnmem_cmd {
 	int			pid;
 	char			comm[TASK_COMM_LEN];
 	struct list_head	node;
+	int			*poll_done;	/* submitter spinning on it */
 };
 
 /**

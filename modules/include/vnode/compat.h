@@ -41,9 +41,6 @@
  *	then @max_segment_size must be UINT_MAX
  * @max_discard_sectors: largest discard, 0 = no discard
  * @discard_granularity: bytes
- * @synchronous: hint that I/O is cheap enough to wait for (swap then
- *	reads pages in the faulting task, without swap cache or readahead).
- *	6.10+ only: before, swap derives it from a ->rw_page method.
  */
 struct vnode_disk_limits {
 	unsigned int	block_size;
@@ -54,7 +51,6 @@ struct vnode_disk_limits {
 	unsigned long	virt_boundary_mask;
 	unsigned int	max_discard_sectors;
 	unsigned int	discard_granularity;
-	bool		synchronous;
 };
 
 /* Non-rotational, no entropy contribution, no write cache. */
@@ -73,8 +69,6 @@ vnode_blk_mq_alloc_disk(struct blk_mq_tag_set *set,
 		.virt_boundary_mask	= l->virt_boundary_mask,
 		.max_hw_discard_sectors	= l->max_discard_sectors,
 		.discard_granularity	= l->discard_granularity,
-		.features		= l->synchronous ?
-					  BLK_FEAT_SYNCHRONOUS : 0,
 	};
 
 	return blk_mq_alloc_disk(set, &lim, queuedata);
