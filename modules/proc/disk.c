@@ -596,7 +596,11 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 		vnmem_end(rq, BLK_STS_IOERR);
 		return BLK_STS_OK;
 	}
-	if (req_op(rq) == REQ_OP_READ && READ_ONCE(vnode_poll_us) &&
+	/*
+	 * Spin only for the last request of a dispatch batch (swap readahead
+	 * plugs its reads): the ones before it are in flight meanwhile.
+	 */
+	if (req_op(rq) == REQ_OP_READ && bd->last && READ_ONCE(vnode_poll_us) &&
 	    !in_interrupt() && !irqs_disabled()) {
 		int done = 0;
 		u64 start = ktime_get_ns();
