@@ -84,19 +84,24 @@ static int a_create(struct vn_agent *a, json_object *args, const char *peer,
 		/* the process host restoring its volume (reconcile) */
 		if (vn_arg_bool(args, "reopen") && !strcmp(v.client, peer) &&
 		    v.size == size) {
-			if (!v.enabled) {
+			bool was = v.enabled;
+
+			if (!was) {
 				ret = vn_stor_enable(&a->kern, name, err);
 				if (ret)
 					return ret;
 				vn_stor_get(&a->kern, name, &v);
 			}
 			*data = vol_json(name, &v);
+			json_object_object_add(*data, "reopened", json_object_new_boolean(!was));
 			return 0;
 		}
 		return vn_seterr(err, EEXIST,
 				 "volume '%s' already exists on this storage host%s",
 				 name, strcmp(v.client, peer) ? " (another host's)" : "");
 	}
+	/* after a storage-host restart the item is gone: creating it again
+	 * re-opens the data vnode_stor kept in its table (same client, size) */
 	ret = vn_stor_create(&a->kern, name, size, peer, err);
 	if (ret) {
 		if (ret == -ENOSPC) {
@@ -115,9 +120,12 @@ static int a_create(struct vn_agent *a, json_object *args, const char *peer,
 		       peer, err->msg);
 		return ret;
 	}
-	a->log(LOG_INFO, "volume %s (%s) created for %s", name, sz, peer);
+	a->log(LOG_INFO, "volume %s (%s) %s for %s", name, sz,
+	       vn_arg_bool(args, "reopen") ? "re-opened" : "created", peer);
 	vn_stor_get(&a->kern, name, &v);
 	*data = vol_json(name, &v);
+	json_object_object_add(*data, "reopened",
+			       json_object_new_boolean(vn_arg_bool(args, "reopen")));
 	return 0;
 }
 

@@ -725,7 +725,8 @@ static int reconcile_attached(struct vn_ctx *ctx, json_object *v)
 	const char *name = vn_jstr(v, "name");
 	struct vn_vol_info vi;
 	struct vn_err e = { "" };
-	json_object *a;
+	json_object *a, *d = NULL;
+	bool reopened;
 	char dev[32];
 	int ret;
 
@@ -741,11 +742,20 @@ static int reconcile_attached(struct vn_ctx *ctx, json_object *v)
 	json_object_object_add(a, "size", json_object_new_int64(vn_jint(v, "size")));
 	json_object_object_add(a, "reopen", json_object_new_boolean(1));
 	ret = agent(ctx, vn_jstr(v, "host"), vn_jstr(v, "host_addr"), "volume.create",
-		    name, a, NULL, &e);
+		    name, a, &d, &e);
 	if (ret)
 		goto bad;
-	if (vi.enabled && !strcmp(vi.state, "reconnecting"))
-		return 0;	/* vnode_vol re-opens it by itself */
+	reopened = json_object_get_boolean(json_object_object_get(d, "reopened"));
+	json_object_put(d);
+	if (vi.enabled && !strcmp(vi.state, "reconnecting")) {
+		/* vnode_vol re-opens it by itself once it is enabled there */
+		if (reopened) {
+			ctx->log(LOG_NOTICE, "volume %s: re-opened on storage host %s",
+				 name, vn_jstr(v, "host"));
+			vol_set_state(ctx, v, "attached", NULL, NULL, true);
+		}
+		return 0;
+	}
 	if (vi.enabled) {	/* dead: replace the disk if nothing holds it */
 		ret = vn_vol_detach(&ctx->kern, name, 0, &e);
 		if (ret)
