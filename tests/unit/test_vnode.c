@@ -102,14 +102,7 @@ static int create(struct fx *fx, const char *name, uint64_t mem, uint64_t cache,
 
 static int64_t q_int(struct fx *fx, const char *sql)
 {
-	sqlite3_stmt *st;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(fx->ctx.db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return db_int(fx->ctx.db, sql);
 }
 
 static uint64_t file_u64(struct fx *fx, const char *rel)

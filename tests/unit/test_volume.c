@@ -65,14 +65,7 @@ static int teardown(void **state)
 
 static int64_t q_int(struct fx *fx, const char *sql)
 {
-	sqlite3_stmt *st;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(fx->ctx.db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return db_int(fx->ctx.db, sql);
 }
 
 /* vnode create NAME --mem 64M --cache 64M + storage options */
@@ -247,6 +240,16 @@ static void two_storage_hosts(void **state)
 	assert_int_equal(create(fx, "x", 64 * M, NULL, "s1", false, &err), 0);
 }
 
+static void expect_reply(struct vn_agent *a, const char *line, const char *peer,
+			 const char *want)
+{
+	char *r = vn_agent_handle(a, line, peer);
+
+	if (!strstr(r, want))
+		fail_msg("agent answered '%s' to '%s', want '%s'", r, line, want);
+	free(r);
+}
+
 /* The agent only serves the peer's own volumes, and checks the token. */
 static void agent_ownership(void **state)
 {
@@ -255,9 +258,7 @@ static void agent_ownership(void **state)
 			      .log = NULL };
 	json_object *args, *d = NULL;
 	struct vn_err err;
-	char *r;
 
-	(void)a;
 	assert_int_equal(create(fx, "mine", 64 * M, NULL, NULL, false, &err), 0);
 	a.log = fx->ctx.log;
 	args = json_object_new_object();
@@ -268,32 +269,20 @@ static void agent_ownership(void **state)
 	assert_true(exists_at(fx->root, STOR "mine"));
 	json_object_put(args);
 	/* a list shows only the caller's volumes */
-	r = vn_agent_handle(&a, "{\"cmd\":\"volume.list\"}", "10.0.0.66");
-	assert_non_null(strstr(r, "\"data\":[]"));
-	free(r);
-	r = vn_agent_handle(&a, "{\"cmd\":\"volume.list\"}", "10.0.0.1");
-	assert_non_null(strstr(r, "\"name\":\"mine\""));
-	free(r);
+	expect_reply(&a, "{\"cmd\":\"volume.list\"}", "10.0.0.66", "\"data\":[]");
+	expect_reply(&a, "{\"cmd\":\"volume.list\"}", "10.0.0.1", "\"name\":\"mine\"");
 	/* creating an existing name is refused for anybody */
-	r = vn_agent_handle(&a, "{\"cmd\":\"volume.create\",\"args\":{\"name\":\"mine\",\"size\":8388608}}",
-			    "10.0.0.66");
-	assert_non_null(strstr(r, "already exists on this storage host (another host's)"));
-	free(r);
-	r = vn_agent_handle(&a, "{\"cmd\":\"volume.create\",\"args\":{\"name\":\"n\",\"size\":1000}}",
-			    "10.0.0.66");
-	assert_non_null(strstr(r, "multiple of 4K"));
-	free(r);
+	expect_reply(&a, "{\"cmd\":\"volume.create\",\"args\":{\"name\":\"mine\",\"size\":8388608}}",
+		     "10.0.0.66", "already exists on this storage host (another host's)");
+	expect_reply(&a, "{\"cmd\":\"volume.create\",\"args\":{\"name\":\"n\",\"size\":1000}}",
+		     "10.0.0.66", "multiple of 4K");
 	/* token */
 	strcpy(a.token, "s3cret");
-	r = vn_agent_handle(&a, "{\"cmd\":\"volume.list\"}", "10.0.0.1");
-	assert_non_null(strstr(r, "wrong or missing token"));
-	free(r);
-	r = vn_agent_handle(&a, "{\"cmd\":\"volume.list\",\"token\":\"s3cre\"}", "10.0.0.1");
-	assert_non_null(strstr(r, "wrong or missing token"));
-	free(r);
-	r = vn_agent_handle(&a, "{\"cmd\":\"volume.list\",\"token\":\"s3cret\"}", "10.0.0.1");
-	assert_non_null(strstr(r, "\"ok\":true"));
-	free(r);
+	expect_reply(&a, "{\"cmd\":\"volume.list\"}", "10.0.0.1", "wrong or missing token");
+	expect_reply(&a, "{\"cmd\":\"volume.list\",\"token\":\"s3cre\"}", "10.0.0.1",
+		     "wrong or missing token");
+	expect_reply(&a, "{\"cmd\":\"volume.list\",\"token\":\"s3cret\"}", "10.0.0.1",
+		     "\"ok\":true");
 }
 
 /* Reconciliation re-attaches a lost disk and retries pending deletions. */
