@@ -111,7 +111,10 @@ struct vol_export {
  * @bytes_read: bytes read
  * @bytes_written: bytes written
  * @retries: requests retried after a connection loss
- * @reconnects: reopens after a storage-host restart
+ * @reconnects: I/O resumed after a lost or reset connection (same
+ *	storage-host state, or reopened after a restart)
+ * @timeouts: requests without a reply for rpc_timeout_ms on a live
+ *	connection (each started or joined a connection reset)
  */
 struct vol_dev {
 	char			name[VOL_NAME_LEN];
@@ -143,6 +146,7 @@ struct vol_dev {
 	atomic64_t		bytes_written;
 	atomic64_t		retries;
 	atomic64_t		reconnects;
+	atomic64_t		timeouts;
 };
 
 /**

@@ -244,7 +244,8 @@ static void vol_state_change(struct vnode_xprt_clt *clt,
 		resumed = !READ_ONCE(d->dead) &&
 			  vnode_xprt_clt_server_id(clt) == d->server_id;
 		if (resumed) {
-			dlog(info, d, "connection resumed\n");
+			atomic64_inc(&d->reconnects);
+			dlog(info, d, "connection resumed: resuming I/O\n");
 			vol_set_ready(d);
 		} else {
 			queue_delayed_work(system_long_wq, &d->reopen_work, 0);
@@ -327,6 +328,26 @@ static void vol_io_lost(struct vol_dev *d, const char *why)
 		queue_delayed_work(system_long_wq, &d->reopen_work, HZ / 10);
 }
 
+/*
+ * A request is retried (after a loss or a reset) only while it is younger
+ * than loss_timeout_ms + rpc_timeout_ms: a storage host that keeps
+ * accepting the connection but never answers cannot hold it forever.
+ */
+static bool vol_cmd_expired(struct vol_cmd *cmd)
+{
+	struct vol_dev *d = cmd->d;
+	u64 age = ktime_get_ns() - cmd->start_ns;
+
+	if (!cmd->retried ||
+	    age <= (u64)(d->loss_timeout_ms + vol_rpc_timeout_ms) *
+		   NSEC_PER_MSEC)
+		return false;
+	dlog(err, d, "op %u at %llu+%u: no answer after %llu ms and retries: failing it\n",
+	     cmd->req.cmd, le64_to_cpu(cmd->req.offset),
+	     le32_to_cpu(cmd->req.len), div_u64(age, NSEC_PER_MSEC));
+	return true;
+}
+
 /* Connection trouble: hold the request until the volume is usable. */
 static void vol_requeue(struct vol_cmd *cmd, const char *why)
 {
@@ -335,6 +356,10 @@ static void vol_requeue(struct vol_cmd *cmd, const char *why)
 	if (!cmd->retried)
 		atomic64_inc(&d->retries);
 	cmd->retried = true;
+	if (vol_cmd_expired(cmd)) {
+		vol_end(cmd, -EIO);
+		return;
+	}
 	vol_io_lost(d, why);
 	blk_mq_requeue_request(blk_mq_rq_from_pdu(cmd), true);
 }
@@ -389,6 +414,10 @@ static blk_status_t vol_queue_rq(struct blk_mq_hw_ctx *hctx,
 	blk_mq_start_request(rq);
 	if (!cmd->start_ns)
 		cmd->start_ns = ktime_get_ns();
+	else if (vol_cmd_expired(cmd)) {
+		vol_end(cmd, -EIO);
+		return BLK_STS_OK;
+	}
 	memset(req, 0, sizeof(*req));
 	req->hdr.op = VNODE_OP_STOR_IO;
 	req->cmd = op;
@@ -430,9 +459,29 @@ static blk_status_t vol_queue_rq(struct blk_mq_hw_ctx *hctx,
 	}
 }
 
-/* Held requests are bounded by the loss timeout, not by blk-mq's. */
+/*
+ * A command without a reply for rpc_timeout_ms.  On a live connection
+ * the storage host lost it (or hangs): reset the connection, as
+ * nvme-rdma's error recovery does, so every command in flight completes
+ * with -ENOTCONN and is requeued and re-executed after the reconnect
+ * (reads and writes are idempotent).  While the connection is down the
+ * request is bounded by the loss timeout instead.
+ */
 static enum blk_eh_timer_return vol_timeout(struct request *rq)
 {
+	struct vol_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	struct vol_dev *d = cmd->d;
+
+	if (READ_ONCE(d->dead) || !READ_ONCE(d->ready) ||
+	    vnode_xprt_clt_state(d->clt) != VNODE_XPRT_LIVE)
+		return BLK_EH_RESET_TIMER;
+	atomic64_inc(&d->timeouts);
+	if (vnode_xprt_clt_reset_queue(d->clt, rq->mq_hctx->queue_num,
+				       "I/O command timed out"))
+		dlog(warn, d, "op %u at %llu+%u on queue %u: no reply for %u ms on a live connection: resetting the connection (commands in flight are retried after the reconnect)\n",
+		     cmd->req.cmd, le64_to_cpu(cmd->req.offset),
+		     le32_to_cpu(cmd->req.len), rq->mq_hctx->queue_num,
+		     vol_rpc_timeout_ms);
 	return BLK_EH_RESET_TIMER;
 }
 
@@ -485,6 +534,7 @@ VOL_STAT_ATTR(bytes_read);
 VOL_STAT_ATTR(bytes_written);
 VOL_STAT_ATTR(retries);
 VOL_STAT_ATTR(reconnects);
+VOL_STAT_ATTR(timeouts);
 
 static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
@@ -513,6 +563,7 @@ static struct attribute *vol_attrs[] = {
 	&dev_attr_bytes_written.attr,
 	&dev_attr_retries.attr,
 	&dev_attr_reconnects.attr,
+	&dev_attr_timeouts.attr,
 	&dev_attr_state.attr,
 	&dev_attr_volume.attr,
 	NULL,
@@ -612,7 +663,7 @@ int vol_dev_create(struct vol_cfg *cfg, struct vol_dev **out)
 	d->tag_set.numa_node = NUMA_NO_NODE;
 	d->tag_set.cmd_size = sizeof(struct vol_cmd);
 	d->tag_set.driver_data = d;
-	d->tag_set.timeout = 30 * HZ;
+	d->tag_set.timeout = max(msecs_to_jiffies(vol_rpc_timeout_ms), 1UL);
 	if (!d->tag_set.queue_depth) {
 		dlog(err, d, "the storage host takes no commands\n");
 		ret = -EPROTO;

@@ -20,10 +20,10 @@ module_param_named(connect_timeout_ms, vol_connect_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(connect_timeout_ms,
 		 "Timeout of one connect attempt to a storage host (default 3000)");
 
-unsigned int vol_rpc_timeout_ms = 10000;
+unsigned int vol_rpc_timeout_ms = 30000;
 module_param_named(rpc_timeout_ms, vol_rpc_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(rpc_timeout_ms,
-		 "Timeout of one OPEN or I/O command (default 10000)");
+		 "Timeout of one OPEN or I/O command; an I/O command without a reply this long on a live connection resets the connection and is retried (default 30000)");
 
 unsigned int vol_nr_queues;
 module_param_named(nr_queues, vol_nr_queues, uint, 0444);

@@ -52,10 +52,11 @@ static void clt_set_state(struct vnode_xprt_clt *clt,
 }
 
 /*
- * A queue failed (CQ error, CM event, QP fatal event).  Any context.
- * Stop new posts on it and, if the client was LIVE, start recovery.
+ * A queue failed (CQ error, CM event, QP fatal event, or the owner's
+ * reset).  Any context.  Stop new posts on it and, if the client was
+ * LIVE, start recovery (true).
  */
-static void clt_queue_error(struct vnode_xprt_queue *q, const char *why)
+static bool clt_queue_error(struct vnode_xprt_queue *q, const char *why)
 {
 	struct vnode_xprt_clt *clt = q->clt;
 	unsigned long flags;
@@ -75,6 +76,7 @@ static void clt_queue_error(struct vnode_xprt_queue *q, const char *why)
 			q->idx, why);
 		queue_work(vnode_xprt_wq, &clt->err_work);
 	}
+	return lost;
 }
 
 /* Fail every control call waiting for a reply. */
@@ -238,6 +240,22 @@ static void clt_ka_done(struct ib_cq *cq, struct ib_wc *wc)
 	}
 }
 
+/*
+ * How long a keepalive may stay uncompleted: a lost peer fails it after
+ * the RC retries (retry_count + 1 ACK timeouts); a QP whose send queue
+ * makes no progress at all never completes it.  That happens on the 6.1
+ * rxe driver: a retransmission re-executes an already executed REG_MR
+ * (rxe_reg_fast_mr "not free") and the QP stops without completing
+ * anything.  Such a queue is failed like a lost one.
+ */
+static unsigned long clt_ka_stuck_jiffies(void)
+{
+	u64 ack_ms = div_u64(4096ULL << vnode_xprt_ack_timeout, NSEC_PER_MSEC);
+
+	return msecs_to_jiffies(3 * vnode_xprt_keepalive_ms +
+				2 * (VNODE_XPRT_RETRY_COUNT + 1) * ack_ms);
+}
+
 static void clt_ka_work(struct work_struct *work)
 {
 	struct vnode_xprt_clt *clt = container_of(to_delayed_work(work),
@@ -251,11 +269,21 @@ static void clt_ka_work(struct work_struct *work)
 		atomic_inc(&q->posting);
 		/* Pairs with the barrier in teardown. */
 		smp_mb__after_atomic();
-		if (test_bit(VQ_LIVE, &q->flags) &&
-		    !test_and_set_bit(VQ_KA_PENDING, &q->flags) &&
-		    vnode_xprt_post_keepalive(q->qp, &q->ka_cqe)) {
-			clear_bit(VQ_KA_PENDING, &q->flags);
-			clt_queue_error(q, "keepalive post failed");
+		if (!test_bit(VQ_LIVE, &q->flags)) {
+			/* nothing to probe */
+		} else if (test_and_set_bit(VQ_KA_PENDING, &q->flags)) {
+			if (time_after(jiffies, READ_ONCE(q->ka_posted) +
+				       clt_ka_stuck_jiffies()) &&
+			    clt_queue_error(q, "send queue stuck"))
+				clt_log(warn, clt, "queue %u: keepalive posted %u ms ago did not complete: send queue stuck\n",
+					q->idx, jiffies_to_msecs(jiffies -
+						READ_ONCE(q->ka_posted)));
+		} else {
+			WRITE_ONCE(q->ka_posted, jiffies);
+			if (vnode_xprt_post_keepalive(q->qp, &q->ka_cqe)) {
+				clear_bit(VQ_KA_PENDING, &q->flags);
+				clt_queue_error(q, "keepalive post failed");
+			}
 		}
 		atomic_dec(&q->posting);
 	}
@@ -554,6 +582,7 @@ int vnode_xprt_clt_submit(struct vnode_xprt_clt *clt, unsigned int qid,
 	size_t inline_len = 0;
 	enum vnode_xprt_state st;
 	void *buf;
+	bool bh;
 	int ret;
 
 	if (unlikely(!cmd || !cmd->done || qid >= clt->nr_queues ||
@@ -616,7 +645,9 @@ int vnode_xprt_clt_submit(struct vnode_xprt_clt *clt, unsigned int qid,
 	atomic_set(&ct->ref, 2);
 	set_bit(CT_REPLY, &ct->flags);
 	WRITE_ONCE(ct->cmd, cmd);
+	bh = vnode_xprt_post_begin();
 	ret = ib_post_send(q->qp, first, NULL);
+	vnode_xprt_post_end(bh);
 	if (unlikely(ret)) {
 		WRITE_ONCE(ct->cmd, NULL);
 		clear_bit(CT_REPLY, &ct->flags);
@@ -638,6 +669,15 @@ out:
 	return ret;
 }
 EXPORT_SYMBOL_GPL(vnode_xprt_clt_submit);
+
+bool vnode_xprt_clt_reset_queue(struct vnode_xprt_clt *clt, unsigned int qid,
+				const char *why)
+{
+	if (qid >= clt->nr_queues)
+		return false;
+	return clt_queue_error(&clt->queues[qid], why);
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_clt_reset_queue);
 
 unsigned int vnode_xprt_clt_cmd_depth(struct vnode_xprt_clt *clt)
 {

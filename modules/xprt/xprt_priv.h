@@ -9,7 +9,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/bottom_half.h>
 #include <linux/completion.h>
+#include <linux/preempt.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -59,6 +61,28 @@ extern unsigned int vnode_xprt_ack_timeout;
  * out and the WR completes in error, which starts the normal loss path.
  */
 int vnode_xprt_post_keepalive(struct ib_qp *qp, struct ib_cqe *cqe);
+
+/*
+ * Post with bottom halves off.  rxe transmits a kernel QP's work
+ * requests from a tasklet when more than one is queued (a REG_MR + SEND
+ * command, an RDMA WRITE + reply).  Raised in process context, that
+ * tasklet waits for ksoftirqd, i.e. a context switch; with bottom halves
+ * off it runs right in the poster when they are turned back on.  Returns
+ * whether vnode_xprt_post_end() must turn them back on.
+ */
+static inline bool vnode_xprt_post_begin(void)
+{
+	if (in_interrupt() || irqs_disabled())
+		return false;
+	local_bh_disable();
+	return true;
+}
+
+static inline void vnode_xprt_post_end(bool bh)
+{
+	if (bh)
+		local_bh_enable();
+}
 
 /* ------------------------------------------------------------------ */
 /* Client                                                              */
@@ -117,6 +141,7 @@ struct vnode_xprt_rx {
  * @nr_rx: RECVs posted: VNODE_XPRT_CTRL_DEPTH + cfg.cmd_depth
  * @rx: receive ring descriptors
  * @ka_cqe: completion of the keepalive (zero-length RDMA WRITE)
+ * @ka_posted: jiffies when the pending keepalive was posted
  * @ctags: cfg.cmd_depth asynchronous command contexts
  * @req_buf: their request buffers (VNODE_MSG_MAX each)
  * @req_dma: DMA address of @req_buf (0 when unmapped)
@@ -139,6 +164,7 @@ struct vnode_xprt_queue {
 	unsigned int		nr_rx;
 	struct vnode_xprt_rx	*rx;
 	struct ib_cqe		ka_cqe;
+	unsigned long		ka_posted;
 	struct vnode_xprt_ctag	*ctags;
 	void			*req_buf;
 	u64			req_dma;

@@ -317,6 +317,7 @@ int vnode_xprt_sreq_rdma_read(struct vnode_xprt_sreq *sreq,
 						 sreq);
 	struct vnode_xprt_squeue *q = rx->queue;
 	int ret = -ENOTCONN;
+	bool bh;
 
 	if (WARN_ON_ONCE(!sreq->rdma_done || rx->rw_nents || nents <= 0))
 		return -EINVAL;
@@ -333,7 +334,9 @@ int vnode_xprt_sreq_rdma_read(struct vnode_xprt_sreq *sreq,
 	rx->rw_nents = nents;
 	rx->rw_dir = DMA_FROM_DEVICE;
 	rx->rw_cqe.done = srv_rw_done;
+	bh = vnode_xprt_post_begin();
 	ret = rdma_rw_ctx_post(&rx->rw, q->qp, q->port_num, &rx->rw_cqe, NULL);
+	vnode_xprt_post_end(bh);
 	if (ret) {
 		srv_rw_destroy(rx);
 		srv_queue_error(q, "RDMA READ post failed");
@@ -355,7 +358,7 @@ void vnode_xprt_sreq_reply(struct vnode_xprt_sreq *sreq, size_t rsp_len,
 	struct vnode_msg_hdr *rsp = sreq->rsp;
 	struct ib_send_wr wr = {}, *first = &wr;
 	struct ib_sge sge;
-	bool posted = false;
+	bool posted = false, bh;
 	int ret;
 
 	rsp_len = clamp_t(size_t, rsp_len, sizeof(*rsp), VNODE_MSG_MAX);
@@ -397,7 +400,10 @@ void vnode_xprt_sreq_reply(struct vnode_xprt_sreq *sreq, size_t rsp_len,
 	}
 	ib_dma_sync_single_for_device(q->peer->ibdev, sge.addr, rsp_len,
 				      DMA_BIDIRECTIONAL);
-	if (ib_post_send(q->qp, first, NULL))
+	bh = vnode_xprt_post_begin();
+	ret = ib_post_send(q->qp, first, NULL);
+	vnode_xprt_post_end(bh);
+	if (ret)
 		srv_queue_error(q, "SEND post failed");
 	else
 		posted = true;
@@ -408,6 +414,32 @@ out:
 		srv_sreq_finish(rx);
 }
 EXPORT_SYMBOL_GPL(vnode_xprt_sreq_reply);
+
+void vnode_xprt_sreq_drop(struct vnode_xprt_sreq *sreq)
+{
+	struct vnode_xprt_srx *rx = container_of(sreq, struct vnode_xprt_srx,
+						 sreq);
+	struct vnode_xprt_squeue *q = rx->queue;
+
+	atomic_inc(&q->posting);
+	/* Pairs with the barrier in release: LIVE is read after posting++. */
+	smp_mb__after_atomic();
+	if (!test_bit(SQ_LIVE, &q->flags)) {
+		atomic_dec(&q->posting);
+		srv_sreq_finish(rx);
+		return;
+	}
+	/*
+	 * The release work waits for @posting before it drains and frees:
+	 * @q outlives the request here.  Finish it before its buffer can
+	 * receive the next request.
+	 */
+	srv_sreq_finish(rx);
+	if (srv_post_recv(q, rx->idx))
+		srv_queue_error(q, "RECV repost failed");
+	atomic_dec(&q->posting);
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_sreq_drop);
 
 static void srv_ka_done(struct ib_cq *cq, struct ib_wc *wc)
 {

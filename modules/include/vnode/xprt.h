@@ -237,6 +237,20 @@ int vnode_xprt_clt_submit(struct vnode_xprt_clt *clt, unsigned int qid,
 			  unsigned int tag, struct vnode_xprt_cmd *cmd,
 			  struct vnode_msg_hdr *req, size_t req_len,
 			  struct vnode_sgl *desc);
+/*
+ * Error recovery, as nvme-rdma resets its controller: the owner saw
+ * queue @qid misbehave on a LIVE connection (e.g. a command without a
+ * reply past its timeout).  The queue is failed as if the connection had
+ * been lost, so every queue is torn down: commands in flight complete
+ * with -ENOTCONN (the owner resubmits them after the reconnect), control
+ * calls fail, the state goes RECONNECTING and the client reconnects (to
+ * the same server state if the server kept it: server_id unchanged),
+ * bounded by the loss timeout as after any loss.  @why is logged.
+ * Returns true if this started a recovery, false if the client was not
+ * LIVE (one is already running, or it is DEAD/CLOSED).  Any context.
+ */
+bool vnode_xprt_clt_reset_queue(struct vnode_xprt_clt *clt, unsigned int qid,
+				const char *why);
 /* Commands per queue (0 when the client has none or is not connected). */
 unsigned int vnode_xprt_clt_cmd_depth(struct vnode_xprt_clt *clt);
 unsigned int vnode_xprt_clt_nr_queues(struct vnode_xprt_clt *clt);
@@ -355,6 +369,14 @@ int vnode_xprt_sreq_rdma_read(struct vnode_xprt_sreq *sreq,
 void vnode_xprt_sreq_reply(struct vnode_xprt_sreq *sreq, size_t rsp_len,
 			   u32 inv_rkey, struct scatterlist *sgl, int nents,
 			   u64 raddr, u32 rkey);
+
+/*
+ * Testing only: answer nothing, as if the reply were lost on the wire.
+ * Instead of vnode_xprt_sreq_reply(): the request's buffers are released
+ * (sreq->reply_done runs) and its receive buffer takes new requests; the
+ * client waits for the reply until its own timeout.  Never sleeps.
+ */
+void vnode_xprt_sreq_drop(struct vnode_xprt_sreq *sreq);
 
 /* enum vnode_role from the peer's hello. */
 u8 vnode_xprt_peer_role(struct vnode_xprt_peer *peer);
