@@ -401,26 +401,28 @@ static blk_status_t vol_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct vnode_stor_io_req *req = &cmd->req;
 	int op = vol_rq_op(rq), ret;
 	u32 bytes = blk_rq_bytes(rq);
+	bool fail = READ_ONCE(d->dead);
 
 	if (op < 0)
 		return BLK_STS_NOTSUPP;
-	if (READ_ONCE(d->dead))
-		return BLK_STS_IOERR;
-	if (!READ_ONCE(d->ready))
+	if (!fail && !READ_ONCE(d->ready)) {
 		/* Held: the queue is quiesced until ready (or dead). */
-		return READ_ONCE(d->removing) ? BLK_STS_IOERR :
-			BLK_STS_RESOURCE;
+		if (!READ_ONCE(d->removing))
+			return BLK_STS_RESOURCE;
+		fail = true;
+	}
 
 	blk_mq_start_request(rq);
 	if (!cmd->start_ns)
 		cmd->start_ns = ktime_get_ns();
-	else if (vol_cmd_expired(cmd)) {
+	memset(req, 0, sizeof(*req));
+	req->cmd = op;
+	/* Failed here, the request is counted and traced like any other. */
+	if (fail || vol_cmd_expired(cmd)) {
 		vol_end(cmd, -EIO);
 		return BLK_STS_OK;
 	}
-	memset(req, 0, sizeof(*req));
 	req->hdr.op = VNODE_OP_STOR_IO;
-	req->cmd = op;
 	req->offset = cpu_to_le64(blk_rq_pos(rq) << SECTOR_SHIFT);
 	req->len = cpu_to_le32(op == VNODE_STOR_FLUSH ? 0 : bytes);
 	if (op == VNODE_STOR_WRITE && (rq->cmd_flags & REQ_FUA))
@@ -453,9 +455,8 @@ static blk_status_t vol_queue_rq(struct blk_mq_hw_ctx *hctx,
 	default:
 		dlog(err, d, "cannot send op %d at %llu+%u: %d\n", op,
 		     blk_rq_pos(rq) << SECTOR_SHIFT, bytes, ret);
-		cmd->start_ns = 0;
-		cmd->retried = false;
-		return BLK_STS_IOERR;
+		vol_end(cmd, ret);
+		return BLK_STS_OK;
 	}
 }
 
