@@ -300,6 +300,12 @@ static void vnmem_io_done(struct vnode_xprt_io *io, int error)
 		atomic64_inc(&h->errors);
 	else
 		atomic64_inc(&h->ops);
+	if (!error && !op_is_write(req_op(rq))) {
+		u64 ewma = READ_ONCE(d->read_ewma_ns);
+
+		/* racy updates lose a sample now and then: good enough */
+		WRITE_ONCE(d->read_ewma_ns, ewma - (ewma >> 3) + (lat >> 3));
+	}
 	if (op_is_write(req_op(rq)))
 		trace_page_write(cmd->cgroup_id, cmd->pid, cmd->comm, d->name,
 				 off, h->id, h->name, VNMEM_SLOT_SIZE, lat,
@@ -565,6 +571,13 @@ static void vnmem_poll_wait(struct vnmem_cmd *cmd, int *done, u64 start)
 	}
 }
 
+static bool vnmem_should_poll(struct vnmem_disk *d)
+{
+	u64 limit = (u64)READ_ONCE(vnode_poll_us) * NSEC_PER_USEC;
+
+	return limit && READ_ONCE(d->read_ewma_ns) <= limit;
+}
+
 static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 				   const struct blk_mq_queue_data *bd)
 {
@@ -598,9 +611,12 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	}
 	/*
 	 * Spin only for the last request of a dispatch batch (swap readahead
-	 * plugs its reads): the ones before it are in flight meanwhile.
+	 * plugs its reads: the ones before it are in flight meanwhile), and
+	 * only while recent reads completed within poll_us: when the memory
+	 * host or the CPU is overloaded spinning just burns the CPU time
+	 * the completion needs.
 	 */
-	if (req_op(rq) == REQ_OP_READ && bd->last && READ_ONCE(vnode_poll_us) &&
+	if (req_op(rq) == REQ_OP_READ && bd->last && vnmem_should_poll(d) &&
 	    !in_interrupt() && !irqs_disabled()) {
 		int done = 0;
 		u64 start = ktime_get_ns();

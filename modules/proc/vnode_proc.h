@@ -265,6 +265,7 @@ struct vnmem_cfg;
  */
 struct vnmem_disk {
 	struct vnmem_cfg	*cfg;
+	u64			read_ewma_ns;	/* recent READ latency, for poll_us */
 	int			index;
 	char			name[DISK_NAME_LEN];
 	u64			size;
