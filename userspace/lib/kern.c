@@ -165,13 +165,20 @@ int vn_cg_create(const struct vn_kern *k, const char *name,
 	return 0;
 }
 
-int vn_cg_exists(const struct vn_kern *k, const char *name)
+/* BASE/<item> is a directory (a configfs item, a cgroup). */
+static bool item_exists(const struct vn_kern *k, const char *base,
+			const char *item)
 {
 	char path[PATH_MAX];
 	struct stat st;
 
-	vn_kpath(k, path, sizeof(path), VN_CGROOT "/" VN_CGPARENT "/%s", name);
-	return !stat(path, &st) && S_ISDIR(st.st_mode);
+	return !vn_kpath(k, path, sizeof(path), "%s/%s", base, item) &&
+	       !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+int vn_cg_exists(const struct vn_kern *k, const char *name)
+{
+	return item_exists(k, VN_CGROOT "/" VN_CGPARENT, name);
 }
 
 bool vn_cpus_valid(const char *cpus)
@@ -382,11 +389,7 @@ int vn_acct_create(const struct vn_kern *k, const char *name,
 
 int vn_acct_exists(const struct vn_kern *k, const char *name)
 {
-	char path[PATH_MAX];
-	struct stat st;
-
-	vn_kpath(k, path, sizeof(path), VN_CFS "/vnodes/%s", name);
-	return !stat(path, &st) && S_ISDIR(st.st_mode);
+	return item_exists(k, VN_CFS "/vnodes", name);
 }
 
 int vn_acct_get_cgid(const struct vn_kern *k, const char *name, uint64_t *id)
@@ -838,12 +841,8 @@ undo:
 int vn_stor_get(const struct vn_kern *k, const char *name,
 		struct vn_stor_vol *v)
 {
-	char path[PATH_MAX];
-	struct stat st;
-
 	memset(v, 0, sizeof(*v));
-	if (vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s", name) ||
-	    stat(path, &st) || !S_ISDIR(st.st_mode))
+	if (!item_exists(k, VN_STOR_CFS, name))
 		return -ENOENT;
 	v->size = item_u64(k, VN_STOR_CFS, name, "size");
 	v->enabled = item_u64(k, VN_STOR_CFS, name, "enable") != 0;
@@ -918,12 +917,8 @@ int vn_stor_names(const struct vn_kern *k, json_object **names)
 int vn_vol_info(const struct vn_kern *k, const char *item,
 		struct vn_vol_info *vi)
 {
-	char path[PATH_MAX];
-	struct stat st;
-
 	memset(vi, 0, sizeof(*vi));
-	if (vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s", item) ||
-	    stat(path, &st) || !S_ISDIR(st.st_mode))
+	if (!item_exists(k, VN_VOL_CFS, item))
 		return 0;
 	vi->exists = true;
 	vi->enabled = item_u64(k, VN_VOL_CFS, item, "enable") != 0;
