@@ -13,6 +13,7 @@
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/sysfs.h>
 #include <linux/xarray.h>
 
 const u32 vnode_lat_bounds_us[VNODE_LAT_BUCKETS] = {
@@ -42,6 +43,48 @@ ssize_t vnode_lat_show(struct vnode_lat_hist *h, char *buf)
 				 i ? " " : "", vnode_lat_bounds_us[i],
 				 atomic64_read(&h->b[i]));
 	len += scnprintf(buf + len, PAGE_SIZE - len, "\n");
+	return len;
+}
+
+static u32 vnode_fine_upper_us(unsigned int i)
+{
+	return i < 100 ? (i + 1) * 10 : 1000 + (i - 99) * 100;
+}
+
+void vnode_fine_add(struct vnode_fine_hist *h, u64 ns)
+{
+	u64 us = div_u64(ns, NSEC_PER_USEC);
+	unsigned int i;
+
+	if (us < 1000)
+		i = div_u64(us, 10);
+	else if (us < 10000)
+		i = 100 + div_u64(us - 1000, 100);
+	else
+		i = VNODE_FINE_BUCKETS - 1;
+	atomic64_inc(&h->b[i]);
+}
+
+/*
+ * "<UPPER_us>:<count>" for every non-empty bucket, in order; a bucket
+ * counts latencies below its upper bound and at or above the previous
+ * one.  The last bucket (upper bound shown as 0) counts 10 ms and more.
+ */
+ssize_t vnode_fine_show(struct vnode_fine_hist *h, char *buf)
+{
+	unsigned int i;
+	int len = 0;
+
+	for (i = 0; i < VNODE_FINE_BUCKETS; i++) {
+		s64 n = atomic64_read(&h->b[i]);
+
+		if (n)
+			len += sysfs_emit_at(buf, len, "%s%u:%lld",
+					     len ? " " : "",
+					     i == VNODE_FINE_BUCKETS - 1 ?
+					     0 : vnode_fine_upper_us(i), n);
+	}
+	len += sysfs_emit_at(buf, len, "\n");
 	return len;
 }
 

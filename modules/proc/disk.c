@@ -2,8 +2,10 @@
 /*
  * vnode_proc: the remote-memory disk /dev/vnmemN.
  *
- * Every request is exactly one 4 KiB slot (queue limits), so one request
- * is one RDMA op per target copy.  The fast path (queue_rq) posts RDMA
+ * A request is 1 to max_rq_pages whole 4 KiB slots inside one slab (queue
+ * limits: chunk_sectors is the slab size), so one request is one RDMA op,
+ * one SGE per page, per target copy: the swap-outs of one reclaim batch
+ * get adjacent slots and merge.  The fast path (queue_rq) posts RDMA
  * when the slot's slab is mapped; writes to an unmapped slab are punted to
  * an ordered WQ_MEM_RECLAIM work item that allocates the slab on the
  * memory hosts (ALLOC_SLAB may sleep) and then issues them.  The same work
@@ -174,24 +176,29 @@ static void vnmem_discard(struct vnmem_disk *d, sector_t pos,
 		vnmem_slot_free(d, slot);
 }
 
+/* Count a finished request of cmd->nr_pages pages. */
 static void vnmem_account(struct vnmem_disk *d, struct vnmem_cmd *cmd,
 			  bool write, bool remote)
 {
 	u64 lat = ktime_get_ns() - cmd->start_ns;
+	unsigned int nr = cmd->nr_pages;
 	struct vnode_acct *a = NULL;
 
 	if (write) {
-		atomic64_inc(&d->stats.pages_written);
-		atomic64_add(VNMEM_SLOT_SIZE, &d->stats.bytes_written);
+		atomic64_add(nr, &d->stats.pages_written);
+		atomic64_add(nr * VNMEM_SLOT_SIZE, &d->stats.bytes_written);
 	} else {
-		atomic64_inc(&d->stats.faults);
+		atomic64_add(nr, &d->stats.faults);
 		if (remote) {
-			atomic64_inc(&d->stats.pages_read);
-			atomic64_add(VNMEM_SLOT_SIZE, &d->stats.bytes_read);
+			atomic64_add(nr, &d->stats.pages_read);
+			atomic64_add(nr * VNMEM_SLOT_SIZE, &d->stats.bytes_read);
 		}
 	}
-	if (remote)
+	if (remote) {
 		vnode_lat_add(&d->stats.lat, lat);
+		if (!write)
+			vnode_fine_add(&d->stats.read_lat, lat);
+	}
 
 	if (cmd->acct_id < VNMEM_OWNER_FIRST)
 		return;
@@ -199,13 +206,13 @@ static void vnmem_account(struct vnmem_disk *d, struct vnmem_cmd *cmd,
 	a = vnode_acct_by_id(cmd->acct_id);
 	if (a) {
 		if (write) {
-			atomic64_inc(&a->pages_out);
-			atomic64_add(VNMEM_SLOT_SIZE, &a->bytes_out);
+			atomic64_add(nr, &a->pages_out);
+			atomic64_add(nr * VNMEM_SLOT_SIZE, &a->bytes_out);
 		} else {
-			atomic64_inc(&a->faults);
+			atomic64_add(nr, &a->faults);
 			if (remote) {
-				atomic64_inc(&a->pages_in);
-				atomic64_add(VNMEM_SLOT_SIZE, &a->bytes_in);
+				atomic64_add(nr, &a->pages_in);
+				atomic64_add(nr * VNMEM_SLOT_SIZE, &a->bytes_in);
 			}
 		}
 		if (remote)
@@ -224,10 +231,11 @@ static void vnmem_finish(struct request *rq, struct vnmem_cmd *cmd)
 	bool write = op_is_write(req_op(rq));
 	u64 slot = blk_rq_pos(rq) / VNMEM_SECT_PER_SLOT;
 	struct vnmem_slab *s = vnmem_slab_of(d, slot);
+	u32 owner = cmd->acct_id ? cmd->acct_id : VNMEM_OWNER_ANON;
+	u32 old[VNMEM_MAX_RQ_PAGES];
 	unsigned int i, ok = 0;
 	unsigned long flags;
 	bool kick, retry_now;
-	u32 old = VNMEM_OWNER_FREE;
 
 	for (i = 0; i < cmd->nr_ops; i++)
 		if (!cmd->op_err[i])
@@ -255,12 +263,13 @@ static void vnmem_finish(struct request *rq, struct vnmem_cmd *cmd)
 		}
 	}
 	if (write && ok) {
-		old = xchg(&d->owner[slot],
-			   cmd->acct_id ? cmd->acct_id : VNMEM_OWNER_ANON);
-		if (old == VNMEM_OWNER_FREE)
-			s->used++;
+		for (i = 0; i < cmd->nr_pages; i++) {
+			old[i] = xchg(&d->owner[slot + i], owner);
+			if (old[i] == VNMEM_OWNER_FREE)
+				s->used++;
+		}
 		if (ok < d->replicas)
-			atomic64_inc(&d->stats.degraded);
+			atomic64_add(cmd->nr_pages, &d->stats.degraded);
 	}
 	s->inflight--;
 	kick = vnmem_slab_maybe_free(d, s);
@@ -270,8 +279,15 @@ static void vnmem_finish(struct request *rq, struct vnmem_cmd *cmd)
 
 	if (ok) {
 		if (write) {
-			vnmem_acct_resident(old, -1);
-			vnmem_acct_resident(cmd->acct_id, 1);
+			for (i = 0; i < cmd->nr_pages; i++)
+				vnmem_acct_resident(old[i], -1);
+			vnmem_acct_resident(cmd->acct_id, cmd->nr_pages);
+		} else {
+			/* Free slots in a read with written ones read zeroes. */
+			for (i = 0; i < cmd->nr_pages; i++)
+				if (cmd->zero_mask & (1U << i))
+					memzero_page(cmd->bv[i].bv_page, 0,
+						     VNMEM_SLOT_SIZE);
 		}
 		vnmem_account(d, cmd, write, true);
 		vnmem_end(rq, BLK_STS_OK);
@@ -308,12 +324,12 @@ static void vnmem_io_done(struct vnode_xprt_io *io, int error)
 	}
 	if (op_is_write(req_op(rq)))
 		trace_page_write(cmd->cgroup_id, cmd->pid, cmd->comm, d->name,
-				 off, h->id, h->name, VNMEM_SLOT_SIZE, lat,
-				 error);
+				 off, h->id, h->name,
+				 cmd->nr_pages * VNMEM_SLOT_SIZE, lat, error);
 	else
 		trace_page_read(cmd->cgroup_id, cmd->pid, cmd->comm, d->name,
-				off, h->id, h->name, VNMEM_SLOT_SIZE, lat,
-				error);
+				off, h->id, h->name,
+				cmd->nr_pages * VNMEM_SLOT_SIZE, lat, error);
 	if (atomic_dec_and_test(&cmd->pending))
 		vnmem_finish(rq, cmd);
 }
@@ -373,20 +389,34 @@ static int vnmem_pick(struct vnmem_disk *d, struct vnmem_slab *s, u64 slot,
 	return nr_live;
 }
 
-static struct page *vnmem_rq_page(struct request *rq)
+/*
+ * Collect the request's pages into cmd->bv: whole, page-aligned pages of
+ * adjacent slots inside one slab, at most max_rq_pages of them (the queue
+ * limits guarantee it for well-formed requests).  Returns the number of
+ * pages, 0 for anything else.
+ */
+static unsigned int vnmem_rq_pages(struct vnmem_disk *d, struct request *rq,
+				   struct vnmem_cmd *cmd)
 {
+	u64 slot = blk_rq_pos(rq) / VNMEM_SECT_PER_SLOT;
+	u64 slab_slots = 1ULL << (d->slab_shift - VNMEM_SLOT_SHIFT);
 	struct req_iterator iter;
 	struct bio_vec bv;
-	struct page *page = NULL;
 	unsigned int n = 0;
 
+	if (blk_rq_pos(rq) % VNMEM_SECT_PER_SLOT ||
+	    blk_rq_pos(rq) + (blk_rq_bytes(rq) >> SECTOR_SHIFT) >
+	    (d->size >> SECTOR_SHIFT))
+		return 0;
 	rq_for_each_segment(bv, rq, iter) {
-		if (bv.bv_offset || bv.bv_len != VNMEM_SLOT_SIZE)
-			return NULL;
-		page = bv.bv_page;
-		n++;
+		if (bv.bv_offset || bv.bv_len != VNMEM_SLOT_SIZE ||
+		    n == d->max_rq_pages)
+			return 0;
+		cmd->bv[n++] = bv;
 	}
-	return n == 1 ? page : NULL;
+	if (!n || (slot & (slab_slots - 1)) + n > slab_slots)
+		return 0;
+	return n;
 }
 
 static void vnmem_zero_rq(struct request *rq)
@@ -419,23 +449,32 @@ static int vnmem_submit(struct vnmem_disk *d, struct request *rq, bool slow)
 	bool write = op_is_write(req_op(rq));
 	u64 slot = blk_rq_pos(rq) / VNMEM_SECT_PER_SLOT;
 	struct vnmem_slab *s = vnmem_slab_of(d, slot);
-	struct page *page = vnmem_rq_page(rq);
+	unsigned int nr = cmd->nr_pages;
 	unsigned long flags;
-	u32 owner = 0;
 	bool bh;
 	int n, i;
 
 	cmd->slab = s - d->slabs;
 	if (!write) {
-		owner = READ_ONCE(d->owner[slot]);
-		if (owner & VNMEM_OWNER_BAD) {
-			dlog(d, err_ratelimited,
-			     "read of slot %llu failed: its slab was lost with its memory host\n",
-			     slot);
-			vnmem_end(rq, BLK_STS_IOERR);
-			return 0;
+		bool remote = false;
+
+		cmd->zero_mask = 0;
+		for (i = 0; i < nr; i++) {
+			u32 owner = READ_ONCE(d->owner[slot + i]);
+
+			if (owner & VNMEM_OWNER_BAD) {
+				dlog(d, err_ratelimited,
+				     "read of slot %llu failed: its slab was lost with its memory host\n",
+				     slot + i);
+				vnmem_end(rq, BLK_STS_IOERR);
+				return 0;
+			}
+			if (owner == VNMEM_OWNER_FREE)
+				cmd->zero_mask |= 1U << i;
+			else
+				remote = true;
 		}
-		if (owner == VNMEM_OWNER_FREE) {
+		if (!remote) {
 			/* Never written (or freed): zeroes, no remote I/O. */
 			vnmem_zero_rq(rq);
 			vnmem_account(d, cmd, false, false);
@@ -503,9 +542,9 @@ static int vnmem_submit(struct vnmem_disk *d, struct request *rq, bool slow)
 		cmd->op_err[i] = 0;
 		cmd->io[i].done = vnmem_io_done;
 		cmd->io[i].priv = rq;
-		ret = vnode_xprt_clt_rdma(d->hosts[c->host].clt, write, page, 0,
-					  VNMEM_SLOT_SIZE, raddr, c->rkey,
-					  &cmd->io[i]);
+		ret = vnode_xprt_clt_rdma_pages(d->hosts[c->host].clt, write,
+						cmd->bv, nr, raddr, c->rkey,
+						&cmd->io[i]);
 		if (ret) {
 			cmd->op_err[i] = ret;
 			atomic64_inc(&d->hosts[c->host].errors);
@@ -519,10 +558,13 @@ static int vnmem_submit(struct vnmem_disk *d, struct request *rq, bool slow)
 	return 0;
 }
 
+/*
+ * A request's pages are charged to the vNode of its first page: one
+ * reclaim batch (what merges) comes from one memory cgroup.
+ */
 static void vnmem_cmd_start(struct vnmem_disk *d, struct request *rq,
 			    struct vnmem_cmd *cmd)
 {
-	struct page *page = vnmem_rq_page(rq);
 	struct vnode_acct *a;
 
 	cmd->start_ns = ktime_get_ns();
@@ -530,10 +572,11 @@ static void vnmem_cmd_start(struct vnmem_disk *d, struct request *rq,
 	memcpy(cmd->comm, current->comm, TASK_COMM_LEN);
 	cmd->cgroup_id = 0;
 	cmd->acct_id = 0;
-	if (!page)
+	cmd->nr_pages = vnmem_rq_pages(d, rq, cmd);
+	if (!cmd->nr_pages)
 		return;
 	rcu_read_lock();
-	a = vnode_acct_find(page, &cmd->cgroup_id);
+	a = vnode_acct_find(cmd->bv[0].bv_page, &cmd->cgroup_id);
 	if (a)
 		cmd->acct_id = a->id;
 	rcu_read_unlock();
@@ -550,9 +593,24 @@ static void vnmem_poll_wait(struct vnmem_cmd *cmd, int *done, u64 start)
 {
 	u64 limit = (u64)READ_ONCE(vnode_poll_us) * NSEC_PER_USEC;
 
-	/* pairs with smp_store_release() in vnmem_poll_signal() */
-	while (!smp_load_acquire(done)) {
-		if (ktime_get_ns() - start > limit) {
+	for (;;) {
+		/*
+		 * Run pending softirqs (the post's transmit tasklet, the
+		 * completion) here: ksoftirqd cannot run on this CPU while
+		 * we spin.
+		 */
+		local_bh_disable();
+		local_bh_enable();
+		/* pairs with smp_store_release() in vnmem_poll_signal() */
+		if (smp_load_acquire(done))
+			return;
+		/*
+		 * Stop at the time limit, when another task should run, or
+		 * when softirqs were left to ksoftirqd: they only run once
+		 * we stop.
+		 */
+		if (ktime_get_ns() - start > limit || need_resched() ||
+		    local_softirq_pending()) {
 			/* Still ours?  Then the completion won't touch @done. */
 			if (cmpxchg(&cmd->poll_done, done, NULL) == done)
 				return;
@@ -561,12 +619,6 @@ static void vnmem_poll_wait(struct vnmem_cmd *cmd, int *done, u64 start)
 				cpu_relax();
 			return;
 		}
-		/*
-		 * Run softirqs that overran their budget here: ksoftirqd
-		 * cannot run on this CPU while we spin.
-		 */
-		local_bh_disable();
-		local_bh_enable();
 		cpu_relax();
 	}
 }
@@ -602,10 +654,7 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	}
 	if (!cmd->start_ns)
 		vnmem_cmd_start(d, rq, cmd);
-	if (unlikely(READ_ONCE(d->dead) || !vnmem_rq_page(rq) ||
-		     blk_rq_pos(rq) % VNMEM_SECT_PER_SLOT ||
-		     blk_rq_pos(rq) + VNMEM_SECT_PER_SLOT >
-		     (d->size >> SECTOR_SHIFT))) {
+	if (unlikely(READ_ONCE(d->dead) || !cmd->nr_pages)) {
 		vnmem_end(rq, BLK_STS_IOERR);
 		return BLK_STS_OK;
 	}
@@ -1097,6 +1146,13 @@ static ssize_t lat_hist_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(lat_hist);
 
+static ssize_t read_lat_hist_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return vnode_fine_show(&dev_to_vnmem(dev)->stats.read_lat, buf);
+}
+static DEVICE_ATTR_RO(read_lat_hist);
+
 static ssize_t replicas_show(struct device *dev,
 			     struct device_attribute *attr, char *buf)
 {
@@ -1121,6 +1177,7 @@ static struct attribute *vnmem_attrs[] = {
 	&dev_attr_slabs.attr,
 	&dev_attr_hosts.attr,
 	&dev_attr_lat_hist.attr,
+	&dev_attr_read_lat_hist.attr,
 	&dev_attr_degraded.attr,
 	&dev_attr_lost_slabs.attr,
 	&dev_attr_replicas.attr,
@@ -1236,14 +1293,13 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 {
 	struct vnode_disk_limits lim = {
 		.block_size		= VNMEM_SLOT_SIZE,
-		.max_hw_sectors		= VNMEM_SECT_PER_SLOT,
-		.max_segments		= 1,
 		.max_segment_size	= VNMEM_SLOT_SIZE,
 		.dma_alignment		= VNMEM_SLOT_SIZE - 1,
 		.max_discard_sectors	= UINT_MAX >> SECTOR_SHIFT,
 		.discard_granularity	= VNMEM_SLOT_SIZE,
 	};
 	struct vnmem_disk *d;
+	unsigned int i;
 	int ret;
 
 	if (cfg->replicas > cfg->nr_hosts) {
@@ -1296,6 +1352,14 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 	ret = vnmem_open_hosts(d, cfg);
 	if (ret)
 		goto out_close_hosts;
+	/* Every host is LIVE now: their devices bound the SGEs per op. */
+	d->max_rq_pages = vnode_max_rq_pages;
+	for (i = 0; i < d->nr_hosts; i++)
+		d->max_rq_pages = min(d->max_rq_pages,
+				      vnode_xprt_clt_max_pages(d->hosts[i].clt));
+	lim.max_hw_sectors = d->max_rq_pages * VNMEM_SECT_PER_SLOT;
+	lim.max_segments = d->max_rq_pages;
+	lim.chunk_sectors = 1U << (d->slab_shift - SECTOR_SHIFT);
 
 	d->nr_slabs = DIV_ROUND_UP_ULL(d->size, 1ULL << d->slab_shift);
 	d->slabs = kvcalloc(d->nr_slabs, sizeof(*d->slabs), GFP_KERNEL);

@@ -48,6 +48,11 @@ module_param_named(poll_us, vnode_poll_us, uint, 0644);
 MODULE_PARM_DESC(poll_us,
 		 "Spin up to this long in the submitting context for a swap-in's RDMA READ to complete instead of sleeping, 0 = never (default 1000)");
 
+unsigned int vnode_max_rq_pages = VNMEM_MAX_RQ_PAGES;
+module_param_named(max_rq_pages, vnode_max_rq_pages, uint, 0444);
+MODULE_PARM_DESC(max_rq_pages,
+		 "Largest request in pages, moved as one RDMA op (adjacent swap-outs merge into one), 1-16; fewer if the RDMA device takes fewer SGEs (default 16)");
+
 unsigned int vnode_io_timeout_ms = 30000;
 module_param_named(io_timeout_ms, vnode_io_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(io_timeout_ms,
@@ -468,6 +473,10 @@ static int __init vnode_proc_check_params(void)
 	}
 	if (vnode_nr_queues > 64) {
 		pr_err("nr_queues must be 0..64\n");
+		return -EINVAL;
+	}
+	if (!vnode_max_rq_pages || vnode_max_rq_pages > VNMEM_MAX_RQ_PAGES) {
+		pr_err("max_rq_pages must be 1..%u\n", VNMEM_MAX_RQ_PAGES);
 		return -EINVAL;
 	}
 	if (!vnode_io_timeout_ms || !vnode_rpc_timeout_ms ||

@@ -37,6 +37,8 @@
 #define VNMEM_HOSTS_MAX_LEN	512	/* longest accepted "hosts" value */
 #define VNMEM_SLOT_SHIFT	PAGE_SHIFT
 #define VNMEM_SLOT_SIZE		PAGE_SIZE
+/* Largest request, in slots: one RDMA op with one SGE per page. */
+#define VNMEM_MAX_RQ_PAGES	VNODE_XPRT_IO_MAX_PAGES
 
 /* Latency histogram: bucket i counts ops <= vnode_lat_bounds_us[i]. */
 #define VNODE_LAT_BUCKETS	14
@@ -49,6 +51,19 @@ struct vnode_lat_hist {
 void vnode_lat_add(struct vnode_lat_hist *h, u64 ns);
 ssize_t vnode_lat_show(struct vnode_lat_hist *h, char *buf);
 
+/*
+ * Fine latency histogram, for percentiles without tracing: 10 us buckets
+ * up to 1 ms, 100 us buckets up to 10 ms, then one bucket for the rest.
+ */
+#define VNODE_FINE_BUCKETS	(100 + 90 + 1)
+
+struct vnode_fine_hist {
+	atomic64_t	b[VNODE_FINE_BUCKETS];
+};
+
+void vnode_fine_add(struct vnode_fine_hist *h, u64 ns);
+ssize_t vnode_fine_show(struct vnode_fine_hist *h, char *buf);
+
 /* Module parameters (main.c). */
 extern unsigned int vnode_default_replicas;
 extern unsigned int vnode_loss_timeout_ms;
@@ -58,6 +73,7 @@ extern unsigned int vnode_queue_depth;
 extern unsigned int vnode_nr_queues;
 extern unsigned int vnode_io_timeout_ms;
 extern unsigned int vnode_poll_us;
+extern unsigned int vnode_max_rq_pages;
 extern unsigned int vnode_rpc_timeout_ms;
 extern unsigned long long vnode_max_disk_size;
 
@@ -205,6 +221,9 @@ struct vnmem_slab {
 struct vnmem_cmd {
 	struct vnode_xprt_io	io[VNMEM_MAX_REPLICAS];
 	struct vnmem_disk	*disk;
+	struct bio_vec		bv[VNMEM_MAX_RQ_PAGES];
+	u8			nr_pages;	/* 0: not a page-aligned request */
+	u16			zero_mask;	/* read: free slots, zero-filled */
 	u32			slab;
 	atomic_t		pending;
 	u8			nr_ops;
@@ -234,6 +253,7 @@ struct vnmem_stats {
 	atomic64_t	degraded;	/* writes that reached fewer copies than configured */
 	atomic64_t	lost_slabs;	/* slabs that lost every copy */
 	struct vnode_lat_hist lat;	/* remote request latency */
+	struct vnode_fine_hist read_lat; /* remote read latency, fine */
 };
 
 struct vnmem_cfg;
@@ -271,6 +291,7 @@ struct vnmem_disk {
 	u64			size;
 	unsigned int		replicas;
 	unsigned int		slab_shift;
+	unsigned int		max_rq_pages;	/* largest request, pages */
 	u32			nr_slabs;
 	u64			client_id;
 	struct vnmem_host	hosts[VNMEM_MAX_HOSTS];

@@ -206,10 +206,12 @@ static void clt_rdma_done(struct ib_cq *cq, struct ib_wc *wc)
 	struct vnode_xprt_io *io = container_of(wc->wr_cqe,
 						struct vnode_xprt_io, cqe);
 	struct vnode_xprt_queue *q = io->queue;
+	unsigned int i;
 	int err = 0;
 
-	ib_dma_unmap_page(q->dev->ibdev, io->dma_addr, io->sge.length,
-			  io->dma_dir);
+	for (i = 0; i < io->nr_sge; i++)
+		ib_dma_unmap_page(q->dev->ibdev, io->sge[i].addr,
+				  io->sge[i].length, io->dma_dir);
 	if (unlikely(wc->status != IB_WC_SUCCESS)) {
 		if (wc->status == IB_WC_WR_FLUSH_ERR) {
 			err = -ENOTCONN;
@@ -691,6 +693,20 @@ unsigned int vnode_xprt_clt_nr_queues(struct vnode_xprt_clt *clt)
 }
 EXPORT_SYMBOL_GPL(vnode_xprt_clt_nr_queues);
 
+unsigned int vnode_xprt_clt_max_pages(struct vnode_xprt_clt *clt)
+{
+	unsigned int i, n = VNODE_XPRT_IO_MAX_PAGES;
+
+	for (i = 0; i < clt->nr_queues; i++) {
+		unsigned int sge = READ_ONCE(clt->queues[i].rdma_sge);
+
+		if (sge)
+			n = min(n, sge);
+	}
+	return n;
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_clt_max_pages);
+
 /* Called from the CM handler on ROUTE_RESOLVED. */
 static int clt_queue_create_ib(struct vnode_xprt_queue *q)
 {
@@ -717,8 +733,11 @@ static int clt_queue_create_ib(struct vnode_xprt_queue *q)
 	init.cap.max_send_wr = clt->cfg.queue_depth + VNODE_XPRT_CTRL_DEPTH +
 			       3 * clt->cfg.cmd_depth + 1 + 1;
 	init.cap.max_recv_wr = q->nr_rx + 1;
-	init.cap.max_send_sge = clt->cfg.cmd_depth ?
-				1 + VNODE_XPRT_INLINE_SGES : 1;
+	/* RDMA READ/WRITE: one SGE per page of vnode_xprt_clt_rdma_pages() */
+	WRITE_ONCE(q->rdma_sge, min_t(u32, VNODE_XPRT_IO_MAX_PAGES,
+				      ibdev->attrs.max_send_sge));
+	init.cap.max_send_sge = max_t(u32, q->rdma_sge, clt->cfg.cmd_depth ?
+				      1 + VNODE_XPRT_INLINE_SGES : 1);
 	init.cap.max_recv_sge = 1;
 	if (init.cap.max_send_wr > ibdev->attrs.max_qp_wr) {
 		clt_log(err, clt, "queue depth %u exceeds %s's max_qp_wr %d\n",
@@ -1517,20 +1536,33 @@ out_put:
 }
 EXPORT_SYMBOL_GPL(vnode_xprt_clt_call);
 
-int vnode_xprt_clt_rdma(struct vnode_xprt_clt *clt, bool write,
-			struct page *page, unsigned int offset,
-			unsigned int len, u64 raddr, u32 rkey,
-			struct vnode_xprt_io *io)
+static void clt_rdma_unmap(struct vnode_xprt_queue *q,
+			   struct vnode_xprt_io *io, unsigned int n)
+{
+	while (n--)
+		ib_dma_unmap_page(q->dev->ibdev, io->sge[n].addr,
+				  io->sge[n].length, io->dma_dir);
+}
+
+int vnode_xprt_clt_rdma_pages(struct vnode_xprt_clt *clt, bool write,
+			      const struct bio_vec *bv, unsigned int nr,
+			      u64 raddr, u32 rkey, struct vnode_xprt_io *io)
 {
 	struct vnode_xprt_queue *q;
 	struct ib_rdma_wr wr = {};
 	enum vnode_xprt_state st;
+	unsigned int i;
 	int ret;
 
-	/* A large folio may be moved in one op: bound it, not to a page. */
-	if (unlikely(!clt || !page || !io || !io->done || !len ||
-		     len > SZ_2M || offset >= PAGE_SIZE))
+	if (unlikely(!clt || !bv || !io || !io->done || !nr ||
+		     nr > VNODE_XPRT_IO_MAX_PAGES))
 		return -EINVAL;
+	/* A large folio may be moved in one piece: bound it, not to a page. */
+	for (i = 0; i < nr; i++)
+		if (unlikely(!bv[i].bv_page || !bv[i].bv_len ||
+			     bv[i].bv_len > SZ_2M ||
+			     bv[i].bv_offset >= PAGE_SIZE))
+			return -EINVAL;
 
 	st = READ_ONCE(clt->state);
 	if (unlikely(st != VNODE_XPRT_LIVE))
@@ -1545,6 +1577,10 @@ int vnode_xprt_clt_rdma(struct vnode_xprt_clt *clt, bool write,
 		ret = -EAGAIN;
 		goto out;
 	}
+	if (unlikely(nr > q->rdma_sge)) {
+		ret = -EINVAL;
+		goto out;
+	}
 	if (atomic_inc_return(&q->inflight) > clt->cfg.queue_depth) {
 		atomic_dec(&q->inflight);
 		ret = -EAGAIN;
@@ -1553,29 +1589,34 @@ int vnode_xprt_clt_rdma(struct vnode_xprt_clt *clt, bool write,
 
 	io->queue = q;
 	io->dma_dir = write ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
-	io->dma_addr = ib_dma_map_page(q->dev->ibdev, page, offset, len,
-				       io->dma_dir);
-	if (unlikely(ib_dma_mapping_error(q->dev->ibdev, io->dma_addr))) {
-		atomic_dec(&q->inflight);
-		ret = -EIO;
-		goto out;
+	for (i = 0; i < nr; i++) {
+		u64 addr = ib_dma_map_page(q->dev->ibdev, bv[i].bv_page,
+					   bv[i].bv_offset, bv[i].bv_len,
+					   io->dma_dir);
+
+		if (unlikely(ib_dma_mapping_error(q->dev->ibdev, addr))) {
+			clt_rdma_unmap(q, io, i);
+			atomic_dec(&q->inflight);
+			ret = -EIO;
+			goto out;
+		}
+		io->sge[i].addr = addr;
+		io->sge[i].length = bv[i].bv_len;
+		io->sge[i].lkey = q->dev->pd->local_dma_lkey;
 	}
-	io->sge.addr = io->dma_addr;
-	io->sge.length = len;
-	io->sge.lkey = q->dev->pd->local_dma_lkey;
+	io->nr_sge = nr;
 	io->cqe.done = clt_rdma_done;
 
 	wr.wr.opcode = write ? IB_WR_RDMA_WRITE : IB_WR_RDMA_READ;
 	wr.wr.send_flags = IB_SEND_SIGNALED;
 	wr.wr.wr_cqe = &io->cqe;
-	wr.wr.sg_list = &io->sge;
-	wr.wr.num_sge = 1;
+	wr.wr.sg_list = io->sge;
+	wr.wr.num_sge = nr;
 	wr.remote_addr = raddr;
 	wr.rkey = rkey;
 	ret = ib_post_send(q->qp, &wr.wr, NULL);
 	if (unlikely(ret)) {
-		ib_dma_unmap_page(q->dev->ibdev, io->dma_addr, len,
-				  io->dma_dir);
+		clt_rdma_unmap(q, io, nr);
 		atomic_dec(&q->inflight);
 		clt_queue_error(q, "RDMA post failed");
 		ret = -EAGAIN;
@@ -1583,6 +1624,19 @@ int vnode_xprt_clt_rdma(struct vnode_xprt_clt *clt, bool write,
 out:
 	atomic_dec(&q->posting);
 	return ret;
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_clt_rdma_pages);
+
+int vnode_xprt_clt_rdma(struct vnode_xprt_clt *clt, bool write,
+			struct page *page, unsigned int offset,
+			unsigned int len, u64 raddr, u32 rkey,
+			struct vnode_xprt_io *io)
+{
+	struct bio_vec bv = {
+		.bv_page = page, .bv_offset = offset, .bv_len = len,
+	};
+
+	return vnode_xprt_clt_rdma_pages(clt, write, &bv, 1, raddr, rkey, io);
 }
 EXPORT_SYMBOL_GPL(vnode_xprt_clt_rdma);
 

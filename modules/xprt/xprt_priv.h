@@ -159,6 +159,7 @@ struct vnode_xprt_queue {
 	struct vnode_accept	acc;
 	atomic_t		inflight;
 	atomic_t		posting;
+	unsigned int		rdma_sge;
 	void			*rx_buf;
 	u64			rx_dma;
 	unsigned int		nr_rx;

@@ -41,6 +41,7 @@
  *	then @max_segment_size must be UINT_MAX
  * @max_discard_sectors: largest discard, 0 = no discard
  * @discard_granularity: bytes
+ * @chunk_sectors: requests never cross a multiple of it, 0 = no limit
  */
 struct vnode_disk_limits {
 	unsigned int	block_size;
@@ -51,6 +52,7 @@ struct vnode_disk_limits {
 	unsigned long	virt_boundary_mask;
 	unsigned int	max_discard_sectors;
 	unsigned int	discard_granularity;
+	unsigned int	chunk_sectors;
 };
 
 /* Non-rotational, no entropy contribution, no write cache. */
@@ -69,6 +71,7 @@ vnode_blk_mq_alloc_disk(struct blk_mq_tag_set *set,
 		.virt_boundary_mask	= l->virt_boundary_mask,
 		.max_hw_discard_sectors	= l->max_discard_sectors,
 		.discard_granularity	= l->discard_granularity,
+		.chunk_sectors		= l->chunk_sectors,
 	};
 
 	return blk_mq_alloc_disk(set, &lim, queuedata);
@@ -87,6 +90,8 @@ vnode_blk_mq_alloc_disk(struct blk_mq_tag_set *set,
 	blk_queue_dma_alignment(q, l->dma_alignment);
 	if (l->virt_boundary_mask)
 		blk_queue_virt_boundary(q, l->virt_boundary_mask);
+	if (l->chunk_sectors)
+		blk_queue_chunk_sectors(q, l->chunk_sectors);
 	if (l->max_discard_sectors) {
 		blk_queue_max_discard_sectors(q, l->max_discard_sectors);
 		q->limits.discard_granularity = l->discard_granularity;

@@ -21,6 +21,7 @@
 #ifndef VNODE_XPRT_H
 #define VNODE_XPRT_H
 
+#include <linux/bvec.h>
 #include <linux/socket.h>
 #include <linux/types.h>
 #include <rdma/ib_verbs.h>
@@ -161,6 +162,9 @@ int vnode_xprt_clt_call(struct vnode_xprt_clt *clt, struct vnode_msg_hdr *req,
 			size_t req_len, struct vnode_msg_hdr *rsp,
 			size_t rsp_len, unsigned int timeout_ms);
 
+/* Most pages (bio_vecs) one vnode_xprt_clt_rdma_pages() op moves. */
+#define VNODE_XPRT_IO_MAX_PAGES	16
+
 /**
  * struct vnode_xprt_io - one in-flight RDMA READ or WRITE of a page range
  * @done: completion callback, CQ (softirq) context; @error is 0 or -EIO
@@ -175,23 +179,38 @@ struct vnode_xprt_io {
 	void			*priv;
 	/* private to vnode_xprt */
 	struct ib_cqe		cqe;
-	struct ib_sge		sge;
 	struct vnode_xprt_queue	*queue;
-	u64			dma_addr;
 	enum dma_data_direction	dma_dir;
+	unsigned int		nr_sge;
+	struct ib_sge		sge[VNODE_XPRT_IO_MAX_PAGES];
 };
 
 /*
- * Post one RDMA READ (@write false: remote -> page) or WRITE (@write
- * true: page -> remote) of @len bytes at @page+@offset to @raddr/@rkey.
+ * Post one RDMA READ (@write false: remote -> pages) or WRITE (@write
+ * true: pages -> remote) between the @nr buffers of @bv, in order, and
+ * the contiguous remote range at @raddr/@rkey: one work request with one
+ * SGE per buffer, so @nr must not exceed vnode_xprt_clt_max_pages().
  * The queue is chosen by the current CPU.  Never sleeps.  Returns 0 (then
  * io->done is called exactly once), -EAGAIN (queue full or reconnecting:
- * retry later), -ENOTCONN (DEAD/CLOSED) or -EIO (DMA mapping failed).
+ * retry later), -ENOTCONN (DEAD/CLOSED), -EINVAL (more buffers than the
+ * device takes) or -EIO (DMA mapping failed).
  */
+int vnode_xprt_clt_rdma_pages(struct vnode_xprt_clt *clt, bool write,
+			      const struct bio_vec *bv, unsigned int nr,
+			      u64 raddr, u32 rkey, struct vnode_xprt_io *io);
+
+/* The same for one buffer: @len bytes at @page+@offset. */
 int vnode_xprt_clt_rdma(struct vnode_xprt_clt *clt, bool write,
 			struct page *page, unsigned int offset,
 			unsigned int len, u64 raddr, u32 rkey,
 			struct vnode_xprt_io *io);
+
+/*
+ * Buffers one vnode_xprt_clt_rdma_pages() takes on this connection:
+ * VNODE_XPRT_IO_MAX_PAGES, or fewer when the RDMA device's max_send_sge
+ * is smaller.  Valid once the client was LIVE.
+ */
+unsigned int vnode_xprt_clt_max_pages(struct vnode_xprt_clt *clt);
 
 /**
  * struct vnode_xprt_cmd - one asynchronous command (request + reply) with
