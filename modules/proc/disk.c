@@ -630,6 +630,60 @@ static bool vnmem_should_poll(struct vnmem_disk *d)
 	return limit && READ_ONCE(d->read_ewma_ns) <= limit;
 }
 
+/*
+ * Write staging.  A fault under memory pressure first reclaims (page-outs
+ * are submitted) and then reads its page: posted in that order, the
+ * swap-in's RDMA READ waits behind the writes in the send queue, on the
+ * wire and at the memory host.  So writes are held for up to
+ * write_defer_us and posted right after the next read, while the
+ * faulting task waits for it anyway; the timer posts them when no read
+ * comes.  At most VNMEM_STAGE_MAX are held.
+ */
+#define VNMEM_STAGE_MAX		32
+
+static void vnmem_flush_staged(struct vnmem_disk *d)
+{
+	struct vnmem_cmd *cmd, *tmp;
+	unsigned long flags;
+	LIST_HEAD(list);
+
+	spin_lock_irqsave(&d->stage_lock, flags);
+	list_splice_init(&d->staged, &list);
+	d->nr_staged = 0;
+	spin_unlock_irqrestore(&d->stage_lock, flags);
+	list_for_each_entry_safe(cmd, tmp, &list, node) {
+		list_del_init(&cmd->node);
+		vnmem_submit(d, blk_mq_rq_from_pdu(cmd), false);
+	}
+}
+
+static enum hrtimer_restart vnmem_stage_timer(struct hrtimer *t)
+{
+	vnmem_flush_staged(container_of(t, struct vnmem_disk, stage_timer));
+	return HRTIMER_NORESTART;
+}
+
+/* Hold write @cmd; false if staging is off (post it now). */
+static bool vnmem_stage(struct vnmem_disk *d, struct vnmem_cmd *cmd)
+{
+	unsigned int us = READ_ONCE(vnode_write_defer_us);
+	unsigned long flags;
+	unsigned int n;
+
+	if (!us)
+		return false;
+	spin_lock_irqsave(&d->stage_lock, flags);
+	list_add_tail(&cmd->node, &d->staged);
+	n = ++d->nr_staged;
+	spin_unlock_irqrestore(&d->stage_lock, flags);
+	if (n >= VNMEM_STAGE_MAX)
+		vnmem_flush_staged(d);
+	else if (n == 1)
+		hrtimer_start(&d->stage_timer, us * NSEC_PER_USEC,
+			      HRTIMER_MODE_REL_SOFT);
+	return true;
+}
+
 static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 				   const struct blk_mq_queue_data *bd)
 {
@@ -672,10 +726,16 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 
 		WRITE_ONCE(cmd->poll_done, &done);
 		vnmem_submit(d, rq, false);
+		if (READ_ONCE(d->nr_staged))
+			vnmem_flush_staged(d);
 		vnmem_poll_wait(cmd, &done, start);
 		return BLK_STS_OK;
 	}
+	if (req_op(rq) == REQ_OP_WRITE && vnmem_stage(d, cmd))
+		return BLK_STS_OK;
 	vnmem_submit(d, rq, false);
+	if (req_op(rq) == REQ_OP_READ && READ_ONCE(d->nr_staged))
+		vnmem_flush_staged(d);
 	return BLK_STS_OK;
 }
 
@@ -1325,6 +1385,10 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 	INIT_LIST_HEAD(&d->free_list);
 	INIT_LIST_HEAD(&d->slow_list);
 	INIT_WORK(&d->slow_work, vnmem_slow_work);
+	INIT_LIST_HEAD(&d->staged);
+	spin_lock_init(&d->stage_lock);
+	hrtimer_init(&d->stage_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	d->stage_timer.function = vnmem_stage_timer;
 	d->client_id = get_random_u64();
 
 	d->index = ida_alloc(&vnmem_ida, GFP_KERNEL);
@@ -1432,8 +1496,9 @@ int vnmem_disk_destroy(struct vnmem_disk *d)
 		dlog(d, info, "still open (swapon?): not disabling\n");
 		return -EBUSY;
 	}
-	/* Drains every request, including held and punted ones. */
+	/* Drains every request, including held, staged and punted ones. */
 	del_gendisk(d->gd);
+	hrtimer_cancel(&d->stage_timer);
 	WRITE_ONCE(d->dead, true);
 	destroy_workqueue(d->wq);
 	/* GOODBYE: each memory host frees every slab of ours. */

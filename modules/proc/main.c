@@ -53,6 +53,11 @@ module_param_named(max_rq_pages, vnode_max_rq_pages, uint, 0444);
 MODULE_PARM_DESC(max_rq_pages,
 		 "Largest request in pages, moved as one RDMA op (adjacent swap-outs merge into one), 1-16; fewer if the RDMA device takes fewer SGEs (default 16)");
 
+unsigned int vnode_write_defer_us = 200;
+module_param_named(write_defer_us, vnode_write_defer_us, uint, 0644);
+MODULE_PARM_DESC(write_defer_us,
+		 "Hold page-outs up to this long so that the next swap-in's RDMA READ goes on the wire before them (a swap-in posts them right after its read), 0 = post at once (default 200)");
+
 unsigned int vnode_io_timeout_ms = 30000;
 module_param_named(io_timeout_ms, vnode_io_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(io_timeout_ms,

@@ -27,6 +27,7 @@
 #include <linux/configfs.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
+#include <linux/hrtimer.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <vnode/compat.h>
@@ -74,6 +75,7 @@ extern unsigned int vnode_nr_queues;
 extern unsigned int vnode_io_timeout_ms;
 extern unsigned int vnode_poll_us;
 extern unsigned int vnode_max_rq_pages;
+extern unsigned int vnode_write_defer_us;
 extern unsigned int vnode_rpc_timeout_ms;
 extern unsigned long long vnode_max_disk_size;
 
@@ -276,6 +278,10 @@ struct vnmem_cfg;
  * @free_list: slabs waiting for FREE_SLAB
  * @slow_list: requests waiting for the slow path (slab allocation)
  * @slow_lock: protects @slow_list
+ * @staged: writes held back for write_defer_us (see vnmem_stage())
+ * @nr_staged: entries on @staged
+ * @stage_lock: protects @staged and @nr_staged
+ * @stage_timer: posts @staged when no read came first
  * @wq: ordered WQ_MEM_RECLAIM workqueue running @slow_work
  * @slow_work: allocates/frees slabs, issues punted requests
  * @tag_set: blk-mq tags
@@ -304,6 +310,10 @@ struct vnmem_disk {
 	spinlock_t		slow_lock;
 	struct workqueue_struct	*wq;
 	struct work_struct	slow_work;
+	struct list_head	staged;
+	unsigned int		nr_staged;
+	spinlock_t		stage_lock;
+	struct hrtimer		stage_timer;
 	struct blk_mq_tag_set	tag_set;
 	struct gendisk		*gd;
 	bool			dead;
