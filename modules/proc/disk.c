@@ -647,6 +647,8 @@ static void vnmem_flush_staged(struct vnmem_disk *d)
 	unsigned long flags;
 	LIST_HEAD(list);
 
+	if (!READ_ONCE(d->nr_staged))
+		return;
 	spin_lock_irqsave(&d->stage_lock, flags);
 	list_splice_init(&d->staged, &list);
 	d->nr_staged = 0;
@@ -690,6 +692,9 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct request *rq = bd->rq;
 	struct vnmem_disk *d = hctx->queue->queuedata;
 	struct vnmem_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	u64 start = 0;
+	int done = 0;
+	bool poll;
 
 	blk_mq_start_request(rq);
 
@@ -712,6 +717,11 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 		vnmem_end(rq, BLK_STS_IOERR);
 		return BLK_STS_OK;
 	}
+	if (req_op(rq) == REQ_OP_WRITE) {
+		if (!vnmem_stage(d, cmd))
+			vnmem_submit(d, rq, false);
+		return BLK_STS_OK;
+	}
 	/*
 	 * Spin only for the last request of a dispatch batch (swap readahead
 	 * plugs its reads: the ones before it are in flight meanwhile), and
@@ -719,23 +729,17 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	 * host or the CPU is overloaded spinning just burns the CPU time
 	 * the completion needs.
 	 */
-	if (req_op(rq) == REQ_OP_READ && bd->last && vnmem_should_poll(d) &&
-	    !in_interrupt() && !irqs_disabled()) {
-		int done = 0;
-		u64 start = ktime_get_ns();
-
+	poll = bd->last && vnmem_should_poll(d) && !in_interrupt() &&
+	       !irqs_disabled();
+	if (poll) {
+		start = ktime_get_ns();
 		WRITE_ONCE(cmd->poll_done, &done);
-		vnmem_submit(d, rq, false);
-		if (READ_ONCE(d->nr_staged))
-			vnmem_flush_staged(d);
-		vnmem_poll_wait(cmd, &done, start);
-		return BLK_STS_OK;
 	}
-	if (req_op(rq) == REQ_OP_WRITE && vnmem_stage(d, cmd))
-		return BLK_STS_OK;
 	vnmem_submit(d, rq, false);
-	if (req_op(rq) == REQ_OP_READ && READ_ONCE(d->nr_staged))
-		vnmem_flush_staged(d);
+	/* The writes held for this read go out behind it. */
+	vnmem_flush_staged(d);
+	if (poll)
+		vnmem_poll_wait(cmd, &done, start);
 	return BLK_STS_OK;
 }
 

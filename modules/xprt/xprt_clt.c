@@ -201,17 +201,22 @@ static void clt_send_done(struct ib_cq *cq, struct ib_wc *wc)
 	clt_slot_put(s);
 }
 
+static void clt_rdma_unmap(struct vnode_xprt_queue *q,
+			   struct vnode_xprt_io *io, unsigned int n)
+{
+	while (n--)
+		ib_dma_unmap_page(q->dev->ibdev, io->sge[n].addr,
+				  io->sge[n].length, io->dma_dir);
+}
+
 static void clt_rdma_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct vnode_xprt_io *io = container_of(wc->wr_cqe,
 						struct vnode_xprt_io, cqe);
 	struct vnode_xprt_queue *q = io->queue;
-	unsigned int i;
 	int err = 0;
 
-	for (i = 0; i < io->nr_sge; i++)
-		ib_dma_unmap_page(q->dev->ibdev, io->sge[i].addr,
-				  io->sge[i].length, io->dma_dir);
+	clt_rdma_unmap(q, io, io->nr_sge);
 	if (unlikely(wc->status != IB_WC_SUCCESS)) {
 		if (wc->status == IB_WC_WR_FLUSH_ERR) {
 			err = -ENOTCONN;
@@ -1535,14 +1540,6 @@ out_put:
 	return ret;
 }
 EXPORT_SYMBOL_GPL(vnode_xprt_clt_call);
-
-static void clt_rdma_unmap(struct vnode_xprt_queue *q,
-			   struct vnode_xprt_io *io, unsigned int n)
-{
-	while (n--)
-		ib_dma_unmap_page(q->dev->ibdev, io->sge[n].addr,
-				  io->sge[n].length, io->dma_dir);
-}
 
 int vnode_xprt_clt_rdma_pages(struct vnode_xprt_clt *clt, bool write,
 			      const struct bio_vec *bv, unsigned int nr,
