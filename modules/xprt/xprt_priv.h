@@ -311,6 +311,7 @@ enum {
 	SQ_LIVE,	/* accepted: responses and REG_MR may be posted */
 	SQ_RELEASING,	/* release work queued */
 	SQ_KA_PENDING,	/* a keepalive WRITE is posted */
+	SQ_REG,		/* a REG_MR owns the send queue: no keepalives */
 };
 
 /**

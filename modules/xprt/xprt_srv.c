@@ -470,6 +470,7 @@ static void srv_ka_work(struct work_struct *work)
 			/* Pairs with the barrier in release. */
 			smp_mb__after_atomic();
 			if (test_bit(SQ_LIVE, &q->flags) &&
+			    !test_bit(SQ_REG, &q->flags) &&
 			    !test_and_set_bit(SQ_KA_PENDING, &q->flags) &&
 			    vnode_xprt_post_keepalive(q->qp, &q->ka_cqe)) {
 				clear_bit(SQ_KA_PENDING, &q->flags);
@@ -1210,47 +1211,101 @@ struct srv_reg_ctx {
 	struct ib_cqe		cqe;
 	struct completion	done;
 	enum ib_wc_status	wc_status;
+	bool			reg;	/* the REG_MR itself, not the WRITE */
+	u16			queue_id;
 };
 
 static void srv_reg_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct srv_reg_ctx *ctx = container_of(wc->wr_cqe, struct srv_reg_ctx,
 					       cqe);
+	struct vnode_xprt_squeue *q = cq->cq_context;
 
 	ctx->wc_status = wc->status;
 	/* Any failure leaves the QP in error: that queue is finished. */
 	if (wc->status != IB_WC_SUCCESS)
-		srv_queue_error(cq->cq_context, ib_wc_status_msg(wc->status));
+		srv_queue_error(q, ib_wc_status_msg(wc->status));
+	if (ctx->reg || wc->status != IB_WC_SUCCESS)
+		clear_bit(SQ_REG, &q->flags);
 	complete(&ctx->done);
 }
 
-/* Post @wr on a live queue of @peer.  0, or -ENOTCONN if none. */
-static int srv_post_on_peer(struct vnode_xprt_peer *peer,
-			    struct ib_send_wr *wr,
-			    struct vnode_xprt_squeue **used)
+/*
+ * Post @wr on a live queue of @peer (on *@used only, once that is set:
+ * the queue is looked up again, it may be gone) and wait for it.  The
+ * queue is marked SQ_REG first, so no keepalive is posted behind it.
+ * 0; -ENOTCONN if no such queue is live; -EIO if the WR failed
+ * (ctx->wc_status).  A queue that makes no progress is declared broken
+ * after SRV_REG_TIMEOUT_MS; its drain then flushes the WR.
+ */
+static int srv_reg_post_wait(struct vnode_xprt_peer *peer,
+			     struct ib_send_wr *wr, struct srv_reg_ctx *ctx,
+			     struct vnode_xprt_squeue **used)
 {
 	struct vnode_xprt_srv *srv = peer->srv;
-	struct vnode_xprt_squeue *q;
-	int ret = -ENOTCONN;
+	struct vnode_xprt_squeue *q, *found = NULL;
+	int ret;
 
+	init_completion(&ctx->done);
+	ctx->wc_status = IB_WC_GENERAL_ERR;
 	mutex_lock(&srv->lock);
 	list_for_each_entry(q, &peer->queues, entry) {
+		if (*used && q != *used)
+			continue;
+		ret = -ENOTCONN;
 		atomic_inc(&q->posting);
 		/* Pairs with the barrier in release: see srv_send_rsp(). */
 		smp_mb__after_atomic();
 		if (test_bit(SQ_LIVE, &q->flags)) {
+			set_bit(SQ_REG, &q->flags);
 			ret = ib_post_send(q->qp, wr, NULL);
-			if (ret)
+			if (ret) {
+				clear_bit(SQ_REG, &q->flags);
 				srv_queue_error(q, "REG_MR post failed");
+			}
 		}
 		atomic_dec(&q->posting);
 		if (!ret) {
-			*used = q;
+			found = q;
 			break;
 		}
 	}
 	mutex_unlock(&srv->lock);
-	return ret;
+	if (!found)
+		return -ENOTCONN;
+	*used = found;
+	ctx->queue_id = found->queue_id;
+	/* The WR references ctx on our stack: wait until it completed. */
+	if (!wait_for_completion_timeout(&ctx->done,
+					 msecs_to_jiffies(SRV_REG_TIMEOUT_MS))) {
+		srv_queue_error(found, "REG_MR timed out");
+		wait_for_completion(&ctx->done);
+	}
+	return ctx->wc_status == IB_WC_SUCCESS ? 0 : -EIO;
+}
+
+/* A fast-reg MR of the peer's PD mapping @sgl (@n DMA entries), new key. */
+static struct ib_mr *srv_alloc_mr(struct vnode_xprt_peer *peer,
+				  struct scatterlist *sgl, int n,
+				  unsigned int pages)
+{
+	struct ib_mr *mr;
+	int ret;
+
+	mr = ib_alloc_mr(peer->pd, IB_MR_TYPE_MEM_REG, pages);
+	if (IS_ERR(mr)) {
+		peer_log(err, peer, "ib_alloc_mr(%u pages) failed: %ld\n",
+			 pages, PTR_ERR(mr));
+		return mr;
+	}
+	ret = ib_map_mr_sg(mr, sgl, n, NULL, PAGE_SIZE);
+	if (ret != n) {
+		peer_log(err, peer, "ib_map_mr_sg mapped %d of %d\n", ret, n);
+		ib_dereg_mr(mr);
+		return ERR_PTR(ret < 0 ? ret : -EINVAL);
+	}
+	ib_update_fast_reg_key(mr, ib_inc_rkey(mr->rkey));
+	return mr;
 }
 
 struct ib_mr *vnode_xprt_peer_reg_mr(struct vnode_xprt_peer *peer,
@@ -1259,6 +1314,7 @@ struct ib_mr *vnode_xprt_peer_reg_mr(struct vnode_xprt_peer *peer,
 	struct ib_device *ibdev = peer->ibdev;
 	struct vnode_xprt_squeue *q = NULL;
 	struct srv_reg_ctx ctx;
+	struct ib_rdma_wr probe = {};
 	struct ib_reg_wr wr = {};
 	struct scatterlist *sg;
 	struct ib_mr *mr;
@@ -1282,58 +1338,60 @@ struct ib_mr *vnode_xprt_peer_reg_mr(struct vnode_xprt_peer *peer,
 	}
 
 	mutex_lock(&peer->reg_lock);
-	mr = ib_alloc_mr(peer->pd, IB_MR_TYPE_MEM_REG, pages);
-	if (IS_ERR(mr)) {
-		peer_log(err, peer, "ib_alloc_mr(%u pages) failed: %ld\n",
-			 pages, PTR_ERR(mr));
-		goto out_unlock;
-	}
 	n = ib_dma_map_sg(ibdev, sgl, nents, DMA_BIDIRECTIONAL);
 	if (!n) {
 		ret = -EIO;
-		goto out_dereg;
+		goto out_unlock;
 	}
-	ret = ib_map_mr_sg(mr, sgl, n, NULL, PAGE_SIZE);
-	if (ret != n) {
-		peer_log(err, peer, "ib_map_mr_sg mapped %d of %d\n", ret, n);
-		ret = ret < 0 ? ret : -EINVAL;
-		goto out_unmap;
-	}
-	ib_update_fast_reg_key(mr, ib_inc_rkey(mr->rkey));
 
 	ctx.cqe.done = srv_reg_done;
+	probe.wr.opcode = IB_WR_RDMA_WRITE;
+	probe.wr.wr_cqe = &ctx.cqe;
+	probe.wr.send_flags = IB_SEND_SIGNALED;
 	wr.wr.opcode = IB_WR_REG_MR;
 	wr.wr.wr_cqe = &ctx.cqe;
 	wr.wr.send_flags = IB_SEND_SIGNALED;
-	wr.mr = mr;
-	wr.key = mr->rkey;
 	wr.access = IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_READ |
 		    IB_ACCESS_REMOTE_WRITE;
 	/*
-	 * A queue that is dying but not yet noticed flushes the WR: try
+	 * The REG_MR goes on a quiet send queue.  rxe (6.1) re-executes an
+	 * executed but not yet completed REG_MR when a retransmission
+	 * rewinds the send queue, fails it ("rxe_reg_fast_mr: ... not
+	 * free") and stops the queue.  A retransmission needs an
+	 * unacknowledged packet: so first a zero-byte WRITE, whose
+	 * completion means everything before it on the queue was
+	 * acknowledged, and no keepalive behind it (SQ_REG) until the
+	 * REG_MR completed.  Responses to this peer are not sent meanwhile:
+	 * its requests are served one at a time, and this is one.
+	 *
+	 * A queue that is dying but not yet noticed flushes the WRs: try
 	 * another of the peer's queues (the failed one is off the list of
-	 * live queues by then).  The MR is untouched by a failed REG_MR.
+	 * live queues by then), with a new MR: a flushed REG_MR may have
+	 * been executed.
 	 */
 	for (tries = 0; ; tries++) {
-		init_completion(&ctx.done);
-		ctx.wc_status = IB_WC_GENERAL_ERR;
-		ret = srv_post_on_peer(peer, &wr.wr, &q);
-		if (ret)
+		mr = srv_alloc_mr(peer, sgl, n, pages);
+		if (IS_ERR(mr)) {
+			ret = PTR_ERR(mr);
 			goto out_unmap;
-		/*
-		 * The WR references ctx on our stack: wait until it
-		 * completed.  A stuck queue is declared broken; its drain
-		 * then flushes the WR.
-		 */
-		if (!wait_for_completion_timeout(&ctx.done,
-						 msecs_to_jiffies(SRV_REG_TIMEOUT_MS))) {
-			srv_queue_error(q, "REG_MR timed out");
-			wait_for_completion(&ctx.done);
 		}
-		if (ctx.wc_status == IB_WC_SUCCESS)
+		wr.mr = mr;
+		wr.key = mr->rkey;
+		q = NULL;
+		ctx.reg = false;
+		ret = srv_reg_post_wait(peer, &probe.wr, &ctx, &q);
+		if (!ret) {
+			ctx.reg = true;
+			ret = srv_reg_post_wait(peer, &wr.wr, &ctx, &q);
+		}
+		if (!ret)
 			break;
-		peer_log(warn, peer, "REG_MR of %u pages on queue %u failed: %s\n",
-			 pages, q->queue_id, ib_wc_status_msg(ctx.wc_status));
+		ib_dereg_mr(mr);
+		if (ret == -ENOTCONN)
+			goto out_unmap;
+		peer_log(warn, peer, "%s of %u pages on queue %u failed: %s\n",
+			 ctx.reg ? "REG_MR" : "quiescing WRITE for REG_MR",
+			 pages, ctx.queue_id, ib_wc_status_msg(ctx.wc_status));
 		if (ctx.wc_status != IB_WC_WR_FLUSH_ERR || tries >= 2) {
 			ret = -EIO;
 			goto out_unmap;
@@ -1344,12 +1402,9 @@ struct ib_mr *vnode_xprt_peer_reg_mr(struct vnode_xprt_peer *peer,
 
 out_unmap:
 	ib_dma_unmap_sg(ibdev, sgl, nents, DMA_BIDIRECTIONAL);
-out_dereg:
-	ib_dereg_mr(mr);
-	mr = ERR_PTR(ret);
 out_unlock:
 	mutex_unlock(&peer->reg_lock);
-	return mr;
+	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(vnode_xprt_peer_reg_mr);
 
