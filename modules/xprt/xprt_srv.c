@@ -1380,6 +1380,11 @@ struct ib_mr *vnode_xprt_peer_reg_mr(struct vnode_xprt_peer *peer,
 		q = NULL;
 		ctx.reg = false;
 		ret = srv_reg_post_wait(peer, &probe.wr, &ctx, &q);
+		if (ret == -ENOTCONN) {
+			/* No live queue at all. */
+			ib_dereg_mr(mr);
+			goto out_unmap;
+		}
 		if (!ret) {
 			ctx.reg = true;
 			ret = srv_reg_post_wait(peer, &wr.wr, &ctx, &q);
@@ -1387,12 +1392,16 @@ struct ib_mr *vnode_xprt_peer_reg_mr(struct vnode_xprt_peer *peer,
 		if (!ret)
 			break;
 		ib_dereg_mr(mr);
-		if (ret == -ENOTCONN)
-			goto out_unmap;
-		peer_log(warn, peer, "%s of %u pages on queue %u failed: %s\n",
-			 ctx.reg ? "REG_MR" : "quiescing WRITE for REG_MR",
-			 pages, ctx.queue_id, ib_wc_status_msg(ctx.wc_status));
-		if (ctx.wc_status != IB_WC_WR_FLUSH_ERR || tries >= 2) {
+		/* -ENOTCONN now: the queue went away after the WRITE. */
+		if (ret == -EIO) {
+			peer_log(warn, peer, "%s of %u pages on queue %u failed: %s\n",
+				 ctx.reg ? "REG_MR" : "quiescing WRITE for REG_MR",
+				 pages, ctx.queue_id,
+				 ib_wc_status_msg(ctx.wc_status));
+			if (ctx.wc_status != IB_WC_WR_FLUSH_ERR)
+				tries = 2;
+		}
+		if (tries >= 2) {
 			ret = -EIO;
 			goto out_unmap;
 		}
