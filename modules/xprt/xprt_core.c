@@ -127,14 +127,20 @@ void vnode_xprt_dev_put(struct vnode_xprt_dev *dev)
 	kref_put_mutex(&dev->ref, vnode_xprt_dev_free, &vnode_xprt_dev_mutex);
 }
 
+void vnode_xprt_zero_write_wr(struct ib_rdma_wr *wr, struct ib_cqe *cqe)
+{
+	memset(wr, 0, sizeof(*wr));
+	wr->wr.opcode = IB_WR_RDMA_WRITE;
+	wr->wr.send_flags = IB_SEND_SIGNALED;
+	wr->wr.wr_cqe = cqe;
+	wr->wr.num_sge = 0;
+}
+
 int vnode_xprt_post_keepalive(struct ib_qp *qp, struct ib_cqe *cqe)
 {
-	struct ib_rdma_wr wr = {};
+	struct ib_rdma_wr wr;
 
-	wr.wr.opcode = IB_WR_RDMA_WRITE;
-	wr.wr.send_flags = IB_SEND_SIGNALED;
-	wr.wr.wr_cqe = cqe;
-	wr.wr.num_sge = 0;
+	vnode_xprt_zero_write_wr(&wr, cqe);
 	return ib_post_send(qp, &wr.wr, NULL);
 }
 

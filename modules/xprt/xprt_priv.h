@@ -61,6 +61,8 @@ extern unsigned int vnode_xprt_ack_timeout;
  * out and the WR completes in error, which starts the normal loss path.
  */
 int vnode_xprt_post_keepalive(struct ib_qp *qp, struct ib_cqe *cqe);
+/* Fill @wr with that zero-byte signaled WRITE, completing to @cqe. */
+void vnode_xprt_zero_write_wr(struct ib_rdma_wr *wr, struct ib_cqe *cqe);
 
 /*
  * Post with bottom halves off.  rxe transmits a kernel QP's work

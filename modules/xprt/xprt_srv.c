@@ -1314,7 +1314,7 @@ struct ib_mr *vnode_xprt_peer_reg_mr(struct vnode_xprt_peer *peer,
 	struct ib_device *ibdev = peer->ibdev;
 	struct vnode_xprt_squeue *q = NULL;
 	struct srv_reg_ctx ctx;
-	struct ib_rdma_wr probe = {};
+	struct ib_rdma_wr probe;
 	struct ib_reg_wr wr = {};
 	struct scatterlist *sg;
 	struct ib_mr *mr;
@@ -1345,9 +1345,8 @@ struct ib_mr *vnode_xprt_peer_reg_mr(struct vnode_xprt_peer *peer,
 	}
 
 	ctx.cqe.done = srv_reg_done;
-	probe.wr.opcode = IB_WR_RDMA_WRITE;
-	probe.wr.wr_cqe = &ctx.cqe;
-	probe.wr.send_flags = IB_SEND_SIGNALED;
+	/* The quiescing WRITE: the same zero-byte WRITE as a keepalive. */
+	vnode_xprt_zero_write_wr(&probe, &ctx.cqe);
 	wr.wr.opcode = IB_WR_REG_MR;
 	wr.wr.wr_cqe = &ctx.cqe;
 	wr.wr.send_flags = IB_SEND_SIGNALED;
