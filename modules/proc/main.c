@@ -58,6 +58,11 @@ module_param_named(write_defer_us, vnode_write_defer_us, uint, 0644);
 MODULE_PARM_DESC(write_defer_us,
 		 "Hold page-outs up to this long so that the next swap-in's RDMA READ goes on the wire before them (a swap-in posts them right after its read), 0 = post at once (default 200)");
 
+bool vnode_skip_swapcache = true;
+module_param_named(skip_swapcache, vnode_skip_swapcache, bool, 0444);
+MODULE_PARM_DESC(skip_swapcache,
+		 "Let a swap-in of a page mapped once skip the swap cache (SWP_SYNCHRONOUS_IO, as on zram); kernels before 6.3 only, taken when a disk is enabled (default Y)");
+
 unsigned int vnode_io_timeout_ms = 30000;
 module_param_named(io_timeout_ms, vnode_io_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(io_timeout_ms,

@@ -19,6 +19,20 @@
  */
 #define VNODE_HAVE_SWAP_SLOT_FREE_NOTIFY	1
 
+/*
+ * block_device_operations.rw_page: until 6.2 a swap device that has it is
+ * SWP_SYNCHRONOUS_IO, and a fault on a page mapped once then skips the
+ * swap cache (no readahead, no swap-cache insert and delete).  6.3 removed
+ * the hook; there the flag comes from QUEUE_FLAG_SYNCHRONOUS and also makes
+ * every swap-out wait for its write (swap_writepage_bdev_sync()), which
+ * would stall reclaim on a network disk, so vnode does not ask for it.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+#define VNODE_HAVE_RW_PAGE	1
+#else
+#define VNODE_HAVE_RW_PAGE	0
+#endif
+
 /* __assign_str() lost its source argument in 6.10. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
 #define vnode_assign_str(dst, src)	__assign_str(dst)
