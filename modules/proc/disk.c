@@ -26,7 +26,6 @@
 #include <linux/highmem.h>
 #include <linux/idr.h>
 #include <linux/ktime.h>
-#include <linux/pagemap.h>
 #include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -810,45 +809,20 @@ static const struct block_device_operations vnmem_fops = {
  * SWP_SYNCHRONOUS_IO at swapon, and a fault on a swapped-out page mapped
  * once then reads it straight into a new page, skipping the swap cache.
  * In the lab that made the 25% workload of bench/run 15-30% faster (three
- * alternating pairs).  The data still moves as bios through blk-mq:
- *  - reads: rw_page declines and swap_readpage() submits its bio;
- *  - writes: bdev_write_page() calls rw_page for every swap-out, with the
- *    page locked and already under writeback.  Declining would end that
- *    writeback, which clears PG_reclaim (the written page would no longer
- *    be rotated for quick reclaim).  So we submit the bio
- *    __swap_writepage() would have (less its blk-cgroup association,
- *    which modules cannot make), and end it as end_swap_bio_write()
- *    does.  Other pages (a filesystem on the disk) are declined.
+ * alternating pairs).  rw_page itself declines everything, so the data
+ * moves as the kernel's own bios through blk-mq.  Submitting a bio from
+ * rw_page instead would nest a second queue entry inside the one
+ * bdev_write_page() holds (a queue freeze in between, e.g. a scheduler
+ * switch, would deadlock) and hold the page lock across tag allocation.
+ * Declining a write has one side effect: bdev_write_page() has already
+ * set writeback and now ends it, which clears PG_reclaim, so the page is
+ * not rotated to the LRU tail when its real write completes and reclaim
+ * finds it in its normal scan instead.  That is what was measured.
  */
-static void vnmem_swap_write_end(struct bio *bio)
-{
-	struct page *page = bio_first_page_all(bio);
-
-	if (bio->bi_status) {
-		SetPageError(page);
-		set_page_dirty(page);	/* keep the data: reclaim retries */
-		pr_alert_ratelimited("Write-error on swap-device (%u:%u:%llu)\n",
-				     MAJOR(bio_dev(bio)), MINOR(bio_dev(bio)),
-				     (unsigned long long)bio->bi_iter.bi_sector);
-		ClearPageReclaim(page);
-	}
-	end_page_writeback(page);
-	bio_put(bio);
-}
-
 static int vnmem_rw_page(struct block_device *bdev, sector_t sector,
 			 struct page *page, enum req_op op)
 {
-	struct bio *bio;
-
-	if (!op_is_write(op) || !PageSwapCache(page))
-		return -EOPNOTSUPP;
-	bio = bio_alloc(bdev, 1, REQ_OP_WRITE | REQ_SWAP, GFP_NOIO);
-	bio->bi_iter.bi_sector = sector;
-	bio->bi_end_io = vnmem_swap_write_end;
-	bio_add_page(bio, page, thp_size(page), 0);
-	submit_bio(bio);
-	return 0;
+	return -EOPNOTSUPP;
 }
 
 static const struct block_device_operations vnmem_fops_sync = {
