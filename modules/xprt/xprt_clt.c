@@ -221,7 +221,18 @@ static void clt_rdma_done(struct ib_cq *cq, struct ib_wc *wc)
 		if (wc->status == IB_WC_WR_FLUSH_ERR) {
 			err = -ENOTCONN;
 		} else {
-			err = -EIO;
+			/*
+			 * Retries exhausted: the peer stopped answering, which
+			 * says nothing about its memory.  Report it like a
+			 * flushed op (the queue error starts the reconnect),
+			 * so the user holds it; any other status means the op
+			 * itself was refused or broken.
+			 */
+			if (wc->status == IB_WC_RETRY_EXC_ERR ||
+			    wc->status == IB_WC_RNR_RETRY_EXC_ERR)
+				err = -ENOTCONN;
+			else
+				err = -EIO;
 			clt_log(err, q->clt, "queue %u RDMA %s failed: %s\n",
 				q->idx, io->dma_dir == DMA_TO_DEVICE ?
 				"WRITE" : "READ",
