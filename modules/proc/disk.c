@@ -606,9 +606,10 @@ static inline void vnmem_spin_relax(void)
  * another) until the read we just posted completed, for at most poll_us.
  * A swap-in is synchronous for the faulting task anyway; spinning saves
  * the sleep and wakeup, which cost as much as the network under TCG.
- * After a timeout the completion proceeds as usual.
+ * After a timeout the completion proceeds as usual.  Returns whether the
+ * completion came within the spin.
  */
-static void vnmem_poll_wait(struct vnmem_cmd *cmd, int *done, u64 start)
+static bool vnmem_poll_wait(struct vnmem_cmd *cmd, int *done, u64 start)
 {
 	u64 limit = (u64)READ_ONCE(vnode_poll_us) * NSEC_PER_USEC;
 
@@ -622,7 +623,7 @@ static void vnmem_poll_wait(struct vnmem_cmd *cmd, int *done, u64 start)
 		local_bh_enable();
 		/* pairs with smp_store_release() in vnmem_poll_signal() */
 		if (smp_load_acquire(done))
-			return;
+			return true;
 		/*
 		 * Stop at the time limit, when another task should run, or
 		 * when softirqs were left to ksoftirqd: they only run once
@@ -632,11 +633,11 @@ static void vnmem_poll_wait(struct vnmem_cmd *cmd, int *done, u64 start)
 		    local_softirq_pending()) {
 			/* Still ours?  Then the completion won't touch @done. */
 			if (cmpxchg(&cmd->poll_done, done, NULL) == done)
-				return;
+				return false;
 			/* The completion claimed it and is about to set it. */
 			while (!smp_load_acquire(done))
 				cpu_relax();
-			return;
+			return true;
 		}
 		vnmem_spin_relax();
 	}
@@ -711,9 +712,9 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct request *rq = bd->rq;
 	struct vnmem_disk *d = hctx->queue->queuedata;
 	struct vnmem_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	bool poll, first, polled;
 	u64 start = 0;
 	int done = 0;
-	bool poll;
 
 	blk_mq_start_request(rq);
 
@@ -730,7 +731,8 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 		vnmem_end(rq, BLK_STS_NOTSUPP);
 		return BLK_STS_OK;
 	}
-	if (!cmd->start_ns)
+	first = !cmd->start_ns;
+	if (first)
 		vnmem_cmd_start(d, rq, cmd);
 	if (unlikely(READ_ONCE(d->dead) || !cmd->nr_pages)) {
 		vnmem_end(rq, BLK_STS_IOERR);
@@ -748,8 +750,12 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	 * host or the CPU is overloaded spinning just burns the CPU time
 	 * the completion needs.
 	 */
-	poll = bd->last && vnmem_should_poll(d) && !in_interrupt() &&
-	       !irqs_disabled();
+	poll = bd->last && !in_interrupt() && !irqs_disabled();
+	if (poll && !vnmem_should_poll(d)) {
+		if (first && READ_ONCE(vnode_poll_us))
+			atomic64_inc(&d->stats.poll_gated);
+		poll = false;
+	}
 	if (poll) {
 		start = ktime_get_ns();
 		WRITE_ONCE(cmd->poll_done, &done);
@@ -757,8 +763,13 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	vnmem_submit(d, rq, false);
 	/* The writes held for this read go out behind it. */
 	vnmem_flush_staged(d);
-	if (poll)
-		vnmem_poll_wait(cmd, &done, start);
+	if (poll) {
+		polled = vnmem_poll_wait(cmd, &done, start);
+		/* The poll counters count a request's first dispatch only. */
+		if (first)
+			atomic64_inc(polled ? &d->stats.polled :
+				     &d->stats.poll_missed);
+	}
 	return BLK_STS_OK;
 }
 
@@ -1226,6 +1237,9 @@ VNMEM_STAT_ATTR(faults);
 VNMEM_STAT_ATTR(errors);
 VNMEM_STAT_ATTR(degraded);
 VNMEM_STAT_ATTR(lost_slabs);
+VNMEM_STAT_ATTR(polled);
+VNMEM_STAT_ATTR(poll_missed);
+VNMEM_STAT_ATTR(poll_gated);
 
 static ssize_t slabs_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
@@ -1294,6 +1308,9 @@ static struct attribute *vnmem_attrs[] = {
 	&dev_attr_read_lat_hist.attr,
 	&dev_attr_degraded.attr,
 	&dev_attr_lost_slabs.attr,
+	&dev_attr_polled.attr,
+	&dev_attr_poll_missed.attr,
+	&dev_attr_poll_gated.attr,
 	&dev_attr_replicas.attr,
 	&dev_attr_slab_size.attr,
 	NULL,

@@ -255,6 +255,9 @@ struct vnmem_stats {
 	atomic64_t	errors;		/* requests completed with an error */
 	atomic64_t	degraded;	/* writes that reached fewer copies than configured */
 	atomic64_t	lost_slabs;	/* slabs that lost every copy */
+	atomic64_t	polled;		/* reads completed while their submitter spun */
+	atomic64_t	poll_missed;	/* spins that ended before the completion */
+	atomic64_t	poll_gated;	/* reads not spun on: recent reads above poll_us */
 	struct vnode_lat_hist lat;	/* remote request latency */
 	struct vnode_fine_hist read_lat; /* remote read latency, fine */
 };
