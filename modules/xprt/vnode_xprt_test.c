@@ -71,6 +71,11 @@ static uint loss_timeout_ms;
 module_param(loss_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(loss_timeout_ms, "Client loss timeout (default 0 = transport default)");
 
+static uint connect_timeout_ms = 2000;
+module_param(connect_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(connect_timeout_ms,
+		 "One connect attempt in ms (default 2000; a lost CM packet is resent after ~4 s)");
+
 static char result[160] = "none";
 module_param_string(result, result, sizeof(result), 0444);
 MODULE_PARM_DESC(result, "Outcome of the last run (read-only)");
@@ -223,7 +228,7 @@ static struct vnode_xprt_clt *xt_open(enum vnode_role role, u16 major,
 	cfg.queue_depth = queue_depth;
 	cfg.proto_major = major;
 	cfg.loss_timeout_ms = loss_timeout_ms;
-	cfg.connect_timeout_ms = 2000;
+	cfg.connect_timeout_ms = connect_timeout_ms;
 	return vnode_xprt_clt_open(&cfg, &xt_ops, NULL, acc);
 }
 
