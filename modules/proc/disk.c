@@ -28,6 +28,7 @@
 #include <linux/ktime.h>
 #include <linux/random.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/stat.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <trace/events/vnode.h>
@@ -625,12 +626,16 @@ static bool vnmem_poll_wait(struct vnmem_cmd *cmd, int *done, u64 start)
 		if (smp_load_acquire(done))
 			return true;
 		/*
-		 * Stop at the time limit, when another task should run, or
-		 * when softirqs were left to ksoftirqd: they only run once
-		 * we stop.
+		 * Stop at the time limit, when another task should run or is
+		 * waiting for this CPU, or when softirqs were left to
+		 * ksoftirqd: they only run once we stop.  A waiting task may
+		 * be the very completion: rxe runs its tasks in a workqueue
+		 * from 6.4 on, and a 6.12 guest's one vCPU spun until
+		 * poll_us every time (as KVM's halt polling stops on
+		 * !single_task_running()).
 		 */
 		if (ktime_get_ns() - start > limit || need_resched() ||
-		    local_softirq_pending()) {
+		    !single_task_running() || local_softirq_pending()) {
 			/* Still ours?  Then the completion won't touch @done. */
 			if (cmpxchg(&cmd->poll_done, done, NULL) == done)
 				return false;
