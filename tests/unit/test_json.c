@@ -9,6 +9,7 @@
 #include "db.h"
 #include "ipc.h"
 #include "print.h"
+#include "vnodectl.h"
 
 static char *capture(bool json, bool table, void (*fn)(struct vn_printer *p))
 {
@@ -254,6 +255,95 @@ static void protocol(void **state)
 	json_object_put(o);
 }
 
+/*
+ * Clients check syntax only; the daemon checks meaning, with one wording.
+ * What vnodectl's parser lets through, vnoded refuses with the message the
+ * lab tests and users see.
+ */
+static void meaning(void **state)
+{
+	static const struct {
+		const char *cmd;
+		int (*parse)(int argc, char **argv, json_object **args,
+			     struct vn_err *err);
+		char *argv[10];
+		const char *msg;
+	} t[] = {
+#define VC vc_parse_vnode_create
+#define VO vc_parse_volume_create
+#define CA vc_parse_component_add
+		{ "vnode.create", VC, { "create", "x", "--mem", "0", "--cache", "0", NULL },
+		  "--mem must be > 0" },
+		{ "vnode.create", VC, { "create", "x", "--mem", "64M", "--cache", "0", NULL },
+		  "--cache must be > 0" },
+		{ "vnode.create", VC, { "create", "x", "--mem", "64M", "--cache", "128M", NULL },
+		  "--cache (128M) is larger than --mem (64M)" },
+		{ "vnode.create", VC, { "create", "x", "--mem=64M", "--cache=1M", "--replicas=3", NULL },
+		  "--replicas must be 1 or 2" },
+		{ "vnode.create", VC, { "create", "x", "--mem=64M", "--cache=1M", "--replicas=0", NULL },
+		  "--replicas must be 1 or 2" },
+		{ "vnode.create", VC, { "create", "a/b", "--mem=64M", "--cache=1M", NULL },
+		  "invalid vNode name 'a/b'" },
+		{ "vnode.create", VC, { "create", "x", "--mem=64M", "--cache=1M", "--cpus", "0-x", NULL },
+		  "invalid cpu list '0-x'" },
+		{ "vnode.create", VC, { "create", "x", "--mem=64M", "--cache=1M", "--storage", "0", NULL },
+		  "--storage must be a positive multiple of 4K" },
+		{ "vnode.create", VC, { "create", "x", "--mem=64M", "--cache=1M", "--storage", "1000", NULL },
+		  "--storage must be a positive multiple of 4K" },
+		{ "vnode.create", VC, { "create", "x", "--mem=64M", "--cache=1M", "--volume", "a.b", NULL },
+		  "invalid volume name 'a.b'" },
+		{ "vnode.create", VC, { "create", "x", "--mem=64M", "--cache=1M", "--storage=16M",
+					"--mount", "rel", NULL },
+		  "invalid mount point 'rel' (an absolute path other than /)" },
+		{ "vnode.create", VC, { "create", "x", "--mem=64M", "--cache=1M", "--keep-storage", NULL },
+		  "need --storage SIZE or --volume NAME" },
+		{ "volume.create", VO, { "create", "v", "--size", "5000", NULL },
+		  "--size must be a positive multiple of 4K" },
+		{ "volume.create", VO, { "create", "v.x", "--size", "16M", NULL },
+		  "invalid volume name 'v.x'" },
+		{ "component.add", CA, { "add", "m2", "--type", "gpu", "--addr", "10.0.0.3", NULL },
+		  "--type must be memory or storage, got 'gpu'" },
+		{ "component.add", CA, { "add", "m2", "--type=memory", "--addr=m.example", NULL },
+		  "invalid address 'm.example'" },
+		{ "component.add", CA, { "add", "m2", "--type=memory", "--addr=10.0.0.3", "--port=70000", NULL },
+		  "invalid port 70000 (1..65535)" },
+		{ "component.add", CA, { "add", "m2", "--type=memory", "--addr=10.0.0.3", "--port=0", NULL },
+		  "invalid port 0 (1..65535)" },
+		{ "component.add", CA, { "add", "m.2/", "--type=memory", "--addr=10.0.0.3", NULL },
+		  "invalid component name" },
+#undef VC
+#undef VO
+#undef CA
+	};
+	struct fx *fx = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		json_object *args, *rq = json_object_new_object();
+		struct vn_err err;
+		int argc = argv_len((char **)t[i].argv);
+
+		if (t[i].parse(argc, (char **)t[i].argv, &args, &err))
+			fail_msg("case %zu: the client refused it: %s", i, err.msg);
+		json_object_object_add(rq, "cmd", json_object_new_string(t[i].cmd));
+		json_object_object_add(rq, "args", args);
+		expect_err(fx, json_object_to_json_string_ext(rq, JSON_C_TO_STRING_PLAIN), 0,
+			   EINVAL, t[i].msg);
+		json_object_put(rq);
+	}
+	/* nothing was created by any of that */
+	{
+		json_object *o = req(fx, "{\"cmd\":\"sql\",\"args\":{\"query\":"
+				     "\"SELECT (SELECT count(*) FROM vnodes) + "
+				     "(SELECT count(*) FROM components) AS n\"}}", 0);
+		json_object *d = json_object_object_get(o, "data");
+
+		assert_int_equal(json_object_get_int(json_object_object_get(
+			json_object_array_get_idx(d, 0), "n")), 0);
+		json_object_put(o);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +351,7 @@ int main(void)
 		cmocka_unit_test(text_out),
 		cmocka_unit_test(table_out),
 		cmocka_unit_test_setup_teardown(protocol, setup, teardown),
+		cmocka_unit_test_setup_teardown(meaning, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);

@@ -177,7 +177,7 @@ static void bad_input(void **state)
 
 	add_host(fx, "m1", "10.0.0.2", "256M 0 20");
 	assert_int_equal(create(fx, "a", 64 * M, 128 * M, 0, &err), -EINVAL);
-	assert_non_null(strstr(err.msg, "cache (128M) is larger than mem (64M)"));
+	assert_non_null(strstr(err.msg, "--cache (128M) is larger than --mem (64M)"));
 	assert_int_equal(create(fx, "a", 0, 0, 0, &err), -EINVAL);
 	assert_int_equal(create(fx, "a", 64 * M, 0, 0, &err), -EINVAL);
 	assert_int_equal(create(fx, "bad/name", 64 * M, 32 * M, 0, &err), -EINVAL);

@@ -21,10 +21,22 @@
 
 #include <sqlite3.h>
 
+#include "util.h"
+
 static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb; (void)flag; (void)ftw;
 	return remove(p);
+}
+
+/* the number of words of a NULL-terminated argv */
+static inline int argv_len(char *const *argv)
+{
+	int n = 0;
+
+	while (argv[n])
+		n++;
+	return n;
 }
 
 static inline void rm_rf(const char *dir)
@@ -44,18 +56,13 @@ static inline char *make_tmpdir(char *buf, size_t len)
 
 static inline void write_at(const char *dir, const char *rel, const char *val)
 {
-	char p[PATH_MAX], d[PATH_MAX], *s;
+	char p[PATH_MAX], d[PATH_MAX];
 	FILE *f;
 
 	snprintf(p, sizeof(p), "%s/%s", dir, rel);
-	/* mkdir -p dirname */
-	mkdir(dir, 0755);
 	snprintf(d, sizeof(d), "%s", p);
-	for (s = d + strlen(dir) + 1; (s = strchr(s, '/')); s++) {
-		*s = '\0';
-		mkdir(d, 0755);
-		*s = '/';
-	}
+	*strrchr(d, '/') = '\0';
+	vn_mkdirs(d, 0, 0755);		/* mkdir -p dirname */
 	f = fopen(p, "w");
 	assert_non_null(f);
 	fputs(val, f);

@@ -243,7 +243,7 @@ int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
 		return vn_seterr(err, EINVAL, "invalid address '%s' (an IP literal)",
 				 c->addr);
 	if (c->port < 1 || c->port > 65535)
-		return vn_seterr(err, EINVAL, "invalid port %d", c->port);
+		return vn_seterr(err, EINVAL, "invalid port %d (1..65535)", c->port);
 	if (c->kind != VN_COMP_MEMORY && c->kind != VN_COMP_STORAGE)
 		return vn_seterr(err, EINVAL, "invalid component type");
 
@@ -824,12 +824,12 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 	vn_fmt_size(req->mem, m, sizeof(m));
 	vn_fmt_size(req->cache, c, sizeof(c));
 	if (req->cache > req->mem)
-		return vn_seterr(err, EINVAL, "cache (%s) is larger than mem (%s)", c, m);
+		return vn_seterr(err, EINVAL, "--cache (%s) is larger than --mem (%s)", c, m);
 	if (req->mem > (1ULL << 50))
 		return vn_seterr(err, EINVAL, "mem %s is absurdly large", m);
 	replicas = req->replicas ? req->replicas : ctx->cluster.replicas;
 	if (replicas < 1 || replicas > 2)
-		return vn_seterr(err, EINVAL, "replicas must be 1 or 2");
+		return vn_seterr(err, EINVAL, "--replicas must be 1 or 2");
 	if (replicas > ctx->cluster.replicas)
 		return vn_seterr(err, EINVAL,
 				 "vNode asks for %d replicas but the shared swap disk keeps %d (swap is global in Linux: one disk, one replica count, set by 'replicas' in [cluster] of cluster.conf)",

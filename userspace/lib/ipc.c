@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -332,7 +333,8 @@ static int h_comp_add(struct hreq *r)
 	if (ret)
 		return ret;
 	if (!kind || vn_kind_parse(kind, &c.kind))
-		return vn_seterr(r->err, EINVAL, "type must be memory or storage");
+		return vn_seterr(r->err, EINVAL, "--type must be memory or storage, got '%s'",
+				 kind ? kind : "");
 	if (!addr)
 		return vn_seterr(r->err, EINVAL, "missing addr");
 	if (copy_arg(r->args, "name", c.name, sizeof(c.name), r->err) ||
@@ -341,9 +343,10 @@ static int h_comp_add(struct hreq *r)
 	ret = vn_arg_u64(r->args, "port", &port);
 	if (ret == -ENOENT)
 		port = (uint64_t)vn_default_port(c.kind);
-	else if (ret || port > 65535)
-		return vn_seterr(r->err, EINVAL, "invalid port");
-	c.port = (int)port;
+	else if (ret)
+		return vn_seterr(r->err, EINVAL, "invalid 'port' (a number)");
+	/* the range is vn_component_add's to check */
+	c.port = port > INT_MAX ? INT_MAX : (int)port;
 	return vn_component_add(r->ctx, &c, "cli", !vn_arg_bool(r->args, "no_probe"),
 				r->data, r->err);
 }
@@ -382,8 +385,8 @@ static int h_vnode_create(struct hreq *r)
 	if (vn_arg_u64(args, "cache", &req.cache))
 		return vn_seterr(err, EINVAL, "missing or invalid 'cache' (bytes)");
 	ret = vn_arg_u64(args, "replicas", &v);
-	if (!ret)
-		req.replicas = v > 2 ? 3 : (int)v;
+	if (!ret)	/* out of range: vn_vnode_create says so */
+		req.replicas = v < 1 || v > 2 ? -1 : (int)v;
 	else if (ret != -ENOENT)
 		return vn_seterr(err, EINVAL, "invalid 'replicas'");
 	ret = copy_arg(args, "cpus", req.cpus, sizeof(req.cpus), err);
@@ -400,6 +403,8 @@ static int h_vnode_create(struct hreq *r)
 	ret = vn_arg_u64(args, "storage", &req.storage);
 	if (ret && ret != -ENOENT)
 		return vn_seterr(err, EINVAL, "invalid 'storage' (bytes)");
+	if (!ret && !req.storage)	/* 0 would mean "no volume" */
+		return vn_volume_check_size(0, "--storage", err);
 	req.keep_storage = vn_arg_bool(args, "keep_storage");
 	req.ephemeral = vn_arg_bool(args, "ephemeral");
 	if (req.ephemeral)

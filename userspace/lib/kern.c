@@ -1191,20 +1191,13 @@ int vn_fs_mount_fd(const struct vn_kern *k, const char *dev, bool nosuid,
 int vn_mkdir_p(const struct vn_kern *k, const char *dir, mode_t mode,
 	       struct vn_err *err)
 {
-	char tmp[PATH_MAX], *p;
-	size_t rl = strlen(k->root);
+	char path[PATH_MAX];
+	int ret;
 
-	if (vn_kpath(k, tmp, sizeof(tmp), "%s", dir))
+	if (vn_kpath(k, path, sizeof(path), "%s", dir))
 		return vn_seterr(err, ENAMETOOLONG, "path too long");
-	for (p = tmp + rl + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, mode) && errno != EEXIST)
-			return vn_seterr(err, errno, "mkdir %s: %s", tmp, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) && errno != EEXIST)
-		return vn_seterr(err, errno, "mkdir %s: %s", tmp, strerror(errno));
+	ret = vn_mkdirs(path, strlen(k->root), mode);
+	if (ret)
+		return vn_seterr(err, -ret, "mkdir %s: %s", path, strerror(-ret));
 	return 0;
 }

@@ -2,10 +2,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -50,6 +52,27 @@ int vn_read_file(const char *path, char *buf, size_t len)
 	buf[off] = '\0';
 	if (off && buf[off - 1] == '\n')
 		buf[off - 1] = '\0';
+	return 0;
+}
+
+int vn_mkdirs(const char *dir, size_t from, mode_t mode)
+{
+	char tmp[PATH_MAX], *p;
+
+	if (vn_path(tmp, sizeof(tmp), "%s", dir))
+		return -ENAMETOOLONG;
+	if (from >= strlen(tmp))
+		from = 0;
+	for (p = tmp + from + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) && errno != EEXIST)
+		return -errno;
 	return 0;
 }
 

@@ -29,6 +29,10 @@ int vn_read_file(const char *path, char *buf, size_t len);
 int vn_write_file(const char *path, const char *val, bool create);
 int vn_read_u64(const char *path, uint64_t *val);
 
+/* mkdir -p: create dir and its missing parents, the first 'from' bytes of
+ * dir (an existing prefix, e.g. a fake root) excepted.  0 or -errno. */
+int vn_mkdirs(const char *dir, size_t from, mode_t mode);
+
 /* snprintf that returns -ENAMETOOLONG on truncation. */
 int vn_path(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

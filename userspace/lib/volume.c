@@ -181,17 +181,17 @@ static void plan_host(struct vn_vol_plan *plan, json_object *comp)
 	plan->port = (int)vn_jint(comp, "port");
 }
 
-static int check_size(uint64_t size, struct vn_err *err)
+int vn_volume_check_size(uint64_t size, const char *opt, struct vn_err *err)
 {
 	char s[32];
 
 	vn_fmt_size(VN_VOL_MIN, s, sizeof(s));
-	if (size % 4096)
-		return vn_seterr(err, EINVAL, "volume size must be a multiple of 4K");
+	if (!size || size % 4096)
+		return vn_seterr(err, EINVAL, "%s must be a positive multiple of 4K", opt);
 	if (size < VN_VOL_MIN)
-		return vn_seterr(err, EINVAL, "volume size must be at least %s (ext4)", s);
+		return vn_seterr(err, EINVAL, "%s must be at least %s (ext4)", opt, s);
 	if (size > VN_VOL_MAX)
-		return vn_seterr(err, EINVAL, "volume size is absurdly large");
+		return vn_seterr(err, EINVAL, "%s is absurdly large", opt);
 	return 0;
 }
 
@@ -237,7 +237,7 @@ int vn_volume_prepare(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 		plan->is_new = true;
 		plan->size = req->storage;
 		plan->keep = req->keep_storage;
-		ret = check_size(plan->size, err);
+		ret = vn_volume_check_size(plan->size, "--storage", err);
 		if (ret)
 			return ret;
 		if (!get_volume(ctx, plan->name, &vol, NULL)) {
@@ -540,7 +540,7 @@ int vn_volume_create(struct vn_ctx *ctx, const char *name, uint64_t size,
 	if (!vn_volume_name_valid(name))
 		return vn_seterr(err, EINVAL,
 				 "invalid volume name '%s' (letters, digits, _ -; max 31)", name);
-	ret = check_size(size, err);
+	ret = vn_volume_check_size(size, "--size", err);
 	if (!ret)
 		ret = vn_resolve_owner(owner, who, &uid, err);
 	if (ret)

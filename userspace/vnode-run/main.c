@@ -3,8 +3,13 @@
  * vnode-run - run an unmodified program inside a vNode.
  *
  *   vnode-run [-s SOCK] VNODE -- CMD [ARGS...]
- *   vnode-run [-s SOCK] --mem SIZE --cache SIZE|PCT [--replicas N]
+ *   vnode-run [-s SOCK] --mem SIZE --cache SIZE|PCT [--replicas N] [--cpus LIST]
  *             [--storage SIZE [--stor-host HOST] | --volume NAME] [--mount PATH] -- CMD...
+ *
+ * Options are parsed by lib/opts.c like vnodectl's ("--opt VALUE" or
+ * "--opt=VALUE"); the throw-away vNode's options are vnodectl vnode
+ * create's and mean the same (--cpus: the cpuset of the vNode's cgroup).
+ * Only their syntax is checked here; vnoded checks what they mean.
  *
  * A vNode's volume is mounted in a private mount namespace of the child:
  * vnoded hands over a detached mount (fsmount) of the volume's ext4 with
@@ -34,7 +39,6 @@
 #include <unistd.h>
 
 #include "ipc.h"
-#include "size.h"
 #include "opts.h"
 
 #define EXIT_OWN	125
@@ -48,13 +52,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: vnode-run [-s SOCK] VNODE -- CMD [ARGS...]\n"
-"       vnode-run [-s SOCK] --mem SIZE --cache SIZE|PCT [--replicas N]\n"
+"       vnode-run [-s SOCK] --mem SIZE --cache SIZE|PCT [--replicas N] [--cpus LIST]\n"
 "                 [--storage SIZE [--stor-host HOST] | --volume NAME] [--mount PATH]\n"
 "                 -- CMD [ARGS...]\n"
-"The second form creates a throw-away vNode for this one run; --storage gives\n"
-"it a new volume (deleted afterwards), --volume attaches a kept one.  A vNode's\n"
-"volume is mounted at its mount point (default /vnode) in CMD's private mount\n"
-"namespace.\n");
+"The second form creates a throw-away vNode for this one run, with the options\n"
+"of 'vnodectl vnode create': --cpus LIST (e.g. 0-1,3) confines it to those CPUs\n"
+"(its cgroup's cpuset.cpus), --storage gives it a new volume (deleted\n"
+"afterwards), --volume attaches a kept one.  A vNode's volume is mounted at its\n"
+"mount point (default /vnode) in CMD's private mount namespace.  Options take\n"
+"'--opt VALUE' or '--opt=VALUE'.\n");
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -90,6 +96,19 @@ static void forward(int sig, siginfo_t *si, void *uc)
 static const int fwd_signals[] = {
 	SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT,
 	SIGALRM,
+};
+
+struct run_opts {
+	const char *sock;
+	bool help;
+	struct vn_create_opts c;
+};
+
+static const struct vn_opt run_opts[] = {
+	VN_OPT_S("--socket", "-s", struct run_opts, sock),
+	VN_OPT_F("--help", "-h", struct run_opts, help),
+	VN_OPT_T(vn_create_opt_table, struct run_opts, c),
+	VN_OPT_END_
 };
 
 static json_object *name_args(const char *name)
@@ -189,103 +208,62 @@ out:
 
 int main(int argc, char **argv)
 {
-	const char *sock = NULL, *vnode = NULL, *mem = NULL, *cache = NULL,
-		   *rep = NULL, *storage = NULL, *stor_host = NULL, *volume = NULL,
-		   *mount_at = NULL;
-	uint64_t stor_b = 0;
+	struct run_opts o = { 0 };
+	const char *sock, *vnode = NULL, *pos[16];
 	char tmpname[32], errbuf[VN_ERR_MAX + 32];
 	struct sigaction sa = { 0 };
 	struct vn_err err;
-	int i, pfd[2], status, code;
+	int i, npos, pfd[2], status, code;
 	bool ephemeral = false;
 	ssize_t n;
 	pid_t pid;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--")) {
-			i++;
-			break;
-		}
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage(stdout);
-			return 0;
-		}
-		{
-			static const char *const opts[] = {
-				"-s", "--socket", "--mem", "--cache", "--replicas", "--storage",
-				"--stor-host", "--volume", "--mount", NULL,
-			};
-			const char **vals[] = {
-				&sock, &sock, &mem, &cache, &rep, &storage, &stor_host,
-				&volume, &mount_at,
-			};
-			int o;
-
-			for (o = 0; opts[o] && strcmp(a, opts[o]); o++)
-				;
-			if (opts[o]) {
-				if (i + 1 >= argc)
-					return fail("%s needs a value", a);
-				*vals[o] = argv[++i];
-				continue;
-			}
-		}
-		if (a[0] == '-') {
-			usage(stderr);
-			return fail("unknown option '%s'", a);
-		}
-		if (vnode) {
-			/* "vnode-run NAME CMD" without "--": be strict */
-			usage(stderr);
-			return fail("put '--' before the command");
-		}
-		vnode = a;
+	i = vn_opts_parse(run_opts, VN_OPTS_REST, &o, argc - 1, argv + 1, pos, 16, &npos,
+			  &err);
+	if (i < 0) {
+		usage(stderr);
+		return fail("%s", err.msg);
 	}
+	if (o.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (npos > 1) {
+		/* "vnode-run NAME CMD" without "--": be strict */
+		usage(stderr);
+		return fail("put '--' before the command");
+	}
+	i++;			/* argv[0] is the program; argv[i]: after "--" */
 	if (i >= argc) {
 		usage(stderr);
 		return fail("no command given");
 	}
-	sock = vn_sock_path(sock);
+	if (npos)
+		vnode = pos[0];
+	sock = vn_sock_path(o.sock);
 
-	if (mem || cache) {
+	if (o.c.mem || o.c.cache) {
 		json_object *args;
-		uint64_t m, c;
 
 		if (vnode)
 			return fail("give either VNODE or --mem/--cache, not both");
-		if (!mem || !cache)
+		if (!o.c.mem || !o.c.cache)
 			return fail("a throw-away vNode needs both --mem and --cache");
-		if (vn_parse_size(mem, &m, &err))
-			return fail("--mem: %s", err.msg);
-		if (!m)
-			return fail("--mem must be > 0");
-		if (vn_parse_size_or_pct(cache, m, &c, &err))
-			return fail("--cache: %s", err.msg);
-		if (!c || c > m)
-			return fail("--cache must be > 0 and <= --mem");
-		if (rep && strcmp(rep, "1") && strcmp(rep, "2"))
-			return fail("--replicas must be 1 or 2");
-		if (vn_parse_storage_opts(storage, stor_host, volume, mount_at, false, &stor_b,
-				     &err))
-			return fail("%s", err.msg);
 		snprintf(tmpname, sizeof(tmpname), "run-%d", (int)getpid());
 		args = json_object_new_object();
 		json_object_object_add(args, "name", json_object_new_string(tmpname));
-		json_object_object_add(args, "mem", json_object_new_uint64(m));
-		json_object_object_add(args, "cache", json_object_new_uint64(c));
-		if (rep)
-			json_object_object_add(args, "replicas",
-					       json_object_new_int(atoi(rep)));
 		json_object_object_add(args, "ephemeral", json_object_new_boolean(1));
-		vn_storage_args(args, stor_b, stor_host, volume, mount_at, false);
+		if (vn_create_args(&o.c, args, &err)) {
+			json_object_put(args);
+			return fail("%s", err.msg);
+		}
 		if (vn_call(sock, "vnode.create", args, NULL, &err))
 			return fail("cannot create a throw-away vNode: %s", err.msg);
 		vnode = tmpname;
 		ephemeral = true;
-	} else if (rep || storage || stor_host || volume || mount_at) {
-		return fail("--replicas, --storage, --stor-host, --volume and --mount only go with --mem/--cache (a named vNode has its storage from vnodectl vnode create)");
+	} else if (o.c.replicas || o.c.cpus || o.c.storage || o.c.stor_host ||
+		   o.c.volume || o.c.mount) {
+		return fail("--replicas, --cpus, --storage, --stor-host, --volume and --mount only go with --mem/--cache (a named vNode has them from vnodectl vnode create)");
 	}
 	if (!vnode) {
 		usage(stderr);

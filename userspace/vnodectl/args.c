@@ -1,252 +1,260 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Option parsing for vnodectl commands: reentrant (unit tests call it
- * repeatedly), "--opt VALUE" and "--opt=VALUE" forms. */
+/*
+ * Option parsing for vnodectl commands, through the one table-driven
+ * parser (lib/opts.c).  Reentrant (unit tests call it repeatedly).  Only
+ * syntax is checked here; vnoded checks what the values mean.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "size.h"
 #include "opts.h"
+#include "size.h"
 #include "vnodectl.h"
 
-/* In a loop over i: "--name VALUE" / "--name=VALUE" -> var, next arg. */
-#define OPT(name, var) {						\
-		const char *v_ = NULL;					\
-		int r_ = opt_val(argc, argv, &i, name, &v_, err);	\
-		if (r_ < 0)						\
-			return r_;					\
-		if (r_) {						\
-			var = v_;					\
-			continue;	/* the caller's for loop */	\
-		}							\
-	}
-
-/* If argv[*i] is --name (or --name=V), set *val and advance. */
-static int opt_val(int argc, char **argv, int *i, const char *name,
-		   const char **val, struct vn_err *err)
+/* Parse argv[1..] (argv[0] is the verb) by tbl into dst; exactly one
+ * positional NAME, else usage.  *args: a new {"name": NAME}. */
+static int parse_named(const struct vn_opt *tbl, void *dst, int argc,
+		       char **argv, const char *usage, json_object **args,
+		       struct vn_err *err)
 {
-	size_t l = strlen(name);
-	const char *a = argv[*i];
+	const char *name = NULL;
+	int n, ret;
 
-	if (strncmp(a, name, l))
-		return 0;
-	if (a[l] == '=') {
-		*val = a + l + 1;
-		return 1;
-	}
-	if (a[l])
-		return 0;
-	if (*i + 1 >= argc)
-		return vn_seterr(err, EINVAL, "%s needs a value", name);
-	*val = argv[++*i];
-	return 1;
+	*args = NULL;
+	ret = vn_opts_parse(tbl, 0, dst, argc - 1, argv + 1, &name, 1, &n, err);
+	if (ret < 0)
+		return ret;
+	if (n != 1)
+		return vn_seterr(err, EINVAL, "usage: %s", usage);
+	*args = json_object_new_object();
+	json_object_object_add(*args, "name", json_object_new_string(name));
+	return 0;
 }
+
+/* ret != 0: drop args; else hand it out */
+static int done(int ret, json_object *args, json_object **out)
+{
+	if (ret)
+		json_object_put(args);
+	else
+		*out = args;
+	return ret;
+}
+
+static void add_str(json_object *args, const char *key, const char *val)
+{
+	if (val)
+		json_object_object_add(args, key, json_object_new_string(val));
+}
+
+static void add_flag(json_object *args, const char *key, bool val)
+{
+	if (val)
+		json_object_object_add(args, key, json_object_new_boolean(1));
+}
+
+/* the options and their order are in vc_cmd's help */
+struct vnode_create {
+	struct vn_create_opts c;
+	const char *owner;
+	bool keep_storage;
+};
+
+static const struct vn_opt vnode_create_opts[] = {
+	VN_OPT_T(vn_create_opt_table, struct vnode_create, c),
+	VN_OPT_S("--owner", NULL, struct vnode_create, owner),
+	VN_OPT_F("--keep-storage", NULL, struct vnode_create, keep_storage),
+	VN_OPT_END_
+};
 
 int vc_parse_vnode_create(int argc, char **argv, json_object **out,
 			  struct vn_err *err)
 {
-	const char *name = NULL, *mem = NULL, *cache = NULL, *rep = NULL,
-		   *cpus = NULL, *owner = NULL, *storage = NULL, *stor_host = NULL,
-		   *volume = NULL, *mount = NULL;
-	uint64_t mem_b, cache_b, stor_b = 0;
-	bool keep = false;
+	struct vnode_create o = { 0 };
 	json_object *args;
-	struct vn_err e;
-	int i, ret;
+	int ret;
 
-	for (i = 1; i < argc; i++) {
-		OPT("--mem", mem);
-		OPT("--cache", cache);
-		OPT("--replicas", rep);
-		OPT("--cpus", cpus);
-		OPT("--owner", owner);
-		OPT("--storage", storage);
-		OPT("--stor-host", stor_host);
-		OPT("--volume", volume);
-		OPT("--mount", mount);
-		if (!strcmp(argv[i], "--keep-storage")) {
-			keep = true;
-			continue;
-		}
-		if (argv[i][0] == '-')
-			return vn_seterr(err, EINVAL, "unknown option '%s'", argv[i]);
-		if (name)
-			return vn_seterr(err, EINVAL, "unexpected argument '%s'", argv[i]);
-		name = argv[i];
-	}
-	if (!name)
-		return vn_seterr(err, EINVAL, "usage: vnode create NAME " VC_CREATE_USAGE);
-	if (!vn_name_valid(name))
-		return vn_seterr(err, EINVAL,
-				 "invalid vNode name '%s' (letters, digits, _ . -; max 31)",
-				 name);
-	if (!mem)
-		return vn_seterr(err, EINVAL, "--mem SIZE is required");
-	if (!cache)
-		return vn_seterr(err, EINVAL, "--cache SIZE|PCT is required");
-	ret = vn_parse_size(mem, &mem_b, &e);
-	if (ret)
-		return vn_seterr(err, -ret, "--mem: %s", e.msg);
-	if (!mem_b)
-		return vn_seterr(err, EINVAL, "--mem must be > 0");
-	ret = vn_parse_size_or_pct(cache, mem_b, &cache_b, &e);
-	if (ret)
-		return vn_seterr(err, -ret, "--cache: %s", e.msg);
-	if (!cache_b)
-		return vn_seterr(err, EINVAL, "--cache must be > 0");
-	if (cache_b > mem_b)
-		return vn_seterr(err, EINVAL, "--cache (%s) is larger than --mem (%s)",
-				 cache, mem);
-	ret = vn_parse_storage_opts(storage, stor_host, volume, mount, keep, &stor_b, err);
+	*out = NULL;
+	ret = parse_named(vnode_create_opts, &o, argc, argv,
+			  "vnode create NAME " VC_CREATE_USAGE, &args, err);
 	if (ret)
 		return ret;
-	args = json_object_new_object();
-	json_object_object_add(args, "name", json_object_new_string(name));
-	json_object_object_add(args, "mem", json_object_new_uint64(mem_b));
-	json_object_object_add(args, "cache", json_object_new_uint64(cache_b));
-	if (rep) {
-		if (strcmp(rep, "1") && strcmp(rep, "2")) {
-			json_object_put(args);
-			return vn_seterr(err, EINVAL, "--replicas must be 1 or 2, got '%s'",
-					 rep);
-		}
-		json_object_object_add(args, "replicas", json_object_new_int(atoi(rep)));
-	}
-	if (cpus)
-		json_object_object_add(args, "cpus", json_object_new_string(cpus));
-	if (owner)
-		json_object_object_add(args, "owner", json_object_new_string(owner));
-	vn_storage_args(args, stor_b, stor_host, volume, mount, keep);
-	*out = args;
-	return 0;
+	ret = vn_create_args(&o.c, args, err);
+	add_str(args, "owner", o.owner);
+	add_flag(args, "keep_storage", o.keep_storage);
+	return done(ret, args, out);
 }
+
+struct volume_create {
+	const char *size, *stor_host, *owner;
+};
+
+static const struct vn_opt volume_create_opts[] = {
+	VN_OPT_S("--size", NULL, struct volume_create, size),
+	VN_OPT_S("--stor-host", NULL, struct volume_create, stor_host),
+	VN_OPT_S("--owner", NULL, struct volume_create, owner),
+	VN_OPT_END_
+};
+
+#define VOLUME_CREATE_USAGE "volume create NAME --size SIZE [--stor-host HOST] [--owner USER]"
 
 int vc_parse_volume_create(int argc, char **argv, json_object **out,
 			   struct vn_err *err)
 {
-	const char *name = NULL, *size = NULL, *stor_host = NULL, *owner = NULL;
+	struct volume_create o = { 0 };
 	json_object *args;
 	struct vn_err e;
 	uint64_t bytes;
-	int i, ret;
+	int ret;
 
-	for (i = 1; i < argc; i++) {
-		OPT("--size", size);
-		OPT("--stor-host", stor_host);
-		OPT("--owner", owner);
-		if (argv[i][0] == '-')
-			return vn_seterr(err, EINVAL, "unknown option '%s'", argv[i]);
-		if (name)
-			return vn_seterr(err, EINVAL, "unexpected argument '%s'", argv[i]);
-		name = argv[i];
-	}
-	if (!name || !size)
-		return vn_seterr(err, EINVAL,
-				 "usage: volume create NAME --size SIZE [--stor-host HOST] [--owner USER]");
-	if (!vn_volume_name_valid(name))
-		return vn_seterr(err, EINVAL,
-				 "invalid volume name '%s' (letters, digits, _ -; max 31)", name);
-	ret = vn_parse_size(size, &bytes, &e);
+	*out = NULL;
+	ret = parse_named(volume_create_opts, &o, argc, argv, VOLUME_CREATE_USAGE,
+			  &args, err);
 	if (ret)
-		return vn_seterr(err, -ret, "--size: %s", e.msg);
-	if (!bytes || bytes % 4096)
-		return vn_seterr(err, EINVAL, "--size must be a positive multiple of 4K");
-	args = json_object_new_object();
-	json_object_object_add(args, "name", json_object_new_string(name));
-	json_object_object_add(args, "size", json_object_new_uint64(bytes));
-	if (stor_host)
-		json_object_object_add(args, "stor_host", json_object_new_string(stor_host));
-	if (owner)
-		json_object_object_add(args, "owner", json_object_new_string(owner));
-	*out = args;
-	return 0;
+		return ret;
+	if (!o.size) {
+		ret = vn_seterr(err, EINVAL, "usage: " VOLUME_CREATE_USAGE);
+	} else {
+		ret = vn_parse_size(o.size, &bytes, &e);
+		if (ret)
+			vn_seterr(err, -ret, "--size: %s", e.msg);
+		else
+			json_object_object_add(args, "size", json_object_new_uint64(bytes));
+	}
+	add_str(args, "stor_host", o.stor_host);
+	add_str(args, "owner", o.owner);
+	return done(ret, args, out);
 }
+
+struct component_add {
+	const char *type, *addr, *port;
+	bool no_probe;
+};
+
+static const struct vn_opt component_add_opts[] = {
+	VN_OPT_S("--type", NULL, struct component_add, type),
+	VN_OPT_S("--addr", NULL, struct component_add, addr),
+	VN_OPT_S("--port", NULL, struct component_add, port),
+	VN_OPT_F("--no-probe", NULL, struct component_add, no_probe),
+	VN_OPT_END_
+};
+
+#define COMPONENT_ADD_USAGE \
+	"component add NAME --type memory|storage --addr IP [--port N] [--no-probe]"
 
 int vc_parse_component_add(int argc, char **argv, json_object **out,
 			   struct vn_err *err)
 {
-	const char *name = NULL, *type = NULL, *addr = NULL, *port = NULL;
-	enum vn_comp_kind kind;
-	bool no_probe = false;
+	struct component_add o = { 0 };
 	json_object *args;
-	char *end;
-	long p = 0;
-	int i;
+	uint64_t port;
+	int ret;
 
-	for (i = 1; i < argc; i++) {
-		OPT("--type", type);
-		OPT("--addr", addr);
-		OPT("--port", port);
-		if (!strcmp(argv[i], "--no-probe")) {
-			no_probe = true;
-			continue;
-		}
-		if (argv[i][0] == '-')
-			return vn_seterr(err, EINVAL, "unknown option '%s'", argv[i]);
-		if (name)
-			return vn_seterr(err, EINVAL, "unexpected argument '%s'", argv[i]);
-		name = argv[i];
-	}
-	if (!name || !type || !addr)
-		return vn_seterr(err, EINVAL,
-				 "usage: component add NAME --type memory|storage --addr IP [--port N] [--no-probe]");
-	if (!vn_name_valid(name))
-		return vn_seterr(err, EINVAL, "invalid component name '%s'", name);
-	if (vn_kind_parse(type, &kind))
-		return vn_seterr(err, EINVAL, "--type must be memory or storage, got '%s'",
-				 type);
-	if (!vn_addr_valid(addr))
-		return vn_seterr(err, EINVAL, "--addr must be an IP address, got '%s'",
-				 addr);
-	if (port) {
-		errno = 0;
-		p = strtol(port, &end, 10);
-		if (errno || *end || p < 1 || p > 65535)
-			return vn_seterr(err, EINVAL, "--port must be 1..65535, got '%s'",
-					 port);
-	}
-	args = json_object_new_object();
-	json_object_object_add(args, "name", json_object_new_string(name));
-	json_object_object_add(args, "type", json_object_new_string(vn_kind_name(kind)));
-	json_object_object_add(args, "addr", json_object_new_string(addr));
-	if (port)
-		json_object_object_add(args, "port", json_object_new_int((int)p));
-	if (no_probe)
-		json_object_object_add(args, "no_probe", json_object_new_boolean(1));
-	*out = args;
-	return 0;
+	*out = NULL;
+	ret = parse_named(component_add_opts, &o, argc, argv, COMPONENT_ADD_USAGE,
+			  &args, err);
+	if (ret)
+		return ret;
+	if (!o.type || !o.addr)
+		ret = vn_seterr(err, EINVAL, "usage: " COMPONENT_ADD_USAGE);
+	else if (o.port && !(ret = vn_opt_uint("--port", o.port, INT32_MAX, &port, err)))
+		json_object_object_add(args, "port", json_object_new_int((int)port));
+	add_str(args, "type", o.type);
+	add_str(args, "addr", o.addr);
+	add_flag(args, "no_probe", o.no_probe);
+	return done(ret, args, out);
 }
 
+struct vnode_delete {
+	bool force, keep_storage;
+};
+
+static const struct vn_opt vnode_delete_opts[] = {
+	VN_OPT_F("--force", "-f", struct vnode_delete, force),
+	VN_OPT_F("--keep-storage", NULL, struct vnode_delete, keep_storage),
+	VN_OPT_END_
+};
+
+int vc_parse_vnode_delete(int argc, char **argv, json_object **out,
+			  struct vn_err *err)
+{
+	struct vnode_delete o = { 0 };
+	json_object *args;
+	int ret;
+
+	*out = NULL;
+	ret = parse_named(vnode_delete_opts, &o, argc, argv,
+			  "vnode delete NAME [--force] [--keep-storage]", &args, err);
+	if (ret)
+		return ret;
+	add_flag(args, "force", o.force);
+	add_flag(args, "keep_storage", o.keep_storage);
+	return done(0, args, out);
+}
+
+static const struct vn_opt no_opts[] = { VN_OPT_END_ };
+
+json_object *vc_name_arg(int argc, char **argv, const char *usage)
+{
+	json_object *args;
+	struct vn_err err;
+	char dummy;
+
+	if (parse_named(no_opts, &dummy, argc, argv, usage, &args, &err))
+		vc_fail(VC_USAGE, "%s", err.msg);
+	return args;
+}
+
+int vc_parse_none(int argc, char **argv, const char *usage)
+{
+	struct vn_err err;
+	char dummy;
+
+	if (vn_opts_parse(no_opts, 0, &dummy, argc - 1, argv + 1, NULL, 0, NULL,
+			  &err) < 0)
+		return vc_fail(VC_USAGE, "%s (usage: %s)", err.msg, usage);
+	return VC_OK;
+}
+
+struct top {
+	const char *count, *delay;
+};
+
+static const struct vn_opt top_opts[] = {
+	VN_OPT_S("--count", "-n", struct top, count),
+	VN_OPT_S("--delay", "-d", struct top, delay),
+	VN_OPT_END_
+};
+
+/* The count and delay are the client's own: their range is checked here. */
 int vc_parse_top(int argc, char **argv, int *count, double *delay,
 		 struct vn_err *err)
 {
+	struct top o = { 0 };
+	struct vn_err e;
+	uint64_t n;
 	char *end;
-	int i;
+	int ret;
 
 	*count = 0;
 	*delay = 1.0;
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--count")) {
-			if (i + 1 >= argc)
-				return vn_seterr(err, EINVAL, "%s needs a value", argv[i]);
-			errno = 0;
-			*count = (int)strtol(argv[++i], &end, 10);
-			if (errno || *end || *count < 1)
-				return vn_seterr(err, EINVAL, "-n must be a positive count, got '%s'",
-						 argv[i]);
-		} else if (!strcmp(argv[i], "-d") || !strcmp(argv[i], "--delay")) {
-			if (i + 1 >= argc)
-				return vn_seterr(err, EINVAL, "%s needs a value", argv[i]);
-			errno = 0;
-			*delay = strtod(argv[++i], &end);
-			if (errno || *end || !(*delay >= 0.1 && *delay <= 3600))
-				return vn_seterr(err, EINVAL,
-						 "-d must be 0.1..3600 seconds, got '%s'", argv[i]);
-		} else {
-			return vn_seterr(err, EINVAL, "unknown argument '%s' (vnode top [-n COUNT] [-d SECS])",
-					 argv[i]);
-		}
+	ret = vn_opts_parse(top_opts, 0, &o, argc - 1, argv + 1, NULL, 0, NULL, &e);
+	if (ret < 0)
+		return vn_seterr(err, EINVAL, "%s (vnode top [-n COUNT] [-d SECS])",
+				 e.msg);
+	if (o.count) {
+		if (vn_opt_uint("-n", o.count, 1000000000, &n, &e) || !n)
+			return vn_seterr(err, EINVAL, "-n must be a positive count, got '%s'",
+					 o.count);
+		*count = (int)n;
+	}
+	if (o.delay) {
+		errno = 0;
+		*delay = strtod(o.delay, &end);
+		if (errno || *end || end == o.delay || !(*delay >= 0.1 && *delay <= 3600))
+			return vn_seterr(err, EINVAL,
+					 "-d must be 0.1..3600 seconds, got '%s'", o.delay);
 	}
 	return 0;
 }

@@ -33,19 +33,6 @@ int vc_call(struct vc *vc, const char *cmd, json_object *args,
 	return VC_OK;
 }
 
-json_object *vc_name_arg(int argc, char **argv, const char *usage)
-{
-	json_object *args;
-
-	if (argc != 2 || argv[1][0] == '-') {
-		vc_fail(VC_USAGE, "usage: %s", usage);
-		return NULL;
-	}
-	args = json_object_new_object();
-	json_object_object_add(args, "name", json_object_new_string(argv[1]));
-	return args;
-}
-
 int vc_call_print(struct vc *vc, const char *cmd, json_object *args,
 		  void (*print)(struct vc *vc, json_object *o, bool detail),
 		  bool detail)
@@ -70,25 +57,86 @@ int vc_call_print(struct vc *vc, const char *cmd, json_object *args,
 	return VC_OK;
 }
 
+/* The objects: vnodectl OBJECT COMMAND (iproute2 rdma.c's cmds[]). */
+const struct vc_cmd vc_objects[] = {
+	{ "component", "comp", NULL, vc_component_cmds, "memory and storage hosts" },
+	{ "vnode", NULL, NULL, vc_vnode_cmds, "vNodes: cgroup + remote memory (+ a volume)" },
+	{ "volume", "vol", NULL, vc_volume_cmds, "vNode volumes on storage hosts" },
+	{ "disk", NULL, NULL, vc_disk_cmds, "the shared remote-memory swap disk" },
+	{ "sql", NULL, vc_sql, NULL, "\"SELECT ...\": read-only query of vnoded's state" },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+const struct vc_cmd *vc_find(const struct vc_cmd *tbl, const char *word)
+{
+	const struct vc_cmd *c;
+
+	for (c = tbl; c->name; c++)
+		if (!strcmp(c->name, word) || (c->alias && !strcmp(c->alias, word)))
+			return c;
+	return NULL;
+}
+
+static int run(struct vc *vc, const struct vc_cmd *c, int argc, char **argv)
+{
+	if (c->sub)
+		return vc_dispatch(vc, c->name, c->sub, argc - 1, argv + 1);
+	return c->fn(vc, argc, argv);
+}
+
+static bool is_help(const char *w)
+{
+	return !strcmp(w, "help") || !strcmp(w, "-h") || !strcmp(w, "--help");
+}
+
 int vc_dispatch(struct vc *vc, const char *obj, const struct vc_cmd *tbl,
 		int argc, char **argv)
 {
 	const struct vc_cmd *c;
 
-	if (argc < 1 || !strcmp(argv[0], "help") || !strcmp(argv[0], "-h") ||
-	    !strcmp(argv[0], "--help")) {
+	if (argc < 1 || is_help(argv[0])) {
 		FILE *f = argc < 1 ? stderr : stdout;
 
 		fprintf(f, "Usage: vnodectl [-j] %s COMMAND\n", obj);
-		for (c = tbl; c->name; c++)
+		for (c = tbl; c->name; c++) {
 			fprintf(f, "  %s %s\n", c->name, c->help);
+			if (c->alias)
+				fprintf(f, "    ('%s' also works)\n", c->alias);
+		}
 		return argc < 1 ? VC_USAGE : VC_OK;
 	}
-	for (c = tbl; c->name; c++)
-		if (!strcmp(c->name, argv[0]))
-			return c->fn(vc, argc, argv);
+	c = vc_find(tbl, argv[0]);
+	if (c)
+		return run(vc, c, argc, argv);
 	return vc_fail(VC_USAGE, "unknown command '%s %s' (try 'vnodectl %s help')",
 		       obj, argv[0], obj);
+}
+
+int vc_run(struct vc *vc, int argc, char **argv)
+{
+	const struct vc_cmd *c = vc_find(vc_objects, argv[0]);
+	char names[256] = "";
+	size_t l = 0;
+
+	if (c)
+		return run(vc, c, argc, argv);
+	for (c = vc_objects; c->name && l < sizeof(names); c++)
+		l += (size_t)snprintf(names + l, sizeof(names) - l, "%s%s",
+				      l ? ", " : "", c->name);
+	return vc_fail(VC_USAGE, "unknown object '%s' (%s)", argv[0], names);
+}
+
+void vc_objects_help(FILE *f)
+{
+	const struct vc_cmd *o, *c;
+	int w;
+
+	for (o = vc_objects; o->name; o++) {
+		w = fprintf(f, "  %s ", o->name);
+		for (c = o->sub; c && c->name; c++)
+			w += fprintf(f, "%s%s", c == o->sub ? "" : "|", c->name);
+		fprintf(f, "%*s%s\n", w < 37 ? 37 - w : 1, "", o->help);
+	}
 }
 
 void vc_print_fields(struct vc *vc, json_object *obj,

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* vnodectl component add|list|show|remove */
+/* vnodectl component add|list|show|delete (delete was "remove") */
 #include <string.h>
 
+#include "opts.h"
 #include "vnodectl.h"
 
 static const struct vc_field comp_brief[] = {
@@ -47,16 +48,27 @@ static int comp_add(struct vc *vc, int argc, char **argv)
 	return vc_call_print(vc, "component.add", args, print_comp, true);
 }
 
+struct comp_list {
+	bool probe;
+};
+
+static const struct vn_opt comp_list_opts[] = {
+	VN_OPT_F("--probe", NULL, struct comp_list, probe),
+	VN_OPT_END_
+};
+
 static int comp_list(struct vc *vc, int argc, char **argv)
 {
-	json_object *args = json_object_new_object();
+	struct comp_list o = { 0 };
+	json_object *args;
+	struct vn_err err;
 
-	if (argc > 1 && !strcmp(argv[1], "--probe"))
+	if (vn_opts_parse(comp_list_opts, 0, &o, argc - 1, argv + 1, NULL, 0, NULL,
+			  &err) < 0)
+		return vc_fail(VC_USAGE, "%s (usage: component list [--probe])", err.msg);
+	args = json_object_new_object();
+	if (o.probe)
 		json_object_object_add(args, "probe", json_object_new_boolean(1));
-	else if (argc > 1) {
-		json_object_put(args);
-		return vc_fail(VC_USAGE, "usage: component list [--probe]");
-	}
 	return vc_call_print(vc, "component.list", args, print_comp, false);
 }
 
@@ -68,17 +80,18 @@ static int comp_show(struct vc *vc, int argc, char **argv)
 		      VC_USAGE;
 }
 
-static int comp_remove(struct vc *vc, int argc, char **argv)
+static int comp_delete(struct vc *vc, int argc, char **argv)
 {
-	json_object *args = vc_name_arg(argc, argv, "component remove NAME");
+	json_object *args = vc_name_arg(argc, argv, "component delete NAME");
 
 	return args ? vc_call(vc, "component.remove", args, NULL) : VC_USAGE;
 }
 
 const struct vc_cmd vc_component_cmds[] = {
-	{ "add", comp_add, "NAME --type memory|storage --addr IP [--port N] [--no-probe]" },
-	{ "list", comp_list, "[--probe]" },
-	{ "show", comp_show, "NAME            (probes the host now)" },
-	{ "remove", comp_remove, "NAME" },
-	{ NULL, NULL, NULL }
+	{ "add", NULL, comp_add, NULL,
+	  "NAME --type memory|storage --addr IP [--port N] [--no-probe]" },
+	{ "list", NULL, comp_list, NULL, "[--probe]" },
+	{ "show", NULL, comp_show, NULL, "NAME            (probes the host now)" },
+	{ "delete", "remove", comp_delete, NULL, "NAME          (not while it holds reservations)" },
+	{ NULL, NULL, NULL, NULL, NULL }
 };

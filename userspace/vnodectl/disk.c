@@ -22,9 +22,9 @@ static int disk_show(struct vc *vc, int argc, char **argv)
 	json_object *data = NULL;
 	int ret;
 
-	(void)argv;
-	if (argc != 1)
-		return vc_fail(VC_USAGE, "usage: disk show");
+	ret = vc_parse_none(argc, argv, "disk show");
+	if (ret)
+		return ret;
 	ret = vc_call(vc, "disk.show", NULL, &data);
 	if (ret)
 		return ret;
@@ -37,6 +37,6 @@ static int disk_show(struct vc *vc, int argc, char **argv)
 }
 
 const struct vc_cmd vc_disk_cmds[] = {
-	{ "show", disk_show, "" },
-	{ NULL, NULL, NULL }
+	{ "show", NULL, disk_show, NULL, "" },
+	{ NULL, NULL, NULL, NULL, NULL }
 };

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* vnodectl vnode create|list|show|destroy|top */
+/* vnodectl vnode create|list|show|delete|top (delete was "destroy") */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -95,9 +95,10 @@ static int vnode_create(struct vc *vc, int argc, char **argv)
 
 static int vnode_list(struct vc *vc, int argc, char **argv)
 {
-	(void)argv;
-	if (argc != 1)
-		return vc_fail(VC_USAGE, "usage: vnode list");
+	int ret = vc_parse_none(argc, argv, "vnode list");
+
+	if (ret)
+		return ret;
 	return vc_call_print(vc, "vnode.list", NULL, print_vnode, false);
 }
 
@@ -108,33 +109,13 @@ static int vnode_show(struct vc *vc, int argc, char **argv)
 	return args ? vc_call_print(vc, "vnode.show", args, print_vnode, true) : VC_USAGE;
 }
 
-#define DESTROY_USAGE "usage: vnode destroy NAME [--force] [--keep-storage]"
-
-static int vnode_destroy(struct vc *vc, int argc, char **argv)
+static int vnode_delete(struct vc *vc, int argc, char **argv)
 {
-	const char *name = NULL;
-	bool force = false, keep = false;
 	json_object *args;
-	int i;
+	struct vn_err err;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f"))
-			force = true;
-		else if (!strcmp(argv[i], "--keep-storage"))
-			keep = true;
-		else if (argv[i][0] == '-' || name)
-			return vc_fail(VC_USAGE, DESTROY_USAGE);
-		else
-			name = argv[i];
-	}
-	if (!name)
-		return vc_fail(VC_USAGE, DESTROY_USAGE);
-	args = json_object_new_object();
-	json_object_object_add(args, "name", json_object_new_string(name));
-	if (force)
-		json_object_object_add(args, "force", json_object_new_boolean(1));
-	if (keep)
-		json_object_object_add(args, "keep_storage", json_object_new_boolean(1));
+	if (vc_parse_vnode_delete(argc, argv, &args, &err))
+		return vc_fail(VC_USAGE, "%s", err.msg);
 	return vc_call(vc, "vnode.destroy", args, NULL);
 }
 
@@ -328,12 +309,12 @@ static int vnode_top(struct vc *vc, int argc, char **argv)
 }
 
 const struct vc_cmd vc_vnode_cmds[] = {
-	{ "create", vnode_create, "NAME " VC_CREATE_USAGE },
-	{ "list", vnode_list, "" },
-	{ "show", vnode_show, "NAME" },
-	{ "destroy", vnode_destroy,
+	{ "create", NULL, vnode_create, NULL, "NAME " VC_CREATE_USAGE },
+	{ "list", NULL, vnode_list, NULL, "" },
+	{ "show", NULL, vnode_show, NULL, "NAME" },
+	{ "delete", "destroy", vnode_delete, NULL,
 	  "NAME [--force] [--keep-storage]   (--force kills its processes; its volume is\n"
 	  "    deleted unless kept)" },
-	{ "top", vnode_top, "[-n COUNT] [-d SECS]   live faults/s, remote MiB/s, latency" },
-	{ NULL, NULL, NULL }
+	{ "top", NULL, vnode_top, NULL, "[-n COUNT] [-d SECS]   live faults/s, remote MiB/s, latency" },
+	{ NULL, NULL, NULL, NULL, NULL }
 };

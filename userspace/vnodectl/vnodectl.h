@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vnodectl OBJECT COMMAND [ARGS]: one file per object, each with a table
- * of { "show", fn } commands (iproute2 `rdma` style).  Every command
+ * vnodectl OBJECT COMMAND [ARGS]: a table of objects (vc_objects, main.c),
+ * one file per object, each with a table of { "show", fn } commands
+ * (iproute2 `rdma` style).  Every object that can be removed has the verb
+ * "delete"; older verbs (destroy, remove) stay as aliases.  Every command
  * prints through one struct vn_printer, so text and -j JSON come from the
  * same code.
  */
@@ -10,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <json-c/json.h>
 
@@ -28,15 +31,26 @@ struct vc {
 	struct vn_printer p;
 };
 
+/* One entry of a dispatch table: a command (fn) or an object (sub, its
+ * own table of commands).  fn gets argv[0] = the word that selected it. */
 struct vc_cmd {
 	const char *name;
+	const char *alias;		/* an old or short name, or NULL */
 	int (*fn)(struct vc *vc, int argc, char **argv);
+	const struct vc_cmd *sub;
 	const char *help;
 };
 
-/* Run argv[0] from tbl; "help" or no command prints the table. */
+/* The entry of tbl named (or aliased) word, or NULL. */
+const struct vc_cmd *vc_find(const struct vc_cmd *tbl, const char *word);
+/* Run argv[0] from tbl (obj's commands); "help" or no command prints the
+ * table. */
 int vc_dispatch(struct vc *vc, const char *obj, const struct vc_cmd *tbl,
 		int argc, char **argv);
+/* Run OBJECT COMMAND [ARGS] (argv[0] = OBJECT) from vc_objects. */
+int vc_run(struct vc *vc, int argc, char **argv);
+/* Print "component add|list|show|delete" style lines of vc_objects. */
+void vc_objects_help(FILE *f);
 /* Print "vnodectl: error: msg" and return VC_ERR/VC_USAGE. */
 int vc_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Call the daemon; on error print it and return VC_ERR. */
@@ -63,9 +77,14 @@ int vc_parse_vnode_create(int argc, char **argv, json_object **args,
 			  struct vn_err *err);
 int vc_parse_component_add(int argc, char **argv, json_object **args,
 			   struct vn_err *err);
+int vc_parse_vnode_delete(int argc, char **argv, json_object **args,
+			  struct vn_err *err);
+/* A command without options or arguments: VC_OK or VC_USAGE (printed). */
+int vc_parse_none(int argc, char **argv, const char *usage);
 int vc_parse_top(int argc, char **argv, int *count, double *delay,
 		 struct vn_err *err);
 
+extern const struct vc_cmd vc_objects[];
 extern const struct vc_cmd vc_component_cmds[];
 extern const struct vc_cmd vc_vnode_cmds[];
 extern const struct vc_cmd vc_disk_cmds[];

@@ -62,9 +62,10 @@ static int volume_create(struct vc *vc, int argc, char **argv)
 
 static int volume_list(struct vc *vc, int argc, char **argv)
 {
-	(void)argv;
-	if (argc != 1)
-		return vc_fail(VC_USAGE, "usage: volume list");
+	int ret = vc_parse_none(argc, argv, "volume list");
+
+	if (ret)
+		return ret;
 	return vc_call_print(vc, "volume.list", NULL, print_volume, false);
 }
 
@@ -84,10 +85,10 @@ static int volume_delete(struct vc *vc, int argc, char **argv)
 }
 
 const struct vc_cmd vc_volume_cmds[] = {
-	{ "create", volume_create,
+	{ "create", NULL, volume_create, NULL,
 	  "NAME --size SIZE [--stor-host HOST] [--owner USER]   a volume for a later vNode" },
-	{ "list", volume_list, "" },
-	{ "show", volume_show, "NAME            (+ the storage host's view)" },
-	{ "delete", volume_delete, "NAME          (not while a vNode has it)" },
-	{ NULL, NULL, NULL }
+	{ "list", NULL, volume_list, NULL, "" },
+	{ "show", NULL, volume_show, NULL, "NAME            (+ the storage host's view)" },
+	{ "delete", NULL, volume_delete, NULL, "NAME          (not while a vNode has it)" },
+	{ NULL, NULL, NULL, NULL, NULL }
 };

@@ -185,31 +185,12 @@ static int load_config(struct vnoded *d, struct vn_conf *conf)
 	return 0;
 }
 
-static int mkdir_p(const char *dir, mode_t mode)
-{
-	char tmp[PATH_MAX], *p;
-
-	if (vn_path(tmp, sizeof(tmp), "%s", dir))
-		return -ENAMETOOLONG;
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, mode) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static int setup_socket(struct vnoded *d)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[PATH_MAX], *slash;
 	struct group *gr;
-	int fd, probe;
+	int fd, probe, ret;
 
 	if (strlen(d->sock) >= sizeof(sa.sun_path)) {
 		vlog(LOG_ERR, "socket path too long: %s", d->sock);
@@ -220,8 +201,8 @@ static int setup_socket(struct vnoded *d)
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
-		if (mkdir_p(dir, 0755)) {
-			vlog(LOG_ERR, "cannot create %s: %s", dir, strerror(errno));
+		if ((ret = vn_mkdirs(dir, 0, 0755))) {
+			vlog(LOG_ERR, "cannot create %s: %s", dir, strerror(-ret));
 			return -1;
 		}
 	}
@@ -527,8 +508,8 @@ int main(int argc, char **argv)
 	}
 	if (d.agent)
 		return agent_main(&d);
-	if (mkdir_p(d.statedir, 0755)) {
-		vlog(LOG_ERR, "cannot create state dir %s: %s", d.statedir, strerror(errno));
+	if ((ret = vn_mkdirs(d.statedir, 0, 0755))) {
+		vlog(LOG_ERR, "cannot create state dir %s: %s", d.statedir, strerror(-ret));
 		return 1;
 	}
 	if (vn_path(dbpath, sizeof(dbpath), "%s/state.db", d.statedir) ||
