@@ -302,7 +302,7 @@ struct vnode_xprt_clt {
 };
 
 #define clt_log(lvl, clt, fmt, ...)					\
-	pr_##lvl("<%s@%s> " fmt, (clt)->name, (clt)->peer, ##__VA_ARGS__)
+	vnode_log_peer(lvl, (clt)->name, (clt)->peer, fmt, ##__VA_ARGS__)
 
 /* ------------------------------------------------------------------ */
 /* Server                                                              */
@@ -468,7 +468,7 @@ struct vnode_xprt_srv {
 };
 
 #define peer_log(lvl, p, fmt, ...)					\
-	pr_##lvl("<%s@%s> " fmt, (p)->name, (p)->addr, ##__VA_ARGS__)
+	vnode_log_peer(lvl, (p)->name, (p)->addr, fmt, ##__VA_ARGS__)
 
 /* core */
 struct vnode_xprt_dev *vnode_xprt_dev_get(struct ib_device *ibdev);

@@ -25,6 +25,7 @@
 #include <linux/socket.h>
 #include <linux/types.h>
 #include <rdma/ib_verbs.h>
+#include <vnode/common.h>
 #include <vnode/proto.h>
 
 /**
@@ -104,10 +105,6 @@ struct vnode_xprt_cfg {
 #define VNODE_XPRT_MAX_CMD_DEPTH	256
 /* Data segments a command may send inline (after its header). */
 #define VNODE_XPRT_INLINE_SGES	3
-
-/* Parse "a.b.c.d[:port]" or "[v6]:port" into @ss; 0 or -EINVAL. */
-int vnode_xprt_parse_addr(const char *str, u16 default_port,
-			  struct sockaddr_storage *ss);
 
 /* ------------------------------------------------------------------ */
 /* Client side                                                         */
