@@ -50,11 +50,6 @@ module_param_named(keep_on_rmdir, stor_keep_on_rmdir, bool, 0644);
 MODULE_PARM_DESC(keep_on_rmdir,
 		 "rmdir of a volume keeps its data on the backing store, e.g. for a planned module reload; the same name, client and size reopen it (default N: rmdir deletes the volume)");
 
-static unsigned int stor_drop_replies;
-module_param_named(drop_replies, stor_drop_replies, uint, 0644);
-MODULE_PARM_DESC(drop_replies,
-		 "Testing only: do not answer the next N I/O commands (executed, reply dropped), so clients must time them out and recover (default 0)");
-
 DEFINE_MUTEX(stor_lock);
 static LIST_HEAD(stor_vols);
 static struct vnode_xprt_srv *stor_srv;
@@ -185,19 +180,41 @@ static void stor_reply_done(struct vnode_xprt_sreq *sreq)
 		stor_cmd_free(sreq->priv);
 }
 
-/* drop_replies: true (and one less to drop) if this reply is to go. */
-static bool stor_drop_reply(void)
+#ifdef VNODE_TEST_HOOKS
+static unsigned int stor_drop_replies;
+module_param_named(drop_replies, stor_drop_replies, uint, 0644);
+MODULE_PARM_DESC(drop_replies,
+		 "Testing only (VNODE_TEST_HOOKS builds): do not answer the next N I/O commands (executed, reply dropped), so clients must time them out and recover (default 0)");
+
+/*
+ * drop_replies: if this reply is to go (one less to drop), drop it as if
+ * it were lost on the wire and return true.
+ */
+static bool stor_test_drop_reply(struct vnode_xprt_sreq *sreq, u16 st)
 {
+	const struct vnode_stor_io_req *req = (const void *)sreq->req;
 	unsigned int n = READ_ONCE(stor_drop_replies), old;
 
 	while (n) {
 		old = cmpxchg(&stor_drop_replies, n, n - 1);
 		if (old == n)
-			return true;
+			break;
 		n = old;
 	}
+	if (likely(!n))
+		return false;
+	pr_warn("testing (drop_replies): not answering cmd %u at %llu+%u from %s (status %u)\n",
+		req->cmd, le64_to_cpu(req->offset), le32_to_cpu(req->len),
+		vnode_xprt_peer_addr(sreq->peer), st);
+	vnode_xprt_sreq_drop(sreq);
+	return true;
+}
+#else
+static inline bool stor_test_drop_reply(struct vnode_xprt_sreq *sreq, u16 st)
+{
 	return false;
 }
+#endif
 
 /* Reply to STOR_IO; a successful READ sends its data first. */
 static void stor_io_reply(struct vnode_xprt_sreq *sreq, u16 st, u32 inv_rkey)
@@ -207,14 +224,8 @@ static void stor_io_reply(struct vnode_xprt_sreq *sreq, u16 st, u32 inv_rkey)
 	struct stor_cmd *c = sreq->priv;
 	bool data = c && st == VNODE_ST_OK && c->cmd == VNODE_STOR_READ;
 
-	if (unlikely(stor_drop_reply())) {
-		pr_warn("testing (drop_replies): not answering cmd %u at %llu+%u from %s (status %u)\n",
-			req->cmd, le64_to_cpu(req->offset),
-			le32_to_cpu(req->len),
-			vnode_xprt_peer_addr(sreq->peer), st);
-		vnode_xprt_sreq_drop(sreq);
+	if (stor_test_drop_reply(sreq, st))
 		return;
-	}
 
 	rsp->hdr.status = cpu_to_le16(st);
 	if (st == VNODE_ST_OK)

@@ -304,6 +304,16 @@ struct vnode_xprt_clt {
 #define clt_log(lvl, clt, fmt, ...)					\
 	vnode_log_peer(lvl, (clt)->name, (clt)->peer, fmt, ##__VA_ARGS__)
 
+/* Protocol major sent in the hello (a test may ask for another one). */
+static inline u16 clt_proto_major(const struct vnode_xprt_clt *clt)
+{
+#ifdef VNODE_TEST_HOOKS
+	if (clt->cfg.proto_major)
+		return clt->cfg.proto_major;
+#endif
+	return VNODE_PROTO_MAJOR;
+}
+
 /* ------------------------------------------------------------------ */
 /* Server                                                              */
 /* ------------------------------------------------------------------ */
