@@ -4,7 +4,8 @@
 #
 #   make                 kernel modules (for KDIR) + userspace tools
 #   make KDIR=/path      build the modules against another kernel tree
-#   make modules-all     modules for every installed Debian linux-headers-*-amd64
+#   make modules-all     lab build: modules for every installed Debian
+#                        linux-headers-*-amd64, with the test hooks
 #   make check           install missing deps, build, run every test (TAP)
 #   make demo            boot the virtual lab and run the demo
 #   make bench           remote-memory benchmark vs NVMe-oF, zram, local
@@ -27,6 +28,12 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 krel = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(1)/include/generated/utsrelease.h 2>/dev/null)
 KVER = $(call krel,$(KDIR))
 ALL_KDIRS = $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V)
+
+# VNODE_TEST_HOOKS=1 builds the test-only hooks the lab tests use
+# (vnode_xprt_test.ko, vnode_stor drop_replies, a chosen protocol major;
+# docs/abi.md).  modules-all, the lab build, turns them on unless given
+# VNODE_TEST_HOOKS=0; make modules, make install and dkms leave them out.
+VNODE_TEST_HOOKS ?=
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -51,7 +58,7 @@ define build_modules
 	out=$(BUILD)/$$kv; mkdir -p $$out; \
 	cp -a $(ROOT)/Kbuild $(ROOT)/modules $$out/ && \
 	echo "  MODULES $$kv" && \
-	$(MAKE) -s -C $(1) M=$$out W=$(W) modules
+	$(MAKE) -s -C $(1) M=$$out W=$(W) VNODE_TEST_HOOKS=$(VNODE_TEST_HOOKS) modules
 endef
 
 modules:
@@ -59,7 +66,9 @@ modules:
 
 modules-all:
 	@test -n "$(ALL_KDIRS)" || { echo "error: no linux-headers-*-amd64 installed" >&2; exit 1; }
-	@for k in $(ALL_KDIRS); do $(MAKE) -s modules KDIR=$$k || exit 1; done
+	@for k in $(ALL_KDIRS); do \
+		$(MAKE) -s modules KDIR=$$k VNODE_TEST_HOOKS=$(or $(VNODE_TEST_HOOKS),1) || exit 1; \
+	done
 
 userspace:
 	@$(MAKE) -s -C $(ROOT)/userspace

@@ -6,10 +6,8 @@
  */
 #include "mem.h"
 
-#include <linux/ctype.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/overflow.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -35,49 +33,6 @@ module_param(orphan_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(orphan_timeout_ms, "Keep the slabs of a client lost without GOODBYE this long so it can reconnect to them (default 10000)");
 
 struct vmem vmem;
-
-/* "123", "64M", "1g"...: bytes, or -EINVAL on garbage or overflow. */
-static int vmem_parse_size(const char *s, u64 *out)
-{
-	char num[24];
-	size_t len = strlen(s), n;
-	unsigned int shift = 0;
-	u64 v;
-
-	if (len && s[len - 1] == '\n')
-		len--;
-	if (!len)
-		return -EINVAL;
-	n = len;
-	switch (tolower(s[len - 1])) {
-	case 'k':
-		shift = 10;
-		break;
-	case 'm':
-		shift = 20;
-		break;
-	case 'g':
-		shift = 30;
-		break;
-	case 't':
-		shift = 40;
-		break;
-	default:
-		if (!isdigit(s[len - 1]))
-			return -EINVAL;
-		n = len + 1;
-	}
-	n--;
-	if (!n || n >= sizeof(num))
-		return -EINVAL;
-	memcpy(num, s, n);
-	num[n] = '\0';
-	if (kstrtou64(num, 10, &v))
-		return -EINVAL;
-	if (check_shl_overflow(v, shift, out))
-		return -EINVAL;
-	return 0;
-}
 
 /* ------------------------------------------------------------------ */
 /* Slabs                                                               */
@@ -438,7 +393,7 @@ static int vmem_check_params(struct vnode_xprt_cfg *cfg)
 	vmem.slab_shift = slab_shift;
 	vmem.slab_size = 1ULL << slab_shift;
 
-	if (!capacity || vmem_parse_size(capacity, &cap)) {
+	if (!capacity || vnode_parse_size(capacity, &cap)) {
 		pr_err("capacity='%s': not a size (e.g. 256M, 1G)\n",
 		       capacity ?: "");
 		return -EINVAL;

@@ -33,10 +33,10 @@
 #include <linux/vmalloc.h>
 #include <trace/events/vnode.h>
 
-#define dlog(d, lvl, fmt, ...) \
-	pr_##lvl("<%s> " fmt, (d)->name, ##__VA_ARGS__)
-#define hlog(h, lvl, fmt, ...) \
-	pr_##lvl("<%s@%s> " fmt, (h)->disk->name, (h)->name, ##__VA_ARGS__)
+#define dlog(lvl, d, fmt, ...) \
+	vnode_log(lvl, (d)->name, fmt, ##__VA_ARGS__)
+#define hlog(lvl, h, fmt, ...) \
+	vnode_log_peer(lvl, (h)->disk->name, (h)->name, fmt, ##__VA_ARGS__)
 
 #define VNMEM_SECT_PER_SLOT	(VNMEM_SLOT_SIZE >> SECTOR_SHIFT)
 #define VNMEM_RETRY_MS		20	/* requeue delay while a host is away */
@@ -92,7 +92,7 @@ static void vnmem_retry(struct request *rq, struct vnmem_cmd *cmd,
 	u64 age = ktime_get_ns() - cmd->start_ns;
 
 	if (age > (u64)vnode_io_timeout_ms * NSEC_PER_MSEC) {
-		dlog(cmd->disk, err_ratelimited,
+		dlog(err_ratelimited, cmd->disk,
 		     "I/O at slot %llu gave up after %llu ms: no memory host holding it is reachable\n",
 		     (u64)(blk_rq_pos(rq) / VNMEM_SECT_PER_SLOT),
 		     age / NSEC_PER_MSEC);
@@ -257,7 +257,7 @@ static void vnmem_finish(struct request *rq, struct vnmem_cmd *cmd)
 		 */
 		if ((err != -ENOTCONN && err != -EAGAIN) || (write && ok)) {
 			if (!c->stale)
-				hlog(&d->hosts[c->host], warn_ratelimited,
+				hlog(warn_ratelimited, &d->hosts[c->host],
 				     "%s of slab %u failed (%d): copy dropped\n",
 				     write ? "write" : "read", cmd->slab, err);
 			c->stale = true;
@@ -378,7 +378,7 @@ static int vnmem_pick(struct vnmem_disk *d, struct vnmem_slab *s, u64 slot,
 			    VNODE_XPRT_LIVE)
 				continue;
 			c->stale = true;
-			hlog(&d->hosts[c->host], warn_ratelimited,
+			hlog(warn_ratelimited, &d->hosts[c->host],
 			     "host unreachable: slab %u continues on %u copy(ies) (degraded)\n",
 			     (u32)(s - d->slabs), nr_live);
 		}
@@ -464,7 +464,7 @@ static int vnmem_submit(struct vnmem_disk *d, struct request *rq, bool slow)
 			u32 owner = READ_ONCE(d->owner[slot + i]);
 
 			if (owner & VNMEM_OWNER_BAD) {
-				dlog(d, err_ratelimited,
+				dlog(err_ratelimited, d,
 				     "read of slot %llu failed: its slab was lost with its memory host\n",
 				     slot + i);
 				vnmem_end(rq, BLK_STS_IOERR);
@@ -489,7 +489,7 @@ static int vnmem_submit(struct vnmem_disk *d, struct request *rq, bool slow)
 		spin_unlock_irqrestore(&d->map_lock, flags);
 		if (!write) {
 			/* Written slot in an unmapped slab: cannot happen. */
-			dlog(d, err_ratelimited, "slot %llu has no slab\n",
+			dlog(err_ratelimited, d, "slot %llu has no slab\n",
 			     slot);
 			vnmem_end(rq, BLK_STS_IOERR);
 			return 0;
@@ -510,7 +510,7 @@ static int vnmem_submit(struct vnmem_disk *d, struct request *rq, bool slow)
 	}
 	if (!n) {
 		if (!write) {
-			dlog(d, err_ratelimited,
+			dlog(err_ratelimited, d,
 			     "read of slot %llu failed: every copy of slab %u is lost\n",
 			     slot, cmd->slab);
 			vnmem_end(rq, BLK_STS_IOERR);
@@ -788,7 +788,7 @@ static enum blk_eh_timer_return vnmem_timeout(struct request *rq)
 	 * io_timeout_ms, so never complete a request whose pages the HCA may
 	 * still touch: just report it.
 	 */
-	dlog(cmd->disk, warn_ratelimited,
+	dlog(warn_ratelimited, cmd->disk,
 	     "request at sector %llu still in flight after %llu ms\n",
 	     (u64)blk_rq_pos(rq),
 	     (ktime_get_ns() - cmd->start_ns) / NSEC_PER_MSEC);
@@ -874,7 +874,7 @@ static int vnmem_rpc_alloc(struct vnmem_host *h, u32 idx,
 	if (st == VNODE_ST_FULL)
 		return -ENOSPC;
 	if (st != VNODE_ST_OK) {
-		hlog(h, warn_ratelimited, "ALLOC_SLAB refused: status %d\n",
+		hlog(warn_ratelimited, h, "ALLOC_SLAB refused: status %d\n",
 		     st);
 		return -EIO;
 	}
@@ -885,7 +885,7 @@ static int vnmem_rpc_alloc(struct vnmem_host *h, u32 idx,
 		};
 		struct vnode_status_rsp frsp;
 
-		hlog(h, err, "ALLOC_SLAB returned %llu bytes, expected %llu\n",
+		hlog(err, h, "ALLOC_SLAB returned %llu bytes, expected %llu\n",
 		     le64_to_cpu(rsp.len), 1ULL << d->slab_shift);
 		vnode_xprt_clt_call(h->clt, &fr.hdr, sizeof(fr), &frsp.hdr,
 				    sizeof(frsp), vnode_rpc_timeout_ms);
@@ -917,7 +917,7 @@ static void vnmem_rpc_free(struct vnmem_host *h, const struct vnmem_copy *c)
 	ret = vnode_xprt_clt_call(h->clt, &req.hdr, sizeof(req), &rsp.hdr,
 				  sizeof(rsp), vnode_rpc_timeout_ms);
 	if (ret || le16_to_cpu(rsp.hdr.status) != VNODE_ST_OK)
-		hlog(h, warn_ratelimited, "FREE_SLAB failed: %d/%u\n", ret,
+		hlog(warn_ratelimited, h, "FREE_SLAB failed: %d/%u\n", ret,
 		     le16_to_cpu(rsp.hdr.status));
 }
 
@@ -970,7 +970,7 @@ static int vnmem_slab_alloc(struct vnmem_disk *d, u32 idx)
 			n++;
 		} else if (ret == -ENOSPC) {
 			if (!h->full)
-				hlog(h, warn, "memory host is full\n");
+				hlog(warn, h, "memory host is full\n");
 			h->full = true;
 			full = true;
 		}
@@ -984,13 +984,13 @@ static int vnmem_slab_alloc(struct vnmem_disk *d, u32 idx)
 				waiting = true;
 		if (waiting)
 			return -EAGAIN;
-		dlog(d, err_ratelimited, "cannot map slab %u: %s\n", idx,
+		dlog(err_ratelimited, d, "cannot map slab %u: %s\n", idx,
 		     full ? "every memory host is full" :
 		     "no memory host is reachable");
 		return full ? -ENOSPC : -EIO;
 	}
 	if (n < d->replicas)
-		dlog(d, warn_ratelimited,
+		dlog(warn_ratelimited, d,
 		     "slab %u mapped with %u of %u copies (degraded)\n", idx,
 		     n, d->replicas);
 
@@ -1078,7 +1078,7 @@ static int vnmem_slab_recover(struct vnmem_disk *d, u32 idx)
 	spin_unlock_irqrestore(&d->map_lock, flags);
 
 	atomic64_inc(&d->stats.lost_slabs);
-	dlog(d, err_ratelimited,
+	dlog(err_ratelimited, d,
 	     "slab %u lost every copy: %u written pages are gone (reads of them fail)\n",
 	     idx, bad);
 	for (i = 0; i < n; i++)
@@ -1167,11 +1167,11 @@ static void vnmem_host_lost(struct vnmem_host *h, const char *why)
 	atomic_inc(&h->epoch);
 	h->full = false;
 	if (d->replicas > 1)
-		hlog(h, warn,
+		hlog(warn, h,
 		     "memory host lost (%s): its %d slabs are gone; disk is degraded, serving from the remaining replicas\n",
 		     why, n);
 	else
-		hlog(h, err,
+		hlog(err, h,
 		     "memory host lost (%s): its %d slabs are gone; I/O to pages stored there fails\n",
 		     why, n);
 }
@@ -1191,7 +1191,7 @@ static void vnmem_state_change(struct vnode_xprt_clt *clt,
 
 	switch (new) {
 	case VNODE_XPRT_RECONNECTING:
-		hlog(h, warn, "connection lost, reconnecting (I/O to it is held for up to %u ms)\n",
+		hlog(warn, h, "connection lost, reconnecting (I/O to it is held for up to %u ms)\n",
 		     vnode_loss_timeout_ms);
 		break;
 	case VNODE_XPRT_LIVE:
@@ -1199,7 +1199,7 @@ static void vnmem_state_change(struct vnode_xprt_clt *clt,
 			h->server_id = vnode_xprt_clt_server_id(clt);
 			vnmem_host_lost(h, "it restarted: new server_id");
 		} else {
-			hlog(h, info, "reconnected, slabs intact\n");
+			hlog(info, h, "reconnected, slabs intact\n");
 		}
 		break;
 	case VNODE_XPRT_DEAD:
@@ -1390,7 +1390,7 @@ static int vnmem_open_hosts(struct vnmem_disk *d, struct vnmem_cfg *cfg)
 
 		clt = vnode_xprt_clt_open(&xc, &vnmem_clt_ops, h, &acc);
 		if (IS_ERR(clt)) {
-			dlog(d, err, "memory host %s: cannot connect: %pe\n",
+			dlog(err, d, "memory host %s: cannot connect: %pe\n",
 			     h->name, clt);
 			return PTR_ERR(clt);
 		}
@@ -1404,24 +1404,24 @@ static int vnmem_open_hosts(struct vnmem_disk *d, struct vnmem_cfg *cfg)
 
 		shift = le16_to_cpu(acc.slab_shift);
 		if (shift < PAGE_SHIFT || shift > 30) {
-			hlog(h, err, "memory host offers unusable slab_shift %u\n",
+			hlog(err, h, "memory host offers unusable slab_shift %u\n",
 			     shift);
 			return -EPROTO;
 		}
 		if (i && shift != d->slab_shift) {
-			hlog(h, err, "slab size %llu differs from %s's %llu: all hosts of a disk must agree\n",
+			hlog(err, h, "slab size %llu differs from %s's %llu: all hosts of a disk must agree\n",
 			     1ULL << shift, d->hosts[0].name,
 			     1ULL << d->slab_shift);
 			return -EINVAL;
 		}
 		d->slab_shift = shift;
-		hlog(h, info, "connected: capacity %llu used %llu slab %llu\n",
+		hlog(info, h, "connected: capacity %llu used %llu slab %llu\n",
 		     h->capacity, h->used_base, 1ULL << shift);
 	}
 	for (i = 0; i < d->nr_hosts; i++)
 		if (vnmem_host_free(&d->hosts[i]) >= (1LL << d->slab_shift))
 			return 0;
-	dlog(d, err, "every memory host is full\n");
+	dlog(err, d, "every memory host is full\n");
 	return -ENOSPC;
 }
 
@@ -1439,14 +1439,14 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 	int ret;
 
 	if (cfg->replicas > cfg->nr_hosts) {
-		pr_err("%s: replicas=%u needs at least %u hosts, %u configured\n",
-		       config_item_name(&cfg->item), cfg->replicas,
-		       cfg->replicas, cfg->nr_hosts);
+		vnode_log(err, config_item_name(&cfg->item),
+			  "replicas=%u needs at least %u hosts, %u configured\n",
+			  cfg->replicas, cfg->replicas, cfg->nr_hosts);
 		return -EINVAL;
 	}
 	if (!cfg->nr_hosts || !cfg->size) {
-		pr_err("%s: set hosts and size before enable\n",
-		       config_item_name(&cfg->item));
+		vnode_log(err, config_item_name(&cfg->item),
+			  "set hosts and size before enable\n");
 		return -EINVAL;
 	}
 
@@ -1543,7 +1543,7 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 	if (ret)
 		goto out_put_disk;
 
-	dlog(d, info, "%llu bytes on %u memory host(s), %u replica(s), slab %llu, client_id %016llx\n",
+	dlog(info, d, "%llu bytes on %u memory host(s), %u replica(s), slab %llu, client_id %016llx\n",
 	     d->size, d->nr_hosts, d->replicas, 1ULL << d->slab_shift,
 	     d->client_id);
 	*out = d;
@@ -1573,7 +1573,7 @@ int vnmem_disk_destroy(struct vnmem_disk *d)
 	u64 slot;
 
 	if (disk_openers(d->gd)) {
-		dlog(d, info, "still open (swapon?): not disabling\n");
+		dlog(info, d, "still open (swapon?): not disabling\n");
 		return -EBUSY;
 	}
 	/* Drains every request, including held, staged and punted ones. */
@@ -1598,7 +1598,7 @@ int vnmem_disk_destroy(struct vnmem_disk *d)
 			atomic64_dec(&a->resident_pages);
 		rcu_read_unlock();
 	}
-	dlog(d, info, "disabled\n");
+	dlog(info, d, "disabled\n");
 	kvfree(d->owner);
 	kvfree(d->slabs);
 	ida_free(&vnmem_ida, d->index);

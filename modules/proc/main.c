@@ -7,10 +7,6 @@
  */
 #include "vnode_proc.h"
 
-#include <linux/ctype.h>
-#include <linux/in.h>
-#include <linux/in6.h>
-#include <linux/inet.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 
@@ -87,73 +83,6 @@ static inline struct vnmem_cfg *to_vnmem_cfg(struct config_item *item)
 	return container_of(item, struct vnmem_cfg, item);
 }
 
-/* "a.b.c.d[:port]", "[v6]:port" or a bare v6 address. */
-static int vnmem_parse_host(char *tok, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	char *host = tok, *port = NULL, *c;
-	const char *end;
-	u16 p = VNODE_MEM_PORT;
-
-	memset(ss, 0, sizeof(*ss));
-	if (*tok == '[') {
-		c = strchr(tok, ']');
-		if (!c)
-			return -EINVAL;
-		*c = '\0';
-		host = tok + 1;
-		if (c[1] == ':')
-			port = c + 2;
-		else if (c[1])
-			return -EINVAL;
-	} else {
-		c = strchr(tok, ':');
-		if (c && !strchr(c + 1, ':')) {
-			*c = '\0';
-			port = c + 1;
-		}
-	}
-	if (port && (kstrtou16(port, 10, &p) || !p))
-		return -EINVAL;
-	if (!*host)
-		return -EINVAL;
-	if (in4_pton(host, -1, (u8 *)&sin->sin_addr, -1, &end) && !*end) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(p);
-		return 0;
-	}
-	if (in6_pton(host, -1, (u8 *)&sin6->sin6_addr, -1, &end) && !*end) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(p);
-		return 0;
-	}
-	return -EINVAL;
-}
-
-static bool vnmem_same_addr(const struct sockaddr_storage *a,
-			    const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return !memcmp(a, b, sizeof(struct sockaddr_in));
-	return !memcmp(a, b, sizeof(struct sockaddr_in6));
-}
-
-/* Copy a configfs store, without its trailing newline, into @buf. */
-static int vnmem_get_str(const char *page, size_t count, char *buf,
-			 size_t size)
-{
-	if (count && page[count - 1] == '\n')
-		count--;
-	if (!count || count >= size || memchr(page, '\0', count))
-		return -EINVAL;
-	memcpy(buf, page, count);
-	buf[count] = '\0';
-	return 0;
-}
-
 static ssize_t vnmem_cfg_hosts_show(struct config_item *item, char *page)
 {
 	struct vnmem_cfg *cfg = to_vnmem_cfg(item);
@@ -163,6 +92,22 @@ static ssize_t vnmem_cfg_hosts_show(struct config_item *item, char *page)
 	ret = sprintf(page, "%s\n", cfg->hosts);
 	mutex_unlock(&cfg->lock);
 	return ret;
+}
+
+static void vnmem_cfg_set_hosts(struct vnmem_cfg *cfg,
+				const struct sockaddr_storage *addrs,
+				unsigned int n)
+{
+	unsigned int i;
+
+	cfg->hosts[0] = '\0';
+	for (i = 0; i < n; i++) {
+		cfg->addrs[i] = addrs[i];
+		snprintf(cfg->hosts + strlen(cfg->hosts),
+			 sizeof(cfg->hosts) - strlen(cfg->hosts),
+			 "%s%pISpc", i ? "," : "", &addrs[i]);
+	}
+	cfg->nr_hosts = n;
 }
 
 static ssize_t vnmem_cfg_hosts_store(struct config_item *item,
@@ -180,90 +125,41 @@ static ssize_t vnmem_cfg_hosts_store(struct config_item *item,
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = vnmem_get_str(page, count, str, VNMEM_HOSTS_MAX_LEN);
+	ret = vnode_cfs_get_str(page, count, str, VNMEM_HOSTS_MAX_LEN);
 	if (ret)
 		goto out;
 	cur = str;
 	while ((tok = strsep(&cur, ",")) != NULL) {
 		if (n == VNMEM_MAX_HOSTS) {
-			pr_err("%s: at most %d hosts\n", config_item_name(item),
-			       VNMEM_MAX_HOSTS);
+			vnode_log(err, config_item_name(item),
+				  "at most %d hosts\n", VNMEM_MAX_HOSTS);
 			ret = -EINVAL;
 			goto out;
 		}
-		ret = vnmem_parse_host(tok, &addrs[n]);
+		ret = vnode_xprt_parse_addr(tok, VNODE_MEM_PORT, &addrs[n]);
 		if (ret) {
-			pr_err("%s: bad host address '%s' (want ip[:port])\n",
-			       config_item_name(item), tok);
+			vnode_log(err, config_item_name(item),
+				  "bad host address '%s' (want ip[:port])\n",
+				  tok);
 			goto out;
 		}
 		for (i = 0; i < n; i++)
-			if (vnmem_same_addr(&addrs[i], &addrs[n])) {
-				pr_err("%s: host %pISpc listed twice\n",
-				       config_item_name(item), &addrs[n]);
+			if (vnode_addr_equal(&addrs[i], &addrs[n])) {
+				vnode_log(err, config_item_name(item),
+					  "host %pISpc listed twice\n",
+					  &addrs[n]);
 				ret = -EINVAL;
 				goto out;
 			}
 		n++;
 	}
 
-	mutex_lock(&cfg->lock);
-	if (cfg->disk) {
-		ret = -EBUSY;
-	} else {
-		cfg->hosts[0] = '\0';
-		for (i = 0; i < n; i++) {
-			cfg->addrs[i] = addrs[i];
-			snprintf(cfg->hosts + strlen(cfg->hosts),
-				 sizeof(cfg->hosts) - strlen(cfg->hosts),
-				 "%s%pISpc", i ? "," : "", &addrs[i]);
-		}
-		cfg->nr_hosts = n;
-	}
-	mutex_unlock(&cfg->lock);
+	ret = vnode_cfs_store_disabled(&cfg->lock, cfg->disk, 0,
+				       vnmem_cfg_set_hosts(cfg, addrs, n));
 out:
 	kfree(addrs);
 	kfree(str);
 	return ret ? ret : count;
-}
-
-/* Decimal bytes with an optional K/M/G/T suffix; overflow is -EINVAL. */
-static int vnmem_parse_size(const char *s, u64 *out)
-{
-	unsigned int shift = 0;
-	u64 v = 0;
-
-	if (!isdigit(*s))
-		return -EINVAL;
-	for (; isdigit(*s); s++) {
-		if (check_mul_overflow(v, 10ULL, &v) ||
-		    check_add_overflow(v, (u64)(*s - '0'), &v))
-			return -EINVAL;
-	}
-	switch (toupper(*s)) {
-	case 'K':
-		shift = 10;
-		break;
-	case 'M':
-		shift = 20;
-		break;
-	case 'G':
-		shift = 30;
-		break;
-	case 'T':
-		shift = 40;
-		break;
-	case '\0':
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (shift && *++s)
-		return -EINVAL;
-	if (v > (U64_MAX >> shift))
-		return -EINVAL;
-	*out = v << shift;
-	return 0;
 }
 
 static ssize_t vnmem_cfg_size_show(struct config_item *item, char *page)
@@ -279,23 +175,18 @@ static ssize_t vnmem_cfg_size_store(struct config_item *item,
 	u64 size;
 	int ret;
 
-	ret = vnmem_get_str(page, count, buf, sizeof(buf));
+	ret = vnode_cfs_get_str(page, count, buf, sizeof(buf));
 	if (!ret)
-		ret = vnmem_parse_size(buf, &size);
+		ret = vnode_parse_size(buf, &size);
 	if (ret || size < 2 * PAGE_SIZE || size % PAGE_SIZE ||
 	    size > vnode_max_disk_size) {
-		pr_err("%s: size must be a multiple of %lu between %lu and max_disk_size=%llu bytes (K/M/G/T suffixes)\n",
-		       config_item_name(item), PAGE_SIZE, 2 * PAGE_SIZE,
-		       vnode_max_disk_size);
+		vnode_log(err, config_item_name(item),
+			  "size must be a multiple of %lu between %lu and max_disk_size=%llu bytes (K/M/G/T suffixes)\n",
+			  PAGE_SIZE, 2 * PAGE_SIZE, vnode_max_disk_size);
 		return -EINVAL;
 	}
-	mutex_lock(&cfg->lock);
-	if (cfg->disk)
-		ret = -EBUSY;
-	else
-		WRITE_ONCE(cfg->size, size);
-	mutex_unlock(&cfg->lock);
-	return ret ? ret : count;
+	return vnode_cfs_store_disabled(&cfg->lock, cfg->disk, count,
+					WRITE_ONCE(cfg->size, size));
 }
 
 static ssize_t vnmem_cfg_replicas_show(struct config_item *item, char *page)
@@ -313,13 +204,8 @@ static ssize_t vnmem_cfg_replicas_store(struct config_item *item,
 	ret = kstrtouint(page, 10, &r);
 	if (ret || r < 1 || r > VNMEM_MAX_REPLICAS)
 		return -EINVAL;
-	mutex_lock(&cfg->lock);
-	if (cfg->disk)
-		ret = -EBUSY;
-	else
-		WRITE_ONCE(cfg->replicas, r);
-	mutex_unlock(&cfg->lock);
-	return ret ? ret : count;
+	return vnode_cfs_store_disabled(&cfg->lock, cfg->disk, count,
+					WRITE_ONCE(cfg->replicas, r));
 }
 
 static ssize_t vnmem_cfg_enable_show(struct config_item *item, char *page)

@@ -143,10 +143,7 @@ int stor_rw_pages(struct stor_vol *vol, bool write, struct bio_vec *bvec,
 int stor_flush(struct stor_vol *vol, u64 off, u64 len, bool range);
 int stor_zero(struct stor_vol *vol, u64 off, u32 len, bool discard);
 
-bool stor_same_host(const struct sockaddr_storage *a,
-		    const struct sockaddr_storage *b);
-
 #define vlog(lvl, v, fmt, ...) \
-	pr_##lvl("<%s> " fmt, (v)->name, ##__VA_ARGS__)
+	vnode_log(lvl, (v)->name, fmt, ##__VA_ARGS__)
 
 #endif /* VNODE_STOR_H */

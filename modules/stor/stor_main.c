@@ -50,28 +50,10 @@ module_param_named(keep_on_rmdir, stor_keep_on_rmdir, bool, 0644);
 MODULE_PARM_DESC(keep_on_rmdir,
 		 "rmdir of a volume keeps its data on the backing store, e.g. for a planned module reload; the same name, client and size reopen it (default N: rmdir deletes the volume)");
 
-static unsigned int stor_drop_replies;
-module_param_named(drop_replies, stor_drop_replies, uint, 0644);
-MODULE_PARM_DESC(drop_replies,
-		 "Testing only: do not answer the next N I/O commands (executed, reply dropped), so clients must time them out and recover (default 0)");
-
 DEFINE_MUTEX(stor_lock);
 static LIST_HEAD(stor_vols);
 static struct vnode_xprt_srv *stor_srv;
 static struct workqueue_struct *stor_wq;
-
-bool stor_same_host(const struct sockaddr_storage *a,
-		    const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((struct sockaddr_in *)b)->sin_addr.s_addr;
-	return !memcmp(&((struct sockaddr_in6 *)a)->sin6_addr,
-		       &((struct sockaddr_in6 *)b)->sin6_addr,
-		       sizeof(struct in6_addr));
-}
 
 /* ------------------------------------------------------------------ */
 /* Server callbacks                                                    */
@@ -94,8 +76,9 @@ static int stor_accept(struct vnode_xprt_peer *peer,
 	struct stor_peer *sp;
 
 	if (hello->role != VNODE_ROLE_STOR && hello->role != VNODE_ROLE_PROBE) {
-		pr_warn("<%s> rejected: role %u is not served by a storage host\n",
-			addr, hello->role);
+		vnode_log(warn, addr,
+			  "rejected: role %u is not served by a storage host\n",
+			  hello->role);
 		return VNODE_ST_INVALID;
 	}
 	sp = kzalloc(sizeof(*sp), GFP_KERNEL);
@@ -103,7 +86,7 @@ static int stor_accept(struct vnode_xprt_peer *peer,
 		return VNODE_ST_NOMEM;
 	sp->peer = peer;
 	if (vnode_xprt_parse_addr(addr, 0, &sp->client)) {
-		pr_warn("<%s> rejected: cannot parse its address\n", addr);
+		vnode_log(warn, addr, "rejected: cannot parse its address\n");
 		kfree(sp);
 		return VNODE_ST_INVALID;
 	}
@@ -123,21 +106,21 @@ static u16 stor_open(struct stor_peer *sp, const struct vnode_stor_open_req *req
 	if (vnode_xprt_peer_role(sp->peer) != VNODE_ROLE_STOR)
 		return VNODE_ST_PERM;
 	if (le16_to_cpu(req->version) != VNODE_STOR_VERSION) {
-		pr_warn("<%s> OPEN %s refused: storage protocol version %u, we speak %u\n",
-			vnode_xprt_peer_addr(sp->peer), name,
-			le16_to_cpu(req->version), VNODE_STOR_VERSION);
+		vnode_log(warn, vnode_xprt_peer_addr(sp->peer),
+			  "OPEN %s refused: storage protocol version %u, we speak %u\n",
+			  name, le16_to_cpu(req->version), VNODE_STOR_VERSION);
 		return VNODE_ST_VERSION;
 	}
 
 	mutex_lock(&stor_lock);
 	vol = stor_vol_find(name);
 	if (!vol || !READ_ONCE(vol->enabled)) {
-		pr_warn("<%s> OPEN %s: no such enabled volume\n",
-			vnode_xprt_peer_addr(sp->peer), name);
+		vnode_log(warn, vnode_xprt_peer_addr(sp->peer),
+			  "OPEN %s: no such enabled volume\n", name);
 		st = VNODE_ST_NOENT;
 		goto out_unlock;
 	}
-	if (!stor_same_host(&vol->client, &sp->client)) {
+	if (!vnode_addr_same_host(&vol->client, &sp->client)) {
 		vlog(warn, vol, "OPEN from %s refused: exported to %s only\n",
 		     vnode_xprt_peer_addr(sp->peer), vol->client_str);
 		st = VNODE_ST_PERM;
@@ -197,19 +180,41 @@ static void stor_reply_done(struct vnode_xprt_sreq *sreq)
 		stor_cmd_free(sreq->priv);
 }
 
-/* drop_replies: true (and one less to drop) if this reply is to go. */
-static bool stor_drop_reply(void)
+#ifdef VNODE_TEST_HOOKS
+static unsigned int stor_drop_replies;
+module_param_named(drop_replies, stor_drop_replies, uint, 0644);
+MODULE_PARM_DESC(drop_replies,
+		 "Testing only (VNODE_TEST_HOOKS builds): do not answer the next N I/O commands (executed, reply dropped), so clients must time them out and recover (default 0)");
+
+/*
+ * drop_replies: if this reply is to go (one less to drop), drop it as if
+ * it were lost on the wire and return true.
+ */
+static bool stor_test_drop_reply(struct vnode_xprt_sreq *sreq, u16 st)
 {
+	const struct vnode_stor_io_req *req = (const void *)sreq->req;
 	unsigned int n = READ_ONCE(stor_drop_replies), old;
 
 	while (n) {
 		old = cmpxchg(&stor_drop_replies, n, n - 1);
 		if (old == n)
-			return true;
+			break;
 		n = old;
 	}
+	if (likely(!n))
+		return false;
+	pr_warn("testing (drop_replies): not answering cmd %u at %llu+%u from %s (status %u)\n",
+		req->cmd, le64_to_cpu(req->offset), le32_to_cpu(req->len),
+		vnode_xprt_peer_addr(sreq->peer), st);
+	vnode_xprt_sreq_drop(sreq);
+	return true;
+}
+#else
+static inline bool stor_test_drop_reply(struct vnode_xprt_sreq *sreq, u16 st)
+{
 	return false;
 }
+#endif
 
 /* Reply to STOR_IO; a successful READ sends its data first. */
 static void stor_io_reply(struct vnode_xprt_sreq *sreq, u16 st, u32 inv_rkey)
@@ -219,14 +224,8 @@ static void stor_io_reply(struct vnode_xprt_sreq *sreq, u16 st, u32 inv_rkey)
 	struct stor_cmd *c = sreq->priv;
 	bool data = c && st == VNODE_ST_OK && c->cmd == VNODE_STOR_READ;
 
-	if (unlikely(stor_drop_reply())) {
-		pr_warn("testing (drop_replies): not answering cmd %u at %llu+%u from %s (status %u)\n",
-			req->cmd, le64_to_cpu(req->offset),
-			le32_to_cpu(req->len),
-			vnode_xprt_peer_addr(sreq->peer), st);
-		vnode_xprt_sreq_drop(sreq);
+	if (stor_test_drop_reply(sreq, st))
 		return;
-	}
 
 	rsp->hdr.status = cpu_to_le16(st);
 	if (st == VNODE_ST_OK)
@@ -531,19 +530,6 @@ static inline struct stor_vol *to_stor_vol(struct config_item *item)
 	return container_of(item, struct stor_vol, item);
 }
 
-/* Copy a configfs store, without its trailing newline, into @buf. */
-static int stor_get_str(const char *page, size_t count, char *buf,
-			size_t size)
-{
-	if (count && page[count - 1] == '\n')
-		count--;
-	if (!count || count >= size || memchr(page, '\0', count))
-		return -EINVAL;
-	memcpy(buf, page, count);
-	buf[count] = '\0';
-	return 0;
-}
-
 static ssize_t stor_vol_size_show(struct config_item *item, char *page)
 {
 	return sprintf(page, "%llu\n", READ_ONCE(to_stor_vol(item)->size));
@@ -553,24 +539,18 @@ static ssize_t stor_vol_size_store(struct config_item *item, const char *page,
 				   size_t count)
 {
 	struct stor_vol *vol = to_stor_vol(item);
-	char buf[32], *end;
+	char buf[32];
 	u64 size;
-	int ret = 0;
 
-	if (stor_get_str(page, count, buf, sizeof(buf)))
+	if (vnode_cfs_get_str(page, count, buf, sizeof(buf)) ||
+	    vnode_parse_size(buf, &size))
 		return -EINVAL;
-	size = memparse(buf, &end);
-	if (*end || !size || !IS_ALIGNED(size, PAGE_SIZE))
+	if (!size || !IS_ALIGNED(size, PAGE_SIZE))
 		return -EINVAL;
 	if (size > stor_backing_capacity())
 		return -ENOSPC;
-	mutex_lock(&vol->lock);
-	if (vol->enabled)
-		ret = -EBUSY;
-	else
-		WRITE_ONCE(vol->size, size);
-	mutex_unlock(&vol->lock);
-	return ret ? ret : count;
+	return vnode_cfs_store_disabled(&vol->lock, vol->enabled, count,
+					WRITE_ONCE(vol->size, size));
 }
 
 static ssize_t stor_vol_client_show(struct config_item *item, char *page)
@@ -590,24 +570,18 @@ static ssize_t stor_vol_client_store(struct config_item *item,
 	struct stor_vol *vol = to_stor_vol(item);
 	char buf[STOR_CLIENT_LEN];
 	struct sockaddr_storage ss;
-	int ret = 0;
 
-	if (stor_get_str(page, count, buf, sizeof(buf)))
+	if (vnode_cfs_get_str(page, count, buf, sizeof(buf)))
 		return -EINVAL;
 	/* An address, no port: "10.0.0.1" or "fe80::1" / "[fe80::1]". */
 	if (vnode_xprt_parse_addr(buf, 1, &ss) ||
 	    (ss.ss_family == AF_INET &&
 	     ntohs(((struct sockaddr_in *)&ss)->sin_port) != 1))
 		return -EINVAL;
-	mutex_lock(&vol->lock);
-	if (vol->enabled) {
-		ret = -EBUSY;
-	} else {
+	return vnode_cfs_store_disabled(&vol->lock, vol->enabled, count, ({
 		vol->client = ss;
 		strscpy(vol->client_str, buf, sizeof(vol->client_str));
-	}
-	mutex_unlock(&vol->lock);
-	return ret ? ret : count;
+	}));
 }
 
 static ssize_t stor_vol_enable_show(struct config_item *item, char *page)

@@ -170,8 +170,9 @@ struct vol_cmd {
 };
 
 #define dlog(lvl, d, fmt, ...) \
-	pr_##lvl("<%s@%s> " fmt, (d)->name, \
-		 (d)->clt ? vnode_xprt_clt_peer((d)->clt) : "-", ##__VA_ARGS__)
+	vnode_log_peer(lvl, (d)->name, \
+		       (d)->clt ? vnode_xprt_clt_peer((d)->clt) : "-", \
+		       fmt, ##__VA_ARGS__)
 
 /* vol_disk.c */
 int vol_init(void);

@@ -635,8 +635,8 @@ int vol_dev_create(struct vol_cfg *cfg, struct vol_dev **out)
 	if (IS_ERR(d->clt)) {
 		ret = PTR_ERR(d->clt);
 		d->clt = NULL;
-		pr_err("<%s> cannot connect to %s: %d\n", d->name, cfg->host,
-		       ret);
+		vnode_log(err, d->name, "cannot connect to %s: %d\n",
+			  cfg->host, ret);
 		goto out_ida;
 	}
 	d->server_id = vnode_xprt_clt_server_id(d->clt);

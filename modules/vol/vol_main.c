@@ -47,18 +47,6 @@ static inline struct vol_cfg *to_vol_cfg(struct config_item *item)
 	return container_of(item, struct vol_cfg, item);
 }
 
-/* Copy a configfs store, without its trailing newline, into @buf. */
-static int vol_get_str(const char *page, size_t count, char *buf, size_t size)
-{
-	if (count && page[count - 1] == '\n')
-		count--;
-	if (!count || count >= size || memchr(page, '\0', count))
-		return -EINVAL;
-	memcpy(buf, page, count);
-	buf[count] = '\0';
-	return 0;
-}
-
 static ssize_t vol_cfg_host_show(struct config_item *item, char *page)
 {
 	struct vol_cfg *cfg = to_vol_cfg(item);
@@ -76,20 +64,14 @@ static ssize_t vol_cfg_host_store(struct config_item *item, const char *page,
 	struct vol_cfg *cfg = to_vol_cfg(item);
 	char buf[VOL_HOST_LEN];
 	struct sockaddr_storage ss;
-	int ret = 0;
 
-	if (vol_get_str(page, count, buf, sizeof(buf)) ||
+	if (vnode_cfs_get_str(page, count, buf, sizeof(buf)) ||
 	    vnode_xprt_parse_addr(buf, VNODE_STOR_PORT, &ss))
 		return -EINVAL;
-	mutex_lock(&cfg->lock);
-	if (cfg->dev) {
-		ret = -EBUSY;
-	} else {
+	return vnode_cfs_store_disabled(&cfg->lock, cfg->dev, count, ({
 		strscpy(cfg->host, buf, sizeof(cfg->host));
 		cfg->addr = ss;
-	}
-	mutex_unlock(&cfg->lock);
-	return ret ? ret : count;
+	}));
 }
 
 static ssize_t vol_cfg_volume_show(struct config_item *item, char *page)
@@ -108,17 +90,13 @@ static ssize_t vol_cfg_volume_store(struct config_item *item,
 {
 	struct vol_cfg *cfg = to_vol_cfg(item);
 	char buf[VNODE_STOR_NAME_LEN];
-	int ret = 0;
 
-	if (vol_get_str(page, count, buf, sizeof(buf)) || strchr(buf, '/'))
+	if (vnode_cfs_get_str(page, count, buf, sizeof(buf)) ||
+	    strchr(buf, '/'))
 		return -EINVAL;
-	mutex_lock(&cfg->lock);
-	if (cfg->dev)
-		ret = -EBUSY;
-	else
-		strscpy(cfg->volume, buf, sizeof(cfg->volume));
-	mutex_unlock(&cfg->lock);
-	return ret ? ret : count;
+	return vnode_cfs_store_disabled(&cfg->lock, cfg->dev, count,
+					strscpy(cfg->volume, buf,
+						sizeof(cfg->volume)));
 }
 
 static ssize_t vol_cfg_loss_timeout_ms_show(struct config_item *item,
@@ -138,13 +116,8 @@ static ssize_t vol_cfg_loss_timeout_ms_store(struct config_item *item,
 	ret = kstrtouint(page, 10, &ms);
 	if (ret || !ms || ms > 3600 * 1000)
 		return -EINVAL;
-	mutex_lock(&cfg->lock);
-	if (cfg->dev)
-		ret = -EBUSY;
-	else
-		WRITE_ONCE(cfg->loss_timeout_ms, ms);
-	mutex_unlock(&cfg->lock);
-	return ret ? ret : count;
+	return vnode_cfs_store_disabled(&cfg->lock, cfg->dev, count,
+					WRITE_ONCE(cfg->loss_timeout_ms, ms));
 }
 
 static ssize_t vol_cfg_enable_show(struct config_item *item, char *page)
@@ -168,8 +141,8 @@ static ssize_t vol_cfg_enable_store(struct config_item *item,
 		goto out;
 	if (on) {
 		if (!cfg->host[0] || !cfg->volume[0]) {
-			pr_err("<%s> set host and volume before enable\n",
-			       config_item_name(&cfg->item));
+			vnode_log(err, config_item_name(&cfg->item),
+				  "set host and volume before enable\n");
 			ret = -EINVAL;
 			goto out;
 		}

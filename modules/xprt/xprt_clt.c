@@ -827,7 +827,7 @@ static int clt_queue_connect(struct vnode_xprt_queue *q)
 	struct vnode_hello hello = {};
 
 	hello.magic = cpu_to_le32(VNODE_MAGIC);
-	hello.major = cpu_to_le16(clt->cfg.proto_major ?: VNODE_PROTO_MAJOR);
+	hello.major = cpu_to_le16(clt_proto_major(clt));
 	hello.minor = cpu_to_le16(VNODE_PROTO_MINOR);
 	hello.role = clt->cfg.role;
 	hello.queue_id = cpu_to_le16(q->idx);
@@ -875,7 +875,7 @@ static int clt_decode_reject(struct vnode_xprt_queue *q,
 	status = le16_to_cpu(rej->status);
 	if (status == VNODE_ST_VERSION)
 		clt_log(err, clt, "rejected: protocol version mismatch (we speak %u.%u, server %u.%u)\n",
-			clt->cfg.proto_major ?: VNODE_PROTO_MAJOR,
+			clt_proto_major(clt),
 			VNODE_PROTO_MINOR, le16_to_cpu(rej->major),
 			le16_to_cpu(rej->minor));
 	else

@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vnode_xprt core: module init/exit, the client-side device cache, the
- * ib_client that handles device removal, address parsing.
+ * ib_client that handles device removal.
  */
 #include "xprt_priv.h"
 
-#include <linux/inet.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <net/ipv6.h>
 
 struct workqueue_struct *vnode_xprt_wq;
 struct workqueue_struct *vnode_xprt_exec_wq;
@@ -160,79 +158,6 @@ unsigned int vnode_xprt_max_fr_pages(void)
 	return n;
 }
 EXPORT_SYMBOL_GPL(vnode_xprt_max_fr_pages);
-
-/*
- * "a.b.c.d", "a.b.c.d:port", "[v6]:port", "[v6]" or a bare IPv6 address.
- * One trailing newline is tolerated (configfs/sysfs writes).
- */
-int vnode_xprt_parse_addr(const char *str, u16 default_port,
-			  struct sockaddr_storage *ss)
-{
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	char buf[VNODE_XPRT_PEER_LEN];
-	const char *host, *port = NULL, *end;
-	size_t len;
-	u16 p = default_port;
-
-	if (!str || !ss)
-		return -EINVAL;
-	len = strlen(str);
-	if (len && str[len - 1] == '\n')
-		len--;
-	if (!len || len >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, str, len);
-	buf[len] = '\0';
-	memset(ss, 0, sizeof(*ss));
-
-	if (buf[0] == '[') {
-		char *rb = strchr(buf, ']');
-
-		if (!rb)
-			return -EINVAL;
-		*rb = '\0';
-		host = buf + 1;
-		if (rb[1] == ':')
-			port = rb + 2;
-		else if (rb[1] != '\0')
-			return -EINVAL;
-		if (!in6_pton(host, -1, sin6->sin6_addr.s6_addr, '\0', &end) ||
-		    *end)
-			return -EINVAL;
-		sin6->sin6_family = AF_INET6;
-	} else {
-		char *c = strchr(buf, ':');
-
-		if (c && strchr(c + 1, ':')) {
-			/* Two or more colons: a bare IPv6 address. */
-			if (!in6_pton(buf, -1, sin6->sin6_addr.s6_addr, '\0',
-				      &end) || *end)
-				return -EINVAL;
-			sin6->sin6_family = AF_INET6;
-		} else {
-			if (c) {
-				*c = '\0';
-				port = c + 1;
-			}
-			if (!in4_pton(buf, -1, (u8 *)&sin->sin_addr.s_addr,
-				      '\0', &end) || *end)
-				return -EINVAL;
-			sin->sin_family = AF_INET;
-		}
-	}
-
-	if (port && (kstrtou16(port, 10, &p) || !p))
-		return -EINVAL;
-	if (!p)
-		return -EINVAL;
-	if (ss->ss_family == AF_INET)
-		sin->sin_port = htons(p);
-	else
-		sin6->sin6_port = htons(p);
-	return 0;
-}
-EXPORT_SYMBOL_GPL(vnode_xprt_parse_addr);
 
 static int vnode_xprt_add_one(struct ib_device *ibdev)
 {

@@ -302,7 +302,17 @@ struct vnode_xprt_clt {
 };
 
 #define clt_log(lvl, clt, fmt, ...)					\
-	pr_##lvl("<%s@%s> " fmt, (clt)->name, (clt)->peer, ##__VA_ARGS__)
+	vnode_log_peer(lvl, (clt)->name, (clt)->peer, fmt, ##__VA_ARGS__)
+
+/* Protocol major sent in the hello (a test may ask for another one). */
+static inline u16 clt_proto_major(const struct vnode_xprt_clt *clt)
+{
+#ifdef VNODE_TEST_HOOKS
+	if (clt->cfg.proto_major)
+		return clt->cfg.proto_major;
+#endif
+	return VNODE_PROTO_MAJOR;
+}
 
 /* ------------------------------------------------------------------ */
 /* Server                                                              */
@@ -468,7 +478,7 @@ struct vnode_xprt_srv {
 };
 
 #define peer_log(lvl, p, fmt, ...)					\
-	pr_##lvl("<%s@%s> " fmt, (p)->name, (p)->addr, ##__VA_ARGS__)
+	vnode_log_peer(lvl, (p)->name, (p)->addr, fmt, ##__VA_ARGS__)
 
 /* core */
 struct vnode_xprt_dev *vnode_xprt_dev_get(struct ib_device *ibdev);

@@ -415,6 +415,7 @@ out:
 }
 EXPORT_SYMBOL_GPL(vnode_xprt_sreq_reply);
 
+#ifdef VNODE_TEST_HOOKS
 void vnode_xprt_sreq_drop(struct vnode_xprt_sreq *sreq)
 {
 	struct vnode_xprt_srx *rx = container_of(sreq, struct vnode_xprt_srx,
@@ -440,6 +441,7 @@ void vnode_xprt_sreq_drop(struct vnode_xprt_sreq *sreq)
 	atomic_dec(&q->posting);
 }
 EXPORT_SYMBOL_GPL(vnode_xprt_sreq_drop);
+#endif
 
 static void srv_ka_done(struct ib_cq *cq, struct ib_wc *wc)
 {

@@ -25,6 +25,7 @@
 #include <linux/socket.h>
 #include <linux/types.h>
 #include <rdma/ib_verbs.h>
+#include <vnode/common.h>
 #include <vnode/proto.h>
 
 /**
@@ -69,8 +70,8 @@ const char *vnode_xprt_state_str(enum vnode_xprt_state s);
  *	Server: how long a peer whose queues were all lost without GOODBYE
  *	keeps its PD (and the owner its state, e.g. slabs) so that the same
  *	client_id can reconnect and find them; 0 picks 10000.
- * @proto_major: testing only: protocol major sent in the hello; 0 picks
- *	VNODE_PROTO_MAJOR (client only)
+ * @proto_major: testing only (VNODE_TEST_HOOKS builds): protocol major
+ *	sent in the hello; 0 picks VNODE_PROTO_MAJOR (client only)
  * @cmd_depth: client: asynchronous commands (vnode_xprt_clt_submit())
  *	per queue, 0 for none; capped by what the server accepts
  *	(vnode_accept.max_inflight - VNODE_XPRT_CTRL_DEPTH).  Server:
@@ -92,7 +93,9 @@ struct vnode_xprt_cfg {
 	unsigned int		connect_timeout_ms;
 	unsigned int		reconnect_delay_ms;
 	unsigned int		loss_timeout_ms;
+#ifdef VNODE_TEST_HOOKS
 	u16			proto_major;
+#endif
 	unsigned int		cmd_depth;
 	unsigned int		max_fr_pages;
 	unsigned int		inline_size;
@@ -104,10 +107,6 @@ struct vnode_xprt_cfg {
 #define VNODE_XPRT_MAX_CMD_DEPTH	256
 /* Data segments a command may send inline (after its header). */
 #define VNODE_XPRT_INLINE_SGES	3
-
-/* Parse "a.b.c.d[:port]" or "[v6]:port" into @ss; 0 or -EINVAL. */
-int vnode_xprt_parse_addr(const char *str, u16 default_port,
-			  struct sockaddr_storage *ss);
 
 /* ------------------------------------------------------------------ */
 /* Client side                                                         */
@@ -389,13 +388,16 @@ void vnode_xprt_sreq_reply(struct vnode_xprt_sreq *sreq, size_t rsp_len,
 			   u32 inv_rkey, struct scatterlist *sgl, int nents,
 			   u64 raddr, u32 rkey);
 
+#ifdef VNODE_TEST_HOOKS
 /*
- * Testing only: answer nothing, as if the reply were lost on the wire.
- * Instead of vnode_xprt_sreq_reply(): the request's buffers are released
- * (sreq->reply_done runs) and its receive buffer takes new requests; the
- * client waits for the reply until its own timeout.  Never sleeps.
+ * Testing only (VNODE_TEST_HOOKS builds): answer nothing, as if the reply
+ * were lost on the wire.  Instead of vnode_xprt_sreq_reply(): the
+ * request's buffers are released (sreq->reply_done runs) and its receive
+ * buffer takes new requests; the client waits for the reply until its own
+ * timeout.  Never sleeps.
  */
 void vnode_xprt_sreq_drop(struct vnode_xprt_sreq *sreq);
+#endif
 
 /* enum vnode_role from the peer's hello. */
 u8 vnode_xprt_peer_role(struct vnode_xprt_peer *peer);
