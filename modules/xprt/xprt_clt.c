@@ -261,10 +261,13 @@ static void clt_ka_done(struct ib_cq *cq, struct ib_wc *wc)
 /*
  * How long a keepalive may stay uncompleted: a lost peer fails it after
  * the RC retries (retry_count + 1 ACK timeouts); a QP whose send queue
- * makes no progress at all never completes it.  That happens on the 6.1
- * rxe driver: a retransmission re-executes an already executed REG_MR
- * (rxe_reg_fast_mr "not free") and the QP stops without completing
- * anything.  Such a queue is failed like a lost one.
+ * makes no progress at all never completes it.  That happened on the 6.1
+ * rxe driver when REG_MRs shared the send queue with the commands: a
+ * retransmission re-executed an already executed REG_MR (rxe_reg_fast_mr
+ * "not free") and the QP stopped without completing anything.  REG_MR
+ * and LOCAL_INV now go on the registration QP, which never retransmits;
+ * this stays as the defence against any other stall.  Such a queue is
+ * failed like a lost one.
  */
 static unsigned long clt_ka_stuck_jiffies(void)
 {
@@ -372,15 +375,53 @@ static void clt_cmd_wr_error(struct vnode_xprt_ctag *ct, struct ib_wc *wc,
 	clt_queue_error(q, ib_wc_status_msg(wc->status));
 }
 
-/* REG_MR is posted unsignaled: this only runs for errors. */
+/* The SEND of @ct will never be posted: drop its reference and the reply's. */
+static void clt_cmd_unsent(struct vnode_xprt_ctag *ct)
+{
+	if (!ct->status)
+		ct->status = -ENOTCONN;
+	if (test_and_clear_bit(CT_REPLY, &ct->flags))
+		clt_cmd_put(ct);
+	clt_cmd_put(ct);
+}
+
+/*
+ * The REG_MR of a command completed on the registration QP (CQ context).
+ * Work requests of two QPs are not ordered, so the command's SEND is
+ * posted only now, when the server may use the rkey.
+ */
 static void clt_cmd_reg_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct vnode_xprt_ctag *ct = container_of(wc->wr_cqe,
 						  struct vnode_xprt_ctag,
 						  reg_cqe);
+	struct vnode_xprt_queue *q = ct->queue;
+	struct ib_send_wr wr = {};
+	bool sent = false;
 
-	if (wc->status != IB_WC_SUCCESS)
+	if (wc->status != IB_WC_SUCCESS) {
 		clt_cmd_wr_error(ct, wc, "REG_MR");
+		clt_cmd_unsent(ct);
+		return;
+	}
+
+	wr.opcode = IB_WR_SEND;
+	wr.send_flags = IB_SEND_SIGNALED;
+	wr.wr_cqe = &ct->send_cqe;
+	wr.sg_list = ct->sge;
+	wr.num_sge = 1;
+	atomic_inc(&q->posting);
+	/* Pairs with the barrier in teardown: LIVE is read after posting++. */
+	smp_mb__after_atomic();
+	/* Not LIVE: being torn down, the MR dies with the connection. */
+	if (test_bit(VQ_LIVE, &q->flags)) {
+		sent = !ib_post_send(q->qp, &wr, NULL);
+		if (!sent)
+			clt_queue_error(q, "command SEND post failed");
+	}
+	atomic_dec(&q->posting);
+	if (!sent)
+		clt_cmd_unsent(ct);
 }
 
 static void clt_cmd_send_done(struct ib_cq *cq, struct ib_wc *wc)
@@ -433,7 +474,12 @@ static void clt_cmd_reply(struct vnode_xprt_queue *q, struct ib_wc *wc,
 		wr.wr_cqe = &ct->inv_cqe;
 		wr.send_flags = IB_SEND_SIGNALED;
 		wr.ex.invalidate_rkey = ct->mr->rkey;
-		if (ib_post_send(q->qp, &wr, NULL)) {
+		/*
+		 * No VQ_LIVE check: teardown drains @qp (this handler) before
+		 * it drains @reg_qp, so this LOCAL_INV completes or is flushed
+		 * before @reg_qp is destroyed.
+		 */
+		if (ib_post_send(q->reg_qp, &wr, NULL)) {
 			ct->status = -ENOTCONN;
 			clt_queue_error(q, "LOCAL_INV post failed");
 		} else {
@@ -576,6 +622,7 @@ static int clt_cmd_map(struct vnode_xprt_queue *q, struct vnode_xprt_ctag *ct,
 		return -EINVAL;
 	ib_update_fast_reg_key(ct->mr, ib_inc_rkey(ct->mr->rkey));
 	reg->wr.opcode = IB_WR_REG_MR;
+	reg->wr.send_flags = IB_SEND_SIGNALED;
 	reg->wr.wr_cqe = &ct->reg_cqe;
 	reg->mr = ct->mr;
 	reg->key = ct->mr->rkey;
@@ -596,7 +643,7 @@ int vnode_xprt_clt_submit(struct vnode_xprt_clt *clt, unsigned int qid,
 	struct vnode_xprt_queue *q;
 	struct vnode_xprt_ctag *ct;
 	struct ib_reg_wr reg = {};
-	struct ib_send_wr wr = {}, *first = &wr;
+	struct ib_send_wr wr = {};
 	size_t inline_len = 0;
 	enum vnode_xprt_state st;
 	void *buf;
@@ -649,22 +696,25 @@ int vnode_xprt_clt_submit(struct vnode_xprt_clt *clt, unsigned int qid,
 	ib_dma_sync_single_for_device(q->dev->ibdev, ct->sge[0].addr,
 				      req_len, DMA_TO_DEVICE);
 
-	wr.opcode = IB_WR_SEND;
-	wr.send_flags = IB_SEND_SIGNALED;
-	wr.wr_cqe = &ct->send_cqe;
-	wr.sg_list = ct->sge;
-	wr.num_sge = 1 + (inline_len ? ct->nents : 0);
-	if (test_bit(CT_MR, &ct->flags)) {
-		reg.wr.next = &wr;
-		first = &reg.wr;
-	}
-
-	/* The SEND completion and the reply each hold a reference. */
+	/*
+	 * The SEND completion and the reply each hold a reference.  With a
+	 * data buffer, only the REG_MR is posted here, on the registration
+	 * QP; its completion posts the SEND (clt_cmd_reg_done()).
+	 */
 	atomic_set(&ct->ref, 2);
 	set_bit(CT_REPLY, &ct->flags);
 	WRITE_ONCE(ct->cmd, cmd);
 	bh = vnode_xprt_post_begin();
-	ret = ib_post_send(q->qp, first, NULL);
+	if (test_bit(CT_MR, &ct->flags)) {
+		ret = ib_post_send(q->reg_qp, &reg.wr, NULL);
+	} else {
+		wr.opcode = IB_WR_SEND;
+		wr.send_flags = IB_SEND_SIGNALED;
+		wr.wr_cqe = &ct->send_cqe;
+		wr.sg_list = ct->sge;
+		wr.num_sge = 1 + (inline_len ? ct->nents : 0);
+		ret = ib_post_send(q->qp, &wr, NULL);
+	}
 	vnode_xprt_post_end(bh);
 	if (unlikely(ret)) {
 		WRITE_ONCE(ct->cmd, NULL);
@@ -723,13 +773,94 @@ unsigned int vnode_xprt_clt_max_pages(struct vnode_xprt_clt *clt)
 }
 EXPORT_SYMBOL_GPL(vnode_xprt_clt_max_pages);
 
+/* What the connected QP and the registration QP of @q share. */
+static void clt_qp_init_attr(struct vnode_xprt_queue *q,
+			     struct ib_qp_init_attr *init)
+{
+	init->event_handler = clt_qp_event;
+	init->qp_context = q;
+	init->send_cq = q->cq;
+	init->recv_cq = q->cq;
+	init->sq_sig_type = IB_SIGNAL_REQ_WR;
+	init->qp_type = IB_QPT_RC;
+}
+
+/* Commands with data buffers: REG_MR and LOCAL_INV use q->reg_qp. */
+static bool clt_has_reg_qp(struct vnode_xprt_clt *clt)
+{
+	return clt->cfg.cmd_depth && clt->cfg.max_fr_pages;
+}
+
+/*
+ * The registration QP: an RC QP on the PD and CQ of the queue on which
+ * only the commands' REG_MR and LOCAL_INV are posted.  On the 6.1 rxe
+ * driver a retransmission rewinds the send queue to the oldest
+ * unacknowledged work request and re-executes the local operations
+ * after it that were already executed: a REG_MR then fails on its
+ * registered MR ("mr->lkey = ... not free") and the QP stops.  This QP
+ * never sends a packet, so it has nothing to retransmit; MRs belong to
+ * the PD, so the server reaches them through @qp.  Send queue: one work
+ * request per command slot (the REG_MR completes before the SEND is
+ * posted, the LOCAL_INV before the slot is reused) + the drain marker.
+ * It never receives (one RECV slot, never posted).
+ */
+static int clt_reg_qp_create(struct vnode_xprt_queue *q)
+{
+	struct ib_qp_init_attr init = {};
+	struct ib_qp *qp;
+
+	clt_qp_init_attr(q, &init);
+	init.cap.max_send_wr = q->clt->cfg.cmd_depth + 1;
+	init.cap.max_recv_wr = 1;
+	init.cap.max_send_sge = 1;
+	init.cap.max_recv_sge = 1;
+	qp = ib_create_qp(q->dev->pd, &init);
+	if (IS_ERR(qp))
+		return PTR_ERR(qp);
+	q->reg_qp = qp;
+	return 0;
+}
+
+/*
+ * Once @q->qp is connected: take the registration QP to RTS with the
+ * attributes of that connection (it needs RTS to accept work requests;
+ * its address is the server's, harmless since it never transmits).  No
+ * remote access: nothing may reach it.
+ */
+static int clt_reg_qp_ready(struct vnode_xprt_queue *q)
+{
+	static const enum ib_qp_state states[] = {
+		IB_QPS_INIT, IB_QPS_RTR, IB_QPS_RTS,
+	};
+	struct ib_qp_attr attr;
+	unsigned int i;
+	int mask, ret;
+
+	if (!q->reg_qp)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(states); i++) {
+		memset(&attr, 0, sizeof(attr));
+		attr.qp_state = states[i];
+		ret = rdma_init_qp_attr(q->cm_id, &attr, &mask);
+		if (ret)
+			return ret;
+		if (states[i] == IB_QPS_INIT)
+			attr.qp_access_flags = 0;
+		ret = ib_modify_qp(q->reg_qp, &attr, mask);
+		if (ret)
+			return ret;
+	}
+	set_bit(VQ_REG_RTS, &q->flags);
+	return 0;
+}
+
 /* Called from the CM handler on ROUTE_RESOLVED. */
 static int clt_queue_create_ib(struct vnode_xprt_queue *q)
 {
 	struct vnode_xprt_clt *clt = q->clt;
 	struct ib_device *ibdev = q->cm_id->device;
 	struct ib_qp_init_attr init = {};
-	unsigned int i;
+	unsigned int i, reg_wr = 0;
 	int ret;
 
 	q->dev = vnode_xprt_dev_get(ibdev);
@@ -740,15 +871,19 @@ static int clt_queue_create_ib(struct vnode_xprt_queue *q)
 	 * Work-request budget of one queue:
 	 *   send: queue_depth RDMA READ/WRITE (bounded by q->inflight)
 	 *       + CTRL_DEPTH control SENDs (bounded by ctrl_sem)
-	 *       + cmd_depth * (REG_MR + SEND + LOCAL_INV) commands
+	 *       + cmd_depth command SENDs (a slot is reused only after its
+	 *         SEND completed)
 	 *       + 1 keepalive (VQ_KA_PENDING)
 	 *       + 1 for ib_drain_qp()'s marker
 	 *   recv: CTRL_DEPTH + cmd_depth replies + 1 drain marker
-	 *   CQ:   send + recv
+	 *   registration QP (REG_MR, LOCAL_INV): cmd_depth + 1 drain marker
+	 *   CQ:   all of them
 	 */
 	init.cap.max_send_wr = clt->cfg.queue_depth + VNODE_XPRT_CTRL_DEPTH +
-			       3 * clt->cfg.cmd_depth + 1 + 1;
+			       clt->cfg.cmd_depth + 1 + 1;
 	init.cap.max_recv_wr = q->nr_rx + 1;
+	if (clt_has_reg_qp(clt))
+		reg_wr = clt->cfg.cmd_depth + 1;
 	/* RDMA READ/WRITE: one SGE per page of vnode_xprt_clt_rdma_pages() */
 	WRITE_ONCE(q->rdma_sge, min_t(u32, VNODE_XPRT_IO_MAX_PAGES,
 				      ibdev->attrs.max_send_sge));
@@ -764,7 +899,7 @@ static int clt_queue_create_ib(struct vnode_xprt_queue *q)
 	}
 
 	q->cq = ib_alloc_cq(ibdev, q,
-			    init.cap.max_send_wr + init.cap.max_recv_wr,
+			    init.cap.max_send_wr + init.cap.max_recv_wr + reg_wr,
 			    q->idx % ibdev->num_comp_vectors, IB_POLL_SOFTIRQ);
 	if (IS_ERR(q->cq)) {
 		ret = PTR_ERR(q->cq);
@@ -772,16 +907,19 @@ static int clt_queue_create_ib(struct vnode_xprt_queue *q)
 		goto out_put_dev;
 	}
 
-	init.event_handler = clt_qp_event;
-	init.qp_context = q;
-	init.send_cq = q->cq;
-	init.recv_cq = q->cq;
-	init.sq_sig_type = IB_SIGNAL_REQ_WR;
-	init.qp_type = IB_QPT_RC;
+	clt_qp_init_attr(q, &init);
 	ret = rdma_create_qp(q->cm_id, q->dev->pd, &init);
 	if (ret)
 		goto out_free_cq;
 	q->qp = q->cm_id->qp;
+	if (reg_wr) {
+		ret = clt_reg_qp_create(q);
+		if (ret) {
+			clt_log(err, clt, "queue %u: registration QP: %d\n",
+				q->idx, ret);
+			goto out_destroy_qp;
+		}
+	}
 
 	q->rx_dma = ib_dma_map_single(ibdev, q->rx_buf,
 				      q->nr_rx * VNODE_MSG_MAX,
@@ -808,6 +946,9 @@ out_unmap:
 			    DMA_FROM_DEVICE);
 	q->rx_dma = 0;
 out_destroy_qp:
+	if (q->reg_qp)
+		ib_destroy_qp(q->reg_qp);
+	q->reg_qp = NULL;
 	rdma_destroy_qp(q->cm_id);
 	q->qp = NULL;
 out_free_cq:
@@ -987,9 +1128,19 @@ static void clt_queue_teardown(struct vnode_xprt_queue *q)
 		/* Flushes every posted WR: io->done(-ENOTCONN) etc. */
 		if (test_and_clear_bit(VQ_CONNECTED, &q->flags))
 			ib_drain_qp(q->qp);
+		/*
+		 * After @qp: its last replies may have posted LOCAL_INVs
+		 * here.  A REG_MR completing now does not post its SEND
+		 * (!VQ_LIVE) and fails its command.
+		 */
+		if (test_and_clear_bit(VQ_REG_RTS, &q->flags))
+			ib_drain_sq(q->reg_qp);
 		/* No reply can come any more: fail the commands waiting. */
 		clt_cmds_abort(q);
 		clt_cmds_free_ib(q);
+		if (q->reg_qp)
+			ib_destroy_qp(q->reg_qp);
+		q->reg_qp = NULL;
 		ib_destroy_qp(q->qp);
 		q->qp = NULL;
 	}
@@ -1056,6 +1207,12 @@ static int clt_queue_connect_one(struct vnode_xprt_queue *q)
 	ret = left ? q->cm_error : -ETIMEDOUT;
 	if (ret)
 		goto out_teardown;
+	ret = clt_reg_qp_ready(q);
+	if (ret) {
+		clt_log(err, clt, "queue %u: registration QP to RTS: %d\n",
+			q->idx, ret);
+		goto out_teardown;
+	}
 	return 0;
 
 out_teardown:

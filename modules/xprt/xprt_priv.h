@@ -66,8 +66,9 @@ void vnode_xprt_zero_write_wr(struct ib_rdma_wr *wr, struct ib_cqe *cqe);
 
 /*
  * Post with bottom halves off.  rxe transmits a kernel QP's work
- * requests from a tasklet when more than one is queued (a REG_MR + SEND
- * command, an RDMA WRITE + reply).  Raised in process context, that
+ * requests from a tasklet when more than one is queued (an RDMA WRITE +
+ * reply; a command's REG_MR, whose completion posts its SEND from the CQ's
+ * softirq, always runs in one on 6.1).  Raised in process context, that
  * tasklet waits for ksoftirqd, i.e. a context switch; with bottom halves
  * off it runs right in the poster when they are turned back on.  Returns
  * whether vnode_xprt_post_end() must turn them back on.
@@ -110,6 +111,7 @@ enum {
 	VQ_CONNECTED,	/* ESTABLISHED seen: QP reached RTS, drain on stop */
 	VQ_LIVE,	/* accepts new RDMA / control posts */
 	VQ_KA_PENDING,	/* a keepalive WRITE is posted */
+	VQ_REG_RTS,	/* @reg_qp reached RTS: drain it on stop */
 };
 
 /**
@@ -131,7 +133,11 @@ struct vnode_xprt_rx {
  * @flags: VQ_* bits
  * @cm_id: rdma_cm id of the current connection (NULL between attempts)
  * @qp: the QP (owned by us: destroyed with ib_destroy_qp)
- * @cq: send+recv CQ, IB_POLL_SOFTIRQ
+ * @reg_qp: registration QP of the commands (NULL without command MRs):
+ *	same PD and CQ as @qp, moved to RTS with @qp's connection
+ *	attributes, but only REG_MR and LOCAL_INV are ever posted on it, so
+ *	it never transmits and never retransmits (see clt_reg_qp_create())
+ * @cq: send+recv CQ of @qp and @reg_qp, IB_POLL_SOFTIRQ
  * @dev: device cache entry (PD)
  * @cm_done: completed by the CM handler when a connect attempt ends
  * @cm_error: result of the attempt (0 when ESTABLISHED)
@@ -154,6 +160,7 @@ struct vnode_xprt_queue {
 	unsigned long		flags;
 	struct rdma_cm_id	*cm_id;
 	struct ib_qp		*qp;
+	struct ib_qp		*reg_qp;
 	struct ib_cq		*cq;
 	struct vnode_xprt_dev	*dev;
 	struct completion	cm_done;
@@ -187,13 +194,14 @@ enum {
  * @queue: owner
  * @cmd: the owner's command while in flight, else NULL
  * @flags: CT_* bits
- * @ref: SEND completion + reply (+ local invalidate)
+ * @ref: SEND completion (held by the REG_MR until it posts the SEND)
+ *	+ reply (+ local invalidate)
  * @status: result for cmd->done
  * @mr: FRWR MR of this slot (NULL without data buffers)
  * @nents: DMA-mapped entries of cmd->sgl (0: none mapped)
- * @reg_cqe: REG_MR completion (errors only: posted unsignaled)
+ * @reg_cqe: REG_MR completion (on the registration QP): posts the SEND
  * @send_cqe: SEND completion
- * @inv_cqe: LOCAL_INV completion
+ * @inv_cqe: LOCAL_INV completion (on the registration QP)
  * @sge: SEND gather list: request header + inline data
  */
 struct vnode_xprt_ctag {
