@@ -588,10 +588,8 @@ static void vnmem_cmd_start(struct vnmem_disk *d, struct request *rq,
  * take the vCPU out of the guest (QEMU's TCG leaves its translated code
  * and takes the global lock for every one; KVM's pause-loop exiting
  * may deschedule the vCPU), which delays the very packet the spin waits
- * for.  In the lab (TCG, three alternating runs each) the driver's p50
- * swap-in took 416-425 us without it and 466-683 us with it, and the
- * program's p90 fault 655-708 us against 1,262-1,730 us; a PAUSE every
- * 64th round was in between.  On bare metal the spin relaxes.
+ * for: in the lab it made swap-ins markedly slower (docs/benchmarks.md).
+ * On bare metal the spin relaxes.
  */
 static inline void vnmem_spin_relax(void)
 {
@@ -824,16 +822,17 @@ static const struct block_device_operations vnmem_fops = {
  * skip_swapcache (kernels before 6.3): a disk whose fops have ->rw_page is
  * SWP_SYNCHRONOUS_IO at swapon, and a fault on a swapped-out page mapped
  * once then reads it straight into a new page, skipping the swap cache.
- * In the lab that made the 25% workload of bench/run 15-30% faster (three
- * alternating pairs).  rw_page itself declines everything, so the data
- * moves as the kernel's own bios through blk-mq.  Submitting a bio from
+ * That makes the loaded workload of bench/run faster (docs/benchmarks.md).
+ * rw_page itself declines everything, so the data moves as the kernel's
+ * own bios through blk-mq.  Submitting a bio from
  * rw_page instead would nest a second queue entry inside the one
  * bdev_write_page() holds (a queue freeze in between, e.g. a scheduler
  * switch, would deadlock) and hold the page lock across tag allocation.
  * Declining a write has one side effect: bdev_write_page() has already
  * set writeback and now ends it, which clears PG_reclaim, so the page is
  * not rotated to the LRU tail when its real write completes and reclaim
- * finds it in its normal scan instead.  That is what was measured.
+ * finds it in its normal scan instead.  The measured speed-up is with
+ * this behaviour.
  */
 static int vnmem_rw_page(struct block_device *bdev, sector_t sector,
 			 struct page *page, enum req_op op)

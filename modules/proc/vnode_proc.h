@@ -121,7 +121,7 @@ struct vnode_acct *vnode_acct_by_id(u32 id);
 void vnode_acct_exit(void);
 
 /* ------------------------------------------------------------------ */
-/* Remote-memory disk (disk.c, configfs in cfs.c)                      */
+/* Remote-memory disk (disk.c; configfs in main.c)                     */
 /* ------------------------------------------------------------------ */
 
 struct vnmem_disk;
@@ -204,7 +204,8 @@ struct vnmem_slab {
 };
 
 /**
- * struct vnmem_cmd - blk-mq pdu: one 4 KiB request
+ * struct vnmem_cmd - blk-mq pdu: one request of up to VNMEM_MAX_RQ_PAGES
+ * pages (max_rq_pages) or one that is not page-aligned
  * @io: one RDMA op per target copy
  * @disk: owner
  * @slab: slab index
