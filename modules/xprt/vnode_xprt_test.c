@@ -203,12 +203,12 @@ static bool xt_check(struct page *p, unsigned int slab, unsigned int page,
 
 static void xt_state_change(struct vnode_xprt_clt *clt,
 			    enum vnode_xprt_state old,
-			    enum vnode_xprt_state new, void *priv)
+			    enum vnode_xprt_state new, bool lost, void *priv)
 {
 	atomic_inc(&nr_state_changes);
-	pr_info("state %s -> %s (server_id %016llx)\n",
+	pr_info("state %s -> %s (server_id %016llx)%s\n",
 		vnode_xprt_state_str(old), vnode_xprt_state_str(new),
-		vnode_xprt_clt_server_id(clt));
+		vnode_xprt_clt_server_id(clt), lost ? ": server state lost" : "");
 }
 
 static const struct vnode_xprt_clt_ops xt_ops = {
