@@ -394,4 +394,33 @@ struct vnode_stor_io_rsp {
 	__u8	reserved[12];
 };
 
+#ifdef __KERNEL__
+#include <linux/build_bug.h>
+
+/*
+ * Pin the size of every wire structure, as nvme's _nvme_check_size()
+ * does: a field added without taking it from the reserved bytes breaks
+ * the build, not the peer.  vnode_xprt calls this once at module init.
+ */
+static inline void vnode_proto_check_sizes(void)
+{
+	BUILD_BUG_ON(sizeof(struct vnode_hello) != 48);
+	BUILD_BUG_ON(sizeof(struct vnode_accept) != 40);
+	BUILD_BUG_ON(sizeof(struct vnode_reject) != 16);
+	BUILD_BUG_ON(sizeof(struct vnode_msg_hdr) != 16);
+	BUILD_BUG_ON(sizeof(struct vnode_alloc_req) != 24);
+	BUILD_BUG_ON(sizeof(struct vnode_alloc_rsp) != 48);
+	BUILD_BUG_ON(sizeof(struct vnode_free_req) != 24);
+	BUILD_BUG_ON(sizeof(struct vnode_stats_rsp) != 56);
+	BUILD_BUG_ON(sizeof(struct vnode_sgl) != 16);
+	BUILD_BUG_ON(sizeof(struct vnode_status_rsp) != 16);
+	BUILD_BUG_ON(sizeof(struct vnode_stor_open_req) != 64);
+	BUILD_BUG_ON(sizeof(struct vnode_stor_open_rsp) != 80);
+	BUILD_BUG_ON(sizeof(struct vnode_stor_io_req) != 48);
+	BUILD_BUG_ON(sizeof(struct vnode_stor_io_rsp) != 32);
+	/* rdma_cm private data: 56 bytes in a connect request (IB CM REQ) */
+	BUILD_BUG_ON(sizeof(struct vnode_hello) > 56);
+}
+#endif /* __KERNEL__ */
+
 #endif /* VNODE_PROTO_H */
