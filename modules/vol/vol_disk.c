@@ -114,7 +114,7 @@ static int vol_open_volume(struct vol_dev *d, struct vol_export *exp)
 	int ret;
 
 	strscpy_pad(req.volume, d->volume, sizeof(req.volume));
-	req.version = cpu_to_le16(VNODE_STOR_VERSION);
+	req.compat_version = cpu_to_le16(VNODE_STOR_COMPAT_VERSION);
 	ret = vnode_xprt_clt_call(d->clt, &req.hdr, sizeof(req), &rsp.hdr,
 				  sizeof(rsp), vol_rpc_timeout_ms);
 	if (ret)
@@ -131,8 +131,8 @@ static int vol_open_volume(struct vol_dev *d, struct vol_export *exp)
 	case VNODE_ST_NOMEM:
 		return -ENOMEM;
 	case VNODE_ST_VERSION:
-		dlog(err, d, "storage host refused storage protocol version %u\n",
-		     VNODE_STOR_VERSION);
+		dlog(err, d, "storage host refused our protocol version %u.%u\n",
+		     VNODE_PROTO_MAJOR, VNODE_PROTO_MINOR);
 		return -EPROTO;
 	default:
 		return -EIO;

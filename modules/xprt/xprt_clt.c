@@ -1034,7 +1034,7 @@ static int clt_queue_connect(struct vnode_xprt_queue *q)
 
 	hello.magic = cpu_to_le32(VNODE_MAGIC);
 	hello.major = cpu_to_le16(clt_proto_major(clt));
-	hello.minor = cpu_to_le16(VNODE_PROTO_MINOR);
+	hello.minor = cpu_to_le16(clt_proto_minor(clt));
 	hello.role = clt->cfg.role;
 	hello.queue_id = cpu_to_le16(q->idx);
 	hello.nr_queues = cpu_to_le16(clt->nr_queues);
@@ -1081,8 +1081,8 @@ static int clt_decode_reject(struct vnode_xprt_queue *q,
 	status = le16_to_cpu(rej->status);
 	if (status == VNODE_ST_VERSION)
 		clt_log(err, clt, "rejected: protocol version mismatch (we speak %u.%u, server %u.%u)\n",
-			clt_proto_major(clt),
-			VNODE_PROTO_MINOR, le16_to_cpu(rej->major),
+			clt_proto_major(clt), clt_proto_minor(clt),
+			le16_to_cpu(rej->major),
 			le16_to_cpu(rej->minor));
 	else
 		clt_log(err, clt, "rejected: %s\n",

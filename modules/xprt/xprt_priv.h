@@ -312,7 +312,7 @@ struct vnode_xprt_clt {
 #define clt_log(lvl, clt, fmt, ...)					\
 	vnode_log_peer(lvl, (clt)->name, (clt)->peer, fmt, ##__VA_ARGS__)
 
-/* Protocol major sent in the hello (a test may ask for another one). */
+/* Protocol version sent in the hello (a test may ask for another one). */
 static inline u16 clt_proto_major(const struct vnode_xprt_clt *clt)
 {
 #ifdef VNODE_TEST_HOOKS
@@ -320,6 +320,15 @@ static inline u16 clt_proto_major(const struct vnode_xprt_clt *clt)
 		return clt->cfg.proto_major;
 #endif
 	return VNODE_PROTO_MAJOR;
+}
+
+static inline u16 clt_proto_minor(const struct vnode_xprt_clt *clt)
+{
+#ifdef VNODE_TEST_HOOKS
+	if (clt->cfg.proto_major)
+		return clt->cfg.proto_minor;
+#endif
+	return VNODE_PROTO_MINOR;
 }
 
 /* ------------------------------------------------------------------ */
@@ -411,6 +420,7 @@ struct vnode_xprt_squeue {
  * @entry: in srv->peers
  * @client_id: from the hello
  * @role: from the hello
+ * @minor: protocol minor version, from the hello
  * @name: client object name, from the hello
  * @addr: "addr:port" of the client
  * @ibdev: device all of its queues use
@@ -431,6 +441,7 @@ struct vnode_xprt_peer {
 	struct list_head	entry;
 	u64			client_id;
 	u8			role;
+	u16			minor;
 	char			name[VNODE_XPRT_NAME_LEN];
 	char			addr[VNODE_XPRT_PEER_LEN];
 	struct ib_device	*ibdev;

@@ -75,8 +75,10 @@ const char *vnode_xprt_state_str(enum vnode_xprt_state s);
  *	Server: how long a peer whose queues were all lost without GOODBYE
  *	keeps its PD (and the owner its state, e.g. slabs) so that the same
  *	client_id can reconnect and find them; 0 picks 10000.
- * @proto_major: testing only (VNODE_TEST_HOOKS builds): protocol major
- *	sent in the hello; 0 picks VNODE_PROTO_MAJOR (client only)
+ * @proto_major: testing only (VNODE_TEST_HOOKS builds): with
+ *	@proto_minor, the protocol version sent in the hello; 0 picks
+ *	VNODE_PROTO_MAJOR.VNODE_PROTO_MINOR (client only)
+ * @proto_minor: testing only: see @proto_major
  * @cmd_depth: client: asynchronous commands (vnode_xprt_clt_submit())
  *	per queue, 0 for none; capped by what the server accepts
  *	(vnode_accept.max_inflight - VNODE_XPRT_CTRL_DEPTH).  Server:
@@ -100,6 +102,7 @@ struct vnode_xprt_cfg {
 	unsigned int		loss_timeout_ms;
 #ifdef VNODE_TEST_HOOKS
 	u16			proto_major;
+	u16			proto_minor;
 #endif
 	unsigned int		cmd_depth;
 	unsigned int		max_fr_pages;
@@ -416,6 +419,12 @@ void vnode_xprt_sreq_drop(struct vnode_xprt_sreq *sreq);
 
 /* enum vnode_role from the peer's hello. */
 u8 vnode_xprt_peer_role(struct vnode_xprt_peer *peer);
+/*
+ * Protocol minor version from the peer's hello (its major is ours: other
+ * majors are rejected at connect).  What the peer may ask for depends on
+ * it, e.g. storage commands need VNODE_STOR_MIN_MINOR.
+ */
+u16 vnode_xprt_peer_proto_minor(struct vnode_xprt_peer *peer);
 /* Client object name from the peer's hello (e.g. "vnmem0"). */
 const char *vnode_xprt_peer_name(struct vnode_xprt_peer *peer);
 
