@@ -1031,10 +1031,12 @@ static int clt_queue_connect(struct vnode_xprt_queue *q)
 	struct ib_device *ibdev = q->cm_id->device;
 	struct rdma_conn_param param = {};
 	struct vnode_hello hello = {};
+	u16 major, minor;
 
+	clt_proto_version(clt, &major, &minor);
 	hello.magic = cpu_to_le32(VNODE_MAGIC);
-	hello.major = cpu_to_le16(clt_proto_major(clt));
-	hello.minor = cpu_to_le16(clt_proto_minor(clt));
+	hello.major = cpu_to_le16(major);
+	hello.minor = cpu_to_le16(minor);
 	hello.role = clt->cfg.role;
 	hello.queue_id = cpu_to_le16(q->idx);
 	hello.nr_queues = cpu_to_le16(clt->nr_queues);
@@ -1068,8 +1070,8 @@ static int clt_decode_reject(struct vnode_xprt_queue *q,
 {
 	struct vnode_xprt_clt *clt = q->clt;
 	const struct vnode_reject *rej;
+	u16 status, major, minor;
 	u8 len = 0;
-	u16 status;
 
 	rej = rdma_consumer_reject_data(q->cm_id, ev, &len);
 	if (!rej || len < sizeof(*rej) ||
@@ -1079,10 +1081,10 @@ static int clt_decode_reject(struct vnode_xprt_queue *q,
 		return -ECONNREFUSED;
 	}
 	status = le16_to_cpu(rej->status);
+	clt_proto_version(clt, &major, &minor);
 	if (status == VNODE_ST_VERSION)
 		clt_log(err, clt, "rejected: protocol version mismatch (we speak %u.%u, server %u.%u)\n",
-			clt_proto_major(clt), clt_proto_minor(clt),
-			le16_to_cpu(rej->major),
+			major, minor, le16_to_cpu(rej->major),
 			le16_to_cpu(rej->minor));
 	else
 		clt_log(err, clt, "rejected: %s\n",

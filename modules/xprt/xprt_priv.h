@@ -313,22 +313,17 @@ struct vnode_xprt_clt {
 	vnode_log_peer(lvl, (clt)->name, (clt)->peer, fmt, ##__VA_ARGS__)
 
 /* Protocol version sent in the hello (a test may ask for another one). */
-static inline u16 clt_proto_major(const struct vnode_xprt_clt *clt)
+static inline void clt_proto_version(const struct vnode_xprt_clt *clt,
+				     u16 *major, u16 *minor)
 {
+	*major = VNODE_PROTO_MAJOR;
+	*minor = VNODE_PROTO_MINOR;
 #ifdef VNODE_TEST_HOOKS
-	if (clt->cfg.proto_major)
-		return clt->cfg.proto_major;
+	if (clt->cfg.proto_major) {
+		*major = clt->cfg.proto_major;
+		*minor = clt->cfg.proto_minor;
+	}
 #endif
-	return VNODE_PROTO_MAJOR;
-}
-
-static inline u16 clt_proto_minor(const struct vnode_xprt_clt *clt)
-{
-#ifdef VNODE_TEST_HOOKS
-	if (clt->cfg.proto_major)
-		return clt->cfg.proto_minor;
-#endif
-	return VNODE_PROTO_MINOR;
 }
 
 /* ------------------------------------------------------------------ */
