@@ -15,7 +15,8 @@
  *  - a copy on a RECONNECTING host is held: reads wait (requeue) unless
  *    another copy is LIVE; writes go to the LIVE copies and the others are
  *    marked stale, or wait when none is LIVE;
- *  - a host that goes DEAD, or comes back with another server_id, loses
+ *  - a host that goes DEAD, or comes back without our state (the
+ *    transport's state change says so: it restarted or dropped us), loses
  *    all its copies (epoch bump); a slab without a valid copy is lost:
  *    reads of its written slots fail with BLK_STS_IOERR, never zeroes;
  *  - every request is bounded by io_timeout_ms.
@@ -1177,7 +1178,8 @@ static void vnmem_host_lost(struct vnmem_host *h, const char *why)
 
 static void vnmem_state_change(struct vnode_xprt_clt *clt,
 			       enum vnode_xprt_state old,
-			       enum vnode_xprt_state new, void *priv)
+			       enum vnode_xprt_state new, bool lost,
+			       void *priv)
 {
 	struct vnmem_host *h = priv;
 	struct vnmem_disk *d = h->disk;
@@ -1194,12 +1196,10 @@ static void vnmem_state_change(struct vnode_xprt_clt *clt,
 		     vnode_loss_timeout_ms);
 		break;
 	case VNODE_XPRT_LIVE:
-		if (vnode_xprt_clt_server_id(clt) != h->server_id) {
-			h->server_id = vnode_xprt_clt_server_id(clt);
-			vnmem_host_lost(h, "it restarted: new server_id");
-		} else {
+		if (lost)
+			vnmem_host_lost(h, "it no longer holds our state");
+		else
 			hlog(info, h, "reconnected, slabs intact\n");
-		}
 		break;
 	case VNODE_XPRT_DEAD:
 		vnmem_host_lost(h, "no reconnect within loss_timeout_ms");
@@ -1394,7 +1394,6 @@ static int vnmem_open_hosts(struct vnmem_disk *d, struct vnmem_cfg *cfg)
 			return PTR_ERR(clt);
 		}
 		strscpy(h->name, vnode_xprt_clt_peer(clt), sizeof(h->name));
-		h->server_id = le64_to_cpu(acc.server_id);
 		h->capacity = le64_to_cpu(acc.capacity);
 		h->used_base = le64_to_cpu(acc.used);
 		WRITE_ONCE(h->state, vnode_xprt_clt_state(clt));

@@ -135,9 +135,8 @@ struct vnmem_disk;
  * @clt: transport client
  * @state: last state reported by the transport
  * @epoch: bumped whenever the host's slabs are lost (DEAD, or reconnected
- *	to a server with another server_id); a copy is valid only while its
- *	epoch matches
- * @server_id: server_id seen at the last connect
+ *	to a server that no longer holds our state); a copy is valid only
+ *	while its epoch matches
  * @capacity: bytes the host exports (accept data)
  * @used_base: bytes used on the host at connect time (accept data)
  * @full: the host answered FULL; cleared when we free a slab there
@@ -150,7 +149,6 @@ struct vnmem_host {
 	struct vnode_xprt_clt	*clt;
 	int			state;
 	atomic_t		epoch;
-	u64			server_id;
 	u64			capacity;
 	u64			used_base;
 	bool			full;

@@ -105,10 +105,13 @@ static u16 stor_open(struct stor_peer *sp, const struct vnode_stor_open_req *req
 	name[sizeof(name) - 1] = '\0';
 	if (vnode_xprt_peer_role(sp->peer) != VNODE_ROLE_STOR)
 		return VNODE_ST_PERM;
-	if (le16_to_cpu(req->version) != VNODE_STOR_VERSION) {
+	/* One version scheme: the client's hello says what it speaks. */
+	if (vnode_xprt_peer_proto_minor(sp->peer) < VNODE_STOR_MIN_MINOR) {
 		vnode_log(warn, vnode_xprt_peer_addr(sp->peer),
-			  "OPEN %s refused: storage protocol version %u, we speak %u\n",
-			  name, le16_to_cpu(req->version), VNODE_STOR_VERSION);
+			  "OPEN %s refused: client speaks protocol %u.%u, storage needs %u.%u or later\n",
+			  name, VNODE_PROTO_MAJOR,
+			  vnode_xprt_peer_proto_minor(sp->peer),
+			  VNODE_PROTO_MAJOR, VNODE_STOR_MIN_MINOR);
 		return VNODE_ST_VERSION;
 	}
 

@@ -89,7 +89,8 @@ struct vol_export {
  * @loss_timeout_ms: see struct vol_cfg
  * @clt: transport client
  * @client_id: hello client_id
- * @server_id: server_id of the storage host we opened the volume on
+ * @open_lost: the storage host lost our state (the transport reported LIVE
+ *	with @lost) since the last OPEN: reopen before I/O resumes
  * @lock: protects @exp, @ready, @dead, @loss_start, @quiesced
  * @exp: the export
  * @opened: the first OPEN succeeded: state changes are ours to handle
@@ -123,7 +124,7 @@ struct vol_dev {
 	unsigned int		loss_timeout_ms;
 	struct vnode_xprt_clt	*clt;
 	u64			client_id;
-	u64			server_id;
+	bool			open_lost;
 	spinlock_t		lock;
 	struct vol_export	exp;
 	bool			opened;

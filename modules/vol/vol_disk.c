@@ -114,7 +114,7 @@ static int vol_open_volume(struct vol_dev *d, struct vol_export *exp)
 	int ret;
 
 	strscpy_pad(req.volume, d->volume, sizeof(req.volume));
-	req.version = cpu_to_le16(VNODE_STOR_VERSION);
+	req.compat_version = cpu_to_le16(VNODE_STOR_COMPAT_VERSION);
 	ret = vnode_xprt_clt_call(d->clt, &req.hdr, sizeof(req), &rsp.hdr,
 				  sizeof(rsp), vol_rpc_timeout_ms);
 	if (ret)
@@ -131,8 +131,8 @@ static int vol_open_volume(struct vol_dev *d, struct vol_export *exp)
 	case VNODE_ST_NOMEM:
 		return -ENOMEM;
 	case VNODE_ST_VERSION:
-		dlog(err, d, "storage host refused storage protocol version %u\n",
-		     VNODE_STOR_VERSION);
+		dlog(err, d, "storage host refused our protocol version %u.%u\n",
+		     VNODE_PROTO_MAJOR, VNODE_PROTO_MINOR);
 		return -EPROTO;
 	default:
 		return -EIO;
@@ -183,7 +183,8 @@ static int vol_open_with_retry(struct vol_dev *d)
 				return ret;
 			msleep(100);
 		}
-		d->server_id = vnode_xprt_clt_server_id(d->clt);
+		/* The OPEN below is made on the current server state. */
+		WRITE_ONCE(d->open_lost, false);
 	}
 }
 
@@ -217,7 +218,7 @@ static void vol_reopen_work(struct work_struct *work)
 				   msecs_to_jiffies(500));
 		return;
 	}
-	d->server_id = vnode_xprt_clt_server_id(d->clt);
+	WRITE_ONCE(d->open_lost, false);
 	atomic64_inc(&d->reconnects);
 	dlog(info, d, "volume %s reopened: resuming I/O\n", d->volume);
 	vol_set_ready(d);
@@ -225,11 +226,15 @@ static void vol_reopen_work(struct work_struct *work)
 
 static void vol_state_change(struct vnode_xprt_clt *clt,
 			     enum vnode_xprt_state old,
-			     enum vnode_xprt_state new, void *priv)
+			     enum vnode_xprt_state new, bool lost,
+			     void *priv)
 {
 	struct vol_dev *d = priv;
 	bool resumed;
 
+	/* Until an OPEN on the new server state clears it. */
+	if (lost)
+		WRITE_ONCE(d->open_lost, true);
 	/* Until the first OPEN succeeded, vol_open_with_retry() handles it. */
 	if (!READ_ONCE(d->opened))
 		return;
@@ -240,9 +245,8 @@ static void vol_state_change(struct vnode_xprt_clt *clt,
 	case VNODE_XPRT_LIVE:
 		if (old == VNODE_XPRT_CONNECTING)
 			break;
-		/* Same server and it kept our state: the OPEN is still valid. */
-		resumed = !READ_ONCE(d->dead) &&
-			  vnode_xprt_clt_server_id(clt) == d->server_id;
+		/* The storage host kept our state: the OPEN is still valid. */
+		resumed = !READ_ONCE(d->dead) && !READ_ONCE(d->open_lost);
 		if (resumed) {
 			atomic64_inc(&d->reconnects);
 			dlog(info, d, "connection resumed: resuming I/O\n");
@@ -639,7 +643,7 @@ int vol_dev_create(struct vol_cfg *cfg, struct vol_dev **out)
 			  cfg->host, ret);
 		goto out_ida;
 	}
-	d->server_id = vnode_xprt_clt_server_id(d->clt);
+	WRITE_ONCE(d->open_lost, false);
 	ret = vol_open_with_retry(d);
 	if (ret) {
 		dlog(err, d, "cannot open volume %s: %d (%s)\n", d->volume, ret,
@@ -650,7 +654,7 @@ int vol_dev_create(struct vol_cfg *cfg, struct vol_dev **out)
 	}
 	spin_lock_irq(&d->lock);
 	d->ready = true;
-	d->server_id = vnode_xprt_clt_server_id(d->clt);
+	WRITE_ONCE(d->open_lost, false);
 	spin_unlock_irq(&d->lock);
 	WRITE_ONCE(d->opened, true);
 	/* A loss between OPEN and here was not reported to us: check. */

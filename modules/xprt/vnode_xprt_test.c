@@ -18,8 +18,8 @@
  *   malformed  unknown op, short requests, foreign handles are answered
  *              with errors and the connection keeps working
  *   stor_malformed  (against a storage host, server=addr:7471,
- *              volume=NAME exported to this host) a 1.0 OPEN is refused
- *              with VERSION; malformed STOR_IO commands (out of range,
+ *              volume=NAME exported to this host) an OPEN from a client
+ *              whose hello says protocol 1.0 is refused with VERSION; malformed STOR_IO commands (out of range,
  *              misaligned, oversized, bad buffer descriptor, inline
  *              without data, unknown command, short) get INVALID and
  *              the connection keeps working (FLUSH succeeds)
@@ -203,20 +203,21 @@ static bool xt_check(struct page *p, unsigned int slab, unsigned int page,
 
 static void xt_state_change(struct vnode_xprt_clt *clt,
 			    enum vnode_xprt_state old,
-			    enum vnode_xprt_state new, void *priv)
+			    enum vnode_xprt_state new, bool lost, void *priv)
 {
 	atomic_inc(&nr_state_changes);
-	pr_info("state %s -> %s (server_id %016llx)\n",
+	pr_info("state %s -> %s (server_id %016llx)%s\n",
 		vnode_xprt_state_str(old), vnode_xprt_state_str(new),
-		vnode_xprt_clt_server_id(clt));
+		vnode_xprt_clt_server_id(clt), lost ? ": server state lost" : "");
 }
 
 static const struct vnode_xprt_clt_ops xt_ops = {
 	.state_change = xt_state_change,
 };
 
+/* @major 0: this checkout's protocol version; else @major.@minor. */
 static struct vnode_xprt_clt *xt_open(enum vnode_role role, u16 major,
-				      struct vnode_accept *acc)
+				      u16 minor, struct vnode_accept *acc)
 {
 	struct vnode_xprt_cfg cfg = {};
 
@@ -227,6 +228,7 @@ static struct vnode_xprt_clt *xt_open(enum vnode_role role, u16 major,
 	cfg.nr_queues = nr_queues;
 	cfg.queue_depth = queue_depth;
 	cfg.proto_major = major;
+	cfg.proto_minor = minor;
 	cfg.loss_timeout_ms = loss_timeout_ms;
 	cfg.connect_timeout_ms = connect_timeout_ms;
 	return vnode_xprt_clt_open(&cfg, &xt_ops, NULL, acc);
@@ -380,7 +382,7 @@ static int xt_mode_rdma(void)
 	unsigned int i;
 	int ret;
 
-	clt = xt_open(VNODE_ROLE_MEM, 0, &acc);
+	clt = xt_open(VNODE_ROLE_MEM, 0, 0, &acc);
 	if (IS_ERR(clt)) {
 		xt_fail("open: %ld", PTR_ERR(clt));
 		return PTR_ERR(clt);
@@ -466,7 +468,7 @@ static int xt_mode_probe(void)
 	struct xt_slab s;
 	int ret;
 
-	clt = xt_open(VNODE_ROLE_PROBE, 0, NULL);
+	clt = xt_open(VNODE_ROLE_PROBE, 0, 0, NULL);
 	if (IS_ERR(clt)) {
 		xt_fail("open: %ld", PTR_ERR(clt));
 		return PTR_ERR(clt);
@@ -494,7 +496,8 @@ out:
 
 static int xt_mode_bad_major(void)
 {
-	struct vnode_xprt_clt *clt = xt_open(VNODE_ROLE_MEM, 99, NULL);
+	struct vnode_xprt_clt *clt = xt_open(VNODE_ROLE_MEM, 99,
+						 VNODE_PROTO_MINOR, NULL);
 
 	if (!IS_ERR(clt)) {
 		vnode_xprt_clt_close(clt);
@@ -519,7 +522,7 @@ static int xt_mode_fill(void)
 	unsigned int n = 0, max, i;
 	int ret;
 
-	clt = xt_open(VNODE_ROLE_MEM, 0, &acc);
+	clt = xt_open(VNODE_ROLE_MEM, 0, 0, &acc);
 	if (IS_ERR(clt)) {
 		xt_fail("open: %ld", PTR_ERR(clt));
 		return PTR_ERR(clt);
@@ -558,7 +561,7 @@ static int xt_mode_fill(void)
 		goto out;
 	}
 
-	clt2 = xt_open(VNODE_ROLE_MEM, 0, NULL);
+	clt2 = xt_open(VNODE_ROLE_MEM, 0, 0, NULL);
 	if (!IS_ERR(clt2)) {
 		vnode_xprt_clt_close(clt2);
 		xt_fail("a new client was accepted by a full server");
@@ -572,7 +575,7 @@ static int xt_mode_fill(void)
 		goto out;
 	}
 	/* A probe still gets in: it needs no memory. */
-	clt2 = xt_open(VNODE_ROLE_PROBE, 0, NULL);
+	clt2 = xt_open(VNODE_ROLE_PROBE, 0, 0, NULL);
 	if (IS_ERR(clt2)) {
 		xt_fail("probe refused by a full server: %ld", PTR_ERR(clt2));
 		ret = -EIO;
@@ -615,7 +618,7 @@ static int xt_mode_malformed(void)
 	struct vnode_stats_rsp st;
 	int ret;
 
-	clt = xt_open(VNODE_ROLE_MEM, 0, NULL);
+	clt = xt_open(VNODE_ROLE_MEM, 0, 0, NULL);
 	if (IS_ERR(clt)) {
 		xt_fail("open: %ld", PTR_ERR(clt));
 		return PTR_ERR(clt);
@@ -673,14 +676,15 @@ out:
 }
 
 /* One STOR_OPEN; returns the status or -errno. */
-static int xt_stor_open(struct vnode_xprt_clt *clt, u16 version, u64 *size)
+static int xt_stor_open(struct vnode_xprt_clt *clt, u16 compat_version,
+			u64 *size)
 {
 	struct vnode_stor_open_req req = { .hdr.op = VNODE_OP_STOR_OPEN };
 	struct vnode_stor_open_rsp rsp = {};
 	int ret;
 
 	strscpy_pad(req.volume, volume, sizeof(req.volume));
-	req.version = cpu_to_le16(version);
+	req.compat_version = cpu_to_le16(compat_version);
 	ret = vnode_xprt_clt_call(clt, &req.hdr, sizeof(req), &rsp.hdr,
 				  sizeof(rsp), 5000);
 	if (ret)
@@ -739,19 +743,26 @@ static int xt_mode_stor_malformed(void)
 	u64 size = 0;
 	int ret;
 
-	clt = xt_open(VNODE_ROLE_STOR, 0, NULL);
+	/* A 1.0 client (as 1.0 clients did, it sends compat_version 0). */
+	clt = xt_open(VNODE_ROLE_STOR, 1, 0, NULL);
+	if (IS_ERR(clt)) {
+		xt_fail("open as a 1.0 client: %ld", PTR_ERR(clt));
+		return PTR_ERR(clt);
+	}
+	ret = xt_stor_open(clt, 0, &size);
+	vnode_xprt_clt_close(clt);
+	if (ret != VNODE_ST_VERSION) {
+		xt_fail("OPEN from a protocol 1.0 client: %d, expected VERSION",
+			ret);
+		return -EIO;
+	}
+
+	clt = xt_open(VNODE_ROLE_STOR, 0, 0, NULL);
 	if (IS_ERR(clt)) {
 		xt_fail("open: %ld", PTR_ERR(clt));
 		return PTR_ERR(clt);
 	}
-	ret = xt_stor_open(clt, 0, &size);
-	if (ret != VNODE_ST_VERSION) {
-		xt_fail("OPEN with storage version 0: %d, expected VERSION",
-			ret);
-		ret = -EIO;
-		goto out;
-	}
-	ret = xt_stor_open(clt, VNODE_STOR_VERSION, &size);
+	ret = xt_stor_open(clt, VNODE_STOR_COMPAT_VERSION, &size);
 	if (ret) {
 		xt_fail("OPEN %s: %d", volume, ret);
 		ret = -EIO;
@@ -796,7 +807,7 @@ static int xt_mode_hold(void)
 	struct vnode_accept acc;
 	int ret;
 
-	hold_clt = xt_open(VNODE_ROLE_MEM, 0, &acc);
+	hold_clt = xt_open(VNODE_ROLE_MEM, 0, 0, &acc);
 	if (IS_ERR(hold_clt)) {
 		ret = PTR_ERR(hold_clt);
 		hold_clt = NULL;

@@ -22,33 +22,100 @@ static void clt_recv_done(struct ib_cq *cq, struct ib_wc *wc);
 static void clt_cmd_reply(struct vnode_xprt_queue *q, struct ib_wc *wc,
 			  const struct vnode_msg_hdr *hdr, u32 len);
 
+/*
+ * Tell the owner about the state changes since the last report: the
+ * owner sees the latest state, and a server that lost our state with
+ * the first LIVE after it (clt->state_lost stays set until then, however
+ * the reports of the changes in between were merged).
+ */
 static void clt_report(struct vnode_xprt_clt *clt)
 {
 	enum vnode_xprt_state old, new;
 	unsigned long flags;
+	bool lost = false;
 
 	spin_lock_irqsave(&clt->state_lock, flags);
 	old = clt->reported;
 	new = clt->state;
 	clt->reported = new;
+	if (old != new && new == VNODE_XPRT_LIVE) {
+		lost = clt->state_lost;
+		clt->state_lost = false;
+	}
 	spin_unlock_irqrestore(&clt->state_lock, flags);
 
 	if (old == new)
 		return;
-	clt_log(info, clt, "state %s -> %s\n", vnode_xprt_state_str(old),
-		vnode_xprt_state_str(new));
+	clt_log(info, clt, "state %s -> %s%s\n", vnode_xprt_state_str(old),
+		vnode_xprt_state_str(new),
+		lost ? " (the server lost our state)" : "");
 	if (clt->ops && clt->ops->state_change)
-		clt->ops->state_change(clt, old, new, clt->priv);
+		clt->ops->state_change(clt, old, new, lost, clt->priv);
 }
 
-static void clt_set_state(struct vnode_xprt_clt *clt,
-			  enum vnode_xprt_state state)
+/*
+ * The one place the client's state changes (nvme_change_ctrl_state(),
+ * rtrs_clt_change_state()).  The legal transitions, and who makes them:
+ *
+ *   CONNECTING   -> LIVE          every queue connected (clt_connect_all()
+ *                                 from vnode_xprt_clt_open())
+ *   LIVE         -> RECONNECTING  a queue failed (clt_queue_error())
+ *   RECONNECTING -> LIVE          every queue reconnected (clt_connect_all()
+ *                                 from clt_reconnect_work())
+ *   RECONNECTING -> DEAD          no reconnect within the loss timeout
+ *   all but CLOSED -> CLOSED      vnode_xprt_clt_close()
+ *
+ * CONNECTING is only the initial state.  Any other transition is refused:
+ * nothing changes and false is returned, e.g. for a queue error while the
+ * client is not LIVE (recovery already runs, or the client is DEAD or
+ * CLOSED) or a reconnect that completes after close started.  Those are
+ * expected races, so they are logged at debug level only.  state_lock
+ * held, so that a caller can act on the change atomically with it.
+ */
+static bool clt_change_state_locked(struct vnode_xprt_clt *clt,
+				    enum vnode_xprt_state new)
+{
+	enum vnode_xprt_state old = clt->state;
+	bool changed = false;
+
+	lockdep_assert_held(&clt->state_lock);
+	switch (new) {
+	case VNODE_XPRT_LIVE:
+		changed = old == VNODE_XPRT_CONNECTING ||
+			  old == VNODE_XPRT_RECONNECTING;
+		break;
+	case VNODE_XPRT_RECONNECTING:
+		changed = old == VNODE_XPRT_LIVE;
+		break;
+	case VNODE_XPRT_DEAD:
+		changed = old == VNODE_XPRT_RECONNECTING;
+		break;
+	case VNODE_XPRT_CLOSED:
+		changed = old != VNODE_XPRT_CLOSED;
+		break;
+	case VNODE_XPRT_CONNECTING:
+	default:
+		break;
+	}
+	if (changed)
+		WRITE_ONCE(clt->state, new);
+	else
+		clt_log(debug, clt, "state %s -> %s refused\n",
+			vnode_xprt_state_str(old), vnode_xprt_state_str(new));
+	return changed;
+}
+
+/* clt_change_state_locked() for callers that need nothing else locked. */
+static bool clt_change_state(struct vnode_xprt_clt *clt,
+			     enum vnode_xprt_state new)
 {
 	unsigned long flags;
+	bool changed;
 
 	spin_lock_irqsave(&clt->state_lock, flags);
-	clt->state = state;
+	changed = clt_change_state_locked(clt, new);
 	spin_unlock_irqrestore(&clt->state_lock, flags);
+	return changed;
 }
 
 /*
@@ -64,11 +131,9 @@ static bool clt_queue_error(struct vnode_xprt_queue *q, const char *why)
 
 	clear_bit(VQ_LIVE, &q->flags);
 	spin_lock_irqsave(&clt->state_lock, flags);
-	if (clt->state == VNODE_XPRT_LIVE) {
-		clt->state = VNODE_XPRT_RECONNECTING;
+	lost = clt_change_state_locked(clt, VNODE_XPRT_RECONNECTING);
+	if (lost)
 		clt->loss_start = jiffies;
-		lost = true;
-	}
 	spin_unlock_irqrestore(&clt->state_lock, flags);
 
 	if (lost) {
@@ -966,10 +1031,12 @@ static int clt_queue_connect(struct vnode_xprt_queue *q)
 	struct ib_device *ibdev = q->cm_id->device;
 	struct rdma_conn_param param = {};
 	struct vnode_hello hello = {};
+	u16 major, minor;
 
+	clt_proto_version(clt, &major, &minor);
 	hello.magic = cpu_to_le32(VNODE_MAGIC);
-	hello.major = cpu_to_le16(clt_proto_major(clt));
-	hello.minor = cpu_to_le16(VNODE_PROTO_MINOR);
+	hello.major = cpu_to_le16(major);
+	hello.minor = cpu_to_le16(minor);
 	hello.role = clt->cfg.role;
 	hello.queue_id = cpu_to_le16(q->idx);
 	hello.nr_queues = cpu_to_le16(clt->nr_queues);
@@ -1003,8 +1070,8 @@ static int clt_decode_reject(struct vnode_xprt_queue *q,
 {
 	struct vnode_xprt_clt *clt = q->clt;
 	const struct vnode_reject *rej;
+	u16 status, major, minor;
 	u8 len = 0;
-	u16 status;
 
 	rej = rdma_consumer_reject_data(q->cm_id, ev, &len);
 	if (!rej || len < sizeof(*rej) ||
@@ -1014,10 +1081,10 @@ static int clt_decode_reject(struct vnode_xprt_queue *q,
 		return -ECONNREFUSED;
 	}
 	status = le16_to_cpu(rej->status);
+	clt_proto_version(clt, &major, &minor);
 	if (status == VNODE_ST_VERSION)
 		clt_log(err, clt, "rejected: protocol version mismatch (we speak %u.%u, server %u.%u)\n",
-			clt_proto_major(clt),
-			VNODE_PROTO_MINOR, le16_to_cpu(rej->major),
+			major, minor, le16_to_cpu(rej->major),
 			le16_to_cpu(rej->minor));
 	else
 		clt_log(err, clt, "rejected: %s\n",
@@ -1250,8 +1317,9 @@ static int clt_connect_all(struct vnode_xprt_clt *clt)
 		if (!test_bit(VQ_LIVE, &clt->queues[i].flags))
 			break;
 	}
-	if (i == clt->nr_queues && !clt->closing) {
-		clt->state = VNODE_XPRT_LIVE;
+	/* Refused once close started (CLOSED). */
+	if (i == clt->nr_queues &&
+	    clt_change_state_locked(clt, VNODE_XPRT_LIVE)) {
 		ret = 0;
 	} else {
 		ret = -ECONNRESET;
@@ -1293,8 +1361,9 @@ static void clt_reconnect_work(struct work_struct *work)
 	struct vnode_xprt_clt *clt = container_of(to_delayed_work(work),
 						  struct vnode_xprt_clt,
 						  reconnect_work);
+	unsigned long flags;
 	u64 old_id, new_id;
-	bool resumed;
+	bool resumed, lost;
 	int ret;
 
 	mutex_lock(&clt->lock);
@@ -1304,11 +1373,13 @@ static void clt_reconnect_work(struct work_struct *work)
 
 	if (time_after(jiffies, clt->loss_start +
 		       msecs_to_jiffies(clt->cfg.loss_timeout_ms))) {
-		clt_log(err, clt, "no connection for %u ms, giving up\n",
-			clt->cfg.loss_timeout_ms);
-		clt_set_state(clt, VNODE_XPRT_DEAD);
-		clt_teardown_all(clt);
-		clt_report(clt);
+		/* Refused if close started meanwhile: close tears down. */
+		if (clt_change_state(clt, VNODE_XPRT_DEAD)) {
+			clt_log(err, clt, "no connection for %u ms, giving up\n",
+				clt->cfg.loss_timeout_ms);
+			clt_teardown_all(clt);
+			clt_report(clt);
+		}
 		goto out_unlock;
 	}
 
@@ -1321,25 +1392,30 @@ static void clt_reconnect_work(struct work_struct *work)
 		goto out_unlock;
 	}
 
-	old_id = clt->wire_server_id;
+	old_id = clt->server_id;
 	new_id = le64_to_cpu(clt->queues[0].acc.server_id);
 	resumed = le32_to_cpu(clt->queues[0].acc.flags) &
 		  VNODE_ACCEPT_F_RESUMED;
 	memcpy(&clt->acc, &clt->queues[0].acc, sizeof(clt->acc));
 	clt_set_cmd_depth(clt);
-	clt->wire_server_id = new_id;
+	WRITE_ONCE(clt->server_id, new_id);
+	lost = true;
 	if (old_id != new_id) {
 		clt_log(warn, clt, "server restarted (server_id %016llx -> %016llx): its remote state is gone\n",
 			old_id, new_id);
-		WRITE_ONCE(clt->server_id, new_id);
 	} else if (!resumed) {
 		/* Same server, but it dropped us meanwhile: state is gone. */
 		clt_log(warn, clt, "server %016llx no longer holds our state: its remote state is gone\n",
 			new_id);
-		WRITE_ONCE(clt->server_id, clt->server_id ^
-			   (get_random_u64() | 1));
 	} else {
 		clt_log(info, clt, "reconnected, server kept our state\n");
+		lost = false;
+	}
+	if (lost) {
+		/* Told to the owner with the next LIVE (clt_report()). */
+		spin_lock_irqsave(&clt->state_lock, flags);
+		clt->state_lost = true;
+		spin_unlock_irqrestore(&clt->state_lock, flags);
 	}
 	clt_report(clt);
 out_unlock:
@@ -1441,6 +1517,7 @@ struct vnode_xprt_clt *vnode_xprt_clt_open(const struct vnode_xprt_cfg *cfg,
 
 	clt->ops = ops;
 	clt->priv = priv;
+	/* The initial state; every later one via clt_change_state(). */
 	clt->state = VNODE_XPRT_CONNECTING;
 	clt->reported = VNODE_XPRT_CONNECTING;
 	mutex_init(&clt->lock);
@@ -1487,7 +1564,6 @@ struct vnode_xprt_clt *vnode_xprt_clt_open(const struct vnode_xprt_cfg *cfg,
 	memcpy(&clt->acc, &clt->queues[0].acc, sizeof(clt->acc));
 	clt_set_cmd_depth(clt);
 	clt->server_id = le64_to_cpu(clt->acc.server_id);
-	clt->wire_server_id = clt->server_id;
 	/* Never more calls in flight than the server has RECVs posted. */
 	sema_init(&clt->ctrl_sem,
 		  clamp_t(unsigned int, le16_to_cpu(clt->acc.max_inflight), 1,
@@ -1542,7 +1618,7 @@ void vnode_xprt_clt_close(struct vnode_xprt_clt *clt)
 
 	spin_lock_irqsave(&clt->state_lock, flags);
 	clt->closing = true;
-	clt->state = VNODE_XPRT_CLOSED;
+	clt_change_state_locked(clt, VNODE_XPRT_CLOSED);
 	spin_unlock_irqrestore(&clt->state_lock, flags);
 
 	cancel_delayed_work_sync(&clt->ka_work);

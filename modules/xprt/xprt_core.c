@@ -207,6 +207,7 @@ static int __init vnode_xprt_init(void)
 {
 	int ret;
 
+	vnode_proto_check_sizes();
 	if (vnode_xprt_ack_timeout < 8 || vnode_xprt_ack_timeout > 30) {
 		pr_err("ack_timeout=%u: must be 8..30\n", vnode_xprt_ack_timeout);
 		return -EINVAL;

@@ -254,18 +254,18 @@ struct vnode_xprt_slot {
  * struct vnode_xprt_clt - a set of queues to one server
  * @entry: in vnode_xprt_clt_list (ib_client removal walks it)
  * @lock: serializes connect, teardown, reconnect and close
- * @state_lock: protects @state and @loss_start
- * @state: enum vnode_xprt_state
+ * @state_lock: protects @state, @reported, @state_lost and @loss_start
+ * @state: enum vnode_xprt_state; changed by clt_change_state() only
  * @reported: last state passed to ops->state_change
+ * @state_lost: a reconnect found the server without our state; passed to
+ *	ops->state_change with the next LIVE, then cleared
  * @closing: close started: works must not re-arm
  * @ops: owner callbacks
  * @priv: owner cookie
  * @cfg: copy of the configuration with defaults filled in
  * @name: object name
  * @peer: "addr:port" of the server
- * @server_id: server_id reported to the owner: the server's id, changed
- *	also when a reconnect to the same server did not resume our state
- * @wire_server_id: server_id in the last accept
+ * @server_id: server_id in the last accept (logs, vnode_xprt_clt_server_id())
  * @acc: accept data of the current connection
  * @loss_start: jiffies when the connection was lost
  * @err_work: tears the queues down after a loss
@@ -286,6 +286,7 @@ struct vnode_xprt_clt {
 	spinlock_t		state_lock;
 	enum vnode_xprt_state	state;
 	enum vnode_xprt_state	reported;
+	bool			state_lost;
 	bool			closing;
 	const struct vnode_xprt_clt_ops *ops;
 	void			*priv;
@@ -293,7 +294,6 @@ struct vnode_xprt_clt {
 	char			name[VNODE_XPRT_NAME_LEN];
 	char			peer[VNODE_XPRT_PEER_LEN];
 	u64			server_id;
-	u64			wire_server_id;
 	struct vnode_accept	acc;
 	unsigned long		loss_start;
 	struct work_struct	err_work;
@@ -312,14 +312,18 @@ struct vnode_xprt_clt {
 #define clt_log(lvl, clt, fmt, ...)					\
 	vnode_log_peer(lvl, (clt)->name, (clt)->peer, fmt, ##__VA_ARGS__)
 
-/* Protocol major sent in the hello (a test may ask for another one). */
-static inline u16 clt_proto_major(const struct vnode_xprt_clt *clt)
+/* Protocol version sent in the hello (a test may ask for another one). */
+static inline void clt_proto_version(const struct vnode_xprt_clt *clt,
+				     u16 *major, u16 *minor)
 {
+	*major = VNODE_PROTO_MAJOR;
+	*minor = VNODE_PROTO_MINOR;
 #ifdef VNODE_TEST_HOOKS
-	if (clt->cfg.proto_major)
-		return clt->cfg.proto_major;
+	if (clt->cfg.proto_major) {
+		*major = clt->cfg.proto_major;
+		*minor = clt->cfg.proto_minor;
+	}
 #endif
-	return VNODE_PROTO_MAJOR;
 }
 
 /* ------------------------------------------------------------------ */
@@ -411,6 +415,7 @@ struct vnode_xprt_squeue {
  * @entry: in srv->peers
  * @client_id: from the hello
  * @role: from the hello
+ * @minor: protocol minor version, from the hello
  * @name: client object name, from the hello
  * @addr: "addr:port" of the client
  * @ibdev: device all of its queues use
@@ -431,6 +436,7 @@ struct vnode_xprt_peer {
 	struct list_head	entry;
 	u64			client_id;
 	u8			role;
+	u16			minor;
 	char			name[VNODE_XPRT_NAME_LEN];
 	char			addr[VNODE_XPRT_PEER_LEN];
 	struct ib_device	*ibdev;

@@ -569,6 +569,7 @@ static struct vnode_xprt_peer *srv_new_peer(struct vnode_xprt_srv *srv,
 	peer->srv = srv;
 	peer->client_id = le64_to_cpu(hello->client_id);
 	peer->role = hello->role;
+	peer->minor = le16_to_cpu(hello->minor);
 	memcpy(peer->name, hello->name, sizeof(hello->name));
 	peer->name[sizeof(hello->name)] = '\0';
 	if (!peer->name[0])
@@ -1202,6 +1203,12 @@ u8 vnode_xprt_peer_role(struct vnode_xprt_peer *peer)
 	return peer->role;
 }
 EXPORT_SYMBOL_GPL(vnode_xprt_peer_role);
+
+u16 vnode_xprt_peer_proto_minor(struct vnode_xprt_peer *peer)
+{
+	return peer->minor;
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_peer_proto_minor);
 
 const char *vnode_xprt_peer_name(struct vnode_xprt_peer *peer)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * vnode wire protocol, version 1.1.
+ * vnode wire protocol, version 1.2.
  *
  * Shared by the kernel modules and by userspace (vnoded probes memory and
  * storage hosts with librdmacm), so it only uses <linux/types.h> types.
@@ -13,6 +13,17 @@
  *   server: rdma_accept() with private data struct vnode_accept, or
  *           rdma_reject() with private data struct vnode_reject
  * A major version mismatch is rejected with VNODE_ST_VERSION.
+ *
+ * Versions: there is one, VNODE_PROTO_MAJOR.VNODE_PROTO_MINOR, for every
+ * role and message.  It is exchanged in the hello and the accept (or
+ * reject); the major must match, the minor says which features a peer
+ * has, and a server refuses a request its client's minor does not cover
+ * with VNODE_ST_VERSION:
+ *   1.0  memory hosts (slabs, one-sided RDMA by the client)
+ *   1.1  storage hosts: STOR_OPEN/STOR_IO with server-initiated RDMA
+ *        (VNODE_STOR_MIN_MINOR), asynchronous commands, RESUMED
+ *   1.2  STOR_OPEN's version field is no longer checked: the storage
+ *        host checks the minor of the client's hello instead
  *
  * Control messages then flow as two-sided SEND/RECV: one request, one
  * response, matched by tag.  Each message starts with struct vnode_msg_hdr.
@@ -30,7 +41,9 @@
 
 #define VNODE_MAGIC		0x564e4f44	/* "VNOD" */
 #define VNODE_PROTO_MAJOR	1
-#define VNODE_PROTO_MINOR	1
+#define VNODE_PROTO_MINOR	2
+/* First minor with the storage command set below (STOR_OPEN, STOR_IO). */
+#define VNODE_STOR_MIN_MINOR	1
 
 #define VNODE_MEM_PORT		7470	/* default memory-host port */
 #define VNODE_STOR_PORT		7471	/* default storage-host port */
@@ -56,7 +69,8 @@ enum vnode_role {
  * @VNODE_ST_FULL: the server has no capacity left
  * @VNODE_ST_INVALID: malformed or out-of-range request
  * @VNODE_ST_NOENT: unknown handle or object
- * @VNODE_ST_VERSION: unsupported protocol major version or bad magic
+ * @VNODE_ST_VERSION: unsupported protocol major version or bad magic, or
+ *	a request the client's protocol minor version does not cover
  * @VNODE_ST_SHUTDOWN: server is going away
  * @VNODE_ST_PERM: the object does not belong to this client
  * @VNODE_ST_IO: backing store I/O error
@@ -267,8 +281,9 @@ struct vnode_status_rsp {
 
 /*
  * A volume client (role VNODE_ROLE_STOR) sends STOR_OPEN once per
- * connection set (version VNODE_STOR_VERSION); the storage host checks
- * that the volume is exported to the client's address and answers with
+ * connection set; the storage host checks that the client's hello said
+ * protocol 1.VNODE_STOR_MIN_MINOR or later (else VNODE_ST_VERSION) and
+ * that the volume is exported to the client's address, and answers with
  * the volume geometry.  Each I/O is then one STOR_IO command on any of
  * the client's queues, many in flight per queue:
  *   write: the client registers its pages (FRWR) and sends their
@@ -281,33 +296,39 @@ struct vnode_status_rsp {
  *          replies (posted together; SEND with invalidate).
  */
 #define VNODE_STOR_NAME_LEN	32	/* volume name, NUL included */
-/* Storage data-path version in STOR_OPEN; 0 (1.0 clients) is refused. */
-#define VNODE_STOR_VERSION	2
+/*
+ * What a client puts in vnode_stor_open_req.compat_version: protocol 1.1
+ * storage hosts refuse any other value; 1.2 ones ignore the field.
+ */
+#define VNODE_STOR_COMPAT_VERSION	2
 
 /* struct vnode_stor_open_rsp.flags: what the export supports */
 #define VNODE_STOR_F_FLUSH	0x01	/* volatile cache: FLUSH/FUA honoured */
 #define VNODE_STOR_F_FUA	0x02
 #define VNODE_STOR_F_DISCARD	0x04	/* DISCARD and WRITE_ZEROES */
-#define VNODE_STOR_F_SRV_RDMA	0x08	/* server-initiated RDMA (version 2) */
+#define VNODE_STOR_F_SRV_RDMA	0x08	/* server-initiated RDMA (1.1) */
 
 /**
  * struct vnode_stor_open_req - VNODE_OP_STOR_OPEN request (64 bytes)
  * @hdr: header
  * @volume: NUL-padded volume name on the storage host
- * @version: VNODE_STOR_VERSION; another value gets VNODE_ST_VERSION
+ * @compat_version: VNODE_STOR_COMPAT_VERSION, for protocol 1.1 storage
+ *	hosts, which check it (1.0 clients sent 0); ignored since 1.2, where
+ *	the protocol version of the hello decides
  * @reserved: zero
  */
 struct vnode_stor_open_req {
 	struct vnode_msg_hdr hdr;
 	char	volume[VNODE_STOR_NAME_LEN];
-	__le16	version;
+	__le16	compat_version;
 	__u8	reserved[14];
 };
 
 /**
  * struct vnode_stor_open_rsp - VNODE_OP_STOR_OPEN response (80 bytes)
  * @hdr: header (VNODE_ST_NOENT unknown or disabled volume, VNODE_ST_PERM
- *	not exported to this client, VNODE_ST_VERSION wrong @version).
+ *	not exported to this client, VNODE_ST_VERSION the client's protocol
+ *	minor is below VNODE_STOR_MIN_MINOR).
  *	A second OPEN of the same volume from the owner host takes it over:
  *	the previous connection set's commands then fail with VNODE_ST_NOENT.
  * @size: volume size in bytes
@@ -393,5 +414,34 @@ struct vnode_stor_io_rsp {
 	__le32	len;
 	__u8	reserved[12];
 };
+
+#ifdef __KERNEL__
+#include <linux/build_bug.h>
+
+/*
+ * Pin the size of every wire structure, as nvme's _nvme_check_size()
+ * does: a field added without taking it from the reserved bytes breaks
+ * the build, not the peer.  vnode_xprt calls this once at module init.
+ */
+static inline void vnode_proto_check_sizes(void)
+{
+	BUILD_BUG_ON(sizeof(struct vnode_hello) != 48);
+	BUILD_BUG_ON(sizeof(struct vnode_accept) != 40);
+	BUILD_BUG_ON(sizeof(struct vnode_reject) != 16);
+	BUILD_BUG_ON(sizeof(struct vnode_msg_hdr) != 16);
+	BUILD_BUG_ON(sizeof(struct vnode_alloc_req) != 24);
+	BUILD_BUG_ON(sizeof(struct vnode_alloc_rsp) != 48);
+	BUILD_BUG_ON(sizeof(struct vnode_free_req) != 24);
+	BUILD_BUG_ON(sizeof(struct vnode_stats_rsp) != 56);
+	BUILD_BUG_ON(sizeof(struct vnode_sgl) != 16);
+	BUILD_BUG_ON(sizeof(struct vnode_status_rsp) != 16);
+	BUILD_BUG_ON(sizeof(struct vnode_stor_open_req) != 64);
+	BUILD_BUG_ON(sizeof(struct vnode_stor_open_rsp) != 80);
+	BUILD_BUG_ON(sizeof(struct vnode_stor_io_req) != 48);
+	BUILD_BUG_ON(sizeof(struct vnode_stor_io_rsp) != 32);
+	/* rdma_cm private data: 56 bytes in a connect request (IB CM REQ) */
+	BUILD_BUG_ON(sizeof(struct vnode_hello) > 56);
+}
+#endif /* __KERNEL__ */
 
 #endif /* VNODE_PROTO_H */

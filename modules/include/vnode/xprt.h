@@ -30,12 +30,17 @@
 
 /**
  * enum vnode_xprt_state - life cycle of a client connection set
+ *
+ * Legal transitions (any other is refused by the transport):
+ * CONNECTING -> LIVE, LIVE -> RECONNECTING, RECONNECTING -> LIVE,
+ * RECONNECTING -> DEAD, and every state but CLOSED -> CLOSED.
+ *
  * @VNODE_XPRT_CONNECTING: first connect in progress
  * @VNODE_XPRT_LIVE: every queue is connected; I/O flows
  * @VNODE_XPRT_RECONNECTING: a queue was lost; I/O is refused with -EAGAIN
  *	while the transport reconnects
- * @VNODE_XPRT_DEAD: reconnect gave up (loss timeout) or the server
- *	rejected us; I/O fails with -ENOTCONN.  Terminal.
+ * @VNODE_XPRT_DEAD: reconnect gave up (loss timeout); I/O fails with
+ *	-ENOTCONN.  Terminal until close.
  * @VNODE_XPRT_CLOSED: closed by the owner.  Terminal.
  */
 enum vnode_xprt_state {
@@ -70,8 +75,10 @@ const char *vnode_xprt_state_str(enum vnode_xprt_state s);
  *	Server: how long a peer whose queues were all lost without GOODBYE
  *	keeps its PD (and the owner its state, e.g. slabs) so that the same
  *	client_id can reconnect and find them; 0 picks 10000.
- * @proto_major: testing only (VNODE_TEST_HOOKS builds): protocol major
- *	sent in the hello; 0 picks VNODE_PROTO_MAJOR (client only)
+ * @proto_major: testing only (VNODE_TEST_HOOKS builds): with
+ *	@proto_minor, the protocol version sent in the hello; 0 picks
+ *	VNODE_PROTO_MAJOR.VNODE_PROTO_MINOR (client only)
+ * @proto_minor: testing only: see @proto_major
  * @cmd_depth: client: asynchronous commands (vnode_xprt_clt_submit())
  *	per queue, 0 for none; capped by what the server accepts
  *	(vnode_accept.max_inflight - VNODE_XPRT_CTRL_DEPTH).  Server:
@@ -95,6 +102,7 @@ struct vnode_xprt_cfg {
 	unsigned int		loss_timeout_ms;
 #ifdef VNODE_TEST_HOOKS
 	u16			proto_major;
+	u16			proto_minor;
 #endif
 	unsigned int		cmd_depth;
 	unsigned int		max_fr_pages;
@@ -117,15 +125,20 @@ struct vnode_xprt_queue;
 
 /**
  * struct vnode_xprt_clt_ops - owner callbacks of a client
- * @state_change: the state moved from @old to @new.  When the client
- *	reconnects to a server whose server_id differs from the previous
- *	one, @new is LIVE and vnode_xprt_clt_server_id() has changed: every
- *	slab the owner had on that server is gone.
+ * @state_change: the state moved from @old to @new (changes that happened
+ *	in quick succession may be reported as one).  @lost is true only
+ *	with @new LIVE, after a reconnect to a server that no longer holds
+ *	this client's state: it restarted (another server_id), or it dropped
+ *	the client because it stayed away longer than the server's grace
+ *	period.  Every slab, open volume or other object the owner had on
+ *	that server is gone and must be set up again.  Each loss is
+ *	reported once, with the first LIVE after it.
  */
 struct vnode_xprt_clt_ops {
 	void (*state_change)(struct vnode_xprt_clt *clt,
 			     enum vnode_xprt_state old,
-			     enum vnode_xprt_state new, void *priv);
+			     enum vnode_xprt_state new, bool lost,
+			     void *priv);
 };
 
 /*
@@ -148,6 +161,10 @@ void vnode_xprt_clt_close(struct vnode_xprt_clt *clt);
 enum vnode_xprt_state vnode_xprt_clt_state(struct vnode_xprt_clt *clt);
 /* "addr:port" of the server, stable for the client's lifetime. */
 const char *vnode_xprt_clt_peer(struct vnode_xprt_clt *clt);
+/*
+ * server_id of the last accept, for logs and display.  Whether the server
+ * kept this client's state is reported by ops->state_change (@lost).
+ */
 u64 vnode_xprt_clt_server_id(struct vnode_xprt_clt *clt);
 
 /*
@@ -262,8 +279,9 @@ int vnode_xprt_clt_submit(struct vnode_xprt_clt *clt, unsigned int qid,
  * been lost, so every queue is torn down: commands in flight complete
  * with -ENOTCONN (the owner resubmits them after the reconnect), control
  * calls fail, the state goes RECONNECTING and the client reconnects (to
- * the same server state if the server kept it: server_id unchanged),
- * bounded by the loss timeout as after any loss.  @why is logged.
+ * the same server state if the server kept it, else ops->state_change
+ * reports LIVE with @lost), bounded by the loss timeout as after any
+ * loss.  @why is logged.
  * Returns true if this started a recovery, false if the client was not
  * LIVE (one is already running, or it is DEAD/CLOSED).  Any context.
  */
@@ -401,6 +419,12 @@ void vnode_xprt_sreq_drop(struct vnode_xprt_sreq *sreq);
 
 /* enum vnode_role from the peer's hello. */
 u8 vnode_xprt_peer_role(struct vnode_xprt_peer *peer);
+/*
+ * Protocol minor version from the peer's hello (its major is ours: other
+ * majors are rejected at connect).  What the peer may ask for depends on
+ * it, e.g. storage commands need VNODE_STOR_MIN_MINOR.
+ */
+u16 vnode_xprt_peer_proto_minor(struct vnode_xprt_peer *peer);
 /* Client object name from the peer's hello (e.g. "vnmem0"). */
 const char *vnode_xprt_peer_name(struct vnode_xprt_peer *peer);
 
