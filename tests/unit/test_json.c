@@ -5,11 +5,11 @@
  * protocol (lib/ipc.c vn_handle_request) including its error replies.
  */
 #include "unit.h"
-#include "core.h"
 #include "db.h"
 #include "ipc.h"
 #include "print.h"
 #include "vnodectl.h"
+#include "vnoded.h"
 
 static char *capture(bool json, bool table, void (*fn)(struct vn_printer *p))
 {

@@ -5,8 +5,8 @@
  * /sys/kernel/config/vnode and /proc, plus fake probe answers.
  */
 #include "unit.h"
-#include "core.h"
 #include "db.h"
+#include "vnoded.h"
 
 #define M (1ULL << 20)
 

@@ -7,9 +7,9 @@
  */
 #include "unit.h"
 #include "agent.h"
-#include "core.h"
 #include "db.h"
 #include "ipc.h"
+#include "vnoded.h"
 #include "volume.h"
 
 #define M (1ULL << 20)

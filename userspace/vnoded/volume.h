@@ -10,7 +10,7 @@
 #ifndef VN_VOLUME_H
 #define VN_VOLUME_H
 
-#include "core.h"
+#include "vnoded.h"
 
 #define VN_MOUNT_DEFAULT	"/vnode"
 #define VN_VOL_MIN		(8ULL << 20)

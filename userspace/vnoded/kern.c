@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kern.h"
+#include "kern_ops.h"
 #include "size.h"
 
 static const char *const acct_attrs[] = {
@@ -28,13 +28,25 @@ static const char *const acct_attrs[] = {
 int vn_kern_init(struct vn_kern *k, const char *sysroot, struct vn_err *err)
 {
 	memset(k, 0, sizeof(*k));
+	k->ops = &vn_kern_real_ops;
 	if (!sysroot || !*sysroot || !strcmp(sysroot, "/"))
 		return 0;
 	if (!realpath(sysroot, k->root))
 		return vn_seterr(err, errno, "sysroot %s: %s", sysroot,
 				 strerror(errno));
-	k->fake = true;
+	k->ops = &vn_kern_fake_ops;
 	return 0;
+}
+
+/* A vn_kern that was only zeroed is the real system, as before ops. */
+static const struct vn_kern_ops *ops(const struct vn_kern *k)
+{
+	return k->ops ? k->ops : &vn_kern_real_ops;
+}
+
+bool vn_kern_fake(const struct vn_kern *k)
+{
+	return ops(k) != &vn_kern_real_ops;
 }
 
 int vn_kpath(const struct vn_kern *k, char *buf, size_t len,
@@ -55,18 +67,13 @@ int vn_kpath(const struct vn_kern *k, char *buf, size_t len,
 	return 0;
 }
 
-/* Kernel files exist already; in a fake root we create them. */
 static int kwrite(const struct vn_kern *k, const char *path, const char *val)
 {
-	return vn_write_file(path, val, k->fake);
+	return ops(k)->write(k, path, val);
 }
 
-static int kwritef(const struct vn_kern *k, struct vn_err *err,
-		   const char *val, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int kwritef(const struct vn_kern *k, struct vn_err *err,
-		   const char *val, const char *fmt, ...)
+int vn_kwritef(const struct vn_kern *k, struct vn_err *err, const char *val,
+	       const char *fmt, ...)
 {
 	char rel[PATH_MAX], path[PATH_MAX];
 	va_list ap;
@@ -124,16 +131,12 @@ int vn_cg_check(const struct vn_kern *k, bool need_cpuset, struct vn_err *err)
 static int enable_controller(const struct vn_kern *k, const char *rel,
 			     const char *ctl, struct vn_err *err)
 {
-	char path[PATH_MAX], buf[512] = "", val[560];
+	char path[PATH_MAX], buf[512] = "";
 
 	vn_kpath(k, path, sizeof(path), "%s/cgroup.subtree_control", rel);
 	if (!vn_read_file(path, buf, sizeof(buf)) && word_in(buf, ctl))
 		return 0;
-	if (k->fake)	/* fake kernel: the file reads back as a word list */
-		snprintf(val, sizeof(val), "%s%s%s", buf, *buf ? " " : "", ctl);
-	else
-		snprintf(val, sizeof(val), "+%s", ctl);
-	return kwritef(k, err, val, "%s/cgroup.subtree_control", rel);
+	return ops(k)->subtree_enable(k, rel, buf, ctl, err);
 }
 
 int vn_cg_create(const struct vn_kern *k, const char *name,
@@ -211,11 +214,11 @@ int vn_cg_set_limits(const struct vn_kern *k, const char *name,
 	int ret;
 
 	snprintf(val, sizeof(val), "%" PRIu64, mem_max);
-	ret = kwritef(k, err, val, "%s/%s/memory.max", cg, name);
+	ret = vn_kwritef(k, err, val, "%s/%s/memory.max", cg, name);
 	if (ret)
 		return ret;
 	snprintf(val, sizeof(val), "%" PRIu64, swap_max);
-	ret = kwritef(k, err, val, "%s/%s/memory.swap.max", cg, name);
+	ret = vn_kwritef(k, err, val, "%s/%s/memory.swap.max", cg, name);
 	if (ret)
 		return ret;
 	if (cpus && *cpus) {
@@ -225,7 +228,7 @@ int vn_cg_set_limits(const struct vn_kern *k, const char *name,
 		if (!ret)
 			ret = enable_controller(k, cg, "cpuset", err);
 		if (!ret)
-			ret = kwritef(k, err, cpus, "%s/%s/cpuset.cpus", cg, name);
+			ret = vn_kwritef(k, err, cpus, "%s/%s/cpuset.cpus", cg, name);
 		if (ret)
 			return ret;
 	}
@@ -258,8 +261,7 @@ int vn_cg_nprocs(const struct vn_kern *k, const char *name)
 	while (fgets(line, sizeof(line), f)) {
 		if (line[0] < '0' || line[0] > '9')
 			continue;
-		/* fake kernel: a pid that exited has left its cgroup */
-		if (k->fake && kill((pid_t)atoi(line), 0) && errno == ESRCH)
+		if (!ops(k)->member_alive((pid_t)atoi(line)))
 			continue;
 		n++;
 	}
@@ -274,11 +276,11 @@ int vn_cg_kill(const struct vn_kern *k, const char *name, int timeout_ms,
 	int64_t end = vn_mono_ms() + timeout_ms;
 	int ret, n;
 
-	ret = kwritef(k, err, "1", "%s/%s/cgroup.kill", cg, name);
+	ret = vn_kwritef(k, err, "1", "%s/%s/cgroup.kill", cg, name);
 	if (ret)
 		return ret;
-	if (k->fake)	/* fake kernel: everything dies at once */
-		kwritef(k, NULL, "", "%s/%s/cgroup.procs", cg, name);
+	if (ops(k)->after_cg_kill)
+		ops(k)->after_cg_kill(k, name);
 	while ((n = vn_cg_nprocs(k, name)) > 0 && vn_mono_ms() < end) {
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
 
@@ -290,25 +292,6 @@ int vn_cg_kill(const struct vn_kern *k, const char *name, int timeout_ms,
 	return 0;
 }
 
-/* A fake cgroup directory holds plain files: remove them first. */
-static int rmdir_fake(const char *path)
-{
-	struct dirent *de;
-	char p[PATH_MAX];
-	DIR *d = opendir(path);
-
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (!vn_path(p, sizeof(p), "%s/%s", path, de->d_name))
-			unlink(p);
-	}
-	closedir(d);
-	return rmdir(path) ? -errno : 0;
-}
-
 int vn_cg_remove(const struct vn_kern *k, const char *name,
 		 struct vn_err *err)
 {
@@ -316,7 +299,7 @@ int vn_cg_remove(const struct vn_kern *k, const char *name,
 	int ret;
 
 	vn_kpath(k, path, sizeof(path), VN_CGROOT "/" VN_CGPARENT "/%s", name);
-	ret = k->fake ? rmdir_fake(path) : (rmdir(path) ? -errno : 0);
+	ret = ops(k)->rmdir(path);
 	if (ret == -ENOENT)
 		return 0;
 	if (ret)
@@ -327,22 +310,17 @@ int vn_cg_remove(const struct vn_kern *k, const char *name,
 int vn_cg_attach(const struct vn_kern *k, const char *name, pid_t pid,
 		 struct vn_err *err)
 {
-	char val[32], path[PATH_MAX];
-	FILE *f;
+	return ops(k)->cg_attach(k, name, pid, err);
+}
+
+static int real_cg_attach(const struct vn_kern *k, const char *name, pid_t pid,
+			  struct vn_err *err)
+{
+	char val[32];
 
 	snprintf(val, sizeof(val), "%d", (int)pid);
-	if (!k->fake)
-		return kwritef(k, err, val, VN_CGROOT "/" VN_CGPARENT "/%s/cgroup.procs",
-			       name);
-	/* fake kernel: cgroup.procs lists members, so append */
-	vn_kpath(k, path, sizeof(path),
-		 VN_CGROOT "/" VN_CGPARENT "/%s/cgroup.procs", name);
-	f = fopen(path, "ae");
-	if (!f)
-		return vn_seterr(err, errno, "%s: %s", path, strerror(errno));
-	fprintf(f, "%s\n", val);
-	fclose(f);
-	return 0;
+	return vn_kwritef(k, err, val, VN_CGROOT "/" VN_CGPARENT "/%s/cgroup.procs",
+			  name);
 }
 
 int vn_cg_read_u64(const struct vn_kern *k, const char *name,
@@ -384,7 +362,7 @@ int vn_acct_create(const struct vn_kern *k, const char *name,
 	if (mkdir(path, 0755) && errno != EEXIST)
 		return vn_seterr(err, errno, "mkdir %s: %s", path, strerror(errno));
 	snprintf(val, sizeof(val), "%" PRIu64, cgroup_id);
-	return kwritef(k, err, val, VN_CFS "/vnodes/%s/cgroup_id", name);
+	return vn_kwritef(k, err, val, VN_CFS "/vnodes/%s/cgroup_id", name);
 }
 
 int vn_acct_exists(const struct vn_kern *k, const char *name)
@@ -407,7 +385,7 @@ int vn_acct_remove(const struct vn_kern *k, const char *name,
 	int ret;
 
 	vn_kpath(k, path, sizeof(path), VN_CFS "/vnodes/%s", name);
-	ret = k->fake ? rmdir_fake(path) : (rmdir(path) ? -errno : 0);
+	ret = ops(k)->rmdir(path);
 	if (ret && ret != -ENOENT)
 		return vn_seterr(err, -ret, "rmdir %s: %s", path, strerror(-ret));
 	return 0;
@@ -493,16 +471,15 @@ bool vn_swap_active(const struct vn_kern *k, const char *dev)
 }
 
 /* udev may not run in a minimal guest: create the node from sysfs. */
-static int ensure_devnode(const struct vn_kern *k, const char *dev,
-			  struct vn_err *err)
+static int real_devnode(const struct vn_kern *k, const char *dev,
+			struct vn_err *err)
 {
 	char path[PATH_MAX], buf[32];
 	unsigned int maj, min;
 	struct stat st;
 	int i;
 
-	if (k->fake)
-		return 0;
+	(void)k;
 	snprintf(path, sizeof(path), "/dev/%s", dev);
 	for (i = 0; i < 20; i++) {
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
@@ -535,46 +512,36 @@ int vn_disk_setup(const struct vn_kern *k, const char *disk,
 	vn_kpath(k, path, sizeof(path), "%s/%s", base, disk);
 	if (mkdir(path, 0755) && errno != EEXIST)
 		return vn_seterr(err, errno, "mkdir %s: %s", path, strerror(errno));
-	ret = kwritef(k, err, hosts, "%s/%s/hosts", base, disk);
+	ret = vn_kwritef(k, err, hosts, "%s/%s/hosts", base, disk);
 	if (!ret) {
 		snprintf(val, sizeof(val), "%" PRIu64, size);
-		ret = kwritef(k, err, val, "%s/%s/size", base, disk);
+		ret = vn_kwritef(k, err, val, "%s/%s/size", base, disk);
 	}
 	if (!ret) {
 		snprintf(val, sizeof(val), "%d", replicas);
-		ret = kwritef(k, err, val, "%s/%s/replicas", base, disk);
+		ret = vn_kwritef(k, err, val, "%s/%s/replicas", base, disk);
 	}
 	if (!ret)
-		ret = kwritef(k, err, "1", "%s/%s/enable", base, disk);
+		ret = vn_kwritef(k, err, "1", "%s/%s/enable", base, disk);
 	if (ret)
 		goto out_rmdir;
-	if (k->fake) {
-		/* fake kernel: the disk appears */
-		struct vn_disk_info tmp;
-
-		vn_disk_info(k, disk, &tmp);
-		if (!tmp.dev[0])
-			kwritef(k, NULL, "vnmem0", "%s/%s/dev", base, disk);
-		kwritef(k, NULL, "live", "%s/%s/state", base, disk);
-	}
+	if (ops(k)->after_disk_enable)
+		ops(k)->after_disk_enable(k, disk);
 	vn_disk_info(k, disk, di);
 	if (!di->dev[0]) {
 		ret = vn_seterr(err, ENODEV, "disk %s enabled but has no dev", disk);
 		goto out_disable;
 	}
-	ret = ensure_devnode(k, di->dev, err);
+	ret = ops(k)->devnode(k, di->dev, err);
 	if (ret)
 		goto out_disable;
 	return 0;
 
 out_disable:
-	kwritef(k, NULL, "0", "%s/%s/enable", base, disk);
+	vn_kwritef(k, NULL, "0", "%s/%s/enable", base, disk);
 out_rmdir:
 	vn_kpath(k, path, sizeof(path), "%s/%s", base, disk);
-	if (k->fake)
-		rmdir_fake(path);
-	else
-		rmdir(path);
+	ops(k)->rmdir(path);
 	return ret;
 }
 
@@ -595,21 +562,18 @@ int vn_swap_on(const struct vn_kern *k, const char *dev, bool mkswap,
 	ret = vn_run(k, on, err);
 	if (ret)
 		return ret;
-	if (k->fake) {
-		char sw[PATH_MAX];
-		FILE *f;
-
-		vn_kpath(k, sw, sizeof(sw), "/proc/swaps");
-		f = fopen(sw, "ae");
-		if (f) {
-			fprintf(f, "%s partition 0 0 100\n", path);
-			fclose(f);
-		}
-	}
+	if (ops(k)->after_swapon)
+		ops(k)->after_swapon(k, path);
 	return 0;
 }
 
 int vn_run(const struct vn_kern *k, char *const argv[], struct vn_err *err)
+{
+	return ops(k)->run(k, argv, err);
+}
+
+static int real_run(const struct vn_kern *k, char *const argv[],
+		    struct vn_err *err)
 {
 	int pfd[2], status = 0, i;
 	char out[512] = "";
@@ -618,20 +582,7 @@ int vn_run(const struct vn_kern *k, char *const argv[], struct vn_err *err)
 	size_t off = 0;
 	pid_t pid;
 
-	if (k->fake) {
-		char path[PATH_MAX];
-		FILE *f;
-
-		vn_kpath(k, path, sizeof(path), "/commands.log");
-		f = fopen(path, "ae");
-		if (!f)
-			return vn_seterr(err, errno, "%s: %s", path, strerror(errno));
-		for (i = 0; argv[i]; i++)
-			fprintf(f, "%s%s", i ? " " : "", argv[i]);
-		fputc('\n', f);
-		fclose(f);
-		return 0;
-	}
+	(void)k;
 	if (pipe2(pfd, O_CLOEXEC))
 		return vn_seterr(err, errno, "pipe: %s", strerror(errno));
 	pid = fork();
@@ -737,9 +688,7 @@ static int stor_rmdir(const struct vn_kern *k, const char *name)
 	char path[PATH_MAX];
 
 	vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s", name);
-	if (k->fake)
-		return rmdir_fake(path);
-	return rmdir(path) ? -errno : 0;
+	return ops(k)->rmdir(path);
 }
 
 int vn_stor_check(const struct vn_kern *k, struct vn_err *err)
@@ -773,8 +722,8 @@ int vn_stor_enable(const struct vn_kern *k, const char *name,
 {
 	int ret = stor_write(k, name, "enable", "1");
 
-	if (k->fake && !ret)
-		stor_write(k, name, "state", "enabled");
+	if (!ret && ops(k)->after_stor_enable)
+		ops(k)->after_stor_enable(k, name);
 	if (ret == -ENOSPC)
 		return vn_seterr(err, ENOSPC,
 				 "volume '%s' does not fit in the storage host's backing store",
@@ -930,36 +879,6 @@ int vn_vol_info(const struct vn_kern *k, const char *item,
 	return 0;
 }
 
-/* fake kernel: the lowest vnblkN no other item uses */
-static void fake_vol_dev(const struct vn_kern *k, char *dev, size_t len)
-{
-	char path[PATH_MAX], buf[32];
-	struct dirent *de;
-	int n;
-
-	for (n = 0; n < 1000; n++) {
-		bool used = false;
-		DIR *d;
-
-		snprintf(dev, len, "vnblk%d", n);
-		vn_kpath(k, path, sizeof(path), VN_VOL_CFS);
-		d = opendir(path);
-		while (d && (de = readdir(d))) {
-			char p[PATH_MAX];
-
-			if (de->d_name[0] == '.' ||
-			    vn_kpath(k, p, sizeof(p), VN_VOL_CFS "/%s/dev", de->d_name))
-				continue;
-			if (!vn_read_file(p, buf, sizeof(buf)) && !strcmp(buf, dev))
-				used = true;
-		}
-		if (d)
-			closedir(d);
-		if (!used)
-			return;
-	}
-}
-
 static const char *vol_enable_hint(int e)
 {
 	switch (e) {
@@ -978,7 +897,7 @@ int vn_vol_attach(const struct vn_kern *k, const char *item, const char *host,
 		  int port, const char *volume, char *dev, size_t devlen,
 		  struct vn_err *err)
 {
-	char path[PATH_MAX], hp[128], val[32];
+	char path[PATH_MAX], hp[128];
 	struct vn_vol_info vi;
 	struct stat st;
 	int ret;
@@ -1000,25 +919,12 @@ int vn_vol_attach(const struct vn_kern *k, const char *item, const char *host,
 		return vn_seterr(err, ENAMETOOLONG, "volume name too long");
 	if (mkdir(path, 0755) && errno != EEXIST)
 		return vn_seterr(err, errno, "mkdir %s: %s", path, strerror(errno));
-	ret = kwritef(k, err, hp, VN_VOL_CFS "/%s/host", item);
+	ret = vn_kwritef(k, err, hp, VN_VOL_CFS "/%s/host", item);
 	if (!ret)
-		ret = kwritef(k, err, volume, VN_VOL_CFS "/%s/volume", item);
+		ret = vn_kwritef(k, err, volume, VN_VOL_CFS "/%s/volume", item);
 	if (ret)
 		goto undo;
-	if (k->fake) {
-		if (!vn_kpath(k, path, sizeof(path), "/fake/vol_enable_errno") &&
-		    !vn_read_file(path, val, sizeof(val))) {
-			ret = -atoi(val);
-		} else {
-			fake_vol_dev(k, val, sizeof(val));
-			ret = kwritef(k, err, "1", VN_VOL_CFS "/%s/enable", item);
-			kwritef(k, NULL, val, VN_VOL_CFS "/%s/dev", item);
-			kwritef(k, NULL, "live", VN_VOL_CFS "/%s/state", item);
-		}
-	} else {
-		vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s/enable", item);
-		ret = kwrite(k, path, "1");
-	}
+	ret = ops(k)->vol_enable(k, item, err);
 	if (ret) {
 		vn_seterr(err, -ret, "cannot attach volume '%s' of %s: %s", volume, hp,
 			  vol_enable_hint(-ret));
@@ -1030,7 +936,7 @@ have_dev:
 		ret = vn_seterr(err, ENODEV, "volume '%s' attached but has no dev", volume);
 		goto undo;
 	}
-	ret = ensure_devnode(k, vi.dev, err);
+	ret = ops(k)->devnode(k, vi.dev, err);
 	if (ret)
 		goto undo;
 	snprintf(dev, devlen, "%s", vi.dev);
@@ -1060,30 +966,23 @@ int vn_vol_detach(const struct vn_kern *k, const char *item, int timeout_ms,
 		if (ret)
 			return vn_seterr(err, -ret, "detach /dev/%s: %s", vi.dev,
 					 strerror(-ret));
-		if (k->fake)
-			kwritef(k, NULL, "", VN_VOL_CFS "/%s/dev", item);
+		if (ops(k)->after_vol_disable)
+			ops(k)->after_vol_disable(k, item);
 	}
 	vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s", item);
-	ret = k->fake ? rmdir_fake(path) : (rmdir(path) ? -errno : 0);
+	ret = ops(k)->rmdir(path);
 	if (ret && ret != -ENOENT)
 		return vn_seterr(err, -ret, "rmdir %s: %s", path, strerror(-ret));
 	return 0;
 }
 
-/* fake kernel: the "file system" of a volume is a marker file next to the
- * storage host's volume (the unit tests share one sysroot) */
-static int fake_fs_path(const struct vn_kern *k, const char *item, char *path,
-			size_t len)
+int vn_fs_probe(const struct vn_kern *k, const char *item, const char *dev)
 {
-	char vol[64];
-
-	if (vn_kpath(k, path, len, VN_VOL_CFS "/%s/volume", item) ||
-	    vn_read_file(path, vol, sizeof(vol)))
-		return -ENOENT;
-	return vn_kpath(k, path, len, VN_STOR_CFS "/%s/fake_fs", vol);
+	return ops(k)->fs_probe(k, item, dev);
 }
 
-int vn_fs_probe(const struct vn_kern *k, const char *item, const char *dev)
+static int real_fs_probe(const struct vn_kern *k, const char *item,
+			 const char *dev)
 {
 	static const unsigned char magic[2] = { 0x53, 0xef };
 	unsigned char *buf;
@@ -1091,14 +990,8 @@ int vn_fs_probe(const struct vn_kern *k, const char *item, const char *dev)
 	ssize_t n, i;
 	int fd, ret;
 
-	if (k->fake) {
-		char fs[32];
-
-		if (fake_fs_path(k, item, path, sizeof(path)) ||
-		    vn_read_file(path, fs, sizeof(fs)))
-			return 0;
-		return !strcmp(fs, "ext4") ? 1 : -EMEDIUMTYPE;
-	}
+	(void)k;
+	(void)item;
 	snprintf(path, sizeof(path), "/dev/%s", dev);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -1138,32 +1031,24 @@ int vn_mkfs(const struct vn_kern *k, const char *item, const char *dev,
 	snprintf(opt, sizeof(opt), "nodiscard,root_owner=%u:%u", (unsigned int)uid,
 		 (unsigned int)gid);
 	ret = vn_run(k, argv, err);
-	if (!ret && k->fake) {
-		char p[PATH_MAX];
-
-		if (!fake_fs_path(k, item, p, sizeof(p)))
-			kwrite(k, p, "ext4");
-	}
+	if (!ret && ops(k)->after_mkfs)
+		ops(k)->after_mkfs(k, item);
 	return ret;
 }
 
 int vn_fs_mount_fd(const struct vn_kern *k, const char *dev, bool nosuid,
 		   int *fd, struct vn_err *err)
 {
+	return ops(k)->fs_mount_fd(k, dev, nosuid, fd, err);
+}
+
+static int real_fs_mount_fd(const struct vn_kern *k, const char *dev,
+			    bool nosuid, int *fd, struct vn_err *err)
+{
 	char path[PATH_MAX];
 	int fs, mfd;
 
-	if (k->fake) {
-		/* fake kernel: a directory stands in for the mount */
-		char rel[64];
-
-		snprintf(rel, sizeof(rel), "/mnt/%s", dev);
-		if (vn_mkdir_p(k, rel, 0755, err) ||
-		    vn_kpath(k, path, sizeof(path), "%s", rel))
-			return -EIO;
-		*fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		return *fd < 0 ? vn_seterr(err, errno, "%s: %s", path, strerror(errno)) : 0;
-	}
+	(void)k;
 	snprintf(path, sizeof(path), "/dev/%s", dev);
 	fs = fsopen("ext4", FSOPEN_CLOEXEC);
 	if (fs < 0)
@@ -1201,3 +1086,60 @@ int vn_mkdir_p(const struct vn_kern *k, const char *dir, mode_t mode,
 		return vn_seterr(err, -ret, "mkdir %s: %s", path, strerror(-ret));
 	return 0;
 }
+
+/* ---- the real kernel ------------------------------------------------------ */
+
+/* Kernel files exist already: never create one. */
+static int real_write(const struct vn_kern *k, const char *path,
+		      const char *val)
+{
+	(void)k;
+	return vn_write_file(path, val, false);
+}
+
+static int real_subtree_enable(const struct vn_kern *k, const char *rel,
+			       const char *cur, const char *ctl,
+			       struct vn_err *err)
+{
+	char val[560];
+
+	(void)cur;
+	snprintf(val, sizeof(val), "+%s", ctl);
+	return vn_kwritef(k, err, val, "%s/cgroup.subtree_control", rel);
+}
+
+/* cgroup.procs lists live processes only */
+static bool real_member_alive(pid_t pid)
+{
+	(void)pid;
+	return true;
+}
+
+static int real_rmdir(const char *path)
+{
+	return rmdir(path) ? -errno : 0;
+}
+
+static int real_vol_enable(const struct vn_kern *k, const char *item,
+			   struct vn_err *err)
+{
+	char path[PATH_MAX];
+
+	(void)err;
+	vn_kpath(k, path, sizeof(path), VN_VOL_CFS "/%s/enable", item);
+	return kwrite(k, path, "1");
+}
+
+const struct vn_kern_ops vn_kern_real_ops = {
+	.name = "kernel",
+	.write = real_write,
+	.subtree_enable = real_subtree_enable,
+	.member_alive = real_member_alive,
+	.cg_attach = real_cg_attach,
+	.rmdir = real_rmdir,
+	.devnode = real_devnode,
+	.run = real_run,
+	.vol_enable = real_vol_enable,
+	.fs_probe = real_fs_probe,
+	.fs_mount_fd = real_fs_mount_fd,
+};
