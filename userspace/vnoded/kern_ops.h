@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * How lib/kern.c's operations reach the kernel: an ops table chosen by
- * vn_kern_init().  vn_kern_real_ops (kern.c) talks to cgroupfs, configfs,
+ * How kern.c's and kern_vol.c's operations reach the kernel: an ops
+ * table chosen by vn_kern_init().  vn_kern_real_ops (kern.c) talks to cgroupfs, configfs,
  * sysfs and runs the helpers; vn_kern_fake_ops (tests/unit/fake_kern.c)
  * stands in for the kernel below a sysroot, which is a plain directory,
  * for the unit tests and `vnoded --sysroot`.
@@ -59,9 +59,27 @@ struct vn_kern_ops {
 extern const struct vn_kern_ops vn_kern_real_ops;
 extern const struct vn_kern_ops vn_kern_fake_ops;
 
-/* Write val to the attribute at path (below the sysroot) through
- * k->ops->write, with a message in err. */
+/* k's table (a vn_kern that was only zeroed is the real kernel). */
+const struct vn_kern_ops *vn_kern_ops_of(const struct vn_kern *k);
+/* Write val to the file at path through the table; -errno. */
+int vn_kwrite(const struct vn_kern *k, const char *path, const char *val);
+/* The same for a path below the sysroot given as a format, with a message
+ * in err. */
 int vn_kwritef(const struct vn_kern *k, struct vn_err *err, const char *val,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* BASE/<item> is a directory (a configfs item, a cgroup). */
+bool vn_kitem_exists(const struct vn_kern *k, const char *base,
+		     const char *item);
+
+/* Members of vn_kern_real_ops that live in kern.c's sibling kern_vol.c
+ * (and the device node one kern_vol.c uses). */
+int vn_kern_real_devnode(const struct vn_kern *k, const char *dev,
+			 struct vn_err *err);
+int vn_kern_real_vol_enable(const struct vn_kern *k, const char *item,
+			    struct vn_err *err);
+int vn_kern_real_fs_probe(const struct vn_kern *k, const char *item,
+			  const char *dev);
+int vn_kern_real_fs_mount_fd(const struct vn_kern *k, const char *dev,
+			     bool nosuid, int *fd, struct vn_err *err);
 
 #endif /* VN_KERN_OPS_H */
