@@ -37,14 +37,10 @@ static int fake_write(const struct vn_kern *k, const char *path,
 }
 
 /* the file reads back as a word list */
-static int fake_subtree_enable(const struct vn_kern *k, const char *rel,
-			       const char *cur, const char *ctl,
-			       struct vn_err *err)
+static void fake_subtree_val(const char *cur, const char *ctl, char *val,
+			     size_t len)
 {
-	char val[560];
-
-	snprintf(val, sizeof(val), "%s%s%s", cur, *cur ? " " : "", ctl);
-	return vn_kwritef(k, err, val, "%s/cgroup.subtree_control", rel);
+	snprintf(val, len, "%s%s%s", cur, *cur ? " " : "", ctl);
 }
 
 /* a pid that exited has left its cgroup */
@@ -259,7 +255,7 @@ static void fake_after_mkfs(const struct vn_kern *k, const char *item)
 const struct vn_kern_ops vn_kern_fake_ops = {
 	.name = "fake",
 	.write = fake_write,
-	.subtree_enable = fake_subtree_enable,
+	.subtree_val = fake_subtree_val,
 	.member_alive = fake_member_alive,
 	.cg_attach = fake_cg_attach,
 	.rmdir = fake_rmdir,

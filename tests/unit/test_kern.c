@@ -87,7 +87,7 @@ static void tables_complete(void **state)
 	for (i = 0; i < 2; i++) {
 		assert_non_null(t[i]->name);
 		assert_non_null(t[i]->write);
-		assert_non_null(t[i]->subtree_enable);
+		assert_non_null(t[i]->subtree_val);
 		assert_non_null(t[i]->member_alive);
 		assert_non_null(t[i]->cg_attach);
 		assert_non_null(t[i]->rmdir);

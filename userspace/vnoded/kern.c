@@ -135,12 +135,13 @@ int vn_cg_check(const struct vn_kern *k, bool need_cpuset, struct vn_err *err)
 static int enable_controller(const struct vn_kern *k, const char *rel,
 			     const char *ctl, struct vn_err *err)
 {
-	char path[PATH_MAX], buf[512] = "";
+	char path[PATH_MAX], buf[512] = "", val[560];
 
 	vn_kpath(k, path, sizeof(path), "%s/cgroup.subtree_control", rel);
 	if (!vn_read_file(path, buf, sizeof(buf)) && word_in(buf, ctl))
 		return 0;
-	return vn_kern_ops_of(k)->subtree_enable(k, rel, buf, ctl, err);
+	vn_kern_ops_of(k)->subtree_val(buf, ctl, val, sizeof(val));
+	return vn_kwritef(k, err, val, "%s/cgroup.subtree_control", rel);
 }
 
 int vn_cg_create(const struct vn_kern *k, const char *name,
@@ -677,15 +678,11 @@ static int real_write(const struct vn_kern *k, const char *path,
 	return vn_write_file(path, val, false);
 }
 
-static int real_subtree_enable(const struct vn_kern *k, const char *rel,
-			       const char *cur, const char *ctl,
-			       struct vn_err *err)
+static void real_subtree_val(const char *cur, const char *ctl, char *val,
+			     size_t len)
 {
-	char val[560];
-
 	(void)cur;
-	snprintf(val, sizeof(val), "+%s", ctl);
-	return vn_kwritef(k, err, val, "%s/cgroup.subtree_control", rel);
+	snprintf(val, len, "+%s", ctl);
 }
 
 /* cgroup.procs lists live processes only */
@@ -703,7 +700,7 @@ static int real_rmdir(const char *path)
 const struct vn_kern_ops vn_kern_real_ops = {
 	.name = "kernel",
 	.write = real_write,
-	.subtree_enable = real_subtree_enable,
+	.subtree_val = real_subtree_val,
 	.member_alive = real_member_alive,
 	.cg_attach = real_cg_attach,
 	.rmdir = real_rmdir,

@@ -22,10 +22,10 @@ struct vn_kern_ops {
 	const char *name;		/* "kernel", "fake" */
 	/* Write val to an attribute; -errno.  The fake creates the file. */
 	int (*write)(const struct vn_kern *k, const char *path, const char *val);
-	/* Enable controller ctl in <rel>/cgroup.subtree_control, which reads
-	 * cur now. */
-	int (*subtree_enable)(const struct vn_kern *k, const char *rel,
-			      const char *cur, const char *ctl, struct vn_err *err);
+	/* What to write to a cgroup.subtree_control that reads cur to
+	 * enable controller ctl ("+ctl"; the fake's file is a word list). */
+	void (*subtree_val)(const char *cur, const char *ctl, char *val,
+			    size_t len);
 	/* Whether a pid listed in cgroup.procs still counts. */
 	bool (*member_alive)(pid_t pid);
 	int (*cg_attach)(const struct vn_kern *k, const char *name, pid_t pid,
