@@ -2,7 +2,7 @@
 /*
  * One printing path (lib/print.c): the same calls give valid JSON with
  * -j and "key value" text without; and the daemon's JSON request
- * protocol (lib/ipc.c vn_handle_request) including its error replies.
+ * protocol (vnoded/request.c vn_handle_request, lib/ipc.c framing) including its error replies.
  */
 #include "unit.h"
 #include "db.h"

@@ -24,7 +24,7 @@
 #include "util.h"
 
 struct vn_ctx;
-/* One request to the storage agent of a storage host (lib/agent.c);
+/* One request to the storage agent of a storage host (vnoded/agent.c);
  * takes ownership of args. */
 typedef int (*vn_agent_fn)(struct vn_ctx *ctx, const char *addr,
 			   const char *cmd, json_object *args,
