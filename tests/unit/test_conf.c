@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* cluster.conf parsing (lib/conf.c): good files and malformed ones. */
+/* cluster.conf parsing (vnoded/conf.c): good files and malformed ones. */
 #include "unit.h"
 #include "conf.h"
 

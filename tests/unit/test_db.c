@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* State database: schema, migration, append-only event log, and the
- * read-only SQL guard behind `vnodectl sql` (lib/db.c). */
+ * read-only SQL guard behind `vnodectl sql` (vnoded/db.c). */
 #include "unit.h"
 #include "db.h"
 

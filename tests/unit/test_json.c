@@ -2,14 +2,14 @@
 /*
  * One printing path (lib/print.c): the same calls give valid JSON with
  * -j and "key value" text without; and the daemon's JSON request
- * protocol (lib/ipc.c vn_handle_request) including its error replies.
+ * protocol (vnoded/request.c vn_handle_request, lib/ipc.c framing) including its error replies.
  */
 #include "unit.h"
-#include "core.h"
 #include "db.h"
 #include "ipc.h"
 #include "print.h"
 #include "vnodectl.h"
+#include "vnoded.h"
 
 static char *capture(bool json, bool table, void (*fn)(struct vn_printer *p))
 {

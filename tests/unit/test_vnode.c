@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vNode assembly and teardown (lib/core.c + lib/kern.c) against a fake
+ * vNode assembly and teardown (vnoded/vnode.c, component.c, placement.c, reconcile.c + kern.c) against a fake
  * sysroot: a directory tree standing in for /sys/fs/cgroup,
  * /sys/kernel/config/vnode and /proc, plus fake probe answers.
  */
 #include "unit.h"
-#include "core.h"
 #include "db.h"
+#include "vnoded.h"
 
 #define M (1ULL << 20)
 

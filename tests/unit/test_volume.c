@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vNode volumes (lib/volume.c, lib/agent.c, the vnode_stor/vnode_vol parts
- * of lib/kern.c) against a fake sysroot: the storage host's configfs and
- * the process host's are in the same tree, and the agent runs in-process
+ * vNode volumes (vnoded/volume.c, vnoded/agent.c, vnoded/kern_vol.c)
+ * against a fake sysroot: the storage host's configfs and the process
+ * host's are in the same tree, and the agent runs in-process
  * (an agent answers for ADDR when DIR/agent/ADDR exists).
  */
 #include "unit.h"
 #include "agent.h"
-#include "core.h"
 #include "db.h"
 #include "ipc.h"
+#include "vnoded.h"
 #include "volume.h"
 
 #define M (1ULL << 20)

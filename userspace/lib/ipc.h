@@ -6,13 +6,19 @@
  * the daemon answers one line, {"ok": true, "data": ...} or
  * {"ok": false, "errno": N, "error": "message"}, and closes.  The caller's
  * uid/pid come from SO_PEERCRED, never from the request.
+ *
+ * This is the framing and the client, shared by vnodectl, vnode-run and
+ * vnoded (whose request handlers are in vnoded/request.c); it knows
+ * nothing of the daemon's types or its database.
  */
 #ifndef VN_IPC_H
 #define VN_IPC_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <json-c/json.h>
 
-#include "core.h"
 #include "util.h"
 
 #define VN_SOCK_DEFAULT		"/run/vnode/vnoded.sock"
@@ -56,10 +62,5 @@ bool vn_arg_bool(json_object *args, const char *key);
 
 /* {"ok":...} reply line (malloc'd); takes data. */
 char *vn_reply_line(int ret, const struct vn_err *err, json_object *data);
-
-/* Server: handle one request line; returns the response line (malloc'd).
- * A handler may leave a descriptor to pass in ctx->reply_fd. */
-char *vn_handle_request(struct vn_ctx *ctx, const char *line,
-			const struct vn_caller *who);
 
 #endif /* VN_IPC_H */

@@ -32,9 +32,9 @@
 
 #include "agent.h"
 #include "conf.h"
-#include "core.h"
 #include "db.h"
 #include "ipc.h"
+#include "vnoded.h"
 
 enum vnoded_state {
 	VNODED_INIT,
@@ -533,7 +533,7 @@ int main(int argc, char **argv)
 		goto out_lock;
 	}
 	d.ctx.log = vlog;
-	if (d.ctx.kern.fake)
+	if (vn_kern_fake(&d.ctx.kern))
 		vlog(LOG_NOTICE, "fake kernel under sysroot %s", d.ctx.kern.root);
 	if (vn_config_sync(&d.ctx, &d.conf, &err)) {
 		vlog(LOG_ERR, "%s", err.msg);

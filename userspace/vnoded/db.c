@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "db.h"
+#include "vnoded.h"
 
 /*
  * Migration N takes the database from version N-1 to N.  Never edit a
@@ -351,4 +353,341 @@ int vn_sql_readonly(const char *dbpath, const char *sql, json_object **rows,
 	ret = vn_sql_readonly_db(db, sql, rows, err);
 	sqlite3_close(db);
 	return ret;
+}
+
+/* ---- the daemon's queries ------------------------------------------------ */
+
+int vn_q_one(struct vn_ctx *ctx, const char *sql,
+		     const char *const *binds, json_object **out,
+		     struct vn_err *err)
+{
+	json_object *rows;
+	int ret;
+
+	*out = NULL;
+	ret = vn_db_query_json(ctx->db, sql, binds, &rows, err);
+	if (ret)
+		return ret;
+	if (json_object_array_length(rows))
+		*out = json_object_get(json_object_array_get_idx(rows, 0));
+	json_object_put(rows);
+	return 0;
+}
+
+int64_t vn_jint(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+const char *vn_jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && v ?
+	       json_object_get_string(v) : NULL;
+}
+
+int vn_step_done(struct vn_ctx *ctx, sqlite3_stmt *st, struct vn_err *err)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc == SQLITE_CONSTRAINT)
+		return vn_seterr(err, EEXIST, "constraint failed: %s",
+				 sqlite3_errmsg(ctx->db));
+	if (rc != SQLITE_DONE)
+		return vn_seterr(err, EIO, "sqlite: %s", sqlite3_errmsg(ctx->db));
+	return 0;
+}
+
+int vn_prep(struct vn_ctx *ctx, const char *sql, sqlite3_stmt **st,
+		struct vn_err *err)
+{
+	if (sqlite3_prepare_v2(ctx->db, sql, -1, st, NULL) != SQLITE_OK)
+		return vn_seterr(err, EIO, "sqlite: %s", sqlite3_errmsg(ctx->db));
+	return 0;
+}
+
+#define COMP_COLS "id, name, kind, addr, port, source, state, capacity, used, " \
+		  "slab_shift, last_probe, last_error, created"
+#define VNODE_COLS "id, name, mem, cache, mem - cache AS quota, replicas, cpus, " \
+		   "owner_uid, cgroup, cgroup_id, state, ephemeral, creator_pid, created"
+
+int vn_get_component(struct vn_ctx *ctx, const char *name,
+			 json_object **out, struct vn_err *err)
+{
+	const char *b[] = { name, NULL };
+	int ret;
+
+	ret = vn_q_one(ctx, "SELECT " COMP_COLS " FROM components WHERE name = ?",
+			b, out, err);
+	if (!ret && !*out)
+		return vn_seterr(err, ENOENT, "unknown component '%s'", name);
+	return ret;
+}
+
+int vn_get_vnode(struct vn_ctx *ctx, const char *name, json_object **out,
+		     struct vn_err *err)
+{
+	const char *b[] = { name, NULL };
+	int ret;
+
+	ret = vn_q_one(ctx, "SELECT " VNODE_COLS " FROM vnodes WHERE name = ?",
+			b, out, err);
+	if (!ret && !*out)
+		return vn_seterr(err, ENOENT, "unknown vNode '%s'", name);
+	return ret;
+}
+
+/* ---- components ----------------------------------------------------------- */
+
+bool vn_db_comp_exists(struct vn_ctx *ctx, const char *name)
+{
+	const char *b[] = { name, NULL };
+	json_object *o = NULL;
+
+	vn_q_one(ctx, "SELECT name FROM components WHERE name = ?", b, &o, NULL);
+	if (!o)
+		return false;
+	json_object_put(o);
+	return true;
+}
+
+int vn_db_comp_insert(struct vn_ctx *ctx, const struct vn_conf_comp *c,
+		      const char *source, struct vn_err *err)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = vn_prep(ctx, "INSERT INTO components (name, kind, addr, port, source, created) "
+		   "VALUES (?, ?, ?, ?, ?, ?)", &st, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, vn_kind_name(c->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->addr, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, c->port);
+	sqlite3_bind_text(st, 5, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, vn_now_ms());
+	return vn_step_done(ctx, st, err);
+}
+
+int vn_db_comp_delete(struct vn_ctx *ctx, int64_t id, struct vn_err *err)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = vn_prep(ctx, "DELETE FROM components WHERE id = ?", &st, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, id);
+	return vn_step_done(ctx, st, err);
+}
+
+int vn_db_comp_set_probe(struct vn_ctx *ctx, int64_t id, const char *state,
+			 int64_t capacity, int64_t used, int slab_shift,
+			 const char *last_error)
+{
+	sqlite3_stmt *st;
+
+	if (vn_prep(ctx, "UPDATE components SET state = ?, capacity = ?, used = ?, "
+		 "slab_shift = ?, last_probe = ?, last_error = ? WHERE id = ?",
+		 &st, NULL))
+		return -EIO;
+	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, capacity);
+	sqlite3_bind_int64(st, 3, used);
+	sqlite3_bind_int(st, 4, slab_shift);
+	sqlite3_bind_int64(st, 5, vn_now_ms());
+	if (last_error)
+		sqlite3_bind_text(st, 6, last_error, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 7, id);
+	vn_step_done(ctx, st, NULL);
+	return 0;
+}
+
+int vn_db_comp_users(struct vn_ctx *ctx, int64_t comp_id)
+{
+	char id[32];
+	const char *b[] = { id, NULL };
+	json_object *o;
+	int n = 0;
+
+	snprintf(id, sizeof(id), "%" PRId64, comp_id);
+	if (!vn_q_one(ctx, "SELECT (SELECT count(*) FROM allocations WHERE component_id = ?1) + "
+		      "(SELECT count(*) FROM volumes WHERE component_id = ?1) AS n",
+		       b, &o, NULL) && o) {
+		n = (int)vn_jint(o, "n");
+		json_object_put(o);
+	}
+	return n;
+}
+
+int vn_db_comp_reserved(struct vn_ctx *ctx, int64_t comp_id, int64_t *bytes)
+{
+	char id[32];
+	const char *b[] = { id, NULL };
+	json_object *o;
+
+	snprintf(id, sizeof(id), "%" PRId64, comp_id);
+	if (vn_q_one(ctx, "SELECT coalesce(sum(bytes), 0) AS r FROM allocations "
+		     "WHERE component_id = ?", b, &o, NULL) || !o)
+		return -ENOENT;
+	*bytes = vn_jint(o, "r");
+	json_object_put(o);
+	return 0;
+}
+
+int vn_db_comp_list(struct vn_ctx *ctx, json_object **rows, struct vn_err *err)
+{
+	return vn_db_query_json(ctx->db, "SELECT c." COMP_COLS ", "
+		"(SELECT coalesce(sum(a.bytes), 0) FROM allocations a "
+		" WHERE a.component_id = c.id) AS reserved "
+		"FROM components c ORDER BY c.name", NULL, rows, err);
+}
+
+int vn_db_comp_from_config(struct vn_ctx *ctx, json_object **rows,
+			   struct vn_err *err)
+{
+	return vn_db_query_json(ctx->db, "SELECT " COMP_COLS " FROM components "
+				"WHERE source = 'config'", NULL, rows, err);
+}
+
+int vn_db_memory_hosts(struct vn_ctx *ctx, bool with_reserved,
+		       json_object **rows, struct vn_err *err)
+{
+	if (!with_reserved)
+		return vn_db_query_json(ctx->db, "SELECT " COMP_COLS " FROM components "
+					"WHERE kind = 'memory' ORDER BY name", NULL, rows, err);
+	return vn_db_query_json(ctx->db, "SELECT c." COMP_COLS ", "
+		"(SELECT coalesce(sum(a.bytes), 0) FROM allocations a "
+		" WHERE a.component_id = c.id) AS reserved "
+		"FROM components c WHERE kind = 'memory' ORDER BY name",
+		NULL, rows, err);
+}
+
+/* ---- vNodes --------------------------------------------------------------- */
+
+int64_t vn_db_quota_total(struct vn_ctx *ctx)
+{
+	json_object *o;
+	int64_t q = 0;
+
+	if (!vn_q_one(ctx, "SELECT coalesce(sum(mem - cache), 0) AS q FROM vnodes",
+		       NULL, &o, NULL) && o) {
+		q = vn_jint(o, "q");
+		json_object_put(o);
+	}
+	return q;
+}
+
+int vn_db_vnode_insert(struct vn_ctx *ctx, const struct vn_vnode_req *req,
+		       int replicas, uid_t owner, uint64_t cgid, int64_t *id,
+		       struct vn_err *err)
+{
+	char cg[PATH_MAX];
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = vn_prep(ctx, "INSERT INTO vnodes (name, mem, cache, replicas, cpus, owner_uid, "
+		   "cgroup, cgroup_id, state, ephemeral, creator_pid, created) "
+		   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)", &st, err);
+	if (ret)
+		return ret;
+	snprintf(cg, sizeof(cg), VN_CGROOT "/" VN_CGPARENT "/%s", req->name);
+	sqlite3_bind_text(st, 1, req->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)req->mem);
+	sqlite3_bind_int64(st, 3, (int64_t)req->cache);
+	sqlite3_bind_int(st, 4, replicas);
+	if (req->cpus[0])
+		sqlite3_bind_text(st, 5, req->cpus, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, owner);
+	sqlite3_bind_text(st, 7, cg, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 8, (int64_t)cgid);
+	sqlite3_bind_int(st, 9, req->ephemeral);
+	sqlite3_bind_int64(st, 10, req->creator_pid);
+	sqlite3_bind_int64(st, 11, vn_now_ms());
+	ret = vn_step_done(ctx, st, err);
+	if (!ret)
+		*id = sqlite3_last_insert_rowid(ctx->db);
+	return ret;
+}
+
+int vn_db_alloc_insert(struct vn_ctx *ctx, int64_t vnode_id, int64_t comp_id,
+		       uint64_t bytes, struct vn_err *err)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = vn_prep(ctx, "INSERT INTO allocations (vnode_id, component_id, bytes) "
+		   "VALUES (?, ?, ?)", &st, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, vnode_id);
+	sqlite3_bind_int64(st, 2, comp_id);
+	sqlite3_bind_int64(st, 3, (int64_t)bytes);
+	return vn_step_done(ctx, st, err);
+}
+
+int vn_db_vnode_delete(struct vn_ctx *ctx, int64_t id, struct vn_err *err)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = vn_prep(ctx, "DELETE FROM vnodes WHERE id = ?", &st, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, id);
+	return vn_step_done(ctx, st, err);
+}
+
+int vn_db_vnode_list(struct vn_ctx *ctx, json_object **rows,
+		     struct vn_err *err)
+{
+	return vn_db_query_json(ctx->db, "SELECT " VNODE_COLS " FROM vnodes ORDER BY name",
+				NULL, rows, err);
+}
+
+int vn_db_vnode_sizes(struct vn_ctx *ctx, json_object **rows,
+		      struct vn_err *err)
+{
+	return vn_db_query_json(ctx->db, "SELECT name, mem, cache FROM vnodes ORDER BY name",
+				NULL, rows, err);
+}
+
+int vn_db_vnode_allocs(struct vn_ctx *ctx, int64_t vnode_id, json_object **rows)
+{
+	char id[32];
+	const char *b[] = { id, NULL };
+
+	snprintf(id, sizeof(id), "%" PRId64, vnode_id);
+	return vn_db_query_json(ctx->db, "SELECT c.name AS host, c.addr || ':' || c.port AS addr, "
+				"a.bytes FROM allocations a JOIN components c "
+				"ON c.id = a.component_id WHERE a.vnode_id = ? ORDER BY c.name",
+				b, rows, NULL);
+}
+
+int vn_db_vnode_set_state(struct vn_ctx *ctx, int64_t id, const char *state)
+{
+	sqlite3_stmt *st;
+
+	if (vn_prep(ctx, "UPDATE vnodes SET state = ? WHERE id = ?", &st, NULL))
+		return -EIO;
+	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	vn_step_done(ctx, st, NULL);
+	return 0;
+}
+
+void vn_db_vnode_set_cgid(struct vn_ctx *ctx, int64_t id, uint64_t cgid)
+{
+	sqlite3_stmt *st;
+
+	if (!vn_prep(ctx, "UPDATE vnodes SET cgroup_id = ? WHERE id = ?", &st, NULL)) {
+		sqlite3_bind_int64(st, 1, (int64_t)cgid);
+		sqlite3_bind_int64(st, 2, id);
+		vn_step_done(ctx, st, NULL);
+	}
 }

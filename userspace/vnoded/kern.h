@@ -4,12 +4,14 @@
  * vnode_proc's configfs (remote-memory disk + per-vNode accounting),
  * /proc/swaps, and the mkswap/swapon/swapoff helpers.
  *
- * With a sysroot (vnoded --sysroot DIR or VNODE_SYSROOT) every path is
- * prefixed with DIR and a tiny "fake kernel" stands in for the parts a
- * plain directory cannot do (see kern.c: fake_*): commands are appended
- * to DIR/commands.log instead of run, enable=1 fills in dev/state, swapon
- * appends to DIR/proc/swaps, cgroup.kill empties cgroup.procs.  That is
- * what the host-side unit tests run against.
+ * How an operation reaches the kernel is an ops table (kern_ops.h)
+ * chosen by vn_kern_init().  With a sysroot (vnoded --sysroot DIR or
+ * VNODE_SYSROOT) every path is prefixed with DIR and the fake table
+ * (tests/unit/fake_kern.c) stands in for the parts a plain directory
+ * cannot do: commands are appended to DIR/commands.log instead of run,
+ * enable=1 fills in dev/state, swapon appends to DIR/proc/swaps,
+ * cgroup.kill empties cgroup.procs.  That is what the host-side unit
+ * tests run against.
  */
 #ifndef VN_KERN_H
 #define VN_KERN_H
@@ -27,9 +29,11 @@
 #define VN_CGPARENT	"vnode"
 #define VN_CFS		"/sys/kernel/config/vnode"
 
+struct vn_kern_ops;
+
 struct vn_kern {
 	char root[PATH_MAX];	/* "" = the real system */
-	bool fake;
+	const struct vn_kern_ops *ops;	/* NULL (zeroed) = the real kernel */
 };
 
 struct vn_disk_info {
@@ -43,7 +47,10 @@ struct vn_disk_info {
 	bool swap_active;
 };
 
+/* No sysroot (NULL, "" or "/"): the real kernel; else the fake below it. */
 int vn_kern_init(struct vn_kern *k, const char *sysroot, struct vn_err *err);
+/* The fake kernel (a sysroot) is in use. */
+bool vn_kern_fake(const struct vn_kern *k);
 int vn_kpath(const struct vn_kern *k, char *buf, size_t len,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vnoded's logic, independent of the socket: components, vNode
- * assembly/teardown, reconciliation.  Everything here takes the daemon
- * context (database + kernel interface + probe function) so unit tests
- * can run it against a fake sysroot and a fake probe.
+ * vnoded's logic, independent of the socket: the daemon context
+ * (ctx.c), components (component.c), placement and the shared swap disk
+ * (placement.c), vNodes (vnode.c), reconciliation (reconcile.c), volumes
+ * (volume.h) and the request handlers (request.c).  Everything here takes
+ * the daemon context (database + kernel interface + probe function) so
+ * unit tests can run it against a fake sysroot and a fake probe.  Only
+ * vnoded and the unit tests include this; the clients see lib/ only.
  */
-#ifndef VN_CORE_H
-#define VN_CORE_H
+#ifndef VN_VNODED_H
+#define VN_VNODED_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,7 +24,7 @@
 #include "util.h"
 
 struct vn_ctx;
-/* One request to the storage agent of a storage host (lib/agent.c);
+/* One request to the storage agent of a storage host (vnoded/agent.c);
  * takes ownership of args. */
 typedef int (*vn_agent_fn)(struct vn_ctx *ctx, const char *addr,
 			   const char *cmd, json_object *args,
@@ -108,4 +111,27 @@ int vn_disk_show(struct vn_ctx *ctx, json_object **out, struct vn_err *err);
  * the number of problems it could not fix (each logged + in the events). */
 int vn_reconcile(struct vn_ctx *ctx, bool reap);
 
-#endif /* VN_CORE_H */
+/* Server: handle one request line (lib/ipc.h framing); returns the
+ * response line (malloc'd).  A handler may leave a descriptor to pass in
+ * ctx->reply_fd. */
+char *vn_handle_request(struct vn_ctx *ctx, const char *line,
+			const struct vn_caller *who);
+
+/* ---- between the daemon's own files ----------------------------------- */
+
+/* Probe one component row (storage hosts: nothing to do) and record the
+ * result in the db (component.c). */
+int vn_probe_comp(struct vn_ctx *ctx, json_object *comp,
+		  struct vn_probe_result *r, struct vn_err *err);
+/* Tear a vNode down: kill (force), detach its volume, remove kernel
+ * objects and the row (vnode.c; reconcile.c reaps with it). */
+int vn_vnode_teardown(struct vn_ctx *ctx, json_object *vn, bool force,
+		      bool keep_storage, const char *why, struct vn_err *err);
+/* "" = the caller; a non-root caller can only name itself. */
+int vn_resolve_owner(const char *owner, const struct vn_caller *who,
+		     uid_t *uid, struct vn_err *err);
+/* root or the vNode's owner */
+int vn_check_perm(json_object *vn, const struct vn_caller *who,
+		  const char *what, struct vn_err *err);
+
+#endif /* VN_VNODED_H */

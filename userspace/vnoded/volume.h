@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * vNode volumes on the process host: a volume is created on a storage
- * host by its agent (vnoded --agent, lib/agent.c), attached here through
+ * host by its agent (vnoded --agent, agent.c), attached here through
  * vnode_vol's configfs (/dev/vnblkN), formatted ext4 on first use, and
  * handed to vnode-run as a detached mount (fsmount) that the program's
  * private mount namespace mounts at the vNode's mount point.  State rows
@@ -10,7 +10,7 @@
 #ifndef VN_VOLUME_H
 #define VN_VOLUME_H
 
-#include "core.h"
+#include "vnoded.h"
 
 #define VN_MOUNT_DEFAULT	"/vnode"
 #define VN_VOL_MIN		(8ULL << 20)

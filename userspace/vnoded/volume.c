@@ -10,10 +10,10 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "core_priv.h"
 #include "db.h"
 #include "size.h"
 #include "volume.h"
+#include "vnoded.h"
 
 #define AGENT_TIMEOUT_MS	15000
 

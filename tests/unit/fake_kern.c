@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The fake kernel: vnoded/kern.c's operations below a sysroot, a plain
+ * directory standing in for /sys/fs/cgroup, configfs, /proc/swaps and
+ * /dev (vnoded/kern_ops.h).  vn_kern_init() picks it when given a
+ * sysroot: the unit tests (tests/unit/test_vnode.c, test_volume.c,
+ * test_json.c, test_kern.c) and `vnoded --sysroot DIR` / VNODE_SYSROOT,
+ * which links it for the same purpose.
+ *
+ * What a plain directory cannot do by itself: helpers (mkswap, swapon,
+ * mkfs.ext4) are appended to DIR/commands.log instead of run; attribute
+ * files are created on write; enable=1 fills in dev/state; swapon appends
+ * to DIR/proc/swaps; cgroup.kill empties cgroup.procs and pids that exited
+ * leave it; vnode_vol's enable fails with the errno in
+ * DIR/fake/vol_enable_errno if that file exists; a volume's file system
+ * is a `fake_fs` marker next to the storage host's volume; a mount is an
+ * O_PATH directory under DIR/mnt.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kern_ops.h"
+
+/* Attribute files of a fake root do not exist until written. */
+static int fake_write(const struct vn_kern *k, const char *path,
+		      const char *val)
+{
+	(void)k;
+	return vn_write_file(path, val, true);
+}
+
+/* the file reads back as a word list */
+static void fake_subtree_val(const char *cur, const char *ctl, char *val,
+			     size_t len)
+{
+	snprintf(val, len, "%s%s%s", cur, *cur ? " " : "", ctl);
+}
+
+/* a pid that exited has left its cgroup */
+static bool fake_member_alive(pid_t pid)
+{
+	return !(kill(pid, 0) && errno == ESRCH);
+}
+
+/* cgroup.procs lists members, so append */
+static int fake_cg_attach(const struct vn_kern *k, const char *name, pid_t pid,
+			  struct vn_err *err)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	vn_kpath(k, path, sizeof(path),
+		 VN_CGROOT "/" VN_CGPARENT "/%s/cgroup.procs", name);
+	f = fopen(path, "ae");
+	if (!f)
+		return vn_seterr(err, errno, "%s: %s", path, strerror(errno));
+	fprintf(f, "%d\n", (int)pid);
+	fclose(f);
+	return 0;
+}
+
+/* A fake cgroup directory holds plain files: remove them first. */
+static int fake_rmdir(const char *path)
+{
+	struct dirent *de;
+	char p[PATH_MAX];
+	DIR *d = opendir(path);
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (!vn_path(p, sizeof(p), "%s/%s", path, de->d_name))
+			unlink(p);
+	}
+	closedir(d);
+	return rmdir(path) ? -errno : 0;
+}
+
+
+/* fake kernel: the lowest vnblkN no other item uses */
+static void fake_vol_dev(const struct vn_kern *k, char *dev, size_t len)
+{
+	char path[PATH_MAX], buf[32];
+	struct dirent *de;
+	int n;
+
+	for (n = 0; n < 1000; n++) {
+		bool used = false;
+		DIR *d;
+
+		snprintf(dev, len, "vnblk%d", n);
+		vn_kpath(k, path, sizeof(path), VN_VOL_CFS);
+		d = opendir(path);
+		while (d && (de = readdir(d))) {
+			char p[PATH_MAX];
+
+			if (de->d_name[0] == '.' ||
+			    vn_kpath(k, p, sizeof(p), VN_VOL_CFS "/%s/dev", de->d_name))
+				continue;
+			if (!vn_read_file(p, buf, sizeof(buf)) && !strcmp(buf, dev))
+				used = true;
+		}
+		if (d)
+			closedir(d);
+		if (!used)
+			return;
+	}
+}
+
+
+/* fake kernel: the "file system" of a volume is a marker file next to the
+ * storage host's volume (the unit tests share one sysroot) */
+static int fake_fs_path(const struct vn_kern *k, const char *item, char *path,
+			size_t len)
+{
+	char vol[64];
+
+	if (vn_kpath(k, path, len, VN_VOL_CFS "/%s/volume", item) ||
+	    vn_read_file(path, vol, sizeof(vol)))
+		return -ENOENT;
+	return vn_kpath(k, path, len, VN_STOR_CFS "/%s/fake_fs", vol);
+}
+
+
+static int fake_devnode(const struct vn_kern *k, const char *dev,
+			struct vn_err *err)
+{
+	(void)k;
+	(void)dev;
+	(void)err;
+	return 0;
+}
+
+static int fake_run(const struct vn_kern *k, char *const argv[],
+		    struct vn_err *err)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int i;
+
+	vn_kpath(k, path, sizeof(path), "/commands.log");
+	f = fopen(path, "ae");
+	if (!f)
+		return vn_seterr(err, errno, "%s: %s", path, strerror(errno));
+	for (i = 0; argv[i]; i++)
+		fprintf(f, "%s%s", i ? " " : "", argv[i]);
+	fputc('\n', f);
+	fclose(f);
+	return 0;
+}
+
+static int fake_vol_enable(const struct vn_kern *k, const char *item,
+			   struct vn_err *err)
+{
+	char path[PATH_MAX], val[32];
+	int ret;
+
+	if (!vn_kpath(k, path, sizeof(path), "/fake/vol_enable_errno") &&
+	    !vn_read_file(path, val, sizeof(val)))
+		return -atoi(val);
+	fake_vol_dev(k, val, sizeof(val));
+	ret = vn_kwritef(k, err, "1", VN_VOL_CFS "/%s/enable", item);
+	vn_kwritef(k, NULL, val, VN_VOL_CFS "/%s/dev", item);
+	vn_kwritef(k, NULL, "live", VN_VOL_CFS "/%s/state", item);
+	return ret;
+}
+
+static int fake_fs_probe(const struct vn_kern *k, const char *item,
+			 const char *dev)
+{
+	char path[PATH_MAX], fs[32];
+
+	(void)dev;
+	if (fake_fs_path(k, item, path, sizeof(path)) ||
+	    vn_read_file(path, fs, sizeof(fs)))
+		return 0;
+	return !strcmp(fs, "ext4") ? 1 : -EMEDIUMTYPE;
+}
+
+/* a directory stands in for the mount */
+static int fake_fs_mount_fd(const struct vn_kern *k, const char *dev,
+			    bool nosuid, int *fd, struct vn_err *err)
+{
+	char path[PATH_MAX], rel[64];
+
+	(void)nosuid;
+	snprintf(rel, sizeof(rel), "/mnt/%s", dev);
+	if (vn_mkdir_p(k, rel, 0755, err) ||
+	    vn_kpath(k, path, sizeof(path), "%s", rel))
+		return -EIO;
+	*fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return *fd < 0 ? vn_seterr(err, errno, "%s: %s", path, strerror(errno)) : 0;
+}
+
+/* everything dies at once */
+static void fake_after_cg_kill(const struct vn_kern *k, const char *name)
+{
+	vn_kwritef(k, NULL, "", VN_CGROOT "/" VN_CGPARENT "/%s/cgroup.procs", name);
+}
+
+/* the disk appears */
+static void fake_after_disk_enable(const struct vn_kern *k, const char *disk)
+{
+	struct vn_disk_info tmp;
+
+	vn_disk_info(k, disk, &tmp);
+	if (!tmp.dev[0])
+		vn_kwritef(k, NULL, "vnmem0", VN_CFS "/mem/%s/dev", disk);
+	vn_kwritef(k, NULL, "live", VN_CFS "/mem/%s/state", disk);
+}
+
+static void fake_after_swapon(const struct vn_kern *k, const char *devpath)
+{
+	char sw[PATH_MAX];
+	FILE *f;
+
+	vn_kpath(k, sw, sizeof(sw), "/proc/swaps");
+	f = fopen(sw, "ae");
+	if (f) {
+		fprintf(f, "%s partition 0 0 100\n", devpath);
+		fclose(f);
+	}
+}
+
+static void fake_after_stor_enable(const struct vn_kern *k, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (!vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s/state", name))
+		fake_write(k, path, "enabled");
+}
+
+static void fake_after_vol_disable(const struct vn_kern *k, const char *item)
+{
+	vn_kwritef(k, NULL, "", VN_VOL_CFS "/%s/dev", item);
+}
+
+static void fake_after_mkfs(const struct vn_kern *k, const char *item)
+{
+	char p[PATH_MAX];
+
+	if (!fake_fs_path(k, item, p, sizeof(p)))
+		fake_write(k, p, "ext4");
+}
+
+const struct vn_kern_ops vn_kern_fake_ops = {
+	.name = "fake",
+	.write = fake_write,
+	.subtree_val = fake_subtree_val,
+	.member_alive = fake_member_alive,
+	.cg_attach = fake_cg_attach,
+	.rmdir = fake_rmdir,
+	.devnode = fake_devnode,
+	.run = fake_run,
+	.vol_enable = fake_vol_enable,
+	.fs_probe = fake_fs_probe,
+	.fs_mount_fd = fake_fs_mount_fd,
+	.after_cg_kill = fake_after_cg_kill,
+	.after_disk_enable = fake_after_disk_enable,
+	.after_swapon = fake_after_swapon,
+	.after_stor_enable = fake_after_stor_enable,
+	.after_vol_disable = fake_after_vol_disable,
+	.after_mkfs = fake_after_mkfs,
+};

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kernel interface's ops table (vnoded/kern_ops.h): which table
+ * vn_kern_init() picks, that both tables are complete, and the fake
+ * kernel (tests/unit/fake_kern.c) operation by operation, as the other
+ * tests rely on it: cgroups, accounting objects, the swap disk, helpers,
+ * the storage host's volumes, vnode_vol items and their file system.
+ */
+#include "unit.h"
+#include "kern_ops.h"
+
+#define CG "sys/fs/cgroup/vnode/"
+#define CFS "sys/kernel/config/vnode/"
+#define STOR "sys/kernel/config/vnode_stor/volumes/"
+#define VOL "sys/kernel/config/vnode_vol/"
+
+struct fx {
+	char dir[256];
+	struct vn_kern k;
+};
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	struct vn_err err;
+
+	make_tmpdir(fx->dir, sizeof(fx->dir));
+	write_at(fx->dir, "sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory pids\n");
+	write_at(fx->dir, CFS "mem/.keep", "");
+	write_at(fx->dir, CFS "vnodes/.keep", "");
+	write_at(fx->dir, STOR ".keep", "");
+	write_at(fx->dir, VOL ".keep", "");
+	write_at(fx->dir, "proc/.keep", "");
+	if (vn_kern_init(&fx->k, fx->dir, &err)) {
+		fprintf(stderr, "kern: %s\n", err.msg);
+		return -1;
+	}
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	rm_rf(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static void selection(void **state)
+{
+	struct vn_kern k, zero;
+	struct vn_err err;
+	char dir[256];
+
+	(void)state;
+	assert_int_equal(vn_kern_init(&k, NULL, &err), 0);
+	assert_ptr_equal(k.ops, &vn_kern_real_ops);
+	assert_false(vn_kern_fake(&k));
+	assert_string_equal(k.root, "");
+	assert_int_equal(vn_kern_init(&k, "", &err), 0);
+	assert_false(vn_kern_fake(&k));
+	assert_int_equal(vn_kern_init(&k, "/", &err), 0);
+	assert_false(vn_kern_fake(&k));
+	/* a zeroed vn_kern is the real kernel, as before the table */
+	memset(&zero, 0, sizeof(zero));
+	assert_false(vn_kern_fake(&zero));
+	assert_ptr_equal(vn_kern_ops_of(&zero), &vn_kern_real_ops);
+
+	make_tmpdir(dir, sizeof(dir));
+	assert_int_equal(vn_kern_init(&k, dir, &err), 0);
+	assert_ptr_equal(k.ops, &vn_kern_fake_ops);
+	assert_true(vn_kern_fake(&k));
+	assert_string_equal(k.root, dir);	/* realpath of a mkdtemp dir */
+	rm_rf(dir);
+	assert_int_equal(vn_kern_init(&k, dir, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "sysroot"));
+}
+
+static void tables_complete(void **state)
+{
+	const struct vn_kern_ops *t[] = { &vn_kern_real_ops, &vn_kern_fake_ops };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		assert_non_null(t[i]->name);
+		assert_non_null(t[i]->write);
+		assert_non_null(t[i]->subtree_val);
+		assert_non_null(t[i]->member_alive);
+		assert_non_null(t[i]->cg_attach);
+		assert_non_null(t[i]->rmdir);
+		assert_non_null(t[i]->devnode);
+		assert_non_null(t[i]->run);
+		assert_non_null(t[i]->vol_enable);
+		assert_non_null(t[i]->fs_probe);
+		assert_non_null(t[i]->fs_mount_fd);
+	}
+	/* the kernel does these itself */
+	assert_null(vn_kern_real_ops.after_cg_kill);
+	assert_null(vn_kern_real_ops.after_disk_enable);
+	assert_null(vn_kern_real_ops.after_swapon);
+	assert_null(vn_kern_real_ops.after_stor_enable);
+	assert_null(vn_kern_real_ops.after_vol_disable);
+	assert_null(vn_kern_real_ops.after_mkfs);
+	assert_true(vn_kern_real_ops.member_alive(999999));
+	/* the fake imitates all of them */
+	assert_non_null(vn_kern_fake_ops.after_cg_kill);
+	assert_non_null(vn_kern_fake_ops.after_disk_enable);
+	assert_non_null(vn_kern_fake_ops.after_swapon);
+	assert_non_null(vn_kern_fake_ops.after_stor_enable);
+	assert_non_null(vn_kern_fake_ops.after_vol_disable);
+	assert_non_null(vn_kern_fake_ops.after_mkfs);
+}
+
+static void fake_cgroup(void **state)
+{
+	struct fx *fx = *state;
+	char buf[256];
+	struct vn_err err;
+	uint64_t id;
+	pid_t child;
+
+	assert_int_equal(vn_cg_create(&fx->k, "a", &err), 0);
+	assert_int_equal(read_at(fx->dir, "sys/fs/cgroup/cgroup.subtree_control",
+				 buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "memory");
+	assert_true(vn_cg_exists(&fx->k, "a"));
+	assert_int_equal(vn_cg_set_limits(&fx->k, "a", 8 << 20, 16 << 20, "0-1", &err), 0);
+	/* the fake's subtree_control reads back as a word list */
+	assert_int_equal(read_at(fx->dir, "sys/fs/cgroup/cgroup.subtree_control",
+				 buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "memory cpuset");
+	assert_int_equal(read_at(fx->dir, CG "a/memory.max", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "8388608");
+	assert_int_equal(read_at(fx->dir, CG "a/cpuset.cpus", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "0-1");
+	assert_int_equal(vn_cg_id(&fx->k, "a", &id), 0);
+
+	/* attach appends; a pid that exited no longer counts */
+	assert_int_equal(vn_cg_nprocs(&fx->k, "a"), 0);
+	assert_int_equal(vn_cg_attach(&fx->k, "a", getpid(), &err), 0);
+	child = fork();
+	if (!child)
+		_exit(0);
+	waitpid(child, NULL, 0);
+	assert_int_equal(vn_cg_attach(&fx->k, "a", child, &err), 0);
+	assert_int_equal(count_lines_at(fx->dir, CG "a/cgroup.procs", ""), 2);
+	assert_int_equal(vn_cg_nprocs(&fx->k, "a"), 1);
+	/* cgroup.kill: everybody is gone at once */
+	assert_int_equal(vn_cg_kill(&fx->k, "a", 100, &err), 0);
+	assert_int_equal(vn_cg_nprocs(&fx->k, "a"), 0);
+	/* a fake cgroup directory holds files: removed all the same */
+	assert_int_equal(vn_cg_remove(&fx->k, "a", &err), 0);
+	assert_false(vn_cg_exists(&fx->k, "a"));
+	assert_int_equal(vn_cg_remove(&fx->k, "a", &err), 0);
+
+	/* accounting object */
+	assert_int_equal(vn_acct_create(&fx->k, "a", 42, &err), 0);
+	assert_true(vn_acct_exists(&fx->k, "a"));
+	assert_int_equal(vn_acct_get_cgid(&fx->k, "a", &id), 0);
+	assert_int_equal(id, 42);
+	assert_int_equal(vn_acct_remove(&fx->k, "a", &err), 0);
+	assert_false(vn_acct_exists(&fx->k, "a"));
+}
+
+static void fake_disk_swap(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_disk_info di;
+	struct vn_err err;
+	char buf[64];
+
+	assert_int_equal(vn_disk_setup(&fx->k, "vnmem", "10.0.0.2:7470", 64 << 20, 1,
+				       &di, &err), 0);
+	/* enable=1 made the disk appear */
+	assert_string_equal(di.dev, "vnmem0");
+	assert_string_equal(di.state, "live");
+	assert_true(di.enabled);
+	assert_false(di.swap_active);
+	assert_int_equal(vn_swap_on(&fx->k, di.dev, true, &err), 0);
+	/* helpers logged, not run; /proc/swaps lists the device */
+	assert_int_equal(count_lines_at(fx->dir, "commands.log", "mkswap -f /dev/vnmem0"), 1);
+	assert_int_equal(count_lines_at(fx->dir, "commands.log",
+					 "swapon --discard=pages -p 100 /dev/vnmem0"), 1);
+	assert_true(vn_swap_active(&fx->k, "vnmem0"));
+	assert_int_equal(vn_disk_info(&fx->k, "vnmem", &di), 0);
+	assert_true(di.swap_active);
+	assert_int_equal(read_at(fx->dir, CFS "mem/vnmem/hosts", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "10.0.0.2:7470");
+}
+
+static void fake_volumes(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_stor_vol v;
+	struct vn_vol_info vi;
+	struct vn_err err;
+	char dev[32];
+	int fd;
+
+	/* storage host */
+	assert_int_equal(vn_stor_check(&fx->k, &err), 0);
+	assert_int_equal(vn_stor_create(&fx->k, "v0", 64 << 20, "10.0.0.1", &err), 0);
+	assert_int_equal(vn_stor_get(&fx->k, "v0", &v), 0);
+	assert_true(v.enabled);
+	assert_string_equal(v.state, "enabled");
+	assert_string_equal(v.client, "10.0.0.1");
+	assert_int_equal(v.size, 64 << 20);
+
+	/* process host: attach gets the lowest free vnblkN */
+	assert_int_equal(vn_vol_attach(&fx->k, "v0", "10.0.0.3", 7471, "v0", dev,
+				       sizeof(dev), &err), 0);
+	assert_string_equal(dev, "vnblk0");
+	assert_int_equal(vn_vol_info(&fx->k, "v0", &vi), 0);
+	assert_string_equal(vi.state, "live");
+	assert_string_equal(vi.host, "10.0.0.3:7471");
+	/* blank until mkfs, ext4 after */
+	assert_int_equal(vn_fs_probe(&fx->k, "v0", dev), 0);
+	assert_int_equal(vn_mkfs(&fx->k, "v0", dev, 1000, 1000, &err), 0);
+	assert_int_equal(count_lines_at(fx->dir, "commands.log",
+					 "mkfs.ext4 -q -F -L v0 -E nodiscard,root_owner=1000:1000 /dev/vnblk0"), 1);
+	assert_int_equal(vn_fs_probe(&fx->k, "v0", dev), 1);
+	assert_true(exists_at(fx->dir, STOR "v0/fake_fs"));
+	/* a directory stands in for the mount */
+	assert_int_equal(vn_fs_mount_fd(&fx->k, dev, true, &fd, &err), 0);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_true(exists_at(fx->dir, "mnt/vnblk0"));
+	/* detach clears dev and removes the item */
+	assert_int_equal(vn_vol_detach(&fx->k, "v0", 0, &err), 0);
+	assert_int_equal(vn_vol_info(&fx->k, "v0", &vi), 0);
+	assert_false(vi.exists);
+
+	/* enable fails with the errno the test asks for, and is undone */
+	write_at(fx->dir, "fake/vol_enable_errno", "111");	/* ECONNREFUSED */
+	assert_int_equal(vn_vol_attach(&fx->k, "v0", "10.0.0.3", 7471, "v0", dev,
+				       sizeof(dev), &err), -ECONNREFUSED);
+	assert_non_null(strstr(err.msg, "does not answer"));
+	assert_int_equal(vn_vol_info(&fx->k, "v0", &vi), 0);
+	assert_false(vi.exists);
+
+	assert_int_equal(vn_stor_delete(&fx->k, "v0", 0, &err), 0);
+	assert_int_equal(vn_stor_get(&fx->k, "v0", &v), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(selection),
+		cmocka_unit_test(tables_complete),
+		cmocka_unit_test_setup_teardown(fake_cgroup, setup, teardown),
+		cmocka_unit_test_setup_teardown(fake_disk_swap, setup, teardown),
+		cmocka_unit_test_setup_teardown(fake_volumes, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("kern", tests, NULL, NULL);
+}

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Components: memory and storage hosts, from cluster.conf or vnodectl;
+ * probing memory hosts. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "db.h"
+#include "vnoded.h"
+
+/* Store a probe result (and an event when the state changes). */
+static void record_probe(struct vn_ctx *ctx, json_object *comp, int ret,
+			 const struct vn_probe_result *r, const char *msg)
+{
+	const char *state = ret ? "down" : "up";
+	char old[16] = "";
+
+	/* copy: the "state" member is replaced below */
+	if (vn_jstr(comp, "state"))
+		snprintf(old, sizeof(old), "%s", vn_jstr(comp, "state"));
+
+	if (vn_db_comp_set_probe(ctx, vn_jint(comp, "id"), state,
+				 ret ? vn_jint(comp, "capacity") : (int64_t)r->capacity,
+				 ret ? vn_jint(comp, "used") : (int64_t)r->used,
+				 ret ? (int)vn_jint(comp, "slab_shift") : r->slab_shift,
+				 ret ? msg : NULL))
+		return;
+
+	json_object_object_add(comp, "state", json_object_new_string(state));
+	if (!ret) {
+		json_object_object_add(comp, "capacity", json_object_new_int64((int64_t)r->capacity));
+		json_object_object_add(comp, "used", json_object_new_int64((int64_t)r->used));
+		json_object_object_add(comp, "slab_shift", json_object_new_int(r->slab_shift));
+		json_object_object_add(comp, "last_error", NULL);
+		if (r->nr_clients >= 0)
+			json_object_object_add(comp, "nr_clients",
+					       json_object_new_int(r->nr_clients));
+	} else {
+		json_object_object_add(comp, "last_error", json_object_new_string(msg));
+	}
+	if (strcmp(old, state)) {
+		ctx->log(ret ? LOG_WARNING : LOG_INFO, "component %s is %s%s%s",
+			 vn_jstr(comp, "name"), state, ret ? ": " : "", ret ? msg : "");
+		vn_event(ctx->db, ret ? "component.down" : "component.up",
+			 "component", vn_jstr(comp, "name"), comp, NULL);
+	}
+}
+
+int vn_probe_comp(struct vn_ctx *ctx, json_object *comp,
+		  struct vn_probe_result *r, struct vn_err *err)
+{
+	struct vn_err e = { "" };
+	int ret;
+
+	if (strcmp(vn_jstr(comp, "kind"), "memory")) {
+		/* storage hosts: probed by the storage client later */
+		memset(r, 0, sizeof(*r));
+		return 0;
+	}
+	ret = ctx->probe(vn_jstr(comp, "addr"), (int)vn_jint(comp, "port"),
+			 ctx->cluster.probe_timeout_ms, r, &e);
+	record_probe(ctx, comp, ret, r, e.msg);
+	if (ret)
+		return vn_seterr(err, -ret, "%s", e.msg);
+	return 0;
+}
+
+int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
+		     const char *source, bool probe, json_object **out,
+		     struct vn_err *err)
+{
+	struct vn_probe_result r;
+	json_object *row = NULL;
+	int ret;
+
+	if (!vn_name_valid(c->name))
+		return vn_seterr(err, EINVAL,
+				 "invalid component name '%s' (letters, digits, _ . -; max 31)",
+				 c->name);
+	if (!vn_addr_valid(c->addr))
+		return vn_seterr(err, EINVAL, "invalid address '%s' (an IP literal)",
+				 c->addr);
+	if (c->port < 1 || c->port > 65535)
+		return vn_seterr(err, EINVAL, "invalid port %d (1..65535)", c->port);
+	if (c->kind != VN_COMP_MEMORY && c->kind != VN_COMP_STORAGE)
+		return vn_seterr(err, EINVAL, "invalid component type");
+
+	/* clear duplicate errors first, before a slow probe */
+	if (vn_db_comp_exists(ctx, c->name))
+		return vn_seterr(err, EEXIST, "component '%s' already exists",
+				 c->name);
+	if (probe && c->kind == VN_COMP_MEMORY) {
+		struct vn_err e;
+
+		ret = ctx->probe(c->addr, c->port, ctx->cluster.probe_timeout_ms,
+				 &r, &e);
+		if (ret)
+			return vn_seterr(err, -ret, "not adding %s: %s", c->name, e.msg);
+	}
+
+	ret = vn_db_begin(ctx->db, err);
+	if (ret)
+		return ret;
+	ret = vn_db_comp_insert(ctx, c, source, err);
+	if (ret == -EEXIST) {
+		if (vn_db_comp_exists(ctx, c->name))
+			vn_seterr(err, EEXIST, "component '%s' already exists", c->name);
+		else
+			vn_seterr(err, EEXIST,
+				  "another component already uses %s port %d",
+				  c->addr, c->port);
+		goto fail;
+	}
+	if (ret)
+		goto fail;
+	ret = vn_get_component(ctx, c->name, &row, err);
+	if (ret)
+		goto fail;
+	ret = vn_event(ctx->db, "component.add", "component", c->name, row, err);
+	if (ret)
+		goto fail;
+	ret = vn_db_commit(ctx->db, err);
+	if (ret)
+		goto fail;
+	ctx->log(LOG_INFO, "component %s (%s %s:%d) added from %s", c->name,
+		 vn_kind_name(c->kind), c->addr, c->port, source);
+	if (probe && c->kind == VN_COMP_MEMORY)
+		record_probe(ctx, row, 0, &r, "");
+	if (out)
+		*out = row;
+	else
+		json_object_put(row);
+	return 0;
+fail:
+	json_object_put(row);
+	vn_db_rollback(ctx->db);
+	return ret;
+}
+
+static int comp_in_use(struct vn_ctx *ctx, json_object *comp)
+{
+	return vn_db_comp_users(ctx, vn_jint(comp, "id"));
+}
+
+static int comp_delete(struct vn_ctx *ctx, json_object *comp, const char *why,
+		       struct vn_err *err)
+{
+	int ret;
+
+	ret = vn_db_begin(ctx->db, err);
+	if (ret)
+		return ret;
+	ret = vn_db_comp_delete(ctx, vn_jint(comp, "id"), err);
+	if (!ret) {
+		json_object_object_add(comp, "reason", json_object_new_string(why));
+		ret = vn_event(ctx->db, "component.remove", "component",
+			       vn_jstr(comp, "name"), comp, err);
+	}
+	if (!ret)
+		ret = vn_db_commit(ctx->db, err);
+	if (ret)
+		vn_db_rollback(ctx->db);
+	return ret;
+}
+
+int vn_component_remove(struct vn_ctx *ctx, const char *name,
+			struct vn_err *err)
+{
+	json_object *comp;
+	int ret, n;
+
+	ret = vn_get_component(ctx, name, &comp, err);
+	if (ret)
+		return ret;
+	n = comp_in_use(ctx, comp);
+	if (n) {
+		json_object_put(comp);
+		return vn_seterr(err, EBUSY,
+				 "component '%s' holds remote memory or volumes of %d vNode(s)/volume(s); destroy or delete them first",
+				 name, n);
+	}
+	ret = comp_delete(ctx, comp, "removed by user", err);
+	json_object_put(comp);
+	if (!ret)
+		ctx->log(LOG_INFO, "component %s removed", name);
+	return ret;
+}
+
+int vn_component_list(struct vn_ctx *ctx, json_object **out,
+		      struct vn_err *err)
+{
+	return vn_db_comp_list(ctx, out, err);
+}
+
+int vn_component_show(struct vn_ctx *ctx, const char *name, bool probe,
+		      json_object **out, struct vn_err *err)
+{
+	struct vn_probe_result r;
+	json_object *comp;
+	struct vn_err e;
+	int64_t reserved;
+	int ret;
+
+	ret = vn_get_component(ctx, name, &comp, err);
+	if (ret)
+		return ret;
+	if (probe && !vn_probe_comp(ctx, comp, &r, &e) &&
+	    !strcmp(vn_jstr(comp, "kind"), "memory")) {
+		json_object_object_add(comp, "server_id",
+				       json_object_new_uint64(r.server_id));
+		json_object_object_add(comp, "rtt_us", json_object_new_int64(r.rtt_us));
+	}
+	json_object_object_add(comp, "reserved",
+			       json_object_new_int64(0));
+	if (!vn_db_comp_reserved(ctx, vn_jint(comp, "id"), &reserved))
+		json_object_object_add(comp, "reserved",
+				       json_object_new_int64(reserved));
+	*out = comp;
+	return 0;
+}
+
+int vn_config_sync(struct vn_ctx *ctx, const struct vn_conf *conf,
+		   struct vn_err *err)
+{
+	json_object *rows;
+	size_t i, n;
+	int j, ret;
+
+	ctx->cluster = conf->cluster;
+	for (j = 0; j < conf->nr_comps; j++) {
+		const struct vn_conf_comp *c = &conf->comps[j];
+		json_object *old = NULL;
+		struct vn_err e;
+
+		if (!vn_get_component(ctx, c->name, &old, NULL)) {
+			bool same = !strcmp(vn_jstr(old, "addr"), c->addr) &&
+				    vn_jint(old, "port") == c->port &&
+				    !strcmp(vn_jstr(old, "kind"), vn_kind_name(c->kind));
+
+			if (same) {
+				json_object_put(old);
+				continue;
+			}
+			if (comp_in_use(ctx, old)) {
+				ctx->log(LOG_WARNING,
+					 "cluster.conf changes component %s, which is in use: keeping the old definition",
+					 c->name);
+				json_object_put(old);
+				continue;
+			}
+			ret = comp_delete(ctx, old, "changed in cluster.conf", err);
+			json_object_put(old);
+			if (ret)
+				return ret;
+		}
+		ret = vn_component_add(ctx, c, "config", false, NULL, &e);
+		if (ret)
+			return vn_seterr(err, -ret, "cluster.conf: %s", e.msg);
+	}
+	/* config components no longer in the file go away (if unused) */
+	ret = vn_db_comp_from_config(ctx, &rows, err);
+	if (ret)
+		return ret;
+	n = json_object_array_length(rows);
+	for (i = 0; i < n; i++) {
+		json_object *c = json_object_array_get_idx(rows, i);
+		bool found = false;
+
+		for (j = 0; j < conf->nr_comps; j++)
+			if (!strcmp(conf->comps[j].name, vn_jstr(c, "name")))
+				found = true;
+		if (found)
+			continue;
+		if (comp_in_use(ctx, c)) {
+			ctx->log(LOG_WARNING,
+				 "component %s left cluster.conf but is in use: keeping it",
+				 vn_jstr(c, "name"));
+			continue;
+		}
+		comp_delete(ctx, c, "removed from cluster.conf", NULL);
+	}
+	json_object_put(rows);
+	return 0;
+}
+
+int vn_probe_all(struct vn_ctx *ctx, struct vn_err *err)
+{
+	struct vn_probe_result r;
+	json_object *rows;
+	size_t i, n;
+	int ret;
+
+	ret = vn_db_memory_hosts(ctx, false, &rows, err);
+	if (ret)
+		return ret;
+	n = json_object_array_length(rows);
+	for (i = 0; i < n; i++)
+		vn_probe_comp(ctx, json_object_array_get_idx(rows, i), &r, NULL);
+	json_object_put(rows);
+	return 0;
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vnoded state: one SQLite database (default /var/lib/vnode/state.db).
+ * Schema version is PRAGMA user_version; vn_db_open() migrates older
+ * databases step by step inside one transaction and refuses newer ones.
+ */
+#ifndef VN_DB_H
+#define VN_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <sqlite3.h>
+#include <json-c/json.h>
+
+#include "util.h"
+
+#define VN_DB_VERSION 3
+
+/* Open (creating if needed) and migrate to VN_DB_VERSION. */
+int vn_db_open(const char *path, sqlite3 **db, struct vn_err *err);
+/* Apply migrations up to `to` (tests use it to build old databases). */
+int vn_db_migrate(sqlite3 *db, int to, struct vn_err *err);
+int vn_db_version(sqlite3 *db);
+
+int vn_db_exec(sqlite3 *db, const char *sql, struct vn_err *err);
+int vn_db_begin(sqlite3 *db, struct vn_err *err);
+int vn_db_commit(sqlite3 *db, struct vn_err *err);
+void vn_db_rollback(sqlite3 *db);
+
+/*
+ * Append one row to the events table.  type is e.g. "vnode.create",
+ * object "vnode"/"component"/"disk"/"daemon", detail a JSON object with
+ * the full new state of the object (NULL -> "{}").  Takes no ownership.
+ */
+int vn_event(sqlite3 *db, const char *type, const char *object,
+	     const char *name, json_object *detail, struct vn_err *err);
+
+/*
+ * Run one statement and return its rows as a JSON array of objects
+ * (column name -> typed value).  Binds are strings (NULL-terminated
+ * list; NULL entries are allowed only as the terminator).
+ */
+int vn_db_query_json(sqlite3 *db, const char *sql, const char *const *binds,
+		     json_object **rows, struct vn_err *err);
+
+/*
+ * Read-only SQL for `vnodectl sql`: opens its own SQLITE_OPEN_READONLY
+ * connection, installs an authorizer that only allows SELECT/READ/
+ * FUNCTION, compiles exactly one statement and checks
+ * sqlite3_stmt_readonly().  Writes fail with -EPERM and a clear message.
+ */
+int vn_sql_readonly(const char *dbpath, const char *sql, json_object **rows,
+		    struct vn_err *err);
+/* Same check on an open connection (unit tests). */
+int vn_sql_readonly_db(sqlite3 *db, const char *sql, json_object **rows,
+		       struct vn_err *err);
+
+/*
+ * The daemon's queries, on its context's connection (ctx->db).  Every SQL
+ * statement of components, placement, vNodes and reconciliation is here;
+ * volumes (volume.c) keep theirs.
+ */
+struct vn_ctx;
+struct vn_conf_comp;
+struct vn_vnode_req;
+
+/* First row of a query as a JSON object, or NULL (*out) if none. */
+int vn_q_one(struct vn_ctx *ctx, const char *sql, const char *const *binds,
+	     json_object **out, struct vn_err *err);
+/* Members of a row: 0 / NULL when absent. */
+int64_t vn_jint(json_object *o, const char *key);
+const char *vn_jstr(json_object *o, const char *key);
+/* Step a prepared statement to completion and finalize it (a constraint
+ * failure is -EEXIST). */
+int vn_step_done(struct vn_ctx *ctx, sqlite3_stmt *st, struct vn_err *err);
+int vn_prep(struct vn_ctx *ctx, const char *sql, sqlite3_stmt **st,
+	    struct vn_err *err);
+/* One component / vNode row by name; -ENOENT "unknown ..." if none. */
+int vn_get_component(struct vn_ctx *ctx, const char *name, json_object **out,
+		     struct vn_err *err);
+int vn_get_vnode(struct vn_ctx *ctx, const char *name, json_object **out,
+		 struct vn_err *err);
+
+/* components */
+bool vn_db_comp_exists(struct vn_ctx *ctx, const char *name);
+int vn_db_comp_insert(struct vn_ctx *ctx, const struct vn_conf_comp *c,
+		      const char *source, struct vn_err *err);
+int vn_db_comp_delete(struct vn_ctx *ctx, int64_t id, struct vn_err *err);
+/* A probe's outcome (last_error NULL when it is up); -errno only if the
+ * statement could not be prepared. */
+int vn_db_comp_set_probe(struct vn_ctx *ctx, int64_t id, const char *state,
+			  int64_t capacity, int64_t used, int slab_shift,
+			  const char *last_error);
+/* Allocations and volumes that name component id. */
+int vn_db_comp_users(struct vn_ctx *ctx, int64_t id);
+/* Bytes reserved on component id; 0 = *bytes set. */
+int vn_db_comp_reserved(struct vn_ctx *ctx, int64_t id, int64_t *bytes);
+/* All components with their reserved bytes, by name. */
+int vn_db_comp_list(struct vn_ctx *ctx, json_object **rows,
+		    struct vn_err *err);
+/* Components that came from cluster.conf. */
+int vn_db_comp_from_config(struct vn_ctx *ctx, json_object **rows,
+			   struct vn_err *err);
+/* Memory hosts by name; with_reserved adds each one's reserved bytes. */
+int vn_db_memory_hosts(struct vn_ctx *ctx, bool with_reserved,
+		       json_object **rows, struct vn_err *err);
+
+/* vNodes */
+/* Sum of every vNode's remote quota (mem - cache). */
+int64_t vn_db_quota_total(struct vn_ctx *ctx);
+int vn_db_vnode_insert(struct vn_ctx *ctx, const struct vn_vnode_req *req,
+		       int replicas, uid_t owner, uint64_t cgid, int64_t *id,
+		       struct vn_err *err);
+int vn_db_alloc_insert(struct vn_ctx *ctx, int64_t vnode_id, int64_t comp_id,
+		       uint64_t bytes, struct vn_err *err);
+int vn_db_vnode_delete(struct vn_ctx *ctx, int64_t id, struct vn_err *err);
+/* Every vNode row, by name. */
+int vn_db_vnode_list(struct vn_ctx *ctx, json_object **rows,
+		     struct vn_err *err);
+/* name, mem, cache of every vNode, by name (vnode top). */
+int vn_db_vnode_sizes(struct vn_ctx *ctx, json_object **rows,
+		      struct vn_err *err);
+/* {host, addr, bytes} of a vNode's allocations, by host. */
+int vn_db_vnode_allocs(struct vn_ctx *ctx, int64_t id, json_object **rows);
+/* -errno only if the statement could not be prepared. */
+int vn_db_vnode_set_state(struct vn_ctx *ctx, int64_t id, const char *state);
+void vn_db_vnode_set_cgid(struct vn_ctx *ctx, int64_t id, uint64_t cgid);
+
+#endif /* VN_DB_H */

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Placement (placement.c): which memory hosts hold a vNode's remote
+ * quota, and the one shared remote-memory swap disk those hosts back.
+ * Used by vNode create (vnode.c) and reconciliation (reconcile.c).
+ */
+#ifndef VN_PLACEMENT_H
+#define VN_PLACEMENT_H
+
+#include "vnoded.h"
+
+#define MIB (1ULL << 20)
+
+/* A memory host as placement sees it. */
+struct vn_host {
+	int64_t id;
+	char name[32];
+	char addr[VN_ADDR_MAX + 8];
+	bool up;
+	bool in_disk;
+	int slab_shift;
+	uint64_t capacity, used, reserved, free, take;
+	char err[128];
+};
+
+/* Probe memory hosts and fill hosts[] (free = capacity - max(reserved,
+ * used)); returns how many, or -errno. */
+int vn_load_hosts(struct vn_ctx *ctx, const struct vn_disk_info *di,
+		  struct vn_host *hosts, int max, struct vn_err *err);
+/*
+ * r copies of quota bytes, each slab's copies on distinct hosts: host h
+ * can hold at most min(free_h, quota).  Feasible iff the sum of those is
+ * >= r * quota; then filling hosts in order of free space never gets
+ * stuck.  Sets hosts[i].take; *avail = what could be placed.
+ */
+int vn_place(struct vn_host *hosts, int nh, uint64_t quota, int r,
+	     uint64_t *avail);
+/* "m1 200M free, m2 down, ..." for error messages. */
+void vn_hosts_summary(const struct vn_host *hosts, int nh, char *buf,
+		      size_t len);
+/* The shared swap disk exists, is enabled and swapped on (set up from
+ * hosts[] if it is not). */
+int vn_ensure_disk(struct vn_ctx *ctx, struct vn_disk_info *di,
+		   const struct vn_host *hosts, int nh, struct vn_err *err);
+
+#endif /* VN_PLACEMENT_H */

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vnoded's request handlers: one function per control-protocol command
+ * (the framing is lib/ipc.c's); each checks its arguments and calls the
+ * daemon's logic. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "ipc.h"
+#include "volume.h"
+#include "vnoded.h"
+
+/* One request as the handlers see it; name is set for commands of
+ * objects (the table's `named`), checked before the handler runs. */
+struct hreq {
+	struct vn_ctx *ctx;
+	json_object *args;
+	const struct vn_caller *who;
+	const char *name;
+	json_object **data;
+	struct vn_err *err;
+};
+
+typedef int (*handler_fn)(struct hreq *r);
+
+/* Optional string argument into a fixed buffer. */
+static int copy_arg(json_object *args, const char *key, char *buf, size_t len,
+		    struct vn_err *err)
+{
+	const char *s = vn_arg_str(args, key);
+
+	if (!s)
+		return 0;
+	if (strlen(s) >= len)
+		return vn_seterr(err, EINVAL, "'%s' too long (max %zu)", key, len - 1);
+	strcpy(buf, s);
+	return 0;
+}
+
+static int need_root(const struct vn_caller *who, const char *what,
+		     struct vn_err *err)
+{
+	if (who->uid)
+		return vn_seterr(err, EPERM, "permission denied: only root may %s", what);
+	return 0;
+}
+
+static int h_ping(struct hreq *r)
+{
+	*r->data = json_object_new_object();
+	json_object_object_add(*r->data, "pid", json_object_new_int(getpid()));
+	json_object_object_add(*r->data, "uid", json_object_new_int64(r->who->uid));
+	json_object_object_add(*r->data, "db_version",
+			       json_object_new_int(vn_db_version(r->ctx->db)));
+	return 0;
+}
+
+static int h_comp_add(struct hreq *r)
+{
+	struct vn_conf_comp c = { 0 };
+	const char *kind = vn_arg_str(r->args, "type"), *addr = vn_arg_str(r->args, "addr");
+	uint64_t port = 0;
+	int ret;
+
+	ret = need_root(r->who, "add components", r->err);
+	if (ret)
+		return ret;
+	if (!kind || vn_kind_parse(kind, &c.kind))
+		return vn_seterr(r->err, EINVAL, "--type must be memory or storage, got '%s'",
+				 kind ? kind : "");
+	if (!addr)
+		return vn_seterr(r->err, EINVAL, "missing addr");
+	if (copy_arg(r->args, "name", c.name, sizeof(c.name), r->err) ||
+	    copy_arg(r->args, "addr", c.addr, sizeof(c.addr), r->err))
+		return -EINVAL;
+	ret = vn_arg_u64(r->args, "port", &port);
+	if (ret == -ENOENT)
+		port = (uint64_t)vn_default_port(c.kind);
+	else if (ret)
+		return vn_seterr(r->err, EINVAL, "invalid 'port' (a number)");
+	/* the range is vn_component_add's to check */
+	c.port = port > INT_MAX ? INT_MAX : (int)port;
+	return vn_component_add(r->ctx, &c, "cli", !vn_arg_bool(r->args, "no_probe"),
+				r->data, r->err);
+}
+
+static int h_comp_remove(struct hreq *r)
+{
+	int ret = need_root(r->who, "remove components", r->err);
+
+	return ret ? ret : vn_component_remove(r->ctx, r->name, r->err);
+}
+
+static int h_comp_list(struct hreq *r)
+{
+	if (vn_arg_bool(r->args, "probe"))
+		vn_probe_all(r->ctx, NULL);
+	return vn_component_list(r->ctx, r->data, r->err);
+}
+
+static int h_comp_show(struct hreq *r)
+{
+	return vn_component_show(r->ctx, r->name, true, r->data, r->err);
+}
+
+static int h_vnode_create(struct hreq *r)
+{
+	struct vn_vnode_req req = { 0 };
+	json_object *args = r->args;
+	struct vn_err *err = r->err;
+	uint64_t v;
+	int ret;
+
+	if (copy_arg(args, "name", req.name, sizeof(req.name), err))
+		return vn_seterr(err, EINVAL, "vNode name too long (max 31)");
+	if (vn_arg_u64(args, "mem", &req.mem))
+		return vn_seterr(err, EINVAL, "missing or invalid 'mem' (bytes)");
+	if (vn_arg_u64(args, "cache", &req.cache))
+		return vn_seterr(err, EINVAL, "missing or invalid 'cache' (bytes)");
+	ret = vn_arg_u64(args, "replicas", &v);
+	if (!ret)	/* out of range: vn_vnode_create says so */
+		req.replicas = v < 1 || v > 2 ? -1 : (int)v;
+	else if (ret != -ENOENT)
+		return vn_seterr(err, EINVAL, "invalid 'replicas'");
+	ret = copy_arg(args, "cpus", req.cpus, sizeof(req.cpus), err);
+	if (!ret)
+		ret = copy_arg(args, "owner", req.owner, sizeof(req.owner), err);
+	if (!ret)
+		ret = copy_arg(args, "volume", req.volume, sizeof(req.volume), err);
+	if (!ret)
+		ret = copy_arg(args, "stor_host", req.stor_host, sizeof(req.stor_host), err);
+	if (!ret)
+		ret = copy_arg(args, "mount", req.mountpoint, sizeof(req.mountpoint), err);
+	if (ret)
+		return ret;
+	ret = vn_arg_u64(args, "storage", &req.storage);
+	if (ret && ret != -ENOENT)
+		return vn_seterr(err, EINVAL, "invalid 'storage' (bytes)");
+	if (!ret && !req.storage)	/* 0 would mean "no volume" */
+		return vn_volume_check_size(0, "--storage", err);
+	req.keep_storage = vn_arg_bool(args, "keep_storage");
+	req.ephemeral = vn_arg_bool(args, "ephemeral");
+	if (req.ephemeral)
+		req.creator_pid = r->who->pid;
+	return vn_vnode_create(r->ctx, &req, r->who, r->data, err);
+}
+
+static int h_vnode_destroy(struct hreq *r)
+{
+	return vn_vnode_destroy(r->ctx, r->name, vn_arg_bool(r->args, "force"),
+				vn_arg_bool(r->args, "keep_storage"), r->who, r->err);
+}
+
+/* the pid is the caller's own, from SO_PEERCRED: nobody can move somebody
+ * else's process */
+static int h_vnode_attach(struct hreq *r)
+{
+	return vn_vnode_attach(r->ctx, r->name, r->who->pid, r->who, r->err);
+}
+
+static int h_vnode_mount(struct hreq *r)
+{
+	return vn_vnode_mount(r->ctx, r->name, r->who, r->data, r->err);
+}
+
+static int h_vnode_list(struct hreq *r)
+{
+	return vn_vnode_list(r->ctx, r->data, r->err);
+}
+
+static int h_vnode_show(struct hreq *r)
+{
+	return vn_vnode_show(r->ctx, r->name, r->data, r->err);
+}
+
+static int h_vnode_stats(struct hreq *r)
+{
+	return vn_vnode_stats(r->ctx, r->data, r->err);
+}
+
+static int h_disk_show(struct hreq *r)
+{
+	return vn_disk_show(r->ctx, r->data, r->err);
+}
+
+static int h_sql(struct hreq *r)
+{
+	const char *q = vn_arg_str(r->args, "query");
+
+	if (!q)
+		return vn_seterr(r->err, EINVAL, "missing 'query'");
+	/* a separate read-only connection, never the daemon's own */
+	return vn_sql_readonly(r->ctx->dbpath, q, r->data, r->err);
+}
+
+static int h_vol_create(struct hreq *r)
+{
+	uint64_t size;
+
+	if (vn_arg_u64(r->args, "size", &size))
+		return vn_seterr(r->err, EINVAL, "missing or invalid 'size' (bytes)");
+	return vn_volume_create(r->ctx, r->name, size, vn_arg_str(r->args, "stor_host"),
+				vn_arg_str(r->args, "owner"), r->who, r->data, r->err);
+}
+
+static int h_vol_delete(struct hreq *r)
+{
+	return vn_volume_delete(r->ctx, r->name, r->who, r->err);
+}
+
+static int h_vol_list(struct hreq *r)
+{
+	return vn_volume_list(r->ctx, r->data, r->err);
+}
+
+static int h_vol_show(struct hreq *r)
+{
+	return vn_volume_show(r->ctx, r->name, r->data, r->err);
+}
+
+static const struct {
+	const char *cmd;
+	handler_fn fn;
+	bool named;		/* needs args.name */
+} handlers[] = {
+	{ "ping", h_ping, false },
+	{ "component.add", h_comp_add, true },
+	{ "component.remove", h_comp_remove, true },
+	{ "component.list", h_comp_list, false },
+	{ "component.show", h_comp_show, true },
+	{ "vnode.create", h_vnode_create, true },
+	{ "vnode.destroy", h_vnode_destroy, true },
+	{ "vnode.attach", h_vnode_attach, true },
+	{ "vnode.mount", h_vnode_mount, true },
+	{ "vnode.list", h_vnode_list, false },
+	{ "vnode.show", h_vnode_show, true },
+	{ "vnode.stats", h_vnode_stats, false },
+	{ "volume.create", h_vol_create, true },
+	{ "volume.delete", h_vol_delete, true },
+	{ "volume.list", h_vol_list, false },
+	{ "volume.show", h_vol_show, true },
+	{ "disk.show", h_disk_show, false },
+	{ "sql", h_sql, false },
+};
+
+char *vn_handle_request(struct vn_ctx *ctx, const char *line,
+			const struct vn_caller *who)
+{
+	json_object *req, *args, *data = NULL;
+	struct vn_err err = { "" };
+	const char *cmd;
+	char *out;
+	size_t i;
+	int ret;
+
+	if (ctx->reply_fd >= 0)
+		close(ctx->reply_fd);
+	ctx->reply_fd = -1;
+	req = vn_parse_request(line, &cmd, &args, NULL, &err);
+	if (!req)
+		return vn_reply_line(-EINVAL, &err, NULL);
+	ret = vn_seterr(&err, ENOSYS, "unknown command '%s'", cmd);
+	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+		struct hreq r = { ctx, args, who, vn_arg_str(args, "name"), &data, &err };
+
+		if (strcmp(handlers[i].cmd, cmd))
+			continue;
+		err.msg[0] = '\0';
+		if (handlers[i].named && (!r.name || !*r.name))
+			ret = vn_seterr(&err, EINVAL, "missing 'name'");
+		else
+			ret = handlers[i].fn(&r);
+		break;
+	}
+	if (ret && ctx->reply_fd >= 0) {
+		close(ctx->reply_fd);
+		ctx->reply_fd = -1;
+	}
+	out = vn_reply_line(ret, &err, data);
+	json_object_put(req);
+	return out;
+}

@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vNodes: create (validate, place, swap disk, cgroup, accounting object,
+ * volume, state), destroy, attach, list/show/stats, the disk's view. */
+#include <errno.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "db.h"
+#include "placement.h"
+#include "size.h"
+#include "volume.h"
+
+int vn_resolve_owner(const char *owner, const struct vn_caller *who,
+			 uid_t *uid, struct vn_err *err)
+{
+	struct passwd *pw;
+	char *end;
+	unsigned long v;
+
+	if (!owner || !*owner) {
+		*uid = who->uid;
+		return 0;
+	}
+	pw = getpwnam(owner);
+	if (pw) {
+		*uid = pw->pw_uid;
+	} else {
+		errno = 0;
+		v = strtoul(owner, &end, 10);
+		if (errno || *end || end == owner || v > 0x7fffffffUL)
+			return vn_seterr(err, EINVAL, "unknown user '%s'", owner);
+		*uid = (uid_t)v;
+	}
+	if (who->uid && *uid != who->uid)
+		return vn_seterr(err, EPERM,
+				 "only root can create a vNode owned by someone else");
+	return 0;
+}
+
+int vn_check_perm(json_object *vn, const struct vn_caller *who,
+		      const char *what, struct vn_err *err)
+{
+	if (!who->uid || (int64_t)who->uid == vn_jint(vn, "owner_uid"))
+		return 0;
+	return vn_seterr(err, EPERM, "permission denied: only root or the owner (uid %" PRId64
+			 ") may %s vNode '%s'", vn_jint(vn, "owner_uid"), what,
+			 vn_jstr(vn, "name"));
+}
+
+int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
+		    const struct vn_caller *who, json_object **out,
+		    struct vn_err *err)
+{
+	struct vn_host hosts[VN_MAX_COMPONENTS];
+	struct vn_disk_info di = { 0 };
+	char m[32], c[32], q[32], a[32], summary[512];
+	json_object *row = NULL, *existing = NULL;
+	struct vn_vol_plan vol;
+	uint64_t quota, cgid = 0, avail;
+	int replicas, nh = 0, i, ret;
+	int64_t vid;
+	uid_t owner = 0;
+
+	/* 1. validate */
+	if (!vn_name_valid(req->name))
+		return vn_seterr(err, EINVAL,
+				 "invalid vNode name '%s' (letters, digits, _ . -; max 31, starts with a letter or digit)",
+				 req->name);
+	if (!req->mem)
+		return vn_seterr(err, EINVAL, "--mem must be > 0");
+	if (!req->cache)
+		return vn_seterr(err, EINVAL, "--cache must be > 0");
+	vn_fmt_size(req->mem, m, sizeof(m));
+	vn_fmt_size(req->cache, c, sizeof(c));
+	if (req->cache > req->mem)
+		return vn_seterr(err, EINVAL, "--cache (%s) is larger than --mem (%s)", c, m);
+	if (req->mem > (1ULL << 50))
+		return vn_seterr(err, EINVAL, "mem %s is absurdly large", m);
+	replicas = req->replicas ? req->replicas : ctx->cluster.replicas;
+	if (replicas < 1 || replicas > 2)
+		return vn_seterr(err, EINVAL, "--replicas must be 1 or 2");
+	if (replicas > ctx->cluster.replicas)
+		return vn_seterr(err, EINVAL,
+				 "vNode asks for %d replicas but the shared swap disk keeps %d (swap is global in Linux: one disk, one replica count, set by 'replicas' in [cluster] of cluster.conf)",
+				 replicas, ctx->cluster.replicas);
+	/* the disk decides: a vNode asking for fewer copies still gets them */
+	replicas = ctx->cluster.replicas;
+	if (req->cpus[0] && !vn_cpus_valid(req->cpus))
+		return vn_seterr(err, EINVAL, "invalid cpu list '%s' (e.g. 0-1,3)",
+				 req->cpus);
+	ret = vn_resolve_owner(req->owner, who, &owner, err);
+	if (ret)
+		return ret;
+	if (!vn_get_vnode(ctx, req->name, &existing, NULL)) {
+		json_object_put(existing);
+		return vn_seterr(err, EEXIST, "vNode '%s' already exists", req->name);
+	}
+	ret = vn_volume_prepare(ctx, req, owner, who, &vol, err);
+	if (ret)
+		return ret;
+	quota = req->mem - req->cache;
+	vn_fmt_size(quota, q, sizeof(q));
+
+	/* 2. capacity: probe the memory hosts, place the remote quota */
+	if (quota) {
+		ret = vn_disk_info(&ctx->kern, ctx->cluster.disk, &di);
+		if (ret)
+			return vn_seterr(err, -ret, "cannot read disk state");
+		if (di.enabled && di.replicas && di.replicas < replicas)
+			return vn_seterr(err, EINVAL,
+					 "the swap disk %s keeps %d replica(s), cluster.conf asks for %d: recreate the disk (destroy every vNode, disable it)",
+					 di.dev, di.replicas, replicas);
+		nh = vn_load_hosts(ctx, &di, hosts, VN_MAX_COMPONENTS, err);
+		if (nh < 0)
+			return nh;
+		ret = vn_place(hosts, nh, quota, replicas, &avail);
+		if (ret) {
+			vn_hosts_summary(hosts, nh, summary, sizeof(summary));
+			vn_fmt_size(avail & ~(MIB - 1), a, sizeof(a));
+			if (replicas > 1)
+				return vn_seterr(err, ENOSPC,
+						 "not enough remote memory: vNode '%s' needs %d x %s on distinct memory hosts, only %s can be placed (%s)",
+						 req->name, replicas, q, a, summary);
+			return vn_seterr(err, ENOSPC,
+					 "not enough remote memory: vNode '%s' needs %s, the memory hosts have %s free (%s)",
+					 req->name, q, a, summary);
+		}
+		if (di.enabled && di.size &&
+		    (uint64_t)vn_db_quota_total(ctx) + quota > di.size) {
+			char ds[32];
+
+			vn_fmt_size(di.size, ds, sizeof(ds));
+			return vn_seterr(err, ENOSPC,
+					 "not enough swap: the vNodes' remote quotas would exceed the %s swap disk /dev/%s",
+					 ds, di.dev);
+		}
+		/* 3. the shared remote-memory swap disk */
+		ret = vn_ensure_disk(ctx, &di, hosts, nh, err);
+		if (ret)
+			return ret;
+	}
+
+	/* 4. cgroup + 5. accounting object, unwound on failure */
+	ret = vn_cg_create(&ctx->kern, req->name, err);
+	if (ret)
+		return ret;
+	ret = vn_cg_set_limits(&ctx->kern, req->name, req->cache, quota,
+			       req->cpus, err);
+	if (ret)
+		goto out_cg;
+	ret = vn_cg_id(&ctx->kern, req->name, &cgid);
+	if (ret) {
+		vn_seterr(err, -ret, "cannot stat the vNode's cgroup");
+		goto out_cg;
+	}
+	ret = vn_acct_create(&ctx->kern, req->name, cgid, err);
+	if (ret)
+		goto out_acct;
+	/* 5b. the volume: storage host, /dev/vnblkN, ext4 */
+	ret = vn_volume_setup(ctx, &vol, err);
+	if (ret)
+		goto out_acct;
+
+	/* 6. state */
+	ret = vn_db_begin(ctx->db, err);
+	if (ret)
+		goto out_acct;
+	ret = vn_db_vnode_insert(ctx, req, replicas, owner, cgid, &vid, err);
+	if (ret)
+		goto out_db;
+	for (i = 0; i < nh; i++) {
+		if (!hosts[i].take)
+			continue;
+		ret = vn_db_alloc_insert(ctx, vid, hosts[i].id, hosts[i].take, err);
+		if (ret)
+			goto out_db;
+	}
+	ret = vn_volume_commit(ctx, &vol, vid, req->name, err);
+	if (ret)
+		goto out_db;
+	ret = vn_vnode_show(ctx, req->name, &row, err);
+	if (ret)
+		goto out_db;
+	ret = vn_event(ctx->db, "vnode.create", "vnode", req->name, row, err);
+	if (ret)
+		goto out_db;
+	ret = vn_db_commit(ctx->db, err);
+	if (ret)
+		goto out_db;
+	ctx->log(LOG_INFO, "vNode %s created: mem %s cache %s remote %s x%d, cgroup id %" PRIu64,
+		 req->name, m, c, q, replicas, cgid);
+	if (out)
+		*out = row;
+	else
+		json_object_put(row);
+	return 0;
+
+out_db:
+	json_object_put(row);
+	vn_db_rollback(ctx->db);
+	vn_volume_unwind(ctx, &vol);
+out_acct:
+	vn_acct_remove(&ctx->kern, req->name, NULL);
+out_cg:
+	vn_cg_remove(&ctx->kern, req->name, NULL);
+	return ret;
+}
+
+int vn_vnode_teardown(struct vn_ctx *ctx, json_object *vn, bool force,
+		      bool keep_storage, const char *why, struct vn_err *err)
+{
+	const char *name = vn_jstr(vn, "name");
+	json_object *vol = NULL;
+	int n, ret;
+
+	n = vn_cg_nprocs(&ctx->kern, name);
+	if (n > 0 && !force)
+		return vn_seterr(err, EBUSY,
+				 "vNode '%s' still runs %d process(es); stop them or use --force",
+				 name, n);
+	if (n > 0) {
+		ret = vn_cg_kill(&ctx->kern, name, ctx->kill_timeout_ms, err);
+		if (ret)
+			return ret;
+	}
+	/* its processes are gone: so are their mount namespaces */
+	ret = vn_volume_detach_vnode(ctx, vn, &vol, err);
+	if (!ret)
+		ret = vn_acct_remove(&ctx->kern, name, err);
+	if (!ret)
+		ret = vn_cg_remove(&ctx->kern, name, err);
+	if (!ret)
+		ret = vn_db_begin(ctx->db, err);
+	if (ret)
+		goto out;
+	ret = vn_volume_release(ctx, vol, keep_storage, err);
+	if (!ret)
+		ret = vn_db_vnode_delete(ctx, vn_jint(vn, "id"), err);
+	if (!ret) {
+		json_object_object_add(vn, "reason", json_object_new_string(why));
+		ret = vn_event(ctx->db, "vnode.destroy", "vnode", name, vn, err);
+	}
+	if (!ret)
+		ret = vn_db_commit(ctx->db, err);
+	if (ret) {
+		vn_db_rollback(ctx->db);
+		goto out;
+	}
+	ctx->log(LOG_INFO, "vNode %s destroyed (%s)", name, why);
+	vn_volume_finish(ctx, vol);
+out:
+	json_object_put(vol);
+	return ret;
+}
+
+int vn_vnode_destroy(struct vn_ctx *ctx, const char *name, bool force,
+		     bool keep_storage, const struct vn_caller *who,
+		     struct vn_err *err)
+{
+	json_object *vn;
+	int ret;
+
+	ret = vn_get_vnode(ctx, name, &vn, err);
+	if (ret)
+		return ret;
+	ret = vn_check_perm(vn, who, "destroy", err);
+	if (!ret)
+		ret = vn_vnode_teardown(ctx, vn, force, keep_storage, force ? "by user, processes killed" :
+				     "by user", err);
+	json_object_put(vn);
+	return ret;
+}
+
+int vn_vnode_attach(struct vn_ctx *ctx, const char *name, pid_t pid,
+		    const struct vn_caller *who, struct vn_err *err)
+{
+	json_object *vn, *d;
+	int ret;
+
+	ret = vn_get_vnode(ctx, name, &vn, err);
+	if (ret)
+		return ret;
+	ret = vn_check_perm(vn, who, "run in", err);
+	if (ret)
+		goto out;
+	if (pid <= 0) {
+		ret = vn_seterr(err, EINVAL, "invalid pid %d", (int)pid);
+		goto out;
+	}
+	ret = vn_cg_attach(&ctx->kern, name, pid, err);
+	if (ret)
+		goto out;
+	d = json_object_new_object();
+	json_object_object_add(d, "pid", json_object_new_int(pid));
+	json_object_object_add(d, "uid", json_object_new_int64(who->uid));
+	vn_event(ctx->db, "vnode.attach", "vnode", name, d, NULL);
+	json_object_put(d);
+out:
+	json_object_put(vn);
+	return ret;
+}
+
+int vn_vnode_list(struct vn_ctx *ctx, json_object **out, struct vn_err *err)
+{
+	size_t i, n;
+	int ret;
+
+	ret = vn_db_vnode_list(ctx, out, err);
+	if (ret)
+		return ret;
+	n = json_object_array_length(*out);
+	for (i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(*out, i);
+		int np = vn_cg_nprocs(&ctx->kern, vn_jstr(v, "name"));
+
+		json_object_object_add(v, "nprocs", json_object_new_int(np < 0 ? 0 : np));
+	}
+	return 0;
+}
+
+static void add_runtime(struct vn_ctx *ctx, json_object *v)
+{
+	const char *name = vn_jstr(v, "name");
+	json_object *k = json_object_new_object();
+	uint64_t val;
+	int np;
+
+	np = vn_cg_nprocs(&ctx->kern, name);
+	json_object_object_add(v, "nprocs", json_object_new_int(np < 0 ? 0 : np));
+	if (!vn_cg_read_u64(&ctx->kern, name, "memory.current", &val))
+		json_object_object_add(v, "memory_current", json_object_new_uint64(val));
+	if (!vn_cg_read_u64(&ctx->kern, name, "memory.swap.current", &val))
+		json_object_object_add(v, "swap_current", json_object_new_uint64(val));
+	if (!vn_acct_read(&ctx->kern, name, k))
+		json_object_object_add(v, "counters", k);
+	else
+		json_object_put(k);
+}
+
+int vn_vnode_show(struct vn_ctx *ctx, const char *name, json_object **out,
+		  struct vn_err *err)
+{
+	json_object *v, *allocs;
+	int ret;
+
+	ret = vn_get_vnode(ctx, name, &v, err);
+	if (ret)
+		return ret;
+	if (!vn_db_vnode_allocs(ctx, vn_jint(v, "id"), &allocs))
+		json_object_object_add(v, "allocations", allocs);
+	json_object_object_add(v, "volume", vn_volume_of_vnode(ctx, vn_jint(v, "id")));
+	add_runtime(ctx, v);
+	*out = v;
+	return 0;
+}
+
+int vn_vnode_stats(struct vn_ctx *ctx, json_object **out, struct vn_err *err)
+{
+	json_object *rows, *res;
+	size_t i, n;
+	int ret;
+
+	ret = vn_db_vnode_sizes(ctx, &rows, err);
+	if (ret)
+		return ret;
+	n = json_object_array_length(rows);
+	for (i = 0; i < n; i++)
+		add_runtime(ctx, json_object_array_get_idx(rows, i));
+	res = json_object_new_object();
+	json_object_object_add(res, "ts_ms", json_object_new_int64(vn_mono_ms()));
+	json_object_object_add(res, "vnodes", rows);
+	*out = res;
+	return 0;
+}
+
+int vn_disk_show(struct vn_ctx *ctx, json_object **out, struct vn_err *err)
+{
+	struct vn_disk_info di;
+	json_object *d;
+
+	if (vn_disk_info(&ctx->kern, ctx->cluster.disk, &di))
+		return vn_seterr(err, EIO, "cannot read disk state");
+	d = json_object_new_object();
+	json_object_object_add(d, "disk", json_object_new_string(ctx->cluster.disk));
+	json_object_object_add(d, "exists", json_object_new_boolean(di.exists));
+	json_object_object_add(d, "enabled", json_object_new_boolean(di.enabled));
+	json_object_object_add(d, "dev", json_object_new_string(di.dev));
+	json_object_object_add(d, "hosts", json_object_new_string(di.hosts));
+	json_object_object_add(d, "size", json_object_new_uint64(di.size));
+	json_object_object_add(d, "replicas", json_object_new_int(di.replicas));
+	json_object_object_add(d, "cluster_replicas",
+			       json_object_new_int(ctx->cluster.replicas));
+	json_object_object_add(d, "state", json_object_new_string(di.state));
+	json_object_object_add(d, "swap_active", json_object_new_boolean(di.swap_active));
+	json_object_object_add(d, "quota_total", json_object_new_int64(vn_db_quota_total(ctx)));
+	*out = d;
+	return 0;
+}
