@@ -21,7 +21,7 @@
  *    reads of its written slots fail with BLK_STS_IOERR, never zeroes;
  *  - every request is bounded by io_timeout_ms.
  */
-#include "vnode_proc.h"
+#include "proc.h"
 
 #include <linux/blkdev.h>
 #include <linux/highmem.h>

@@ -65,7 +65,7 @@ struct vnode_fine_hist {
 void vnode_fine_add(struct vnode_fine_hist *h, u64 ns);
 ssize_t vnode_fine_show(struct vnode_fine_hist *h, char *buf);
 
-/* Module parameters (main.c). */
+/* Module parameters (proc_main.c). */
 extern unsigned int vnode_default_replicas;
 extern unsigned int vnode_loss_timeout_ms;
 extern unsigned int vnode_connect_timeout_ms;
@@ -83,7 +83,7 @@ extern unsigned long long vnode_max_disk_size;
 extern struct configfs_subsystem vnode_cfs_subsys;
 
 /* ------------------------------------------------------------------ */
-/* Per-vNode accounting (acct.c)                                       */
+/* Per-vNode accounting (proc_acct.c)                                  */
 /* ------------------------------------------------------------------ */
 
 /**
@@ -121,7 +121,7 @@ struct vnode_acct *vnode_acct_by_id(u32 id);
 void vnode_acct_exit(void);
 
 /* ------------------------------------------------------------------ */
-/* Remote-memory disk (disk.c; configfs in main.c)                     */
+/* Remote-memory disk (proc_disk.c; configfs in proc_main.c)           */
 /* ------------------------------------------------------------------ */
 
 struct vnmem_disk;
