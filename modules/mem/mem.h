@@ -16,19 +16,19 @@
 #include <vnode/xprt.h>
 
 /**
- * struct vmem_slab - one slab handed to a client
+ * struct memh_slab - one slab handed to a client
  * @entry: in owner->slabs
  * @owner: client it belongs to
- * @handle: id in vmem.slabs, sent to the client
+ * @handle: id in memh.slabs, sent to the client
  * @index: client's logical slab number (informational)
  * @pages: the zeroed pages
  * @nr_pages: number of @pages
  * @sgt: scatterlist over @pages (DMA-mapped by the transport)
  * @mr: fast-registration MR in the owner's PD
  */
-struct vmem_slab {
+struct memh_slab {
 	struct list_head	entry;
-	struct vmem_client	*owner;
+	struct memh_client	*owner;
 	u32			handle;
 	u64			index;
 	struct page		**pages;
@@ -38,19 +38,19 @@ struct vmem_slab {
 };
 
 /**
- * struct vmem_client - one connected client object (a client_id)
+ * struct memh_client - one connected client object (a client_id)
  * @kobj: /sys/kernel/vnode_mem/clients/<client_id>
- * @entry: in vmem.clients
+ * @entry: in memh.clients
  * @peer: transport peer
  * @client_id: from the hello
  * @role: enum vnode_role from the hello
  * @name: client object name from the hello
  * @peer_addr: "addr:port" of the client
- * @slabs: struct vmem_slab list
+ * @slabs: struct memh_slab list
  * @nr_slabs: slabs held
  * @bytes: bytes held
  */
-struct vmem_client {
+struct memh_client {
 	struct kobject		kobj;
 	struct list_head	entry;
 	struct vnode_xprt_peer	*peer;
@@ -64,7 +64,7 @@ struct vmem_client {
 };
 
 /**
- * struct vmem - the memory host (one per module)
+ * struct memh - the memory host (one per module)
  * @lock: protects everything below except the constants
  * @capacity: bytes exported (constant after load)
  * @slab_shift: log2 of the slab size (constant)
@@ -72,14 +72,14 @@ struct vmem_client {
  * @server_id: random id of this module instance (constant)
  * @used: bytes allocated to clients
  * @nr_clients: connected client objects
- * @clients: struct vmem_client list
- * @slabs: handle -> struct vmem_slab
+ * @clients: struct memh_client list
+ * @slabs: handle -> struct memh_slab
  * @next_handle: cyclic allocation hint for @slabs
  * @srv: transport server
  * @kobj: /sys/kernel/vnode_mem
  * @clients_kobj: /sys/kernel/vnode_mem/clients
  */
-struct vmem {
+struct memh {
 	struct mutex		lock;
 	u64			capacity;
 	unsigned int		slab_shift;
@@ -95,11 +95,11 @@ struct vmem {
 	struct kobject		*clients_kobj;
 };
 
-extern struct vmem vmem;
+extern struct memh memh;
 
-int vmem_sysfs_init(void);
-void vmem_sysfs_exit(void);
-int vmem_client_sysfs_add(struct vmem_client *c);
-void vmem_client_sysfs_del(struct vmem_client *c);
+int memh_sysfs_init(void);
+void memh_sysfs_exit(void);
+int memh_client_sysfs_add(struct memh_client *c);
+void memh_client_sysfs_del(struct memh_client *c);
 
 #endif /* VNODE_MEM_H */

@@ -32,13 +32,13 @@ static uint orphan_timeout_ms = 10000;
 module_param(orphan_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(orphan_timeout_ms, "Keep the slabs of a client lost without GOODBYE this long so it can reconnect to them (default 10000)");
 
-struct vmem vmem;
+struct memh memh;
 
 /* ------------------------------------------------------------------ */
 /* Slabs                                                               */
 /* ------------------------------------------------------------------ */
 
-static void vmem_slab_free_pages(struct vmem_slab *slab)
+static void memh_slab_free_pages(struct memh_slab *slab)
 {
 	unsigned int i;
 
@@ -51,17 +51,17 @@ static void vmem_slab_free_pages(struct vmem_slab *slab)
 }
 
 /* Deregister and free a slab that is already unlinked. */
-static void vmem_slab_destroy(struct vmem_client *c, struct vmem_slab *slab)
+static void memh_slab_destroy(struct memh_client *c, struct memh_slab *slab)
 {
 	vnode_xprt_peer_dereg_mr(c->peer, slab->mr, slab->sgt.sgl,
 				 slab->sgt.orig_nents);
-	vmem_slab_free_pages(slab);
+	memh_slab_free_pages(slab);
 }
 
-static struct vmem_slab *vmem_slab_create(struct vmem_client *c, u64 index)
+static struct memh_slab *memh_slab_create(struct memh_client *c, u64 index)
 {
-	struct vmem_slab *slab;
-	unsigned int i, n = vmem.slab_size >> PAGE_SHIFT;
+	struct memh_slab *slab;
+	unsigned int i, n = memh.slab_size >> PAGE_SHIFT;
 	int ret;
 
 	slab = kzalloc(sizeof(*slab), GFP_KERNEL);
@@ -86,7 +86,7 @@ static struct vmem_slab *vmem_slab_create(struct vmem_client *c, u64 index)
 		}
 	}
 	ret = sg_alloc_table_from_pages(&slab->sgt, slab->pages, n, 0,
-					vmem.slab_size, GFP_KERNEL);
+					memh.slab_size, GFP_KERNEL);
 	if (ret)
 		goto out_free;
 
@@ -100,93 +100,93 @@ static struct vmem_slab *vmem_slab_create(struct vmem_client *c, u64 index)
 	return slab;
 
 out_free:
-	vmem_slab_free_pages(slab);
+	memh_slab_free_pages(slab);
 	return ERR_PTR(ret);
 }
 
-static void vmem_update_usage(void)
+static void memh_update_usage(void)
 {
 	u64 used;
 
-	mutex_lock(&vmem.lock);
-	used = vmem.used;
-	mutex_unlock(&vmem.lock);
-	vnode_xprt_srv_set_usage(vmem.srv, vmem.capacity, used);
+	mutex_lock(&memh.lock);
+	used = memh.used;
+	mutex_unlock(&memh.lock);
+	vnode_xprt_srv_set_usage(memh.srv, memh.capacity, used);
 }
 
 /* Unlink and free every slab of @c. */
-static unsigned int vmem_free_all(struct vmem_client *c)
+static unsigned int memh_free_all(struct memh_client *c)
 {
-	struct vmem_slab *slab, *tmp;
+	struct memh_slab *slab, *tmp;
 	unsigned int n = 0;
 	LIST_HEAD(list);
 
-	mutex_lock(&vmem.lock);
+	mutex_lock(&memh.lock);
 	list_for_each_entry_safe(slab, tmp, &c->slabs, entry) {
-		xa_erase(&vmem.slabs, slab->handle);
+		xa_erase(&memh.slabs, slab->handle);
 		list_move(&slab->entry, &list);
-		vmem.used -= vmem.slab_size;
+		memh.used -= memh.slab_size;
 		n++;
 	}
 	c->nr_slabs = 0;
 	c->bytes = 0;
-	mutex_unlock(&vmem.lock);
+	mutex_unlock(&memh.lock);
 
 	list_for_each_entry_safe(slab, tmp, &list, entry) {
 		list_del(&slab->entry);
-		vmem_slab_destroy(c, slab);
+		memh_slab_destroy(c, slab);
 	}
 	if (n)
-		vmem_update_usage();
+		memh_update_usage();
 	return n;
 }
 
-static u16 vmem_alloc_slab(struct vmem_client *c,
+static u16 memh_alloc_slab(struct memh_client *c,
 			   const struct vnode_alloc_req *req,
 			   struct vnode_alloc_rsp *rsp)
 {
-	struct vmem_slab *slab;
+	struct memh_slab *slab;
 	u64 index = le64_to_cpu(req->slab_index);
 	u32 handle;
 	int ret;
 
-	mutex_lock(&vmem.lock);
-	if (vmem.used + vmem.slab_size > vmem.capacity) {
-		mutex_unlock(&vmem.lock);
+	mutex_lock(&memh.lock);
+	if (memh.used + memh.slab_size > memh.capacity) {
+		mutex_unlock(&memh.lock);
 		pr_info_ratelimited("<%s@%s> slab %llu refused: server full (%llu of %llu bytes used)\n",
-				    c->name, c->peer_addr, index, vmem.used,
-				    vmem.capacity);
+				    c->name, c->peer_addr, index, memh.used,
+				    memh.capacity);
 		return VNODE_ST_FULL;
 	}
 	/* Reserve now, allocate without the lock. */
-	vmem.used += vmem.slab_size;
-	mutex_unlock(&vmem.lock);
+	memh.used += memh.slab_size;
+	mutex_unlock(&memh.lock);
 
-	slab = vmem_slab_create(c, index);
+	slab = memh_slab_create(c, index);
 	if (IS_ERR(slab)) {
 		pr_warn("<%s@%s> slab %llu: allocation/registration failed: %ld\n",
 			c->name, c->peer_addr, index, PTR_ERR(slab));
-		mutex_lock(&vmem.lock);
-		vmem.used -= vmem.slab_size;
-		mutex_unlock(&vmem.lock);
+		mutex_lock(&memh.lock);
+		memh.used -= memh.slab_size;
+		mutex_unlock(&memh.lock);
 		return PTR_ERR(slab) == -ENOMEM ? VNODE_ST_NOMEM : VNODE_ST_IO;
 	}
 
-	mutex_lock(&vmem.lock);
-	ret = xa_alloc_cyclic(&vmem.slabs, &handle, slab, xa_limit_32b,
-			      &vmem.next_handle, GFP_KERNEL);
+	mutex_lock(&memh.lock);
+	ret = xa_alloc_cyclic(&memh.slabs, &handle, slab, xa_limit_32b,
+			      &memh.next_handle, GFP_KERNEL);
 	if (ret < 0) {
-		vmem.used -= vmem.slab_size;
-		mutex_unlock(&vmem.lock);
-		vmem_slab_destroy(c, slab);
+		memh.used -= memh.slab_size;
+		mutex_unlock(&memh.lock);
+		memh_slab_destroy(c, slab);
 		return VNODE_ST_NOMEM;
 	}
 	slab->handle = handle;
 	list_add_tail(&slab->entry, &c->slabs);
 	c->nr_slabs++;
-	c->bytes += vmem.slab_size;
-	mutex_unlock(&vmem.lock);
-	vmem_update_usage();
+	c->bytes += memh.slab_size;
+	mutex_unlock(&memh.lock);
+	memh_update_usage();
 
 	rsp->handle = cpu_to_le64(handle);
 	rsp->addr = cpu_to_le64(slab->mr->iova);
@@ -195,57 +195,57 @@ static u16 vmem_alloc_slab(struct vmem_client *c,
 	return VNODE_ST_OK;
 }
 
-static u16 vmem_free_slab(struct vmem_client *c,
+static u16 memh_free_slab(struct memh_client *c,
 			  const struct vnode_free_req *req)
 {
 	u64 handle = le64_to_cpu(req->handle);
-	struct vmem_slab *slab;
+	struct memh_slab *slab;
 
 	if (handle > U32_MAX)
 		return VNODE_ST_NOENT;
-	mutex_lock(&vmem.lock);
-	slab = xa_load(&vmem.slabs, handle);
+	mutex_lock(&memh.lock);
+	slab = xa_load(&memh.slabs, handle);
 	if (!slab) {
-		mutex_unlock(&vmem.lock);
+		mutex_unlock(&memh.lock);
 		return VNODE_ST_NOENT;
 	}
 	if (slab->owner != c) {
-		mutex_unlock(&vmem.lock);
+		mutex_unlock(&memh.lock);
 		pr_warn_ratelimited("<%s@%s> tried to free slab %llu of another client\n",
 				    c->name, c->peer_addr, handle);
 		return VNODE_ST_PERM;
 	}
-	xa_erase(&vmem.slabs, handle);
+	xa_erase(&memh.slabs, handle);
 	list_del(&slab->entry);
 	c->nr_slabs--;
-	c->bytes -= vmem.slab_size;
-	vmem.used -= vmem.slab_size;
-	mutex_unlock(&vmem.lock);
+	c->bytes -= memh.slab_size;
+	memh.used -= memh.slab_size;
+	mutex_unlock(&memh.lock);
 
-	vmem_slab_destroy(c, slab);
-	vmem_update_usage();
+	memh_slab_destroy(c, slab);
+	memh_update_usage();
 	return VNODE_ST_OK;
 }
 
-static void vmem_stats(struct vmem_client *c, struct vnode_stats_rsp *rsp)
+static void memh_stats(struct memh_client *c, struct vnode_stats_rsp *rsp)
 {
-	mutex_lock(&vmem.lock);
-	rsp->capacity = cpu_to_le64(vmem.capacity);
-	rsp->used = cpu_to_le64(vmem.used);
+	mutex_lock(&memh.lock);
+	rsp->capacity = cpu_to_le64(memh.capacity);
+	rsp->used = cpu_to_le64(memh.used);
 	rsp->client_used = cpu_to_le64(c->bytes);
-	rsp->nr_clients = cpu_to_le32(vmem.nr_clients);
-	rsp->slab_shift = cpu_to_le16(vmem.slab_shift);
-	mutex_unlock(&vmem.lock);
+	rsp->nr_clients = cpu_to_le32(memh.nr_clients);
+	rsp->slab_shift = cpu_to_le16(memh.slab_shift);
+	mutex_unlock(&memh.lock);
 }
 
 /* ------------------------------------------------------------------ */
 /* Transport callbacks                                                 */
 /* ------------------------------------------------------------------ */
 
-static int vmem_accept(struct vnode_xprt_peer *peer,
+static int memh_accept(struct vnode_xprt_peer *peer,
 		       const struct vnode_hello *hello, void **peer_priv)
 {
-	struct vmem_client *c;
+	struct memh_client *c;
 	bool full;
 
 	if (hello->role != VNODE_ROLE_MEM && hello->role != VNODE_ROLE_PROBE) {
@@ -254,13 +254,13 @@ static int vmem_accept(struct vnode_xprt_peer *peer,
 			hello->role);
 		return VNODE_ST_INVALID;
 	}
-	mutex_lock(&vmem.lock);
-	full = vmem.used + vmem.slab_size > vmem.capacity;
-	mutex_unlock(&vmem.lock);
+	mutex_lock(&memh.lock);
+	full = memh.used + memh.slab_size > memh.capacity;
+	mutex_unlock(&memh.lock);
 	if (full && hello->role == VNODE_ROLE_MEM) {
 		pr_warn("<%s@%s> rejected: server full (%llu of %llu bytes used)\n",
 			vnode_xprt_peer_name(peer), vnode_xprt_peer_addr(peer),
-			vmem.used, vmem.capacity);
+			memh.used, memh.capacity);
 		return VNODE_ST_FULL;
 	}
 
@@ -274,26 +274,26 @@ static int vmem_accept(struct vnode_xprt_peer *peer,
 	c->role = hello->role;
 	strscpy(c->name, vnode_xprt_peer_name(peer), sizeof(c->name));
 	strscpy(c->peer_addr, vnode_xprt_peer_addr(peer), sizeof(c->peer_addr));
-	if (vmem_client_sysfs_add(c)) {
+	if (memh_client_sysfs_add(c)) {
 		pr_warn("<%s@%s> rejected: cannot create sysfs entry for client %016llx\n",
 			vnode_xprt_peer_name(peer), vnode_xprt_peer_addr(peer),
 			vnode_xprt_peer_client_id(peer));
 		return VNODE_ST_NOMEM;
 	}
 
-	mutex_lock(&vmem.lock);
-	list_add_tail(&c->entry, &vmem.clients);
-	vmem.nr_clients++;
-	mutex_unlock(&vmem.lock);
+	mutex_lock(&memh.lock);
+	list_add_tail(&c->entry, &memh.clients);
+	memh.nr_clients++;
+	mutex_unlock(&memh.lock);
 	*peer_priv = c;
 	return VNODE_ST_OK;
 }
 
-static void vmem_request(struct vnode_xprt_peer *peer, void *peer_priv,
+static void memh_request(struct vnode_xprt_peer *peer, void *peer_priv,
 			 const struct vnode_msg_hdr *req, size_t req_len,
 			 struct vnode_msg_hdr *rsp, size_t *rsp_len)
 {
-	struct vmem_client *c = peer_priv;
+	struct memh_client *c = peer_priv;
 	u16 st;
 
 	*rsp_len = sizeof(*rsp);
@@ -307,7 +307,7 @@ static void vmem_request(struct vnode_xprt_peer *peer, void *peer_priv,
 			st = VNODE_ST_INVALID;
 			break;
 		}
-		st = vmem_alloc_slab(c, (const struct vnode_alloc_req *)req,
+		st = memh_alloc_slab(c, (const struct vnode_alloc_req *)req,
 				     (struct vnode_alloc_rsp *)rsp);
 		*rsp_len = sizeof(struct vnode_alloc_rsp);
 		break;
@@ -320,16 +320,16 @@ static void vmem_request(struct vnode_xprt_peer *peer, void *peer_priv,
 			st = VNODE_ST_INVALID;
 			break;
 		}
-		st = vmem_free_slab(c, (const struct vnode_free_req *)req);
+		st = memh_free_slab(c, (const struct vnode_free_req *)req);
 		break;
 	case VNODE_OP_STATS:
-		vmem_stats(c, (struct vnode_stats_rsp *)rsp);
+		memh_stats(c, (struct vnode_stats_rsp *)rsp);
 		*rsp_len = sizeof(struct vnode_stats_rsp);
 		st = VNODE_ST_OK;
 		break;
 	case VNODE_OP_GOODBYE:
 		pr_info("<%s@%s> client %016llx said goodbye, freed %u slab(s)\n",
-			c->name, c->peer_addr, c->client_id, vmem_free_all(c));
+			c->name, c->peer_addr, c->client_id, memh_free_all(c));
 		st = VNODE_ST_OK;
 		break;
 	default:
@@ -341,19 +341,19 @@ static void vmem_request(struct vnode_xprt_peer *peer, void *peer_priv,
 	rsp->status = cpu_to_le16(st);
 }
 
-static void vmem_disconnect(struct vnode_xprt_peer *peer, void *peer_priv,
+static void memh_disconnect(struct vnode_xprt_peer *peer, void *peer_priv,
 			    bool orderly)
 {
-	struct vmem_client *c = peer_priv;
+	struct memh_client *c = peer_priv;
 	unsigned int n;
 
 	if (!c)
 		return;
-	n = vmem_free_all(c);
-	mutex_lock(&vmem.lock);
+	n = memh_free_all(c);
+	mutex_lock(&memh.lock);
 	list_del(&c->entry);
-	vmem.nr_clients--;
-	mutex_unlock(&vmem.lock);
+	memh.nr_clients--;
+	mutex_unlock(&memh.lock);
 	if (orderly && !n)
 		pr_info("<%s@%s> client %016llx disconnected\n", c->name,
 			c->peer_addr, c->client_id);
@@ -361,20 +361,20 @@ static void vmem_disconnect(struct vnode_xprt_peer *peer, void *peer_priv,
 		pr_info("<%s@%s> client %016llx %s, freed %u slab(s)\n",
 			c->name, c->peer_addr, c->client_id,
 			orderly ? "disconnected" : "lost", n);
-	vmem_client_sysfs_del(c);
+	memh_client_sysfs_del(c);
 }
 
-static const struct vnode_xprt_srv_ops vmem_srv_ops = {
-	.accept		= vmem_accept,
-	.request	= vmem_request,
-	.disconnect	= vmem_disconnect,
+static const struct vnode_xprt_srv_ops memh_srv_ops = {
+	.accept		= memh_accept,
+	.request	= memh_request,
+	.disconnect	= memh_disconnect,
 };
 
 /* ------------------------------------------------------------------ */
 /* Module                                                              */
 /* ------------------------------------------------------------------ */
 
-static int vmem_check_params(struct vnode_xprt_cfg *cfg)
+static int memh_check_params(struct vnode_xprt_cfg *cfg)
 {
 	u64 ram = (u64)totalram_pages() << PAGE_SHIFT;
 	unsigned int fr = vnode_xprt_max_fr_pages();
@@ -390,8 +390,8 @@ static int vmem_check_params(struct vnode_xprt_cfg *cfg)
 		       slab_shift, 1U << (slab_shift - PAGE_SHIFT), fr);
 		return -EINVAL;
 	}
-	vmem.slab_shift = slab_shift;
-	vmem.slab_size = 1ULL << slab_shift;
+	memh.slab_shift = slab_shift;
+	memh.slab_size = 1ULL << slab_shift;
 
 	if (!capacity || vnode_parse_size(capacity, &cap)) {
 		pr_err("capacity='%s': not a size (e.g. 256M, 1G)\n",
@@ -407,13 +407,13 @@ static int vmem_check_params(struct vnode_xprt_cfg *cfg)
 		       capacity, cap, ram);
 		return -EINVAL;
 	}
-	cap = round_down(cap, vmem.slab_size);
+	cap = round_down(cap, memh.slab_size);
 	if (!cap) {
 		pr_err("capacity=%s is smaller than one slab (%llu bytes)\n",
-		       capacity, vmem.slab_size);
+		       capacity, memh.slab_size);
 		return -EINVAL;
 	}
-	vmem.capacity = cap;
+	memh.capacity = cap;
 
 	if (!port) {
 		pr_err("port=0: invalid\n");
@@ -427,60 +427,60 @@ static int vmem_check_params(struct vnode_xprt_cfg *cfg)
 	return 0;
 }
 
-static int __init vmem_init(void)
+static int __init memh_init(void)
 {
 	struct vnode_xprt_cfg cfg = {};
 	struct vnode_accept acc = {};
 	int ret;
 
-	mutex_init(&vmem.lock);
-	INIT_LIST_HEAD(&vmem.clients);
-	xa_init_flags(&vmem.slabs, XA_FLAGS_ALLOC1);
+	mutex_init(&memh.lock);
+	INIT_LIST_HEAD(&memh.clients);
+	xa_init_flags(&memh.slabs, XA_FLAGS_ALLOC1);
 
-	ret = vmem_check_params(&cfg);
+	ret = memh_check_params(&cfg);
 	if (ret)
 		return ret;
-	vmem.server_id = get_random_u64();
+	memh.server_id = get_random_u64();
 
-	ret = vmem_sysfs_init();
+	ret = memh_sysfs_init();
 	if (ret)
 		return ret;
 
 	cfg.name = "vnode_mem";
 	cfg.loss_timeout_ms = orphan_timeout_ms ?: 1;
-	acc.slab_shift = cpu_to_le16(vmem.slab_shift);
-	acc.server_id = cpu_to_le64(vmem.server_id);
-	acc.capacity = cpu_to_le64(vmem.capacity);
+	acc.slab_shift = cpu_to_le16(memh.slab_shift);
+	acc.server_id = cpu_to_le64(memh.server_id);
+	acc.capacity = cpu_to_le64(memh.capacity);
 	acc.used = 0;
-	vmem.srv = vnode_xprt_srv_listen(&cfg, &vmem_srv_ops, NULL, &acc);
-	if (IS_ERR(vmem.srv)) {
-		ret = PTR_ERR(vmem.srv);
+	memh.srv = vnode_xprt_srv_listen(&cfg, &memh_srv_ops, NULL, &acc);
+	if (IS_ERR(memh.srv)) {
+		ret = PTR_ERR(memh.srv);
 		pr_err("cannot listen on %s port %u: %d\n", addr, port, ret);
 		goto out_sysfs_exit;
 	}
 	pr_info("exporting %llu bytes in %llu-byte slabs, server_id %016llx\n",
-		vmem.capacity, vmem.slab_size, vmem.server_id);
+		memh.capacity, memh.slab_size, memh.server_id);
 	return 0;
 
 out_sysfs_exit:
-	vmem_sysfs_exit();
+	memh_sysfs_exit();
 	return ret;
 }
 
-static void __exit vmem_exit(void)
+static void __exit memh_exit(void)
 {
 	/* Disconnects every client; their slabs are freed on the way. */
-	vnode_xprt_srv_stop(vmem.srv);
-	vmem_sysfs_exit();
-	if (vmem.used || !xa_empty(&vmem.slabs))
+	vnode_xprt_srv_stop(memh.srv);
+	memh_sysfs_exit();
+	if (memh.used || !xa_empty(&memh.slabs))
 		pr_err("%llu bytes still allocated at unload (leaked)\n",
-		       vmem.used);
-	xa_destroy(&vmem.slabs);
+		       memh.used);
+	xa_destroy(&memh.slabs);
 	pr_info("unloaded\n");
 }
 
-module_init(vmem_init);
-module_exit(vmem_exit);
+module_init(memh_init);
+module_exit(memh_exit);
 
 MODULE_DESCRIPTION("vnode memory host: exports RAM over RDMA");
 MODULE_LICENSE("GPL");

@@ -11,7 +11,7 @@
 static ssize_t capacity_show(struct kobject *kobj, struct kobj_attribute *a,
 			     char *buf)
 {
-	return sysfs_emit(buf, "%llu\n", vmem.capacity);
+	return sysfs_emit(buf, "%llu\n", memh.capacity);
 }
 
 static ssize_t used_show(struct kobject *kobj, struct kobj_attribute *a,
@@ -19,16 +19,16 @@ static ssize_t used_show(struct kobject *kobj, struct kobj_attribute *a,
 {
 	u64 v;
 
-	mutex_lock(&vmem.lock);
-	v = vmem.used;
-	mutex_unlock(&vmem.lock);
+	mutex_lock(&memh.lock);
+	v = memh.used;
+	mutex_unlock(&memh.lock);
 	return sysfs_emit(buf, "%llu\n", v);
 }
 
 static ssize_t slab_size_show(struct kobject *kobj, struct kobj_attribute *a,
 			      char *buf)
 {
-	return sysfs_emit(buf, "%llu\n", vmem.slab_size);
+	return sysfs_emit(buf, "%llu\n", memh.slab_size);
 }
 
 static ssize_t nr_clients_show(struct kobject *kobj, struct kobj_attribute *a,
@@ -36,42 +36,42 @@ static ssize_t nr_clients_show(struct kobject *kobj, struct kobj_attribute *a,
 {
 	unsigned int v;
 
-	mutex_lock(&vmem.lock);
-	v = vmem.nr_clients;
-	mutex_unlock(&vmem.lock);
+	mutex_lock(&memh.lock);
+	v = memh.nr_clients;
+	mutex_unlock(&memh.lock);
 	return sysfs_emit(buf, "%u\n", v);
 }
 
 static ssize_t server_id_show(struct kobject *kobj, struct kobj_attribute *a,
 			      char *buf)
 {
-	return sysfs_emit(buf, "%016llx\n", vmem.server_id);
+	return sysfs_emit(buf, "%016llx\n", memh.server_id);
 }
 
-static struct kobj_attribute vmem_attr_capacity = __ATTR_RO(capacity);
-static struct kobj_attribute vmem_attr_used = __ATTR_RO(used);
-static struct kobj_attribute vmem_attr_slab_size = __ATTR_RO(slab_size);
-static struct kobj_attribute vmem_attr_nr_clients = __ATTR_RO(nr_clients);
-static struct kobj_attribute vmem_attr_server_id = __ATTR_RO(server_id);
+static struct kobj_attribute memh_attr_capacity = __ATTR_RO(capacity);
+static struct kobj_attribute memh_attr_used = __ATTR_RO(used);
+static struct kobj_attribute memh_attr_slab_size = __ATTR_RO(slab_size);
+static struct kobj_attribute memh_attr_nr_clients = __ATTR_RO(nr_clients);
+static struct kobj_attribute memh_attr_server_id = __ATTR_RO(server_id);
 
-static struct attribute *vmem_attrs[] = {
-	&vmem_attr_capacity.attr,
-	&vmem_attr_used.attr,
-	&vmem_attr_slab_size.attr,
-	&vmem_attr_nr_clients.attr,
-	&vmem_attr_server_id.attr,
+static struct attribute *memh_attrs[] = {
+	&memh_attr_capacity.attr,
+	&memh_attr_used.attr,
+	&memh_attr_slab_size.attr,
+	&memh_attr_nr_clients.attr,
+	&memh_attr_server_id.attr,
 	NULL,
 };
 
-static const struct attribute_group vmem_group = {
-	.attrs = vmem_attrs,
+static const struct attribute_group memh_group = {
+	.attrs = memh_attrs,
 };
 
 /* Per-client directory. */
 
-static struct vmem_client *to_client(struct kobject *kobj)
+static struct memh_client *to_client(struct kobject *kobj)
 {
-	return container_of(kobj, struct vmem_client, kobj);
+	return container_of(kobj, struct memh_client, kobj);
 }
 
 static ssize_t peer_show(struct kobject *kobj, struct kobj_attribute *a,
@@ -91,9 +91,9 @@ static ssize_t slabs_show(struct kobject *kobj, struct kobj_attribute *a,
 {
 	u32 v;
 
-	mutex_lock(&vmem.lock);
+	mutex_lock(&memh.lock);
 	v = to_client(kobj)->nr_slabs;
-	mutex_unlock(&vmem.lock);
+	mutex_unlock(&memh.lock);
 	return sysfs_emit(buf, "%u\n", v);
 }
 
@@ -102,9 +102,9 @@ static ssize_t bytes_show(struct kobject *kobj, struct kobj_attribute *a,
 {
 	u64 v;
 
-	mutex_lock(&vmem.lock);
+	mutex_lock(&memh.lock);
 	v = to_client(kobj)->bytes;
-	mutex_unlock(&vmem.lock);
+	mutex_unlock(&memh.lock);
 	return sysfs_emit(buf, "%llu\n", v);
 }
 
@@ -113,33 +113,33 @@ static struct kobj_attribute client_attr_name = __ATTR_RO(name);
 static struct kobj_attribute client_attr_slabs = __ATTR_RO(slabs);
 static struct kobj_attribute client_attr_bytes = __ATTR_RO(bytes);
 
-static struct attribute *vmem_client_attrs[] = {
+static struct attribute *memh_client_attrs[] = {
 	&client_attr_peer.attr,
 	&client_attr_name.attr,
 	&client_attr_slabs.attr,
 	&client_attr_bytes.attr,
 	NULL,
 };
-ATTRIBUTE_GROUPS(vmem_client);
+ATTRIBUTE_GROUPS(memh_client);
 
-static void vmem_client_release(struct kobject *kobj)
+static void memh_client_release(struct kobject *kobj)
 {
 	kfree(to_client(kobj));
 }
 
-static const struct kobj_type vmem_client_ktype = {
-	.release	= vmem_client_release,
+static const struct kobj_type memh_client_ktype = {
+	.release	= memh_client_release,
 	.sysfs_ops	= &kobj_sysfs_ops,
-	.default_groups	= vmem_client_groups,
+	.default_groups	= memh_client_groups,
 };
 
 /* On failure the client is freed (through the kobject release). */
-int vmem_client_sysfs_add(struct vmem_client *c)
+int memh_client_sysfs_add(struct memh_client *c)
 {
 	int ret;
 
-	ret = kobject_init_and_add(&c->kobj, &vmem_client_ktype,
-				   vmem.clients_kobj, "%016llx", c->client_id);
+	ret = kobject_init_and_add(&c->kobj, &memh_client_ktype,
+				   memh.clients_kobj, "%016llx", c->client_id);
 	if (ret) {
 		kobject_put(&c->kobj);
 		return ret;
@@ -149,40 +149,40 @@ int vmem_client_sysfs_add(struct vmem_client *c)
 }
 
 /* Removes the directory and drops the last reference (frees @c). */
-void vmem_client_sysfs_del(struct vmem_client *c)
+void memh_client_sysfs_del(struct memh_client *c)
 {
 	kobject_del(&c->kobj);
 	kobject_put(&c->kobj);
 }
 
-int vmem_sysfs_init(void)
+int memh_sysfs_init(void)
 {
 	int ret;
 
-	vmem.kobj = kobject_create_and_add("vnode_mem", kernel_kobj);
-	if (!vmem.kobj)
+	memh.kobj = kobject_create_and_add("vnode_mem", kernel_kobj);
+	if (!memh.kobj)
 		return -ENOMEM;
-	ret = sysfs_create_group(vmem.kobj, &vmem_group);
+	ret = sysfs_create_group(memh.kobj, &memh_group);
 	if (ret)
 		goto out_put;
-	vmem.clients_kobj = kobject_create_and_add("clients", vmem.kobj);
-	if (!vmem.clients_kobj) {
+	memh.clients_kobj = kobject_create_and_add("clients", memh.kobj);
+	if (!memh.clients_kobj) {
 		ret = -ENOMEM;
 		goto out_remove_group;
 	}
 	return 0;
 
 out_remove_group:
-	sysfs_remove_group(vmem.kobj, &vmem_group);
+	sysfs_remove_group(memh.kobj, &memh_group);
 out_put:
-	kobject_put(vmem.kobj);
-	vmem.kobj = NULL;
+	kobject_put(memh.kobj);
+	memh.kobj = NULL;
 	return ret;
 }
 
-void vmem_sysfs_exit(void)
+void memh_sysfs_exit(void)
 {
-	kobject_put(vmem.clients_kobj);
-	sysfs_remove_group(vmem.kobj, &vmem_group);
-	kobject_put(vmem.kobj);
+	kobject_put(memh.clients_kobj);
+	sysfs_remove_group(memh.kobj, &memh_group);
+	kobject_put(memh.kobj);
 }

@@ -505,6 +505,18 @@ int vnode_xprt_clt_init(void);
 void vnode_xprt_clt_exit(void);
 void vnode_xprt_clt_remove_dev(struct ib_device *ibdev);
 
+/* xprt_clt.c, for the command path */
+bool clt_queue_error(struct vnode_xprt_queue *q, const char *why);
+
+/* xprt_clt_cmd.c: the asynchronous command path */
+int clt_cmds_alloc(struct vnode_xprt_queue *q);
+int clt_cmds_init_ib(struct vnode_xprt_queue *q);
+void clt_cmds_free_ib(struct vnode_xprt_queue *q);
+void clt_set_cmd_depth(struct vnode_xprt_clt *clt);
+void clt_cmd_reply(struct vnode_xprt_queue *q, struct ib_wc *wc,
+		   const struct vnode_msg_hdr *hdr, u32 len);
+void clt_cmds_abort(struct vnode_xprt_queue *q);
+
 /* server */
 int vnode_xprt_srv_init(void);
 void vnode_xprt_srv_exit(void);

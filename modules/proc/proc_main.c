@@ -5,7 +5,7 @@
  *   /sys/kernel/config/vnode/mem/<name>/     remote-memory disks
  *   /sys/kernel/config/vnode/vnodes/<name>/  per-vNode accounting
  */
-#include "vnode_proc.h"
+#include "proc.h"
 
 #include <linux/module.h>
 #include <linux/slab.h>

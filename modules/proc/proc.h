@@ -65,7 +65,7 @@ struct vnode_fine_hist {
 void vnode_fine_add(struct vnode_fine_hist *h, u64 ns);
 ssize_t vnode_fine_show(struct vnode_fine_hist *h, char *buf);
 
-/* Module parameters (main.c). */
+/* Module parameters (proc_main.c). */
 extern unsigned int vnode_default_replicas;
 extern unsigned int vnode_loss_timeout_ms;
 extern unsigned int vnode_connect_timeout_ms;
@@ -83,7 +83,7 @@ extern unsigned long long vnode_max_disk_size;
 extern struct configfs_subsystem vnode_cfs_subsys;
 
 /* ------------------------------------------------------------------ */
-/* Per-vNode accounting (acct.c)                                       */
+/* Per-vNode accounting (proc_acct.c)                                  */
 /* ------------------------------------------------------------------ */
 
 /**
@@ -121,7 +121,7 @@ struct vnode_acct *vnode_acct_by_id(u32 id);
 void vnode_acct_exit(void);
 
 /* ------------------------------------------------------------------ */
-/* Remote-memory disk (disk.c; configfs in main.c)                     */
+/* Remote-memory disk (proc_disk.c; configfs in proc_main.c)           */
 /* ------------------------------------------------------------------ */
 
 struct vnmem_disk;
@@ -355,5 +355,47 @@ int vnmem_disk_destroy(struct vnmem_disk *disk);
 ssize_t vnmem_disk_state(struct vnmem_disk *disk, char *buf);
 int vnmem_init(void);
 void vnmem_exit(void);
+
+/*
+ * The disk's insides, shared by its files: proc_disk.c (create, destroy,
+ * memory-host connections), proc_io.c (submission and completion),
+ * proc_poll.c (swap-in spin, write staging), proc_slab.c (slow path,
+ * host choice) and proc_sysfs.c (counters).
+ */
+#define dlog(lvl, d, fmt, ...) \
+	vnode_log(lvl, (d)->name, fmt, ##__VA_ARGS__)
+#define hlog(lvl, h, fmt, ...) \
+	vnode_log_peer(lvl, (h)->disk->name, (h)->name, fmt, ##__VA_ARGS__)
+
+#define VNMEM_SECT_PER_SLOT	(VNMEM_SLOT_SIZE >> SECTOR_SHIFT)
+#define VNMEM_RETRY_MS		20	/* requeue delay while a host is away */
+
+/* proc_io.c */
+extern const struct blk_mq_ops vnmem_mq_ops;
+extern const struct block_device_operations vnmem_fops;
+#if VNODE_HAVE_RW_PAGE
+extern const struct block_device_operations vnmem_fops_sync;
+#endif
+bool vnmem_copy_exists(struct vnmem_disk *d, const struct vnmem_copy *c);
+bool vnmem_copy_valid(struct vnmem_disk *d, const struct vnmem_copy *c);
+void vnmem_poll_signal(struct vnmem_cmd *cmd);
+void vnmem_end(struct request *rq, blk_status_t sts);
+void vnmem_retry(struct request *rq, struct vnmem_cmd *cmd,
+		 unsigned int delay_ms);
+int vnmem_submit(struct vnmem_disk *d, struct request *rq, bool slow);
+
+/* proc_poll.c */
+bool vnmem_poll_wait(struct vnmem_cmd *cmd, int *done, u64 start);
+bool vnmem_should_poll(struct vnmem_disk *d);
+void vnmem_flush_staged(struct vnmem_disk *d);
+enum hrtimer_restart vnmem_stage_timer(struct hrtimer *t);
+bool vnmem_stage(struct vnmem_disk *d, struct vnmem_cmd *cmd);
+
+/* proc_slab.c */
+s64 vnmem_host_free(struct vnmem_host *h);
+void vnmem_slow_work(struct work_struct *work);
+
+/* proc_sysfs.c */
+extern const struct attribute_group *vnmem_attr_groups[];
 
 #endif /* VNODE_PROC_H */

@@ -7,7 +7,7 @@
  * queue_rq and RDMA completion, so both maps are RCU-read xarrays and the
  * objects are freed after a grace period.
  */
-#include "vnode_proc.h"
+#include "proc.h"
 
 #include <linux/cgroup.h>
 #include <linux/memcontrol.h>

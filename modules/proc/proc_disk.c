@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vnode_proc: the remote-memory disk /dev/vnmemN.
+ *
+ * A request is 1 to max_rq_pages whole 4 KiB slots inside one slab (queue
+ * limits: chunk_sectors is the slab size), so one request is one RDMA op,
+ * one SGE per page, per target copy: the swap-outs of one reclaim batch
+ * get adjacent slots and merge.  The fast path (queue_rq) posts RDMA
+ * when the slot's slab is mapped; writes to an unmapped slab are punted to
+ * an ordered WQ_MEM_RECLAIM work item that allocates the slab on the
+ * memory hosts (ALLOC_SLAB may sleep) and then issues them.  The same work
+ * gives slabs back (FREE_SLAB) once all their slots are freed.
+ *
+ * Failure rules (docs/remote-memory.md):
+ *  - a copy on a RECONNECTING host is held: reads wait (requeue) unless
+ *    another copy is LIVE; writes go to the LIVE copies and the others are
+ *    marked stale, or wait when none is LIVE;
+ *  - a host that goes DEAD, or comes back without our state (the
+ *    transport's state change says so: it restarted or dropped us), loses
+ *    all its copies (epoch bump); a slab without a valid copy is lost:
+ *    reads of its written slots fail with BLK_STS_IOERR, never zeroes;
+ *  - every request is bounded by io_timeout_ms.
+ */
+#include "proc.h"
+
+#include <linux/blkdev.h>
+#include <linux/highmem.h>
+#include <linux/idr.h>
+#include <linux/ktime.h>
+#include <linux/random.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/stat.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <trace/events/vnode.h>
+
+static int vnmem_major;
+static DEFINE_IDA(vnmem_ida);
+
+/* ------------------------------------------------------------------ */
+/* Memory-host connections                                             */
+/* ------------------------------------------------------------------ */
+
+static void vnmem_host_lost(struct vnmem_host *h, const char *why)
+{
+	struct vnmem_disk *d = h->disk;
+	int n = atomic_xchg(&h->nr_slabs, 0);
+
+	atomic_inc(&h->epoch);
+	h->full = false;
+	if (d->replicas > 1)
+		hlog(warn, h,
+		     "memory host lost (%s): its %d slabs are gone; disk is degraded, serving from the remaining replicas\n",
+		     why, n);
+	else
+		hlog(err, h,
+		     "memory host lost (%s): its %d slabs are gone; I/O to pages stored there fails\n",
+		     why, n);
+}
+
+static void vnmem_state_change(struct vnode_xprt_clt *clt,
+			       enum vnode_xprt_state old,
+			       enum vnode_xprt_state new, bool lost,
+			       void *priv)
+{
+	struct vnmem_host *h = priv;
+	struct vnmem_disk *d = h->disk;
+	struct gendisk *gd = READ_ONCE(d->gd);
+
+	trace_conn_state(d->name, vnode_xprt_clt_peer(clt), old, new);
+	WRITE_ONCE(h->state, new);
+	if (!READ_ONCE(h->clt))
+		return;	/* still inside vnode_xprt_clt_open() */
+
+	switch (new) {
+	case VNODE_XPRT_RECONNECTING:
+		hlog(warn, h, "connection lost, reconnecting (I/O to it is held for up to %u ms)\n",
+		     vnode_loss_timeout_ms);
+		break;
+	case VNODE_XPRT_LIVE:
+		if (lost)
+			vnmem_host_lost(h, "it no longer holds our state");
+		else
+			hlog(info, h, "reconnected, slabs intact\n");
+		break;
+	case VNODE_XPRT_DEAD:
+		vnmem_host_lost(h, "no reconnect within loss_timeout_ms");
+		break;
+	default:
+		break;
+	}
+	if (gd && !READ_ONCE(d->dead))
+		blk_mq_kick_requeue_list(gd->queue);
+}
+
+static const struct vnode_xprt_clt_ops vnmem_clt_ops = {
+	.state_change	= vnmem_state_change,
+};
+
+/* ------------------------------------------------------------------ */
+/* Create / destroy                                                    */
+/* ------------------------------------------------------------------ */
+
+ssize_t vnmem_disk_state(struct vnmem_disk *d, char *buf)
+{
+	unsigned int i, live = 0;
+
+	for (i = 0; i < d->nr_hosts; i++)
+		if (READ_ONCE(d->hosts[i].state) == VNODE_XPRT_LIVE)
+			live++;
+	if (live == d->nr_hosts && !atomic64_read(&d->stats.degraded) &&
+	    !atomic64_read(&d->stats.lost_slabs))
+		return sysfs_emit(buf, "live\n");
+	return sysfs_emit(buf, live ? "degraded\n" : "down\n");
+}
+
+static void vnmem_close_hosts(struct vnmem_disk *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nr_hosts; i++) {
+		if (!IS_ERR_OR_NULL(d->hosts[i].clt))
+			vnode_xprt_clt_close(d->hosts[i].clt);
+		d->hosts[i].clt = NULL;
+	}
+}
+
+static int vnmem_open_hosts(struct vnmem_disk *d, struct vnmem_cfg *cfg)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->nr_hosts; i++) {
+		struct vnmem_host *h = &d->hosts[i];
+		struct vnode_xprt_cfg xc = {
+			.addr			= cfg->addrs[i],
+			.role			= VNODE_ROLE_MEM,
+			.client_id		= d->client_id,
+			.name			= d->name,
+			.nr_queues		= vnode_nr_queues,
+			.queue_depth		= vnode_queue_depth *
+						  d->tag_set.nr_hw_queues,
+			.connect_timeout_ms	= vnode_connect_timeout_ms,
+			.reconnect_delay_ms	= vnode_reconnect_delay_ms,
+			.loss_timeout_ms	= vnode_loss_timeout_ms,
+		};
+		struct vnode_accept acc = {};
+		struct vnode_xprt_clt *clt;
+		unsigned int shift;
+
+		h->disk = d;
+		h->id = i;
+		h->addr = cfg->addrs[i];
+		atomic_set(&h->epoch, 1);
+		snprintf(h->name, sizeof(h->name), "%pISpc", &h->addr);
+		d->nr_hosts = i + 1;
+
+		clt = vnode_xprt_clt_open(&xc, &vnmem_clt_ops, h, &acc);
+		if (IS_ERR(clt)) {
+			dlog(err, d, "memory host %s: cannot connect: %pe\n",
+			     h->name, clt);
+			return PTR_ERR(clt);
+		}
+		strscpy(h->name, vnode_xprt_clt_peer(clt), sizeof(h->name));
+		h->capacity = le64_to_cpu(acc.capacity);
+		h->used_base = le64_to_cpu(acc.used);
+		WRITE_ONCE(h->state, vnode_xprt_clt_state(clt));
+		/* state_change() handles events once it sees ->clt set. */
+		smp_store_release(&h->clt, clt);
+
+		shift = le16_to_cpu(acc.slab_shift);
+		if (shift < PAGE_SHIFT || shift > 30) {
+			hlog(err, h, "memory host offers unusable slab_shift %u\n",
+			     shift);
+			return -EPROTO;
+		}
+		if (i && shift != d->slab_shift) {
+			hlog(err, h, "slab size %llu differs from %s's %llu: all hosts of a disk must agree\n",
+			     1ULL << shift, d->hosts[0].name,
+			     1ULL << d->slab_shift);
+			return -EINVAL;
+		}
+		d->slab_shift = shift;
+		hlog(info, h, "connected: capacity %llu used %llu slab %llu\n",
+		     h->capacity, h->used_base, 1ULL << shift);
+	}
+	for (i = 0; i < d->nr_hosts; i++)
+		if (vnmem_host_free(&d->hosts[i]) >= (1LL << d->slab_shift))
+			return 0;
+	dlog(err, d, "every memory host is full\n");
+	return -ENOSPC;
+}
+
+int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
+{
+	struct vnode_disk_limits lim = {
+		.block_size		= VNMEM_SLOT_SIZE,
+		.max_segment_size	= VNMEM_SLOT_SIZE,
+		.dma_alignment		= VNMEM_SLOT_SIZE - 1,
+		.max_discard_sectors	= UINT_MAX >> SECTOR_SHIFT,
+		.discard_granularity	= VNMEM_SLOT_SIZE,
+	};
+	struct vnmem_disk *d;
+	unsigned int i;
+	int ret;
+
+	if (cfg->replicas > cfg->nr_hosts) {
+		vnode_log(err, config_item_name(&cfg->item),
+			  "replicas=%u needs at least %u hosts, %u configured\n",
+			  cfg->replicas, cfg->replicas, cfg->nr_hosts);
+		return -EINVAL;
+	}
+	if (!cfg->nr_hosts || !cfg->size) {
+		vnode_log(err, config_item_name(&cfg->item),
+			  "set hosts and size before enable\n");
+		return -EINVAL;
+	}
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	d->cfg = cfg;
+	d->size = cfg->size;
+	d->replicas = cfg->replicas;
+	spin_lock_init(&d->map_lock);
+	spin_lock_init(&d->slow_lock);
+	INIT_LIST_HEAD(&d->free_list);
+	INIT_LIST_HEAD(&d->slow_list);
+	INIT_WORK(&d->slow_work, vnmem_slow_work);
+	INIT_LIST_HEAD(&d->staged);
+	spin_lock_init(&d->stage_lock);
+	hrtimer_init(&d->stage_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	d->stage_timer.function = vnmem_stage_timer;
+	d->client_id = get_random_u64();
+
+	d->index = ida_alloc(&vnmem_ida, GFP_KERNEL);
+	if (d->index < 0) {
+		ret = d->index;
+		goto out_free_disk;
+	}
+	snprintf(d->name, sizeof(d->name), "vnmem%d", d->index);
+
+	d->tag_set.ops = &vnmem_mq_ops;
+	d->tag_set.nr_hw_queues = vnode_nr_queues ? vnode_nr_queues :
+				  min(num_online_cpus(), 4U);
+	d->tag_set.queue_depth = vnode_queue_depth;
+	d->tag_set.numa_node = NUMA_NO_NODE;
+	d->tag_set.cmd_size = sizeof(struct vnmem_cmd);
+	/*
+	 * No I/O scheduler: requests are single pages that never merge, and
+	 * dispatching from the submitter's context keeps pid/comm in the
+	 * tracepoints meaningful.
+	 */
+	d->tag_set.flags = BLK_MQ_F_NO_SCHED_BY_DEFAULT;
+	d->tag_set.driver_data = d;
+	d->tag_set.timeout = msecs_to_jiffies(vnode_io_timeout_ms);
+
+	ret = vnmem_open_hosts(d, cfg);
+	if (ret)
+		goto out_close_hosts;
+	/* Every host is LIVE now: their devices bound the SGEs per op. */
+	d->max_rq_pages = vnode_max_rq_pages;
+	for (i = 0; i < d->nr_hosts; i++)
+		d->max_rq_pages = min(d->max_rq_pages,
+				      vnode_xprt_clt_max_pages(d->hosts[i].clt));
+	lim.max_hw_sectors = d->max_rq_pages * VNMEM_SECT_PER_SLOT;
+	lim.max_segments = d->max_rq_pages;
+	lim.chunk_sectors = 1U << (d->slab_shift - SECTOR_SHIFT);
+
+	d->nr_slabs = DIV_ROUND_UP_ULL(d->size, 1ULL << d->slab_shift);
+	d->slabs = kvcalloc(d->nr_slabs, sizeof(*d->slabs), GFP_KERNEL);
+	d->owner = kvcalloc(d->size >> VNMEM_SLOT_SHIFT, sizeof(u32),
+			    GFP_KERNEL);
+	if (!d->slabs || !d->owner) {
+		ret = -ENOMEM;
+		goto out_free_map;
+	}
+
+	d->wq = alloc_ordered_workqueue("%s", WQ_MEM_RECLAIM, d->name);
+	if (!d->wq) {
+		ret = -ENOMEM;
+		goto out_free_map;
+	}
+
+	ret = blk_mq_alloc_tag_set(&d->tag_set);
+	if (ret)
+		goto out_destroy_wq;
+
+	d->gd = vnode_blk_mq_alloc_disk(&d->tag_set, &lim, d);
+	if (IS_ERR(d->gd)) {
+		ret = PTR_ERR(d->gd);
+		d->gd = NULL;
+		goto out_free_tags;
+	}
+	d->gd->major = vnmem_major;
+	d->gd->first_minor = d->index;
+	d->gd->minors = 1;
+	d->gd->fops = &vnmem_fops;
+#if VNODE_HAVE_RW_PAGE
+	if (vnode_skip_swapcache)
+		d->gd->fops = &vnmem_fops_sync;
+#endif
+	d->gd->private_data = d;
+	d->gd->flags |= GENHD_FL_NO_PART;
+	strscpy(d->gd->disk_name, d->name, DISK_NAME_LEN);
+	set_capacity(d->gd, d->size >> SECTOR_SHIFT);
+
+	ret = device_add_disk(NULL, d->gd, vnmem_attr_groups);
+	if (ret)
+		goto out_put_disk;
+
+	dlog(info, d, "%llu bytes on %u memory host(s), %u replica(s), slab %llu, client_id %016llx\n",
+	     d->size, d->nr_hosts, d->replicas, 1ULL << d->slab_shift,
+	     d->client_id);
+	*out = d;
+	return 0;
+
+out_put_disk:
+	put_disk(d->gd);
+out_free_tags:
+	blk_mq_free_tag_set(&d->tag_set);
+out_destroy_wq:
+	destroy_workqueue(d->wq);
+out_free_map:
+	kvfree(d->owner);
+	kvfree(d->slabs);
+out_close_hosts:
+	WRITE_ONCE(d->dead, true);
+	vnmem_close_hosts(d);
+	ida_free(&vnmem_ida, d->index);
+out_free_disk:
+	kfree(d);
+	return ret;
+}
+
+int vnmem_disk_destroy(struct vnmem_disk *d)
+{
+	struct vnode_acct *a;
+	u64 slot;
+
+	if (disk_openers(d->gd)) {
+		dlog(info, d, "still open (swapon?): not disabling\n");
+		return -EBUSY;
+	}
+	/* Drains every request, including held, staged and punted ones. */
+	del_gendisk(d->gd);
+	hrtimer_cancel(&d->stage_timer);
+	WRITE_ONCE(d->dead, true);
+	destroy_workqueue(d->wq);
+	/* GOODBYE: each memory host frees every slab of ours. */
+	vnmem_close_hosts(d);
+	put_disk(d->gd);
+	blk_mq_free_tag_set(&d->tag_set);
+
+	/* Slots still owned (no discard at swapoff): fix resident counts. */
+	for (slot = 0; slot < (d->size >> VNMEM_SLOT_SHIFT); slot++) {
+		u32 o = d->owner[slot] & ~VNMEM_OWNER_BAD;
+
+		if (o < VNMEM_OWNER_FIRST)
+			continue;
+		rcu_read_lock();
+		a = vnode_acct_by_id(o);
+		if (a)
+			atomic64_dec(&a->resident_pages);
+		rcu_read_unlock();
+	}
+	dlog(info, d, "disabled\n");
+	kvfree(d->owner);
+	kvfree(d->slabs);
+	ida_free(&vnmem_ida, d->index);
+	kfree(d);
+	return 0;
+}
+
+int vnmem_init(void)
+{
+	vnmem_major = register_blkdev(0, "vnmem");
+	return vnmem_major < 0 ? vnmem_major : 0;
+}
+
+void vnmem_exit(void)
+{
+	unregister_blkdev(vnmem_major, "vnmem");
+	ida_destroy(&vnmem_ida);
+}

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vnode_proc: the remote-memory disk's slow path, an ordered
+ * WQ_MEM_RECLAIM work item: slab allocation on the memory hosts
+ * (ALLOC_SLAB, and the choice of host), release (FREE_SLAB), recovery of
+ * a slab whose copy was lost, and the requests punted to it by the
+ * submission path (proc_io.c).
+ */
+#include "proc.h"
+
+#include <linux/blkdev.h>
+#include <linux/highmem.h>
+#include <linux/idr.h>
+#include <linux/ktime.h>
+#include <linux/random.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/stat.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <trace/events/vnode.h>
+
+static int vnmem_rpc_alloc(struct vnmem_host *h, u32 idx,
+			   struct vnmem_copy *c)
+{
+	struct vnmem_disk *d = h->disk;
+	struct vnode_alloc_req req = {
+		.hdr.op = VNODE_OP_ALLOC_SLAB,
+		.slab_index = cpu_to_le64(idx),
+	};
+	struct vnode_alloc_rsp rsp = {};
+	u32 epoch = atomic_read(&h->epoch);
+	int ret, st;
+
+	ret = vnode_xprt_clt_call(h->clt, &req.hdr, sizeof(req), &rsp.hdr,
+				  sizeof(rsp), vnode_rpc_timeout_ms);
+	if (ret)
+		return ret;
+	st = le16_to_cpu(rsp.hdr.status);
+	if (st == VNODE_ST_FULL)
+		return -ENOSPC;
+	if (st != VNODE_ST_OK) {
+		hlog(warn_ratelimited, h, "ALLOC_SLAB refused: status %d\n",
+		     st);
+		return -EIO;
+	}
+	if (le64_to_cpu(rsp.len) != 1ULL << d->slab_shift) {
+		struct vnode_free_req fr = {
+			.hdr.op = VNODE_OP_FREE_SLAB,
+			.handle = rsp.handle,
+		};
+		struct vnode_status_rsp frsp;
+
+		hlog(err, h, "ALLOC_SLAB returned %llu bytes, expected %llu\n",
+		     le64_to_cpu(rsp.len), 1ULL << d->slab_shift);
+		vnode_xprt_clt_call(h->clt, &fr.hdr, sizeof(fr), &frsp.hdr,
+				    sizeof(frsp), vnode_rpc_timeout_ms);
+		return -EPROTO;
+	}
+	c->addr = le64_to_cpu(rsp.addr);
+	c->handle = le64_to_cpu(rsp.handle);
+	c->rkey = le32_to_cpu(rsp.rkey);
+	c->host = h->id;
+	c->stale = false;
+	c->epoch = epoch;
+	atomic_inc(&h->nr_slabs);
+	return 0;
+}
+
+static void vnmem_rpc_free(struct vnmem_host *h, const struct vnmem_copy *c)
+{
+	struct vnode_free_req req = {
+		.hdr.op = VNODE_OP_FREE_SLAB,
+		.handle = cpu_to_le64(c->handle),
+	};
+	struct vnode_status_rsp rsp = {};
+	int ret;
+
+	atomic_dec(&h->nr_slabs);
+	h->full = false;
+	if (READ_ONCE(h->state) != VNODE_XPRT_LIVE)
+		return;	/* the host frees everything of ours on loss */
+	ret = vnode_xprt_clt_call(h->clt, &req.hdr, sizeof(req), &rsp.hdr,
+				  sizeof(rsp), vnode_rpc_timeout_ms);
+	if (ret || le16_to_cpu(rsp.hdr.status) != VNODE_ST_OK)
+		hlog(warn_ratelimited, h, "FREE_SLAB failed: %d/%u\n", ret,
+		     le16_to_cpu(rsp.hdr.status));
+}
+
+/* Bytes we believe are still free on @h. */
+s64 vnmem_host_free(struct vnmem_host *h)
+{
+	return (s64)h->capacity - (s64)h->used_base -
+		((s64)atomic_read(&h->nr_slabs) << h->disk->slab_shift);
+}
+
+/* The live, not-full, not-yet-tried host with the most free memory. */
+static struct vnmem_host *vnmem_pick_host(struct vnmem_disk *d,
+					  const bool *tried)
+{
+	struct vnmem_host *best = NULL;
+	unsigned int i, start = get_random_u32() % d->nr_hosts;
+
+	for (i = 0; i < d->nr_hosts; i++) {
+		struct vnmem_host *h = &d->hosts[(start + i) % d->nr_hosts];
+
+		if (tried[h->id] || h->full ||
+		    READ_ONCE(h->state) != VNODE_XPRT_LIVE)
+			continue;
+		if (!best || vnmem_host_free(h) > vnmem_host_free(best))
+			best = h;
+	}
+	return best;
+}
+
+/* Map slab @idx on d->replicas hosts.  Slow-path work only. */
+static int vnmem_slab_alloc(struct vnmem_disk *d, u32 idx)
+{
+	struct vnmem_copy copy[VNMEM_MAX_REPLICAS] = {};
+	bool tried[VNMEM_MAX_HOSTS] = {};
+	struct vnmem_slab *s = &d->slabs[idx];
+	unsigned int n = 0, i, noio;
+	bool full = false, waiting = false;
+	unsigned long flags;
+	int ret;
+
+	noio = memalloc_noio_save();
+	while (n < d->replicas) {
+		struct vnmem_host *h = vnmem_pick_host(d, tried);
+
+		if (!h)
+			break;
+		tried[h->id] = true;
+		ret = vnmem_rpc_alloc(h, idx, &copy[n]);
+		if (!ret) {
+			n++;
+		} else if (ret == -ENOSPC) {
+			if (!h->full)
+				hlog(warn, h, "memory host is full\n");
+			h->full = true;
+			full = true;
+		}
+	}
+	memalloc_noio_restore(noio);
+
+	if (!n) {
+		for (i = 0; i < d->nr_hosts; i++)
+			if (READ_ONCE(d->hosts[i].state) ==
+			    VNODE_XPRT_RECONNECTING)
+				waiting = true;
+		if (waiting)
+			return -EAGAIN;
+		dlog(err_ratelimited, d, "cannot map slab %u: %s\n", idx,
+		     full ? "every memory host is full" :
+		     "no memory host is reachable");
+		return full ? -ENOSPC : -EIO;
+	}
+	if (n < d->replicas)
+		dlog(warn_ratelimited, d,
+		     "slab %u mapped with %u of %u copies (degraded)\n", idx,
+		     n, d->replicas);
+
+	spin_lock_irqsave(&d->map_lock, flags);
+	memcpy(s->copy, copy, sizeof(copy));
+	s->nr_copies = n;
+	s->state = VNMEM_SLAB_MAPPED;
+	spin_unlock_irqrestore(&d->map_lock, flags);
+	atomic_inc(&d->nr_mapped);
+	return 0;
+}
+
+/* Give slab @s back if it is still unused.  Slow-path work only. */
+static void vnmem_slab_release(struct vnmem_disk *d, struct vnmem_slab *s)
+{
+	struct vnmem_copy copy[VNMEM_MAX_REPLICAS];
+	unsigned int n, i;
+	unsigned long flags;
+
+	spin_lock_irqsave(&d->map_lock, flags);
+	if (s->state != VNMEM_SLAB_MAPPED || s->used || s->inflight) {
+		spin_unlock_irqrestore(&d->map_lock, flags);
+		return;
+	}
+	s->state = VNMEM_SLAB_FREEING;
+	n = s->nr_copies;
+	memcpy(copy, s->copy, sizeof(copy));
+	spin_unlock_irqrestore(&d->map_lock, flags);
+
+	for (i = 0; i < n; i++)
+		if (vnmem_copy_exists(d, &copy[i]))
+			vnmem_rpc_free(&d->hosts[copy[i].host], &copy[i]);
+
+	spin_lock_irqsave(&d->map_lock, flags);
+	memset(s->copy, 0, sizeof(s->copy));
+	s->nr_copies = 0;
+	s->state = VNMEM_SLAB_UNMAPPED;
+	spin_unlock_irqrestore(&d->map_lock, flags);
+	atomic_dec(&d->nr_mapped);
+}
+
+/*
+ * Slab @idx is mapped but no copy is valid: its data is gone.  Mark its
+ * written slots bad (reads fail) and unmap it so writes can use new
+ * memory.  Slow-path work only.  Returns -EAGAIN if I/O is still in
+ * flight on it.
+ */
+static int vnmem_slab_recover(struct vnmem_disk *d, u32 idx)
+{
+	struct vnmem_slab *s = &d->slabs[idx];
+	u64 first = ((u64)idx << d->slab_shift) >> VNMEM_SLOT_SHIFT;
+	u64 last = min_t(u64, first + (1ULL << (d->slab_shift -
+						 VNMEM_SLOT_SHIFT)),
+			 d->size >> VNMEM_SLOT_SHIFT);
+	struct vnmem_copy copy[VNMEM_MAX_REPLICAS];
+	unsigned int n, i, bad = 0;
+	unsigned long flags;
+	u64 slot;
+
+	spin_lock_irqsave(&d->map_lock, flags);
+	if (s->state != VNMEM_SLAB_MAPPED) {
+		spin_unlock_irqrestore(&d->map_lock, flags);
+		return 0;
+	}
+	for (i = 0; i < s->nr_copies; i++)
+		if (vnmem_copy_valid(d, &s->copy[i])) {
+			spin_unlock_irqrestore(&d->map_lock, flags);
+			return 0;	/* raced with nothing: still fine */
+		}
+	if (s->inflight) {
+		spin_unlock_irqrestore(&d->map_lock, flags);
+		return -EAGAIN;
+	}
+	for (slot = first; slot < last; slot++) {
+		u32 o = READ_ONCE(d->owner[slot]);
+
+		if (o != VNMEM_OWNER_FREE && !(o & VNMEM_OWNER_BAD)) {
+			cmpxchg(&d->owner[slot], o, o | VNMEM_OWNER_BAD);
+			bad++;
+		}
+	}
+	s->state = VNMEM_SLAB_FREEING;
+	n = s->nr_copies;
+	memcpy(copy, s->copy, sizeof(copy));
+	spin_unlock_irqrestore(&d->map_lock, flags);
+
+	atomic64_inc(&d->stats.lost_slabs);
+	dlog(err_ratelimited, d,
+	     "slab %u lost every copy: %u written pages are gone (reads of them fail)\n",
+	     idx, bad);
+	for (i = 0; i < n; i++)
+		if (vnmem_copy_exists(d, &copy[i]))
+			vnmem_rpc_free(&d->hosts[copy[i].host], &copy[i]);
+
+	spin_lock_irqsave(&d->map_lock, flags);
+	memset(s->copy, 0, sizeof(s->copy));
+	s->nr_copies = 0;
+	s->state = VNMEM_SLAB_UNMAPPED;
+	spin_unlock_irqrestore(&d->map_lock, flags);
+	atomic_dec(&d->nr_mapped);
+	return 0;
+}
+
+static void vnmem_slow_one(struct vnmem_disk *d, struct request *rq)
+{
+	struct vnmem_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	u32 idx = cmd->slab;
+	int ret;
+
+	if (READ_ONCE(d->dead)) {
+		vnmem_end(rq, BLK_STS_IOERR);
+		return;
+	}
+	if (!vnmem_submit(d, rq, true))
+		return;
+	ret = vnmem_slab_recover(d, idx);
+	if (!ret && d->slabs[idx].state == VNMEM_SLAB_UNMAPPED)
+		ret = vnmem_slab_alloc(d, idx);
+	if (ret == -EAGAIN) {
+		vnmem_retry(rq, cmd, VNMEM_RETRY_MS);
+		return;
+	}
+	if (ret) {
+		vnmem_end(rq, ret == -ENOSPC ? BLK_STS_NOSPC : BLK_STS_IOERR);
+		return;
+	}
+	if (vnmem_submit(d, rq, true))
+		vnmem_retry(rq, cmd, VNMEM_RETRY_MS);
+}
+
+void vnmem_slow_work(struct work_struct *work)
+{
+	struct vnmem_disk *d = container_of(work, struct vnmem_disk,
+					    slow_work);
+	struct vnmem_cmd *cmd, *tmp;
+	unsigned long flags;
+	LIST_HEAD(list);
+
+	/* Frees first: they may make room for the allocations below. */
+	spin_lock_irqsave(&d->map_lock, flags);
+	while (!list_empty(&d->free_list)) {
+		struct vnmem_slab *s = list_first_entry(&d->free_list,
+							struct vnmem_slab,
+							free_node);
+
+		list_del_init(&s->free_node);
+		s->free_queued = false;
+		spin_unlock_irqrestore(&d->map_lock, flags);
+		vnmem_slab_release(d, s);
+		cond_resched();
+		spin_lock_irqsave(&d->map_lock, flags);
+	}
+	spin_unlock_irqrestore(&d->map_lock, flags);
+
+	spin_lock_irqsave(&d->slow_lock, flags);
+	list_splice_init(&d->slow_list, &list);
+	spin_unlock_irqrestore(&d->slow_lock, flags);
+	list_for_each_entry_safe(cmd, tmp, &list, node) {
+		list_del_init(&cmd->node);
+		vnmem_slow_one(d, blk_mq_rq_from_pdu(cmd));
+		cond_resched();
+	}
+}
