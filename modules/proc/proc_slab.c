@@ -168,22 +168,15 @@ static int vnmem_slab_alloc(struct vnmem_disk *d, u32 idx)
 	return 0;
 }
 
-/* Give slab @s back if it is still unused.  Slow-path work only. */
-static void vnmem_slab_release(struct vnmem_disk *d, struct vnmem_slab *s)
+/*
+ * Second half of unmapping slab @s, which the caller set FREEING with its
+ * @n copies saved in @copy: free them on their hosts, then unmap it.
+ */
+static void vnmem_slab_unmap(struct vnmem_disk *d, struct vnmem_slab *s,
+			     const struct vnmem_copy *copy, unsigned int n)
 {
-	struct vnmem_copy copy[VNMEM_MAX_REPLICAS];
-	unsigned int n, i;
 	unsigned long flags;
-
-	spin_lock_irqsave(&d->map_lock, flags);
-	if (s->state != VNMEM_SLAB_MAPPED || s->used || s->inflight) {
-		spin_unlock_irqrestore(&d->map_lock, flags);
-		return;
-	}
-	s->state = VNMEM_SLAB_FREEING;
-	n = s->nr_copies;
-	memcpy(copy, s->copy, sizeof(copy));
-	spin_unlock_irqrestore(&d->map_lock, flags);
+	unsigned int i;
 
 	for (i = 0; i < n; i++)
 		if (vnmem_copy_exists(d, &copy[i]))
@@ -195,6 +188,25 @@ static void vnmem_slab_release(struct vnmem_disk *d, struct vnmem_slab *s)
 	s->state = VNMEM_SLAB_UNMAPPED;
 	spin_unlock_irqrestore(&d->map_lock, flags);
 	atomic_dec(&d->nr_mapped);
+}
+
+/* Give slab @s back if it is still unused.  Slow-path work only. */
+static void vnmem_slab_release(struct vnmem_disk *d, struct vnmem_slab *s)
+{
+	struct vnmem_copy copy[VNMEM_MAX_REPLICAS];
+	unsigned long flags;
+	unsigned int n;
+
+	spin_lock_irqsave(&d->map_lock, flags);
+	if (s->state != VNMEM_SLAB_MAPPED || s->used || s->inflight) {
+		spin_unlock_irqrestore(&d->map_lock, flags);
+		return;
+	}
+	s->state = VNMEM_SLAB_FREEING;
+	n = s->nr_copies;
+	memcpy(copy, s->copy, sizeof(copy));
+	spin_unlock_irqrestore(&d->map_lock, flags);
+	vnmem_slab_unmap(d, s, copy, n);
 }
 
 /*
@@ -246,16 +258,7 @@ static int vnmem_slab_recover(struct vnmem_disk *d, u32 idx)
 	dlog(err_ratelimited, d,
 	     "slab %u lost every copy: %u written pages are gone (reads of them fail)\n",
 	     idx, bad);
-	for (i = 0; i < n; i++)
-		if (vnmem_copy_exists(d, &copy[i]))
-			vnmem_rpc_free(&d->hosts[copy[i].host], &copy[i]);
-
-	spin_lock_irqsave(&d->map_lock, flags);
-	memset(s->copy, 0, sizeof(s->copy));
-	s->nr_copies = 0;
-	s->state = VNMEM_SLAB_UNMAPPED;
-	spin_unlock_irqrestore(&d->map_lock, flags);
-	atomic_dec(&d->nr_mapped);
+	vnmem_slab_unmap(d, s, copy, n);
 	return 0;
 }
 
