@@ -14,8 +14,10 @@
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
 #include <linux/scatterlist.h>
 #include <linux/socket.h>
+#include <linux/wait.h>
 #include <vnode/compat.h>
 #include <vnode/proto.h>
 #include <vnode/xprt.h>
@@ -30,6 +32,8 @@
 #define STOR_MAX_DEPTH		128
 #define STOR_BLOCK_SIZE		512
 #define STOR_MAX_DISCARD	(8U << 20)
+/* How long a takeover waits for the old connection's commands. */
+#define STOR_FENCE_TIMEOUT	(30 * HZ)
 
 /**
  * struct stor_vol - one volume (configfs volumes/<name>)
@@ -68,6 +72,9 @@ struct stor_vol {
 	u64			base;
 	u64			volume_id;
 	struct stor_peer	*peer;
+	atomic_t		io_ref;
+	wait_queue_head_t	io_wait;
+	struct rcu_head		rcu;
 	atomic64_t		reads;
 	atomic64_t		writes;
 	atomic64_t		flushes;

@@ -147,6 +147,19 @@ static u16 stor_open(struct stor_peer *sp, const struct vnode_stor_open_req *req
 		     vnode_xprt_peer_name(vol->peer->peer));
 		WRITE_ONCE(vol->peer->vol, NULL);
 		vol->peer = NULL;
+		/*
+		 * Fence: the old connection's commands still running may
+		 * not land after the new owner's.  Wait until they are all
+		 * done (only the enable reference is left).
+		 */
+		if (!wait_event_timeout(vol->io_wait,
+					atomic_read(&vol->io_ref) <= 1,
+					STOR_FENCE_TIMEOUT)) {
+			vlog(warn, vol, "takeover by %s: the old connection's commands are still running, try again\n",
+			     vnode_xprt_peer_addr(sp->peer));
+			st = VNODE_ST_SHUTDOWN;
+			goto out_unlock;
+		}
 	}
 	if (!sp->vol)
 		vlog(info, vol, "opened by %s (%s), queue depth %u\n",
@@ -166,6 +179,29 @@ static u16 stor_open(struct stor_peer *sp, const struct vnode_stor_open_req *req
 out_unlock:
 	mutex_unlock(&stor_lock);
 	return st;
+}
+
+/*
+ * Every command holds a reference on its volume (vol->io_ref, which
+ * enable sets to 1): disable and a takeover wait for them.  NULL when
+ * the peer has no volume open or it is being disabled.
+ */
+static struct stor_vol *stor_vol_io_get(struct stor_peer *sp)
+{
+	struct stor_vol *vol;
+
+	rcu_read_lock();
+	vol = READ_ONCE(sp->vol);
+	if (vol && !atomic_inc_not_zero(&vol->io_ref))
+		vol = NULL;
+	rcu_read_unlock();
+	return vol;
+}
+
+static void stor_vol_io_put(struct stor_vol *vol)
+{
+	if (atomic_dec_return(&vol->io_ref) <= 1)
+		wake_up_all(&vol->io_wait);
 }
 
 static void stor_cmd_free(struct stor_cmd *c)
@@ -270,6 +306,7 @@ static void stor_write_finish(struct stor_cmd *c, const void *inline_data)
 		atomic64_inc(&vol->flushes);
 	}
 	stor_io_reply(sreq, stor_io_status(vol, c, ret), c->rkey);
+	stor_vol_io_put(vol);
 }
 
 static void stor_write_work(struct work_struct *work)
@@ -285,6 +322,7 @@ static void stor_rdma_read_done(struct vnode_xprt_sreq *sreq, int error)
 	if (error) {
 		/* The queue is gone: this reply is dropped. */
 		stor_io_reply(sreq, VNODE_ST_IO, 0);
+		stor_vol_io_put(c->vol);
 		return;
 	}
 	atomic64_add(c->len, &c->vol->rdma_read_bytes);
@@ -358,7 +396,7 @@ static u16 stor_io_check(struct stor_vol *vol,
 static void stor_io(struct stor_peer *sp, struct vnode_xprt_sreq *sreq)
 {
 	const struct vnode_stor_io_req *req = (const void *)sreq->req;
-	struct stor_vol *vol = READ_ONCE(sp->vol);
+	struct stor_vol *vol;
 	struct stor_cmd *c;
 	u16 st;
 	int ret;
@@ -367,6 +405,7 @@ static void stor_io(struct stor_peer *sp, struct vnode_xprt_sreq *sreq)
 		stor_io_reply(sreq, VNODE_ST_INVALID, 0);
 		return;
 	}
+	vol = stor_vol_io_get(sp);
 	if (!vol) {
 		stor_io_reply(sreq, VNODE_ST_NOENT, 0);
 		return;
@@ -378,6 +417,7 @@ static void stor_io(struct stor_peer *sp, struct vnode_xprt_sreq *sreq)
 		     le64_to_cpu(req->offset), le32_to_cpu(req->len),
 		     le32_to_cpu(req->sgl.len));
 		stor_io_reply(sreq, st, 0);
+		stor_vol_io_put(vol);
 		return;
 	}
 
@@ -398,6 +438,7 @@ static void stor_io(struct stor_peer *sp, struct vnode_xprt_sreq *sreq)
 			     req->cmd, off, len, ret);
 		}
 		stor_io_reply(sreq, ret ? VNODE_ST_IO : VNODE_ST_OK, 0);
+		stor_vol_io_put(vol);
 		return;
 	}
 
@@ -409,13 +450,14 @@ static void stor_io(struct stor_peer *sp, struct vnode_xprt_sreq *sreq)
 		};
 
 		atomic64_add(ic.len, &vol->inline_bytes);
-		stor_write_finish(&ic, req + 1);
+		stor_write_finish(&ic, req + 1);	/* puts vol */
 		return;
 	}
 
 	c = stor_cmd_alloc(le32_to_cpu(req->len));
 	if (!c) {
 		stor_io_reply(sreq, VNODE_ST_NOMEM, 0);
+		stor_vol_io_put(vol);
 		return;
 	}
 	c->sreq = sreq;
@@ -432,8 +474,10 @@ static void stor_io(struct stor_peer *sp, struct vnode_xprt_sreq *sreq)
 		sreq->rdma_done = stor_rdma_read_done;
 		ret = vnode_xprt_sreq_rdma_read(sreq, c->sgl, c->nr_pages,
 						c->raddr, c->rkey);
-		if (ret)
+		if (ret) {
 			stor_io_reply(sreq, VNODE_ST_IO, 0);
+			stor_vol_io_put(vol);
+		}
 		return;
 	}
 	ret = stor_rw_pages(vol, false, c->bvec, c->nr_pages, c->off, c->len);
@@ -443,6 +487,7 @@ static void stor_io(struct stor_peer *sp, struct vnode_xprt_sreq *sreq)
 		atomic64_add(c->len, &vol->rdma_write_bytes);
 	}
 	stor_io_reply(sreq, stor_io_status(vol, c, ret), c->rkey);
+	stor_vol_io_put(vol);
 }
 
 static void stor_request(struct vnode_xprt_peer *peer, void *peer_priv,
@@ -622,6 +667,7 @@ static ssize_t stor_vol_enable_store(struct config_item *item,
 			goto out;
 		}
 		mutex_lock(&stor_lock);
+		atomic_set(&vol->io_ref, 1);
 		WRITE_ONCE(vol->enabled, true);
 		mutex_unlock(&stor_lock);
 	} else {
@@ -636,6 +682,9 @@ static ssize_t stor_vol_enable_store(struct config_item *item,
 		mutex_unlock(&stor_lock);
 		if (ret)
 			goto out;
+		/* Commands of a connection that was taken over or is gone. */
+		stor_vol_io_put(vol);
+		wait_event(vol->io_wait, !atomic_read(&vol->io_ref));
 		stor_backing_close(vol);
 		configfs_undepend_item(&vol->item);
 	}
@@ -695,7 +744,8 @@ static void stor_vol_release(struct config_item *item)
 {
 	struct stor_vol *vol = to_stor_vol(item);
 
-	kfree(vol);
+	/* stor_vol_io_get() may still look at it under RCU. */
+	kfree_rcu(vol, rcu);
 }
 
 static struct configfs_item_operations stor_vol_item_ops = {
@@ -719,6 +769,7 @@ static struct config_item *stor_vol_make(struct config_group *group,
 	if (!vol)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&vol->lock);
+	init_waitqueue_head(&vol->io_wait);
 	strscpy(vol->name, name, sizeof(vol->name));
 	config_item_init_type_name(&vol->item, name, &stor_vol_type);
 	mutex_lock(&stor_lock);

@@ -13,6 +13,7 @@
  */
 #include "xprt_priv.h"
 
+#include <crypto/algapi.h>
 #include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/module.h>
@@ -633,6 +634,20 @@ static int clt_queue_connect(struct vnode_xprt_queue *q)
 	hello.nr_queues = cpu_to_le16(clt->nr_queues);
 	hello.client_id = cpu_to_le64(clt->cfg.client_id);
 	strscpy_pad(hello.name, clt->name, sizeof(hello.name));
+	hello.auth = q->auth_step;
+	if (q->auth_step == VNODE_AUTH_INIT) {
+		memcpy(hello.auth_data, q->auth_cnonce, VNODE_AUTH_NONCE_LEN);
+	} else if (q->auth_step == VNODE_AUTH_RESPONSE) {
+		u8 mac[VNODE_AUTH_HMAC_LEN];
+		int ret;
+
+		ret = vnode_auth_hello_mac(q->auth_slot,
+					   VNODE_AUTH_LABEL_CLIENT, &hello,
+					   q->auth_cnonce, q->auth_snonce, mac);
+		if (ret)
+			return ret;
+		memcpy(hello.auth_data, mac, VNODE_AUTH_MAC_LEN);
+	}
 
 	param.private_data = &hello;
 	param.private_data_len = sizeof(hello);
@@ -656,6 +671,52 @@ static void clt_cm_done(struct vnode_xprt_queue *q, int err)
 	complete(&q->cm_done);
 }
 
+/*
+ * Step 3 of the handshake: the server's challenge.  Checks that it knows
+ * our key (current or previous) and keeps its nonce for the response.
+ * -EAGAIN: connect again with the response.
+ */
+static int clt_auth_challenge(struct vnode_xprt_queue *q,
+			      const struct vnode_auth_challenge *ch)
+{
+	struct vnode_xprt_clt *clt = q->clt;
+	struct vnode_hello hello = {};
+	u8 mac[VNODE_AUTH_HMAC_LEN];
+	u16 major, minor;
+	unsigned int slot;
+
+	if (q->auth_step != VNODE_AUTH_INIT) {
+		clt_log(err, clt, "queue %u: server refused our authentication\n",
+			q->idx);
+		return -EKEYREJECTED;
+	}
+	/* H, as the server saw it in our INIT hello. */
+	clt_proto_version(clt, &major, &minor);
+	hello.magic = cpu_to_le32(VNODE_MAGIC);
+	hello.major = cpu_to_le16(major);
+	hello.minor = cpu_to_le16(minor);
+	hello.role = clt->cfg.role;
+	hello.queue_id = cpu_to_le16(q->idx);
+	hello.nr_queues = cpu_to_le16(clt->nr_queues);
+	hello.client_id = cpu_to_le64(clt->cfg.client_id);
+	for (slot = 0; slot < VNODE_AUTH_NR_SLOTS; slot++) {
+		if (vnode_auth_hello_mac(slot, VNODE_AUTH_LABEL_SERVER, &hello,
+					 q->auth_cnonce, ch->snonce, mac))
+			continue;
+		if (!crypto_memneq(mac, ch->smac, sizeof(mac)) ||
+		    !crypto_memneq(mac, ch->smac_prev, sizeof(mac))) {
+			q->auth_slot = slot;
+			memcpy(q->auth_snonce, ch->snonce,
+			       sizeof(q->auth_snonce));
+			q->auth_step = VNODE_AUTH_RESPONSE;
+			return -EAGAIN;
+		}
+	}
+	clt_log(err, clt, "queue %u: the server does not know our cluster key: not connecting\n",
+		q->idx);
+	return -EKEYREJECTED;
+}
+
 static int clt_decode_reject(struct vnode_xprt_queue *q,
 			     struct rdma_cm_event *ev)
 {
@@ -672,6 +733,9 @@ static int clt_decode_reject(struct vnode_xprt_queue *q,
 		return -ECONNREFUSED;
 	}
 	status = le16_to_cpu(rej->status);
+	if (status == VNODE_ST_AUTH &&
+	    len >= sizeof(struct vnode_auth_challenge))
+		return clt_auth_challenge(q, (const void *)rej);
 	clt_proto_version(clt, &major, &minor);
 	if (status == VNODE_ST_VERSION)
 		clt_log(err, clt, "rejected: protocol version mismatch (we speak %u.%u, server %u.%u)\n",
@@ -687,9 +751,11 @@ static int clt_established(struct vnode_xprt_queue *q,
 			   struct rdma_cm_event *ev)
 {
 	const struct vnode_accept *acc = ev->param.conn.private_data;
+	u8 len = ev->param.conn.private_data_len;
 	struct vnode_xprt_clt *clt = q->clt;
+	u8 mac[VNODE_AUTH_MAC_LEN];
 
-	if (!acc || ev->param.conn.private_data_len < sizeof(*acc) ||
+	if (!acc || len < VNODE_ACCEPT_MAC_OFF ||
 	    le32_to_cpu(acc->magic) != VNODE_MAGIC) {
 		clt_log(err, clt, "server sent no valid accept data\n");
 		return -EPROTO;
@@ -700,7 +766,28 @@ static int clt_established(struct vnode_xprt_queue *q,
 			VNODE_PROTO_MAJOR, VNODE_PROTO_MINOR);
 		return -EPROTO;
 	}
-	memcpy(&q->acc, acc, sizeof(*acc));
+	if (q->auth_step == VNODE_AUTH_RESPONSE &&
+	    (len < sizeof(*acc) ||
+	     !(le32_to_cpu(acc->flags) & VNODE_ACCEPT_F_AUTH) ||
+	     vnode_auth_accept_mac(q->auth_slot, acc, q->auth_cnonce,
+				   q->auth_snonce, mac) ||
+	     crypto_memneq(mac, acc->amac, sizeof(mac)))) {
+		clt_log(err, clt, "queue %u: the server's accept is not authenticated: not using it\n",
+			q->idx);
+		return -EKEYREJECTED;
+	}
+	if (q->auth_step == VNODE_AUTH_INIT) {
+		clt_log(err, clt, "queue %u: the server accepted without authenticating (insecure, or protocol < 1.3): not using it\n",
+			q->idx);
+		return -EKEYREJECTED;
+	}
+	if (q->auth_step == VNODE_AUTH_NONE &&
+	    (le32_to_cpu(acc->flags) & VNODE_ACCEPT_F_AUTH)) {
+		clt_log(err, clt, "server claims an authentication that did not happen\n");
+		return -EPROTO;
+	}
+	memset(&q->acc, 0, sizeof(q->acc));
+	memcpy(&q->acc, acc, min_t(size_t, len, sizeof(q->acc)));
 	set_bit(VQ_CONNECTED, &q->flags);
 	return 0;
 }
@@ -831,8 +918,8 @@ static void clt_teardown_all(struct vnode_xprt_clt *clt)
 	clt_flush_waiters(clt, -ENOTCONN);
 }
 
-/* One connect attempt of one queue.  Sleeps; clt->lock held. */
-static int clt_queue_connect_one(struct vnode_xprt_queue *q)
+/* One connect of one queue on a new id.  Sleeps; clt->lock held. */
+static int clt_queue_connect_id(struct vnode_xprt_queue *q)
 {
 	struct vnode_xprt_clt *clt = q->clt;
 	unsigned int tmo = clt->cfg.connect_timeout_ms;
@@ -875,6 +962,34 @@ static int clt_queue_connect_one(struct vnode_xprt_queue *q)
 
 out_teardown:
 	clt_queue_teardown(q);
+	return ret;
+}
+
+/*
+ * One connect attempt of one queue, authenticated (two connects: the
+ * challenge, then the response) unless we are insecure and have no key.
+ * Sleeps; clt->lock held.
+ */
+static int clt_queue_connect_one(struct vnode_xprt_queue *q)
+{
+	struct vnode_xprt_clt *clt = q->clt;
+	int ret;
+
+	q->auth_step = VNODE_AUTH_INIT;
+	if (!vnode_auth_has_key()) {
+		if (!vnode_auth_insecure()) {
+			clt_log(err, clt, "no cluster key: write one to /sys/kernel/config/vnode_xprt/key (or load vnode_xprt with insecure=1)\n");
+			return -ENOKEY;
+		}
+		q->auth_step = VNODE_AUTH_NONE;
+	}
+	get_random_bytes(q->auth_cnonce, sizeof(q->auth_cnonce));
+	ret = clt_queue_connect_id(q);
+	if (ret == -EAGAIN && q->auth_step == VNODE_AUTH_RESPONSE)
+		ret = clt_queue_connect_id(q);
+	if (ret == -EAGAIN)
+		ret = -EKEYREJECTED;
+	memzero_explicit(q->auth_snonce, sizeof(q->auth_snonce));
 	return ret;
 }
 

@@ -64,6 +64,7 @@ const char *vnode_xprt_status_str(u16 status)
 	case VNODE_ST_PERM:	return "permission denied";
 	case VNODE_ST_IO:	return "I/O error";
 	case VNODE_ST_NOMEM:	return "server out of memory";
+	case VNODE_ST_AUTH:	return "authentication failed";
 	default:		return "unknown status";
 	}
 }
@@ -74,6 +75,7 @@ int vnode_xprt_status_errno(u16 status)
 	switch (status) {
 	case VNODE_ST_VERSION:	return -EPROTO;
 	case VNODE_ST_FULL:	return -ENOSPC;
+	case VNODE_ST_AUTH:	return -EKEYREJECTED;
 	default:		return -ECONNREFUSED;
 	}
 }
@@ -225,9 +227,12 @@ static int __init vnode_xprt_init(void)
 		return -ENOMEM;
 	}
 
-	ret = vnode_xprt_clt_init();
+	ret = vnode_auth_init();
 	if (ret)
 		goto out_destroy_wq;
+	ret = vnode_xprt_clt_init();
+	if (ret)
+		goto out_auth_exit;
 	ret = vnode_xprt_srv_init();
 	if (ret)
 		goto out_clt_exit;
@@ -242,6 +247,8 @@ out_srv_exit:
 	vnode_xprt_srv_exit();
 out_clt_exit:
 	vnode_xprt_clt_exit();
+out_auth_exit:
+	vnode_auth_exit();
 out_destroy_wq:
 	destroy_workqueue(vnode_xprt_exec_wq);
 	destroy_workqueue(vnode_xprt_wq);
@@ -253,6 +260,7 @@ static void __exit vnode_xprt_exit(void)
 	ib_unregister_client(&vnode_xprt_ib_client);
 	vnode_xprt_srv_exit();
 	vnode_xprt_clt_exit();
+	vnode_auth_exit();
 	destroy_workqueue(vnode_xprt_exec_wq);
 	destroy_workqueue(vnode_xprt_wq);
 	WARN_ON(!list_empty(&vnode_xprt_dev_list));

@@ -17,6 +17,7 @@
 #include <linux/mutex.h>
 #include <linux/semaphore.h>
 #include <linux/spinlock.h>
+#include <linux/uio.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <rdma/ib_verbs.h>
@@ -166,6 +167,10 @@ struct vnode_xprt_queue {
 	struct completion	cm_done;
 	int			cm_error;
 	struct vnode_accept	acc;
+	u8			auth_step;
+	u8			auth_slot;
+	u8			auth_cnonce[VNODE_AUTH_NONCE_LEN];
+	u8			auth_snonce[VNODE_AUTH_SNONCE_LEN];
 	atomic_t		inflight;
 	atomic_t		posting;
 	unsigned int		rdma_sge;
@@ -472,6 +477,23 @@ struct vnode_xprt_peer {
  * @depth: RECVs per queue: CTRL_DEPTH + cfg.cmd_depth
  * @rx_size: receive area per RECV: VNODE_MSG_MAX + cfg.inline_size
  */
+/*
+ * A challenge the server sent (step 2 of the handshake) and waits to see
+ * answered, by the same client_id and queue from the same address.
+ */
+struct srv_challenge {
+	struct sockaddr_storage	addr;
+	u64			client_id;
+	u16			queue_id;
+	bool			used;
+	unsigned long		expires;
+	u8			cnonce[VNODE_AUTH_NONCE_LEN];
+	u8			snonce[VNODE_AUTH_SNONCE_LEN];
+};
+
+/* Challenges outstanding per server; the oldest makes room. */
+#define SRV_NR_CHALLENGES	64
+
 struct vnode_xprt_srv {
 	struct list_head	entry;
 	struct rdma_cm_id	*listen_id;
@@ -489,6 +511,7 @@ struct vnode_xprt_srv {
 	struct delayed_work	ka_work;
 	unsigned int		depth;
 	unsigned int		rx_size;
+	struct srv_challenge	chal[SRV_NR_CHALLENGES];
 };
 
 #define peer_log(lvl, p, fmt, ...)					\
@@ -499,6 +522,25 @@ struct vnode_xprt_dev *vnode_xprt_dev_get(struct ib_device *ibdev);
 void vnode_xprt_dev_put(struct vnode_xprt_dev *dev);
 int vnode_xprt_status_errno(u16 status);
 const char *vnode_xprt_status_str(u16 status);
+
+/* xprt_auth.c: the cluster key and the handshake's MACs */
+#define VNODE_AUTH_CURRENT	0
+#define VNODE_AUTH_PREVIOUS	1
+#define VNODE_AUTH_NR_SLOTS	2
+int vnode_auth_init(void);
+void vnode_auth_exit(void);
+bool vnode_auth_insecure(void);
+bool vnode_auth_has_key(void);
+bool vnode_auth_key_slot_used(unsigned int slot);
+int vnode_auth_hmac(unsigned int slot, const char *label,
+		    const struct kvec *parts, unsigned int nr,
+		    u8 out[VNODE_AUTH_HMAC_LEN]);
+int vnode_auth_hello_mac(unsigned int slot, const char *label,
+			 const struct vnode_hello *hello, const u8 *cnonce,
+			 const u8 *snonce, u8 out[VNODE_AUTH_HMAC_LEN]);
+int vnode_auth_accept_mac(unsigned int slot, const struct vnode_accept *acc,
+			  const u8 *cnonce, const u8 *snonce,
+			  u8 out[VNODE_AUTH_MAC_LEN]);
 
 /* client */
 int vnode_xprt_clt_init(void);

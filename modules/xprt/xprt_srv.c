@@ -11,8 +11,11 @@
  */
 #include "xprt_priv.h"
 
+#include <crypto/algapi.h>
+#include <linux/ctype.h>
 #include <linux/delay.h>
 #include <linux/jiffies.h>
+#include <linux/random.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -562,6 +565,17 @@ static struct vnode_xprt_peer *srv_find_peer(struct vnode_xprt_srv *srv,
 	return NULL;
 }
 
+/* The hello's name, printable ASCII only: it goes to dmesg and sysfs. */
+static void srv_sanitize_name(char *name, const struct vnode_hello *hello)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(hello->name) && hello->name[i]; i++)
+		name[i] = isprint(hello->name[i]) && hello->name[i] != '/' ?
+			hello->name[i] : '?';
+	name[i] = '\0';
+}
+
 static struct vnode_xprt_peer *srv_new_peer(struct vnode_xprt_srv *srv,
 					    struct rdma_cm_id *cm_id,
 					    const struct vnode_hello *hello)
@@ -575,8 +589,7 @@ static struct vnode_xprt_peer *srv_new_peer(struct vnode_xprt_srv *srv,
 	peer->client_id = le64_to_cpu(hello->client_id);
 	peer->role = hello->role;
 	peer->minor = le16_to_cpu(hello->minor);
-	memcpy(peer->name, hello->name, sizeof(hello->name));
-	peer->name[sizeof(hello->name)] = '\0';
+	srv_sanitize_name(peer->name, hello);
 	if (!peer->name[0])
 		strscpy(peer->name, "?", sizeof(peer->name));
 	snprintf(peer->addr, sizeof(peer->addr), "%pISpc",
@@ -812,17 +825,19 @@ static u16 srv_check_hello(struct vnode_xprt_srv *srv,
 			   const struct vnode_hello *hello, u8 len)
 {
 	struct sockaddr *src = (struct sockaddr *)&cm_id->route.addr.dst_addr;
+	char name[sizeof(hello->name) + 1];
 	u16 nr, qid;
 
 	if (!hello || len < sizeof(*hello) ||
 	    le32_to_cpu(hello->magic) != VNODE_MAGIC) {
-		pr_warn("<%s> rejecting %pISpc: not a vnode client (bad magic or hello)\n",
+		pr_warn_ratelimited("<%s> rejecting %pISpc: not a vnode client (bad magic or hello)\n",
 			srv->name, src);
 		return VNODE_ST_VERSION;
 	}
+	srv_sanitize_name(name, hello);
 	if (le16_to_cpu(hello->major) != VNODE_PROTO_MAJOR) {
-		pr_warn("<%.24s@%pISpc> rejected: protocol version %u.%u, we speak %u.%u\n",
-			hello->name, src, le16_to_cpu(hello->major),
+		pr_warn_ratelimited("<%s@%pISpc> rejected: protocol version %u.%u, we speak %u.%u\n",
+				    name, src, le16_to_cpu(hello->major),
 			le16_to_cpu(hello->minor), VNODE_PROTO_MAJOR,
 			VNODE_PROTO_MINOR);
 		return VNODE_ST_VERSION;
@@ -831,11 +846,179 @@ static u16 srv_check_hello(struct vnode_xprt_srv *srv,
 	qid = le16_to_cpu(hello->queue_id);
 	if (hello->role < VNODE_ROLE_MEM || hello->role > VNODE_ROLE_STOR ||
 	    !nr || nr > VNODE_XPRT_MAX_QUEUES || qid >= nr) {
-		pr_warn("<%.24s@%pISpc> rejected: invalid hello (role %u queue %u/%u)\n",
-			hello->name, src, hello->role, qid, nr);
+		pr_warn_ratelimited("<%s@%pISpc> rejected: invalid hello (role %u queue %u/%u)\n",
+				    name, src, hello->role, qid, nr);
 		return VNODE_ST_INVALID;
 	}
 	return VNODE_ST_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Authentication (protocol 1.3, see proto.h)                          */
+/* ------------------------------------------------------------------ */
+
+/* What a successful handshake leaves for the accept's MAC. */
+struct srv_auth {
+	bool	done;
+	u8	slot;
+	u8	cnonce[VNODE_AUTH_NONCE_LEN];
+	u8	snonce[VNODE_AUTH_SNONCE_LEN];
+};
+
+static void srv_reject_challenge(struct rdma_cm_id *cm_id,
+				 const struct vnode_auth_challenge *ch)
+{
+	rdma_reject(cm_id, ch, sizeof(*ch), IB_CM_REJ_CONSUMER_DEFINED);
+}
+
+/* Step 2: remember a fresh challenge and send it.  srv->lock held. */
+static int srv_auth_challenge(struct vnode_xprt_srv *srv,
+			      struct rdma_cm_id *cm_id,
+			      const struct vnode_hello *hello,
+			      struct vnode_auth_challenge *ch)
+{
+	struct sockaddr_storage *src = &cm_id->route.addr.dst_addr;
+	u64 client_id = le64_to_cpu(hello->client_id);
+	u16 qid = le16_to_cpu(hello->queue_id);
+	struct srv_challenge *c, *slot = NULL;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < SRV_NR_CHALLENGES; i++) {
+		c = &srv->chal[i];
+		if (c->used && c->client_id == client_id &&
+		    c->queue_id == qid && vnode_addr_same_host(&c->addr, src)) {
+			slot = c;	/* a retry replaces its own */
+			break;
+		}
+		if (!slot || !c->used ||
+		    (slot->used && time_before(c->expires, slot->expires)))
+			slot = c;
+	}
+	memset(ch, 0, sizeof(*ch));
+	ch->rej.magic = cpu_to_le32(VNODE_MAGIC);
+	ch->rej.status = cpu_to_le16(VNODE_ST_AUTH);
+	ch->rej.major = cpu_to_le16(VNODE_PROTO_MAJOR);
+	ch->rej.minor = cpu_to_le16(VNODE_PROTO_MINOR);
+	get_random_bytes(ch->snonce, sizeof(ch->snonce));
+	ret = vnode_auth_hello_mac(VNODE_AUTH_CURRENT, VNODE_AUTH_LABEL_SERVER,
+				   hello, hello->auth_data, ch->snonce,
+				   ch->smac);
+	if (ret)
+		return ret;
+	ret = vnode_auth_hello_mac(VNODE_AUTH_PREVIOUS, VNODE_AUTH_LABEL_SERVER,
+				   hello, hello->auth_data, ch->snonce,
+				   ch->smac_prev);
+	if (ret && ret != -ENOKEY)
+		return ret;
+
+	slot->used = true;
+	slot->addr = *src;
+	slot->client_id = client_id;
+	slot->queue_id = qid;
+	slot->expires = jiffies + msecs_to_jiffies(VNODE_AUTH_CHALLENGE_MS);
+	memcpy(slot->cnonce, hello->auth_data, sizeof(slot->cnonce));
+	memcpy(slot->snonce, ch->snonce, sizeof(slot->snonce));
+	return 0;
+}
+
+/* Step 4: check a response against the challenge it answers. */
+static u16 srv_auth_response(struct vnode_xprt_srv *srv,
+			     struct rdma_cm_id *cm_id,
+			     const struct vnode_hello *hello,
+			     struct srv_auth *auth)
+{
+	struct sockaddr_storage *src = &cm_id->route.addr.dst_addr;
+	u64 client_id = le64_to_cpu(hello->client_id);
+	u16 qid = le16_to_cpu(hello->queue_id);
+	struct srv_challenge *c = NULL;
+	u8 mac[VNODE_AUTH_HMAC_LEN];
+	bool expired;
+	unsigned int i;
+
+	for (i = 0; i < SRV_NR_CHALLENGES; i++) {
+		if (srv->chal[i].used && srv->chal[i].client_id == client_id &&
+		    srv->chal[i].queue_id == qid &&
+		    vnode_addr_same_host(&srv->chal[i].addr, src)) {
+			c = &srv->chal[i];
+			break;
+		}
+	}
+	if (!c)
+		return VNODE_ST_AUTH;
+	/* One use, whatever the outcome: a replay finds nothing. */
+	c->used = false;
+	expired = time_after(jiffies, c->expires);
+	memcpy(auth->cnonce, c->cnonce, sizeof(auth->cnonce));
+	memcpy(auth->snonce, c->snonce, sizeof(auth->snonce));
+	memzero_explicit(c, sizeof(*c));
+	if (expired)
+		return VNODE_ST_AUTH;
+	for (i = 0; i < VNODE_AUTH_NR_SLOTS; i++) {
+		if (vnode_auth_hello_mac(i, VNODE_AUTH_LABEL_CLIENT, hello,
+					 auth->cnonce, auth->snonce, mac))
+			continue;
+		if (!crypto_memneq(mac, hello->auth_data, VNODE_AUTH_MAC_LEN)) {
+			auth->done = true;
+			auth->slot = i;
+			return VNODE_ST_OK;
+		}
+	}
+	return VNODE_ST_AUTH;
+}
+
+/*
+ * Authenticate a connect request before anything is set up for it.
+ * Returns VNODE_ST_OK to go on (@auth says whether the client proved the
+ * key), or a status to reject with; *challenged is set when the reject
+ * was already sent (a challenge).  srv->lock held.
+ */
+static u16 srv_authenticate(struct vnode_xprt_srv *srv,
+			    struct rdma_cm_id *cm_id,
+			    const struct vnode_hello *hello,
+			    struct srv_auth *auth, bool *challenged)
+{
+	struct sockaddr *src = (struct sockaddr *)&cm_id->route.addr.dst_addr;
+	struct vnode_auth_challenge ch;
+	char name[sizeof(hello->name) + 1];
+	const char *why;
+	u16 status;
+
+	srv_sanitize_name(name, hello);
+	if (!vnode_auth_has_key()) {
+		if (vnode_auth_insecure() && hello->auth == VNODE_AUTH_NONE)
+			return VNODE_ST_OK;
+		why = vnode_auth_insecure() ?
+			"it wants to authenticate, but we have no cluster key" :
+			"we have no cluster key (configfs vnode_xprt/key) and are not insecure";
+		goto refuse;
+	}
+	switch (hello->auth) {
+	case VNODE_AUTH_INIT:
+		if (srv_auth_challenge(srv, cm_id, hello, &ch)) {
+			why = "cannot compute a challenge";
+			goto refuse;
+		}
+		srv_reject_challenge(cm_id, &ch);
+		*challenged = true;
+		return VNODE_ST_AUTH;
+	case VNODE_AUTH_RESPONSE:
+		status = srv_auth_response(srv, cm_id, hello, auth);
+		if (status == VNODE_ST_OK)
+			return status;
+		why = "wrong key, or a response to no (or an expired) challenge";
+		goto refuse;
+	default:
+		why = hello->auth == VNODE_AUTH_NONE ?
+			"it does not authenticate (no key, or protocol < 1.3)" :
+			"unknown auth step";
+		goto refuse;
+	}
+refuse:
+	pr_warn_ratelimited("<%s@%pISpc> rejected (client %016llx, role %u, queue %u): authentication failed: %s\n",
+			    name, src, le64_to_cpu(hello->client_id),
+			    hello->role, le16_to_cpu(hello->queue_id), why);
+	return VNODE_ST_AUTH;
 }
 
 static int srv_connect_request(struct vnode_xprt_srv *srv,
@@ -846,8 +1029,9 @@ static int srv_connect_request(struct vnode_xprt_srv *srv,
 	struct vnode_xprt_peer *peer;
 	struct vnode_xprt_squeue *q;
 	struct rdma_conn_param param = {};
+	struct srv_auth auth = {};
 	struct vnode_accept acc;
-	bool new_peer = false;
+	bool new_peer = false, challenged = false;
 	u16 status;
 	int ret;
 
@@ -861,6 +1045,13 @@ static int srv_connect_request(struct vnode_xprt_srv *srv,
 		status = VNODE_ST_SHUTDOWN;
 		goto out_unlock_reject;
 	}
+	status = srv_authenticate(srv, cm_id, hello, &auth, &challenged);
+	if (challenged) {
+		mutex_unlock(&srv->lock);
+		return -ECONNREFUSED;
+	}
+	if (status != VNODE_ST_OK)
+		goto out_unlock_reject;
 	peer = srv_find_peer(srv, le64_to_cpu(hello->client_id));
 	if (peer) {
 		if (peer->dying || peer->ibdev != cm_id->device ||
@@ -902,6 +1093,12 @@ static int srv_connect_request(struct vnode_xprt_srv *srv,
 	spin_unlock(&srv->acc_lock);
 	if (!new_peer)
 		acc.flags = cpu_to_le32(VNODE_ACCEPT_F_RESUMED);
+	if (auth.done) {
+		acc.flags |= cpu_to_le32(VNODE_ACCEPT_F_AUTH);
+		if (vnode_auth_accept_mac(auth.slot, &acc, auth.cnonce,
+					  auth.snonce, acc.amac))
+			memset(acc.amac, 0, sizeof(acc.amac));
+	}
 	param.private_data = &acc;
 	param.private_data_len = sizeof(acc);
 	/*
@@ -1318,6 +1515,12 @@ static struct ib_mr *srv_alloc_mr(struct vnode_xprt_peer *peer,
 		ib_dereg_mr(mr);
 		return ERR_PTR(ret < 0 ? ret : -EINVAL);
 	}
+	/*
+	 * The client sees mr->iova: on rxe it is a kernel address.  Any
+	 * page-aligned value works for a fast registration (xprtrdma puts
+	 * its xid there), so hand out a random one below 2^47.
+	 */
+	mr->iova = get_random_u64() & GENMASK_ULL(46, PAGE_SHIFT);
 	ib_update_fast_reg_key(mr, ib_inc_rkey(mr->rkey));
 	return mr;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * vnode wire protocol, version 1.2.
+ * vnode wire protocol, version 1.3.
  *
  * Shared by the kernel modules and by userspace (vnoded probes memory and
  * storage hosts with librdmacm), so it only uses <linux/types.h> types.
@@ -24,6 +24,41 @@
  *        (VNODE_STOR_MIN_MINOR), asynchronous commands, RESUMED
  *   1.2  STOR_OPEN's version field is no longer checked: the storage
  *        host checks the minor of the client's hello instead
+ *   1.3  mutual authentication at connect (below); the hello grows to
+ *        56 bytes (its name shrinks to 16), the accept to 56
+ *
+ * Authentication (1.3), a challenge and response with HMAC-SHA256 and a
+ * cluster key K held by every host, in the spirit of NVMe-oF's
+ * DH-HMAC-CHAP (without the DH part), carried in rdma_cm private data so
+ * that an unauthenticated peer never gets a queue pair, let alone a PD,
+ * slab, rkey, volume or capacity figure.  Every queue does it:
+ *   1. client: connect with hello.auth = VNODE_AUTH_INIT and a fresh
+ *      random 16-byte client nonce Nc in hello.auth_data
+ *   2. server: reject with VNODE_ST_AUTH and struct vnode_auth_challenge:
+ *      a fresh random 32-byte server nonce Ns and
+ *      smac = HMAC(K, "vnode-1.3 server" | H | Nc | Ns), once with its
+ *      current key and once with its previous key (zeros if none).  It
+ *      remembers (client_id, queue_id, address, Nc, Ns) for
+ *      VNODE_AUTH_CHALLENGE_MS.
+ *   3. client: checks one smac against its current or previous key (the
+ *      server is authenticated), then connects again on a new id with
+ *      hello.auth = VNODE_AUTH_RESPONSE and, in hello.auth_data,
+ *      cmac = HMAC(K, "vnode-1.3 client" | H | Nc | Ns), truncated to 16
+ *      bytes, with the key that matched
+ *   4. server: finds the challenge of (client_id, queue_id, address),
+ *      forgets it (one use: no replay), checks cmac against its current
+ *      and previous key, and only then runs the usual accept, whose
+ *      struct vnode_accept carries VNODE_ACCEPT_F_AUTH and
+ *      amac = HMAC(K, "vnode-1.3 accept" | Nc | Ns | A), truncated to
+ *      16 bytes, which the client checks before it uses the connection.
+ * H is the first 24 bytes of the hello (magic to client_id) with its auth
+ * byte zero, A the first 40 bytes of the accept; the labels are the 16
+ * ASCII bytes shown, without a NUL.  A failure anywhere is
+ * VNODE_ST_AUTH (a reject without a challenge) on the server and
+ * -EKEYREJECTED on the client; neither says which step failed to the
+ * peer.  A host without a key refuses to serve and to connect unless
+ * vnode_xprt was loaded with insecure=1; then it sends hello.auth =
+ * VNODE_AUTH_NONE and accepts clients that do the same.
  *
  * Control messages then flow as two-sided SEND/RECV: one request, one
  * response, matched by tag.  Each message starts with struct vnode_msg_hdr.
@@ -41,7 +76,7 @@
 
 #define VNODE_MAGIC		0x564e4f44	/* "VNOD" */
 #define VNODE_PROTO_MAJOR	1
-#define VNODE_PROTO_MINOR	2
+#define VNODE_PROTO_MINOR	3
 /* First minor with the storage command set below (STOR_OPEN, STOR_IO). */
 #define VNODE_STOR_MIN_MINOR	1
 
@@ -75,6 +110,8 @@ enum vnode_role {
  * @VNODE_ST_PERM: the object does not belong to this client
  * @VNODE_ST_IO: backing store I/O error
  * @VNODE_ST_NOMEM: server could not allocate memory for the request
+ * @VNODE_ST_AUTH: authentication required (a reject that carries a
+ *	struct vnode_auth_challenge) or failed (one that does not)
  */
 enum vnode_status {
 	VNODE_ST_OK		= 0,
@@ -86,34 +123,65 @@ enum vnode_status {
 	VNODE_ST_PERM		= 6,
 	VNODE_ST_IO		= 7,
 	VNODE_ST_NOMEM		= 8,
+	VNODE_ST_AUTH		= 9,
+};
+
+#define VNODE_AUTH_NONCE_LEN	16	/* client nonce Nc; hello.auth_data */
+#define VNODE_AUTH_SNONCE_LEN	32	/* server nonce Ns */
+#define VNODE_AUTH_HMAC_LEN	32	/* HMAC-SHA256 */
+#define VNODE_AUTH_MAC_LEN	16	/* truncated HMAC: cmac, amac */
+#define VNODE_AUTH_CORE_LEN	24	/* H: hello bytes covered by MACs */
+#define VNODE_AUTH_CHALLENGE_MS	10000	/* a challenge's lifetime */
+#define VNODE_AUTH_LABEL_LEN	16
+#define VNODE_AUTH_LABEL_SERVER	"vnode-1.3 server"
+#define VNODE_AUTH_LABEL_CLIENT	"vnode-1.3 client"
+#define VNODE_AUTH_LABEL_ACCEPT	"vnode-1.3 accept"
+
+/**
+ * enum vnode_auth_step - struct vnode_hello.auth
+ * @VNODE_AUTH_NONE: no authentication (insecure hosts; before 1.3)
+ * @VNODE_AUTH_INIT: asks for a challenge; auth_data is Nc
+ * @VNODE_AUTH_RESPONSE: answers one; auth_data is cmac
+ */
+enum vnode_auth_step {
+	VNODE_AUTH_NONE		= 0,
+	VNODE_AUTH_INIT		= 1,
+	VNODE_AUTH_RESPONSE	= 2,
 };
 
 /**
- * struct vnode_hello - rdma_cm connect private data (48 bytes)
+ * struct vnode_hello - rdma_cm connect private data (56 bytes; 48 before
+ *	1.3, whose name was 24 bytes)
  * @magic: VNODE_MAGIC
  * @major: protocol major version of the client
  * @minor: protocol minor version of the client
  * @role: enum vnode_role
+ * @auth: enum vnode_auth_step (1.3; zero before)
  * @reserved0: zero
  * @queue_id: index of this connection among the client's queues
  * @nr_queues: number of queues the client opens to this server
  * @client_id: random id shared by all queues of one client object
  * @name: NUL-padded client object name (e.g. the disk name), for logs
+ *	only; servers print it sanitised
+ * @auth_data: VNODE_AUTH_INIT: Nc; VNODE_AUTH_RESPONSE: cmac; else zero
  */
 struct vnode_hello {
 	__le32	magic;
 	__le16	major;
 	__le16	minor;
 	__u8	role;
-	__u8	reserved0[3];
+	__u8	auth;
+	__u8	reserved0[2];
 	__le16	queue_id;
 	__le16	nr_queues;
 	__le64	client_id;
-	char	name[24];
+	char	name[16];
+	__u8	auth_data[VNODE_AUTH_NONCE_LEN];
 };
 
 /**
- * struct vnode_accept - rdma_cm accept private data (40 bytes)
+ * struct vnode_accept - rdma_cm accept private data (56 bytes; 40 before
+ *	1.3)
  * @magic: VNODE_MAGIC
  * @major: protocol major version of the server
  * @minor: protocol minor version of the server
@@ -126,6 +194,7 @@ struct vnode_hello {
  *	(and so does one whose reconnect lacks VNODE_ACCEPT_F_RESUMED)
  * @capacity: bytes the server exports in total
  * @used: bytes currently allocated to all clients
+ * @amac: with VNODE_ACCEPT_F_AUTH, the accept MAC (see the top); else zero
  */
 struct vnode_accept {
 	__le32	magic;
@@ -137,7 +206,11 @@ struct vnode_accept {
 	__le64	server_id;
 	__le64	capacity;
 	__le64	used;
+	__u8	amac[VNODE_AUTH_MAC_LEN];
 };
+
+/* Bytes of struct vnode_accept covered by amac (A). */
+#define VNODE_ACCEPT_MAC_OFF	40
 
 /*
  * vnode_accept.flags: this connection joined state the server still holds
@@ -145,6 +218,8 @@ struct vnode_accept {
  * than the server's grace period ago): slabs and rkeys are still valid.
  */
 #define VNODE_ACCEPT_F_RESUMED	0x01
+/* The client authenticated and amac is valid (1.3). */
+#define VNODE_ACCEPT_F_AUTH	0x02
 
 /**
  * struct vnode_reject - rdma_cm reject private data (16 bytes)
@@ -160,6 +235,21 @@ struct vnode_reject {
 	__le16	major;
 	__le16	minor;
 	__u8	reserved[6];
+};
+
+/**
+ * struct vnode_auth_challenge - reject private data of step 2 (112 bytes)
+ * @rej: status VNODE_ST_AUTH
+ * @snonce: Ns
+ * @smac: HMAC(K, "vnode-1.3 server" | H | Nc | Ns) with the server's
+ *	current key
+ * @smac_prev: the same with its previous key, zero when it has none
+ */
+struct vnode_auth_challenge {
+	struct vnode_reject rej;
+	__u8	snonce[VNODE_AUTH_SNONCE_LEN];
+	__u8	smac[VNODE_AUTH_HMAC_LEN];
+	__u8	smac_prev[VNODE_AUTH_HMAC_LEN];
 };
 
 /**
@@ -417,6 +507,7 @@ struct vnode_stor_io_rsp {
 
 #ifdef __KERNEL__
 #include <linux/build_bug.h>
+#include <linux/stddef.h>
 
 /*
  * Pin the size of every wire structure, as nvme's _nvme_check_size()
@@ -425,9 +516,10 @@ struct vnode_stor_io_rsp {
  */
 static inline void vnode_proto_check_sizes(void)
 {
-	BUILD_BUG_ON(sizeof(struct vnode_hello) != 48);
-	BUILD_BUG_ON(sizeof(struct vnode_accept) != 40);
+	BUILD_BUG_ON(sizeof(struct vnode_hello) != 56);
+	BUILD_BUG_ON(sizeof(struct vnode_accept) != 56);
 	BUILD_BUG_ON(sizeof(struct vnode_reject) != 16);
+	BUILD_BUG_ON(sizeof(struct vnode_auth_challenge) != 112);
 	BUILD_BUG_ON(sizeof(struct vnode_msg_hdr) != 16);
 	BUILD_BUG_ON(sizeof(struct vnode_alloc_req) != 24);
 	BUILD_BUG_ON(sizeof(struct vnode_alloc_rsp) != 48);
@@ -441,6 +533,13 @@ static inline void vnode_proto_check_sizes(void)
 	BUILD_BUG_ON(sizeof(struct vnode_stor_io_rsp) != 32);
 	/* rdma_cm private data: 56 bytes in a connect request (IB CM REQ) */
 	BUILD_BUG_ON(sizeof(struct vnode_hello) > 56);
+	/* ... 196 in an accept, 148 in a reject */
+	BUILD_BUG_ON(sizeof(struct vnode_accept) > 196);
+	BUILD_BUG_ON(sizeof(struct vnode_auth_challenge) > 148);
+	BUILD_BUG_ON(VNODE_ACCEPT_MAC_OFF !=
+		     offsetof(struct vnode_accept, amac));
+	BUILD_BUG_ON(VNODE_AUTH_CORE_LEN !=
+		     offsetof(struct vnode_hello, name));
 }
 #endif /* __KERNEL__ */
 

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rogue: a vnode client that attacks a memory or storage host's connect
+ * handshake (protocol 1.3, see proto.h).  Runs as any user: rdma_cm is
+ * open to all once rdma_ucm is loaded, which is the point.
+ *
+ *   rogue -a ADDR [-p PORT] -m MODE [-k KEYFILE] [-c CLIENT_ID] [-R ROLE]
+ *         [-x HELLO_HEX]
+ *
+ * MODE
+ *   none    a hello without authentication (an old or keyless client)
+ *   guess   ask for a challenge, answer it with a random MAC
+ *   auth    the real handshake with the key in KEYFILE; prints
+ *           "rogue: response HEX", the hello that answered the challenge
+ *   replay  send the hello HEX given with -x as it is (a recorded
+ *           response: its challenge was used up)
+ * CLIENT_ID (hex) is the hello's client_id (default random), e.g. a
+ * victim's; ROLE 1 memory (default), 2 probe, 3 storage.
+ *
+ * Prints one line "rogue: accepted flags=0xF amac=ok|bad|none" or
+ * "rogue: rejected status=N" (or "rogue: refused ..."), and exits 0 when
+ * the server accepted, 1 when it refused, 2 on a usage or local error.
+ */
+#define _GNU_SOURCE
+#include <endian.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <rdma/rdma_cma.h>
+
+#include "../../modules/include/vnode/proto.h"
+
+static unsigned char key[64];
+static size_t key_len;
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* @len hex digits of @s into bytes; -1 on a bad digit. */
+static int unhex(const char *s, size_t len, unsigned char *out)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2) {
+		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i / 2] = hi << 4 | lo;
+	}
+	return len % 2 ? -1 : 0;
+}
+
+static int load_key(const char *path)
+{
+	char buf[200];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	if (n && buf[n - 1] == '\n')
+		n--;
+	if (n < 32 || n > 128 || unhex(buf, n, key)) {
+		fprintf(stderr, "rogue: %s: not a key\n", path);
+		return -1;
+	}
+	key_len = n / 2;
+	return 0;
+}
+
+static void mac(const char *label, const void *a, size_t alen,
+		const void *b, size_t blen, const void *c, size_t clen,
+		unsigned char out[32])
+{
+	unsigned char buf[256];
+	unsigned int outlen = 32;
+	size_t n = 0;
+
+	memcpy(buf + n, label, VNODE_AUTH_LABEL_LEN);
+	n += VNODE_AUTH_LABEL_LEN;
+	memcpy(buf + n, a, alen);
+	n += alen;
+	memcpy(buf + n, b, blen);
+	n += blen;
+	memcpy(buf + n, c, clen);
+	n += clen;
+	HMAC(EVP_sha256(), key, key_len, buf, n, out, &outlen);
+}
+
+static void hello_core(const struct vnode_hello *h, unsigned char *core)
+{
+	memcpy(core, h, VNODE_AUTH_CORE_LEN);
+	core[offsetof(struct vnode_hello, auth)] = 0;
+}
+
+struct conn {
+	struct rdma_event_channel *ec;
+	struct rdma_cm_id *id;
+	struct ibv_pd *pd;
+	struct ibv_cq *cq;
+};
+
+static struct rdma_cm_event *wait_event(struct conn *c)
+{
+	struct rdma_cm_event *ev;
+
+	if (rdma_get_cm_event(c->ec, &ev)) {
+		perror("rogue: rdma_get_cm_event");
+		exit(2);
+	}
+	return ev;
+}
+
+static void conn_close(struct conn *c)
+{
+	if (c->id) {
+		if (c->id->qp)
+			rdma_destroy_qp(c->id);
+		rdma_destroy_id(c->id);
+	}
+	if (c->cq)
+		ibv_destroy_cq(c->cq);
+	if (c->pd)
+		ibv_dealloc_pd(c->pd);
+	rdma_destroy_event_channel(c->ec);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Connect with @h; returns the event (ESTABLISHED, REJECTED, ...). */
+static struct rdma_cm_event *conn_try(struct conn *c, struct rdma_addrinfo *ai,
+				      const struct vnode_hello *h)
+{
+	struct rdma_conn_param cp = { 0 };
+	struct ibv_qp_init_attr qa = { 0 };
+	struct rdma_cm_event *ev;
+
+	c->ec = rdma_create_event_channel();
+	if (!c->ec || rdma_create_id(c->ec, &c->id, NULL, RDMA_PS_TCP) ||
+	    rdma_resolve_addr(c->id, NULL, ai->ai_dst_addr, 3000)) {
+		perror("rogue: resolve");
+		exit(2);
+	}
+	ev = wait_event(c);
+	if (ev->event != RDMA_CM_EVENT_ADDR_RESOLVED ||
+	    rdma_ack_cm_event(ev) || rdma_resolve_route(c->id, 3000)) {
+		fprintf(stderr, "rogue: address not resolved\n");
+		exit(2);
+	}
+	ev = wait_event(c);
+	if (ev->event != RDMA_CM_EVENT_ROUTE_RESOLVED) {
+		fprintf(stderr, "rogue: route not resolved\n");
+		exit(2);
+	}
+	rdma_ack_cm_event(ev);
+	c->pd = ibv_alloc_pd(c->id->verbs);
+	c->cq = c->pd ? ibv_create_cq(c->id->verbs, 8, NULL, NULL, 0) : NULL;
+	qa.send_cq = c->cq;
+	qa.recv_cq = c->cq;
+	qa.qp_type = IBV_QPT_RC;
+	qa.cap.max_send_wr = 4;
+	qa.cap.max_recv_wr = 4;
+	qa.cap.max_send_sge = 1;
+	qa.cap.max_recv_sge = 1;
+	if (!c->cq || rdma_create_qp(c->id, c->pd, &qa)) {
+		perror("rogue: qp");
+		exit(2);
+	}
+	cp.private_data = h;
+	cp.private_data_len = sizeof(*h);
+	cp.responder_resources = 1;
+	cp.initiator_depth = 1;
+	cp.retry_count = 3;
+	cp.rnr_retry_count = 3;
+	if (rdma_connect(c->id, &cp)) {
+		perror("rogue: rdma_connect");
+		exit(2);
+	}
+	return wait_event(c);
+}
+
+static const struct vnode_reject *reject_of(struct rdma_cm_event *ev,
+					    uint8_t *len)
+{
+	const struct vnode_reject *r = ev->param.conn.private_data;
+
+	*len = ev->param.conn.private_data_len;
+	if (ev->event != RDMA_CM_EVENT_REJECTED || !r || *len < sizeof(*r) ||
+	    le32toh(r->magic) != VNODE_MAGIC)
+		return NULL;
+	return r;
+}
+
+/* Print how @ev ended the attempt and ack it; exit status. */
+static int outcome(struct rdma_cm_event *ev, const unsigned char *cnonce,
+		   const unsigned char *snonce)
+{
+	const struct vnode_accept *acc = ev->param.conn.private_data;
+	const struct vnode_reject *r;
+	unsigned char m[32];
+	uint8_t len;
+
+	if (ev->event == RDMA_CM_EVENT_ESTABLISHED) {
+		const char *am = "none";
+
+		if (acc && ev->param.conn.private_data_len >= sizeof(*acc) &&
+		    (le32toh(acc->flags) & VNODE_ACCEPT_F_AUTH)) {
+			am = "bad";
+			if (key_len && snonce) {
+				mac(VNODE_AUTH_LABEL_ACCEPT, cnonce,
+				    VNODE_AUTH_NONCE_LEN, snonce,
+				    VNODE_AUTH_SNONCE_LEN, acc,
+				    VNODE_ACCEPT_MAC_OFF, m);
+				if (!CRYPTO_memcmp(m, acc->amac,
+						   VNODE_AUTH_MAC_LEN))
+					am = "ok";
+			}
+		}
+		printf("rogue: accepted flags=%#x amac=%s capacity=%llu\n",
+		       acc ? le32toh(acc->flags) : 0, am,
+		       acc ? (unsigned long long)le64toh(acc->capacity) : 0);
+		rdma_ack_cm_event(ev);
+		return 0;
+	}
+	r = reject_of(ev, &len);
+	if (r)
+		printf("rogue: rejected status=%u len=%u\n",
+		       le16toh(r->status), len);
+	else
+		printf("rogue: refused (%s, status %d)\n",
+		       rdma_event_str(ev->event), ev->status);
+	rdma_ack_cm_event(ev);
+	return 1;
+}
+
+static void print_hex(const char *what, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	printf("rogue: %s ", what);
+	for (i = 0; i < n; i++)
+		printf("%02x", b[i]);
+	printf("\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *addr = NULL, *port = "7470", *mode = NULL, *hex = NULL;
+	unsigned char cnonce[VNODE_AUTH_NONCE_LEN], core[VNODE_AUTH_CORE_LEN];
+	unsigned char m[32];
+	struct rdma_addrinfo hints = { 0 }, *ai;
+	const struct vnode_auth_challenge *ch;
+	struct vnode_hello h = { 0 };
+	struct rdma_cm_event *ev;
+	struct conn c = { 0 };
+	uint64_t client_id;
+	int opt, role = VNODE_ROLE_MEM, ret;
+	uint8_t len;
+
+	if (getrandom(&client_id, sizeof(client_id), 0) != sizeof(client_id) ||
+	    getrandom(cnonce, sizeof(cnonce), 0) != sizeof(cnonce))
+		return 2;
+	while ((opt = getopt(argc, argv, "a:p:m:k:c:R:x:")) != -1) {
+		switch (opt) {
+		case 'a': addr = optarg; break;
+		case 'p': port = optarg; break;
+		case 'm': mode = optarg; break;
+		case 'k':
+			if (load_key(optarg))
+				return 2;
+			break;
+		case 'c': client_id = strtoull(optarg, NULL, 16); break;
+		case 'R': role = atoi(optarg); break;
+		case 'x': hex = optarg; break;
+		default: goto usage;
+		}
+	}
+	if (!addr || !mode || optind != argc)
+		goto usage;
+	hints.ai_port_space = RDMA_PS_TCP;
+	if (rdma_getaddrinfo(addr, port, &hints, &ai)) {
+		perror("rogue: rdma_getaddrinfo");
+		return 2;
+	}
+
+	h.magic = htole32(VNODE_MAGIC);
+	h.major = htole16(VNODE_PROTO_MAJOR);
+	h.minor = htole16(VNODE_PROTO_MINOR);
+	h.role = role;
+	h.queue_id = 0;
+	h.nr_queues = htole16(1);
+	h.client_id = htole64(client_id);
+	snprintf(h.name, sizeof(h.name), "rogue");
+
+	if (!strcmp(mode, "replay")) {
+		if (!hex || strlen(hex) != 2 * sizeof(h) ||
+		    unhex(hex, strlen(hex), (unsigned char *)&h))
+			goto usage;
+		ret = outcome(conn_try(&c, ai, &h), NULL, NULL);
+		conn_close(&c);
+		return ret;
+	}
+	if (!strcmp(mode, "none")) {
+		h.auth = VNODE_AUTH_NONE;
+		ret = outcome(conn_try(&c, ai, &h), NULL, NULL);
+		conn_close(&c);
+		return ret;
+	}
+	if (strcmp(mode, "guess") && strcmp(mode, "auth"))
+		goto usage;
+	if (!strcmp(mode, "auth") && !key_len)
+		goto usage;
+
+	/* Step 1: ask for a challenge. */
+	h.auth = VNODE_AUTH_INIT;
+	memcpy(h.auth_data, cnonce, sizeof(cnonce));
+	ev = conn_try(&c, ai, &h);
+	ch = (const void *)reject_of(ev, &len);
+	if (!ch || le16toh(ch->rej.status) != VNODE_ST_AUTH ||
+	    len < sizeof(*ch)) {
+		printf("rogue: no challenge\n");
+		ret = outcome(ev, cnonce, NULL);
+		conn_close(&c);
+		return ret;
+	}
+	printf("rogue: challenge received (%u bytes)\n", len);
+	{
+		struct vnode_auth_challenge chal;
+
+		memcpy(&chal, ch, sizeof(chal));
+		rdma_ack_cm_event(ev);
+		conn_close(&c);
+
+		/* Step 3: answer it. */
+		hello_core(&h, core);
+		if (key_len) {
+			mac(VNODE_AUTH_LABEL_SERVER, core, sizeof(core), cnonce,
+			    sizeof(cnonce), chal.snonce, sizeof(chal.snonce), m);
+			printf("rogue: server proof %s\n",
+			       CRYPTO_memcmp(m, chal.smac, 32) ? "BAD" : "ok");
+		}
+		h.auth = VNODE_AUTH_RESPONSE;
+		if (!strcmp(mode, "auth")) {
+			mac(VNODE_AUTH_LABEL_CLIENT, core, sizeof(core), cnonce,
+			    sizeof(cnonce), chal.snonce, sizeof(chal.snonce), m);
+			memcpy(h.auth_data, m, VNODE_AUTH_MAC_LEN);
+			print_hex("response", &h, sizeof(h));
+		} else if (getrandom(h.auth_data, VNODE_AUTH_MAC_LEN, 0) !=
+			   VNODE_AUTH_MAC_LEN) {
+			return 2;
+		}
+		fflush(stdout);
+		ev = conn_try(&c, ai, &h);
+		ret = outcome(ev, cnonce, chal.snonce);
+	}
+	if (!ret)
+		rdma_disconnect(c.id);
+	conn_close(&c);
+	return ret;
+usage:
+	fprintf(stderr,
+		"usage: rogue -a ADDR [-p PORT] -m none|guess|auth|replay [-k KEYFILE] [-c CLIENT_ID] [-R ROLE] [-x HELLO_HEX]\n");
+	return 2;
+}
