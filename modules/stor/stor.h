@@ -84,6 +84,7 @@ struct stor_vol {
 	atomic64_t		rdma_read_bytes;
 	atomic64_t		rdma_write_bytes;
 	atomic64_t		inline_bytes;
+	atomic64_t		fenced;
 };
 
 /**

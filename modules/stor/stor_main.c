@@ -15,6 +15,7 @@
  */
 #include "stor.h"
 
+#include <linux/delay.h>
 #include <linux/inet.h>
 #include <linux/module.h>
 #include <linux/random.h>
@@ -248,10 +249,43 @@ static bool stor_test_drop_reply(struct vnode_xprt_sreq *sreq, u16 st)
 	vnode_xprt_sreq_drop(sreq);
 	return true;
 }
+
+static unsigned int stor_stall_writes;
+module_param_named(stall_writes, stor_stall_writes, uint, 0644);
+MODULE_PARM_DESC(stall_writes,
+		 "Testing only (VNODE_TEST_HOOKS builds): hold the next N WRITE commands, their data received, before they are committed, for as long as stall_hold is 1 (default 0)");
+static bool stor_stall_hold;
+module_param_named(stall_hold, stor_stall_hold, bool, 0644);
+MODULE_PARM_DESC(stall_hold, "Testing only: see stall_writes");
+
+/* stall_writes: hold this write while stall_hold says so.  Sleeps. */
+static void stor_test_stall_write(struct stor_cmd *c)
+{
+	unsigned int n = READ_ONCE(stor_stall_writes), old;
+
+	while (n) {
+		old = cmpxchg(&stor_stall_writes, n, n - 1);
+		if (old == n)
+			break;
+		n = old;
+	}
+	if (likely(!n))
+		return;
+	pr_warn("testing (stall_writes): holding write at %llu+%u from %s\n",
+		c->off, c->len, vnode_xprt_peer_addr(c->sreq->peer));
+	while (READ_ONCE(stor_stall_hold))
+		msleep(20);
+	pr_warn("testing (stall_writes): released write at %llu+%u\n",
+		c->off, c->len);
+}
 #else
 static inline bool stor_test_drop_reply(struct vnode_xprt_sreq *sreq, u16 st)
 {
 	return false;
+}
+
+static inline void stor_test_stall_write(struct stor_cmd *c)
+{
 }
 #endif
 
@@ -293,11 +327,20 @@ static void stor_write_finish(struct stor_cmd *c, const void *inline_data)
 	struct stor_vol *vol = c->vol;
 	int ret;
 
+	stor_test_stall_write(c);
+	/* Fencing: a write of a queue the client gave up on never lands. */
+	if (!vnode_xprt_sreq_begin_commit(sreq)) {
+		atomic64_inc(&vol->fenced);
+		stor_io_reply(sreq, VNODE_ST_IO, 0);	/* dropped */
+		stor_vol_io_put(vol);
+		return;
+	}
 	if (inline_data)
 		ret = stor_rw(vol, true, (void *)inline_data, c->off, c->len);
 	else
 		ret = stor_rw_pages(vol, true, c->bvec, c->nr_pages, c->off,
 				    c->len);
+	vnode_xprt_sreq_end_commit(sreq);
 	atomic64_inc(&vol->writes);
 	if (!ret)
 		atomic64_add(c->len, &vol->bytes_written);
@@ -428,9 +471,14 @@ static void stor_io(struct stor_peer *sp, struct vnode_xprt_sreq *sreq)
 		if (req->cmd == VNODE_STOR_FLUSH) {
 			ret = stor_flush(vol, 0, 0, false);
 			atomic64_inc(&vol->flushes);
-		} else {
+		} else if (vnode_xprt_sreq_begin_commit(sreq)) {
 			ret = stor_zero(vol, off, len,
 					req->cmd == VNODE_STOR_DISCARD);
+			vnode_xprt_sreq_end_commit(sreq);
+		} else {
+			/* Fenced: the reply is dropped with its queue. */
+			atomic64_inc(&vol->fenced);
+			ret = 0;
 		}
 		if (ret) {
 			atomic64_inc(&vol->errors);
@@ -714,7 +762,7 @@ static ssize_t stor_vol_stats_show(struct config_item *item, char *page)
 {
 	struct stor_vol *vol = to_stor_vol(item);
 
-	return sprintf(page, "reads %lld writes %lld flushes %lld errors %lld bytes_read %lld bytes_written %lld rdma_read_bytes %lld rdma_write_bytes %lld inline_bytes %lld\n",
+	return sprintf(page, "reads %lld writes %lld flushes %lld errors %lld bytes_read %lld bytes_written %lld rdma_read_bytes %lld rdma_write_bytes %lld inline_bytes %lld fenced %lld\n",
 		       atomic64_read(&vol->reads), atomic64_read(&vol->writes),
 		       atomic64_read(&vol->flushes),
 		       atomic64_read(&vol->errors),
@@ -722,7 +770,8 @@ static ssize_t stor_vol_stats_show(struct config_item *item, char *page)
 		       atomic64_read(&vol->bytes_written),
 		       atomic64_read(&vol->rdma_read_bytes),
 		       atomic64_read(&vol->rdma_write_bytes),
-		       atomic64_read(&vol->inline_bytes));
+		       atomic64_read(&vol->inline_bytes),
+		       atomic64_read(&vol->fenced));
 }
 
 CONFIGFS_ATTR(stor_vol_, size);

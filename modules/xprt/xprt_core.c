@@ -65,6 +65,7 @@ const char *vnode_xprt_status_str(u16 status)
 	case VNODE_ST_IO:	return "I/O error";
 	case VNODE_ST_NOMEM:	return "server out of memory";
 	case VNODE_ST_AUTH:	return "authentication failed";
+	case VNODE_ST_BUSY:	return "busy: the previous connection is still being fenced";
 	default:		return "unknown status";
 	}
 }
@@ -76,6 +77,7 @@ int vnode_xprt_status_errno(u16 status)
 	case VNODE_ST_VERSION:	return -EPROTO;
 	case VNODE_ST_FULL:	return -ENOSPC;
 	case VNODE_ST_AUTH:	return -EKEYREJECTED;
+	case VNODE_ST_BUSY:	return -EBUSY;
 	default:		return -ECONNREFUSED;
 	}
 }

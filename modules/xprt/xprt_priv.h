@@ -15,6 +15,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rwsem.h>
 #include <linux/semaphore.h>
 #include <linux/spinlock.h>
 #include <linux/uio.h>
@@ -456,6 +457,7 @@ struct vnode_xprt_peer {
 	struct work_struct	req_work;
 	struct delayed_work	orphan_work;
 	struct mutex		reg_lock;
+	struct rw_semaphore	fence;
 };
 
 /**

@@ -602,6 +602,7 @@ static struct vnode_xprt_peer *srv_new_peer(struct vnode_xprt_srv *srv,
 	INIT_WORK(&peer->req_work, srv_req_work);
 	INIT_DELAYED_WORK(&peer->orphan_work, srv_orphan_work);
 	mutex_init(&peer->reg_lock);
+	init_rwsem(&peer->fence);
 
 	/* The peer's own PD: its MRs are unusable from any other client. */
 	peer->pd = ib_alloc_pd(peer->ibdev, 0);
@@ -1021,6 +1022,61 @@ refuse:
 	return VNODE_ST_AUTH;
 }
 
+/*
+ * A client reconnects its queues in order, 0 first, and only after it
+ * tore all of them down: queues of @peer with an id >= @qid are from
+ * before.  Fail them (their commands that did not commit yet never will,
+ * see vnode_xprt_sreq_begin_commit()), and refuse the new queue while a
+ * command of theirs is still committing.  srv->lock held.
+ */
+static u16 srv_fence_old_queues(struct vnode_xprt_peer *peer, u16 qid)
+{
+	struct vnode_xprt_squeue *q;
+	bool old = false;
+
+	list_for_each_entry(q, &peer->queues, entry) {
+		if (q->queue_id >= qid) {
+			old = true;
+			srv_queue_error(q, "the client reconnected it");
+		}
+	}
+	if (!old)
+		return VNODE_ST_OK;
+	/* Every old queue is !SQ_LIVE now: no new commit can begin. */
+	if (!down_write_trylock(&peer->fence)) {
+		peer_log(info, peer, "queue %u: a command of its old queues is still committing, refused for now\n",
+			 qid);
+		return VNODE_ST_BUSY;
+	}
+	up_write(&peer->fence);
+	return VNODE_ST_OK;
+}
+
+bool vnode_xprt_sreq_begin_commit(struct vnode_xprt_sreq *sreq)
+{
+	struct vnode_xprt_srx *rx = container_of(sreq, struct vnode_xprt_srx,
+						 sreq);
+	struct vnode_xprt_peer *peer = rx->queue->peer;
+
+	down_read(&peer->fence);
+	if (test_bit(SQ_LIVE, &rx->queue->flags))
+		return true;
+	up_read(&peer->fence);
+	peer_log(info, peer, "queue %u is gone: a command of it is not committed (fenced)\n",
+		 rx->queue->queue_id);
+	return false;
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_sreq_begin_commit);
+
+void vnode_xprt_sreq_end_commit(struct vnode_xprt_sreq *sreq)
+{
+	struct vnode_xprt_srx *rx = container_of(sreq, struct vnode_xprt_srx,
+						 sreq);
+
+	up_read(&rx->queue->peer->fence);
+}
+EXPORT_SYMBOL_GPL(vnode_xprt_sreq_end_commit);
+
 static int srv_connect_request(struct vnode_xprt_srv *srv,
 			       struct rdma_cm_id *cm_id,
 			       struct rdma_cm_event *ev)
@@ -1064,6 +1120,10 @@ static int srv_connect_request(struct vnode_xprt_srv *srv,
 				VNODE_ST_INVALID;
 			goto out_unlock_reject;
 		}
+		status = srv_fence_old_queues(peer,
+					      le16_to_cpu(hello->queue_id));
+		if (status != VNODE_ST_OK)
+			goto out_unlock_reject;
 	} else {
 		peer = srv_new_peer(srv, cm_id, hello);
 		if (!peer) {

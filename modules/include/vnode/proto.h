@@ -112,6 +112,8 @@ enum vnode_role {
  * @VNODE_ST_NOMEM: server could not allocate memory for the request
  * @VNODE_ST_AUTH: authentication required (a reject that carries a
  *	struct vnode_auth_challenge) or failed (one that does not)
+ * @VNODE_ST_BUSY: a reconnecting client's previous queues still have
+ *	commands being committed; try again shortly (1.3)
  */
 enum vnode_status {
 	VNODE_ST_OK		= 0,
@@ -124,6 +126,7 @@ enum vnode_status {
 	VNODE_ST_IO		= 7,
 	VNODE_ST_NOMEM		= 8,
 	VNODE_ST_AUTH		= 9,
+	VNODE_ST_BUSY		= 10,
 };
 
 #define VNODE_AUTH_NONCE_LEN	16	/* client nonce Nc; hello.auth_data */

@@ -406,6 +406,20 @@ void vnode_xprt_sreq_reply(struct vnode_xprt_sreq *sreq, size_t rsp_len,
 			   u32 inv_rkey, struct scatterlist *sgl, int nents,
 			   u64 raddr, u32 rkey);
 
+/*
+ * Fencing, as NVMe's TP4129 asks of a controller: a command of a queue
+ * the client has given up on (it reset or reconnected) must not change
+ * anything after the client's newer commands did.  An asynchronous
+ * server brackets the step that makes a command's effect durable (e.g.
+ * the backing-store write) with these.  begin returns false, and the
+ * owner must skip the step, when the request's queue is no longer live;
+ * otherwise the transport does not let the client's reconnected queues
+ * in until end ran (they are refused with VNODE_ST_BUSY and retry).
+ * Sleeps; not nested.
+ */
+bool vnode_xprt_sreq_begin_commit(struct vnode_xprt_sreq *sreq);
+void vnode_xprt_sreq_end_commit(struct vnode_xprt_sreq *sreq);
+
 #ifdef VNODE_TEST_HOOKS
 /*
  * Testing only (VNODE_TEST_HOOKS builds): answer nothing, as if the reply
