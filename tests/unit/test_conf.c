@@ -93,6 +93,47 @@ static void defaults(void **state)
 	assert_int_equal(c.nr_comps, 0);
 	assert_int_equal(parse_str("[cluster]\ndisk_size = auto\n", &c, &err), 0);
 	assert_true(c.cluster.disk_size == 0);
+	assert_string_equal(c.cluster.auth.key_file, "/etc/vnode/cluster.key");
+	assert_false(c.cluster.auth.insecure);
+}
+
+/* The probe's authentication: [cluster] key_file and insecure. */
+static void auth(void **state)
+{
+	static const struct { const char *text; const char *msg; } bad[] = {
+		{ "[cluster]\nkey_file = cluster.key\n",
+		  "cluster.conf:2: key_file must be an absolute path" },
+		{ "[cluster]\ninsecure = yes\n", "cluster.conf:2: insecure must be true or false, got 'yes'" },
+		{ "[cluster]\ninsecure = 1\n", "cluster.conf:2: insecure must be true or false" },
+		{ "[cluster]\ninsecure = TRUE\n", "cluster.conf:2: insecure must be true or false" },
+		{ "[cluster]\ninsecure =\n", "cluster.conf:2: missing value for 'insecure'" },
+		{ "[memory m1]\naddr = 1.2.3.4\ninsecure = true\n",
+		  "cluster.conf:3: unknown key 'insecure' in [memory m1]" },
+		{ "[agent]\nkey_file = /k\n", "cluster.conf:2: unknown key 'key_file' in [agent]" },
+	};
+	char text[400];
+	struct vn_conf c;
+	struct vn_err err;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse_str("[cluster]\nkey_file = /srv/vnode/k.hex  # lab key\n"
+				   "insecure = true\n", &c, &err), 0);
+	assert_string_equal(c.cluster.auth.key_file, "/srv/vnode/k.hex");
+	assert_true(c.cluster.auth.insecure);
+	assert_int_equal(parse_str("[cluster]\ninsecure = false\n", &c, &err), 0);
+	assert_false(c.cluster.auth.insecure);
+	assert_string_equal(c.cluster.auth.key_file, "/etc/vnode/cluster.key");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err.msg[0] = '\0';
+		assert_int_equal(parse_str(bad[i].text, &c, &err), -EINVAL);
+		if (!strstr(err.msg, bad[i].msg))
+			fail_msg("case %zu: got '%s', want '%s'", i, err.msg, bad[i].msg);
+	}
+	/* a path that does not fit */
+	snprintf(text, sizeof(text), "[cluster]\nkey_file = /%0300d\n", 0);
+	assert_int_equal(parse_str(text, &c, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "key_file must be an absolute path shorter than"));
 }
 
 static void malformed(void **state)
@@ -174,6 +215,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(good),
 		cmocka_unit_test(defaults),
+		cmocka_unit_test(auth),
 		cmocka_unit_test(agent),
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(long_line),

@@ -59,7 +59,7 @@ int vn_probe_comp(struct vn_ctx *ctx, json_object *comp,
 		return 0;
 	}
 	ret = ctx->probe(vn_jstr(comp, "addr"), (int)vn_jint(comp, "port"),
-			 ctx->cluster.probe_timeout_ms, r, &e);
+			 ctx->cluster.probe_timeout_ms, &ctx->cluster.auth, r, &e);
 	record_probe(ctx, comp, ret, r, e.msg);
 	if (ret)
 		return vn_seterr(err, -ret, "%s", e.msg);
@@ -94,7 +94,7 @@ int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
 		struct vn_err e;
 
 		ret = ctx->probe(c->addr, c->port, ctx->cluster.probe_timeout_ms,
-				 &r, &e);
+				 &ctx->cluster.auth, &r, &e);
 		if (ret)
 			return vn_seterr(err, -ret, "not adding %s: %s", c->name, e.msg);
 	}

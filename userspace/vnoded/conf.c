@@ -16,6 +16,8 @@ void vn_conf_defaults(struct vn_conf *conf)
 	conf->cluster.disk_size = 0;
 	conf->cluster.probe_timeout_ms = 3000;
 	conf->cluster.agent_port = VN_AGENT_PORT;
+	strcpy(conf->cluster.auth.key_file, VN_KEY_FILE);
+	conf->cluster.auth.insecure = false;
 	snprintf(conf->agent.listen, sizeof(conf->agent.listen), "0.0.0.0:%d",
 		 VN_AGENT_PORT);
 }
@@ -285,6 +287,20 @@ int vn_conf_parse(FILE *f, const char *fname, struct vn_conf *out,
 					goto out;
 				}
 				strcpy(conf->cluster.agent_token, val);
+			} else if (!strcmp(key, "key_file")) {
+				if (val[0] != '/' ||
+				    strlen(val) >= sizeof(conf->cluster.auth.key_file)) {
+					ret = PERR("key_file must be an absolute path shorter than %zu characters, got '%s'",
+						   sizeof(conf->cluster.auth.key_file), val);
+					goto out;
+				}
+				strcpy(conf->cluster.auth.key_file, val);
+			} else if (!strcmp(key, "insecure")) {
+				if (strcmp(val, "true") && strcmp(val, "false")) {
+					ret = PERR("insecure must be true or false, got '%s'", val);
+					goto out;
+				}
+				conf->cluster.auth.insecure = !strcmp(val, "true");
 			} else {
 				ret = PERR("unknown key '%s' in [cluster]", key);
 				goto out;

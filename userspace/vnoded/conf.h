@@ -8,6 +8,8 @@
  *   disk = vnmem          # configfs name of the shared swap disk
  *   disk_size = auto      # or a size; auto = sum of memory-host capacity / replicas
  *   probe_timeout_ms = 3000
+ *   key_file = /etc/vnode/cluster.key   # the cluster key (auth.h)
+ *   insecure = false      # true: without a key file, probe unauthenticated
  *
  *   [memory m1]
  *   addr = 10.0.0.2
@@ -26,6 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "auth.h"
 #include "util.h"
 
 #define VN_MAX_COMPONENTS	64
@@ -53,6 +56,7 @@ struct vn_cluster {
 	int probe_timeout_ms;
 	int agent_port;			/* storage agents (vnoded --agent) */
 	char agent_token[VN_TOKEN_MAX];	/* "" = none */
+	struct vn_auth_conf auth;	/* key_file, insecure */
 };
 
 /* [agent]: vnoded --agent on a storage host */

@@ -185,6 +185,33 @@ static int load_config(struct vnoded *d, struct vn_conf *conf)
 	return 0;
 }
 
+/*
+ * The probe reads the key file each time (a rotated key needs no
+ * restart); say at load what is wrong with it, and if others may read it.
+ */
+static void check_key(const struct vn_cluster *cl)
+{
+	const struct vn_auth_conf *a = &cl->auth;
+	struct vn_key key;
+	struct vn_err err;
+	bool loose;
+	int ret;
+
+	ret = vn_key_load(a->key_file, &key, &loose, &err);
+	vn_key_clear(&key);
+	if (!ret && loose)
+		vlog(LOG_WARNING, "cluster key %s is readable by group or other: chmod 0600 %s",
+		     a->key_file, a->key_file);
+	else if (ret == -EINVAL)
+		vlog(LOG_ERR, "%s: memory hosts cannot be probed", err.msg);
+	else if (ret && a->insecure)
+		vlog(LOG_WARNING, "no cluster key (%s): probing memory hosts without authentication (insecure = true)",
+		     err.msg);
+	else if (ret)
+		vlog(LOG_ERR, "no cluster key (%s): memory hosts cannot be probed until it is there (or insecure = true in [cluster])",
+		     err.msg);
+}
+
 static int setup_socket(struct vnoded *d)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -275,6 +302,8 @@ static void reload(struct vnoded *d)
 		return;
 	}
 	d->conf = conf;
+	if (!vn_kern_fake(&d->ctx.kern))
+		check_key(&conf.cluster);
 	vlog(LOG_INFO, "configuration reloaded from %s", d->config);
 }
 
@@ -447,11 +476,13 @@ static void print_config(const struct vn_conf *conf)
 {
 	int i;
 
-	printf("cluster replicas %d disk %s disk_size %llu probe_timeout_ms %d agent_port %d agent_token %s\n",
+	printf("cluster replicas %d disk %s disk_size %llu probe_timeout_ms %d agent_port %d agent_token %s key_file %s insecure %s\n",
 	       conf->cluster.replicas, conf->cluster.disk,
 	       (unsigned long long)conf->cluster.disk_size,
 	       conf->cluster.probe_timeout_ms, conf->cluster.agent_port,
-	       conf->cluster.agent_token[0] ? "set" : "none");
+	       conf->cluster.agent_token[0] ? "set" : "none",
+	       conf->cluster.auth.key_file,
+	       conf->cluster.auth.insecure ? "true" : "false");
 	printf("agent listen %s token %s\n", conf->agent.listen,
 	       conf->agent.token[0] ? "set" : "none");
 	for (i = 0; i < conf->nr_comps; i++)
@@ -535,6 +566,8 @@ int main(int argc, char **argv)
 	d.ctx.log = vlog;
 	if (vn_kern_fake(&d.ctx.kern))
 		vlog(LOG_NOTICE, "fake kernel under sysroot %s", d.ctx.kern.root);
+	else
+		check_key(&d.conf.cluster);
 	if (vn_config_sync(&d.ctx, &d.conf, &err)) {
 		vlog(LOG_ERR, "%s", err.msg);
 		ret = 1;

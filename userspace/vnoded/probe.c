@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <infiniband/verbs.h>
+#include <openssl/crypto.h>
 #include <rdma/rdma_cma.h>
 
 #include <vnode/proto.h>
@@ -29,12 +30,19 @@ const char *vn_status_str(int status)
 	case VNODE_ST_PERM: return "permission denied";
 	case VNODE_ST_IO: return "I/O error";
 	case VNODE_ST_NOMEM: return "server out of memory";
+	case VNODE_ST_AUTH: return "authentication failed";
+	case VNODE_ST_BUSY: return "server busy";
 	default: return "unknown status";
 	}
 }
 
-/* One probe = one control block (rping style), torn down in reverse. */
+/*
+ * One probe = one control block (rping style).  A connect attempt has its
+ * own event channel, id, PD, CQ, MR and QP (probe_open), torn down in
+ * reverse by probe_close(): the authenticated handshake needs two.
+ */
 struct probe_cb {
+	struct rdma_addrinfo *ai;
 	struct rdma_event_channel *ec;
 	struct rdma_cm_id *id;
 	struct ibv_pd *pd;
@@ -44,11 +52,53 @@ struct probe_cb {
 	bool connected;
 	uint8_t buf[2 * VNODE_MSG_MAX];	/* [0]: recv, [MAX]: send */
 	int64_t deadline;
+	int timeout_ms;
 	char peer[96];
 };
 
+/* Why a host refused us with VNODE_ST_AUTH, by the step we were at. */
+static const char *auth_refused_why(int step)
+{
+	switch (step) {
+	case VNODE_AUTH_NONE:
+		return "it requires the cluster key and we have none (insecure = true)";
+	case VNODE_AUTH_INIT:
+		return "it gave no challenge (it has no cluster key?)";
+	case VNODE_AUTH_RESPONSE:
+		return "it did not take our response (challenge expired or used up?)";
+	default:
+		return "it wants authentication";
+	}
+}
+
+/* The error for a REJECTED event; step: our hello's auth step (-1: none). */
+static int reject_err(struct probe_cb *cb, struct rdma_cm_event *ev, int step,
+		      struct vn_err *err)
+{
+	const struct vnode_reject *rej = ev->param.conn.private_data;
+	int st;
+
+	if (!rej || ev->param.conn.private_data_len < sizeof(*rej) ||
+	    le32toh(rej->magic) != VNODE_MAGIC)
+		return vn_seterr(err, ECONNREFUSED,
+				 "%s: connection refused (nothing listening on that port? status %d)",
+				 cb->peer, ev->status);
+	st = le16toh(rej->status);
+	if (st == VNODE_ST_AUTH)
+		return vn_seterr(err, EKEYREJECTED, "authentication refused by %s: %s",
+				 cb->peer, auth_refused_why(step));
+	return vn_seterr(err, st == VNODE_ST_FULL ? ENOSPC :
+			 st == VNODE_ST_VERSION ? EPROTO : ECONNREFUSED,
+			 "%s: rejected: %s (server speaks protocol %u.%u, we speak %u.%u)",
+			 cb->peer, vn_status_str(st),
+			 le16toh(rej->major), le16toh(rej->minor),
+			 VNODE_PROTO_MAJOR, VNODE_PROTO_MINOR);
+}
+
+/* Wait for @want; with @or_reject, a REJECTED event is returned too. */
 static int wait_event(struct probe_cb *cb, enum rdma_cm_event_type want,
-		      struct rdma_cm_event **evp, struct vn_err *err)
+		      bool or_reject, struct rdma_cm_event **evp,
+		      struct vn_err *err)
 {
 	struct rdma_cm_event *ev;
 	struct pollfd pfd = { .fd = cb->ec->fd, .events = POLLIN };
@@ -67,7 +117,8 @@ static int wait_event(struct probe_cb *cb, enum rdma_cm_event_type want,
 	if (rdma_get_cm_event(cb->ec, &ev))
 		return vn_seterr(err, errno, "%s: rdma_get_cm_event: %s",
 				 cb->peer, strerror(errno));
-	if (ev->event == want) {
+	if (ev->event == want ||
+	    (or_reject && ev->event == RDMA_CM_EVENT_REJECTED)) {
 		*evp = ev;
 		return 0;
 	}
@@ -89,26 +140,9 @@ static int wait_event(struct probe_cb *cb, enum rdma_cm_event_type want,
 		ret = vn_seterr(err, ECONNREFUSED, "%s: connect error (status %d)",
 				cb->peer, ev->status);
 		break;
-	case RDMA_CM_EVENT_REJECTED: {
-		const struct vnode_reject *rej = ev->param.conn.private_data;
-
-		if (rej && ev->param.conn.private_data_len >= sizeof(*rej) &&
-		    le32toh(rej->magic) == VNODE_MAGIC) {
-			int st = le16toh(rej->status);
-
-			ret = vn_seterr(err, st == VNODE_ST_FULL ? ENOSPC :
-					st == VNODE_ST_VERSION ? EPROTO : ECONNREFUSED,
-					"%s: rejected: %s (server speaks protocol %u.%u, we speak %u.%u)",
-					cb->peer, vn_status_str(st),
-					le16toh(rej->major), le16toh(rej->minor),
-					VNODE_PROTO_MAJOR, VNODE_PROTO_MINOR);
-		} else {
-			ret = vn_seterr(err, ECONNREFUSED,
-					"%s: connection refused (nothing listening on that port? status %d)",
-					cb->peer, ev->status);
-		}
+	case RDMA_CM_EVENT_REJECTED:
+		ret = reject_err(cb, ev, -1, err);
 		break;
-	}
 	default:
 		ret = vn_seterr(err, EPROTO, "%s: unexpected rdma_cm event %s (status %d)",
 				cb->peer, rdma_event_str(ev->event), ev->status);
@@ -176,84 +210,81 @@ static int do_stats(struct probe_cb *cb, struct vn_probe_result *res,
 	return 0;
 }
 
-int vn_probe_rdma(const char *addr, int port, int timeout_ms,
-		  struct vn_probe_result *res, struct vn_err *err)
+/* Disconnect (if connected) and free what probe_open() set up. */
+static void probe_close(struct probe_cb *cb)
 {
-	struct rdma_conn_param cp = { 0 };
-	struct ibv_qp_init_attr qa = { 0 };
-	struct rdma_addrinfo hints = { 0 }, *ai = NULL;
 	struct rdma_cm_event *ev;
-	struct vnode_hello hello = { 0 };
-	struct probe_cb *cb;
-	struct ibv_sge sge;
+
+	if (cb->connected && !rdma_disconnect(cb->id)) {
+		cb->deadline = vn_mono_ms() + 1000;
+		if (!wait_event(cb, RDMA_CM_EVENT_DISCONNECTED, false, &ev, NULL))
+			rdma_ack_cm_event(ev);
+	}
+	cb->connected = false;
+	if (cb->qp)
+		rdma_destroy_qp(cb->id);
+	cb->qp = false;
+	if (cb->mr)
+		ibv_dereg_mr(cb->mr);
+	cb->mr = NULL;
+	if (cb->cq)
+		ibv_destroy_cq(cb->cq);
+	cb->cq = NULL;
+	if (cb->pd)
+		ibv_dealloc_pd(cb->pd);
+	cb->pd = NULL;
+	if (cb->id)
+		rdma_destroy_id(cb->id);
+	cb->id = NULL;
+	if (cb->ec)
+		rdma_destroy_event_channel(cb->ec);
+	cb->ec = NULL;
+}
+
+/* A fresh id with its QP and a RECV posted, resolved to cb->ai. */
+static int probe_open(struct probe_cb *cb, struct vn_err *err)
+{
+	struct ibv_qp_init_attr qa = { 0 };
 	struct ibv_recv_wr rwr = { 0 }, *rbad;
-	char portstr[16];
-	int64_t t0;
+	struct rdma_cm_event *ev;
+	struct ibv_sge sge;
 	int ret;
 
-	memset(res, 0, sizeof(*res));
-	res->nr_clients = -1;
-	cb = calloc(1, sizeof(*cb));
-	if (!cb)
-		return vn_seterr(err, ENOMEM, "out of memory");
-	snprintf(cb->peer, sizeof(cb->peer), "%s:%d", addr, port);
-	t0 = vn_mono_ms();
-	cb->deadline = t0 + timeout_ms;
-
 	cb->ec = rdma_create_event_channel();
-	if (!cb->ec) {
-		ret = vn_seterr(err, errno,
-				"rdma_create_event_channel: %s (no RDMA device / rdma_cm module?)",
-				strerror(errno));
-		goto out_free;
-	}
+	if (!cb->ec)
+		return vn_seterr(err, errno,
+				 "rdma_create_event_channel: %s (no RDMA device / rdma_cm module?)",
+				 strerror(errno));
 	if (rdma_create_id(cb->ec, &cb->id, cb, RDMA_PS_TCP)) {
-		ret = vn_seterr(err, errno, "rdma_create_id: %s", strerror(errno));
-		goto out_ec;
+		cb->id = NULL;
+		return vn_seterr(err, errno, "rdma_create_id: %s", strerror(errno));
 	}
-	snprintf(portstr, sizeof(portstr), "%d", port);
-	hints.ai_port_space = RDMA_PS_TCP;
-	hints.ai_flags = RAI_NUMERICHOST;
-	if (rdma_getaddrinfo(addr, portstr, &hints, &ai)) {
-		ret = vn_seterr(err, EINVAL, "%s: invalid address", cb->peer);
-		goto out_id;
-	}
-	if (rdma_resolve_addr(cb->id, NULL, ai->ai_dst_addr, timeout_ms)) {
-		ret = vn_seterr(err, EHOSTUNREACH, "%s: rdma_resolve_addr: %s",
-				cb->peer, strerror(errno));
-		goto out_ai;
-	}
-	ret = wait_event(cb, RDMA_CM_EVENT_ADDR_RESOLVED, &ev, err);
+	if (rdma_resolve_addr(cb->id, NULL, cb->ai->ai_dst_addr, cb->timeout_ms))
+		return vn_seterr(err, EHOSTUNREACH, "%s: rdma_resolve_addr: %s",
+				 cb->peer, strerror(errno));
+	ret = wait_event(cb, RDMA_CM_EVENT_ADDR_RESOLVED, false, &ev, err);
 	if (ret)
-		goto out_ai;
+		return ret;
 	rdma_ack_cm_event(ev);
-	if (rdma_resolve_route(cb->id, timeout_ms)) {
-		ret = vn_seterr(err, EHOSTUNREACH, "%s: rdma_resolve_route: %s",
-				cb->peer, strerror(errno));
-		goto out_ai;
-	}
-	ret = wait_event(cb, RDMA_CM_EVENT_ROUTE_RESOLVED, &ev, err);
+	if (rdma_resolve_route(cb->id, cb->timeout_ms))
+		return vn_seterr(err, EHOSTUNREACH, "%s: rdma_resolve_route: %s",
+				 cb->peer, strerror(errno));
+	ret = wait_event(cb, RDMA_CM_EVENT_ROUTE_RESOLVED, false, &ev, err);
 	if (ret)
-		goto out_ai;
+		return ret;
 	rdma_ack_cm_event(ev);
 
 	cb->pd = ibv_alloc_pd(cb->id->verbs);
-	if (!cb->pd) {
-		ret = vn_seterr(err, ENOMEM, "%s: ibv_alloc_pd failed", cb->peer);
-		goto out_ai;
-	}
+	if (!cb->pd)
+		return vn_seterr(err, ENOMEM, "%s: ibv_alloc_pd failed", cb->peer);
 	/* 1 SEND (STATS) + 1 RECV (its reply) in flight: tiny queues */
 	cb->cq = ibv_create_cq(cb->id->verbs, 4, NULL, NULL, 0);
-	if (!cb->cq) {
-		ret = vn_seterr(err, ENOMEM, "%s: ibv_create_cq failed", cb->peer);
-		goto out_pd;
-	}
+	if (!cb->cq)
+		return vn_seterr(err, ENOMEM, "%s: ibv_create_cq failed", cb->peer);
 	cb->mr = ibv_reg_mr(cb->pd, cb->buf, sizeof(cb->buf),
 			    IBV_ACCESS_LOCAL_WRITE);
-	if (!cb->mr) {
-		ret = vn_seterr(err, ENOMEM, "%s: ibv_reg_mr failed", cb->peer);
-		goto out_cq;
-	}
+	if (!cb->mr)
+		return vn_seterr(err, ENOMEM, "%s: ibv_reg_mr failed", cb->peer);
 	qa.send_cq = cb->cq;
 	qa.recv_cq = cb->cq;
 	qa.qp_type = IBV_QPT_RC;
@@ -261,11 +292,9 @@ int vn_probe_rdma(const char *addr, int port, int timeout_ms,
 	qa.cap.max_recv_wr = 2;
 	qa.cap.max_send_sge = 1;
 	qa.cap.max_recv_sge = 1;
-	if (rdma_create_qp(cb->id, cb->pd, &qa)) {
-		ret = vn_seterr(err, errno, "%s: rdma_create_qp: %s", cb->peer,
-				strerror(errno));
-		goto out_mr;
-	}
+	if (rdma_create_qp(cb->id, cb->pd, &qa))
+		return vn_seterr(err, errno, "%s: rdma_create_qp: %s", cb->peer,
+				 strerror(errno));
 	cb->qp = true;
 	sge.addr = (uintptr_t)cb->buf;
 	sge.length = VNODE_MSG_MAX;
@@ -273,88 +302,219 @@ int vn_probe_rdma(const char *addr, int port, int timeout_ms,
 	rwr.wr_id = 1;
 	rwr.sg_list = &sge;
 	rwr.num_sge = 1;
-	if (ibv_post_recv(cb->id->qp, &rwr, &rbad)) {
-		ret = vn_seterr(err, EIO, "%s: post recv failed", cb->peer);
-		goto out_qp;
+	if (ibv_post_recv(cb->id->qp, &rwr, &rbad))
+		return vn_seterr(err, EIO, "%s: post recv failed", cb->peer);
+	return 0;
+}
+
+/* Connect with @hello: *evp is the ESTABLISHED or REJECTED event. */
+static int probe_connect(struct probe_cb *cb, const struct vnode_hello *hello,
+			 struct rdma_cm_event **evp, struct vn_err *err)
+{
+	struct rdma_conn_param cp = { 0 };
+
+	cp.private_data = hello;
+	cp.private_data_len = sizeof(*hello);
+	cp.responder_resources = 1;
+	cp.initiator_depth = 1;
+	cp.retry_count = 7;
+	cp.rnr_retry_count = 7;
+	if (rdma_connect(cb->id, &cp))
+		return vn_seterr(err, errno, "%s: rdma_connect: %s", cb->peer,
+				 strerror(errno));
+	return wait_event(cb, RDMA_CM_EVENT_ESTABLISHED, true, evp, err);
+}
+
+/*
+ * Step 3 of the handshake: the REJECTED event of our INIT hello must be a
+ * challenge whose smac or smac_prev proves our key; keeps Ns.
+ */
+static int take_challenge(struct probe_cb *cb, struct rdma_cm_event *ev,
+			  const struct vn_key *key, const char *key_file,
+			  const struct vnode_hello *hello,
+			  const uint8_t *cnonce, uint8_t *snonce,
+			  struct vn_err *err)
+{
+	const struct vnode_auth_challenge *ch = ev->param.conn.private_data;
+	uint8_t mac[VNODE_AUTH_HMAC_LEN];
+	bool ok;
+
+	if (!ch || ev->param.conn.private_data_len < sizeof(*ch) ||
+	    le32toh(ch->rej.magic) != VNODE_MAGIC ||
+	    le16toh(ch->rej.status) != VNODE_ST_AUTH)
+		return reject_err(cb, ev, VNODE_AUTH_INIT, err);
+	if (vn_auth_hello_mac(key, VNODE_AUTH_LABEL_SERVER, hello, cnonce,
+			      ch->snonce, mac))
+		return vn_seterr(err, EIO, "%s: cannot compute HMAC-SHA256", cb->peer);
+	ok = vn_auth_equal(mac, ch->smac, sizeof(mac)) ||
+	     vn_auth_equal(mac, ch->smac_prev, sizeof(mac));
+	OPENSSL_cleanse(mac, sizeof(mac));
+	if (!ok)
+		return vn_seterr(err, EKEYREJECTED,
+				 "memory host %s did not authenticate: its challenge does not prove our cluster key (%s): not connecting",
+				 cb->peer, key_file);
+	memcpy(snonce, ch->snonce, VNODE_AUTH_SNONCE_LEN);
+	return 0;
+}
+
+/* The ESTABLISHED event's accept: version, and with a key, its amac. */
+static int check_accept(struct probe_cb *cb, struct rdma_cm_event *ev,
+			int step, const struct vn_key *key,
+			const uint8_t *cnonce, const uint8_t *snonce,
+			struct vn_probe_result *res, struct vn_err *err)
+{
+	const struct vnode_accept *acc = ev->param.conn.private_data;
+	size_t len = ev->param.conn.private_data_len;
+	uint8_t mac[VNODE_AUTH_MAC_LEN];
+	uint32_t flags;
+	bool ok;
+
+	if (!acc || len < VNODE_ACCEPT_MAC_OFF ||
+	    le32toh(acc->magic) != VNODE_MAGIC)
+		return vn_seterr(err, EPROTO,
+				 "%s: accepted without vnode accept data (not a vnode host?)",
+				 cb->peer);
+	if (le16toh(acc->major) != VNODE_PROTO_MAJOR)
+		return vn_seterr(err, EPROTO,
+				 "%s: server speaks protocol %d.%d, we speak %d.%d",
+				 cb->peer, le16toh(acc->major), le16toh(acc->minor),
+				 VNODE_PROTO_MAJOR, VNODE_PROTO_MINOR);
+	flags = le32toh(acc->flags);
+	if (step == VNODE_AUTH_INIT)
+		return vn_seterr(err, EKEYREJECTED,
+				 "memory host %s did not authenticate: it accepted without a challenge (insecure, or protocol < 1.3): not using it",
+				 cb->peer);
+	if (step == VNODE_AUTH_RESPONSE) {
+		ok = len >= sizeof(*acc) && (flags & VNODE_ACCEPT_F_AUTH) &&
+		     !vn_auth_accept_mac(key, acc, cnonce, snonce, mac) &&
+		     vn_auth_equal(mac, acc->amac, sizeof(mac));
+		if (!ok)
+			return vn_seterr(err, EKEYREJECTED,
+					 "memory host %s did not authenticate: its accept does not prove our cluster key: not using it",
+					 cb->peer);
+	} else if (flags & VNODE_ACCEPT_F_AUTH) {
+		return vn_seterr(err, EPROTO,
+				 "%s: claims an authentication that did not happen",
+				 cb->peer);
+	}
+	res->major = le16toh(acc->major);
+	res->minor = le16toh(acc->minor);
+	res->slab_shift = le16toh(acc->slab_shift);
+	res->server_id = le64toh(acc->server_id);
+	res->capacity = le64toh(acc->capacity);
+	res->used = le64toh(acc->used);
+	return 0;
+}
+
+int vn_probe_rdma(const char *addr, int port, int timeout_ms,
+		  const struct vn_auth_conf *auth,
+		  struct vn_probe_result *res, struct vn_err *err)
+{
+	uint8_t cnonce[VNODE_AUTH_NONCE_LEN], snonce[VNODE_AUTH_SNONCE_LEN];
+	uint8_t mac[VNODE_AUTH_HMAC_LEN];
+	struct rdma_addrinfo hints = { 0 };
+	struct vnode_hello hello = { 0 };
+	struct rdma_cm_event *ev;
+	struct probe_cb *cb;
+	struct vn_key key;
+	uint64_t client_id;
+	char portstr[16];
+	int64_t t0;
+	int ret, step;
+
+	memset(res, 0, sizeof(*res));
+	res->nr_clients = -1;
+	ret = vn_auth_key(auth, &key, err);
+	if (ret)
+		return ret;
+	step = key.len ? VNODE_AUTH_INIT : VNODE_AUTH_NONE;
+	ret = vn_auth_random(&client_id, sizeof(client_id));
+	if (!ret)
+		ret = vn_auth_random(cnonce, sizeof(cnonce));
+	if (ret) {
+		vn_key_clear(&key);
+		return vn_seterr(err, -ret, "getrandom: %s", strerror(-ret));
+	}
+	cb = calloc(1, sizeof(*cb));
+	if (!cb) {
+		vn_key_clear(&key);
+		return vn_seterr(err, ENOMEM, "out of memory");
+	}
+	snprintf(cb->peer, sizeof(cb->peer), "%s:%d", addr, port);
+	t0 = vn_mono_ms();
+	cb->deadline = t0 + timeout_ms;
+	cb->timeout_ms = timeout_ms;
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	hints.ai_port_space = RDMA_PS_TCP;
+	hints.ai_flags = RAI_NUMERICHOST;
+	if (rdma_getaddrinfo(addr, portstr, &hints, &cb->ai)) {
+		cb->ai = NULL;
+		ret = vn_seterr(err, EINVAL, "%s: invalid address", cb->peer);
+		goto out;
 	}
 
 	hello.magic = htole32(VNODE_MAGIC);
 	hello.major = htole16(VNODE_PROTO_MAJOR);
 	hello.minor = htole16(VNODE_PROTO_MINOR);
 	hello.role = VNODE_ROLE_PROBE;
+	hello.auth = (uint8_t)step;
 	hello.queue_id = htole16(0);
 	hello.nr_queues = htole16(1);
-	hello.client_id = htole64(((uint64_t)rand() << 32) ^ (uint64_t)vn_now_ms());
+	hello.client_id = htole64(client_id);
 	snprintf(hello.name, sizeof(hello.name), "vnoded-probe");
-	cp.private_data = &hello;
-	cp.private_data_len = sizeof(hello);
-	cp.responder_resources = 1;
-	cp.initiator_depth = 1;
-	cp.retry_count = 7;
-	cp.rnr_retry_count = 7;
-	if (rdma_connect(cb->id, &cp)) {
-		ret = vn_seterr(err, errno, "%s: rdma_connect: %s", cb->peer,
-				strerror(errno));
-		goto out_qp;
-	}
-	ret = wait_event(cb, RDMA_CM_EVENT_ESTABLISHED, &ev, err);
+	if (step == VNODE_AUTH_INIT)
+		memcpy(hello.auth_data, cnonce, sizeof(cnonce));
+	ret = probe_open(cb, err);
+	if (!ret)
+		ret = probe_connect(cb, &hello, &ev, err);
 	if (ret)
-		goto out_qp;
-	cb->connected = true;
-	res->rtt_us = (vn_mono_ms() - t0) * 1000;
-	{
-		const struct vnode_accept *acc = ev->param.conn.private_data;
+		goto out;
 
-		if (!acc || ev->param.conn.private_data_len < sizeof(*acc) ||
-		    le32toh(acc->magic) != VNODE_MAGIC) {
-			ret = vn_seterr(err, EPROTO,
-					"%s: accepted without vnode accept data (not a vnode host?)",
+	if (step == VNODE_AUTH_INIT && ev->event == RDMA_CM_EVENT_REJECTED) {
+		/* the challenge; the response goes on a new id (proto.h) */
+		ret = take_challenge(cb, ev, &key, auth->key_file, &hello,
+				     cnonce, snonce, err);
+		rdma_ack_cm_event(ev);
+		if (ret)
+			goto out;
+		probe_close(cb);
+		step = VNODE_AUTH_RESPONSE;
+		hello.auth = (uint8_t)step;
+		if (vn_auth_hello_mac(&key, VNODE_AUTH_LABEL_CLIENT, &hello,
+				      cnonce, snonce, mac)) {
+			ret = vn_seterr(err, EIO, "%s: cannot compute HMAC-SHA256",
 					cb->peer);
-			rdma_ack_cm_event(ev);
-			goto out_disc;
+			goto out;
 		}
-		res->major = le16toh(acc->major);
-		res->minor = le16toh(acc->minor);
-		res->slab_shift = le16toh(acc->slab_shift);
-		res->server_id = le64toh(acc->server_id);
-		res->capacity = le64toh(acc->capacity);
-		res->used = le64toh(acc->used);
+		memcpy(hello.auth_data, mac, VNODE_AUTH_MAC_LEN);
+		OPENSSL_cleanse(mac, sizeof(mac));
+		ret = probe_open(cb, err);
+		if (!ret)
+			ret = probe_connect(cb, &hello, &ev, err);
+		if (ret)
+			goto out;
 	}
+	if (ev->event == RDMA_CM_EVENT_REJECTED) {
+		ret = reject_err(cb, ev, step, err);
+		rdma_ack_cm_event(ev);
+		goto out;
+	}
+	cb->connected = true;
+	ret = check_accept(cb, ev, step, &key, cnonce, snonce, res, err);
 	rdma_ack_cm_event(ev);
-	if (res->major != VNODE_PROTO_MAJOR) {
-		ret = vn_seterr(err, EPROTO,
-				"%s: server speaks protocol %d.%d, we speak %d.%d",
-				cb->peer, res->major, res->minor,
-				VNODE_PROTO_MAJOR, VNODE_PROTO_MINOR);
-		goto out_disc;
-	}
+	if (ret)
+		goto out;
+	res->rtt_us = (vn_mono_ms() - t0) * 1000;
 	/* STATS is a bonus (nr_clients, fresher usage): failure is not fatal */
 	if (do_stats(cb, res, NULL))
 		res->nr_clients = -1;
 	ret = 0;
-
-out_disc:
-	if (cb->connected && !rdma_disconnect(cb->id)) {
-		cb->deadline = vn_mono_ms() + 1000;
-		if (!wait_event(cb, RDMA_CM_EVENT_DISCONNECTED, &ev, NULL))
-			rdma_ack_cm_event(ev);
-	}
-out_qp:
-	rdma_destroy_qp(cb->id);
-out_mr:
-	ibv_dereg_mr(cb->mr);
-out_cq:
-	ibv_destroy_cq(cb->cq);
-out_pd:
-	ibv_dealloc_pd(cb->pd);
-out_ai:
-	rdma_freeaddrinfo(ai);
-out_id:
-	rdma_destroy_id(cb->id);
-out_ec:
-	rdma_destroy_event_channel(cb->ec);
-out_free:
+out:
+	probe_close(cb);
+	if (cb->ai)
+		rdma_freeaddrinfo(cb->ai);
 	free(cb);
+	vn_key_clear(&key);
 	return ret;
 }
 
@@ -366,12 +526,14 @@ void vn_probe_fake_root(const char *root)
 }
 
 int vn_probe_fake(const char *addr, int port, int timeout_ms,
+		  const struct vn_auth_conf *auth,
 		  struct vn_probe_result *res, struct vn_err *err)
 {
 	char path[PATH_MAX], buf[256], cap[64], used[64];
 	int shift = 20;
 
 	(void)timeout_ms;
+	(void)auth;
 	memset(res, 0, sizeof(*res));
 	res->nr_clients = -1;
 	if (vn_path(path, sizeof(path), "%s/probe/%s:%d", fake_root, addr, port) ||

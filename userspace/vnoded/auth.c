@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The cluster key and the handshake's MACs (auth.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include "auth.h"
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int vn_key_parse(const char *text, size_t len, struct vn_key *key,
+		 struct vn_err *err)
+{
+	size_t i;
+
+	key->len = 0;
+	if (len && text[len - 1] == '\n')
+		len--;
+	for (i = 0; i < len; i++)
+		if (hexval(text[i]) < 0)
+			return vn_seterr(err, EINVAL,
+					 "not a cluster key: byte %zu is not a hex digit (expected %d to %d hex digits and at most one newline)",
+					 i + 1, 2 * VN_KEY_MIN, 2 * VN_KEY_MAX);
+	if (len < 2 * VN_KEY_MIN || len > 2 * VN_KEY_MAX)
+		return vn_seterr(err, EINVAL,
+				 "not a cluster key: %zu hex digits, expected %d to %d (a %d- to %d-byte key)",
+				 len, 2 * VN_KEY_MIN, 2 * VN_KEY_MAX, VN_KEY_MIN,
+				 VN_KEY_MAX);
+	if (len % 2)
+		return vn_seterr(err, EINVAL,
+				 "not a cluster key: an odd number of hex digits (%zu)",
+				 len);
+	for (i = 0; i < len / 2; i++)
+		key->bytes[i] = (uint8_t)(hexval(text[2 * i]) << 4 |
+					  hexval(text[2 * i + 1]));
+	key->len = len / 2;
+	return 0;
+}
+
+int vn_key_load(const char *path, struct vn_key *key, bool *loose,
+		struct vn_err *err)
+{
+	/* one byte more than the longest key file, to see a longer one */
+	char buf[2 * VN_KEY_MAX + 2];
+	struct vn_err e;
+	struct stat st;
+	size_t off = 0;
+	ssize_t n;
+	int fd, ret;
+
+	key->len = 0;
+	if (loose)
+		*loose = false;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return vn_seterr(err, errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return vn_seterr(err, EINVAL, "%s: not a regular file", path);
+	}
+	if (loose)
+		*loose = st.st_mode & (S_IRGRP | S_IROTH);
+	while (off < sizeof(buf)) {
+		n = read(fd, buf + off, sizeof(buf) - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = vn_seterr(err, errno, "%s: %s", path, strerror(errno));
+			close(fd);
+			OPENSSL_cleanse(buf, sizeof(buf));
+			return ret;
+		}
+		if (!n)
+			break;
+		off += (size_t)n;
+	}
+	close(fd);
+	if (off == sizeof(buf)) {
+		ret = vn_seterr(err, EINVAL,
+				"%s: not a cluster key: longer than %d hex digits and a newline",
+				path, 2 * VN_KEY_MAX);
+	} else {
+		ret = vn_key_parse(buf, off, key, &e);
+		if (ret)
+			vn_seterr(err, EINVAL, "%s: %s", path, e.msg);
+	}
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return ret;
+}
+
+int vn_auth_key(const struct vn_auth_conf *conf, struct vn_key *key,
+		struct vn_err *err)
+{
+	struct vn_err e;
+	int ret;
+
+	ret = vn_key_load(conf->key_file, key, NULL, &e);
+	if (!ret)
+		return 0;
+	if (ret == -EINVAL)	/* there, but not a key: never insecure */
+		return vn_seterr(err, EINVAL, "%s", e.msg);
+	if (conf->insecure)
+		return 0;
+	return vn_seterr(err, ENOKEY,
+			 "no cluster key: %s (install the cluster's key there, or set key_file in [cluster] of cluster.conf; insecure = true probes without authentication)",
+			 e.msg);
+}
+
+void vn_key_clear(struct vn_key *key)
+{
+	OPENSSL_cleanse(key, sizeof(*key));
+}
+
+struct mac_part {
+	const void *p;
+	size_t len;
+};
+
+/* HMAC-SHA256(K, label | parts...). */
+static int hmac(const struct vn_key *key, const char *label,
+		const struct mac_part *parts, size_t nr,
+		uint8_t out[VNODE_AUTH_HMAC_LEN])
+{
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						 (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	EVP_MAC *mac;
+	EVP_MAC_CTX *ctx = NULL;
+	size_t i, outlen = 0;
+	int ok;
+
+	if (!key->len)
+		return -ENOKEY;
+	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (mac)
+		ctx = EVP_MAC_CTX_new(mac);
+	ok = ctx && EVP_MAC_init(ctx, key->bytes, key->len, params) &&
+	     EVP_MAC_update(ctx, (const unsigned char *)label,
+			    VNODE_AUTH_LABEL_LEN);
+	for (i = 0; ok && i < nr; i++)
+		ok = EVP_MAC_update(ctx, parts[i].p, parts[i].len);
+	ok = ok && EVP_MAC_final(ctx, out, &outlen, VNODE_AUTH_HMAC_LEN) &&
+	     outlen == VNODE_AUTH_HMAC_LEN;
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+	return ok ? 0 : -EIO;
+}
+
+void vn_auth_core(const struct vnode_hello *hello,
+		  uint8_t core[VNODE_AUTH_CORE_LEN])
+{
+	memcpy(core, hello, VNODE_AUTH_CORE_LEN);
+	core[offsetof(struct vnode_hello, auth)] = 0;
+}
+
+int vn_auth_hello_mac(const struct vn_key *key, const char *label,
+		      const struct vnode_hello *hello,
+		      const uint8_t cnonce[VNODE_AUTH_NONCE_LEN],
+		      const uint8_t snonce[VNODE_AUTH_SNONCE_LEN],
+		      uint8_t out[VNODE_AUTH_HMAC_LEN])
+{
+	uint8_t core[VNODE_AUTH_CORE_LEN];
+	const struct mac_part parts[] = {
+		{ core, sizeof(core) },
+		{ cnonce, VNODE_AUTH_NONCE_LEN },
+		{ snonce, VNODE_AUTH_SNONCE_LEN },
+	};
+
+	vn_auth_core(hello, core);
+	return hmac(key, label, parts, sizeof(parts) / sizeof(parts[0]), out);
+}
+
+int vn_auth_accept_mac(const struct vn_key *key,
+		       const struct vnode_accept *acc,
+		       const uint8_t cnonce[VNODE_AUTH_NONCE_LEN],
+		       const uint8_t snonce[VNODE_AUTH_SNONCE_LEN],
+		       uint8_t out[VNODE_AUTH_MAC_LEN])
+{
+	uint8_t mac[VNODE_AUTH_HMAC_LEN];
+	const struct mac_part parts[] = {
+		{ cnonce, VNODE_AUTH_NONCE_LEN },
+		{ snonce, VNODE_AUTH_SNONCE_LEN },
+		{ acc, VNODE_ACCEPT_MAC_OFF },
+	};
+	int ret;
+
+	ret = hmac(key, VNODE_AUTH_LABEL_ACCEPT, parts,
+		   sizeof(parts) / sizeof(parts[0]), mac);
+	if (!ret)
+		memcpy(out, mac, VNODE_AUTH_MAC_LEN);
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return ret;
+}
+
+bool vn_auth_equal(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+int vn_auth_random(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = getrandom(p, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
