@@ -734,6 +734,7 @@ static int clt_decode_reject(struct vnode_xprt_queue *q,
 	}
 	status = le16_to_cpu(rej->status);
 	if (status == VNODE_ST_AUTH &&
+	    (rej->flags & VNODE_REJECT_F_CHALLENGE) &&
 	    len >= sizeof(struct vnode_auth_challenge))
 		return clt_auth_challenge(q, (const void *)rej);
 	clt_proto_version(clt, &major, &minor);
@@ -741,6 +742,8 @@ static int clt_decode_reject(struct vnode_xprt_queue *q,
 		clt_log(err, clt, "rejected: protocol version mismatch (we speak %u.%u, server %u.%u)\n",
 			major, minor, le16_to_cpu(rej->major),
 			le16_to_cpu(rej->minor));
+	else if (status == VNODE_ST_AUTH && q->auth_step == VNODE_AUTH_INIT)
+		clt_log(err, clt, "rejected: the server gives no challenge (no cluster key, or it refuses us)\n");
 	else
 		clt_log(err, clt, "rejected: %s\n",
 			vnode_xprt_status_str(status));

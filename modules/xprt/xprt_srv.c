@@ -901,6 +901,7 @@ static int srv_auth_challenge(struct vnode_xprt_srv *srv,
 	ch->rej.status = cpu_to_le16(VNODE_ST_AUTH);
 	ch->rej.major = cpu_to_le16(VNODE_PROTO_MAJOR);
 	ch->rej.minor = cpu_to_le16(VNODE_PROTO_MINOR);
+	ch->rej.flags = VNODE_REJECT_F_CHALLENGE;
 	get_random_bytes(ch->snonce, sizeof(ch->snonce));
 	ret = vnode_auth_hello_mac(VNODE_AUTH_CURRENT, VNODE_AUTH_LABEL_SERVER,
 				   hello, hello->auth_data, ch->snonce,

@@ -338,7 +338,7 @@ int main(int argc, char **argv)
 	ev = conn_try(&c, ai, &h);
 	ch = (const void *)reject_of(ev, &len);
 	if (!ch || le16toh(ch->rej.status) != VNODE_ST_AUTH ||
-	    len < sizeof(*ch)) {
+	    !(ch->rej.flags & VNODE_REJECT_F_CHALLENGE) || len < sizeof(*ch)) {
 		printf("rogue: no challenge\n");
 		ret = outcome(ev, cnonce, NULL);
 		conn_close(&c);

@@ -341,7 +341,8 @@ static int take_challenge(struct probe_cb *cb, struct rdma_cm_event *ev,
 
 	if (!ch || ev->param.conn.private_data_len < sizeof(*ch) ||
 	    le32toh(ch->rej.magic) != VNODE_MAGIC ||
-	    le16toh(ch->rej.status) != VNODE_ST_AUTH)
+	    le16toh(ch->rej.status) != VNODE_ST_AUTH ||
+	    !(ch->rej.flags & VNODE_REJECT_F_CHALLENGE))
 		return reject_err(cb, ev, VNODE_AUTH_INIT, err);
 	if (vn_auth_hello_mac(key, VNODE_AUTH_LABEL_SERVER, hello, cnonce,
 			      ch->snonce, mac))

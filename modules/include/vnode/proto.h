@@ -34,7 +34,8 @@
  * slab, rkey, volume or capacity figure.  Every queue does it:
  *   1. client: connect with hello.auth = VNODE_AUTH_INIT and a fresh
  *      random 16-byte client nonce Nc in hello.auth_data
- *   2. server: reject with VNODE_ST_AUTH and struct vnode_auth_challenge:
+ *   2. server: reject with VNODE_ST_AUTH, VNODE_REJECT_F_CHALLENGE and
+ *      struct vnode_auth_challenge:
  *      a fresh random 32-byte server nonce Ns and
  *      smac = HMAC(K, "vnode-1.3 server" | H | Nc | Ns), once with its
  *      current key and once with its previous key (zeros if none).  It
@@ -230,6 +231,7 @@ struct vnode_accept {
  * @status: enum vnode_status, why the connection was refused
  * @major: protocol major version the server speaks
  * @minor: protocol minor version the server speaks
+ * @flags: VNODE_REJECT_F_* (1.3; zero before)
  * @reserved: zero
  */
 struct vnode_reject {
@@ -237,8 +239,16 @@ struct vnode_reject {
 	__le16	status;
 	__le16	major;
 	__le16	minor;
-	__u8	reserved[6];
+	__u8	flags;
+	__u8	reserved[5];
 };
+
+/*
+ * vnode_reject.flags: a struct vnode_auth_challenge follows (status
+ * VNODE_ST_AUTH).  Needed because a transport may pad reject private
+ * data (rxe delivers 148 bytes whatever was sent).
+ */
+#define VNODE_REJECT_F_CHALLENGE	0x01
 
 /**
  * struct vnode_auth_challenge - reject private data of step 2 (112 bytes)
