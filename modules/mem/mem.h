@@ -61,7 +61,13 @@ struct memh_client {
 	struct list_head	slabs;
 	u32			nr_slabs;
 	u64			bytes;
+	u64			quota;
 };
+
+/* Percent of the capacity a client may hold unless its quota says. */
+extern unsigned int memh_client_share;
+/* Bytes @c may hold: its quota, else the default share.  memh.lock. */
+u64 memh_client_limit(const struct memh_client *c);
 
 /**
  * struct memh - the memory host (one per module)

@@ -32,7 +32,39 @@ static uint orphan_timeout_ms = 10000;
 module_param(orphan_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(orphan_timeout_ms, "Keep the slabs of a client lost without GOODBYE this long so it can reconnect to them (default 10000)");
 
+static int memh_share_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret = kstrtouint(val, 0, &v);
+
+	if (ret || v < 1 || v > 100) {
+		pr_err("client_share='%s': a percentage, 1..100\n", val);
+		return -EINVAL;
+	}
+	return param_set_uint(val, kp);
+}
+
+static const struct kernel_param_ops memh_share_ops = {
+	.set	= memh_share_set,
+	.get	= param_get_uint,
+};
+
+unsigned int memh_client_share = 100;
+module_param_cb(client_share, &memh_share_ops, &memh_client_share, 0644);
+MODULE_PARM_DESC(client_share, "Percent of the capacity one client may hold, unless its clients/<id>/quota says otherwise; 1..100, changeable at run time (default 100)");
+
 struct memh memh;
+
+u64 memh_client_limit(const struct memh_client *c)
+{
+	u64 share;
+
+	if (c->quota)
+		return c->quota;
+	share = div_u64(memh.capacity * READ_ONCE(memh_client_share), 100);
+	/* At least one slab, so that a small share still works. */
+	return max(share, memh.slab_size);
+}
 
 /* ------------------------------------------------------------------ */
 /* Slabs                                                               */
@@ -156,6 +188,15 @@ static u16 memh_alloc_slab(struct memh_client *c,
 		pr_info_ratelimited("<%s@%s> slab %llu refused: server full (%llu of %llu bytes used)\n",
 				    c->name, c->peer_addr, index, memh.used,
 				    memh.capacity);
+		return VNODE_ST_FULL;
+	}
+	if (c->bytes + memh.slab_size > memh_client_limit(c)) {
+		u64 limit = memh_client_limit(c);
+
+		mutex_unlock(&memh.lock);
+		pr_info_ratelimited("<%s@%s> slab %llu refused: client quota reached (%llu of %llu bytes)\n",
+				    c->name, c->peer_addr, index, c->bytes,
+				    limit);
 		return VNODE_ST_FULL;
 	}
 	/* Reserve now, allocate without the lock. */

@@ -108,7 +108,43 @@ static ssize_t bytes_show(struct kobject *kobj, struct kobj_attribute *a,
 	return sysfs_emit(buf, "%llu\n", v);
 }
 
+static ssize_t quota_show(struct kobject *kobj, struct kobj_attribute *a,
+			  char *buf)
+{
+	u64 quota, limit;
+
+	mutex_lock(&memh.lock);
+	quota = to_client(kobj)->quota;
+	limit = memh_client_limit(to_client(kobj));
+	mutex_unlock(&memh.lock);
+	return sysfs_emit(buf, "%llu%s\n", limit, quota ? "" : " (default share)");
+}
+
+/* Root sets a client's quota in bytes (a size); 0 = the default share. */
+static ssize_t quota_store(struct kobject *kobj, struct kobj_attribute *a,
+			   const char *buf, size_t count)
+{
+	char str[32];
+	u64 v;
+	int ret;
+
+	ret = vnode_cfs_get_str(buf, count, str, sizeof(str));
+	if (ret)
+		return ret;
+	ret = vnode_parse_size(str, &v);
+	if (ret || v > memh.capacity) {
+		pr_err("quota '%s': a size up to the capacity (%llu), 0 for the default share\n",
+		       str, memh.capacity);
+		return -EINVAL;
+	}
+	mutex_lock(&memh.lock);
+	to_client(kobj)->quota = v;
+	mutex_unlock(&memh.lock);
+	return count;
+}
+
 static struct kobj_attribute client_attr_peer = __ATTR_RO(peer);
+static struct kobj_attribute client_attr_quota = __ATTR_RW(quota);
 static struct kobj_attribute client_attr_name = __ATTR_RO(name);
 static struct kobj_attribute client_attr_slabs = __ATTR_RO(slabs);
 static struct kobj_attribute client_attr_bytes = __ATTR_RO(bytes);
@@ -118,6 +154,7 @@ static struct attribute *memh_client_attrs[] = {
 	&client_attr_name.attr,
 	&client_attr_slabs.attr,
 	&client_attr_bytes.attr,
+	&client_attr_quota.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(memh_client);

@@ -24,6 +24,14 @@ unsigned int vnode_xprt_ack_timeout = 17;
 module_param_named(ack_timeout, vnode_xprt_ack_timeout, uint, 0444);
 MODULE_PARM_DESC(ack_timeout, "RC local ACK timeout exponent, 4.096us * 2^N, 8..30 (default 17 = 0.54 s)");
 
+unsigned int vnode_xprt_max_peers = 128;
+module_param_named(max_peers, vnode_xprt_max_peers, uint, 0644);
+MODULE_PARM_DESC(max_peers, "Client objects (client_ids) one server serves at once; more are refused with VNODE_ST_BUSY (default 128)");
+
+unsigned int vnode_xprt_connect_rate = 50;
+module_param_named(connect_rate, vnode_xprt_connect_rate, uint, 0644);
+MODULE_PARM_DESC(connect_rate, "Connect requests per second one server takes from one address, bursts of twice that; more are refused with VNODE_ST_BUSY before any check; 0 = no limit (default 50)");
+
 static LIST_HEAD(vnode_xprt_dev_list);
 static DEFINE_MUTEX(vnode_xprt_dev_mutex);
 

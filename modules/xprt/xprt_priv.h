@@ -458,6 +458,7 @@ struct vnode_xprt_peer {
 	struct delayed_work	orphan_work;
 	struct mutex		reg_lock;
 	struct rw_semaphore	fence;
+	u16			nr_queues;
 };
 
 /**
@@ -496,6 +497,18 @@ struct srv_challenge {
 /* Challenges outstanding per server; the oldest makes room. */
 #define SRV_NR_CHALLENGES	64
 
+/* Connect-rate buckets per server (one per source address, LRU). */
+#define SRV_NR_BUCKETS		32
+struct srv_bucket {
+	struct sockaddr_storage	addr;
+	unsigned long		last;		/* jiffies of the last refill */
+	unsigned int		tokens;		/* connects left, x HZ */
+	bool			used;
+};
+
+extern unsigned int vnode_xprt_max_peers;
+extern unsigned int vnode_xprt_connect_rate;
+
 struct vnode_xprt_srv {
 	struct list_head	entry;
 	struct rdma_cm_id	*listen_id;
@@ -514,6 +527,7 @@ struct vnode_xprt_srv {
 	unsigned int		depth;
 	unsigned int		rx_size;
 	struct srv_challenge	chal[SRV_NR_CHALLENGES];
+	struct srv_bucket	bucket[SRV_NR_BUCKETS];
 };
 
 #define peer_log(lvl, p, fmt, ...)					\

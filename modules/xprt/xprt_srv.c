@@ -587,6 +587,7 @@ static struct vnode_xprt_peer *srv_new_peer(struct vnode_xprt_srv *srv,
 		return NULL;
 	peer->srv = srv;
 	peer->client_id = le64_to_cpu(hello->client_id);
+	peer->nr_queues = le16_to_cpu(hello->nr_queues);
 	peer->role = hello->role;
 	peer->minor = le16_to_cpu(hello->minor);
 	srv_sanitize_name(peer->name, hello);
@@ -854,6 +855,49 @@ static u16 srv_check_hello(struct vnode_xprt_srv *srv,
 	return VNODE_ST_OK;
 }
 
+/*
+ * Connect-rate limit per source address, a token bucket of
+ * connect_rate per second and twice that in a burst: a flood of connect
+ * requests (each costs a challenge and two HMACs) is refused before any
+ * work.  srv->lock held.
+ */
+static bool srv_rate_ok(struct vnode_xprt_srv *srv, struct rdma_cm_id *cm_id)
+{
+	struct sockaddr_storage *src = &cm_id->route.addr.dst_addr;
+	unsigned int rate = READ_ONCE(vnode_xprt_connect_rate);
+	unsigned int burst = 2 * rate * HZ;
+	struct srv_bucket *b, *slot = NULL;
+	unsigned long now = jiffies, add;
+	unsigned int i;
+
+	if (!rate)
+		return true;
+	for (i = 0; i < SRV_NR_BUCKETS; i++) {
+		b = &srv->bucket[i];
+		if (b->used && vnode_addr_same_host(&b->addr, src)) {
+			slot = b;
+			break;
+		}
+		if (!slot || !b->used ||
+		    (slot->used && time_before(b->last, slot->last)))
+			slot = b;
+	}
+	if (!slot->used || !vnode_addr_same_host(&slot->addr, src)) {
+		slot->used = true;
+		slot->addr = *src;
+		slot->tokens = burst;
+		slot->last = now;
+	}
+	/* Refill: rate tokens a second, each token HZ units. */
+	add = min_t(unsigned long, now - slot->last, 2UL * HZ) * rate;
+	slot->tokens = min_t(unsigned long, slot->tokens + add, burst);
+	slot->last = now;
+	if (slot->tokens < HZ)
+		return false;
+	slot->tokens -= HZ;
+	return true;
+}
+
 /* ------------------------------------------------------------------ */
 /* Authentication (protocol 1.3, see proto.h)                          */
 /* ------------------------------------------------------------------ */
@@ -1102,6 +1146,13 @@ static int srv_connect_request(struct vnode_xprt_srv *srv,
 		status = VNODE_ST_SHUTDOWN;
 		goto out_unlock_reject;
 	}
+	if (!srv_rate_ok(srv, cm_id)) {
+		pr_warn_ratelimited("<%s> rejecting %pISpc: more than %u connect requests a second\n",
+				    srv->name, &cm_id->route.addr.dst_addr,
+				    vnode_xprt_connect_rate);
+		status = VNODE_ST_BUSY;
+		goto out_unlock_reject;
+	}
 	status = srv_authenticate(srv, cm_id, hello, &auth, &challenged);
 	if (challenged) {
 		mutex_unlock(&srv->lock);
@@ -1121,11 +1172,28 @@ static int srv_connect_request(struct vnode_xprt_srv *srv,
 				VNODE_ST_INVALID;
 			goto out_unlock_reject;
 		}
+		if (le16_to_cpu(hello->nr_queues) != peer->nr_queues) {
+			peer_log(warn, peer, "rejecting queue %u: it says %u queues, its first said %u\n",
+				 le16_to_cpu(hello->queue_id),
+				 le16_to_cpu(hello->nr_queues), peer->nr_queues);
+			status = VNODE_ST_INVALID;
+			goto out_unlock_reject;
+		}
 		status = srv_fence_old_queues(peer,
 					      le16_to_cpu(hello->queue_id));
 		if (status != VNODE_ST_OK)
 			goto out_unlock_reject;
 	} else {
+		if (list_count_nodes(&srv->peers) >=
+		    READ_ONCE(vnode_xprt_max_peers)) {
+			pr_warn_ratelimited("<%s> rejecting client %016llx from %pISpc: %u clients already (max_peers)\n",
+					    srv->name,
+					    le64_to_cpu(hello->client_id),
+					    &cm_id->route.addr.dst_addr,
+					    READ_ONCE(vnode_xprt_max_peers));
+			status = VNODE_ST_BUSY;
+			goto out_unlock_reject;
+		}
 		peer = srv_new_peer(srv, cm_id, hello);
 		if (!peer) {
 			status = VNODE_ST_NOMEM;

@@ -5,7 +5,7 @@
  * open to all once rdma_ucm is loaded, which is the point.
  *
  *   rogue -a ADDR [-p PORT] -m MODE [-k KEYFILE] [-c CLIENT_ID] [-R ROLE]
- *         [-x HELLO_HEX]
+ *         [-q QUEUE -Q NR_QUEUES] [-n COUNT] [-x HELLO_HEX]
  *
  * MODE
  *   none    a hello without authentication (an old or keyless client)
@@ -15,7 +15,11 @@
  *   replay  send the hello HEX given with -x as it is (a recorded
  *           response: its challenge was used up)
  * CLIENT_ID (hex) is the hello's client_id (default random), e.g. a
- * victim's; ROLE 1 memory (default), 2 probe, 3 storage.
+ * victim's; ROLE 1 memory (default), 2 probe, 3 storage; QUEUE and
+ * NR_QUEUES the hello's queue_id and nr_queues (0 and 1).  With -n, mode
+ * none is tried COUNT times as fast as possible (a connect flood) and
+ * one line counts the outcomes: "rogue: flood N: accepted A busy B
+ * auth C other D".
  *
  * Prints one line "rogue: accepted flags=0xF amac=ok|bad|none" or
  * "rogue: rejected status=N" (or "rogue: refused ..."), and exits 0 when
@@ -253,6 +257,35 @@ static int outcome(struct rdma_cm_event *ev, const unsigned char *cnonce,
 	return 1;
 }
 
+/* -n: COUNT keyless connects back to back; counts how each ended. */
+static int flood(struct rdma_addrinfo *ai, struct vnode_hello *h, int count)
+{
+	int i, acc = 0, busy = 0, auth = 0, other = 0;
+
+	h->auth = VNODE_AUTH_NONE;
+	for (i = 0; i < count; i++) {
+		struct conn c = { 0 };
+		struct rdma_cm_event *ev = conn_try(&c, ai, h);
+		const struct vnode_reject *r;
+		uint8_t len;
+
+		r = reject_of(ev, &len);
+		if (ev->event == RDMA_CM_EVENT_ESTABLISHED)
+			acc++;
+		else if (r && le16toh(r->status) == VNODE_ST_BUSY)
+			busy++;
+		else if (r && le16toh(r->status) == VNODE_ST_AUTH)
+			auth++;
+		else
+			other++;
+		rdma_ack_cm_event(ev);
+		conn_close(&c);
+	}
+	printf("rogue: flood %d: accepted %d busy %d auth %d other %d\n",
+	       count, acc, busy, auth, other);
+	return acc ? 0 : 1;
+}
+
 static void print_hex(const char *what, const void *p, size_t n)
 {
 	const unsigned char *b = p;
@@ -275,13 +308,13 @@ int main(int argc, char **argv)
 	struct rdma_cm_event *ev;
 	struct conn c = { 0 };
 	uint64_t client_id;
-	int opt, role = VNODE_ROLE_MEM, ret;
+	int opt, role = VNODE_ROLE_MEM, ret, qid = 0, nrq = 1, count = 0;
 	uint8_t len;
 
 	if (getrandom(&client_id, sizeof(client_id), 0) != sizeof(client_id) ||
 	    getrandom(cnonce, sizeof(cnonce), 0) != sizeof(cnonce))
 		return 2;
-	while ((opt = getopt(argc, argv, "a:p:m:k:c:R:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:m:k:c:R:x:q:Q:n:")) != -1) {
 		switch (opt) {
 		case 'a': addr = optarg; break;
 		case 'p': port = optarg; break;
@@ -293,6 +326,9 @@ int main(int argc, char **argv)
 		case 'c': client_id = strtoull(optarg, NULL, 16); break;
 		case 'R': role = atoi(optarg); break;
 		case 'x': hex = optarg; break;
+		case 'q': qid = atoi(optarg); break;
+		case 'Q': nrq = atoi(optarg); break;
+		case 'n': count = atoi(optarg); break;
 		default: goto usage;
 		}
 	}
@@ -308,8 +344,8 @@ int main(int argc, char **argv)
 	h.major = htole16(VNODE_PROTO_MAJOR);
 	h.minor = htole16(VNODE_PROTO_MINOR);
 	h.role = role;
-	h.queue_id = 0;
-	h.nr_queues = htole16(1);
+	h.queue_id = htole16(qid);
+	h.nr_queues = htole16(nrq);
 	h.client_id = htole64(client_id);
 	snprintf(h.name, sizeof(h.name), "rogue");
 
@@ -321,6 +357,8 @@ int main(int argc, char **argv)
 		conn_close(&c);
 		return ret;
 	}
+	if (!strcmp(mode, "none") && count > 0)
+		return flood(ai, &h, count);
 	if (!strcmp(mode, "none")) {
 		h.auth = VNODE_AUTH_NONE;
 		ret = outcome(conn_try(&c, ai, &h), NULL, NULL);
@@ -380,6 +418,6 @@ int main(int argc, char **argv)
 	return ret;
 usage:
 	fprintf(stderr,
-		"usage: rogue -a ADDR [-p PORT] -m none|guess|auth|replay [-k KEYFILE] [-c CLIENT_ID] [-R ROLE] [-x HELLO_HEX]\n");
+		"usage: rogue -a ADDR [-p PORT] -m none|guess|auth|replay [-k KEYFILE] [-c CLIENT_ID] [-R ROLE] [-q QUEUE -Q NR_QUEUES] [-n COUNT] [-x HELLO_HEX]\n");
 	return 2;
 }
