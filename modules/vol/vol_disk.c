@@ -170,6 +170,8 @@ static int vol_open_with_retry(struct vol_dev *d)
 	int ret, tries;
 
 	for (tries = 0; ; tries++) {
+		/* The OPEN below is made on the current server state. */
+		WRITE_ONCE(d->open_lost, false);
 		ret = vol_open_volume(d, &d->exp);
 		if ((ret != -ETIMEDOUT && ret != -ENOTCONN && ret != -ENOMEM) ||
 		    tries >= 2)
@@ -183,8 +185,6 @@ static int vol_open_with_retry(struct vol_dev *d)
 				return ret;
 			msleep(100);
 		}
-		/* The OPEN below is made on the current server state. */
-		WRITE_ONCE(d->open_lost, false);
 	}
 }
 
@@ -200,6 +200,8 @@ static void vol_reopen_work(struct work_struct *work)
 		return;
 	if (vnode_xprt_clt_state(d->clt) != VNODE_XPRT_LIVE)
 		return;	/* the next LIVE state change requeues us */
+	/* Cleared before the OPEN: a loss during it is not forgotten. */
+	WRITE_ONCE(d->open_lost, false);
 	ret = vol_open_volume(d, &exp);
 	if (!ret && (exp.volume_id != d->exp.volume_id ||
 		     exp.size != d->exp.size ||
@@ -218,7 +220,11 @@ static void vol_reopen_work(struct work_struct *work)
 				   msecs_to_jiffies(500));
 		return;
 	}
-	WRITE_ONCE(d->open_lost, false);
+	if (READ_ONCE(d->open_lost)) {
+		/* Lost again while we reopened: once more. */
+		queue_delayed_work(system_long_wq, &d->reopen_work, 0);
+		return;
+	}
 	atomic64_inc(&d->reconnects);
 	dlog(info, d, "volume %s reopened: resuming I/O\n", d->volume);
 	vol_set_ready(d);
@@ -235,7 +241,9 @@ static void vol_state_change(struct vnode_xprt_clt *clt,
 	/* Until an OPEN on the new server state clears it. */
 	if (lost)
 		WRITE_ONCE(d->open_lost, true);
-	/* Until the first OPEN succeeded, vol_open_with_retry() handles it. */
+	/* Pairs with vol_dev_create(): it sees open_lost or we see opened. */
+	smp_mb();
+	/* Until the first OPEN succeeded, vol_dev_create() handles it. */
 	if (!READ_ONCE(d->opened))
 		return;
 	switch (new) {
@@ -643,7 +651,6 @@ int vol_dev_create(struct vol_cfg *cfg, struct vol_dev **out)
 			  cfg->host, ret);
 		goto out_ida;
 	}
-	WRITE_ONCE(d->open_lost, false);
 	ret = vol_open_with_retry(d);
 	if (ret) {
 		dlog(err, d, "cannot open volume %s: %d (%s)\n", d->volume, ret,
@@ -654,12 +661,20 @@ int vol_dev_create(struct vol_cfg *cfg, struct vol_dev **out)
 	}
 	spin_lock_irq(&d->lock);
 	d->ready = true;
-	WRITE_ONCE(d->open_lost, false);
 	spin_unlock_irq(&d->lock);
 	WRITE_ONCE(d->opened, true);
-	/* A loss between OPEN and here was not reported to us: check. */
-	if (vnode_xprt_clt_state(d->clt) != VNODE_XPRT_LIVE)
+	/* Pairs with vol_state_change(). */
+	smp_mb();
+	/*
+	 * A loss, or a server that lost our state, between the OPEN and
+	 * here was not handled by vol_state_change(): check.
+	 */
+	if (vnode_xprt_clt_state(d->clt) != VNODE_XPRT_LIVE) {
 		vol_set_lost(d, false, "connection lost while attaching");
+	} else if (READ_ONCE(d->open_lost)) {
+		vol_set_lost(d, false, "the storage host lost our state while attaching");
+		queue_delayed_work(system_long_wq, &d->reopen_work, 0);
+	}
 
 	d->tag_set.ops = &vol_mq_ops;
 	d->tag_set.nr_hw_queues = vnode_xprt_clt_nr_queues(d->clt);
