@@ -15,6 +15,7 @@
  */
 #include "stor.h"
 
+#include <linux/ctype.h>
 #include <linux/delay.h>
 #include <linux/inet.h>
 #include <linux/module.h>
@@ -101,9 +102,14 @@ static u16 stor_open(struct stor_peer *sp, const struct vnode_stor_open_req *req
 	char name[VNODE_STOR_NAME_LEN];
 	struct stor_vol *vol;
 	u16 st = VNODE_ST_OK;
+	unsigned int i;
 
 	memcpy(name, req->volume, sizeof(name));
 	name[sizeof(name) - 1] = '\0';
+	/* It goes to the log: printable ASCII only (no such volume then). */
+	for (i = 0; name[i]; i++)
+		if (!isprint(name[i]))
+			name[i] = '?';
 	if (vnode_xprt_peer_role(sp->peer) != VNODE_ROLE_STOR)
 		return VNODE_ST_PERM;
 	/* One version scheme: the client's hello says what it speaks. */
