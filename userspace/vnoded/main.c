@@ -50,6 +50,8 @@ struct vnoded {
 	const char *sock;
 	const char *sysroot;
 	const char *group;
+	gid_t gid;		/* the group's, when have_gid */
+	bool have_gid;
 	int interval_s;
 	bool foreground;
 	bool verbose;
@@ -256,6 +258,10 @@ static int setup_socket(struct vnoded *d)
 	 * authorised by SO_PEERCRED (see docs/userspace.md).
 	 */
 	gr = getgrnam(d->group);
+	if (gr) {
+		d->gid = gr->gr_gid;
+		d->have_gid = true;
+	}
 	if (gr && !chown(d->sock, 0, gr->gr_gid)) {
 		chmod(d->sock, 0660);
 	} else {
@@ -307,6 +313,29 @@ static void reload(struct vnoded *d)
 	vlog(LOG_INFO, "configuration reloaded from %s", d->config);
 }
 
+/* Is the peer of fd in group gid (primary or supplementary)? */
+static bool peer_in_group(int fd, gid_t primary, gid_t gid)
+{
+	gid_t small[64], *groups = small;
+	socklen_t len = sizeof(small);
+	bool in;
+
+	if (primary == gid)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+		if (errno != ERANGE || !(groups = malloc(len)))
+			return false;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+			free(groups);
+			return false;
+		}
+	}
+	in = vn_gid_member(gid, primary, groups, (int)(len / sizeof(gid_t)));
+	if (groups != small)
+		free(groups);
+	return in;
+}
+
 static void serve_one(struct vnoded *d)
 {
 	struct timeval tv = { .tv_sec = 5 };
@@ -326,6 +355,7 @@ static void serve_one(struct vnoded *d)
 	who.uid = cred.uid;
 	who.gid = cred.gid;
 	who.pid = cred.pid;
+	who.in_group = d->have_gid && peer_in_group(fd, cred.gid, d->gid);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (vn_read_request(fd, &buf)) {
@@ -564,6 +594,7 @@ int main(int argc, char **argv)
 		goto out_lock;
 	}
 	d.ctx.log = vlog;
+	d.ctx.group = d.group;
 	if (vn_kern_fake(&d.ctx.kern))
 		vlog(LOG_NOTICE, "fake kernel under sysroot %s", d.ctx.kern.root);
 	else
