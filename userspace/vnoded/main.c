@@ -34,6 +34,7 @@
 #include "conf.h"
 #include "db.h"
 #include "ipc.h"
+#include "sock.h"
 #include "vnoded.h"
 
 enum vnoded_state {
@@ -52,6 +53,8 @@ struct vnoded {
 	const char *group;
 	gid_t gid;		/* the group's, when have_gid */
 	bool have_gid;
+	mode_t sock_mode;	/* --socket-mode */
+	struct vn_sock_perm perm;
 	int interval_s;
 	bool foreground;
 	bool verbose;
@@ -103,7 +106,9 @@ static void usage(FILE *f)
 "  -c, --config FILE        cluster config (default " VN_CONF_DEFAULT ")\n"
 "  -s, --state DIR          state directory with state.db (default " VN_STATE_DEFAULT ")\n"
 "  -S, --socket PATH        control socket (default " VN_SOCK_DEFAULT ")\n"
-"  -g, --group NAME         group allowed on the socket (default vnode)\n"
+"  -g, --group NAME         group allowed on the socket (default vnode; must exist)\n"
+"      --socket-mode MODE   0660 (default), 0600 (root only) or 0666 (labs:\n"
+"                           any local user; the group may then be missing)\n"
 "  -r, --sysroot DIR        prefix for /sys, /proc paths; fake kernel (tests)\n"
 "  -i, --interval SECS      reconcile/reap interval (default 10)\n"
 "  -A, --agent              storage-host agent: create/delete vnode_stor volumes\n"
@@ -122,6 +127,7 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 		{ "state", required_argument, NULL, 's' },
 		{ "socket", required_argument, NULL, 'S' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "socket-mode", required_argument, NULL, 'M' },
 		{ "sysroot", required_argument, NULL, 'r' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "check-config", no_argument, NULL, 'n' },
@@ -137,15 +143,22 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 	d->statedir = VN_STATE_DEFAULT;
 	d->sock = vn_sock_path(NULL);
 	d->group = "vnode";
+	d->sock_mode = VN_SOCK_MODE_DEFAULT;
 	d->sysroot = getenv("VNODE_SYSROOT");
 	d->interval_s = 10;
-	while ((c = getopt_long(argc, argv, "fc:s:S:g:r:i:nvhAl:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fc:s:S:g:M:r:i:nvhAl:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': d->foreground = true; break;
 		case 'c': d->config = optarg; d->config_explicit = true; break;
 		case 's': d->statedir = optarg; break;
 		case 'S': d->sock = optarg; break;
 		case 'g': d->group = optarg; break;
+		case 'M':
+			if (vn_sock_mode_parse(optarg, &d->sock_mode)) {
+				fprintf(stderr, "vnoded: --socket-mode must be 0600, 0660 or 0666\n");
+				return 2;
+			}
+			break;
 		case 'r': d->sysroot = optarg; break;
 		case 'i':
 			d->interval_s = atoi(optarg);
@@ -214,12 +227,33 @@ static void check_key(const struct vn_cluster *cl)
 		     err.msg);
 }
 
+/*
+ * Before anything is touched: the socket's group must exist (or the
+ * socket be explicitly 0666 or 0600, or the kernel the fake one).
+ */
+static int check_group(struct vnoded *d)
+{
+	struct group *gr = getgrnam(d->group);
+	struct vn_err err;
+	bool fake = d->sysroot && *d->sysroot && strcmp(d->sysroot, "/");
+
+	if (gr) {
+		d->gid = gr->gr_gid;
+		d->have_gid = true;
+	}
+	if (vn_sock_decide(d->group, gr != NULL, gr ? gr->gr_gid : 0, d->sock_mode,
+			   fake, &d->perm, &err)) {
+		vlog(LOG_ERR, "%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 static int setup_socket(struct vnoded *d)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[PATH_MAX], *slash;
-	struct group *gr;
-	int fd, probe, ret;
+	int fd, probe, ret = 0;
 
 	if (strlen(d->sock) >= sizeof(sa.sun_path)) {
 		vlog(LOG_ERR, "socket path too long: %s", d->sock);
@@ -246,29 +280,40 @@ static int setup_socket(struct vnoded *d)
 		close(probe);
 	unlink(d->sock);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 16)) {
+	if (fd >= 0) {
+		/* no moment with a wider mode than the final one */
+		mode_t um = umask(0177);
+
+		ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+		umask(um);
+	}
+	if (fd < 0 || ret || listen(fd, 16)) {
 		vlog(LOG_ERR, "cannot listen on %s: %s", d->sock, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	/*
-	 * Privilege model: the socket is 0660 root:<group> when the group
-	 * exists (members may run vNodes), else 0666; every request is then
-	 * authorised by SO_PEERCRED (see docs/userspace.md).
+	 * Privilege model: the socket is 0660 root:<group> (check_group
+	 * decided), and every request is then authorised by SO_PEERCRED
+	 * (see docs/userspace.md).  bind() made it under umask 0177.
 	 */
-	gr = getgrnam(d->group);
-	if (gr) {
-		d->gid = gr->gr_gid;
-		d->have_gid = true;
+	if (d->perm.chown && chown(d->sock, (uid_t)-1, d->perm.gid)) {
+		vlog(LOG_ERR, "cannot give %s to group '%s': %s", d->sock, d->group,
+		     strerror(errno));
+		close(fd);
+		unlink(d->sock);
+		return -1;
 	}
-	if (gr && !chown(d->sock, 0, gr->gr_gid)) {
-		chmod(d->sock, 0660);
-	} else {
-		chmod(d->sock, 0666);
-		vlog(LOG_NOTICE, "group '%s' not found: socket %s is 0666, requests are authorised by peer uid only",
+	if (chmod(d->sock, d->perm.mode)) {
+		vlog(LOG_ERR, "chmod %s: %s", d->sock, strerror(errno));
+		close(fd);
+		unlink(d->sock);
+		return -1;
+	}
+	if (d->perm.warn)
+		vlog(LOG_WARNING, "group '%s' not found: socket %s is 0666 (any local user may connect), requests are authorised by peer uid only",
 		     d->group, d->sock);
-	}
 	d->listen_fd = fd;
 	return 0;
 }
@@ -569,6 +614,8 @@ int main(int argc, char **argv)
 	}
 	if (d.agent)
 		return agent_main(&d);
+	if (check_group(&d))
+		return 1;
 	if ((ret = vn_mkdirs(d.statedir, 0, 0755))) {
 		vlog(LOG_ERR, "cannot create state dir %s: %s", d.statedir, strerror(-ret));
 		return 1;
