@@ -186,29 +186,6 @@ int vn_call(const char *sock, const char *cmd, json_object *args,
 	return vn_call_fd(sock, cmd, args, data, NULL, err);
 }
 
-int vn_read_request(int fd, char **line)
-{
-	char *buf = malloc(VN_REQ_MAX + 1);
-	size_t off = 0;
-	ssize_t n;
-
-	if (!buf)
-		return -ENOMEM;
-	while (off < VN_REQ_MAX) {
-		n = read(fd, buf + off, VN_REQ_MAX - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-		if (memchr(buf + off - n, '\n', (size_t)n))
-			break;
-	}
-	buf[off] = '\0';
-	*line = buf;
-	return 0;
-}
-
 int vn_write_reply(int fd, const char *resp, int sendfd)
 {
 	size_t len = strlen(resp);

@@ -4,9 +4,11 @@
  *
  * One control block (struct vnoded), one explicit state, paired
  * setup/unwind (rping style).  Single-threaded: a poll loop over the
- * control socket and a signalfd; requests are handled one at a time, so
- * the daemon is the only writer of its state without any locking beyond
- * an flock on the state directory against a second daemon.
+ * control socket, every client connection (server.c: read concurrently,
+ * each with a deadline) and a signalfd; complete requests are executed
+ * one at a time, so the daemon is the only writer of its state without
+ * any locking beyond an flock on the state directory against a second
+ * daemon.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,6 +36,7 @@
 #include "conf.h"
 #include "db.h"
 #include "ipc.h"
+#include "server.h"
 #include "sock.h"
 #include "vnoded.h"
 
@@ -61,6 +64,7 @@ struct vnoded {
 	bool agent;		/* storage-host agent mode */
 	const char *listen;	/* agent: ADDR[:PORT] (overrides [agent] listen) */
 	struct vn_agent ag;
+	struct vn_server srv;
 	struct vn_conf conf;
 	struct vn_ctx ctx;
 	int lock_fd;
@@ -287,7 +291,7 @@ static int setup_socket(struct vnoded *d)
 		ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 		umask(um);
 	}
-	if (fd < 0 || ret || listen(fd, 16)) {
+	if (fd < 0 || ret || listen(fd, 128)) {
 		vlog(LOG_ERR, "cannot listen on %s: %s", d->sock, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -381,80 +385,75 @@ static bool peer_in_group(int fd, gid_t primary, gid_t gid)
 	return in;
 }
 
-static void serve_one(struct vnoded *d)
+/* A new client of the control socket: who it is (SO_PEERCRED). */
+static int accept_local(struct vn_server *s, struct vn_conn *c)
 {
-	struct timeval tv = { .tv_sec = 5 };
 	struct ucred cred;
 	socklen_t cl = sizeof(cred);
-	struct vn_caller who;
-	char *buf, *resp;
-	int fd;
 
-	fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl)) {
-		close(fd);
-		return;
-	}
-	who.uid = cred.uid;
-	who.gid = cred.gid;
-	who.pid = cred.pid;
-	who.in_group = d->have_gid && peer_in_group(fd, cred.gid, d->gid);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (vn_read_request(fd, &buf)) {
-		close(fd);
-		return;
-	}
+	(void)s;
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl))
+		return -1;
+	c->uid = cred.uid;
+	c->gid = cred.gid;
+	c->pid = cred.pid;
+	snprintf(c->peer, sizeof(c->peer), "uid %u pid %d", (unsigned)cred.uid, (int)cred.pid);
+	return 0;
+}
+
+static void serve_local(struct vn_server *s, struct vn_conn *c, char *buf)
+{
+	struct vnoded *d = s->priv;
+	struct vn_caller who = { .uid = c->uid, .gid = c->gid, .pid = c->pid };
+	char *resp;
+
+	who.in_group = d->have_gid && peer_in_group(c->fd, c->gid, d->gid);
 	vlog(LOG_DEBUG, "request from uid %u pid %d: %s", who.uid, who.pid, buf);
 	resp = vn_handle_request(&d->ctx, buf, &who);
 	if (resp) {
-		if (vn_write_reply(fd, resp, d->ctx.reply_fd))
+		if (vn_write_reply(c->fd, resp, d->ctx.reply_fd))
 			vlog(LOG_DEBUG, "client went away");
 		free(resp);
 	}
 	if (d->ctx.reply_fd >= 0)
 		close(d->ctx.reply_fd);
 	d->ctx.reply_fd = -1;
-	free(buf);
-	close(fd);
 }
 
-static void serve_agent(struct vnoded *d)
+/* A new client of the agent: its address (v4 for a v4-mapped v6 one). */
+static int accept_agent(struct vn_server *s, struct vn_conn *c)
 {
-	struct timeval tv = { .tv_sec = 5 };
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	char peer[INET6_ADDRSTRLEN], *buf, *resp;
-	int fd;
 
-	fd = accept4(d->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
+	(void)s;
+	if (getpeername(c->fd, (struct sockaddr *)&ss, &sl))
+		return -1;
 	if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 
 		/* a v4 client of a dual-stack socket is its v4 address */
 		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], peer, sizeof(peer));
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], c->peer, sizeof(c->peer));
 		else
-			inet_ntop(AF_INET6, &s6->sin6_addr, peer, sizeof(peer));
+			inet_ntop(AF_INET6, &s6->sin6_addr, c->peer, sizeof(c->peer));
 	} else {
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, peer,
-			  sizeof(peer));
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->peer,
+			  sizeof(c->peer));
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (!vn_read_request(fd, &buf)) {
-		vlog(LOG_DEBUG, "agent request from %s: %s", peer, buf);
-		resp = vn_agent_handle(&d->ag, buf, peer);
-		if (resp && vn_write_reply(fd, resp, -1))
-			vlog(LOG_DEBUG, "client %s went away", peer);
-		free(resp);
-		free(buf);
-	}
-	close(fd);
+	return 0;
+}
+
+static void serve_agent(struct vn_server *s, struct vn_conn *c, char *buf)
+{
+	struct vnoded *d = s->priv;
+	char *resp;
+
+	vlog(LOG_DEBUG, "agent request from %s: %s", c->peer, buf);
+	resp = vn_agent_handle(&d->ag, buf, c->peer);
+	if (resp && vn_write_reply(c->fd, resp, -1))
+		vlog(LOG_DEBUG, "client %s went away", c->peer);
+	free(resp);
 }
 
 static int setup_agent(struct vnoded *d)
@@ -487,7 +486,7 @@ static int setup_agent(struct vnoded *d)
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 16)) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 128)) {
 		vlog(LOG_ERR, "cannot listen on %s port %d: %s", addr, port, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -501,16 +500,18 @@ static int setup_agent(struct vnoded *d)
 
 static void run(struct vnoded *d)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = d->listen_fd, .events = POLLIN },
-		{ .fd = d->sig_fd, .events = POLLIN },
-	};
+	struct pollfd pfd[2 + VN_CONN_MAX];
 	int64_t next = d->agent ? INT64_MAX : vn_mono_ms() + d->interval_s * 1000;
 
+	vn_server_init(&d->srv, d->listen_fd, VN_CONN_MAX, VN_REQUEST_MS);
+	d->srv.priv = d;
+	d->srv.log = vlog;
+	d->srv.on_accept = d->agent ? accept_agent : accept_local;
+	d->srv.on_request = d->agent ? serve_agent : serve_local;
 	d->state = VNODED_RUNNING;
 	while (d->state == VNODED_RUNNING) {
 		int64_t left = next - vn_mono_ms();
-		int ret;
+		int n, ret;
 
 		if (left > 3600 * 1000)
 			left = 3600 * 1000;
@@ -520,14 +521,16 @@ static void run(struct vnoded *d)
 			next = vn_mono_ms() + d->interval_s * 1000;
 			continue;
 		}
-		ret = poll(pfd, 2, (int)left);
+		pfd[0] = (struct pollfd){ .fd = d->sig_fd, .events = POLLIN };
+		n = 1 + vn_server_pollfds(&d->srv, pfd + 1);
+		ret = poll(pfd, (nfds_t)n, vn_server_timeout(&d->srv, (int)left));
 		if (ret < 0 && errno != EINTR) {
 			vlog(LOG_ERR, "poll: %s", strerror(errno));
 			break;
 		}
-		if (ret <= 0)
+		if (ret < 0)
 			continue;
-		if (pfd[1].revents & POLLIN) {
+		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
 			if (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
@@ -540,11 +543,11 @@ static void run(struct vnoded *d)
 				}
 			}
 		}
-		if ((pfd[0].revents & POLLIN) && d->agent)
-			serve_agent(d);
-		else if (pfd[0].revents & POLLIN)
-			serve_one(d);
+		/* accepts and reads every client, runs complete requests one
+		 * at a time, drops those past their deadline */
+		vn_server_events(&d->srv, pfd + 1, n - 1);
 	}
+	vn_server_fini(&d->srv);
 }
 
 static void print_config(const struct vn_conf *conf)
