@@ -39,7 +39,7 @@ static int write_all(int fd, const char *buf, size_t len)
 
 /* Read until EOF into a malloc'd string; the first SCM_RIGHTS fd (if any
  * and if rfd) goes to *rfd. */
-static int read_all(int fd, char **out, int *rfd)
+int vn_read_all(int fd, char **out, int *rfd)
 {
 	size_t off = 0, cap = 4096;
 	char *buf = malloc(cap), *nb;
@@ -118,7 +118,7 @@ int vn_call_on(int fd, const char *who, const char *cmd, json_object *args,
 	if (ret)
 		return vn_seterr(err, EIO, "write to %s: %s", who, strerror(-ret));
 	shutdown(fd, SHUT_WR);
-	ret = read_all(fd, &buf, rfd);
+	ret = vn_read_all(fd, &buf, rfd);
 	if (ret)
 		return vn_seterr(err, EIO, "read from %s: %s", who, strerror(-ret));
 	resp = json_tokener_parse(buf);

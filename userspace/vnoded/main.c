@@ -336,6 +336,37 @@ static int setup_signals(struct vnoded *d)
 	return d->sig_fd < 0 ? -1 : 0;
 }
 
+/*
+ * The agent's key: it does not start (or keeps its old key on SIGHUP)
+ * without a readable key file, unless insecure = true; warn when others
+ * may read the file.
+ */
+static int agent_key(const struct vn_conf *conf, struct vn_key *out)
+{
+	const struct vn_auth_conf *a = &conf->cluster.auth;
+	struct vn_key key;
+	struct vn_err err;
+	bool loose;
+	int ret;
+
+	ret = vn_key_load(a->key_file, &key, &loose, &err);
+	if (!ret && loose)
+		vlog(LOG_WARNING, "cluster key %s is readable by group or other: chmod 0600 %s",
+		     a->key_file, a->key_file);
+	if (ret == -EINVAL || (ret && !a->insecure)) {
+		vlog(LOG_ERR, "no usable cluster key (%s): the storage agent needs it to authenticate requests (install the cluster key, key_file in [cluster], or insecure = true)",
+		     err.msg);
+		return -1;
+	}
+	if (ret)
+		vlog(LOG_WARNING, "no cluster key (%s): serving requests WITHOUT authentication (insecure = true)",
+		     err.msg);
+	vn_key_clear(out);
+	*out = key;
+	vn_key_clear(&key);
+	return 0;
+}
+
 static void reload(struct vnoded *d)
 {
 	struct vn_conf conf;
@@ -346,8 +377,11 @@ static void reload(struct vnoded *d)
 		return;
 	}
 	if (d->agent) {
+		if (agent_key(&conf, &d->ag.key)) {
+			vlog(LOG_ERR, "SIGHUP: keeping the old configuration and key");
+			return;
+		}
 		d->conf = conf;
-		snprintf(d->ag.token, sizeof(d->ag.token), "%s", conf.agent.token);
 		vlog(LOG_INFO, "configuration reloaded from %s (listen address unchanged)",
 		     d->config);
 		return;
@@ -423,11 +457,19 @@ static void serve_local(struct vn_server *s, struct vn_conn *c, char *buf)
 /* A new client of the agent: its address (v4 for a v4-mapped v6 one). */
 static int accept_agent(struct vn_server *s, struct vn_conn *c)
 {
+	struct vnoded *d = s->priv;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
+	char hello[128];
+	size_t len;
 
-	(void)s;
 	if (getpeername(c->fd, (struct sockaddr *)&ss, &sl))
+		return -1;
+	/* the greeting with our nonce: small, a fresh socket takes it */
+	if (vn_agent_hello(&d->ag, c->nonce, hello, sizeof(hello)))
+		return -1;
+	len = strlen(hello);
+	if (send(c->fd, hello, len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)len)
 		return -1;
 	if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
@@ -450,7 +492,7 @@ static void serve_agent(struct vn_server *s, struct vn_conn *c, char *buf)
 	char *resp;
 
 	vlog(LOG_DEBUG, "agent request from %s: %s", c->peer, buf);
-	resp = vn_agent_handle(&d->ag, buf, c->peer);
+	resp = vn_agent_handle(&d->ag, c->nonce, buf, c->peer);
 	if (resp && vn_write_reply(c->fd, resp, -1))
 		vlog(LOG_DEBUG, "client %s went away", c->peer);
 	free(resp);
@@ -494,7 +536,8 @@ static int setup_agent(struct vnoded *d)
 	}
 	d->listen_fd = fd;
 	vlog(LOG_INFO, "storage agent listening on %s port %d%s", addr, port,
-	     d->ag.token[0] ? " (token required)" : "");
+	     d->ag.key.len ? " (requests authenticated with the cluster key)" :
+	     " (INSECURE: no cluster key, requests are not authenticated)");
 	return 0;
 }
 
@@ -554,15 +597,13 @@ static void print_config(const struct vn_conf *conf)
 {
 	int i;
 
-	printf("cluster replicas %d disk %s disk_size %llu probe_timeout_ms %d agent_port %d agent_token %s key_file %s insecure %s\n",
+	printf("cluster replicas %d disk %s disk_size %llu probe_timeout_ms %d agent_port %d key_file %s insecure %s\n",
 	       conf->cluster.replicas, conf->cluster.disk,
 	       (unsigned long long)conf->cluster.disk_size,
 	       conf->cluster.probe_timeout_ms, conf->cluster.agent_port,
-	       conf->cluster.agent_token[0] ? "set" : "none",
 	       conf->cluster.auth.key_file,
 	       conf->cluster.auth.insecure ? "true" : "false");
-	printf("agent listen %s token %s\n", conf->agent.listen,
-	       conf->agent.token[0] ? "set" : "none");
+	printf("agent listen %s\n", conf->agent.listen);
 	for (i = 0; i < conf->nr_comps; i++)
 		printf("%s %s addr %s port %d\n", vn_kind_name(conf->comps[i].kind),
 		       conf->comps[i].name, conf->comps[i].addr, conf->comps[i].port);
@@ -577,7 +618,8 @@ static int agent_main(struct vnoded *d)
 		vlog(LOG_ERR, "%s", err.msg);
 		return 1;
 	}
-	snprintf(d->ag.token, sizeof(d->ag.token), "%s", d->conf.agent.token);
+	if (agent_key(&d->conf, &d->ag.key))
+		return 1;
 	d->ag.delete_timeout_ms = 10000;
 	d->ag.log = vlog;
 	if (vn_stor_check(&d->ag.kern, &err))

@@ -37,6 +37,7 @@ struct vn_conn {
 	uid_t uid;		/* unix sockets: SO_PEERCRED */
 	gid_t gid;
 	pid_t pid;
+	uint8_t nonce[16];	/* the agent's greeting nonce (agent.h) */
 };
 
 struct vn_server {
