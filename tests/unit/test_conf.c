@@ -63,13 +63,15 @@ static void agent(void **state)
 	assert_int_equal(parse_str("", &c, &err), 0);
 	assert_string_equal(c.agent.listen, "0.0.0.0:7472");
 	assert_int_equal(c.cluster.agent_port, 7472);
-	assert_string_equal(c.cluster.agent_token, "");
-	assert_int_equal(parse_str("[cluster]\nagent_port = 9000\nagent_token = abc\n"
-				   "[agent]\nlisten = [fd00::1]:7000\ntoken = abc\n", &c, &err), 0);
+	assert_int_equal(parse_str("[cluster]\nagent_port = 9000\n"
+				   "[agent]\nlisten = [fd00::1]:7000\n", &c, &err), 0);
 	assert_int_equal(c.cluster.agent_port, 9000);
-	assert_string_equal(c.cluster.agent_token, "abc");
 	assert_string_equal(c.agent.listen, "[fd00::1]:7000");
-	assert_string_equal(c.agent.token, "abc");
+	/* the clear-text tokens are gone: the cluster key replaces them */
+	assert_int_equal(parse_str("[cluster]\nagent_token = abc\n", &c, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "agent_token is replaced by key_file"));
+	assert_int_equal(parse_str("[agent]\ntoken = abc\n", &c, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "token is replaced by key_file in [cluster]"));
 	assert_int_equal(vn_hostport_parse(":7000", 1, a, sizeof(a), &port), 0);
 	assert_string_equal(a, "0.0.0.0");
 	assert_int_equal(port, 7000);

@@ -3,6 +3,7 @@
  * read-only SQL guard behind `vnodectl sql` (vnoded/db.c). */
 #include "unit.h"
 #include "db.h"
+#include "vnoded.h"
 
 struct fx {
 	char dir[256];
@@ -221,7 +222,7 @@ static void sql_guard(void **state)
 
 	assert_int_equal(vn_event(fx->db, "t", "o", "n", NULL, &err), 0);
 	for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
-		int ret = vn_sql_readonly(fx->path, writes[i], &rows, &err);
+		int ret = vn_sql_readonly(fx->path, writes[i], NULL, &rows, &err);
 
 		if (ret == 0)
 			fail_msg("write allowed: %s", writes[i]);
@@ -235,20 +236,114 @@ static void sql_guard(void **state)
 	/* reads work, including joins, CTEs and functions */
 	assert_int_equal(vn_sql_readonly(fx->path,
 		"WITH e AS (SELECT * FROM events) SELECT upper(type) AS t, count(*) AS n FROM e",
+		NULL,
 		&rows, &err), 0);
 	assert_int_equal(json_object_array_length(rows), 1);
 	assert_string_equal(json_object_get_string(json_object_object_get(
 		json_object_array_get_idx(rows, 0), "t")), "T");
 	json_object_put(rows);
-	assert_int_equal(vn_sql_readonly(fx->path, "SELECT 1;  ", &rows, &err), 0);
+	assert_int_equal(vn_sql_readonly(fx->path, "SELECT 1;  ", NULL, &rows, &err), 0);
 	json_object_put(rows);
 
 	/* errors are clear */
-	assert_int_equal(vn_sql_readonly(fx->path, "SELEC 1", &rows, &err), -EINVAL);
+	assert_int_equal(vn_sql_readonly(fx->path, "SELEC 1", NULL, &rows, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "SQL error"));
-	assert_int_equal(vn_sql_readonly(fx->path, "", &rows, &err), -EINVAL);
-	assert_int_equal(vn_sql_readonly(fx->path, "SELECT * FROM nope", &rows, &err), -EINVAL);
+	assert_int_equal(vn_sql_readonly(fx->path, "", NULL, &rows, &err), -EINVAL);
+	assert_int_equal(vn_sql_readonly(fx->path, "SELECT * FROM nope", NULL, &rows, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "no such table"));
+}
+
+/* `vnodectl sql` limits: time, rows, JSON size, memory; normal queries pass */
+static void sql_limits(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_sql_limits lim;
+	struct vn_err err = { "" };
+	json_object *rows = NULL;
+	int64_t t0, dt;
+
+	vn_sql_limits_default(&lim);
+	assert_int_equal(lim.time_ms, 2000);
+	assert_int_equal(lim.max_rows, 10000);
+
+	/* an endless recursive CTE that yields one row: the time limit */
+	lim.time_ms = 300;
+	t0 = vn_mono_ms();
+	assert_int_equal(vn_sql_readonly(fx->path,
+		"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) "
+		"SELECT max(x) FROM c", &lim, &rows, &err), -ETIMEDOUT);
+	dt = vn_mono_ms() - t0;
+	assert_true(dt >= 300 && dt < 1300);
+	assert_string_equal(err.msg, "sql: interrupted after 300 ms (time limit)");
+
+	/* the same CTE returning its rows: the row limit, at once */
+	vn_sql_limits_default(&lim);
+	t0 = vn_mono_ms();
+	assert_int_equal(vn_sql_readonly(fx->path,
+		"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) "
+		"SELECT x FROM c", &lim, &rows, &err), -E2BIG);
+	assert_true(vn_mono_ms() - t0 < 1000);
+	assert_non_null(strstr(err.msg, "sql: stopped at the row limit 10000"));
+	lim.max_rows = 5;
+	assert_int_equal(vn_sql_readonly(fx->path,
+		"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c LIMIT 6) "
+		"SELECT x FROM c", &lim, &rows, &err), -E2BIG);
+	assert_non_null(strstr(err.msg, "row limit 5"));
+	/* exactly at the cap is fine */
+	assert_int_equal(vn_sql_readonly(fx->path,
+		"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c LIMIT 5) "
+		"SELECT x FROM c", &lim, &rows, &err), 0);
+	assert_int_equal(json_object_array_length(rows), 5);
+	json_object_put(rows);
+
+	/* the JSON result size, and a single huge string */
+	vn_sql_limits_default(&lim);
+	lim.max_json = 1000;
+	assert_int_equal(vn_sql_readonly(fx->path,
+		"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c LIMIT 500) "
+		"SELECT x, 'some text' AS t FROM c", &lim, &rows, &err), -E2BIG);
+	assert_non_null(strstr(err.msg, "larger than the limit of 1000 bytes"));
+	assert_int_not_equal(vn_sql_readonly(fx->path, "SELECT hex(zeroblob(100000)) AS h",
+					     &lim, &rows, &err), 0);
+	assert_non_null(strstr(err.msg, "too big"));
+
+	/* memory: DISTINCT over big rows, held by SQLite, never sent */
+	vn_sql_limits_default(&lim);
+	lim.max_mem = 256 << 10;
+	lim.time_ms = 5000;
+	assert_int_equal(vn_sql_readonly(fx->path,
+		"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c LIMIT 200000) "
+		"SELECT count(DISTINCT b) AS n FROM (SELECT randomblob(1000) AS b FROM c)",
+		&lim, &rows, &err), -ENOMEM);
+	assert_non_null(strstr(err.msg, "sql: interrupted at the memory limit of 256 KiB"));
+
+	/* and a normal query works, with the limits in place */
+	vn_sql_limits_default(&lim);
+	assert_int_equal(vn_sql_readonly(fx->path,
+		"SELECT count(*) AS n FROM events", &lim, &rows, &err), 0);
+	assert_int_equal(json_object_array_length(rows), 1);
+	json_object_put(rows);
+}
+
+/* who may run `sql`: root, members of the socket's group */
+static void sql_perm(void **state)
+{
+	gid_t sup[] = { 27, 100, 999 };
+	struct vn_caller root = { .uid = 0, .gid = 0 };
+	struct vn_caller member = { .uid = 1000, .gid = 1000, .in_group = true };
+	struct vn_caller other = { .uid = 1000, .gid = 1000 };
+	struct vn_err err = { "" };
+
+	(void)state;
+	assert_true(vn_gid_member(999, 999, NULL, 0));
+	assert_true(vn_gid_member(999, 1000, sup, 3));
+	assert_false(vn_gid_member(999, 1000, sup, 2));
+	assert_false(vn_gid_member(5, 1000, sup, 3));
+	assert_int_equal(vn_may_sql(&root, "vnode", &err), 0);
+	assert_int_equal(vn_may_sql(&member, "vnode", &err), 0);
+	assert_int_equal(vn_may_sql(&other, "ops", &err), -EPERM);
+	assert_string_equal(err.msg,
+		"permission denied: sql is for root and the group 'ops' only (uid 1000 is not a member)");
 }
 
 int main(void)
@@ -260,6 +355,8 @@ cmocka_unit_test_setup_teardown(migrate_v2, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuse_newer, setup, teardown),
 		cmocka_unit_test_setup_teardown(events, setup, teardown),
 		cmocka_unit_test_setup_teardown(sql_guard, setup, teardown),
+		cmocka_unit_test_setup_teardown(sql_limits, setup, teardown),
+		cmocka_unit_test(sql_perm),
 	};
 
 	return cmocka_run_group_tests_name("db", tests, NULL, NULL);

@@ -228,7 +228,10 @@ static void protocol(void **state)
 	assert_int_equal(json_object_get_int(json_object_object_get(d, "owner_uid")), 1000);
 	assert_int_equal(json_object_get_int64(json_object_object_get(d, "quota")), 32 << 20);
 	json_object_put(o);
-	o = req(fx, "{\"cmd\":\"sql\",\"args\":{\"query\":\"SELECT name, mem FROM vnodes\"}}", 1000);
+	/* sql: root and the socket's group only (SO_PEERGROUPS) */
+	expect_err(fx, "{\"cmd\":\"sql\",\"args\":{\"query\":\"SELECT 1\"}}", 1000, EPERM,
+		   "sql is for root and the group 'vnode' only");
+	o = req(fx, "{\"cmd\":\"sql\",\"args\":{\"query\":\"SELECT name, mem FROM vnodes\"}}", 0);
 	d = json_object_object_get(o, "data");
 	assert_int_equal(json_object_array_length(d), 1);
 	assert_int_equal(json_object_get_int64(json_object_object_get(

@@ -243,14 +243,16 @@ static void two_storage_hosts(void **state)
 static void expect_reply(struct vn_agent *a, const char *line, const char *peer,
 			 const char *want)
 {
-	char *r = vn_agent_handle(a, line, peer);
+	static const uint8_t na[VN_AGENT_NONCE_LEN];
+	char *r = vn_agent_handle(a, na, line, peer);
 
 	if (!strstr(r, want))
 		fail_msg("agent answered '%s' to '%s', want '%s'", r, line, want);
 	free(r);
 }
 
-/* The agent only serves the peer's own volumes, and checks the token. */
+/* The agent only serves the peer's own volumes (an agent without a key:
+ * plain requests; the authentication is agent_auth's). */
 static void agent_ownership(void **state)
 {
 	struct fx *fx = *state;
@@ -263,7 +265,7 @@ static void agent_ownership(void **state)
 	a.log = fx->ctx.log;
 	args = json_object_new_object();
 	json_object_object_add(args, "name", json_object_new_string("mine"));
-	assert_int_equal(vn_agent_exec(&a, "volume.delete", args, NULL, "10.0.0.66", &d, &err),
+	assert_int_equal(vn_agent_exec(&a, "volume.delete", args, "10.0.0.66", &d, &err),
 			 -EPERM);
 	assert_non_null(strstr(err.msg, "belongs to host 10.0.0.1"));
 	assert_true(exists_at(fx->root, STOR "mine"));
@@ -276,13 +278,127 @@ static void agent_ownership(void **state)
 		     "10.0.0.66", "already exists on this storage host (another host's)");
 	expect_reply(&a, "{\"cmd\":\"volume.create\",\"args\":{\"name\":\"n\",\"size\":1000}}",
 		     "10.0.0.66", "multiple of 4K");
-	/* token */
-	strcpy(a.token, "s3cret");
-	expect_reply(&a, "{\"cmd\":\"volume.list\"}", "10.0.0.1", "wrong or missing token");
-	expect_reply(&a, "{\"cmd\":\"volume.list\",\"token\":\"s3cre\"}", "10.0.0.1",
-		     "wrong or missing token");
-	expect_reply(&a, "{\"cmd\":\"volume.list\",\"token\":\"s3cret\"}", "10.0.0.1",
-		     "\"ok\":true");
+}
+
+static void set_key(struct vn_key *k, uint8_t fill)
+{
+	memset(k->bytes, fill, 32);
+	k->len = 32;
+}
+
+/* One exchange with the agent: greeting, signed request, signed answer. */
+static int exchange(struct vn_agent *a, struct vn_agent_session *s, const char *cmd,
+		    json_object **data, struct vn_err *err, char **line_out,
+		    char **reply_out)
+{
+	uint8_t na[VN_AGENT_NONCE_LEN];
+	char hello[128], *line = NULL, *reply;
+	int ret;
+
+	assert_int_equal(vn_agent_hello(a, na, hello, sizeof(hello)), 0);
+	ret = vn_agent_request(s, hello, "agent", cmd, NULL, &line, err);
+	if (ret)
+		return ret;
+	reply = vn_agent_handle(a, na, line, "10.0.0.1");
+	ret = vn_agent_reply(s, "agent", reply, data, err);
+	if (line_out)
+		*line_out = line;
+	else
+		free(line);
+	if (reply_out)
+		*reply_out = reply;
+	else
+		free(reply);
+	return ret;
+}
+
+/* The agent's authentication: the MACs both ways, replays, wrong keys. */
+static void agent_auth(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_agent a = { .kern = fx->ctx.kern, .delete_timeout_ms = 100,
+			      .log = fx->ctx.log };
+	struct vn_agent_session s = { 0 }, s2 = { 0 };
+	uint8_t na[VN_AGENT_NONCE_LEN];
+	char hello[128], *line, *reply, *r;
+	json_object *d = NULL;
+	struct vn_err err;
+
+	set_key(&a.key, 0x5a);
+	set_key(&s.key, 0x5a);
+	/* the same key: served, the answer verified */
+	assert_int_equal(exchange(&a, &s, "ping", &d, &err, &line, &reply), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(d, "peer")),
+			    "10.0.0.1");
+	json_object_put(d);
+	assert_int_equal(line[64], ' ');
+	assert_non_null(strstr(line, "\"nonce\":\""));
+	assert_int_equal(reply[64], ' ');
+
+	/* replay of the recorded request on a new connection (new Na) */
+	assert_int_equal(vn_agent_hello(&a, na, hello, sizeof(hello)), 0);
+	r = vn_agent_handle(&a, na, line, "10.0.0.1");
+	assert_non_null(strstr(r, "authentication failed"));
+	assert_non_null(strstr(r, "\"ok\":false"));
+	free(r);
+	/* a tampered request (same MAC, other command) */
+	{
+		char *t = strdup(line), *c = strstr(t, "ping");
+
+		memcpy(c, "pong", 4);
+		assert_int_equal(vn_agent_hello(&a, na, hello, sizeof(hello)), 0);
+		r = vn_agent_handle(&a, na, t, "10.0.0.1");
+		assert_non_null(strstr(r, "authentication failed"));
+		free(r);
+		free(t);
+	}
+	/* replay of the recorded answer to a new request (new Nc) */
+	assert_int_equal(vn_agent_hello(&a, na, hello, sizeof(hello)), 0);
+	free(line);
+	assert_int_equal(vn_agent_request(&s, hello, "agent", "ping", NULL, &line, &err), 0);
+	assert_int_equal(vn_agent_reply(&s, "agent", reply, &d, &err), -EACCES);
+	assert_non_null(strstr(err.msg, "did not authenticate its answer"));
+	free(line);
+	free(reply);
+
+	/* a plain (keyless) request to an agent with a key */
+	r = vn_agent_handle(&a, na, "{\"cmd\":\"ping\"}", "10.0.0.1");
+	assert_non_null(strstr(r, "request not authenticated"));
+	free(r);
+
+	/* wrong key on the client: refused by the agent, and the client says so */
+	set_key(&s2.key, 0x33);
+	assert_int_equal(exchange(&a, &s2, "ping", &d, &err, NULL, NULL), -EACCES);
+	assert_non_null(strstr(err.msg, "authentication failed: wrong cluster key"));
+	/* an agent with another key: its answer does not verify */
+	set_key(&a.key, 0x33);
+	set_key(&s2.key, 0x5a);
+	assert_int_equal(exchange(&a, &s2, "volume.list", &d, &err, NULL, NULL), -EACCES);
+
+	/* an agent without a key (insecure): a client with a key refuses it */
+	memset(&a.key, 0, sizeof(a.key));
+	assert_int_equal(exchange(&a, &s, "ping", &d, &err, NULL, NULL), -EACCES);
+	assert_non_null(strstr(err.msg, "has no cluster key (insecure)"));
+	/* ... a keyless client is served (insecure = true on both sides) */
+	memset(&s2, 0, sizeof(s2));
+	assert_int_equal(exchange(&a, &s2, "ping", &d, &err, NULL, NULL), 0);
+	json_object_put(d);
+	/* and a keyed agent answers unsigned errors only: a keyless client
+	 * sees them, an "ok" without a MAC is refused by a keyed client */
+	set_key(&a.key, 0x5a);
+	assert_int_equal(exchange(&a, &s2, "ping", &d, &err, NULL, NULL), -EACCES);
+	assert_non_null(strstr(err.msg, "request not authenticated"));
+	assert_int_equal(vn_agent_request(&s, "{\"agent\":\"vnode-1.3\",\"nonce\":"
+					  "\"00000000000000000000000000000000\"}", "agent", "ping",
+					  NULL, &line, &err), 0);
+	free(line);
+	assert_int_equal(vn_agent_reply(&s, "agent", "{\"ok\":true,\"data\":{}}", &d, &err),
+			 -EACCES);
+	assert_non_null(strstr(err.msg, "without proving the cluster key"));
+	/* a greeting without a nonce: an old agent */
+	assert_int_equal(vn_agent_request(&s, "{\"cmd\":\"x\"}", "agent", "ping", NULL,
+					  &line, &err), -EPROTO);
+	assert_non_null(strstr(err.msg, "did not greet with a nonce"));
 }
 
 /* Reconciliation re-attaches a lost disk and retries pending deletions. */
@@ -321,6 +437,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(two_storage_hosts, setup, teardown),
 		cmocka_unit_test_setup_teardown(agent_ownership, setup, teardown),
+		cmocka_unit_test_setup_teardown(agent_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(reconcile, setup, teardown),
 	};
 

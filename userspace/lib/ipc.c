@@ -39,7 +39,7 @@ static int write_all(int fd, const char *buf, size_t len)
 
 /* Read until EOF into a malloc'd string; the first SCM_RIGHTS fd (if any
  * and if rfd) goes to *rfd. */
-static int read_all(int fd, char **out, int *rfd)
+int vn_read_all(int fd, char **out, int *rfd)
 {
 	size_t off = 0, cap = 4096;
 	char *buf = malloc(cap), *nb;
@@ -118,7 +118,7 @@ int vn_call_on(int fd, const char *who, const char *cmd, json_object *args,
 	if (ret)
 		return vn_seterr(err, EIO, "write to %s: %s", who, strerror(-ret));
 	shutdown(fd, SHUT_WR);
-	ret = read_all(fd, &buf, rfd);
+	ret = vn_read_all(fd, &buf, rfd);
 	if (ret)
 		return vn_seterr(err, EIO, "read from %s: %s", who, strerror(-ret));
 	resp = json_tokener_parse(buf);
@@ -184,29 +184,6 @@ int vn_call(const char *sock, const char *cmd, json_object *args,
 	    json_object **data, struct vn_err *err)
 {
 	return vn_call_fd(sock, cmd, args, data, NULL, err);
-}
-
-int vn_read_request(int fd, char **line)
-{
-	char *buf = malloc(VN_REQ_MAX + 1);
-	size_t off = 0;
-	ssize_t n;
-
-	if (!buf)
-		return -ENOMEM;
-	while (off < VN_REQ_MAX) {
-		n = read(fd, buf + off, VN_REQ_MAX - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-		if (memchr(buf + off - n, '\n', (size_t)n))
-			break;
-	}
-	buf[off] = '\0';
-	*line = buf;
-	return 0;
 }
 
 int vn_write_reply(int fd, const char *resp, int sendfd)

@@ -44,9 +44,11 @@ int vn_call_on(int fd, const char *who, const char *cmd, json_object *args,
 	       const char *token, json_object **data, int *rfd,
 	       struct vn_err *err);
 
-/* Server side framing: read one request line (malloc'd), write one reply
- * line (with sendfd as SCM_RIGHTS when >= 0, unix sockets only). */
-int vn_read_request(int fd, char **line);
+/* Read to the end of the stream (malloc'd, NUL-terminated); a passed
+ * descriptor (SCM_RIGHTS) in *rfd if rfd.  0 or -errno. */
+int vn_read_all(int fd, char **out, int *rfd);
+/* Server side framing: write one reply line (with sendfd as SCM_RIGHTS
+ * when >= 0, unix sockets only); requests are read by vnoded/server.c. */
 int vn_write_reply(int fd, const char *resp, int sendfd);
 
 /* Parse {"cmd","args","token"}; returns the request (caller puts) or NULL

@@ -18,17 +18,6 @@
 
 #define VOL_ALIGN	4096ULL
 
-static bool token_ok(const char *want, const char *got)
-{
-	size_t i, wl = strlen(want), gl = got ? strlen(got) : 0;
-	unsigned char d = wl != gl;
-
-	/* constant time in the length of the configured token */
-	for (i = 0; i < wl; i++)
-		d |= (unsigned char)want[i] ^ (unsigned char)(i < gl ? got[i] : 0);
-	return !d;
-}
-
 static json_object *vol_json(const char *name, const struct vn_stor_vol *v)
 {
 	json_object *o = json_object_new_object();
@@ -210,38 +199,218 @@ static const struct {
 };
 
 int vn_agent_exec(struct vn_agent *a, const char *cmd, json_object *args,
-		  const char *token, const char *peer, json_object **data,
-		  struct vn_err *err)
+		  const char *peer, json_object **data, struct vn_err *err)
 {
 	size_t i;
 
 	*data = NULL;
-	if (a->token[0] && !token_ok(a->token, token)) {
-		a->log(LOG_WARNING, "request '%s' from %s: wrong or missing token", cmd, peer);
-		return vn_seterr(err, EACCES,
-				 "storage agent: wrong or missing token (agent_token in [cluster])");
-	}
 	for (i = 0; i < sizeof(agent_cmds) / sizeof(agent_cmds[0]); i++)
 		if (!strcmp(agent_cmds[i].cmd, cmd))
 			return agent_cmds[i].fn(a, args, peer, data, err);
 	return vn_seterr(err, ENOSYS, "storage agent: unknown command '%s'", cmd);
 }
 
-char *vn_agent_handle(struct vn_agent *a, const char *line, const char *peer)
+/* ---- authentication: the cluster key, nonces from both sides ------------ */
+
+#define MAC_HEX		(2 * VNODE_AUTH_HMAC_LEN)
+#define NONCE_HEX	(2 * VN_AGENT_NONCE_LEN)
+
+int vn_agent_hello(const struct vn_agent *a, uint8_t na[VN_AGENT_NONCE_LEN],
+		   char *out, size_t len)
 {
-	json_object *req, *args, *data = NULL;
-	struct vn_err err = { "" };
-	const char *cmd, *token;
+	char hex[NONCE_HEX + 1];
+	int ret = vn_auth_random(na, VN_AGENT_NONCE_LEN);
+
+	if (ret)
+		return ret;
+	vn_hex_encode(na, VN_AGENT_NONCE_LEN, hex);
+	snprintf(out, len, "{\"agent\":\"vnode-1.3\",\"nonce\":\"%s\"%s}\n", hex,
+		 a->key.len ? "" : ",\"insecure\":true");
+	return 0;
+}
+
+/* "MAC R\n" (keyed) or "R\n" (no key); takes r */
+static char *sign_reply(const struct vn_agent *a, const uint8_t *na, const uint8_t *nc,
+			const uint8_t *rqmac, char *r)
+{
+	uint8_t mac[VNODE_AUTH_HMAC_LEN];
+	size_t len;
 	char *out;
+
+	if (!r || !a->key.len)
+		return r;
+	len = strcspn(r, "\n");
+	out = malloc(MAC_HEX + 1 + len + 2);
+	if (!out || vn_auth_agent_mac(&a->key, VN_AGENT_LABEL_REP, na, nc, rqmac, r, len, mac)) {
+		free(out);
+		free(r);
+		return NULL;
+	}
+	vn_hex_encode(mac, sizeof(mac), out);
+	out[MAC_HEX] = ' ';
+	memcpy(out + MAC_HEX + 1, r, len);
+	strcpy(out + MAC_HEX + 1 + len, "\n");
+	free(r);
+	return out;
+}
+
+/* Check "MAC L": 0 and L in *req, Nc and the MAC, or -EACCES with why. */
+static int check_request(const struct vn_agent *a, const uint8_t *na, const char *line,
+			 const char **req, uint8_t *nc, uint8_t *rqmac, struct vn_err *err)
+{
+	uint8_t want[VNODE_AUTH_HMAC_LEN];
+	json_object *o, *v;
+	const char *l;
+	size_t len;
 	int ret;
 
-	req = vn_parse_request(line, &cmd, &args, &token, &err);
+	*req = line;
+	if (!a->key.len)
+		return 0;	/* insecure = true and no key: anything goes */
+	if (line[0] == '{' || strlen(line) < MAC_HEX + 2 || line[MAC_HEX] != ' ' ||
+	    vn_hex_decode(line, rqmac, VNODE_AUTH_HMAC_LEN))
+		return vn_seterr(err, EACCES,
+				 "storage agent: request not authenticated (the process host needs the cluster key, key_file in [cluster])");
+	l = line + MAC_HEX + 1;
+	len = strcspn(l, "\r\n");
+	o = json_tokener_parse(l);
+	if (!o || !json_object_object_get_ex(o, "nonce", &v) ||
+	    strlen(json_object_get_string(v)) != NONCE_HEX ||
+	    vn_hex_decode(json_object_get_string(v), nc, VN_AGENT_NONCE_LEN)) {
+		json_object_put(o);
+		return vn_seterr(err, EACCES, "storage agent: request without a client nonce");
+	}
+	json_object_put(o);
+	ret = vn_auth_agent_mac(&a->key, VN_AGENT_LABEL_REQ, na, nc, NULL, l, len, want);
+	if (ret || !vn_auth_equal(want, rqmac, sizeof(want)))
+		return vn_seterr(err, EACCES,
+				 "storage agent: authentication failed: wrong cluster key, or a replayed request");
+	*req = l;
+	return 0;
+}
+
+char *vn_agent_handle(struct vn_agent *a, const uint8_t na[VN_AGENT_NONCE_LEN],
+		      const char *line, const char *peer)
+{
+	uint8_t nc[VN_AGENT_NONCE_LEN], rqmac[VNODE_AUTH_HMAC_LEN];
+	json_object *req, *args, *data = NULL;
+	struct vn_err err = { "" };
+	const char *cmd, *l;
+	int ret;
+
+	ret = check_request(a, na, line, &l, nc, rqmac, &err);
+	if (ret) {
+		a->log(LOG_WARNING, "request from %s refused: %s", peer, err.msg);
+		/* not signed: we cannot prove a key the client may not have */
+		return vn_reply_line(ret, &err, NULL);
+	}
+	req = vn_parse_request(l, &cmd, &args, NULL, &err);
 	if (!req)
-		return vn_reply_line(-EINVAL, &err, NULL);
-	ret = vn_agent_exec(a, cmd, args, token, peer, &data, &err);
-	out = vn_reply_line(ret, &err, data);
+		return sign_reply(a, na, nc, rqmac, vn_reply_line(-EINVAL, &err, NULL));
+	ret = vn_agent_exec(a, cmd, args, peer, &data, &err);
 	json_object_put(req);
-	return out;
+	return sign_reply(a, na, nc, rqmac, vn_reply_line(ret, &err, data));
+}
+
+int vn_agent_request(struct vn_agent_session *s, const char *hello, const char *who,
+		     const char *cmd, json_object *args, char **line, struct vn_err *err)
+{
+	char hex[NONCE_HEX + 1];
+	json_object *h = json_tokener_parse(hello), *v, *req;
+	const char *l;
+	bool insecure;
+	size_t len;
+
+	*line = NULL;
+	if (!h || !json_object_object_get_ex(h, "nonce", &v) ||
+	    strlen(json_object_get_string(v)) != NONCE_HEX ||
+	    vn_hex_decode(json_object_get_string(v), s->na, VN_AGENT_NONCE_LEN)) {
+		json_object_put(h);
+		json_object_put(args);
+		return vn_seterr(err, EPROTO,
+				 "%s did not greet with a nonce (an agent older than protocol 1.3?)", who);
+	}
+	insecure = json_object_object_get_ex(h, "insecure", &v) && json_object_get_boolean(v);
+	json_object_put(h);
+	if (insecure && s->key.len) {
+		json_object_put(args);
+		return vn_seterr(err, EACCES,
+				 "%s has no cluster key (insecure): refused, it cannot prove the key", who);
+	}
+	if (vn_auth_random(s->nc, sizeof(s->nc))) {
+		json_object_put(args);
+		return vn_seterr(err, EIO, "getrandom failed");
+	}
+	vn_hex_encode(s->nc, sizeof(s->nc), hex);
+	req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string(cmd));
+	json_object_object_add(req, "args", args ? args : json_object_new_object());
+	json_object_object_add(req, "nonce", json_object_new_string(hex));
+	l = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	len = strlen(l);
+	*line = malloc(MAC_HEX + len + 3);
+	if (*line && s->key.len &&
+	    !vn_auth_agent_mac(&s->key, VN_AGENT_LABEL_REQ, s->na, s->nc, NULL, l, len,
+			       s->rqmac)) {
+		vn_hex_encode(s->rqmac, sizeof(s->rqmac), *line);
+		(*line)[MAC_HEX] = ' ';
+		strcpy(*line + MAC_HEX + 1, l);
+		strcat(*line, "\n");
+	} else if (*line && !s->key.len) {
+		sprintf(*line, "%s\n", l);
+	} else {
+		free(*line);
+		*line = NULL;
+	}
+	json_object_put(req);
+	return *line ? 0 : vn_seterr(err, EIO, "cannot build the request to %s", who);
+}
+
+int vn_agent_reply(struct vn_agent_session *s, const char *who, const char *reply,
+		   json_object **data, struct vn_err *err)
+{
+	uint8_t got[VNODE_AUTH_HMAC_LEN], want[VNODE_AUTH_HMAC_LEN];
+	json_object *resp, *v;
+	const char *r = reply;
+	bool authentic = false;
+	int ret;
+
+	if (data)
+		*data = NULL;
+	if (s->key.len && reply[0] != '{') {
+		r = reply + MAC_HEX + 1;
+		authentic = strlen(reply) > MAC_HEX + 1 && reply[MAC_HEX] == ' ' &&
+			    !vn_hex_decode(reply, got, sizeof(got)) &&
+			    !vn_auth_agent_mac(&s->key, VN_AGENT_LABEL_REP, s->na, s->nc,
+					       s->rqmac, r, strcspn(r, "\n"), want) &&
+			    vn_auth_equal(got, want, sizeof(want));
+		if (!authentic)
+			return vn_seterr(err, EACCES,
+					 "%s did not authenticate its answer: wrong cluster key, or a replayed answer", who);
+	}
+	resp = json_tokener_parse(r);
+	if (!resp || !json_object_is_type(resp, json_type_object)) {
+		json_object_put(resp);
+		return vn_seterr(err, EPROTO, "malformed answer from %s", who);
+	}
+	if (json_object_object_get_ex(resp, "ok", &v) && json_object_get_boolean(v)) {
+		/* a success must be signed when we have a key */
+		if (s->key.len && !authentic)
+			ret = vn_seterr(err, EACCES, "%s answered without proving the cluster key: refused", who);
+		else
+			ret = 0;
+		if (!ret && data && json_object_object_get_ex(resp, "data", &v))
+			*data = json_object_get(v);
+	} else {
+		int code = json_object_object_get_ex(resp, "errno", &v) ? json_object_get_int(v) : EIO;
+		const char *msg = json_object_object_get_ex(resp, "error", &v) ?
+				  json_object_get_string(v) : "unknown error";
+
+		ret = vn_seterr(err, code, "%s%s", authentic || !s->key.len ? "" :
+				"(unauthenticated answer) ", msg);
+	}
+	json_object_put(resp);
+	return ret;
 }
 
 /* connect() bounded by timeout_ms */
@@ -266,7 +435,27 @@ ok:
 	return 0;
 }
 
-int vn_agent_call(const char *addr, int port, const char *token,
+/* The agent's greeting: one line (bounded), read a byte at a time so
+ * nothing after it is consumed. */
+static int read_hello(int fd, char *buf, size_t len)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off + 1 < len) {
+		n = read(fd, buf + off, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n ? -errno : -ECONNRESET;
+		if (buf[off++] == '\n')
+			break;
+	}
+	buf[off] = '\0';
+	return 0;
+}
+
+int vn_agent_call(const char *addr, int port, const struct vn_auth_conf *auth,
 		  int connect_ms, int timeout_ms, const char *cmd,
 		  json_object *args, json_object **data, struct vn_err *err)
 {
@@ -274,10 +463,13 @@ int vn_agent_call(const char *addr, int port, const char *token,
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-	char who[128];
+	struct vn_agent_session sess = { 0 };
+	char who[128], hello[256], *line = NULL, *reply = NULL;
 	socklen_t len;
 	int fd, ret;
 
+	if (data)
+		*data = NULL;
 	snprintf(who, sizeof(who), "the storage agent at %s port %d", addr, port);
 	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
 		s4->sin_family = AF_INET;
@@ -291,21 +483,52 @@ int vn_agent_call(const char *addr, int port, const char *token,
 		json_object_put(args);
 		return vn_seterr(err, EINVAL, "invalid storage host address '%s'", addr);
 	}
+	/* the key is read at every call, as the probe does (rotation) */
+	ret = vn_auth_key(auth, &sess.key, err);
+	if (ret) {
+		json_object_put(args);
+		return ret;
+	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		json_object_put(args);
+		vn_key_clear(&sess.key);
 		return vn_seterr(err, errno, "socket: %s", strerror(errno));
 	}
 	ret = connect_timeout(fd, (struct sockaddr *)&ss, len, connect_ms);
 	if (ret) {
 		close(fd);
 		json_object_put(args);
+		vn_key_clear(&sess.key);
 		return vn_seterr(err, -ret, "cannot reach %s: %s%s", who, strerror(-ret),
 				 ret == -ECONNREFUSED ? " (is 'vnoded --agent' running there?)" : "");
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	ret = vn_call_on(fd, who, cmd, args, token, data, NULL, err);
+	ret = read_hello(fd, hello, sizeof(hello));
+	if (ret) {
+		json_object_put(args);
+		ret = vn_seterr(err, EIO, "read from %s: %s", who, strerror(-ret));
+		goto out;
+	}
+	ret = vn_agent_request(&sess, hello, who, cmd, args, &line, err);
+	if (ret)
+		goto out;
+	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
+		ret = vn_seterr(err, EIO, "write to %s: %s", who, strerror(errno));
+		goto out;
+	}
+	shutdown(fd, SHUT_WR);
+	ret = vn_read_all(fd, &reply, NULL);
+	if (ret) {
+		ret = vn_seterr(err, EIO, "read from %s: %s", who, strerror(-ret));
+		goto out;
+	}
+	ret = vn_agent_reply(&sess, who, reply, data, err);
+out:
+	free(line);
+	free(reply);
 	close(fd);
+	vn_key_clear(&sess.key);
 	return ret;
 }

@@ -26,6 +26,30 @@ static int hexval(char c)
 	return -1;
 }
 
+void vn_hex_encode(const uint8_t *b, size_t n, char *out)
+{
+	static const char dig[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = dig[b[i] >> 4];
+		out[2 * i + 1] = dig[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int vn_hex_decode(const char *s, uint8_t *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < 2 * n; i++)
+		if (hexval(s[i]) < 0)
+			return -EINVAL;
+	for (i = 0; i < n; i++)
+		out[i] = (uint8_t)(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]));
+	return 0;
+}
+
 int vn_key_parse(const char *text, size_t len, struct vn_key *key,
 		 struct vn_err *err)
 {
@@ -48,9 +72,7 @@ int vn_key_parse(const char *text, size_t len, struct vn_key *key,
 		return vn_seterr(err, EINVAL,
 				 "not a cluster key: an odd number of hex digits (%zu)",
 				 len);
-	for (i = 0; i < len / 2; i++)
-		key->bytes[i] = (uint8_t)(hexval(text[2 * i]) << 4 |
-					  hexval(text[2 * i + 1]));
+	vn_hex_decode(text, key->bytes, len / 2);
 	key->len = len / 2;
 	return 0;
 }
@@ -134,7 +156,8 @@ struct mac_part {
 	size_t len;
 };
 
-/* HMAC-SHA256(K, label | parts...). */
+/* HMAC-SHA256(K, label | parts...); the label without its NUL (the
+ * handshake's are VNODE_AUTH_LABEL_LEN long). */
 static int hmac(const struct vn_key *key, const char *label,
 		const struct mac_part *parts, size_t nr,
 		uint8_t out[VNODE_AUTH_HMAC_LEN])
@@ -155,8 +178,7 @@ static int hmac(const struct vn_key *key, const char *label,
 	if (mac)
 		ctx = EVP_MAC_CTX_new(mac);
 	ok = ctx && EVP_MAC_init(ctx, key->bytes, key->len, params) &&
-	     EVP_MAC_update(ctx, (const unsigned char *)label,
-			    VNODE_AUTH_LABEL_LEN);
+	     EVP_MAC_update(ctx, (const unsigned char *)label, strlen(label));
 	for (i = 0; ok && i < nr; i++)
 		ok = EVP_MAC_update(ctx, parts[i].p, parts[i].len);
 	ok = ok && EVP_MAC_final(ctx, out, &outlen, VNODE_AUTH_HMAC_LEN) &&
@@ -210,6 +232,22 @@ int vn_auth_accept_mac(const struct vn_key *key,
 		memcpy(out, mac, VNODE_AUTH_MAC_LEN);
 	OPENSSL_cleanse(mac, sizeof(mac));
 	return ret;
+}
+
+int vn_auth_agent_mac(const struct vn_key *key, const char *label,
+		      const uint8_t na[VN_AGENT_NONCE_LEN],
+		      const uint8_t nc[VN_AGENT_NONCE_LEN],
+		      const uint8_t *rqmac, const char *line, size_t len,
+		      uint8_t out[VNODE_AUTH_HMAC_LEN])
+{
+	const struct mac_part parts[] = {
+		{ na, VN_AGENT_NONCE_LEN },
+		{ nc, VN_AGENT_NONCE_LEN },
+		{ rqmac, rqmac ? VNODE_AUTH_HMAC_LEN : 0 },
+		{ line, len },
+	};
+
+	return hmac(key, label, parts, sizeof(parts) / sizeof(parts[0]), out);
 }
 
 bool vn_auth_equal(const void *a, const void *b, size_t len)

@@ -50,6 +50,10 @@ int vn_key_load(const char *path, struct vn_key *key, bool *loose,
  * naming the key file and the insecure option. */
 int vn_auth_key(const struct vn_auth_conf *conf, struct vn_key *key,
 		struct vn_err *err);
+/* n bytes -> 2n hex digits and a NUL; 2n hex digits -> n bytes (0 or
+ * -EINVAL). */
+void vn_hex_encode(const uint8_t *b, size_t n, char *out);
+int vn_hex_decode(const char *s, uint8_t *out, size_t n);
 /* Wipe a key (OPENSSL_cleanse). */
 void vn_key_clear(struct vn_key *key);
 
@@ -71,6 +75,21 @@ int vn_auth_accept_mac(const struct vn_key *key,
 		       const uint8_t cnonce[VNODE_AUTH_NONCE_LEN],
 		       const uint8_t snonce[VNODE_AUTH_SNONCE_LEN],
 		       uint8_t out[VNODE_AUTH_MAC_LEN]);
+/*
+ * The storage agent's requests (agent.c): the agent sends a nonce Na on
+ * connect; the request line L carries the client's nonce Nc and is sent
+ * as "hex(HMAC(K, VN_AGENT_LABEL_REQ | Na | Nc | L)) L"; the reply R as
+ * "hex(HMAC(K, VN_AGENT_LABEL_REP | Na | Nc | request MAC | R)) R".
+ * rqmac NULL for the request's MAC.  0 or -EIO/-ENOKEY.
+ */
+#define VN_AGENT_NONCE_LEN	16
+#define VN_AGENT_LABEL_REQ	"vnode-1.3 agentrq"
+#define VN_AGENT_LABEL_REP	"vnode-1.3 agentrs"
+int vn_auth_agent_mac(const struct vn_key *key, const char *label,
+		      const uint8_t na[VN_AGENT_NONCE_LEN],
+		      const uint8_t nc[VN_AGENT_NONCE_LEN],
+		      const uint8_t *rqmac, const char *line, size_t len,
+		      uint8_t out[VNODE_AUTH_HMAC_LEN]);
 /* Constant-time comparison (CRYPTO_memcmp): true when equal. */
 bool vn_auth_equal(const void *a, const void *b, size_t len);
 /* len random bytes from getrandom(); 0 or -errno. */

@@ -281,12 +281,8 @@ int vn_conf_parse(FILE *f, const char *fname, struct vn_conf *out,
 				}
 				conf->cluster.agent_port = (int)n;
 			} else if (!strcmp(key, "agent_token")) {
-				if (strlen(val) >= VN_TOKEN_MAX) {
-					ret = PERR("agent_token is longer than %d characters",
-						   VN_TOKEN_MAX - 1);
-					goto out;
-				}
-				strcpy(conf->cluster.agent_token, val);
+				ret = PERR("agent_token is replaced by key_file: agent requests now prove the cluster key (HMAC-SHA256, see docs/userspace.md); remove agent_token");
+				goto out;
 			} else if (!strcmp(key, "key_file")) {
 				if (val[0] != '/' ||
 				    strlen(val) >= sizeof(conf->cluster.auth.key_file)) {
@@ -318,12 +314,8 @@ int vn_conf_parse(FILE *f, const char *fname, struct vn_conf *out,
 				snprintf(conf->agent.listen, sizeof(conf->agent.listen),
 					 strchr(a, ':') ? "[%s]:%d" : "%s:%d", a, port);
 			} else if (!strcmp(key, "token")) {
-				if (strlen(val) >= VN_TOKEN_MAX) {
-					ret = PERR("token is longer than %d characters",
-						   VN_TOKEN_MAX - 1);
-					goto out;
-				}
-				strcpy(conf->agent.token, val);
+				ret = PERR("token is replaced by key_file in [cluster]: agent requests now prove the cluster key (HMAC-SHA256, see docs/userspace.md); remove token");
+				goto out;
 			} else {
 				ret = PERR("unknown key '%s' in [agent]", key);
 				goto out;

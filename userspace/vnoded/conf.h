@@ -20,7 +20,6 @@
  *
  *   [agent]               # only read by vnoded --agent (storage host)
  *   listen = 0.0.0.0:7472
- *   token = SECRET        # optional; = agent_token in [cluster] of the process hosts
  */
 #ifndef VN_CONF_H
 #define VN_CONF_H
@@ -47,7 +46,6 @@ struct vn_conf_comp {
 };
 
 #define VN_AGENT_PORT		7472
-#define VN_TOKEN_MAX		128
 
 struct vn_cluster {
 	int replicas;			/* 1 or 2 */
@@ -55,14 +53,12 @@ struct vn_cluster {
 	uint64_t disk_size;		/* 0 = auto */
 	int probe_timeout_ms;
 	int agent_port;			/* storage agents (vnoded --agent) */
-	char agent_token[VN_TOKEN_MAX];	/* "" = none */
 	struct vn_auth_conf auth;	/* key_file, insecure */
 };
 
 /* [agent]: vnoded --agent on a storage host */
 struct vn_agent_conf {
 	char listen[VN_ADDR_MAX + 8];	/* ADDR[:PORT], default 0.0.0.0:7472 */
-	char token[VN_TOKEN_MAX];	/* "" = none */
 };
 
 struct vn_conf {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -242,19 +243,47 @@ static json_object *column_json(sqlite3_stmt *st, int i)
 	}
 }
 
-static int rows_json(sqlite3 *db, sqlite3_stmt *st, json_object **rows,
-		     struct vn_err *err)
+/* What rows_json is still allowed to produce (NULL: no limits). */
+struct rows_cap {
+	int64_t max_rows;
+	size_t max_json;
+	size_t json;		/* bytes so far */
+	bool over_rows, over_json;
+};
+
+static int rows_json(sqlite3 *db, sqlite3_stmt *st, struct rows_cap *cap,
+		     json_object **rows, struct vn_err *err)
 {
 	json_object *arr = json_object_new_array();
 	int rc, i, n = sqlite3_column_count(st);
+	int64_t nr = 0;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_object *row = json_object_new_object();
+		json_object *row;
 
+		if (cap && cap->max_rows && nr >= cap->max_rows) {
+			cap->over_rows = true;
+			break;
+		}
+		row = json_object_new_object();
 		for (i = 0; i < n; i++)
 			json_object_object_add(row, sqlite3_column_name(st, i),
 					       column_json(st, i));
 		json_object_array_add(arr, row);
+		nr++;
+		if (cap && cap->max_json) {
+			/* the row as it goes on the wire, plus its comma */
+			cap->json += strlen(json_object_to_json_string_ext(row,
+						JSON_C_TO_STRING_PLAIN)) + 1;
+			if (cap->json > cap->max_json) {
+				cap->over_json = true;
+				break;
+			}
+		}
+	}
+	if (cap && (cap->over_rows || cap->over_json)) {
+		json_object_put(arr);
+		return -E2BIG;
 	}
 	if (rc != SQLITE_DONE) {
 		json_object_put(arr);
@@ -274,7 +303,7 @@ int vn_db_query_json(sqlite3 *db, const char *sql, const char *const *binds,
 		return vn_seterr(err, EIO, "sqlite: %s", sqlite3_errmsg(db));
 	for (i = 0; binds && binds[i]; i++)
 		sqlite3_bind_text(st, i + 1, binds[i], -1, SQLITE_STATIC);
-	ret = rows_json(db, st, rows, err);
+	ret = rows_json(db, st, NULL, rows, err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -297,13 +326,81 @@ static int ro_authorizer(void *ud, int action, const char *a, const char *b,
 	}
 }
 
-int vn_sql_readonly_db(sqlite3 *db, const char *sql, json_object **rows,
-		       struct vn_err *err)
+/* The progress handler of `vnodectl sql`: stop at the deadline. */
+struct sql_watch {
+	int64_t deadline_ms;
+	bool timed_out;
+};
+
+static int sql_progress(void *ud)
 {
+	struct sql_watch *w = ud;
+
+	if (vn_mono_ms() < w->deadline_ms)
+		return 0;
+	w->timed_out = true;
+	return 1;
+}
+
+void vn_sql_limits_default(struct vn_sql_limits *lim)
+{
+	lim->time_ms = VN_SQL_TIME_MS;
+	lim->max_rows = VN_SQL_MAX_ROWS;
+	lim->max_mem = VN_SQL_MAX_MEM;
+	lim->max_json = VN_SQL_MAX_JSON;
+}
+
+/* Step the statement under the limits; errors say which limit stopped it. */
+static int sql_run(sqlite3 *db, sqlite3_stmt *st, const struct vn_sql_limits *lim,
+		   json_object **rows, struct vn_err *err)
+{
+	struct rows_cap cap = { .max_rows = lim->max_rows, .max_json = lim->max_json };
+	struct sql_watch w = { .deadline_ms = vn_mono_ms() + lim->time_ms };
+	sqlite3_int64 old_heap = 0;
+	int ret, errc;
+
+	if (lim->time_ms > 0)
+		sqlite3_progress_handler(db, 1000, sql_progress, &w);
+	/*
+	 * The heap limit is process-wide: the daemon's own connection counts
+	 * too, so the cap is on top of what SQLite uses now; vnoded is
+	 * single-threaded while a request runs, and the old limit comes back.
+	 */
+	if (lim->max_mem > 0)
+		old_heap = sqlite3_hard_heap_limit64(sqlite3_memory_used() + lim->max_mem);
+	ret = rows_json(db, st, &cap, rows, err);
+	errc = sqlite3_errcode(db);
+	if (lim->max_mem > 0)
+		sqlite3_hard_heap_limit64(old_heap);
+	sqlite3_progress_handler(db, 0, NULL, NULL);
+	if (cap.over_rows)
+		return vn_seterr(err, E2BIG, "sql: stopped at the row limit %lld (add a LIMIT)",
+				 (long long)lim->max_rows);
+	if (cap.over_json)
+		return vn_seterr(err, E2BIG, "sql: result larger than the limit of %zu bytes of JSON (fewer columns or a LIMIT)",
+				 lim->max_json);
+	if (ret && w.timed_out)
+		return vn_seterr(err, ETIMEDOUT, "sql: interrupted after %d ms (time limit)",
+				 lim->time_ms);
+	if (ret && (errc == SQLITE_NOMEM || errc == SQLITE_TOOBIG))
+		return vn_seterr(err, ENOMEM, "sql: interrupted at the memory limit of %lld %s (%s)",
+				 (long long)(lim->max_mem >> (lim->max_mem & 0xfffff ? 10 : 20)),
+				 lim->max_mem & 0xfffff ? "KiB" : "MiB", sqlite3_errstr(errc));
+	return ret;
+}
+
+int vn_sql_readonly_db(sqlite3 *db, const char *sql, const struct vn_sql_limits *lim,
+		       json_object **rows, struct vn_err *err)
+{
+	struct vn_sql_limits def;
 	sqlite3_stmt *st = NULL;
 	const char *tail = NULL;
 	int rc, ret;
 
+	if (!lim) {
+		vn_sql_limits_default(&def);
+		lim = &def;
+	}
 	if (!sql || !*sql)
 		return vn_seterr(err, EINVAL, "empty SQL query");
 	sqlite3_set_authorizer(db, ro_authorizer, NULL);
@@ -332,13 +429,13 @@ int vn_sql_readonly_db(sqlite3 *db, const char *sql, json_object **rows,
 		return vn_seterr(err, EPERM,
 				 "refused: only read-only queries (SELECT) are allowed");
 	}
-	ret = rows_json(db, st, rows, err);
+	ret = sql_run(db, st, lim, rows, err);
 	sqlite3_finalize(st);
 	return ret;
 }
 
-int vn_sql_readonly(const char *dbpath, const char *sql, json_object **rows,
-		    struct vn_err *err)
+int vn_sql_readonly(const char *dbpath, const char *sql, const struct vn_sql_limits *lim,
+		    json_object **rows, struct vn_err *err)
 {
 	sqlite3 *db;
 	int ret;
@@ -350,7 +447,13 @@ int vn_sql_readonly(const char *dbpath, const char *sql, json_object **rows,
 		return -EIO;
 	}
 	sqlite3_busy_timeout(db, 2000);
-	ret = vn_sql_readonly_db(db, sql, rows, err);
+	/* no single string or blob (randomblob(1e9)...) beyond the JSON cap */
+	if (lim && lim->max_json)
+		sqlite3_limit(db, SQLITE_LIMIT_LENGTH,
+			      lim->max_json > INT_MAX ? INT_MAX : (int)lim->max_json);
+	else if (!lim)
+		sqlite3_limit(db, SQLITE_LIMIT_LENGTH, VN_SQL_MAX_JSON);
+	ret = vn_sql_readonly_db(db, sql, lim, rows, err);
 	sqlite3_close(db);
 	return ret;
 }

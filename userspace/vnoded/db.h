@@ -46,16 +46,41 @@ int vn_db_query_json(sqlite3 *db, const char *sql, const char *const *binds,
 		     json_object **rows, struct vn_err *err);
 
 /*
+ * Limits of one `vnodectl sql` query (0 = none): wall-clock time (a
+ * progress handler every 1000 VM steps), rows, SQLite heap on top of what
+ * the daemon already uses (sqlite3_hard_heap_limit64 while the query
+ * runs), and the size of the JSON result (also the longest string or blob
+ * SQLite may build, SQLITE_LIMIT_LENGTH).  Each stops the query with its
+ * own message: "sql: interrupted after 2000 ms (time limit)",
+ * "sql: stopped at the row limit 10000 (add a LIMIT)", ...
+ */
+#define VN_SQL_TIME_MS		2000
+#define VN_SQL_MAX_ROWS		10000
+#define VN_SQL_MAX_MEM		(64LL << 20)
+#define VN_SQL_MAX_JSON		(4U << 20)
+
+struct vn_sql_limits {
+	int time_ms;
+	int64_t max_rows;
+	int64_t max_mem;
+	size_t max_json;
+};
+
+void vn_sql_limits_default(struct vn_sql_limits *lim);
+
+/*
  * Read-only SQL for `vnodectl sql`: opens its own SQLITE_OPEN_READONLY
  * connection, installs an authorizer that only allows SELECT/READ/
  * FUNCTION, compiles exactly one statement and checks
  * sqlite3_stmt_readonly().  Writes fail with -EPERM and a clear message.
+ * lim NULL: the defaults above.  Over a limit: -ETIMEDOUT (time), -E2BIG
+ * (rows, JSON), -ENOMEM (memory).
  */
-int vn_sql_readonly(const char *dbpath, const char *sql, json_object **rows,
-		    struct vn_err *err);
+int vn_sql_readonly(const char *dbpath, const char *sql, const struct vn_sql_limits *lim,
+		    json_object **rows, struct vn_err *err);
 /* Same check on an open connection (unit tests). */
-int vn_sql_readonly_db(sqlite3 *db, const char *sql, json_object **rows,
-		       struct vn_err *err);
+int vn_sql_readonly_db(sqlite3 *db, const char *sql, const struct vn_sql_limits *lim,
+		       json_object **rows, struct vn_err *err);
 
 /*
  * The daemon's queries, on its context's connection (ctx->db).  Every SQL

@@ -4,9 +4,11 @@
  *
  * One control block (struct vnoded), one explicit state, paired
  * setup/unwind (rping style).  Single-threaded: a poll loop over the
- * control socket and a signalfd; requests are handled one at a time, so
- * the daemon is the only writer of its state without any locking beyond
- * an flock on the state directory against a second daemon.
+ * control socket, every client connection (server.c: read concurrently,
+ * each with a deadline) and a signalfd; complete requests are executed
+ * one at a time, so the daemon is the only writer of its state without
+ * any locking beyond an flock on the state directory against a second
+ * daemon.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,6 +36,8 @@
 #include "conf.h"
 #include "db.h"
 #include "ipc.h"
+#include "server.h"
+#include "sock.h"
 #include "vnoded.h"
 
 enum vnoded_state {
@@ -50,12 +54,17 @@ struct vnoded {
 	const char *sock;
 	const char *sysroot;
 	const char *group;
+	gid_t gid;		/* the group's, when have_gid */
+	bool have_gid;
+	mode_t sock_mode;	/* --socket-mode */
+	struct vn_sock_perm perm;
 	int interval_s;
 	bool foreground;
 	bool verbose;
 	bool agent;		/* storage-host agent mode */
 	const char *listen;	/* agent: ADDR[:PORT] (overrides [agent] listen) */
 	struct vn_agent ag;
+	struct vn_server srv;
 	struct vn_conf conf;
 	struct vn_ctx ctx;
 	int lock_fd;
@@ -101,7 +110,9 @@ static void usage(FILE *f)
 "  -c, --config FILE        cluster config (default " VN_CONF_DEFAULT ")\n"
 "  -s, --state DIR          state directory with state.db (default " VN_STATE_DEFAULT ")\n"
 "  -S, --socket PATH        control socket (default " VN_SOCK_DEFAULT ")\n"
-"  -g, --group NAME         group allowed on the socket (default vnode)\n"
+"  -g, --group NAME         group allowed on the socket (default vnode; must exist)\n"
+"      --socket-mode MODE   0660 (default), 0600 (root only) or 0666 (labs:\n"
+"                           any local user; the group may then be missing)\n"
 "  -r, --sysroot DIR        prefix for /sys, /proc paths; fake kernel (tests)\n"
 "  -i, --interval SECS      reconcile/reap interval (default 10)\n"
 "  -A, --agent              storage-host agent: create/delete vnode_stor volumes\n"
@@ -120,6 +131,7 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 		{ "state", required_argument, NULL, 's' },
 		{ "socket", required_argument, NULL, 'S' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "socket-mode", required_argument, NULL, 'M' },
 		{ "sysroot", required_argument, NULL, 'r' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "check-config", no_argument, NULL, 'n' },
@@ -135,15 +147,22 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 	d->statedir = VN_STATE_DEFAULT;
 	d->sock = vn_sock_path(NULL);
 	d->group = "vnode";
+	d->sock_mode = VN_SOCK_MODE_DEFAULT;
 	d->sysroot = getenv("VNODE_SYSROOT");
 	d->interval_s = 10;
-	while ((c = getopt_long(argc, argv, "fc:s:S:g:r:i:nvhAl:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fc:s:S:g:M:r:i:nvhAl:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': d->foreground = true; break;
 		case 'c': d->config = optarg; d->config_explicit = true; break;
 		case 's': d->statedir = optarg; break;
 		case 'S': d->sock = optarg; break;
 		case 'g': d->group = optarg; break;
+		case 'M':
+			if (vn_sock_mode_parse(optarg, &d->sock_mode)) {
+				fprintf(stderr, "vnoded: --socket-mode must be 0600, 0660 or 0666\n");
+				return 2;
+			}
+			break;
 		case 'r': d->sysroot = optarg; break;
 		case 'i':
 			d->interval_s = atoi(optarg);
@@ -212,12 +231,33 @@ static void check_key(const struct vn_cluster *cl)
 		     err.msg);
 }
 
+/*
+ * Before anything is touched: the socket's group must exist (or the
+ * socket be explicitly 0666 or 0600, or the kernel the fake one).
+ */
+static int check_group(struct vnoded *d)
+{
+	struct group *gr = getgrnam(d->group);
+	struct vn_err err;
+	bool fake = d->sysroot && *d->sysroot && strcmp(d->sysroot, "/");
+
+	if (gr) {
+		d->gid = gr->gr_gid;
+		d->have_gid = true;
+	}
+	if (vn_sock_decide(d->group, gr != NULL, gr ? gr->gr_gid : 0, d->sock_mode,
+			   fake, &d->perm, &err)) {
+		vlog(LOG_ERR, "%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 static int setup_socket(struct vnoded *d)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[PATH_MAX], *slash;
-	struct group *gr;
-	int fd, probe, ret;
+	int fd, probe, ret = 0;
 
 	if (strlen(d->sock) >= sizeof(sa.sun_path)) {
 		vlog(LOG_ERR, "socket path too long: %s", d->sock);
@@ -244,25 +284,40 @@ static int setup_socket(struct vnoded *d)
 		close(probe);
 	unlink(d->sock);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 16)) {
+	if (fd >= 0) {
+		/* no moment with a wider mode than the final one */
+		mode_t um = umask(0177);
+
+		ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+		umask(um);
+	}
+	if (fd < 0 || ret || listen(fd, 128)) {
 		vlog(LOG_ERR, "cannot listen on %s: %s", d->sock, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	/*
-	 * Privilege model: the socket is 0660 root:<group> when the group
-	 * exists (members may run vNodes), else 0666; every request is then
-	 * authorised by SO_PEERCRED (see docs/userspace.md).
+	 * Privilege model: the socket is 0660 root:<group> (check_group
+	 * decided), and every request is then authorised by SO_PEERCRED
+	 * (see docs/userspace.md).  bind() made it under umask 0177.
 	 */
-	gr = getgrnam(d->group);
-	if (gr && !chown(d->sock, 0, gr->gr_gid)) {
-		chmod(d->sock, 0660);
-	} else {
-		chmod(d->sock, 0666);
-		vlog(LOG_NOTICE, "group '%s' not found: socket %s is 0666, requests are authorised by peer uid only",
-		     d->group, d->sock);
+	if (d->perm.chown && chown(d->sock, (uid_t)-1, d->perm.gid)) {
+		vlog(LOG_ERR, "cannot give %s to group '%s': %s", d->sock, d->group,
+		     strerror(errno));
+		close(fd);
+		unlink(d->sock);
+		return -1;
 	}
+	if (chmod(d->sock, d->perm.mode)) {
+		vlog(LOG_ERR, "chmod %s: %s", d->sock, strerror(errno));
+		close(fd);
+		unlink(d->sock);
+		return -1;
+	}
+	if (d->perm.warn)
+		vlog(LOG_WARNING, "group '%s' not found: socket %s is 0666 (any local user may connect), requests are authorised by peer uid only",
+		     d->group, d->sock);
 	d->listen_fd = fd;
 	return 0;
 }
@@ -281,6 +336,37 @@ static int setup_signals(struct vnoded *d)
 	return d->sig_fd < 0 ? -1 : 0;
 }
 
+/*
+ * The agent's key: it does not start (or keeps its old key on SIGHUP)
+ * without a readable key file, unless insecure = true; warn when others
+ * may read the file.
+ */
+static int agent_key(const struct vn_conf *conf, struct vn_key *out)
+{
+	const struct vn_auth_conf *a = &conf->cluster.auth;
+	struct vn_key key;
+	struct vn_err err;
+	bool loose;
+	int ret;
+
+	ret = vn_key_load(a->key_file, &key, &loose, &err);
+	if (!ret && loose)
+		vlog(LOG_WARNING, "cluster key %s is readable by group or other: chmod 0600 %s",
+		     a->key_file, a->key_file);
+	if (ret == -EINVAL || (ret && !a->insecure)) {
+		vlog(LOG_ERR, "no usable cluster key (%s): the storage agent needs it to authenticate requests (install the cluster key, key_file in [cluster], or insecure = true)",
+		     err.msg);
+		return -1;
+	}
+	if (ret)
+		vlog(LOG_WARNING, "no cluster key (%s): serving requests WITHOUT authentication (insecure = true)",
+		     err.msg);
+	vn_key_clear(out);
+	*out = key;
+	vn_key_clear(&key);
+	return 0;
+}
+
 static void reload(struct vnoded *d)
 {
 	struct vn_conf conf;
@@ -291,8 +377,11 @@ static void reload(struct vnoded *d)
 		return;
 	}
 	if (d->agent) {
+		if (agent_key(&conf, &d->ag.key)) {
+			vlog(LOG_ERR, "SIGHUP: keeping the old configuration and key");
+			return;
+		}
 		d->conf = conf;
-		snprintf(d->ag.token, sizeof(d->ag.token), "%s", conf.agent.token);
 		vlog(LOG_INFO, "configuration reloaded from %s (listen address unchanged)",
 		     d->config);
 		return;
@@ -307,79 +396,106 @@ static void reload(struct vnoded *d)
 	vlog(LOG_INFO, "configuration reloaded from %s", d->config);
 }
 
-static void serve_one(struct vnoded *d)
+/* Is the peer of fd in group gid (primary or supplementary)? */
+static bool peer_in_group(int fd, gid_t primary, gid_t gid)
 {
-	struct timeval tv = { .tv_sec = 5 };
+	gid_t small[64], *groups = small;
+	socklen_t len = sizeof(small);
+	bool in;
+
+	if (primary == gid)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+		if (errno != ERANGE || !(groups = malloc(len)))
+			return false;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+			free(groups);
+			return false;
+		}
+	}
+	in = vn_gid_member(gid, primary, groups, (int)(len / sizeof(gid_t)));
+	if (groups != small)
+		free(groups);
+	return in;
+}
+
+/* A new client of the control socket: who it is (SO_PEERCRED). */
+static int accept_local(struct vn_server *s, struct vn_conn *c)
+{
 	struct ucred cred;
 	socklen_t cl = sizeof(cred);
-	struct vn_caller who;
-	char *buf, *resp;
-	int fd;
 
-	fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl)) {
-		close(fd);
-		return;
-	}
-	who.uid = cred.uid;
-	who.gid = cred.gid;
-	who.pid = cred.pid;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (vn_read_request(fd, &buf)) {
-		close(fd);
-		return;
-	}
+	(void)s;
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl))
+		return -1;
+	c->uid = cred.uid;
+	c->gid = cred.gid;
+	c->pid = cred.pid;
+	snprintf(c->peer, sizeof(c->peer), "uid %u pid %d", (unsigned)cred.uid, (int)cred.pid);
+	return 0;
+}
+
+static void serve_local(struct vn_server *s, struct vn_conn *c, char *buf)
+{
+	struct vnoded *d = s->priv;
+	struct vn_caller who = { .uid = c->uid, .gid = c->gid, .pid = c->pid };
+	char *resp;
+
+	who.in_group = d->have_gid && peer_in_group(c->fd, c->gid, d->gid);
 	vlog(LOG_DEBUG, "request from uid %u pid %d: %s", who.uid, who.pid, buf);
 	resp = vn_handle_request(&d->ctx, buf, &who);
 	if (resp) {
-		if (vn_write_reply(fd, resp, d->ctx.reply_fd))
+		if (vn_write_reply(c->fd, resp, d->ctx.reply_fd))
 			vlog(LOG_DEBUG, "client went away");
 		free(resp);
 	}
 	if (d->ctx.reply_fd >= 0)
 		close(d->ctx.reply_fd);
 	d->ctx.reply_fd = -1;
-	free(buf);
-	close(fd);
 }
 
-static void serve_agent(struct vnoded *d)
+/* A new client of the agent: its address (v4 for a v4-mapped v6 one). */
+static int accept_agent(struct vn_server *s, struct vn_conn *c)
 {
-	struct timeval tv = { .tv_sec = 5 };
+	struct vnoded *d = s->priv;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	char peer[INET6_ADDRSTRLEN], *buf, *resp;
-	int fd;
+	char hello[128];
+	size_t len;
 
-	fd = accept4(d->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
+	if (getpeername(c->fd, (struct sockaddr *)&ss, &sl))
+		return -1;
+	/* the greeting with our nonce: small, a fresh socket takes it */
+	if (vn_agent_hello(&d->ag, c->nonce, hello, sizeof(hello)))
+		return -1;
+	len = strlen(hello);
+	if (send(c->fd, hello, len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)len)
+		return -1;
 	if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 
 		/* a v4 client of a dual-stack socket is its v4 address */
 		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], peer, sizeof(peer));
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], c->peer, sizeof(c->peer));
 		else
-			inet_ntop(AF_INET6, &s6->sin6_addr, peer, sizeof(peer));
+			inet_ntop(AF_INET6, &s6->sin6_addr, c->peer, sizeof(c->peer));
 	} else {
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, peer,
-			  sizeof(peer));
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->peer,
+			  sizeof(c->peer));
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (!vn_read_request(fd, &buf)) {
-		vlog(LOG_DEBUG, "agent request from %s: %s", peer, buf);
-		resp = vn_agent_handle(&d->ag, buf, peer);
-		if (resp && vn_write_reply(fd, resp, -1))
-			vlog(LOG_DEBUG, "client %s went away", peer);
-		free(resp);
-		free(buf);
-	}
-	close(fd);
+	return 0;
+}
+
+static void serve_agent(struct vn_server *s, struct vn_conn *c, char *buf)
+{
+	struct vnoded *d = s->priv;
+	char *resp;
+
+	vlog(LOG_DEBUG, "agent request from %s: %s", c->peer, buf);
+	resp = vn_agent_handle(&d->ag, c->nonce, buf, c->peer);
+	if (resp && vn_write_reply(c->fd, resp, -1))
+		vlog(LOG_DEBUG, "client %s went away", c->peer);
+	free(resp);
 }
 
 static int setup_agent(struct vnoded *d)
@@ -412,7 +528,7 @@ static int setup_agent(struct vnoded *d)
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 16)) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 128)) {
 		vlog(LOG_ERR, "cannot listen on %s port %d: %s", addr, port, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -420,22 +536,25 @@ static int setup_agent(struct vnoded *d)
 	}
 	d->listen_fd = fd;
 	vlog(LOG_INFO, "storage agent listening on %s port %d%s", addr, port,
-	     d->ag.token[0] ? " (token required)" : "");
+	     d->ag.key.len ? " (requests authenticated with the cluster key)" :
+	     " (INSECURE: no cluster key, requests are not authenticated)");
 	return 0;
 }
 
 static void run(struct vnoded *d)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = d->listen_fd, .events = POLLIN },
-		{ .fd = d->sig_fd, .events = POLLIN },
-	};
+	struct pollfd pfd[2 + VN_CONN_MAX];
 	int64_t next = d->agent ? INT64_MAX : vn_mono_ms() + d->interval_s * 1000;
 
+	vn_server_init(&d->srv, d->listen_fd, VN_CONN_MAX, VN_REQUEST_MS);
+	d->srv.priv = d;
+	d->srv.log = vlog;
+	d->srv.on_accept = d->agent ? accept_agent : accept_local;
+	d->srv.on_request = d->agent ? serve_agent : serve_local;
 	d->state = VNODED_RUNNING;
 	while (d->state == VNODED_RUNNING) {
 		int64_t left = next - vn_mono_ms();
-		int ret;
+		int n, ret;
 
 		if (left > 3600 * 1000)
 			left = 3600 * 1000;
@@ -445,14 +564,16 @@ static void run(struct vnoded *d)
 			next = vn_mono_ms() + d->interval_s * 1000;
 			continue;
 		}
-		ret = poll(pfd, 2, (int)left);
+		pfd[0] = (struct pollfd){ .fd = d->sig_fd, .events = POLLIN };
+		n = 1 + vn_server_pollfds(&d->srv, pfd + 1);
+		ret = poll(pfd, (nfds_t)n, vn_server_timeout(&d->srv, (int)left));
 		if (ret < 0 && errno != EINTR) {
 			vlog(LOG_ERR, "poll: %s", strerror(errno));
 			break;
 		}
-		if (ret <= 0)
+		if (ret < 0)
 			continue;
-		if (pfd[1].revents & POLLIN) {
+		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
 			if (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
@@ -465,26 +586,24 @@ static void run(struct vnoded *d)
 				}
 			}
 		}
-		if ((pfd[0].revents & POLLIN) && d->agent)
-			serve_agent(d);
-		else if (pfd[0].revents & POLLIN)
-			serve_one(d);
+		/* accepts and reads every client, runs complete requests one
+		 * at a time, drops those past their deadline */
+		vn_server_events(&d->srv, pfd + 1, n - 1);
 	}
+	vn_server_fini(&d->srv);
 }
 
 static void print_config(const struct vn_conf *conf)
 {
 	int i;
 
-	printf("cluster replicas %d disk %s disk_size %llu probe_timeout_ms %d agent_port %d agent_token %s key_file %s insecure %s\n",
+	printf("cluster replicas %d disk %s disk_size %llu probe_timeout_ms %d agent_port %d key_file %s insecure %s\n",
 	       conf->cluster.replicas, conf->cluster.disk,
 	       (unsigned long long)conf->cluster.disk_size,
 	       conf->cluster.probe_timeout_ms, conf->cluster.agent_port,
-	       conf->cluster.agent_token[0] ? "set" : "none",
 	       conf->cluster.auth.key_file,
 	       conf->cluster.auth.insecure ? "true" : "false");
-	printf("agent listen %s token %s\n", conf->agent.listen,
-	       conf->agent.token[0] ? "set" : "none");
+	printf("agent listen %s\n", conf->agent.listen);
 	for (i = 0; i < conf->nr_comps; i++)
 		printf("%s %s addr %s port %d\n", vn_kind_name(conf->comps[i].kind),
 		       conf->comps[i].name, conf->comps[i].addr, conf->comps[i].port);
@@ -499,7 +618,8 @@ static int agent_main(struct vnoded *d)
 		vlog(LOG_ERR, "%s", err.msg);
 		return 1;
 	}
-	snprintf(d->ag.token, sizeof(d->ag.token), "%s", d->conf.agent.token);
+	if (agent_key(&d->conf, &d->ag.key))
+		return 1;
 	d->ag.delete_timeout_ms = 10000;
 	d->ag.log = vlog;
 	if (vn_stor_check(&d->ag.kern, &err))
@@ -539,6 +659,8 @@ int main(int argc, char **argv)
 	}
 	if (d.agent)
 		return agent_main(&d);
+	if (check_group(&d))
+		return 1;
 	if ((ret = vn_mkdirs(d.statedir, 0, 0755))) {
 		vlog(LOG_ERR, "cannot create state dir %s: %s", d.statedir, strerror(-ret));
 		return 1;
@@ -564,6 +686,7 @@ int main(int argc, char **argv)
 		goto out_lock;
 	}
 	d.ctx.log = vlog;
+	d.ctx.group = d.group;
 	if (vn_kern_fake(&d.ctx.kern))
 		vlog(LOG_NOTICE, "fake kernel under sysroot %s", d.ctx.kern.root);
 	else

@@ -186,14 +186,39 @@ static int h_disk_show(struct hreq *r)
 	return vn_disk_show(r->ctx, r->data, r->err);
 }
 
+bool vn_gid_member(gid_t want, gid_t primary, const gid_t *groups, int n)
+{
+	int i;
+
+	if (primary == want)
+		return true;
+	for (i = 0; groups && i < n; i++)
+		if (groups[i] == want)
+			return true;
+	return false;
+}
+
+int vn_may_sql(const struct vn_caller *who, const char *group, struct vn_err *err)
+{
+	if (!who->uid || who->in_group)
+		return 0;
+	return vn_seterr(err, EPERM,
+			 "permission denied: sql is for root and the group '%s' only (uid %u is not a member)",
+			 group ? group : "vnode", (unsigned)who->uid);
+}
+
 static int h_sql(struct hreq *r)
 {
 	const char *q = vn_arg_str(r->args, "query");
+	int ret = vn_may_sql(r->who, r->ctx->group, r->err);
 
+	if (ret)
+		return ret;
 	if (!q)
 		return vn_seterr(r->err, EINVAL, "missing 'query'");
-	/* a separate read-only connection, never the daemon's own */
-	return vn_sql_readonly(r->ctx->dbpath, q, r->data, r->err);
+	/* a separate read-only connection, never the daemon's own, under
+	 * time, row, memory and size limits */
+	return vn_sql_readonly(r->ctx->dbpath, q, &r->ctx->sql_limits, r->data, r->err);
 }
 
 static int h_vol_create(struct hreq *r)

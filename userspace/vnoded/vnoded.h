@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "conf.h"
+#include "db.h"
 #include "kern.h"
 #include "probe.h"
 #include "util.h"
@@ -41,6 +42,8 @@ struct vn_ctx {
 	int detach_timeout_ms;	/* a volume still mounted by dying processes */
 	int kill_timeout_ms;
 	int reply_fd;		/* descriptor a request passes back, -1 */
+	const char *group;	/* the socket's group (messages), NULL = vnode */
+	struct vn_sql_limits sql_limits;	/* `vnodectl sql` */
 	void (*log)(int prio, const char *fmt, ...)
 		__attribute__((format(printf, 2, 3)));
 };
@@ -67,7 +70,15 @@ struct vn_caller {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
+	bool in_group;		/* member of the socket's group (primary or
+				 * supplementary: SO_PEERGROUPS) */
 };
+
+/* Is `want` the primary gid or one of the n supplementary ones? */
+bool vn_gid_member(gid_t want, gid_t primary, const gid_t *groups, int n);
+/* `sql` is for root and members of the socket's group (`group`, for the
+ * message) only: 0 or -EPERM with the reason. */
+int vn_may_sql(const struct vn_caller *who, const char *group, struct vn_err *err);
 
 int vn_ctx_init(struct vn_ctx *ctx, const char *dbpath, const char *sysroot,
 		const struct vn_cluster *cluster, struct vn_err *err);

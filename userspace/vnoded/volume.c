@@ -29,7 +29,7 @@ int vn_agent_tcp(struct vn_ctx *ctx, const char *addr, const char *cmd,
 {
 	/* a storage host that is down must not hold the daemon for long:
 	 * connecting is bounded like a memory-host probe */
-	return vn_agent_call(addr, ctx->cluster.agent_port, ctx->cluster.agent_token,
+	return vn_agent_call(addr, ctx->cluster.agent_port, &ctx->cluster.auth,
 			     ctx->cluster.probe_timeout_ms, AGENT_TIMEOUT_MS, cmd, args,
 			     data, err);
 }
@@ -50,7 +50,6 @@ int vn_agent_fake(struct vn_ctx *ctx, const char *addr, const char *cmd,
 	struct stat st;
 	int ret;
 
-	snprintf(a.token, sizeof(a.token), "%s", ctx->cluster.agent_token);
 	/* an address with no DIR/agent/ADDR is a host without an agent */
 	if (vn_kpath(&ctx->kern, path, sizeof(path), "/agent/%s", addr) ||
 	    stat(path, &st)) {
@@ -59,8 +58,7 @@ int vn_agent_fake(struct vn_ctx *ctx, const char *addr, const char *cmd,
 				 "cannot reach the storage agent at %s port %d: %s (is 'vnoded --agent' running there?)",
 				 addr, ctx->cluster.agent_port, strerror(ECONNREFUSED));
 	}
-	ret = vn_agent_exec(&a, cmd, args, ctx->cluster.agent_token, ctx->fake_peer,
-			    data, err);
+	ret = vn_agent_exec(&a, cmd, args, ctx->fake_peer, data, err);
 	json_object_put(args);
 	return ret;
 }
