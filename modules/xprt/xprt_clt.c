@@ -617,23 +617,32 @@ out_put_dev:
 	return ret;
 }
 
-static int clt_queue_connect(struct vnode_xprt_queue *q)
+/* The hello of queue @q without its auth byte and data. */
+static void clt_fill_hello(struct vnode_xprt_queue *q,
+			   struct vnode_hello *hello)
 {
 	struct vnode_xprt_clt *clt = q->clt;
-	struct ib_device *ibdev = q->cm_id->device;
-	struct rdma_conn_param param = {};
-	struct vnode_hello hello = {};
 	u16 major, minor;
 
+	memset(hello, 0, sizeof(*hello));
 	clt_proto_version(clt, &major, &minor);
-	hello.magic = cpu_to_le32(VNODE_MAGIC);
-	hello.major = cpu_to_le16(major);
-	hello.minor = cpu_to_le16(minor);
-	hello.role = clt->cfg.role;
-	hello.queue_id = cpu_to_le16(q->idx);
-	hello.nr_queues = cpu_to_le16(clt->nr_queues);
-	hello.client_id = cpu_to_le64(clt->cfg.client_id);
-	strscpy_pad(hello.name, clt->name, sizeof(hello.name));
+	hello->magic = cpu_to_le32(VNODE_MAGIC);
+	hello->major = cpu_to_le16(major);
+	hello->minor = cpu_to_le16(minor);
+	hello->role = clt->cfg.role;
+	hello->queue_id = cpu_to_le16(q->idx);
+	hello->nr_queues = cpu_to_le16(clt->nr_queues);
+	hello->client_id = cpu_to_le64(clt->cfg.client_id);
+	strscpy_pad(hello->name, clt->name, sizeof(hello->name));
+}
+
+static int clt_queue_connect(struct vnode_xprt_queue *q)
+{
+	struct ib_device *ibdev = q->cm_id->device;
+	struct rdma_conn_param param = {};
+	struct vnode_hello hello;
+
+	clt_fill_hello(q, &hello);
 	hello.auth = q->auth_step;
 	if (q->auth_step == VNODE_AUTH_INIT) {
 		memcpy(hello.auth_data, q->auth_cnonce, VNODE_AUTH_NONCE_LEN);
@@ -680,9 +689,8 @@ static int clt_auth_challenge(struct vnode_xprt_queue *q,
 			      const struct vnode_auth_challenge *ch)
 {
 	struct vnode_xprt_clt *clt = q->clt;
-	struct vnode_hello hello = {};
+	struct vnode_hello hello;
 	u8 mac[VNODE_AUTH_HMAC_LEN];
-	u16 major, minor;
 	unsigned int slot;
 
 	if (q->auth_step != VNODE_AUTH_INIT) {
@@ -691,14 +699,7 @@ static int clt_auth_challenge(struct vnode_xprt_queue *q,
 		return -EKEYREJECTED;
 	}
 	/* H, as the server saw it in our INIT hello. */
-	clt_proto_version(clt, &major, &minor);
-	hello.magic = cpu_to_le32(VNODE_MAGIC);
-	hello.major = cpu_to_le16(major);
-	hello.minor = cpu_to_le16(minor);
-	hello.role = clt->cfg.role;
-	hello.queue_id = cpu_to_le16(q->idx);
-	hello.nr_queues = cpu_to_le16(clt->nr_queues);
-	hello.client_id = cpu_to_le64(clt->cfg.client_id);
+	clt_fill_hello(q, &hello);
 	for (slot = 0; slot < VNODE_AUTH_NR_SLOTS; slot++) {
 		if (vnode_auth_hello_mac(slot, VNODE_AUTH_LABEL_SERVER, &hello,
 					 q->auth_cnonce, ch->snonce, mac))
