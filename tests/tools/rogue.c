@@ -25,7 +25,6 @@
  * "rogue: rejected status=N" (or "rogue: refused ..."), and exits 0 when
  * the server accepted, 1 when it refused, 2 on a usage or local error.
  */
-#define _GNU_SOURCE
 #include <endian.h>
 #include <errno.h>
 #include <stddef.h>
@@ -36,87 +35,14 @@
 #include <sys/random.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <rdma/rdma_cma.h>
 
-#include "../../modules/include/vnode/proto.h"
+#include <vnode/proto.h>
 
-static unsigned char key[64];
-static size_t key_len;
+/* The key file and the MACs, as vnoded's probe does them. */
+#include "auth.h"
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* @len hex digits of @s into bytes; -1 on a bad digit. */
-static int unhex(const char *s, size_t len, unsigned char *out)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2) {
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i / 2] = hi << 4 | lo;
-	}
-	return len % 2 ? -1 : 0;
-}
-
-static int load_key(const char *path)
-{
-	char buf[200];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	if (!f) {
-		perror(path);
-		return -1;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	if (n && buf[n - 1] == '\n')
-		n--;
-	if (n < 32 || n > 128 || unhex(buf, n, key)) {
-		fprintf(stderr, "rogue: %s: not a key\n", path);
-		return -1;
-	}
-	key_len = n / 2;
-	return 0;
-}
-
-static void mac(const char *label, const void *a, size_t alen,
-		const void *b, size_t blen, const void *c, size_t clen,
-		unsigned char out[32])
-{
-	unsigned char buf[256];
-	unsigned int outlen = 32;
-	size_t n = 0;
-
-	memcpy(buf + n, label, VNODE_AUTH_LABEL_LEN);
-	n += VNODE_AUTH_LABEL_LEN;
-	memcpy(buf + n, a, alen);
-	n += alen;
-	memcpy(buf + n, b, blen);
-	n += blen;
-	memcpy(buf + n, c, clen);
-	n += clen;
-	HMAC(EVP_sha256(), key, key_len, buf, n, out, &outlen);
-}
-
-static void hello_core(const struct vnode_hello *h, unsigned char *core)
-{
-	memcpy(core, h, VNODE_AUTH_CORE_LEN);
-	core[offsetof(struct vnode_hello, auth)] = 0;
-}
+static struct vn_key key;
 
 struct conn {
 	struct rdma_event_channel *ec;
@@ -221,7 +147,7 @@ static int outcome(struct rdma_cm_event *ev, const unsigned char *cnonce,
 {
 	const struct vnode_accept *acc = ev->param.conn.private_data;
 	const struct vnode_reject *r;
-	unsigned char m[32];
+	unsigned char m[VNODE_AUTH_MAC_LEN];
 	uint8_t len;
 
 	if (ev->event == RDMA_CM_EVENT_ESTABLISHED) {
@@ -230,15 +156,10 @@ static int outcome(struct rdma_cm_event *ev, const unsigned char *cnonce,
 		if (acc && ev->param.conn.private_data_len >= sizeof(*acc) &&
 		    (le32toh(acc->flags) & VNODE_ACCEPT_F_AUTH)) {
 			am = "bad";
-			if (key_len && snonce) {
-				mac(VNODE_AUTH_LABEL_ACCEPT, cnonce,
-				    VNODE_AUTH_NONCE_LEN, snonce,
-				    VNODE_AUTH_SNONCE_LEN, acc,
-				    VNODE_ACCEPT_MAC_OFF, m);
-				if (!CRYPTO_memcmp(m, acc->amac,
-						   VNODE_AUTH_MAC_LEN))
-					am = "ok";
-			}
+			if (key.len && snonce &&
+			    !vn_auth_accept_mac(&key, acc, cnonce, snonce, m) &&
+			    !CRYPTO_memcmp(m, acc->amac, VNODE_AUTH_MAC_LEN))
+				am = "ok";
 		}
 		printf("rogue: accepted flags=%#x amac=%s capacity=%llu\n",
 		       acc ? le32toh(acc->flags) : 0, am,
@@ -300,8 +221,9 @@ static void print_hex(const char *what, const void *p, size_t n)
 int main(int argc, char **argv)
 {
 	const char *addr = NULL, *port = "7470", *mode = NULL, *hex = NULL;
-	unsigned char cnonce[VNODE_AUTH_NONCE_LEN], core[VNODE_AUTH_CORE_LEN];
-	unsigned char m[32];
+	unsigned char cnonce[VNODE_AUTH_NONCE_LEN];
+	unsigned char m[VNODE_AUTH_HMAC_LEN];
+	struct vn_err err;
 	struct rdma_addrinfo hints = { 0 }, *ai;
 	const struct vnode_auth_challenge *ch;
 	struct vnode_hello h = { 0 };
@@ -320,8 +242,10 @@ int main(int argc, char **argv)
 		case 'p': port = optarg; break;
 		case 'm': mode = optarg; break;
 		case 'k':
-			if (load_key(optarg))
+			if (vn_key_load(optarg, &key, NULL, &err)) {
+				fprintf(stderr, "rogue: %s\n", err.msg);
 				return 2;
+			}
 			break;
 		case 'c': client_id = strtoull(optarg, NULL, 16); break;
 		case 'R': role = atoi(optarg); break;
@@ -351,7 +275,7 @@ int main(int argc, char **argv)
 
 	if (!strcmp(mode, "replay")) {
 		if (!hex || strlen(hex) != 2 * sizeof(h) ||
-		    unhex(hex, strlen(hex), (unsigned char *)&h))
+		    vn_hex_decode(hex, (uint8_t *)&h, sizeof(h)))
 			goto usage;
 		ret = outcome(conn_try(&c, ai, &h), NULL, NULL);
 		conn_close(&c);
@@ -367,7 +291,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(mode, "guess") && strcmp(mode, "auth"))
 		goto usage;
-	if (!strcmp(mode, "auth") && !key_len)
+	if (!strcmp(mode, "auth") && !key.len)
 		goto usage;
 
 	/* Step 1: ask for a challenge. */
@@ -391,17 +315,19 @@ int main(int argc, char **argv)
 		conn_close(&c);
 
 		/* Step 3: answer it. */
-		hello_core(&h, core);
-		if (key_len) {
-			mac(VNODE_AUTH_LABEL_SERVER, core, sizeof(core), cnonce,
-			    sizeof(cnonce), chal.snonce, sizeof(chal.snonce), m);
+		if (key.len) {
+			if (vn_auth_hello_mac(&key, VNODE_AUTH_LABEL_SERVER, &h,
+					      cnonce, chal.snonce, m))
+				return 2;
 			printf("rogue: server proof %s\n",
-			       CRYPTO_memcmp(m, chal.smac, 32) ? "BAD" : "ok");
+			       CRYPTO_memcmp(m, chal.smac, sizeof(m)) ?
+			       "BAD" : "ok");
 		}
 		h.auth = VNODE_AUTH_RESPONSE;
 		if (!strcmp(mode, "auth")) {
-			mac(VNODE_AUTH_LABEL_CLIENT, core, sizeof(core), cnonce,
-			    sizeof(cnonce), chal.snonce, sizeof(chal.snonce), m);
+			if (vn_auth_hello_mac(&key, VNODE_AUTH_LABEL_CLIENT, &h,
+					      cnonce, chal.snonce, m))
+				return 2;
 			memcpy(h.auth_data, m, VNODE_AUTH_MAC_LEN);
 			print_hex("response", &h, sizeof(h));
 		} else if (getrandom(h.auth_data, VNODE_AUTH_MAC_LEN, 0) !=
