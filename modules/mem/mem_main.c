@@ -179,6 +179,7 @@ static u16 memh_alloc_slab(struct memh_client *c,
 {
 	struct memh_slab *slab;
 	u64 index = le64_to_cpu(req->slab_index);
+	u64 limit;
 	u32 handle;
 	int ret;
 
@@ -190,9 +191,8 @@ static u16 memh_alloc_slab(struct memh_client *c,
 				    memh.capacity);
 		return VNODE_ST_FULL;
 	}
-	if (c->bytes + memh.slab_size > memh_client_limit(c)) {
-		u64 limit = memh_client_limit(c);
-
+	limit = memh_client_limit(c);
+	if (c->bytes + memh.slab_size > limit) {
 		mutex_unlock(&memh.lock);
 		pr_info_ratelimited("<%s@%s> slab %llu refused: client quota reached (%llu of %llu bytes)\n",
 				    c->name, c->peer_addr, index, c->bytes,

@@ -49,12 +49,7 @@ bool vnode_auth_insecure(void)
 
 bool vnode_auth_has_key(void)
 {
-	bool ret;
-
-	mutex_lock(&auth_lock);
-	ret = auth_keys[VNODE_AUTH_CURRENT].len != 0;
-	mutex_unlock(&auth_lock);
-	return ret;
+	return vnode_auth_key_slot_used(VNODE_AUTH_CURRENT);
 }
 
 /*

@@ -916,6 +916,20 @@ static void srv_reject_challenge(struct rdma_cm_id *cm_id,
 	rdma_reject(cm_id, ch, sizeof(*ch), IB_CM_REJ_CONSUMER_DEFINED);
 }
 
+/* The challenge sent to queue @qid of @client_id at @src, or NULL. */
+static struct srv_challenge *srv_find_challenge(struct vnode_xprt_srv *srv,
+						struct sockaddr_storage *src,
+						u64 client_id, u16 qid)
+{
+	struct srv_challenge *c;
+
+	for (c = srv->chal; c < srv->chal + SRV_NR_CHALLENGES; c++)
+		if (c->used && c->client_id == client_id &&
+		    c->queue_id == qid && vnode_addr_same_host(&c->addr, src))
+			return c;
+	return NULL;
+}
+
 /* Step 2: remember a fresh challenge and send it.  srv->lock held. */
 static int srv_auth_challenge(struct vnode_xprt_srv *srv,
 			      struct rdma_cm_id *cm_id,
@@ -925,20 +939,21 @@ static int srv_auth_challenge(struct vnode_xprt_srv *srv,
 	struct sockaddr_storage *src = &cm_id->route.addr.dst_addr;
 	u64 client_id = le64_to_cpu(hello->client_id);
 	u16 qid = le16_to_cpu(hello->queue_id);
-	struct srv_challenge *c, *slot = NULL;
-	unsigned int i;
+	struct srv_challenge *c, *slot;
 	int ret;
 
-	for (i = 0; i < SRV_NR_CHALLENGES; i++) {
-		c = &srv->chal[i];
-		if (c->used && c->client_id == client_id &&
-		    c->queue_id == qid && vnode_addr_same_host(&c->addr, src)) {
-			slot = c;	/* a retry replaces its own */
-			break;
+	/* A retry replaces its own; else a free slot, else the oldest. */
+	slot = srv_find_challenge(srv, src, client_id, qid);
+	if (!slot) {
+		slot = srv->chal;
+		for (c = srv->chal; c < srv->chal + SRV_NR_CHALLENGES; c++) {
+			if (!c->used) {
+				slot = c;
+				break;
+			}
+			if (time_before(c->expires, slot->expires))
+				slot = c;
 		}
-		if (!slot || !c->used ||
-		    (slot->used && time_before(c->expires, slot->expires)))
-			slot = c;
 	}
 	memset(ch, 0, sizeof(*ch));
 	ch->rej.magic = cpu_to_le32(VNODE_MAGIC);
@@ -977,19 +992,12 @@ static u16 srv_auth_response(struct vnode_xprt_srv *srv,
 	struct sockaddr_storage *src = &cm_id->route.addr.dst_addr;
 	u64 client_id = le64_to_cpu(hello->client_id);
 	u16 qid = le16_to_cpu(hello->queue_id);
-	struct srv_challenge *c = NULL;
+	struct srv_challenge *c;
 	u8 mac[VNODE_AUTH_HMAC_LEN];
 	bool expired;
 	unsigned int i;
 
-	for (i = 0; i < SRV_NR_CHALLENGES; i++) {
-		if (srv->chal[i].used && srv->chal[i].client_id == client_id &&
-		    srv->chal[i].queue_id == qid &&
-		    vnode_addr_same_host(&srv->chal[i].addr, src)) {
-			c = &srv->chal[i];
-			break;
-		}
-	}
+	c = srv_find_challenge(srv, src, client_id, qid);
 	if (!c)
 		return VNODE_ST_AUTH;
 	/* One use, whatever the outcome: a replay finds nothing. */
