@@ -78,6 +78,7 @@ u64 memh_client_limit(const struct memh_client *c);
  * @server_id: random id of this module instance (constant)
  * @used: bytes allocated to clients
  * @nr_clients: connected client objects
+ * @client_seq: the last client's sequence number (its sysfs name)
  * @clients: struct memh_client list
  * @slabs: handle -> struct memh_slab
  * @next_handle: cyclic allocation hint for @slabs
@@ -93,6 +94,7 @@ struct memh {
 	u64			server_id;
 	u64			used;
 	unsigned int		nr_clients;
+	atomic_t		client_seq;
 	struct list_head	clients;
 	struct xarray		slabs;
 	u32			next_handle;

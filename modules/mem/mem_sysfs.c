@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /sys/kernel/vnode_mem/{capacity,used,slab_size,nr_clients,server_id}
- * and /sys/kernel/vnode_mem/clients/<client_id>/{peer,name,slabs,bytes}.
+ * and /sys/kernel/vnode_mem/clients/<identity>-<n>/{client_id,peer,name,
+ * slabs,bytes,quota}: a client's directory is named by its identity and
+ * a sequence number, not by its client_id, which only root reads.
  */
 #include "mem.h"
 
@@ -80,6 +82,12 @@ static ssize_t peer_show(struct kobject *kobj, struct kobj_attribute *a,
 	return sysfs_emit(buf, "%s\n", to_client(kobj)->peer_addr);
 }
 
+static ssize_t client_id_show(struct kobject *kobj, struct kobj_attribute *a,
+			      char *buf)
+{
+	return sysfs_emit(buf, "%016llx\n", to_client(kobj)->client_id);
+}
+
 static ssize_t name_show(struct kobject *kobj, struct kobj_attribute *a,
 			 char *buf)
 {
@@ -143,6 +151,8 @@ static ssize_t quota_store(struct kobject *kobj, struct kobj_attribute *a,
 	return count;
 }
 
+static struct kobj_attribute client_attr_client_id = __ATTR_RO_MODE(client_id,
+								     0400);
 static struct kobj_attribute client_attr_peer = __ATTR_RO(peer);
 static struct kobj_attribute client_attr_quota = __ATTR_RW(quota);
 static struct kobj_attribute client_attr_name = __ATTR_RO(name);
@@ -150,6 +160,7 @@ static struct kobj_attribute client_attr_slabs = __ATTR_RO(slabs);
 static struct kobj_attribute client_attr_bytes = __ATTR_RO(bytes);
 
 static struct attribute *memh_client_attrs[] = {
+	&client_attr_client_id.attr,
 	&client_attr_peer.attr,
 	&client_attr_name.attr,
 	&client_attr_slabs.attr,
@@ -176,7 +187,8 @@ int memh_client_sysfs_add(struct memh_client *c)
 	int ret;
 
 	ret = kobject_init_and_add(&c->kobj, &memh_client_ktype,
-				   memh.clients_kobj, "%016llx", c->client_id);
+				   memh.clients_kobj, "%s-%u", c->name,
+				   atomic_inc_return(&memh.client_seq));
 	if (ret) {
 		kobject_put(&c->kobj);
 		return ret;

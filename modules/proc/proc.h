@@ -186,6 +186,7 @@ enum vnmem_slab_state {
  * @used: slots written and not freed (owner != FREE)
  * @inflight: RDMA requests in flight on this slab
  * @free_queued: on the disk's free list
+ * @lost: counted in lost_slabs: no copy is valid any more
  * @free_node: free list link
  *
  * Everything is protected by disk->map_lock; state changes away from
@@ -195,6 +196,7 @@ struct vnmem_slab {
 	u8			state;
 	u8			nr_copies;
 	bool			free_queued;
+	bool			lost;
 	u32			used;
 	u32			inflight;
 	struct vnmem_copy	copy[VNMEM_MAX_REPLICAS];
@@ -378,6 +380,7 @@ extern const struct block_device_operations vnmem_fops_sync;
 #endif
 bool vnmem_copy_exists(struct vnmem_disk *d, const struct vnmem_copy *c);
 bool vnmem_copy_valid(struct vnmem_disk *d, const struct vnmem_copy *c);
+unsigned int vnmem_count_lost_slabs(struct vnmem_disk *d);
 void vnmem_poll_signal(struct vnmem_cmd *cmd);
 void vnmem_end(struct request *rq, blk_status_t sts);
 void vnmem_retry(struct request *rq, struct vnmem_cmd *cmd,

@@ -45,17 +45,19 @@ static void vnmem_host_lost(struct vnmem_host *h, const char *why)
 {
 	struct vnmem_disk *d = h->disk;
 	int n = atomic_xchg(&h->nr_slabs, 0);
+	unsigned int lost;
 
 	atomic_inc(&h->epoch);
 	h->full = false;
+	lost = vnmem_count_lost_slabs(d);
 	if (d->replicas > 1)
 		hlog(warn, h,
-		     "memory host lost (%s): its %d slabs are gone; disk is degraded, serving from the remaining replicas\n",
-		     why, n);
+		     "memory host lost (%s): its %d slabs are gone, %u of them had no other copy; disk is degraded, serving from the remaining replicas\n",
+		     why, n, lost);
 	else
 		hlog(err, h,
-		     "memory host lost (%s): its %d slabs are gone; I/O to pages stored there fails\n",
-		     why, n);
+		     "memory host lost (%s): its %d slabs are gone (lost_slabs +%u); I/O to pages stored there fails\n",
+		     why, n, lost);
 }
 
 static void vnmem_state_change(struct vnode_xprt_clt *clt,

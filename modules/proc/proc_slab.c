@@ -162,6 +162,7 @@ static int vnmem_slab_alloc(struct vnmem_disk *d, u32 idx)
 	spin_lock_irqsave(&d->map_lock, flags);
 	memcpy(s->copy, copy, sizeof(copy));
 	s->nr_copies = n;
+	s->lost = false;
 	s->state = VNMEM_SLAB_MAPPED;
 	spin_unlock_irqrestore(&d->map_lock, flags);
 	atomic_inc(&d->nr_mapped);
@@ -210,6 +211,38 @@ static void vnmem_slab_release(struct vnmem_disk *d, struct vnmem_slab *s)
 }
 
 /*
+ * Count, at once, the mapped slabs a host loss left without a valid copy
+ * (the loss bumped the host's epoch first).  Their written slots are
+ * marked bad when the slow path next meets them (vnmem_slab_recover()),
+ * which does not count them again.  Returns how many were counted.
+ */
+unsigned int vnmem_count_lost_slabs(struct vnmem_disk *d)
+{
+	unsigned int lost = 0, i;
+	unsigned long flags;
+	u32 idx;
+
+	for (idx = 0; idx < d->nr_slabs; idx++) {
+		struct vnmem_slab *s = &d->slabs[idx];
+		bool valid = false;
+
+		spin_lock_irqsave(&d->map_lock, flags);
+		if (s->state == VNMEM_SLAB_MAPPED && !s->lost) {
+			for (i = 0; i < s->nr_copies && !valid; i++)
+				valid = vnmem_copy_valid(d, &s->copy[i]);
+			if (!valid) {
+				s->lost = true;
+				lost++;
+			}
+		}
+		spin_unlock_irqrestore(&d->map_lock, flags);
+	}
+	if (lost)
+		atomic64_add(lost, &d->stats.lost_slabs);
+	return lost;
+}
+
+/*
  * Slab @idx is mapped but no copy is valid: its data is gone.  Mark its
  * written slots bad (reads fail) and unmap it so writes can use new
  * memory.  Slow-path work only.  Returns -EAGAIN if I/O is still in
@@ -225,6 +258,7 @@ static int vnmem_slab_recover(struct vnmem_disk *d, u32 idx)
 	struct vnmem_copy copy[VNMEM_MAX_REPLICAS];
 	unsigned int n, i, bad = 0;
 	unsigned long flags;
+	bool counted;
 	u64 slot;
 
 	spin_lock_irqsave(&d->map_lock, flags);
@@ -252,9 +286,11 @@ static int vnmem_slab_recover(struct vnmem_disk *d, u32 idx)
 	s->state = VNMEM_SLAB_FREEING;
 	n = s->nr_copies;
 	memcpy(copy, s->copy, sizeof(copy));
+	counted = s->lost;
 	spin_unlock_irqrestore(&d->map_lock, flags);
 
-	atomic64_inc(&d->stats.lost_slabs);
+	if (!counted)
+		atomic64_inc(&d->stats.lost_slabs);
 	dlog(err_ratelimited, d,
 	     "slab %u lost every copy: %u written pages are gone (reads of them fail)\n",
 	     idx, bad);

@@ -24,6 +24,8 @@
 
 /* Longest client address string ("[v6]"), NUL included. */
 #define STOR_CLIENT_LEN		48
+/* An identity (vnode_hello.name) plus a NUL. */
+#define STOR_OWNER_LEN		(VNODE_AUTH_IDENT_LEN + 1)
 /* Largest READ/WRITE, and its pages. */
 #define STOR_MAX_IO		(128 * 1024)
 #define STOR_MAX_PAGES		(STOR_MAX_IO >> PAGE_SHIFT)
@@ -44,6 +46,8 @@
  * @size: bytes
  * @client: address the volume is exported to (port ignored)
  * @client_str: @client as written by the admin
+ * @owner: identity the volume belongs to (set by the admin, or by the
+ *	first OPEN); "" for none yet (under stor_lock)
  * @enabled: the backing store is open and clients may OPEN it
  * @file: backing file (a volume file, or the block device)
  * @base: byte offset of the volume in @file (extent of a block device)
@@ -67,6 +71,7 @@ struct stor_vol {
 	u64			size;
 	struct sockaddr_storage	client;
 	char			client_str[STOR_CLIENT_LEN];
+	char			owner[STOR_OWNER_LEN];
 	bool			enabled;
 	struct file		*file;
 	u64			base;

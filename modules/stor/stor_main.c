@@ -136,13 +136,29 @@ static u16 stor_open(struct stor_peer *sp, const struct vnode_stor_open_req *req
 		st = VNODE_ST_PERM;
 		goto out_unlock;
 	}
+	/*
+	 * The volume belongs to an identity: the one its admin set, or
+	 * else the first to open it.  A takeover needs the same identity.
+	 */
+	if (!vol->owner[0]) {
+		strscpy(vol->owner, vnode_xprt_peer_name(sp->peer),
+			sizeof(vol->owner));
+		vlog(info, vol, "owned by identity %s from now on (its first opener)\n",
+		     vol->owner);
+	} else if (strcmp(vol->owner, vnode_xprt_peer_name(sp->peer))) {
+		vlog(warn, vol, "OPEN from %s refused: identity %s, the volume belongs to %s\n",
+		     vnode_xprt_peer_addr(sp->peer),
+		     vnode_xprt_peer_name(sp->peer), vol->owner);
+		st = VNODE_ST_PERM;
+		goto out_unlock;
+	}
 	if (sp->vol && sp->vol != vol) {
 		st = VNODE_ST_INVALID;
 		goto out_unlock;
 	}
 	if (vol->peer && vol->peer != sp) {
 		/*
-		 * Only the owner host gets here: its previous connection set
+		 * Only the owner gets here: its previous connection set
 		 * is going away (GOODBYE still in progress) or was lost
 		 * (the process host restarted).  The new one takes over; the
 		 * old one's commands fail with VNODE_ST_NOENT from now on.
@@ -686,6 +702,42 @@ static ssize_t stor_vol_client_store(struct config_item *item,
 	}));
 }
 
+static ssize_t stor_vol_owner_show(struct config_item *item, char *page)
+{
+	struct stor_vol *vol = to_stor_vol(item);
+	ssize_t ret;
+
+	mutex_lock(&stor_lock);
+	ret = sprintf(page, "%s\n", vol->owner);
+	mutex_unlock(&stor_lock);
+	return ret;
+}
+
+/* An identity, or "" (an empty write) to let the next opener claim it. */
+static ssize_t stor_vol_owner_store(struct config_item *item,
+				    const char *page, size_t count)
+{
+	struct stor_vol *vol = to_stor_vol(item);
+	char buf[STOR_OWNER_LEN];
+	size_t len = strnlen(page, count);
+	size_t i;
+
+	if (len && page[len - 1] == '\n')
+		len--;
+	if (len >= VNODE_AUTH_IDENT_LEN)
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (!isalnum(page[i]) && !strchr("._-", page[i]))
+			return -EINVAL;
+	memcpy(buf, page, len);
+	buf[len] = '\0';
+	return vnode_cfs_store_disabled(&vol->lock, vol->enabled, count, ({
+		mutex_lock(&stor_lock);
+		strscpy(vol->owner, buf, sizeof(vol->owner));
+		mutex_unlock(&stor_lock);
+	}));
+}
+
 static ssize_t stor_vol_enable_show(struct config_item *item, char *page)
 {
 	return sprintf(page, "%d\n", READ_ONCE(to_stor_vol(item)->enabled));
@@ -756,7 +808,8 @@ static ssize_t stor_vol_state_show(struct config_item *item, char *page)
 	if (!vol->enabled)
 		ret = sprintf(page, "disabled\n");
 	else if (vol->peer)
-		ret = sprintf(page, "open %s\n",
+		ret = sprintf(page, "open %s@%s\n",
+			      vnode_xprt_peer_name(vol->peer->peer),
 			      vnode_xprt_peer_addr(vol->peer->peer));
 	else
 		ret = sprintf(page, "enabled\n");
@@ -782,6 +835,7 @@ static ssize_t stor_vol_stats_show(struct config_item *item, char *page)
 
 CONFIGFS_ATTR(stor_vol_, size);
 CONFIGFS_ATTR(stor_vol_, client);
+CONFIGFS_ATTR(stor_vol_, owner);
 CONFIGFS_ATTR(stor_vol_, enable);
 CONFIGFS_ATTR_RO(stor_vol_, state);
 CONFIGFS_ATTR_RO(stor_vol_, stats);
@@ -789,6 +843,7 @@ CONFIGFS_ATTR_RO(stor_vol_, stats);
 static struct configfs_attribute *stor_vol_attrs[] = {
 	&stor_vol_attr_size,
 	&stor_vol_attr_client,
+	&stor_vol_attr_owner,
 	&stor_vol_attr_enable,
 	&stor_vol_attr_state,
 	&stor_vol_attr_stats,

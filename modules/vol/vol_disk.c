@@ -564,7 +564,8 @@ static ssize_t volume_show(struct device *dev, struct device_attribute *attr,
 	return sysfs_emit(buf, "%s %s\n", vnode_xprt_clt_peer(d->clt),
 			  d->volume);
 }
-static DEVICE_ATTR_RO(volume);
+/* Root only: a volume's name is not for other users (docs/security.md). */
+static DEVICE_ATTR_ADMIN_RO(volume);
 
 static struct attribute *vol_attrs[] = {
 	&dev_attr_reads.attr,

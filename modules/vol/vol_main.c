@@ -295,6 +295,8 @@ static int __init vol_mod_init(void)
 	ret = vol_init();
 	if (ret)
 		return ret;
+	/* The volume's name, like its sysfs copy, is for root only. */
+	vol_cfg_attr_volume.ca_mode = 0600;
 	config_group_init(&vol_cfs_subsys.su_group);
 	mutex_init(&vol_cfs_subsys.su_mutex);
 	ret = configfs_register_subsystem(&vol_cfs_subsys);

@@ -633,7 +633,8 @@ static void clt_fill_hello(struct vnode_xprt_queue *q,
 	hello->queue_id = cpu_to_le16(q->idx);
 	hello->nr_queues = cpu_to_le16(clt->nr_queues);
 	hello->client_id = cpu_to_le64(clt->cfg.client_id);
-	strscpy_pad(hello->name, clt->name, sizeof(hello->name));
+	/* Our identity, not clt->name: the server knows us by it. */
+	memcpy(hello->name, q->auth_ident, sizeof(hello->name));
 }
 
 static int clt_queue_connect(struct vnode_xprt_queue *q)
@@ -713,8 +714,8 @@ static int clt_auth_challenge(struct vnode_xprt_queue *q,
 			return -EAGAIN;
 		}
 	}
-	clt_log(err, clt, "queue %u: the server does not know our cluster key: not connecting\n",
-		q->idx);
+	clt_log(err, clt, "queue %u: the server does not know our key (cluster key, or the identity key of '%.*s'): not connecting\n",
+		q->idx, VNODE_AUTH_IDENT_LEN, q->auth_ident);
 	return -EKEYREJECTED;
 }
 
@@ -773,8 +774,8 @@ static int clt_established(struct vnode_xprt_queue *q,
 	if (q->auth_step == VNODE_AUTH_RESPONSE &&
 	    (len < sizeof(*acc) ||
 	     !(le32_to_cpu(acc->flags) & VNODE_ACCEPT_F_AUTH) ||
-	     vnode_auth_accept_mac(q->auth_slot, acc, q->auth_cnonce,
-				   q->auth_snonce, mac) ||
+	     vnode_auth_accept_mac(q->auth_slot, q->auth_ident, acc,
+				   q->auth_cnonce, q->auth_snonce, mac) ||
 	     crypto_memneq(mac, acc->amac, sizeof(mac)))) {
 		clt_log(err, clt, "queue %u: the server's accept is not authenticated: not using it\n",
 			q->idx);
@@ -982,11 +983,12 @@ static int clt_queue_connect_one(struct vnode_xprt_queue *q)
 	q->auth_step = VNODE_AUTH_INIT;
 	if (!vnode_auth_has_key()) {
 		if (!vnode_auth_insecure()) {
-			clt_log(err, clt, "no cluster key: write one to /sys/kernel/config/vnode_xprt/key (or load vnode_xprt with insecure=1)\n");
+			clt_log(err, clt, "no key: write the cluster key to /sys/kernel/config/vnode_xprt/key or our identity key to .../identity_key (or load vnode_xprt with insecure=1)\n");
 			return -ENOKEY;
 		}
 		q->auth_step = VNODE_AUTH_NONE;
 	}
+	vnode_auth_identity(q->auth_ident);
 	get_random_bytes(q->auth_cnonce, sizeof(q->auth_cnonce));
 	ret = clt_queue_connect_id(q);
 	if (ret == -EAGAIN && q->auth_step == VNODE_AUTH_RESPONSE)
@@ -1115,7 +1117,7 @@ static void clt_reconnect_work(struct work_struct *work)
 			old_id, new_id);
 	} else if (!resumed) {
 		/* Same server, but it dropped us meanwhile: state is gone. */
-		clt_log(warn, clt, "server %016llx no longer holds our state: its remote state is gone\n",
+		clt_log(warn, clt, "server %016llx did not restart but no longer holds our state (it dropped us after its grace period, or a client of our identity ended the session): its remote state is gone\n",
 			new_id);
 	} else {
 		clt_log(info, clt, "reconnected, server kept our state\n");

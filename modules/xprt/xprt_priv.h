@@ -170,6 +170,7 @@ struct vnode_xprt_queue {
 	struct vnode_accept	acc;
 	u8			auth_step;
 	u8			auth_slot;
+	char			auth_ident[VNODE_AUTH_IDENT_LEN];
 	u8			auth_cnonce[VNODE_AUTH_NONCE_LEN];
 	u8			auth_snonce[VNODE_AUTH_SNONCE_LEN];
 	atomic_t		inflight;
@@ -422,7 +423,9 @@ struct vnode_xprt_squeue {
  * @client_id: from the hello
  * @role: from the hello
  * @minor: protocol minor version, from the hello
- * @name: client object name, from the hello
+ * @name: the client's identity, from the hello (valid: see
+ *	vnode_auth_valid_identity())
+ * @ident: the same, as the hello carries it (NUL-padded)
  * @addr: "addr:port" of the client
  * @ibdev: device all of its queues use
  * @pd: the peer's own PD: its slab MRs are usable by its queues only
@@ -444,6 +447,7 @@ struct vnode_xprt_peer {
 	u8			role;
 	u16			minor;
 	char			name[VNODE_XPRT_NAME_LEN];
+	char			ident[VNODE_AUTH_IDENT_LEN];
 	char			addr[VNODE_XPRT_PEER_LEN];
 	struct ib_device	*ibdev;
 	struct ib_pd		*pd;
@@ -488,6 +492,7 @@ struct srv_challenge {
 	struct sockaddr_storage	addr;
 	u64			client_id;
 	u16			queue_id;
+	char			ident[VNODE_AUTH_IDENT_LEN];
 	bool			used;
 	unsigned long		expires;
 	u8			cnonce[VNODE_AUTH_NONCE_LEN];
@@ -547,14 +552,18 @@ int vnode_auth_init(void);
 void vnode_auth_exit(void);
 bool vnode_auth_insecure(void);
 bool vnode_auth_has_key(void);
+bool vnode_auth_can_serve(void);
+void vnode_auth_identity(char ident[VNODE_AUTH_IDENT_LEN]);
+bool vnode_auth_valid_identity(const char ident[VNODE_AUTH_IDENT_LEN]);
 bool vnode_auth_key_slot_used(unsigned int slot);
-int vnode_auth_hmac(unsigned int slot, const char *label,
+int vnode_auth_hmac(unsigned int slot, const char *ident, const char *label,
 		    const struct kvec *parts, unsigned int nr,
 		    u8 out[VNODE_AUTH_HMAC_LEN]);
 int vnode_auth_hello_mac(unsigned int slot, const char *label,
 			 const struct vnode_hello *hello, const u8 *cnonce,
 			 const u8 *snonce, u8 out[VNODE_AUTH_HMAC_LEN]);
-int vnode_auth_accept_mac(unsigned int slot, const struct vnode_accept *acc,
+int vnode_auth_accept_mac(unsigned int slot, const char *ident,
+			  const struct vnode_accept *acc,
 			  const u8 *cnonce, const u8 *snonce,
 			  u8 out[VNODE_AUTH_MAC_LEN]);
 

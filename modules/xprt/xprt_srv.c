@@ -590,6 +590,7 @@ static struct vnode_xprt_peer *srv_new_peer(struct vnode_xprt_srv *srv,
 	peer->nr_queues = le16_to_cpu(hello->nr_queues);
 	peer->role = hello->role;
 	peer->minor = le16_to_cpu(hello->minor);
+	memcpy(peer->ident, hello->name, sizeof(peer->ident));
 	srv_sanitize_name(peer->name, hello);
 	if (!peer->name[0])
 		strscpy(peer->name, "?", sizeof(peer->name));
@@ -977,6 +978,7 @@ static int srv_auth_challenge(struct vnode_xprt_srv *srv,
 	slot->addr = *src;
 	slot->client_id = client_id;
 	slot->queue_id = qid;
+	memcpy(slot->ident, hello->name, sizeof(slot->ident));
 	slot->expires = jiffies + msecs_to_jiffies(VNODE_AUTH_CHALLENGE_MS);
 	memcpy(slot->cnonce, hello->auth_data, sizeof(slot->cnonce));
 	memcpy(slot->snonce, ch->snonce, sizeof(slot->snonce));
@@ -1005,6 +1007,9 @@ static u16 srv_auth_response(struct vnode_xprt_srv *srv,
 	expired = time_after(jiffies, c->expires);
 	memcpy(auth->cnonce, c->cnonce, sizeof(auth->cnonce));
 	memcpy(auth->snonce, c->snonce, sizeof(auth->snonce));
+	/* The identity challenged is the one that answers. */
+	if (memcmp(c->ident, hello->name, sizeof(c->ident)))
+		expired = true;
 	memzero_explicit(c, sizeof(*c));
 	if (expired)
 		return VNODE_ST_AUTH;
@@ -1039,12 +1044,16 @@ static u16 srv_authenticate(struct vnode_xprt_srv *srv,
 	u16 status;
 
 	srv_sanitize_name(name, hello);
-	if (!vnode_auth_has_key()) {
+	if (!vnode_auth_can_serve()) {
 		if (vnode_auth_insecure() && hello->auth == VNODE_AUTH_NONE)
 			return VNODE_ST_OK;
 		why = vnode_auth_insecure() ?
 			"it wants to authenticate, but we have no cluster key" :
-			"we have no cluster key (configfs vnode_xprt/key) and are not insecure";
+			"we have no cluster key (configfs vnode_xprt/key; an identity key is not enough to serve) and are not insecure";
+		goto refuse;
+	}
+	if (!vnode_auth_valid_identity(hello->name)) {
+		why = "its name is not a valid identity";
 		goto refuse;
 	}
 	switch (hello->auth) {
@@ -1060,7 +1069,7 @@ static u16 srv_authenticate(struct vnode_xprt_srv *srv,
 		status = srv_auth_response(srv, cm_id, hello, auth);
 		if (status == VNODE_ST_OK)
 			return status;
-		why = "wrong key, or a response to no (or an expired) challenge";
+		why = "wrong key for its identity, or a response to no (or an expired) challenge";
 		goto refuse;
 	default:
 		why = hello->auth == VNODE_AUTH_NONE ?
@@ -1180,6 +1189,17 @@ static int srv_connect_request(struct vnode_xprt_srv *srv,
 				VNODE_ST_INVALID;
 			goto out_unlock_reject;
 		}
+		/* A session belongs to the identity that opened it. */
+		if (memcmp(peer->ident, hello->name, sizeof(peer->ident))) {
+			char name[sizeof(hello->name) + 1];
+
+			srv_sanitize_name(name, hello);
+			peer_log(warn, peer, "rejecting queue %u from %pISpc: identity '%s' is not the session's\n",
+				 le16_to_cpu(hello->queue_id),
+				 &cm_id->route.addr.dst_addr, name);
+			status = VNODE_ST_PERM;
+			goto out_unlock_reject;
+		}
 		if (le16_to_cpu(hello->nr_queues) != peer->nr_queues) {
 			peer_log(warn, peer, "rejecting queue %u: it says %u queues, its first said %u\n",
 				 le16_to_cpu(hello->queue_id),
@@ -1232,8 +1252,8 @@ static int srv_connect_request(struct vnode_xprt_srv *srv,
 		acc.flags = cpu_to_le32(VNODE_ACCEPT_F_RESUMED);
 	if (auth.done) {
 		acc.flags |= cpu_to_le32(VNODE_ACCEPT_F_AUTH);
-		if (vnode_auth_accept_mac(auth.slot, &acc, auth.cnonce,
-					  auth.snonce, acc.amac))
+		if (vnode_auth_accept_mac(auth.slot, hello->name, &acc,
+					  auth.cnonce, auth.snonce, acc.amac))
 			memset(acc.amac, 0, sizeof(acc.amac));
 	}
 	param.private_data = &acc;

@@ -4,8 +4,9 @@
  * handshake (protocol 1.3, see proto.h).  Runs as any user: rdma_cm is
  * open to all once rdma_ucm is loaded, which is the point.
  *
- *   rogue -a ADDR [-p PORT] -m MODE [-k KEYFILE] [-c CLIENT_ID] [-R ROLE]
- *         [-q QUEUE -Q NR_QUEUES] [-n COUNT] [-x HELLO_HEX]
+ *   rogue -a ADDR [-p PORT] -m MODE [-k KEYFILE] [-i IDENTITY]
+ *         [-c CLIENT_ID] [-R ROLE] [-q QUEUE -Q NR_QUEUES] [-n COUNT]
+ *         [-x HELLO_HEX]
  *
  * MODE
  *   none    a hello without authentication (an old or keyless client)
@@ -14,6 +15,8 @@
  *           "rogue: response HEX", the hello that answered the challenge
  *   replay  send the hello HEX given with -x as it is (a recorded
  *           response: its challenge was used up)
+ * KEYFILE holds a cluster key or an identity key ("IDENTITY HEX").
+ * IDENTITY is the hello's name: default the identity key's, else "rogue".
  * CLIENT_ID (hex) is the hello's client_id (default random), e.g. a
  * victim's; ROLE 1 memory (default), 2 probe, 3 storage; QUEUE and
  * NR_QUEUES the hello's queue_id and nr_queues (0 and 1).  With -n, mode
@@ -43,6 +46,7 @@
 #include "auth.h"
 
 static struct vn_key key;
+static char ident[VNODE_AUTH_IDENT_LEN];
 
 struct conn {
 	struct rdma_event_channel *ec;
@@ -157,7 +161,8 @@ static int outcome(struct rdma_cm_event *ev, const unsigned char *cnonce,
 		    (le32toh(acc->flags) & VNODE_ACCEPT_F_AUTH)) {
 			am = "bad";
 			if (key.len && snonce &&
-			    !vn_auth_accept_mac(&key, acc, cnonce, snonce, m) &&
+			    !vn_auth_accept_mac(&key, ident, acc, cnonce,
+						snonce, m) &&
 			    !CRYPTO_memcmp(m, acc->amac, VNODE_AUTH_MAC_LEN))
 				am = "ok";
 		}
@@ -236,7 +241,7 @@ int main(int argc, char **argv)
 	if (getrandom(&client_id, sizeof(client_id), 0) != sizeof(client_id) ||
 	    getrandom(cnonce, sizeof(cnonce), 0) != sizeof(cnonce))
 		return 2;
-	while ((opt = getopt(argc, argv, "a:p:m:k:c:R:x:q:Q:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:m:k:i:c:R:x:q:Q:n:")) != -1) {
 		switch (opt) {
 		case 'a': addr = optarg; break;
 		case 'p': port = optarg; break;
@@ -246,6 +251,11 @@ int main(int argc, char **argv)
 				fprintf(stderr, "rogue: %s\n", err.msg);
 				return 2;
 			}
+			break;
+		case 'i':
+			if (strlen(optarg) >= sizeof(ident))
+				goto usage;
+			snprintf(ident, sizeof(ident), "%s", optarg);
 			break;
 		case 'c': client_id = strtoull(optarg, NULL, 16); break;
 		case 'R': role = atoi(optarg); break;
@@ -271,7 +281,17 @@ int main(int argc, char **argv)
 	h.queue_id = htole16(qid);
 	h.nr_queues = htole16(nrq);
 	h.client_id = htole64(client_id);
-	snprintf(h.name, sizeof(h.name), "rogue");
+	if (!ident[0])
+		snprintf(ident, sizeof(ident), "%.*s",
+			 (int)sizeof(ident) - 1,
+			 key.ident[0] ? key.ident : "rogue");
+	memcpy(h.name, ident, sizeof(h.name));
+	if (key.ident[0] && memcmp(key.ident, ident, sizeof(ident))) {
+		/* Another identity's key, passed off as this one's. */
+		printf("rogue: using %s's identity key as %s's\n", key.ident,
+		       ident);
+		memcpy(key.ident, ident, sizeof(ident));
+	}
 
 	if (!strcmp(mode, "replay")) {
 		if (!hex || strlen(hex) != 2 * sizeof(h) ||
@@ -344,6 +364,6 @@ int main(int argc, char **argv)
 	return ret;
 usage:
 	fprintf(stderr,
-		"usage: rogue -a ADDR [-p PORT] -m none|guess|auth|replay [-k KEYFILE] [-c CLIENT_ID] [-R ROLE] [-q QUEUE -Q NR_QUEUES] [-n COUNT] [-x HELLO_HEX]\n");
+		"usage: rogue -a ADDR [-p PORT] -m none|guess|auth|replay [-k KEYFILE] [-i IDENTITY] [-c CLIENT_ID] [-R ROLE] [-q QUEUE -Q NR_QUEUES] [-n COUNT] [-x HELLO_HEX]\n");
 	return 2;
 }

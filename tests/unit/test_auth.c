@@ -41,6 +41,40 @@ static void key_good(void **state)
 	assert_int_equal(key.bytes[63], 0xef);
 }
 
+static void key_identity(void **state)
+{
+	static const char *const bad[] = {
+		" " KEY32_HEX,				/* no identity */
+		"p/1 " KEY32_HEX,			/* not [A-Za-z0-9._-] */
+		"0123456789abcdef " KEY32_HEX,		/* 16 characters */
+		"p1 " KEY32_HEX " ",
+		"p1  " KEY32_HEX,
+		"p1 00",				/* too short */
+	};
+	struct vn_key key;
+	struct vn_err err;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse("p1 " KEY32_HEX "\n", &key, &err), 0);
+	assert_int_equal(key.len, 32);
+	assert_string_equal(key.ident, "p1");
+	assert_int_equal(parse("node-7.lab_a " KEY32_HEX, &key, &err), 0);
+	assert_string_equal(key.ident, "node-7.lab_a");
+	/* a cluster key has no identity */
+	assert_int_equal(parse(KEY32_HEX, &key, &err), 0);
+	assert_int_equal(key.ident[0], 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		key.len = 99;
+		if (parse(bad[i], &key, &err) != -EINVAL)
+			fail_msg("accepted bad identity key %zu '%s'", i, bad[i]);
+		assert_int_equal(key.len, 0);
+	}
+	assert_true(vn_valid_identity("p1", 2));
+	assert_false(vn_valid_identity("", 0));
+	assert_false(vn_valid_identity("a b", 3));
+}
+
 static void key_bad(void **state)
 {
 	static const char *const bad[] = {
@@ -50,7 +84,7 @@ static void key_bad(void **state)
 		"000102030405060708090a0b0c0d0e0f1",	/* odd */
 		"000102030405060708090a0b0c0d0eXY",	/* not hex */
 		"0x0102030405060708090a0b0c0d0e0f",
-		"00010203 405060708090a0b0c0d0e0f0",	/* a space */
+		"00010203 405060708090a0b0c0d0e0f0",	/* an identity and a short key */
 		KEY32_HEX "\n\n",			/* two newlines */
 		KEY32_HEX "\r\n",
 		KEY32_HEX " ",				/* trailing garbage */
@@ -69,7 +103,8 @@ static void key_bad(void **state)
 		if (parse(bad[i], &key, &err) != -EINVAL)
 			fail_msg("accepted bad key %zu '%s'", i, bad[i]);
 		assert_int_equal(key.len, 0);
-		assert_non_null(strstr(err.msg, "not a cluster key"));
+		assert_true(strstr(err.msg, "not a cluster key") ||
+			    strstr(err.msg, "not an identity key"));
 	}
 	/* 130 digits: too long */
 	memset(hex, 'a', 130);
@@ -151,43 +186,51 @@ static void key_file(void **state)
  *                       b'\0\0', 0, 1, 0x0123456789abcdef,
  *                       b'vnoded-probe', nc)
  *   H = bytearray(hello[:24]); H[9] = 0; H = bytes(H)
- *   smac = hmac.new(key, b'vnode-1.3 server' + H + nc + ns,
+ *   ki = hmac.new(key, b'vnode-1.3 ident ' + b'vnoded-probe'.ljust(16,
+ *                 b'\0'), hashlib.sha256).digest()     # the identity key
+ *   smac = hmac.new(ki, b'vnode-1.3 server' + H + nc + ns,
  *                   hashlib.sha256).digest()
- *   cmac = hmac.new(key, b'vnode-1.3 client' + H + nc + ns,
+ *   cmac = hmac.new(ki, b'vnode-1.3 client' + H + nc + ns,
  *                   hashlib.sha256).digest()[:16]
  *   acc = struct.pack('<IHHHHIQQQ16s', 0x564e4f44, 1, 3, 20, 16, 2,
  *                     0x1122334455667788, 64 << 20, 2 << 20, bytes(16))
- *   amac = hmac.new(key, b'vnode-1.3 accept' + nc + ns + acc[:40],
+ *   amac = hmac.new(ki, b'vnode-1.3 accept' + nc + ns + acc[:40],
  *                   hashlib.sha256).digest()[:16]
- *   key64 = bytes(range(0x40, 0x80))   # smac64: smac with this key
+ *   key64 = bytes(range(0x40, 0x80))   # smac64: smac with this cluster key
  */
 static const uint8_t kat_h[VNODE_AUTH_CORE_LEN] = {
 	0x44, 0x4f, 0x4e, 0x56, 0x01, 0x00, 0x03, 0x00, 0x02, 0x00, 0x00, 0x00,
 	0x00, 0x00, 0x01, 0x00, 0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01,
 };
+static const uint8_t kat_ki[VNODE_AUTH_HMAC_LEN] = {
+	0x0b, 0xe1, 0xb0, 0xb3, 0xf6, 0x89, 0x52, 0x78, 0x44, 0x5c, 0x88, 0xbf,
+	0x9b, 0x6c, 0x21, 0xa5, 0x17, 0x97, 0xcd, 0x8c, 0x81, 0x5c, 0x20, 0xe0,
+	0x85, 0x37, 0xf8, 0x02, 0xc4, 0x5f, 0x00, 0x22,
+};
 static const uint8_t kat_smac[VNODE_AUTH_HMAC_LEN] = {
-	0x59, 0x51, 0x88, 0x99, 0x81, 0x43, 0xa5, 0xe1, 0xbe, 0xee, 0x55, 0x2c,
-	0x06, 0x66, 0x8a, 0x8f, 0x29, 0xf5, 0x16, 0x76, 0x12, 0x96, 0x11, 0xfd,
-	0x52, 0x82, 0xa9, 0xf0, 0x65, 0x27, 0x22, 0xcd,
+	0x15, 0xce, 0xd6, 0xf2, 0xc0, 0x29, 0x94, 0x25, 0xdf, 0x38, 0xb7, 0x04,
+	0x79, 0x6a, 0x5d, 0x0c, 0x0a, 0x4e, 0x41, 0x49, 0x14, 0xda, 0x22, 0x20,
+	0x5c, 0x60, 0x62, 0xf0, 0xea, 0x54, 0x2d, 0xca,
 };
 static const uint8_t kat_cmac[VNODE_AUTH_MAC_LEN] = {
-	0xbb, 0xbf, 0xb3, 0x46, 0xe7, 0x75, 0xbe, 0x58, 0x94, 0x1c, 0xcd, 0xb3,
-	0x71, 0xfc, 0x4b, 0xc4,
+	0x79, 0x31, 0x75, 0xdb, 0xb0, 0x26, 0x26, 0x2f, 0x1e, 0x78, 0x47, 0xc4,
+	0x44, 0x0c, 0x72, 0xc0,
 };
 static const uint8_t kat_amac[VNODE_AUTH_MAC_LEN] = {
-	0xc1, 0x03, 0x74, 0x95, 0x54, 0x8f, 0xa7, 0x6b, 0x2e, 0x34, 0x07, 0x0b,
-	0xd9, 0x83, 0xba, 0xf5,
+	0x5d, 0x64, 0xff, 0x93, 0x25, 0x85, 0x4c, 0xd6, 0x2d, 0x9e, 0x0f, 0x80,
+	0x69, 0xdb, 0x6e, 0x3f,
 };
 static const uint8_t kat_smac64[VNODE_AUTH_HMAC_LEN] = {
-	0x3b, 0xa9, 0x5d, 0x83, 0xbc, 0x32, 0x4e, 0x2b, 0x44, 0x33, 0xf8, 0x2d,
-	0x90, 0x22, 0x9e, 0x4b, 0x50, 0x7c, 0x28, 0xb0, 0xf7, 0x5e, 0x05, 0xcf,
-	0x50, 0x4a, 0x50, 0x87, 0xf7, 0x16, 0xda, 0x09,
+	0xdd, 0x70, 0x3d, 0x5d, 0x62, 0x39, 0xb0, 0xce, 0xb8, 0xeb, 0x5a, 0x60,
+	0x30, 0x04, 0xcc, 0x5e, 0xd9, 0x62, 0xed, 0x0a, 0x3a, 0x06, 0x52, 0x3e,
+	0xa8, 0xbf, 0x6b, 0x5c, 0xea, 0x36, 0xa2, 0xbf,
 };
 
 static void fixture(struct vn_key *key, uint8_t *nc, uint8_t *ns)
 {
 	int i;
 
+	memset(key, 0, sizeof(*key));
 	key->len = 32;
 	for (i = 0; i < 32; i++)
 		key->bytes[i] = (uint8_t)i;
@@ -217,7 +260,7 @@ static void mac_known_answers(void **state)
 	uint8_t nc[VNODE_AUTH_NONCE_LEN], ns[VNODE_AUTH_SNONCE_LEN];
 	uint8_t core[VNODE_AUTH_CORE_LEN], mac[VNODE_AUTH_HMAC_LEN];
 	struct vnode_hello h;
-	struct vn_key key, key64;
+	struct vn_key key, key64, idk;
 	int i;
 
 	(void)state;
@@ -236,16 +279,32 @@ static void mac_known_answers(void **state)
 	 * response's hello (auth 2, cmac in auth_data) gives the same MAC */
 	h.auth = VNODE_AUTH_RESPONSE;
 	memset(h.auth_data, 0x55, sizeof(h.auth_data));
-	strcpy(h.name, "other");
 	assert_int_equal(vn_auth_hello_mac(&key, VNODE_AUTH_LABEL_CLIENT, &h,
 					   nc, ns, mac), 0);
 	assert_memory_equal(mac, kat_cmac, sizeof(kat_cmac));
+	/* the identity key alone gives the same MACs for its identity ... */
+	memset(&idk, 0, sizeof(idk));
+	memcpy(idk.bytes, kat_ki, sizeof(kat_ki));
+	idk.len = sizeof(kat_ki);
+	strcpy(idk.ident, "vnoded-probe");
+	assert_int_equal(vn_auth_hello_mac(&idk, VNODE_AUTH_LABEL_CLIENT, &h,
+					   nc, ns, mac), 0);
+	assert_memory_equal(mac, kat_cmac, sizeof(kat_cmac));
+	/* ... and none for another, whose key the cluster key derives */
+	strcpy(h.name, "other");
+	assert_int_equal(vn_auth_hello_mac(&idk, VNODE_AUTH_LABEL_CLIENT, &h,
+					   nc, ns, mac), -ENOKEY);
+	assert_int_equal(vn_auth_hello_mac(&key, VNODE_AUTH_LABEL_CLIENT, &h,
+					   nc, ns, mac), 0);
+	assert_false(vn_auth_equal(mac, kat_cmac, sizeof(kat_cmac)));
+	strcpy(h.name, "vnoded-probe");
 	/* ... but the client_id is covered */
 	h.client_id ^= htole64(1);
 	assert_int_equal(vn_auth_hello_mac(&key, VNODE_AUTH_LABEL_CLIENT, &h,
 					   nc, ns, mac), 0);
 	assert_false(vn_auth_equal(mac, kat_cmac, sizeof(kat_cmac)));
 
+	memset(&key64, 0, sizeof(key64));
 	key64.len = 64;
 	for (i = 0; i < 64; i++)
 		key64.bytes[i] = (uint8_t)(0x40 + i);
@@ -280,14 +339,14 @@ static void accept_known_answer(void **state)
 	acc.server_id = htole64(0x1122334455667788ULL);
 	acc.capacity = htole64(64ULL << 20);
 	acc.used = htole64(2ULL << 20);
-	assert_int_equal(vn_auth_accept_mac(&key, &acc, nc, ns, mac), 0);
+	assert_int_equal(vn_auth_accept_mac(&key, "vnoded-probe\0\0\0", &acc, nc, ns, mac), 0);
 	assert_memory_equal(mac, kat_amac, sizeof(kat_amac));
 	/* amac itself is not covered; the rest of A is */
 	memcpy(acc.amac, mac, sizeof(mac));
-	assert_int_equal(vn_auth_accept_mac(&key, &acc, nc, ns, mac), 0);
+	assert_int_equal(vn_auth_accept_mac(&key, "vnoded-probe\0\0\0", &acc, nc, ns, mac), 0);
 	assert_memory_equal(mac, kat_amac, sizeof(kat_amac));
 	acc.capacity = htole64(128ULL << 20);
-	assert_int_equal(vn_auth_accept_mac(&key, &acc, nc, ns, mac), 0);
+	assert_int_equal(vn_auth_accept_mac(&key, "vnoded-probe\0\0\0", &acc, nc, ns, mac), 0);
 	assert_false(vn_auth_equal(mac, kat_amac, sizeof(kat_amac)));
 }
 
@@ -307,6 +366,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(key_good),
 		cmocka_unit_test(key_bad),
+		cmocka_unit_test(key_identity),
 		cmocka_unit_test(key_file),
 		cmocka_unit_test(mac_known_answers),
 		cmocka_unit_test(accept_known_answer),

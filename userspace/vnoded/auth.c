@@ -50,14 +50,40 @@ int vn_hex_decode(const char *s, uint8_t *out, size_t n)
 	return 0;
 }
 
-int vn_key_parse(const char *text, size_t len, struct vn_key *key,
-		 struct vn_err *err)
+bool vn_valid_identity(const char *s, size_t len)
 {
 	size_t i;
 
+	if (!len || len >= VNODE_AUTH_IDENT_LEN)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || strchr("._-", s[i])))
+			return false;
+	return true;
+}
+
+int vn_key_parse(const char *text, size_t len, struct vn_key *key,
+		 struct vn_err *err)
+{
+	const char *sp;
+	size_t i;
+
 	key->len = 0;
+	memset(key->ident, 0, sizeof(key->ident));
 	if (len && text[len - 1] == '\n')
 		len--;
+	sp = memchr(text, ' ', len);
+	if (sp) {
+		/* "IDENTITY HEX": an identity key */
+		if (!vn_valid_identity(text, (size_t)(sp - text)))
+			return vn_seterr(err, EINVAL,
+					 "not an identity key: \"IDENTITY HEX\" expected, IDENTITY 1 to %d of [A-Za-z0-9._-]",
+					 VNODE_AUTH_IDENT_LEN - 1);
+		memcpy(key->ident, text, (size_t)(sp - text));
+		len -= (size_t)(sp + 1 - text);
+		text = sp + 1;
+	}
 	for (i = 0; i < len; i++)
 		if (hexval(text[i]) < 0)
 			return vn_seterr(err, EINVAL,
@@ -81,7 +107,7 @@ int vn_key_load(const char *path, struct vn_key *key, bool *loose,
 		struct vn_err *err)
 {
 	/* one byte more than the longest key file, to see a longer one */
-	char buf[2 * VN_KEY_MAX + 2];
+	char buf[VNODE_AUTH_IDENT_LEN + 2 * VN_KEY_MAX + 2];
 	struct vn_err e;
 	struct stat st;
 	size_t off = 0;
@@ -117,7 +143,7 @@ int vn_key_load(const char *path, struct vn_key *key, bool *loose,
 	close(fd);
 	if (off == sizeof(buf)) {
 		ret = vn_seterr(err, EINVAL,
-				"%s: not a cluster key: longer than %d hex digits and a newline",
+				"%s: not a key: longer than an identity, %d hex digits and a newline",
 				path, 2 * VN_KEY_MAX);
 	} else {
 		ret = vn_key_parse(buf, off, key, &e);
@@ -188,6 +214,49 @@ static int hmac(const struct vn_key *key, const char *label,
 	return ok ? 0 : -EIO;
 }
 
+/* The identity key of ident (VNODE_AUTH_IDENT_LEN bytes) into *ki. */
+static int ident_key(const struct vn_key *key, const char *ident,
+		     struct vn_key *ki)
+{
+	const struct mac_part part = { ident, VNODE_AUTH_IDENT_LEN };
+	int ret;
+
+	if (!key->len)
+		return -ENOKEY;
+	if (key->ident[0]) {
+		if (memcmp(key->ident, ident, VNODE_AUTH_IDENT_LEN))
+			return -ENOKEY;
+		*ki = *key;
+		return 0;
+	}
+	memset(ki, 0, sizeof(*ki));
+	ret = hmac(key, VNODE_AUTH_LABEL_IDENT, &part, 1, ki->bytes);
+	if (!ret) {
+		ki->len = VNODE_AUTH_HMAC_LEN;
+		memcpy(ki->ident, ident, VNODE_AUTH_IDENT_LEN);
+	}
+	return ret;
+}
+
+int vn_identity_key(const struct vn_key *key, const char *name,
+		    struct vn_key *out, struct vn_err *err)
+{
+	char ident[VNODE_AUTH_IDENT_LEN] = { 0 };
+	size_t len = strlen(name);
+
+	if (!vn_valid_identity(name, len))
+		return vn_seterr(err, EINVAL,
+				 "'%s' is not an identity: 1 to %d of [A-Za-z0-9._-]",
+				 name, VNODE_AUTH_IDENT_LEN - 1);
+	if (key->ident[0])
+		return vn_seterr(err, EINVAL,
+				 "an identity key derives no other: the cluster key is needed");
+	memcpy(ident, name, len);
+	if (ident_key(key, ident, out))
+		return vn_seterr(err, EIO, "cannot compute the identity key");
+	return 0;
+}
+
 void vn_auth_core(const struct vnode_hello *hello,
 		  uint8_t core[VNODE_AUTH_CORE_LEN])
 {
@@ -208,11 +277,19 @@ int vn_auth_hello_mac(const struct vn_key *key, const char *label,
 		{ snonce, VNODE_AUTH_SNONCE_LEN },
 	};
 
+	struct vn_key ki;
+	int ret;
+
 	vn_auth_core(hello, core);
-	return hmac(key, label, parts, sizeof(parts) / sizeof(parts[0]), out);
+	ret = ident_key(key, hello->name, &ki);
+	if (!ret)
+		ret = hmac(&ki, label, parts, sizeof(parts) / sizeof(parts[0]),
+			   out);
+	vn_key_clear(&ki);
+	return ret;
 }
 
-int vn_auth_accept_mac(const struct vn_key *key,
+int vn_auth_accept_mac(const struct vn_key *key, const char *ident,
 		       const struct vnode_accept *acc,
 		       const uint8_t cnonce[VNODE_AUTH_NONCE_LEN],
 		       const uint8_t snonce[VNODE_AUTH_SNONCE_LEN],
@@ -224,13 +301,17 @@ int vn_auth_accept_mac(const struct vn_key *key,
 		{ snonce, VNODE_AUTH_SNONCE_LEN },
 		{ acc, VNODE_ACCEPT_MAC_OFF },
 	};
+	struct vn_key ki;
 	int ret;
 
-	ret = hmac(key, VNODE_AUTH_LABEL_ACCEPT, parts,
-		   sizeof(parts) / sizeof(parts[0]), mac);
+	ret = ident_key(key, ident, &ki);
+	if (!ret)
+		ret = hmac(&ki, VNODE_AUTH_LABEL_ACCEPT, parts,
+			   sizeof(parts) / sizeof(parts[0]), mac);
 	if (!ret)
 		memcpy(out, mac, VNODE_AUTH_MAC_LEN);
 	OPENSSL_cleanse(mac, sizeof(mac));
+	vn_key_clear(&ki);
 	return ret;
 }
 

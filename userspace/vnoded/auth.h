@@ -32,19 +32,28 @@ struct vn_auth_conf {
 	bool insecure;		/* no key file: probe without authentication */
 };
 
+/* The cluster key, or (ident set) the identity key of one identity. */
 struct vn_key {
 	uint8_t bytes[VN_KEY_MAX];
 	size_t len;		/* 0: no key */
+	char ident[VNODE_AUTH_IDENT_LEN];	/* NUL-padded; "" for the cluster key */
 };
 
-/* Key file text (len bytes, not NUL-terminated) -> key.  -EINVAL with
- * what is wrong in err (never the key). */
+/* An identity: 1..15 of [A-Za-z0-9._-] (len bytes of s). */
+bool vn_valid_identity(const char *s, size_t len);
+/* Key file text (len bytes, not NUL-terminated) -> key: "HEX" for the
+ * cluster key, "IDENTITY HEX" for an identity key.  -EINVAL with what is
+ * wrong in err (never the key). */
 int vn_key_parse(const char *text, size_t len, struct vn_key *key,
 		 struct vn_err *err);
 /* Read and parse a key file; *loose (if non-NULL) says whether group or
  * other may read it.  -errno and "PATH: why" in err. */
 int vn_key_load(const char *path, struct vn_key *key, bool *loose,
 		struct vn_err *err);
+/* The identity key of name (an identity) from the cluster key in key:
+ * 0, or -EINVAL/-EIO and why in err. */
+int vn_identity_key(const struct vn_key *key, const char *name,
+		    struct vn_key *out, struct vn_err *err);
 /* What the probe uses: 0 and the key; 0 and key->len == 0 when there is
  * no readable key file and conf->insecure; else -ENOKEY and an error
  * naming the key file and the insecure option. */
@@ -60,17 +69,21 @@ void vn_key_clear(struct vn_key *key);
 /* H: the hello's first VNODE_AUTH_CORE_LEN bytes, its auth byte zero. */
 void vn_auth_core(const struct vnode_hello *hello,
 		  uint8_t core[VNODE_AUTH_CORE_LEN]);
-/* HMAC(K, label | H | Nc | Ns): label VNODE_AUTH_LABEL_SERVER gives the
- * challenge's smac; VNODE_AUTH_LABEL_CLIENT the response's cmac (its
- * first VNODE_AUTH_MAC_LEN bytes).  0 or -EIO. */
+/* HMAC(K, label | H | Nc | Ns), K the identity key of the hello's name
+ * (derived from the cluster key, or the key itself if it is that
+ * identity's): label VNODE_AUTH_LABEL_SERVER gives the challenge's smac;
+ * VNODE_AUTH_LABEL_CLIENT the response's cmac (its first
+ * VNODE_AUTH_MAC_LEN bytes).  0, -ENOKEY (another identity's key) or
+ * -EIO. */
 int vn_auth_hello_mac(const struct vn_key *key, const char *label,
 		      const struct vnode_hello *hello,
 		      const uint8_t cnonce[VNODE_AUTH_NONCE_LEN],
 		      const uint8_t snonce[VNODE_AUTH_SNONCE_LEN],
 		      uint8_t out[VNODE_AUTH_HMAC_LEN]);
-/* amac = HMAC(K, "vnode-1.3 accept" | Nc | Ns | A), truncated; A is the
- * accept's first VNODE_ACCEPT_MAC_OFF bytes.  0 or -EIO. */
-int vn_auth_accept_mac(const struct vn_key *key,
+/* amac = HMAC(K, "vnode-1.3 accept" | Nc | Ns | A), truncated; K the
+ * identity key of ident (VNODE_AUTH_IDENT_LEN bytes, the hello's name), A
+ * the accept's first VNODE_ACCEPT_MAC_OFF bytes.  0, -ENOKEY or -EIO. */
+int vn_auth_accept_mac(const struct vn_key *key, const char *ident,
 		       const struct vnode_accept *acc,
 		       const uint8_t cnonce[VNODE_AUTH_NONCE_LEN],
 		       const uint8_t snonce[VNODE_AUTH_SNONCE_LEN],

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <grp.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -63,6 +64,7 @@ struct vnoded {
 	bool verbose;
 	bool agent;		/* storage-host agent mode */
 	const char *listen;	/* agent: ADDR[:PORT] (overrides [agent] listen) */
+	const char *identity_key;	/* --identity-key NAME */
 	struct vn_agent ag;
 	struct vn_server srv;
 	struct vn_conf conf;
@@ -119,6 +121,8 @@ static void usage(FILE *f)
 "                           for process hosts over TCP (no database, no vNodes)\n"
 "  -l, --listen ADDR[:PORT] agent address (default [agent] listen, 0.0.0.0:7472)\n"
 "  -n, --check-config       parse the config, print it, exit\n"
+"      --identity-key NAME  print NAME's identity key file (\"NAME HEX\"), derived\n"
+"                           from the cluster key ([cluster] key_file), and exit\n"
 "  -v, --verbose            debug logging\n"
 "  -h, --help\n");
 }
@@ -138,6 +142,7 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 		{ "agent", no_argument, NULL, 'A' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "identity-key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -175,6 +180,7 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 		case 'A': d->agent = true; break;
 		case 'l': d->listen = optarg; break;
 		case 'v': d->verbose = true; break;
+		case 'K': d->identity_key = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return 2;
 		}
@@ -636,6 +642,29 @@ static int agent_main(struct vnoded *d)
 	return 0;
 }
 
+/* --identity-key NAME: "NAME HEX", for NAME's /etc/vnode/identity.key. */
+static int print_identity_key(const struct vn_auth_conf *a, const char *name)
+{
+	struct vn_key key, ki;
+	struct vn_err err;
+	char hex[2 * VN_KEY_MAX + 1];
+	int ret;
+
+	ret = vn_key_load(a->key_file, &key, NULL, &err);
+	if (!ret)
+		ret = vn_identity_key(&key, name, &ki, &err);
+	vn_key_clear(&key);
+	if (ret) {
+		fprintf(stderr, "vnoded: %s\n", err.msg);
+		return 1;
+	}
+	vn_hex_encode(ki.bytes, ki.len, hex);
+	printf("%s %s\n", ki.ident, hex);
+	vn_key_clear(&ki);
+	OPENSSL_cleanse(hex, sizeof(hex));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct vnoded d = { .lock_fd = -1, .listen_fd = -1, .sig_fd = -1 };
@@ -657,6 +686,8 @@ int main(int argc, char **argv)
 		print_config(&d.conf);
 		return 0;
 	}
+	if (d.identity_key)
+		return print_identity_key(&d.conf.cluster.auth, d.identity_key);
 	if (d.agent)
 		return agent_main(&d);
 	if (check_group(&d))

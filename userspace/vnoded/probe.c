@@ -358,6 +358,17 @@ static int take_challenge(struct probe_cb *cb, struct rdma_cm_event *ev,
 	return 0;
 }
 
+/*
+ * The probe's identity: its key's, if it holds an identity key; else
+ * "vnoded-probe" (the cluster key proves any identity).
+ */
+static const char *probe_ident(const struct vn_key *key)
+{
+	static const char probe[VNODE_AUTH_IDENT_LEN] = "vnoded-probe";
+
+	return key->ident[0] ? key->ident : probe;
+}
+
 /* The ESTABLISHED event's accept: version, and with a key, its amac. */
 static int check_accept(struct probe_cb *cb, struct rdma_cm_event *ev,
 			int step, const struct vn_key *key,
@@ -387,7 +398,8 @@ static int check_accept(struct probe_cb *cb, struct rdma_cm_event *ev,
 				 cb->peer);
 	if (step == VNODE_AUTH_RESPONSE) {
 		ok = len >= sizeof(*acc) && (flags & VNODE_ACCEPT_F_AUTH) &&
-		     !vn_auth_accept_mac(key, acc, cnonce, snonce, mac) &&
+		     !vn_auth_accept_mac(key, probe_ident(key), acc, cnonce,
+					 snonce, mac) &&
 		     vn_auth_equal(mac, acc->amac, sizeof(mac));
 		if (!ok)
 			return vn_seterr(err, EKEYREJECTED,
@@ -462,7 +474,7 @@ int vn_probe_rdma(const char *addr, int port, int timeout_ms,
 	hello.queue_id = htole16(0);
 	hello.nr_queues = htole16(1);
 	hello.client_id = htole64(client_id);
-	snprintf(hello.name, sizeof(hello.name), "vnoded-probe");
+	memcpy(hello.name, probe_ident(&key), sizeof(hello.name));
 	if (step == VNODE_AUTH_INIT)
 		memcpy(hello.auth_data, cnonce, sizeof(cnonce));
 	ret = probe_open(cb, err);

@@ -27,11 +27,16 @@
  *   1.3  mutual authentication at connect (below); the hello grows to
  *        56 bytes (its name shrinks to 16), the accept to 56
  *
- * Authentication (1.3), a challenge and response with HMAC-SHA256 and a
- * cluster key K held by every host, in the spirit of NVMe-oF's
- * DH-HMAC-CHAP (without the DH part), carried in rdma_cm private data so
- * that an unauthenticated peer never gets a queue pair, let alone a PD,
- * slab, rkey, volume or capacity figure.  Every queue does it:
+ * Authentication (1.3), a challenge and response with HMAC-SHA256, in the
+ * spirit of NVMe-oF's DH-HMAC-CHAP (without the DH part), carried in
+ * rdma_cm private data so that an unauthenticated peer never gets a queue
+ * pair, let alone a PD, slab, rkey, volume or capacity figure.  The
+ * client's identity I is the hello's name (1..15 of [A-Za-z0-9._-],
+ * NUL-padded to 16 bytes), and K below is I's identity key
+ *   K = HMAC(KC, "vnode-1.3 ident " | I)
+ * derived from the cluster key KC.  Servers hold KC; a client may hold
+ * only its own K.  What a client owns on a server (a memory session, a
+ * volume) belongs to I.  Every queue does it:
  *   1. client: connect with hello.auth = VNODE_AUTH_INIT and a fresh
  *      random 16-byte client nonce Nc in hello.auth_data
  *   2. server: reject with VNODE_ST_AUTH, VNODE_REJECT_F_CHALLENGE and
@@ -140,6 +145,9 @@ enum vnode_status {
 #define VNODE_AUTH_LABEL_SERVER	"vnode-1.3 server"
 #define VNODE_AUTH_LABEL_CLIENT	"vnode-1.3 client"
 #define VNODE_AUTH_LABEL_ACCEPT	"vnode-1.3 accept"
+#define VNODE_AUTH_LABEL_IDENT	"vnode-1.3 ident "
+/* An identity: hello.name, 1..15 of [A-Za-z0-9._-], NUL-padded. */
+#define VNODE_AUTH_IDENT_LEN	16
 
 /**
  * enum vnode_auth_step - struct vnode_hello.auth
@@ -165,8 +173,9 @@ enum vnode_auth_step {
  * @queue_id: index of this connection among the client's queues
  * @nr_queues: number of queues the client opens to this server
  * @client_id: random id shared by all queues of one client object
- * @name: NUL-padded client object name (e.g. the disk name), for logs
- *	only; servers print it sanitised
+ * @name: the client's identity, NUL-padded (see the top): its host name
+ *	by default; the server names the client by it in logs and sysfs,
+ *	sanitised
  * @auth_data: VNODE_AUTH_INIT: Nc; VNODE_AUTH_RESPONSE: cmac; else zero
  */
 struct vnode_hello {
