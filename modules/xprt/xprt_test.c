@@ -23,6 +23,12 @@
  *              misaligned, oversized, bad buffer descriptor, inline
  *              without data, unknown command, short) get INVALID and
  *              the connection keeps working (FLUSH succeeds)
+ *   foreign    a victim client writes the pattern to nr_slabs slabs; a
+ *              second client (its own PD on the server) READs and WRITEs
+ *              with the victim's rkey and address on its own QP: both
+ *              must fail with an access error, and the victim's data is
+ *              intact.  Then the victim frees its slabs and the second
+ *              client allocates as many: they read as zeroes
  *   hold       allocate nr_slabs, write the pattern and stay connected;
  *              "state" shows the connection state, writing 1 to "verify"
  *              reads everything back (result in "result"), unload closes
@@ -43,7 +49,7 @@ MODULE_PARM_DESC(server, "Memory host address[:port] (required; default port 747
 
 static char *mode = "rdma";
 module_param(mode, charp, 0444);
-MODULE_PARM_DESC(mode, "rdma|probe|bad_major|fill|malformed|stor_malformed|hold (default rdma)");
+MODULE_PARM_DESC(mode, "rdma|probe|bad_major|fill|malformed|stor_malformed|foreign|hold (default rdma)");
 
 static char *volume = "";
 module_param(volume, charp, 0444);
@@ -802,6 +808,112 @@ out:
 	return ret;
 }
 
+/* Wait up to 30 s for @clt to be LIVE (after a queue error). */
+static bool xt_wait_live(struct vnode_xprt_clt *clt)
+{
+	unsigned int i;
+
+	for (i = 0; i < 300; i++) {
+		if (vnode_xprt_clt_state(clt) == VNODE_XPRT_LIVE)
+			return true;
+		msleep(100);
+	}
+	return false;
+}
+
+static int xt_mode_foreign(void)
+{
+	struct vnode_xprt_clt *victim, *thief = NULL;
+	struct page *page = NULL;
+	struct vnode_accept acc;
+	struct xt_slab *vs, *ts;
+	unsigned int w;
+	int ret;
+
+	victim = xt_open(VNODE_ROLE_MEM, 0, 0, &acc);
+	if (IS_ERR(victim)) {
+		xt_fail("open victim: %ld", PTR_ERR(victim));
+		return PTR_ERR(victim);
+	}
+	slab_bytes = 1U << le16_to_cpu(acc.slab_shift);
+	ret = -ENOMEM;
+	vs = kcalloc(2 * nr_slabs, sizeof(*vs), GFP_KERNEL);
+	page = alloc_page(GFP_KERNEL);
+	if (!vs || !page)
+		goto out;
+	ts = vs + nr_slabs;
+	ret = xt_alloc_n(victim, vs, nr_slabs);
+	if (!ret)
+		ret = xt_pass(victim, vs, nr_slabs, true, false);
+	if (ret) {
+		xt_fail("victim write: %d", ret);
+		goto out;
+	}
+	thief = xt_open(VNODE_ROLE_MEM, 0, 0, &acc);
+	if (IS_ERR(thief)) {
+		ret = PTR_ERR(thief);
+		thief = NULL;
+		xt_fail("open thief: %d", ret);
+		goto out;
+	}
+	/* The victim's last slab, READ then WRITE, on the thief's QP. */
+	for (w = 0; w < 2; w++) {
+		u64 raddr = vs[nr_slabs - 1].addr;
+
+		memset(page_address(page), 0x5a, PAGE_SIZE);
+		ret = xt_rdma_batch(thief, w, &page, &raddr,
+				    vs[nr_slabs - 1].rkey, 1);
+		if (ret != -EIO) {
+			xt_fail("thief's %s with the victim's rkey: %d, expected an access error",
+				w ? "WRITE" : "READ", ret);
+			ret = -EIO;
+			goto out;
+		}
+		if (!xt_wait_live(thief)) {
+			xt_fail("thief not LIVE again after its access error");
+			ret = -EIO;
+			goto out;
+		}
+	}
+	ret = xt_pass(victim, vs, nr_slabs, false, false);
+	if (ret) {
+		xt_fail("victim's data after the thief's attempts: %d", ret);
+		goto out;
+	}
+	/* Freed memory handed to another client reads as zeroes. */
+	for (w = 0; w < nr_slabs; w++) {
+		ret = xt_free(victim, vs[w].handle,
+			      sizeof(struct vnode_free_req));
+		if (ret) {
+			xt_fail("FREE_SLAB %u: %d", w, ret);
+			ret = -EIO;
+			goto out;
+		}
+	}
+	ret = xt_alloc_n(thief, ts, nr_slabs);
+	if (!ret)
+		ret = xt_pass(thief, ts, nr_slabs, false, true);
+	if (ret) {
+		xt_fail("the victim's freed memory, handed to the thief, is not zero: %d",
+			ret);
+		goto out;
+	}
+	for (w = 0; w < nr_slabs; w++)
+		xt_free(thief, ts[w].handle, sizeof(struct vnode_free_req));
+	snprintf(result, sizeof(result),
+		 "PASS foreign slabs=%u: READ and WRITE with the victim's rkey failed, victim intact, freed memory reads zero",
+		 nr_slabs);
+	ret = 0;
+out:
+	if (thief)
+		vnode_xprt_clt_close(thief);
+	vnode_xprt_clt_close(victim);
+	if (page)
+		__free_page(page);
+	kfree(vs);
+	return ret;
+}
+
 static int xt_mode_hold(void)
 {
 	struct vnode_accept acc;
@@ -896,6 +1008,8 @@ static int __init xt_init(void)
 		ret = xt_mode_malformed();
 	else if (!strcmp(mode, "stor_malformed"))
 		ret = xt_mode_stor_malformed();
+	else if (!strcmp(mode, "foreign"))
+		ret = xt_mode_foreign();
 	else if (!strcmp(mode, "hold"))
 		ret = xt_mode_hold();
 	else

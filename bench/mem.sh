@@ -1,0 +1,159 @@
+#!/bin/bash
+# The remote-memory measurements shared by bench/run and bench/auth.
+# Source after bench/lib.sh, with WS, NACC, LAT_WS, LAT_N, LAT_ROUNDS,
+# RP (the randpage binary), CSV and M1 set.
+#
+#   csv METRIC BACKEND PCT VALUE UNIT   one line of results.csv
+#   median_line LINE...        the line with the median leading number
+#   run_wl BACKEND FRAC [TAG]  one randpage run under memory.max = FRAC%
+#   raw_read_lat               ib_read_lat p1 -> m1, 4 KiB
+#   fault_latency              remote-fault service latency vs raw READ
+#   setup_vnode [insecure]     vnode_mem on m1, a 1-replica vnode disk on
+#                              p1 as swap (/run/bench-vnode.swap); with
+#                              "insecure", vnode_xprt loaded insecure=1
+#                              and without a key on both (no handshake)
+#   teardown_vnode             undo it, modules unloaded
+
+csv() { echo "$1,$2,$3,$4,$5" >>"$CSV"; }
+# median_line LINE...: the line with the median leading number.
+median_line() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
+
+# run_wl BACKEND FRAC [TAG]: one workload run; FRAC=100 means no limit.
+# Sets wl_total (seconds); the CSV metrics get the prefix TAG (a pair).
+run_wl() {
+	local be=$1 frac=$2 tag=${3:-} out lim
+	if [ "$frac" = 100 ]; then lim=max; else lim=$((WS * frac / 100))M; fi
+	out=$(p1 "mkdir -p /sys/fs/cgroup/bench; echo $lim > /sys/fs/cgroup/bench/memory.max
+		echo max > /sys/fs/cgroup/bench/memory.swap.max
+		sync; echo 3 > /proc/sys/vm/drop_caches
+		sh -c 'echo \$\$ > /sys/fs/cgroup/bench/cgroup.procs; exec $RP -m $WS -n $NACC'") || {
+		echo "$out" >&2
+		die "workload failed on $be at $frac%"
+	}
+	echo "$out" >&2
+	local fill acc
+	fill=$(sed -n 's/.*fill_s=\([0-9.]*\).*/\1/p' <<<"$out")
+	acc=$(sed -n 's/.*access_s=\([0-9.]*\).*/\1/p' <<<"$out")
+	wl_total=$(awk -v a="$fill" -v b="$acc" 'BEGIN{printf "%.3f", a+b}')
+	csv "${tag}workload_s" "$be" "$frac" "$wl_total" s
+	csv "${tag}access_s" "$be" "$frac" "$acc" s
+}
+
+# raw_read_lat: ib_read_lat between p1 and m1, 4 KiB, busy-polling (the
+# physical limit here).  Sets raw_typ and raw_p99.
+raw_read_lat() {
+	local lat
+	m1 'pkill ib_read_lat; (ib_read_lat -d rxe0 -s 4096 -n 2000 >/dev/null 2>&1 &)'
+	sleep 1
+	lat=$(p1 "ib_read_lat -d rxe0 -s 4096 -n 2000 $M1 2>/dev/null") || die "ib_read_lat failed"
+	echo "$lat" | tail -n 3 >&2
+	read -r raw_typ raw_p99 < <(awk '$1 == 4096 { print $5, $8 }' <<<"$lat")
+	[ -n "$raw_typ" ] || die "cannot parse ib_read_lat output"
+}
+
+# fault_latency: the remote-fault service latency against the raw READ,
+# in BENCH_LAT_ROUNDS rounds of (ib_read_lat, our faults, ib_read_lat)
+# back to back, each round's ratio taken against the mean of the two raw
+# figures around it; the round with the median ratio is the result, and
+# every round is in the CSV.  Rounds, and a raw figure on both sides,
+# because on a 2-core TCG host (itself a VM) both figures swing from
+# minute to minute (ib_read_lat alone from 275 to 520 us in one run), and
+# a ratio is only meaningful between measurements taken together.
+# In a round randpage -L fills BENCH_LAT_WS MiB, pushes all of it out
+# with memory.reclaim and then faults BENCH_LAT_N distinct pages back one
+# at a time with no memory pressure: every access is one swap-in and no
+# write-back competes with it, which is what ib_read_lat measures too.
+# The service latency (request queued -> data in the page; the latency_ns
+# of vnode:page_read) comes from the disk's own fine histogram,
+# /sys/block/vnmemN/vnode/read_lat_hist, read before and after: tracing
+# every event with bpftrace costs a 1-vCPU TCG guest so much that it
+# doubled the latencies it measured.  randpage also reports what the
+# program saw (fault entry to return, kernel fault handling included).
+fault_latency() {
+	local out n p50 p99 h0 h1 dev r rounds=() best raw0 p990
+	dev=$(p1 'cat /sys/kernel/config/vnode/mem/bench/dev') || die "no vnode disk"
+	for r in $(seq "$LAT_ROUNDS"); do
+		say "round $r/$LAT_ROUNDS: raw 4 KiB RDMA READ latency (ib_read_lat), one remote fault at a time, raw again"
+		raw_read_lat
+		raw0=$raw_typ p990=$raw_p99
+		h0=$(p1 "cat /sys/block/$dev/vnode/read_lat_hist") || die "no read_lat_hist"
+		out=$(p1 "mkdir -p /sys/fs/cgroup/bench; echo max > /sys/fs/cgroup/bench/memory.max
+			sh -c 'echo \$\$ > /sys/fs/cgroup/bench/cgroup.procs; exec $RP -L -m $LAT_WS -n $LAT_N'") ||
+			{ echo "$out" >&2; die "fault-latency run failed"; }
+		echo "$out" >&2
+		h1=$(p1 "cat /sys/block/$dev/vnode/read_lat_hist")
+		read -r n p50 p99 < <(hist_pct "$h0" "$h1")
+		[ "${n:-0}" -gt 0 ] || die "no remote reads recorded"
+		echo "swap-ins: $n  service p50 ${p50} us  p99 ${p99} us" >&2
+		raw_read_lat
+		csv round_rdma_read_lat_before_us raw "$r" "$raw0" us
+		csv round_rdma_read_lat_after_us raw "$r" "$raw_typ" us
+		raw_typ=$(awk -v a="$raw0" -v b="$raw_typ" 'BEGIN { printf "%.2f", (a + b) / 2 }')
+		raw_p99=$(awk -v a="$p990" -v b="$raw_p99" 'BEGIN { printf "%.2f", (a + b) / 2 }')
+		csv round_rdma_read_lat_us raw "$r" "$raw_typ" us
+		csv round_fault_lat_p50_us vnode "$r" "$p50" us
+		rounds+=("$(awk -v a="$p50" -v b="$raw_typ" 'BEGIN { printf "%.4f", a / b }') $raw_typ $raw_p99 $p50 $p99 $n $(sed -n 's/.*p50_us=\([0-9.]*\).*p99_us=\([0-9.]*\).*/\1 \2/p' <<<"$out")")
+	done
+	# the median round by ratio
+	best=$(median_line "${rounds[@]}")
+	read -r _ raw_typ raw_p99 p50 p99 n app50 app99 <<<"$best"
+	csv rdma_read_lat_us raw 0 "$raw_typ" us
+	csv rdma_read_lat_p99_us raw 0 "$raw_p99" us
+	csv fault_lat_p50_us vnode 0 "$p50" us
+	csv fault_lat_p99_us vnode 0 "$p99" us
+	csv faults_measured vnode 0 "$n" count
+	csv fault_app_p50_us vnode 0 "$app50" us
+	csv fault_app_p99_us vnode 0 "$app99" us
+}
+
+# hist_pct BEFORE AFTER: two read_lat_hist snapshots ("UPPER:N" pairs,
+# 10 us buckets below 1 ms, 100 us below 10 ms, "0:N" for 10 ms and up)
+# -> "count p50 p99" of the reads in between, interpolated linearly
+# inside the bucket.
+hist_pct() {
+	awk -v a="$1" -v b="$2" '
+	function load(s, arr,   n, i, kv) {
+		n = split(s, kv, /[ :]/)
+		for (i = 1; i < n; i += 2)
+			arr[kv[i] == 0 ? 1e9 : kv[i] + 0] += kv[i + 1]
+	}
+	function pct(p,   want, acc, i, u, lo, c) {
+		want = p * tot
+		acc = 0
+		for (i = 1; i <= nb; i++) {
+			u = ub[i]; c = d[u]
+			if (acc + c >= want) {
+				if (u == 1e9) return 10000
+				lo = u <= 1000 ? u - 10 : u - 100
+				return lo + (u - lo) * (want - acc) / c
+			}
+			acc += c
+		}
+		return 0
+	}
+	BEGIN {
+		load(a, h0); load(b, h1)
+		for (u in h1) { d[u] = h1[u] - h0[u]; if (d[u] > 0) { tot += d[u]; ub[++nb] = u + 0 } }
+		# sort the upper bounds (insertion sort: at most 191)
+		for (i = 2; i <= nb; i++) { v = ub[i]; for (j = i - 1; j > 0 && ub[j] > v; j--) ub[j + 1] = ub[j]; ub[j + 1] = v }
+		if (!tot) { print 0, 0, 0; exit }
+		printf "%d %.1f %.1f\n", tot, pct(0.5), pct(0.99)
+	}'
+}
+
+setup_vnode() {
+	local x=''
+	[ "${1:-}" = insecure ] &&
+		x='VNODE_KEY_FILE=/nonexistent scripts/vnode-insmod xprt insecure=1 || exit 1;'
+	m1 "$x scripts/vnode-insmod mem capacity=1G" || return 1
+	p1 "$x scripts/vnode-insmod proc || exit 1
+		c=/sys/kernel/config/vnode/mem/bench; mkdir \$c && echo $M1 > \$c/hosts &&
+		echo $((WS * 2))M > \$c/size && echo 1 > \$c/replicas &&
+		{ echo 1 > \$c/enable || { sleep 3; echo 1 > \$c/enable; }; } &&
+		mkswap -q /dev/\$(cat \$c/dev) && echo '--discard=pages /dev/'\$(cat \$c/dev) > /run/bench-vnode.swap"
+}
+teardown_vnode() {
+	p1 'swapoff -a; c=/sys/kernel/config/vnode/mem/bench; echo 0 > $c/enable; rmdir $c
+	    rmmod vnode_proc vnode_xprt'
+	m1 'rmmod vnode_mem vnode_xprt'
+}
