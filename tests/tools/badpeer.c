@@ -12,7 +12,7 @@
  *
  * Prints "badpeer: listening ADDR:PORT" once ready, then one line per
  * connect request ("badpeer: hello major=1 minor=0 role=1 queue=0/1
- * name=vnmem0 -> rejected"), and exits after SECONDS (default 30) or
+ * name=p1 -> rejected"), and exits after SECONDS (default 30) or
  * after the first peer went away, 0 if at least one hello was seen.
  */
 #define _GNU_SOURCE
