@@ -720,15 +720,11 @@ static ssize_t stor_vol_owner_store(struct config_item *item,
 	struct stor_vol *vol = to_stor_vol(item);
 	char buf[STOR_OWNER_LEN];
 	size_t len = strnlen(page, count);
-	size_t i;
 
 	if (len && page[len - 1] == '\n')
 		len--;
-	if (len >= VNODE_AUTH_IDENT_LEN)
+	if (len && !vnode_valid_identity(page, len))
 		return -EINVAL;
-	for (i = 0; i < len; i++)
-		if (!isalnum(page[i]) && !strchr("._-", page[i]))
-			return -EINVAL;
 	memcpy(buf, page, len);
 	buf[len] = '\0';
 	return vnode_cfs_store_disabled(&vol->lock, vol->enabled, count, ({

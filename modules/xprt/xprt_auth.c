@@ -285,13 +285,8 @@ static ssize_t auth_key_store(struct config_item *item, const char *page,
 static int auth_parse_identity(const char *s, size_t len,
 			       char ident[VNODE_AUTH_IDENT_LEN])
 {
-	size_t i;
-
-	if (!len || len >= VNODE_AUTH_IDENT_LEN)
+	if (!vnode_valid_identity(s, len))
 		return -EINVAL;
-	for (i = 0; i < len; i++)
-		if (!isalnum(s[i]) && !strchr("._-", s[i]))
-			return -EINVAL;
 	memset(ident, 0, VNODE_AUTH_IDENT_LEN);
 	memcpy(ident, s, len);
 	return 0;

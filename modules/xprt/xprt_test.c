@@ -379,13 +379,30 @@ static int xt_alloc_n(struct vnode_xprt_clt *clt, struct xt_slab *slabs,
 	return 0;
 }
 
+/* FREE_SLAB every slab of @slabs; 0, or -EIO and the result says which. */
+static int xt_free_n(struct vnode_xprt_clt *clt, struct xt_slab *slabs,
+		     unsigned int n)
+{
+	unsigned int i;
+	int st;
+
+	for (i = 0; i < n; i++) {
+		st = xt_free(clt, slabs[i].handle,
+			     sizeof(struct vnode_free_req));
+		if (st) {
+			xt_fail("FREE_SLAB %u: %d", i, st);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
 static int xt_mode_rdma(void)
 {
 	struct vnode_stats_rsp st0, st;
 	struct vnode_accept acc;
 	struct vnode_xprt_clt *clt;
 	struct xt_slab *slabs;
-	unsigned int i;
 	int ret;
 
 	clt = xt_open(VNODE_ROLE_MEM, 0, 0, &acc);
@@ -439,15 +456,9 @@ static int xt_mode_rdma(void)
 		ret = -EIO;
 		goto out_free;
 	}
-	for (i = 0; i < nr_slabs; i++) {
-		ret = xt_free(clt, slabs[i].handle,
-			      sizeof(struct vnode_free_req));
-		if (ret) {
-			xt_fail("FREE_SLAB %u: %d", i, ret);
-			ret = -EIO;
-			goto out_free;
-		}
-	}
+	ret = xt_free_n(clt, slabs, nr_slabs);
+	if (ret)
+		goto out_free;
 	ret = xt_stats(clt, &st);
 	if (ret || st.client_used || st.used != st0.used) {
 		xt_fail("STATS after free: client_used %llu used %llu",
@@ -525,7 +536,7 @@ static int xt_mode_fill(void)
 	struct vnode_xprt_clt *clt, *clt2;
 	struct vnode_accept acc;
 	struct xt_slab *slabs = NULL;
-	unsigned int n = 0, max, i;
+	unsigned int n = 0, max;
 	int ret;
 
 	clt = xt_open(VNODE_ROLE_MEM, 0, 0, &acc);
@@ -589,15 +600,9 @@ static int xt_mode_fill(void)
 	}
 	vnode_xprt_clt_close(clt2);
 
-	for (i = 0; i < n; i++) {
-		ret = xt_free(clt, slabs[i].handle,
-			      sizeof(struct vnode_free_req));
-		if (ret) {
-			xt_fail("FREE_SLAB %u: %d", i, ret);
-			ret = -EIO;
-			goto out;
-		}
-	}
+	ret = xt_free_n(clt, slabs, n);
+	if (ret)
+		goto out;
 	n = 0;
 	ret = xt_stats(clt, &st);
 	if (ret || st.used != st0.used) {
@@ -881,15 +886,9 @@ static int xt_mode_foreign(void)
 		goto out;
 	}
 	/* Freed memory handed to another client reads as zeroes. */
-	for (w = 0; w < nr_slabs; w++) {
-		ret = xt_free(victim, vs[w].handle,
-			      sizeof(struct vnode_free_req));
-		if (ret) {
-			xt_fail("FREE_SLAB %u: %d", w, ret);
-			ret = -EIO;
-			goto out;
-		}
-	}
+	ret = xt_free_n(victim, vs, nr_slabs);
+	if (ret)
+		goto out;
 	ret = xt_alloc_n(thief, ts, nr_slabs);
 	if (!ret)
 		ret = xt_pass(thief, ts, nr_slabs, false, true);
@@ -898,8 +897,9 @@ static int xt_mode_foreign(void)
 			ret);
 		goto out;
 	}
-	for (w = 0; w < nr_slabs; w++)
-		xt_free(thief, ts[w].handle, sizeof(struct vnode_free_req));
+	ret = xt_free_n(thief, ts, nr_slabs);
+	if (ret)
+		goto out;
 	snprintf(result, sizeof(result),
 		 "PASS foreign slabs=%u: READ and WRITE with the victim's rkey failed, victim intact, freed memory reads zero",
 		 nr_slabs);

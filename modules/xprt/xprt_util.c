@@ -166,3 +166,16 @@ bool vnode_addr_equal(const struct sockaddr_storage *a,
 	       ((const struct sockaddr_in6 *)b)->sin6_port;
 }
 EXPORT_SYMBOL_GPL(vnode_addr_equal);
+
+bool vnode_valid_identity(const char *s, size_t len)
+{
+	size_t i;
+
+	if (!len || len >= VNODE_AUTH_IDENT_LEN)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum(s[i]) && !strchr("._-", s[i]))
+			return false;
+	return true;
+}
+EXPORT_SYMBOL_GPL(vnode_valid_identity);

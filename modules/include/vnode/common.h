@@ -46,6 +46,12 @@ bool vnode_addr_equal(const struct sockaddr_storage *a,
 		      const struct sockaddr_storage *b);
 
 /*
+ * An identity (a client host's name in the hello, a volume's owner): the
+ * @len bytes at @s are 1 to VNODE_AUTH_IDENT_LEN - 1 of [A-Za-z0-9._-].
+ */
+bool vnode_valid_identity(const char *s, size_t len);
+
+/*
  * The store of a configfs attribute that may only change while its object
  * is disabled: under @lock, -EBUSY if @enabled, else run @assign and
  * return @count.
