@@ -141,8 +141,14 @@ extern bool stor_is_bdev;
 /* stor_backing.c: volumes on the backing store (under vol->lock) */
 int stor_backing_init(const char *path);
 void stor_backing_exit(void);
-/* Open (and zero, when new) the volume's storage. */
-int stor_backing_open(struct stor_vol *vol);
+/*
+ * Open (and zero, when new) the volume's storage.  @owner gets the owner
+ * recorded in the volume table ("" for none), which the caller adopts
+ * when vol->owner is empty.
+ */
+int stor_backing_open(struct stor_vol *vol, char owner[STOR_OWNER_LEN]);
+/* Record vol->owner (just claimed by its first opener) in the table. */
+int stor_backing_set_owner(struct stor_vol *vol);
 /* Close it; the data stays (the volume is only disabled). */
 void stor_backing_close(struct stor_vol *vol);
 /* Delete the volume's data (rmdir of an enabled-once volume). */

@@ -2,8 +2,8 @@
 /*
  * vnode_stor backing store: a directory (one sparse file per volume) or a
  * block device (one extent per volume).  Either way a small volume table
- * records name, client, offset and size of every volume so that volumes
- * survive a storage-host restart:
+ * records name, client, owner, offset and size of every volume so that
+ * volumes survive a storage-host restart:
  *   directory:    <dir>/vnode_stor.tab, data in <dir>/<name>.vol
  *   block device: table in the first STOR_TAB_BYTES, data from 1 MiB on
  * A volume that is created (no table entry) is zeroed first, so it never
@@ -34,6 +34,8 @@
  * @offset: byte offset of the data in the block device (0 for files)
  * @size: bytes
  * @volume_id: random id of this volume instance
+ * @owner: NUL-padded identity the volume belongs to; empty = not yet
+ *	claimed (tables written before owners were recorded have zeroes here)
  * @reserved: zero
  */
 struct stor_tab_ent {
@@ -42,7 +44,8 @@ struct stor_tab_ent {
 	__le64	offset;
 	__le64	size;
 	__le64	volume_id;
-	u8	reserved[24];
+	char	owner[VNODE_AUTH_IDENT_LEN];
+	u8	reserved[8];
 };
 
 /**
@@ -187,13 +190,60 @@ static int stor_write_zeroes(struct file *f, u64 off, u64 len)
 	return 0;
 }
 
-int stor_backing_open(struct stor_vol *vol)
+/* The entry of @vol (same name and instance), or NULL. */
+static struct stor_tab_ent *stor_tab_find_vol(const struct stor_vol *vol)
+{
+	struct stor_tab_ent *e = stor_tab_find(vol->name);
+
+	return e && le64_to_cpu(e->volume_id) == vol->volume_id ? e : NULL;
+}
+
+/*
+ * An existing entry's owner against the configured one (vol->owner, set
+ * by the admin or the agent while disabled): the same, or one of them
+ * empty.  A configured owner is recorded if the entry has none.
+ */
+static int stor_tab_check_owner(struct stor_vol *vol, struct stor_tab_ent *e,
+				char owner[STOR_OWNER_LEN])
+{
+	int ret;
+
+	if (!vol->owner[0] || !strncmp(e->owner, vol->owner,
+				       VNODE_AUTH_IDENT_LEN)) {
+		/* the table is on disk: never trust it to be terminated */
+		memcpy(owner, e->owner, VNODE_AUTH_IDENT_LEN);
+		owner[VNODE_AUTH_IDENT_LEN] = '\0';
+		if (owner[0] &&
+		    !vnode_valid_identity(owner, strlen(owner))) {
+			vlog(err, vol, "the volume table's owner is not an identity: ignored, the next opener claims the volume\n");
+			owner[0] = '\0';
+		}
+		return 0;
+	}
+	if (e->owner[0]) {
+		vlog(err, vol, "belongs to identity %.*s on the backing store: refusing to reopen it for %s (leave owner empty, or delete the volume first)\n",
+		     VNODE_AUTH_IDENT_LEN, e->owner, vol->owner);
+		return -EEXIST;
+	}
+	strscpy_pad(e->owner, vol->owner, VNODE_AUTH_IDENT_LEN);
+	ret = stor_tab_write();
+	if (ret) {
+		memset(e->owner, 0, VNODE_AUTH_IDENT_LEN);
+		vlog(err, vol, "cannot write the volume table: %d\n", ret);
+		return ret;
+	}
+	owner[0] = '\0';
+	return 0;
+}
+
+int stor_backing_open(struct stor_vol *vol, char owner[STOR_OWNER_LEN])
 {
 	struct stor_tab_ent *e, *free_e = NULL;
 	struct file *f;
 	u64 off = 0, used = 0;
 	int i, ret;
 
+	owner[0] = '\0';
 	mutex_lock(&stor_tab_lock);
 	e = stor_tab_find(vol->name);
 	if (e) {
@@ -205,6 +255,9 @@ int stor_backing_open(struct stor_vol *vol)
 			ret = -EEXIST;
 			goto out_unlock;
 		}
+		ret = stor_tab_check_owner(vol, e, owner);
+		if (ret)
+			goto out_unlock;
 		if (stor_is_bdev) {
 			f = stor_tab_file;
 			get_file(f);
@@ -219,8 +272,9 @@ int stor_backing_open(struct stor_vol *vol)
 		vol->file = f;
 		vol->base = le64_to_cpu(e->offset);
 		vol->volume_id = le64_to_cpu(e->volume_id);
-		vlog(info, vol, "reopened existing volume (%llu bytes at %llu)\n",
-		     vol->size, vol->base);
+		vlog(info, vol, "reopened existing volume (%llu bytes at %llu, owner %s)\n",
+		     vol->size, vol->base,
+		     vol->owner[0] ? vol->owner : owner[0] ? owner : "none yet");
 		ret = 0;
 		goto out_unlock;
 	}
@@ -284,6 +338,7 @@ int stor_backing_open(struct stor_vol *vol)
 	free_e->offset = cpu_to_le64(off);
 	free_e->size = cpu_to_le64(vol->size);
 	free_e->volume_id = cpu_to_le64(get_random_u64());
+	strscpy_pad(free_e->owner, vol->owner, VNODE_AUTH_IDENT_LEN);
 	ret = stor_tab_write();
 	if (ret) {
 		vlog(err, vol, "cannot write the volume table: %d\n", ret);
@@ -297,6 +352,21 @@ int stor_backing_open(struct stor_vol *vol)
 	vlog(info, vol, "created %llu bytes at %llu for %s\n", vol->size, off,
 	     vol->client_str);
 out_unlock:
+	mutex_unlock(&stor_tab_lock);
+	return ret;
+}
+
+int stor_backing_set_owner(struct stor_vol *vol)
+{
+	struct stor_tab_ent *e;
+	int ret = -ENOENT;
+
+	mutex_lock(&stor_tab_lock);
+	e = stor_tab_find_vol(vol);
+	if (e) {
+		strscpy_pad(e->owner, vol->owner, VNODE_AUTH_IDENT_LEN);
+		ret = stor_tab_write();
+	}
 	mutex_unlock(&stor_tab_lock);
 	return ret;
 }
@@ -316,8 +386,8 @@ void stor_backing_delete(struct stor_vol *vol)
 	struct file *f;
 
 	mutex_lock(&stor_tab_lock);
-	e = stor_tab_find(vol->name);
-	if (!e || le64_to_cpu(e->volume_id) != vol->volume_id) {
+	e = stor_tab_find_vol(vol);
+	if (!e) {
 		mutex_unlock(&stor_tab_lock);
 		return;
 	}

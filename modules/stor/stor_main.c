@@ -145,6 +145,9 @@ static u16 stor_open(struct stor_peer *sp, const struct vnode_stor_open_req *req
 			sizeof(vol->owner));
 		vlog(info, vol, "owned by identity %s from now on (its first opener)\n",
 		     vol->owner);
+		if (stor_backing_set_owner(vol))
+			vlog(err, vol, "cannot record owner %s in the volume table: a storage host reload lets the next opener claim it\n",
+			     vol->owner);
 	} else if (strcmp(vol->owner, vnode_xprt_peer_name(sp->peer))) {
 		vlog(warn, vol, "OPEN from %s refused: identity %s, the volume belongs to %s\n",
 		     vnode_xprt_peer_addr(sp->peer),
@@ -713,7 +716,10 @@ static ssize_t stor_vol_owner_show(struct config_item *item, char *page)
 	return ret;
 }
 
-/* An identity, or "" (an empty write) to let the next opener claim it. */
+/*
+ * An identity, or "" (an empty write): then the owner the volume table
+ * records, or else the first opener, at the next enable.
+ */
 static ssize_t stor_vol_owner_store(struct config_item *item,
 				    const char *page, size_t count)
 {
@@ -743,6 +749,7 @@ static ssize_t stor_vol_enable_store(struct config_item *item,
 				     const char *page, size_t count)
 {
 	struct stor_vol *vol = to_stor_vol(item);
+	char owner[STOR_OWNER_LEN];
 	bool on;
 	int ret;
 
@@ -763,12 +770,14 @@ static ssize_t stor_vol_enable_store(struct config_item *item,
 						    &vol->item);
 		if (ret)
 			goto out;
-		ret = stor_backing_open(vol);
+		ret = stor_backing_open(vol, owner);
 		if (ret) {
 			configfs_undepend_item(&vol->item);
 			goto out;
 		}
 		mutex_lock(&stor_lock);
+		if (!vol->owner[0] && owner[0])
+			strscpy(vol->owner, owner, sizeof(vol->owner));
 		atomic_set(&vol->io_ref, 1);
 		WRITE_ONCE(vol->enabled, true);
 		mutex_unlock(&stor_lock);
