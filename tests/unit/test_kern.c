@@ -241,6 +241,18 @@ static void fake_volumes(void **state)
 	assert_int_equal(vn_vol_info(&fx->k, "v0", &vi), 0);
 	assert_false(vi.exists);
 
+	/* several volumes: their names sorted */
+	assert_int_equal(vn_stor_create(&fx->k, "b", 8 << 20, "10.0.0.2", &err), 0);
+	assert_int_equal(vn_stor_create(&fx->k, "a", 8 << 20, "10.0.0.2", &err), 0);
+	{
+		json_object *names = NULL;
+
+		assert_int_equal(vn_stor_names(&fx->k, &names), 0);
+		assert_string_equal(json_object_to_json_string_ext(names, JSON_C_TO_STRING_PLAIN),
+				    "[\"a\",\"b\",\"v0\"]");
+		json_object_put(names);
+	}
+
 	assert_int_equal(vn_stor_delete(&fx->k, "v0", 0, &err), 0);
 	assert_int_equal(vn_stor_get(&fx->k, "v0", &v), -ENOENT);
 }

@@ -215,6 +215,13 @@ int vn_stor_delete(const struct vn_kern *k, const char *name, int timeout_ms,
 	return 0;
 }
 
+/* json_object_array_sort()'s comparator: two json_object ** (strings) */
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(json_object_get_string(*(json_object *const *)a),
+		      json_object_get_string(*(json_object *const *)b));
+}
+
 int vn_stor_names(const struct vn_kern *k, json_object **names)
 {
 	char path[PATH_MAX];
@@ -230,7 +237,7 @@ int vn_stor_names(const struct vn_kern *k, json_object **names)
 		if (de->d_name[0] != '.')
 			json_object_array_add(*names, json_object_new_string(de->d_name));
 	closedir(d);
-	json_object_array_sort(*names, NULL);
+	json_object_array_sort(*names, name_cmp);
 	return 0;
 }
 
