@@ -6,7 +6,10 @@
  * tests rely on it: cgroups, accounting objects, the swap disk, helpers,
  * the storage host's volumes, vnode_vol items and their file system.
  */
+#include <sys/utsname.h>
+
 #include "unit.h"
+#include "auth.h"
 #include "kern_ops.h"
 
 #define CG "sys/fs/cgroup/vnode/"
@@ -202,11 +205,12 @@ static void fake_volumes(void **state)
 
 	/* storage host */
 	assert_int_equal(vn_stor_check(&fx->k, &err), 0);
-	assert_int_equal(vn_stor_create(&fx->k, "v0", 64 << 20, "10.0.0.1", &err), 0);
+	assert_int_equal(vn_stor_create(&fx->k, "v0", 64 << 20, "10.0.0.1", "p1", &err), 0);
 	assert_int_equal(vn_stor_get(&fx->k, "v0", &v), 0);
 	assert_true(v.enabled);
 	assert_string_equal(v.state, "enabled");
 	assert_string_equal(v.client, "10.0.0.1");
+	assert_string_equal(v.owner, "p1");
 	assert_int_equal(v.size, 64 << 20);
 
 	/* process host: attach gets the lowest free vnblkN */
@@ -241,8 +245,41 @@ static void fake_volumes(void **state)
 	assert_int_equal(vn_vol_info(&fx->k, "v0", &vi), 0);
 	assert_false(vi.exists);
 
+	/* several volumes: their names sorted; no owner: none written */
+	assert_int_equal(vn_stor_create(&fx->k, "b", 8 << 20, "10.0.0.2", "", &err), 0);
+	assert_false(exists_at(fx->dir, STOR "b/owner"));
+	assert_int_equal(vn_stor_get(&fx->k, "b", &v), 0);
+	assert_string_equal(v.owner, "");
+	assert_int_equal(vn_stor_create(&fx->k, "a", 8 << 20, "10.0.0.2", "p2", &err), 0);
+	{
+		json_object *names = NULL;
+
+		assert_int_equal(vn_stor_names(&fx->k, &names), 0);
+		assert_string_equal(json_object_to_json_string_ext(names, JSON_C_TO_STRING_PLAIN),
+				    "[\"a\",\"b\",\"v0\"]");
+		json_object_put(names);
+	}
+
 	assert_int_equal(vn_stor_delete(&fx->k, "v0", 0, &err), 0);
 	assert_int_equal(vn_stor_get(&fx->k, "v0", &v), -ENOENT);
+}
+
+/* The kernel's identity: vnode_xprt's, else its default (the node name). */
+static void fake_identity(void **state)
+{
+	struct fx *fx = *state;
+	char id[16], want[16] = "vnode";
+	struct utsname u;
+
+	write_at(fx->dir, "sys/kernel/config/vnode_xprt/identity", "p1\n");
+	vn_kern_identity(&fx->k, id, sizeof(id));
+	assert_string_equal(id, "p1");
+	write_at(fx->dir, "sys/kernel/config/vnode_xprt/identity", "");
+	assert_int_equal(uname(&u), 0);
+	if (vn_valid_identity(u.nodename, strlen(u.nodename)))
+		snprintf(want, sizeof(want), "%s", u.nodename);
+	vn_kern_identity(&fx->k, id, sizeof(id));
+	assert_string_equal(id, want);
 }
 
 int main(void)
@@ -253,6 +290,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(fake_cgroup, setup, teardown),
 		cmocka_unit_test_setup_teardown(fake_disk_swap, setup, teardown),
 		cmocka_unit_test_setup_teardown(fake_volumes, setup, teardown),
+		cmocka_unit_test_setup_teardown(fake_identity, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("kern", tests, NULL, NULL);

@@ -5,6 +5,8 @@
  * host's are in the same tree, and the agent runs in-process
  * (an agent answers for ADDR when DIR/agent/ADDR exists).
  */
+#include <sys/utsname.h>
+
 #include "unit.h"
 #include "agent.h"
 #include "db.h"
@@ -258,6 +260,7 @@ static void agent_ownership(void **state)
 	struct fx *fx = *state;
 	struct vn_agent a = { .kern = fx->ctx.kern, .delete_timeout_ms = 100,
 			      .log = NULL };
+	struct vn_agent_peer other = { "10.0.0.66", "" };
 	json_object *args, *d = NULL;
 	struct vn_err err;
 
@@ -265,7 +268,7 @@ static void agent_ownership(void **state)
 	a.log = fx->ctx.log;
 	args = json_object_new_object();
 	json_object_object_add(args, "name", json_object_new_string("mine"));
-	assert_int_equal(vn_agent_exec(&a, "volume.delete", args, "10.0.0.66", &d, &err),
+	assert_int_equal(vn_agent_exec(&a, "volume.delete", args, &other, &d, &err),
 			 -EPERM);
 	assert_non_null(strstr(err.msg, "belongs to host 10.0.0.1"));
 	assert_true(exists_at(fx->root, STOR "mine"));
@@ -286,17 +289,18 @@ static void set_key(struct vn_key *k, uint8_t fill)
 	k->len = 32;
 }
 
-/* One exchange with the agent: greeting, signed request, signed answer. */
-static int exchange(struct vn_agent *a, struct vn_agent_session *s, const char *cmd,
-		    json_object **data, struct vn_err *err, char **line_out,
-		    char **reply_out)
+/* One exchange with the agent: greeting, signed request, signed answer
+ * (args taken). */
+static int exchange_args(struct vn_agent *a, struct vn_agent_session *s,
+			 const char *cmd, json_object *args, json_object **data,
+			 struct vn_err *err, char **line_out, char **reply_out)
 {
 	uint8_t na[VN_AGENT_NONCE_LEN];
 	char hello[128], *line = NULL, *reply;
 	int ret;
 
 	assert_int_equal(vn_agent_hello(a, na, hello, sizeof(hello)), 0);
-	ret = vn_agent_request(s, hello, "agent", cmd, NULL, &line, err);
+	ret = vn_agent_request(s, hello, "agent", cmd, args, &line, err);
 	if (ret)
 		return ret;
 	reply = vn_agent_handle(a, na, line, "10.0.0.1");
@@ -310,6 +314,13 @@ static int exchange(struct vn_agent *a, struct vn_agent_session *s, const char *
 	else
 		free(reply);
 	return ret;
+}
+
+static int exchange(struct vn_agent *a, struct vn_agent_session *s, const char *cmd,
+		    json_object **data, struct vn_err *err, char **line_out,
+		    char **reply_out)
+{
+	return exchange_args(a, s, cmd, NULL, data, err, line_out, reply_out);
 }
 
 /* The agent's authentication: the MACs both ways, replays, wrong keys. */
@@ -401,6 +412,263 @@ static void agent_auth(void **state)
 	assert_non_null(strstr(err.msg, "did not greet with a nonce"));
 }
 
+/* The agent's last log line (its warnings name the peer and the claim). */
+static char last_log[1024];
+
+static void keep_log(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)prio;
+	va_start(ap, fmt);
+	vsnprintf(last_log, sizeof(last_log), fmt, ap);
+	va_end(ap);
+}
+
+/* {"name": name, "size": size[, "reopen": true]} */
+static json_object *vol_args(const char *name, uint64_t size, bool reopen)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(name));
+	if (size)
+		json_object_object_add(o, "size", json_object_new_uint64(size));
+	if (reopen)
+		json_object_object_add(o, "reopen", json_object_new_boolean(true));
+	return o;
+}
+
+/* A session that proves key (for kident, with a cluster key). */
+static void session(struct vn_agent_session *s, const struct vn_key *key,
+		    const char *kident)
+{
+	struct vn_err err;
+
+	memset(s, 0, sizeof(*s));
+	if (vn_agent_session_key(s, key, kident, &err))
+		fail_msg("session for '%s': %s", kident, err.msg);
+}
+
+/* The names volume.list gives the session, "a,b" */
+static void list_names(struct vn_agent *a, struct vn_agent_session *s, char *buf,
+		       size_t len)
+{
+	json_object *d = NULL;
+	struct vn_err err;
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	assert_int_equal(exchange(a, s, "volume.list", &d, &err, NULL, NULL), 0);
+	for (i = 0; i < json_object_array_length(d); i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? "," : "",
+					json_object_get_string(json_object_object_get(
+						json_object_array_get_idx(d, i), "name")));
+	json_object_put(d);
+}
+
+/* Requests by identity: the identity's key proves them, a new volume is
+ * the identity's, another identity from the same address gets nothing
+ * of it; the cluster key alone keeps the address check. */
+static void agent_identity(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_agent a = { .kern = fx->ctx.kern, .delete_timeout_ms = 100,
+			      .log = keep_log };
+	struct vn_key ck = { .len = 0 }, k1, k2, k3, none = { .len = 0 };
+	struct vn_agent_session s1, s2, sc;
+	uint8_t na[VN_AGENT_NONCE_LEN];
+	char buf[256], hello[128], *line, *r;
+	json_object *d = NULL;
+	struct vn_err err;
+
+	set_key(&a.key, 0x5a);
+	set_key(&ck, 0x5a);
+	assert_int_equal(vn_identity_key(&ck, "p1", &k1, &err), 0);
+	assert_int_equal(vn_identity_key(&ck, "p2", &k2, &err), 0);
+	assert_int_equal(vn_identity_key(&ck, "p3", &k3, &err), 0);
+
+	/* p1 on its identity key alone: that identity, whatever the kernel says */
+	session(&s1, &k1, "p9");
+	assert_string_equal(s1.ident, "p1");
+	assert_int_equal(exchange_args(&a, &s1, "volume.create", vol_args("v", 8 * M, false),
+				       &d, &err, &line, NULL), 0);
+	assert_non_null(strstr(line, "\"identity\":\"p1\""));
+	assert_string_equal(json_object_get_string(json_object_object_get(d, "owner")), "p1");
+	json_object_put(d);
+	assert_int_equal(read_at(fx->root, STOR "v/owner", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "p1");
+	assert_int_equal(read_at(fx->root, STOR "v/client", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "10.0.0.1");
+	assert_non_null(strstr(last_log, "volume v (8M) created for 10.0.0.1 (identity p1)"));
+	assert_int_equal(exchange(&a, &s1, "ping", &d, &err, NULL, NULL), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(d, "identity")), "p1");
+	json_object_put(d);
+
+	/* p2 from the same address: refused, and it does not see v */
+	session(&s2, &k2, "");
+	assert_int_equal(exchange_args(&a, &s2, "volume.show", vol_args("v", 0, false),
+				       &d, &err, NULL, NULL), -EPERM);
+	assert_non_null(strstr(err.msg, "volume 'v' belongs to identity p1, not to p2"));
+	assert_int_equal(exchange_args(&a, &s2, "volume.delete", vol_args("v", 0, false),
+				       &d, &err, NULL, NULL), -EPERM);
+	assert_non_null(strstr(err.msg, "belongs to identity p1, not to p2"));
+	assert_true(exists_at(fx->root, STOR "v"));
+	assert_int_equal(exchange_args(&a, &s2, "volume.create", vol_args("v", 8 * M, true),
+				       &d, &err, NULL, NULL), -EPERM);
+	assert_non_null(strstr(err.msg, "belongs to identity p1, not to p2"));
+	assert_int_equal(exchange_args(&a, &s2, "volume.create", vol_args("v", 8 * M, false),
+				       &d, &err, NULL, NULL), -EEXIST);
+	assert_non_null(strstr(err.msg, "(another identity's)"));
+	list_names(&a, &s2, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	/* p1 does, and may re-open it */
+	list_names(&a, &s1, buf, sizeof(buf));
+	assert_string_equal(buf, "v");
+	assert_int_equal(exchange_args(&a, &s1, "volume.create", vol_args("v", 8 * M, true),
+				       &d, &err, NULL, NULL), 0);
+	json_object_put(d);
+
+	/* a claim of p1 signed with p2's key: refused, logged with the claim */
+	strcpy(s2.ident, "p1");
+	last_log[0] = '\0';
+	assert_int_equal(exchange_args(&a, &s2, "volume.delete", vol_args("v", 0, false),
+				       &d, &err, NULL, NULL), -EACCES);
+	assert_non_null(strstr(err.msg, "authentication failed for identity p1: wrong key"));
+	assert_non_null(strstr(last_log, "request from 10.0.0.1 claiming identity p1 refused"));
+	assert_true(exists_at(fx->root, STOR "v"));
+	/* p1's own request on another connection (another Na): refused */
+	assert_int_equal(vn_agent_hello(&a, na, hello, sizeof(hello)), 0);
+	r = vn_agent_handle(&a, na, line, "10.0.0.1");
+	assert_non_null(strstr(r, "authentication failed for identity p1"));
+	assert_non_null(strstr(r, "\"errno\":13"));
+	free(r);
+	free(line);
+	/* a claim that is no identity, whatever the MAC */
+	r = vn_agent_handle(&a, na, "0000000000000000000000000000000000000000000000000000000000000000 "
+			    "{\"cmd\":\"ping\",\"nonce\":\"00000000000000000000000000000000\","
+			    "\"identity\":\"p 1\"}", "10.0.0.1");
+	assert_non_null(strstr(r, "identity is not one"));
+	assert_non_null(strstr(r, "\"errno\":13"));
+	free(r);
+
+	/* the cluster key without an identity: the address check, as before */
+	session(&sc, &ck, "");
+	assert_string_equal(sc.ident, "");
+	assert_int_equal(exchange_args(&a, &sc, "volume.show", vol_args("v", 0, false),
+				       &d, &err, &line, NULL), 0);
+	assert_null(strstr(line, "identity"));
+	free(line);
+	json_object_put(d);
+	list_names(&a, &sc, buf, sizeof(buf));
+	assert_string_equal(buf, "v");
+	/* the cluster key for the kernel's identity p3: p3's key signs, p3 owns */
+	session(&sc, &ck, "p3");
+	assert_string_equal(sc.ident, "p3");
+	assert_memory_equal(sc.key.bytes, k3.bytes, k3.len);
+	assert_int_equal(exchange_args(&a, &sc, "volume.create", vol_args("w", 8 * M, false),
+				       &d, &err, NULL, NULL), 0);
+	json_object_put(d);
+	assert_int_equal(read_at(fx->root, STOR "w/owner", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "p3");
+	assert_int_equal(exchange_args(&a, &sc, "volume.delete", vol_args("v", 0, false),
+				       &d, &err, NULL, NULL), -EPERM);
+	list_names(&a, &s1, buf, sizeof(buf));
+	assert_string_equal(buf, "v");
+	assert_int_equal(exchange_args(&a, &s1, "volume.delete", vol_args("v", 0, false),
+				       &d, &err, NULL, NULL), 0);
+	assert_false(exists_at(fx->root, STOR "v"));
+	/* no identity from a kernel identity that is none */
+	assert_int_equal(vn_agent_session_key(&sc, &ck, "p/3", &err), -EINVAL);
+
+	/* an agent without a key (insecure): the claim as is */
+	memset(&a.key, 0, sizeof(a.key));
+	session(&s2, &none, "p2");
+	assert_int_equal(s2.key.len, 0);
+	assert_int_equal(exchange_args(&a, &s2, "volume.show", vol_args("w", 0, false),
+				       &d, &err, NULL, NULL), -EPERM);
+	assert_non_null(strstr(err.msg, "belongs to identity p3, not to p2"));
+	session(&s2, &none, "p3");
+	assert_int_equal(exchange_args(&a, &s2, "volume.show", vol_args("w", 0, false),
+				       &d, &err, NULL, NULL), 0);
+	json_object_put(d);
+	vn_key_clear(&k1);
+	vn_key_clear(&k2);
+	vn_key_clear(&k3);
+}
+
+#define CK_HEX "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"
+
+/* vnoded's key_file: DIR/file */
+static void use_key(struct fx *fx, const char *file)
+{
+	char *kf = fx->ctx.cluster.auth.key_file;
+	size_t len = sizeof(fx->ctx.cluster.auth.key_file);
+
+	if ((size_t)snprintf(kf, len, "%s/%s", fx->dir, file) >= len)
+		fail_msg("key file path too long");
+}
+
+/* vnoded's side: the identity it sends (the kernel's, with the cluster
+ * key; its key's, with an identity key) is the new volume's owner. */
+static void identity_owner(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_key ck, k8;
+	struct vn_err err;
+	struct utsname u;
+	char buf[256], hex[2 * VNODE_AUTH_HMAC_LEN + 1], want[16] = "vnode";
+	char path[PATH_MAX];
+
+	/* an agent with the cluster key; we hold it too */
+	write_at(fx->root, "agent/10.0.0.9", CK_HEX "\n");
+	write_at(fx->dir, "cluster.key", CK_HEX "\n");
+	use_key(fx, "cluster.key");
+	write_at(fx->root, "sys/kernel/config/vnode_xprt/identity", "p7\n");
+	assert_int_equal(create(fx, "k1", 64 * M, NULL, NULL, true, &err), 0);
+	assert_int_equal(read_at(fx->root, STOR "k1/owner", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "p7");
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "k1", false, true, &fx->root_user, &err), 0);
+
+	/* a process host with p8's identity key only: p8 */
+	assert_int_equal(vn_key_parse(CK_HEX, strlen(CK_HEX), &ck, &err), 0);
+	assert_int_equal(vn_identity_key(&ck, "p8", &k8, &err), 0);
+	vn_hex_encode(k8.bytes, k8.len, hex);
+	snprintf(buf, sizeof(buf), "p8 %s\n", hex);
+	write_at(fx->dir, "identity.key", buf);
+	use_key(fx, "identity.key");
+	assert_int_equal(create(fx, "k2", 64 * M, NULL, NULL, false, &err), 0);
+	assert_int_equal(read_at(fx->root, STOR "k2/owner", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "p8");
+	/* ... and p7's volume is not p8's to delete */
+	assert_int_equal(vn_volume_delete(&fx->ctx, "k1", &fx->root_user, &err), -EPERM);
+	assert_non_null(strstr(err.msg, "volume 'k1' belongs to identity p7, not to p8"));
+	assert_true(exists_at(fx->root, STOR "k1"));
+
+	/* an agent with another cluster key: refused, our identity named */
+	write_at(fx->root, "agent/10.0.0.9", "33333333333333333333333333333333\n");
+	assert_int_equal(create(fx, "k3", 64 * M, NULL, NULL, false, &err), -EACCES);
+	assert_non_null(strstr(err.msg, "authentication failed for identity p8"));
+	assert_false(exists_at(fx->root, STOR "k3"));
+
+	/* the cluster key and no vnode_xprt: the kernel's default, the node name */
+	write_at(fx->root, "agent/10.0.0.9", CK_HEX "\n");
+	use_key(fx, "cluster.key");
+	snprintf(path, sizeof(path), "%s/sys/kernel/config/vnode_xprt/identity", fx->root);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(uname(&u), 0);
+	if (vn_valid_identity(u.nodename, strlen(u.nodename)))
+		snprintf(want, sizeof(want), "%s", u.nodename);
+	assert_int_equal(create(fx, "k3", 64 * M, NULL, NULL, false, &err), 0);
+	assert_int_equal(read_at(fx->root, STOR "k3/owner", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, want);
+	/* the cluster key proves any identity: p7's volume, deleted as p7 */
+	write_at(fx->root, "sys/kernel/config/vnode_xprt/identity", "p7\n");
+	assert_int_equal(vn_volume_delete(&fx->ctx, "k1", &fx->root_user, &err), 0);
+	assert_false(exists_at(fx->root, STOR "k1"));
+	vn_key_clear(&ck);
+	vn_key_clear(&k8);
+}
+
 /* Reconciliation re-attaches a lost disk and retries pending deletions. */
 static void reconcile(void **state)
 {
@@ -438,6 +706,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(two_storage_hosts, setup, teardown),
 		cmocka_unit_test_setup_teardown(agent_ownership, setup, teardown),
 		cmocka_unit_test_setup_teardown(agent_auth, setup, teardown),
+		cmocka_unit_test_setup_teardown(agent_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(identity_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(reconcile, setup, teardown),
 	};
 

@@ -25,16 +25,48 @@ static json_object *vol_json(const char *name, const struct vn_stor_vol *v)
 	json_object_object_add(o, "name", json_object_new_string(name));
 	json_object_object_add(o, "size", json_object_new_uint64(v->size));
 	json_object_object_add(o, "client", json_object_new_string(v->client));
+	json_object_object_add(o, "owner", json_object_new_string(v->owner));
 	json_object_object_add(o, "enabled", json_object_new_boolean(v->enabled));
 	json_object_object_add(o, "state", json_object_new_string(v->state));
 	json_object_object_add(o, "stats", json_object_new_string(v->stats));
 	return o;
 }
 
-/* name + the volume, which must belong to peer */
-static int own_volume(struct vn_agent *a, json_object *args, const char *peer,
-		      const char **name, struct vn_stor_vol *v,
-		      struct vn_err *err)
+/* "ADDR" or "ADDR (identity NAME)", for the log */
+static const char *peer_str(const struct vn_agent_peer *p, char *buf, size_t len)
+{
+	if (!p->ident[0])
+		return p->addr;
+	snprintf(buf, len, "%s (identity %s)", p->addr, p->ident);
+	return buf;
+}
+
+/* The volume has an owner and the request proved another identity (a
+ * request by the cluster key alone is checked by its address only). */
+static bool other_identity(const struct vn_stor_vol *v, const struct vn_agent_peer *p)
+{
+	return v->owner[0] && p->ident[0] && strcmp(v->owner, p->ident);
+}
+
+/* -EPERM unless the volume belongs to p: its address and identity */
+static int check_owner(const char *name, const struct vn_stor_vol *v,
+		       const struct vn_agent_peer *p, struct vn_err *err)
+{
+	if (strcmp(v->client, p->addr))
+		return vn_seterr(err, EPERM,
+				 "volume '%s' belongs to host %s, not to %s", name,
+				 v->client, p->addr);
+	if (other_identity(v, p))
+		return vn_seterr(err, EPERM,
+				 "volume '%s' belongs to identity %s, not to %s", name,
+				 v->owner, p->ident);
+	return 0;
+}
+
+/* name + the volume, which must belong to p */
+static int own_volume(struct vn_agent *a, json_object *args,
+		      const struct vn_agent_peer *p, const char **name,
+		      struct vn_stor_vol *v, struct vn_err *err)
 {
 	*name = vn_arg_str(args, "name");
 	if (!*name || !vn_volume_name_valid(*name))
@@ -42,20 +74,38 @@ static int own_volume(struct vn_agent *a, json_object *args, const char *peer,
 	if (vn_stor_get(&a->kern, *name, v))
 		return vn_seterr(err, ENOENT, "no volume '%s' on this storage host",
 				 *name);
-	if (strcmp(v->client, peer))
-		return vn_seterr(err, EPERM,
-				 "volume '%s' belongs to host %s, not to %s", *name,
-				 v->client, peer);
+	return check_owner(*name, v, p, err);
+}
+
+/* The process host restoring its volume (reconcile): enabled again. */
+static int reopen(struct vn_agent *a, const char *name, struct vn_stor_vol *v,
+		  const struct vn_agent_peer *p, json_object **data,
+		  struct vn_err *err)
+{
+	bool was = v->enabled;
+	int ret = check_owner(name, v, p, err);
+
+	if (ret)
+		return ret;
+	if (!was) {
+		ret = vn_stor_enable(&a->kern, name, err);
+		if (ret)
+			return ret;
+		vn_stor_get(&a->kern, name, v);
+	}
+	*data = vol_json(name, v);
+	json_object_object_add(*data, "reopened", json_object_new_boolean(!was));
 	return 0;
 }
 
-static int a_create(struct vn_agent *a, json_object *args, const char *peer,
-		    json_object **data, struct vn_err *err)
+static int a_create(struct vn_agent *a, json_object *args,
+		    const struct vn_agent_peer *p, json_object **data,
+		    struct vn_err *err)
 {
 	const char *name = vn_arg_str(args, "name");
 	struct vn_stor_vol v;
 	uint64_t size = 0;
-	char sz[32];
+	char sz[32], who[96];
 	int ret;
 
 	if (!name || !vn_volume_name_valid(name))
@@ -70,28 +120,18 @@ static int a_create(struct vn_agent *a, json_object *args, const char *peer,
 		return ret;
 	vn_fmt_size(size, sz, sizeof(sz));
 	if (!vn_stor_get(&a->kern, name, &v)) {
-		/* the process host restoring its volume (reconcile) */
-		if (vn_arg_bool(args, "reopen") && !strcmp(v.client, peer) &&
-		    v.size == size) {
-			bool was = v.enabled;
-
-			if (!was) {
-				ret = vn_stor_enable(&a->kern, name, err);
-				if (ret)
-					return ret;
-				vn_stor_get(&a->kern, name, &v);
-			}
-			*data = vol_json(name, &v);
-			json_object_object_add(*data, "reopened", json_object_new_boolean(!was));
-			return 0;
-		}
+		if (vn_arg_bool(args, "reopen") && !strcmp(v.client, p->addr) &&
+		    v.size == size)
+			return reopen(a, name, &v, p, data, err);
 		return vn_seterr(err, EEXIST,
 				 "volume '%s' already exists on this storage host%s",
-				 name, strcmp(v.client, peer) ? " (another host's)" : "");
+				 name, strcmp(v.client, p->addr) ? " (another host's)" :
+				 other_identity(&v, p) ? " (another identity's)" : "");
 	}
 	/* after a storage-host restart the item is gone: creating it again
-	 * re-opens the data vnode_stor kept in its table (same client, size) */
-	ret = vn_stor_create(&a->kern, name, size, peer, err);
+	 * re-opens the data vnode_stor kept in its table (same client, size);
+	 * the owner is not in that table, so it is set again here */
+	ret = vn_stor_create(&a->kern, name, size, p->addr, p->ident, err);
 	if (ret) {
 		if (ret == -ENOSPC) {
 			uint64_t f = vn_stor_free(&a->kern);
@@ -106,11 +146,12 @@ static int a_create(struct vn_agent *a, json_object *args, const char *peer,
 			}
 		}
 		a->log(LOG_WARNING, "volume %s (%s) for %s refused: %s", name, sz,
-		       peer, err->msg);
+		       peer_str(p, who, sizeof(who)), err->msg);
 		return ret;
 	}
 	a->log(LOG_INFO, "volume %s (%s) %s for %s", name, sz,
-	       vn_arg_bool(args, "reopen") ? "re-opened" : "created", peer);
+	       vn_arg_bool(args, "reopen") ? "re-opened" : "created",
+	       peer_str(p, who, sizeof(who)));
 	vn_stor_get(&a->kern, name, &v);
 	*data = vol_json(name, &v);
 	json_object_object_add(*data, "reopened",
@@ -118,37 +159,42 @@ static int a_create(struct vn_agent *a, json_object *args, const char *peer,
 	return 0;
 }
 
-static int a_delete(struct vn_agent *a, json_object *args, const char *peer,
-		    json_object **data, struct vn_err *err)
+static int a_delete(struct vn_agent *a, json_object *args,
+		    const struct vn_agent_peer *p, json_object **data,
+		    struct vn_err *err)
 {
 	struct vn_stor_vol v;
 	const char *name;
+	char who[96];
 	int ret;
 
 	(void)data;
-	ret = own_volume(a, args, peer, &name, &v, err);
+	ret = own_volume(a, args, p, &name, &v, err);
 	if (!ret)
 		ret = vn_stor_delete(&a->kern, name, a->delete_timeout_ms, err);
 	if (!ret)
-		a->log(LOG_INFO, "volume %s of %s deleted", name, peer);
+		a->log(LOG_INFO, "volume %s of %s deleted", name,
+		       peer_str(p, who, sizeof(who)));
 	return ret;
 }
 
-static int a_show(struct vn_agent *a, json_object *args, const char *peer,
-		  json_object **data, struct vn_err *err)
+static int a_show(struct vn_agent *a, json_object *args,
+		  const struct vn_agent_peer *p, json_object **data,
+		  struct vn_err *err)
 {
 	struct vn_stor_vol v;
 	const char *name;
 	int ret;
 
-	ret = own_volume(a, args, peer, &name, &v, err);
+	ret = own_volume(a, args, p, &name, &v, err);
 	if (!ret)
 		*data = vol_json(name, &v);
 	return ret;
 }
 
-static int a_list(struct vn_agent *a, json_object *args, const char *peer,
-		  json_object **data, struct vn_err *err)
+static int a_list(struct vn_agent *a, json_object *args,
+		  const struct vn_agent_peer *p, json_object **data,
+		  struct vn_err *err)
 {
 	json_object *names, *out;
 	struct vn_stor_vol v;
@@ -166,7 +212,7 @@ static int a_list(struct vn_agent *a, json_object *args, const char *peer,
 	for (i = 0; i < json_object_array_length(names); i++) {
 		const char *n = json_object_get_string(json_object_array_get_idx(names, i));
 
-		if (!vn_stor_get(&a->kern, n, &v) && !strcmp(v.client, peer))
+		if (!vn_stor_get(&a->kern, n, &v) && !check_owner(n, &v, p, NULL))
 			json_object_array_add(out, vol_json(n, &v));
 	}
 	json_object_put(names);
@@ -174,12 +220,14 @@ static int a_list(struct vn_agent *a, json_object *args, const char *peer,
 	return 0;
 }
 
-static int a_ping(struct vn_agent *a, json_object *args, const char *peer,
-		  json_object **data, struct vn_err *err)
+static int a_ping(struct vn_agent *a, json_object *args,
+		  const struct vn_agent_peer *p, json_object **data,
+		  struct vn_err *err)
 {
 	(void)args; (void)err;
 	*data = json_object_new_object();
-	json_object_object_add(*data, "peer", json_object_new_string(peer));
+	json_object_object_add(*data, "peer", json_object_new_string(p->addr));
+	json_object_object_add(*data, "identity", json_object_new_string(p->ident));
 	json_object_object_add(*data, "stor_loaded",
 			       json_object_new_boolean(!vn_stor_check(&a->kern, NULL)));
 	json_object_object_add(*data, "free", json_object_new_uint64(vn_stor_free(&a->kern)));
@@ -188,8 +236,9 @@ static int a_ping(struct vn_agent *a, json_object *args, const char *peer,
 
 static const struct {
 	const char *cmd;
-	int (*fn)(struct vn_agent *a, json_object *args, const char *peer,
-		  json_object **data, struct vn_err *err);
+	int (*fn)(struct vn_agent *a, json_object *args,
+		  const struct vn_agent_peer *p, json_object **data,
+		  struct vn_err *err);
 } agent_cmds[] = {
 	{ "ping", a_ping },
 	{ "volume.create", a_create },
@@ -199,18 +248,19 @@ static const struct {
 };
 
 int vn_agent_exec(struct vn_agent *a, const char *cmd, json_object *args,
-		  const char *peer, json_object **data, struct vn_err *err)
+		  const struct vn_agent_peer *p, json_object **data,
+		  struct vn_err *err)
 {
 	size_t i;
 
 	*data = NULL;
 	for (i = 0; i < sizeof(agent_cmds) / sizeof(agent_cmds[0]); i++)
 		if (!strcmp(agent_cmds[i].cmd, cmd))
-			return agent_cmds[i].fn(a, args, peer, data, err);
+			return agent_cmds[i].fn(a, args, p, data, err);
 	return vn_seterr(err, ENOSYS, "storage agent: unknown command '%s'", cmd);
 }
 
-/* ---- authentication: the cluster key, nonces from both sides ------------ */
+/* ---- authentication: the cluster or an identity key, nonces both sides -- */
 
 #define MAC_HEX		(2 * VNODE_AUTH_HMAC_LEN)
 #define NONCE_HEX	(2 * VN_AGENT_NONCE_LEN)
@@ -230,18 +280,18 @@ int vn_agent_hello(const struct vn_agent *a, uint8_t na[VN_AGENT_NONCE_LEN],
 }
 
 /* "MAC R\n" (keyed) or "R\n" (no key); takes r */
-static char *sign_reply(const struct vn_agent *a, const uint8_t *na, const uint8_t *nc,
+static char *sign_reply(const struct vn_key *key, const uint8_t *na, const uint8_t *nc,
 			const uint8_t *rqmac, char *r)
 {
 	uint8_t mac[VNODE_AUTH_HMAC_LEN];
 	size_t len;
 	char *out;
 
-	if (!r || !a->key.len)
+	if (!r || !key->len)
 		return r;
 	len = strcspn(r, "\n");
 	out = malloc(MAC_HEX + 1 + len + 2);
-	if (!out || vn_auth_agent_mac(&a->key, VN_AGENT_LABEL_REP, na, nc, rqmac, r, len, mac)) {
+	if (!out || vn_auth_agent_mac(key, VN_AGENT_LABEL_REP, na, nc, rqmac, r, len, mac)) {
 		free(out);
 		free(r);
 		return NULL;
@@ -254,9 +304,56 @@ static char *sign_reply(const struct vn_agent *a, const uint8_t *na, const uint8
 	return out;
 }
 
-/* Check "MAC L": 0 and L in *req, Nc and the MAC, or -EACCES with why. */
+/* One request line as check_request() found it. */
+struct agent_rq {
+	const char *line;			/* L, without its MAC */
+	uint8_t nc[VN_AGENT_NONCE_LEN];
+	uint8_t mac[VNODE_AUTH_HMAC_LEN];
+	char ident[VNODE_AUTH_IDENT_LEN];	/* claimed ("" none); proved if checked */
+	struct vn_key key;			/* what proved it, signs the answer */
+};
+
+/* L's "identity", if any, into ident: 0, or -EACCES if it is not one. */
+static int claimed_identity(json_object *o, char ident[VNODE_AUTH_IDENT_LEN],
+			    struct vn_err *err)
+{
+	json_object *v;
+	const char *s;
+
+	memset(ident, 0, VNODE_AUTH_IDENT_LEN);
+	if (!o || !json_object_object_get_ex(o, "identity", &v))
+		return 0;
+	s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+	if (!vn_valid_identity(s, strlen(s)))
+		return vn_seterr(err, EACCES,
+				 "storage agent: the request's identity is not one (1 to %d of [A-Za-z0-9._-])",
+				 VNODE_AUTH_IDENT_LEN - 1);
+	memcpy(ident, s, strlen(s));
+	return 0;
+}
+
+/* The key a request claiming ident must prove: the cluster key for none,
+ * else ident's identity key, derived from it. */
+static int request_key(const struct vn_agent *a, const char *ident,
+		       struct vn_key *key, struct vn_err *err)
+{
+	struct vn_err e;
+
+	if (!ident[0]) {
+		*key = a->key;
+		return 0;
+	}
+	if (vn_identity_key(&a->key, ident, key, &e))
+		return vn_seterr(err, EACCES, "storage agent: cannot check identity %s: %s",
+				 ident, e.msg);
+	return 0;
+}
+
+/* Check "MAC L" with the key of the identity L claims (the cluster key if
+ * none): 0 and rq filled in, or -EACCES with why (rq->ident: the claim).
+ * Without a key (insecure) the line is L and its claim is taken as is. */
 static int check_request(const struct vn_agent *a, const uint8_t *na, const char *line,
-			 const char **req, uint8_t *nc, uint8_t *rqmac, struct vn_err *err)
+			 struct agent_rq *rq, struct vn_err *err)
 {
 	uint8_t want[VNODE_AUTH_HMAC_LEN];
 	json_object *o, *v;
@@ -264,52 +361,128 @@ static int check_request(const struct vn_agent *a, const uint8_t *na, const char
 	size_t len;
 	int ret;
 
-	*req = line;
-	if (!a->key.len)
-		return 0;	/* insecure = true and no key: anything goes */
+	memset(rq, 0, sizeof(*rq));
+	rq->line = line;
+	if (!a->key.len) {
+		o = json_tokener_parse(line);
+		ret = claimed_identity(o, rq->ident, err);
+		json_object_put(o);
+		return ret;
+	}
 	if (line[0] == '{' || strlen(line) < MAC_HEX + 2 || line[MAC_HEX] != ' ' ||
-	    vn_hex_decode(line, rqmac, VNODE_AUTH_HMAC_LEN))
+	    vn_hex_decode(line, rq->mac, VNODE_AUTH_HMAC_LEN))
 		return vn_seterr(err, EACCES,
-				 "storage agent: request not authenticated (the process host needs the cluster key, key_file in [cluster])");
+				 "storage agent: request not authenticated (the process host needs the cluster key or its identity key, key_file in [cluster])");
 	l = line + MAC_HEX + 1;
 	len = strcspn(l, "\r\n");
 	o = json_tokener_parse(l);
 	if (!o || !json_object_object_get_ex(o, "nonce", &v) ||
 	    strlen(json_object_get_string(v)) != NONCE_HEX ||
-	    vn_hex_decode(json_object_get_string(v), nc, VN_AGENT_NONCE_LEN)) {
+	    vn_hex_decode(json_object_get_string(v), rq->nc, VN_AGENT_NONCE_LEN)) {
 		json_object_put(o);
 		return vn_seterr(err, EACCES, "storage agent: request without a client nonce");
 	}
+	ret = claimed_identity(o, rq->ident, err);
 	json_object_put(o);
-	ret = vn_auth_agent_mac(&a->key, VN_AGENT_LABEL_REQ, na, nc, NULL, l, len, want);
-	if (ret || !vn_auth_equal(want, rqmac, sizeof(want)))
+	if (!ret)
+		ret = request_key(a, rq->ident, &rq->key, err);
+	if (ret)
+		return ret;
+	ret = vn_auth_agent_mac(&rq->key, VN_AGENT_LABEL_REQ, na, rq->nc, NULL, l, len, want);
+	if (ret || !vn_auth_equal(want, rq->mac, sizeof(want))) {
+		vn_key_clear(&rq->key);
+		if (rq->ident[0])
+			return vn_seterr(err, EACCES,
+					 "storage agent: authentication failed for identity %s: wrong key, or a replayed request",
+					 rq->ident);
 		return vn_seterr(err, EACCES,
 				 "storage agent: authentication failed: wrong cluster key, or a replayed request");
-	*req = l;
+	}
+	rq->line = l;
 	return 0;
 }
 
 char *vn_agent_handle(struct vn_agent *a, const uint8_t na[VN_AGENT_NONCE_LEN],
 		      const char *line, const char *peer)
 {
-	uint8_t nc[VN_AGENT_NONCE_LEN], rqmac[VNODE_AUTH_HMAC_LEN];
 	json_object *req, *args, *data = NULL;
 	struct vn_err err = { "" };
-	const char *cmd, *l;
+	struct vn_agent_peer p = { peer, "" };
+	struct agent_rq rq;
+	const char *cmd;
+	char *reply;
 	int ret;
 
-	ret = check_request(a, na, line, &l, nc, rqmac, &err);
+	ret = check_request(a, na, line, &rq, &err);
 	if (ret) {
-		a->log(LOG_WARNING, "request from %s refused: %s", peer, err.msg);
+		a->log(LOG_WARNING, "request from %s%s%s refused: %s", peer,
+		       rq.ident[0] ? " claiming identity " : "", rq.ident, err.msg);
 		/* not signed: we cannot prove a key the client may not have */
 		return vn_reply_line(ret, &err, NULL);
 	}
-	req = vn_parse_request(l, &cmd, &args, NULL, &err);
-	if (!req)
-		return sign_reply(a, na, nc, rqmac, vn_reply_line(-EINVAL, &err, NULL));
-	ret = vn_agent_exec(a, cmd, args, peer, &data, &err);
-	json_object_put(req);
-	return sign_reply(a, na, nc, rqmac, vn_reply_line(ret, &err, data));
+	p.ident = rq.ident;
+	req = vn_parse_request(rq.line, &cmd, &args, NULL, &err);
+	if (req) {
+		ret = vn_agent_exec(a, cmd, args, &p, &data, &err);
+		json_object_put(req);
+		reply = vn_reply_line(ret, &err, data);
+	} else {
+		reply = vn_reply_line(-EINVAL, &err, NULL);
+	}
+	reply = sign_reply(&rq.key, na, rq.nc, rq.mac, reply);
+	vn_key_clear(&rq.key);
+	return reply;
+}
+
+int vn_agent_session_key(struct vn_agent_session *s, const struct vn_key *key,
+			 const char *kident, struct vn_err *err)
+{
+	memset(s->ident, 0, sizeof(s->ident));
+	vn_key_clear(&s->key);
+	if (key->ident[0]) {
+		/* an identity key proves its own identity and no other */
+		s->key = *key;
+		memcpy(s->ident, key->ident, sizeof(s->ident));
+		return 0;
+	}
+	if (!kident[0]) {
+		s->key = *key;
+		return 0;
+	}
+	if (!vn_valid_identity(kident, strlen(kident)))
+		return vn_seterr(err, EINVAL,
+				 "'%s' is not an identity: 1 to %d of [A-Za-z0-9._-]",
+				 kident, VNODE_AUTH_IDENT_LEN - 1);
+	memcpy(s->ident, kident, strlen(kident));
+	/* no key (insecure): the identity unproved, as the agent takes it */
+	return key->len ? vn_identity_key(key, kident, &s->key, err) : 0;
+}
+
+int vn_agent_session_open(struct vn_agent_session *s,
+			  const struct vn_auth_conf *auth, const char *kident,
+			  struct vn_err *err)
+{
+	struct vn_key key;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	ret = vn_auth_key(auth, &key, err);
+	if (!ret)
+		ret = vn_agent_session_key(s, &key, kident, err);
+	vn_key_clear(&key);
+	if (ret)
+		vn_key_clear(&s->key);
+	return ret;
+}
+
+/* The key a session proves, for messages. */
+static const char *session_key_str(const struct vn_agent_session *s, char *buf,
+				   size_t len)
+{
+	if (!s->ident[0])
+		return "the cluster key";
+	snprintf(buf, len, "the key of identity %s", s->ident);
+	return buf;
 }
 
 int vn_agent_request(struct vn_agent_session *s, const char *hello, const char *who,
@@ -346,6 +519,8 @@ int vn_agent_request(struct vn_agent_session *s, const char *hello, const char *
 	json_object_object_add(req, "cmd", json_object_new_string(cmd));
 	json_object_object_add(req, "args", args ? args : json_object_new_object());
 	json_object_object_add(req, "nonce", json_object_new_string(hex));
+	if (s->ident[0])
+		json_object_object_add(req, "identity", json_object_new_string(s->ident));
 	l = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 	len = strlen(l);
 	*line = malloc(MAC_HEX + len + 3);
@@ -373,6 +548,7 @@ int vn_agent_reply(struct vn_agent_session *s, const char *who, const char *repl
 	json_object *resp, *v;
 	const char *r = reply;
 	bool authentic = false;
+	char ks[48];
 	int ret;
 
 	if (data)
@@ -386,7 +562,8 @@ int vn_agent_reply(struct vn_agent_session *s, const char *who, const char *repl
 			    vn_auth_equal(got, want, sizeof(want));
 		if (!authentic)
 			return vn_seterr(err, EACCES,
-					 "%s did not authenticate its answer: wrong cluster key, or a replayed answer", who);
+					 "%s did not authenticate its answer with %s: wrong key, or a replayed answer",
+					 who, session_key_str(s, ks, sizeof(ks)));
 	}
 	resp = json_tokener_parse(r);
 	if (!resp || !json_object_is_type(resp, json_type_object)) {
@@ -396,7 +573,8 @@ int vn_agent_reply(struct vn_agent_session *s, const char *who, const char *repl
 	if (json_object_object_get_ex(resp, "ok", &v) && json_object_get_boolean(v)) {
 		/* a success must be signed when we have a key */
 		if (s->key.len && !authentic)
-			ret = vn_seterr(err, EACCES, "%s answered without proving the cluster key: refused", who);
+			ret = vn_seterr(err, EACCES, "%s answered without proving %s: refused",
+					who, session_key_str(s, ks, sizeof(ks)));
 		else
 			ret = 0;
 		if (!ret && data && json_object_object_get_ex(resp, "data", &v))
@@ -456,8 +634,9 @@ static int read_hello(int fd, char *buf, size_t len)
 }
 
 int vn_agent_call(const char *addr, int port, const struct vn_auth_conf *auth,
-		  int connect_ms, int timeout_ms, const char *cmd,
-		  json_object *args, json_object **data, struct vn_err *err)
+		  const char *kident, int connect_ms, int timeout_ms,
+		  const char *cmd, json_object *args, json_object **data,
+		  struct vn_err *err)
 {
 	struct sockaddr_storage ss = { 0 };
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
@@ -484,7 +663,7 @@ int vn_agent_call(const char *addr, int port, const struct vn_auth_conf *auth,
 		return vn_seterr(err, EINVAL, "invalid storage host address '%s'", addr);
 	}
 	/* the key is read at every call, as the probe does (rotation) */
-	ret = vn_auth_key(auth, &sess.key, err);
+	ret = vn_agent_session_open(&sess, auth, kident, err);
 	if (ret) {
 		json_object_put(args);
 		return ret;

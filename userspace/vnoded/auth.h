@@ -92,8 +92,10 @@ int vn_auth_accept_mac(const struct vn_key *key, const char *ident,
  * The storage agent's requests (agent.c): the agent sends a nonce Na on
  * connect; the request line L carries the client's nonce Nc and is sent
  * as "hex(HMAC(K, VN_AGENT_LABEL_REQ | Na | Nc | L)) L"; the reply R as
- * "hex(HMAC(K, VN_AGENT_LABEL_REP | Na | Nc | request MAC | R)) R".
- * rqmac NULL for the request's MAC.  0 or -EIO/-ENOKEY.
+ * "hex(HMAC(K, VN_AGENT_LABEL_REP | Na | Nc | request MAC | R)) R".  K
+ * is the cluster key, or the identity key of the identity L names
+ * ("identity"; the agent derives it with vn_identity_key()).  rqmac NULL
+ * for the request's MAC.  0 or -EIO/-ENOKEY.
  */
 #define VN_AGENT_NONCE_LEN	16
 #define VN_AGENT_LABEL_REQ	"vnode-1.3 agentrq"

@@ -17,10 +17,12 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "kern_ops.h"
 #include "size.h"
 
@@ -94,6 +96,21 @@ int vn_kwritef(const struct vn_kern *k, struct vn_err *err, const char *val,
 		return vn_seterr(err, -ret, "write '%s' to %s: %s", val, rel,
 				 strerror(-ret));
 	return 0;
+}
+
+void vn_kern_identity(const struct vn_kern *k, char *buf, size_t len)
+{
+	char path[PATH_MAX], id[64] = "";
+	struct utsname u;
+
+	if (!vn_kpath(k, path, sizeof(path), VN_XPRT_CFS "/identity"))
+		vn_read_file(path, id, sizeof(id));
+	/* vnode_xprt's default when it is loaded */
+	if (!vn_valid_identity(id, strlen(id)) && !uname(&u))
+		snprintf(id, sizeof(id), "%.63s", u.nodename);
+	if (!vn_valid_identity(id, strlen(id)))
+		strcpy(id, "vnode");
+	snprintf(buf, len, "%s", id);
 }
 
 /* ---- cgroup v2 ---------------------------------------------------------- */

@@ -54,6 +54,14 @@ bool vn_kern_fake(const struct vn_kern *k);
 int vn_kpath(const struct vn_kern *k, char *buf, size_t len,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* vnode_xprt's configfs: this host's identity (what the kernel's
+ * connections, vnode_vol's among them, present as their hello's name). */
+#define VN_XPRT_CFS	"/sys/kernel/config/vnode_xprt"
+/* The kernel's identity from VN_XPRT_CFS/identity; if unreadable (module
+ * not loaded) its default: the node name if it is a valid identity, else
+ * "vnode".  len at least VNODE_AUTH_IDENT_LEN (16). */
+void vn_kern_identity(const struct vn_kern *k, char *buf, size_t len);
+
 /* cgroup v2: /sys/fs/cgroup/vnode/<name> */
 int vn_cg_check(const struct vn_kern *k, bool need_cpuset, struct vn_err *err);
 int vn_cg_create(const struct vn_kern *k, const char *name,
@@ -97,7 +105,7 @@ bool vn_swap_active(const struct vn_kern *k, const char *dev);
 
 /*
  * Remote volumes.  Storage host: vnode_stor's configfs volumes/<name>
- * {size,client,enable,state,stats} (used by vnoded --agent).  Process
+ * {size,client,owner,enable,state,stats} (used by vnoded --agent).  Process
  * host: vnode_vol's configfs <item>/{host,volume,enable,dev,state,size}.
  */
 #define VN_STOR_CFS	"/sys/kernel/config/vnode_stor/volumes"
@@ -106,6 +114,7 @@ bool vn_swap_active(const struct vn_kern *k, const char *dev);
 struct vn_stor_vol {
 	uint64_t size;
 	char client[64];
+	char owner[16];		/* the identity it belongs to, "" = its first opener's */
 	bool enabled;
 	char state[96];		/* disabled | enabled | open ADDR:PORT */
 	char stats[256];
@@ -113,9 +122,10 @@ struct vn_stor_vol {
 
 /* Storage host. */
 int vn_stor_check(const struct vn_kern *k, struct vn_err *err);
-/* mkdir + size + client + enable; undone on any error. */
+/* mkdir + size + client + owner (unless "") + enable; undone on any
+ * error. */
 int vn_stor_create(const struct vn_kern *k, const char *name, uint64_t size,
-		   const char *client, struct vn_err *err);
+		   const char *client, const char *owner, struct vn_err *err);
 /* -ENOENT if there is no such volume. */
 int vn_stor_get(const struct vn_kern *k, const char *name,
 		struct vn_stor_vol *v);

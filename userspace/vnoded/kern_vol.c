@@ -112,7 +112,7 @@ int vn_stor_enable(const struct vn_kern *k, const char *name,
 }
 
 int vn_stor_create(const struct vn_kern *k, const char *name, uint64_t size,
-		   const char *client, struct vn_err *err)
+		   const char *client, const char *owner, struct vn_err *err)
 {
 	char path[PATH_MAX], val[32];
 	int ret;
@@ -151,6 +151,13 @@ int vn_stor_create(const struct vn_kern *k, const char *name, uint64_t size,
 			  strerror(-ret));
 		goto undo;
 	}
+	/* before enable: vnode_stor takes an owner only while disabled */
+	ret = owner[0] ? stor_write(k, name, "owner", owner) : 0;
+	if (ret) {
+		vn_seterr(err, -ret, "invalid owner identity '%s': %s", owner,
+			  strerror(-ret));
+		goto undo;
+	}
 	ret = vn_stor_enable(k, name, err);
 	if (ret)
 		goto undo;
@@ -169,6 +176,7 @@ int vn_stor_get(const struct vn_kern *k, const char *name,
 	v->size = item_u64(k, VN_STOR_CFS, name, "size");
 	v->enabled = item_u64(k, VN_STOR_CFS, name, "enable") != 0;
 	item_str(k, VN_STOR_CFS, name, "client", v->client, sizeof(v->client));
+	item_str(k, VN_STOR_CFS, name, "owner", v->owner, sizeof(v->owner));
 	item_str(k, VN_STOR_CFS, name, "state", v->state, sizeof(v->state));
 	item_str(k, VN_STOR_CFS, name, "stats", v->stats, sizeof(v->stats));
 	return 0;
@@ -215,6 +223,13 @@ int vn_stor_delete(const struct vn_kern *k, const char *name, int timeout_ms,
 	return 0;
 }
 
+/* json_object_array_sort()'s comparator: two json_object ** (strings) */
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(json_object_get_string(*(json_object *const *)a),
+		      json_object_get_string(*(json_object *const *)b));
+}
+
 int vn_stor_names(const struct vn_kern *k, json_object **names)
 {
 	char path[PATH_MAX];
@@ -230,7 +245,7 @@ int vn_stor_names(const struct vn_kern *k, json_object **names)
 		if (de->d_name[0] != '.')
 			json_object_array_add(*names, json_object_new_string(de->d_name));
 	closedir(d);
-	json_object_array_sort(*names, NULL);
+	json_object_array_sort(*names, name_cmp);
 	return 0;
 }
 

@@ -542,7 +542,7 @@ static int setup_agent(struct vnoded *d)
 	}
 	d->listen_fd = fd;
 	vlog(LOG_INFO, "storage agent listening on %s port %d%s", addr, port,
-	     d->ag.key.len ? " (requests authenticated with the cluster key)" :
+	     d->ag.key.len ? " (requests authenticated with the cluster key or an identity's key)" :
 	     " (INSECURE: no cluster key, requests are not authenticated)");
 	return 0;
 }
