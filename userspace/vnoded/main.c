@@ -364,6 +364,12 @@ static int agent_key(const struct vn_conf *conf, struct vn_key *out)
 		     err.msg);
 		return -1;
 	}
+	if (!ret && key.ident[0]) {
+		vlog(LOG_ERR, "%s holds the identity key of %.*s, not the cluster key: the storage agent serves every identity, so it needs the cluster key (as memory and storage hosts do)",
+		     a->key_file, (int)sizeof(key.ident), key.ident);
+		vn_key_clear(&key);
+		return -1;
+	}
 	if (ret)
 		vlog(LOG_WARNING, "no cluster key (%s): serving requests WITHOUT authentication (insecure = true)",
 		     err.msg);
