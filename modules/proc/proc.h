@@ -292,6 +292,7 @@ struct vnmem_cfg;
  * @tag_set: blk-mq tags
  * @gd: the gendisk
  * @dead: tearing down: fail new requests
+ * @closing: vnmem_disk_destroy() found the disk closed: no new opener
  * @stats: counters
  */
 struct vnmem_disk {
@@ -322,6 +323,7 @@ struct vnmem_disk {
 	struct blk_mq_tag_set	tag_set;
 	struct gendisk		*gd;
 	bool			dead;
+	bool			closing;
 	atomic_t		nr_mapped;	/* slabs in MAPPED state */
 	struct vnmem_stats	stats;
 };

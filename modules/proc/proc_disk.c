@@ -339,7 +339,7 @@ int vnmem_disk_destroy(struct vnmem_disk *d)
 	struct vnode_acct *a;
 	u64 slot;
 
-	if (disk_openers(d->gd)) {
+	if (vnode_disk_close_unless_open(d->gd, &d->closing)) {
 		dlog(info, d, "still open (swapon?): not disabling\n");
 		return -EBUSY;
 	}

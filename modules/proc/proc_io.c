@@ -659,8 +659,18 @@ const struct blk_mq_ops vnmem_mq_ops = {
 	.init_request	= vnmem_init_request,
 };
 
+/* Under open_mutex: no new opener once vnmem_disk_destroy() has begun. */
+static int vnmem_open_check(struct gendisk *disk)
+{
+	struct vnmem_disk *d = disk->private_data;
+
+	return READ_ONCE(d->closing) ? -ENXIO : 0;
+}
+VNODE_DEFINE_BDEV_OPEN(vnmem_open, vnmem_open_check);
+
 const struct block_device_operations vnmem_fops = {
 	.owner			= THIS_MODULE,
+	.open			= vnmem_open,
 #if VNODE_HAVE_SWAP_SLOT_FREE_NOTIFY
 	.swap_slot_free_notify	= vnmem_swap_slot_free_notify,
 #endif
@@ -691,6 +701,7 @@ static int vnmem_rw_page(struct block_device *bdev, sector_t sector,
 
 const struct block_device_operations vnmem_fops_sync = {
 	.owner			= THIS_MODULE,
+	.open			= vnmem_open,
 	.rw_page		= vnmem_rw_page,
 #if VNODE_HAVE_SWAP_SLOT_FREE_NOTIFY
 	.swap_slot_free_notify	= vnmem_swap_slot_free_notify,

@@ -97,6 +97,7 @@ struct vol_export {
  * @ready: OPEN succeeded on the current connection: I/O may flow
  * @dead: gave up: every request fails with EIO
  * @removing: enable=0 in progress: do not hold I/O
+ * @closing: vol_dev_destroy() found the disk closed: no new opener
  * @loss_start: jiffies when @ready went false
  * @quiesced: the disk's queue is quiesced (held) while not @ready
  * @wait: woken when @ready or @dead change
@@ -131,6 +132,7 @@ struct vol_dev {
 	bool			ready;
 	bool			dead;
 	bool			removing;
+	bool			closing;
 	unsigned long		loss_start;
 	bool			quiesced;
 	wait_queue_head_t	wait;

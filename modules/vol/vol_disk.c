@@ -516,8 +516,18 @@ static const struct blk_mq_ops vol_mq_ops = {
 	.init_request	= vol_init_request,
 };
 
+/* Under open_mutex: no new opener once vol_dev_destroy() has begun. */
+static int vol_open_check(struct gendisk *disk)
+{
+	struct vol_dev *d = disk->private_data;
+
+	return READ_ONCE(d->closing) ? -ENXIO : 0;
+}
+VNODE_DEFINE_BDEV_OPEN(vol_open, vol_open_check);
+
 static const struct block_device_operations vol_fops = {
 	.owner		= THIS_MODULE,
+	.open		= vol_open,
 };
 
 /* ------------------------------------------------------------------ */
@@ -752,6 +762,8 @@ out_close:
 	cancel_delayed_work_sync(&d->reopen_work);
 	cancel_delayed_work_sync(&d->loss_work);
 	vnode_xprt_clt_close(d->clt);
+	cancel_delayed_work_sync(&d->reopen_work);
+	cancel_delayed_work_sync(&d->loss_work);
 out_ida:
 	ida_free(&vol_ida, d->index);
 out_free:
@@ -761,7 +773,7 @@ out_free:
 
 int vol_dev_destroy(struct vol_dev *d)
 {
-	if (disk_openers(d->gd)) {
+	if (vnode_disk_close_unless_open(d->gd, &d->closing)) {
 		dlog(info, d, "still open (mounted?): not detaching\n");
 		return -EBUSY;
 	}
@@ -780,7 +792,9 @@ int vol_dev_destroy(struct vol_dev *d)
 	dlog(info, d, "volume %s detached\n", d->volume);
 	/* GOODBYE: the storage host closes the volume and flushes it. */
 	vnode_xprt_clt_close(d->clt);
+	/* A loss reported while closing may have re-armed them. */
 	cancel_delayed_work_sync(&d->reopen_work);
+	cancel_delayed_work_sync(&d->loss_work);
 	put_disk(d->gd);
 	blk_mq_free_tag_set(&d->tag_set);
 	ida_free(&vol_ida, d->index);
