@@ -795,7 +795,11 @@ static ssize_t stor_vol_enable_store(struct config_item *item,
 			goto out;
 		/* Commands of a connection that was taken over or is gone. */
 		stor_vol_io_put(vol);
-		wait_event(vol->io_wait, !atomic_read(&vol->io_ref));
+		while (!wait_event_timeout(vol->io_wait,
+					   !atomic_read(&vol->io_ref),
+					   STOR_FENCE_TIMEOUT / 6))
+			vlog(warn, vol, "disable: waiting for %d commands still on the backing store (hung?)\n",
+			     atomic_read(&vol->io_ref));
 		stor_backing_close(vol);
 		configfs_undepend_item(&vol->item);
 	}

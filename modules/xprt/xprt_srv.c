@@ -20,6 +20,10 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/wait_bit.h>
+
+/* A queue's release says why it still waits this often. */
+#define SRV_RELEASE_WARN_MS	5000
 
 static LIST_HEAD(vnode_xprt_srv_list);
 static DEFINE_MUTEX(vnode_xprt_srv_list_lock);
@@ -137,8 +141,13 @@ static void srv_sreq_finish(struct vnode_xprt_srx *rx)
 	sreq->peer = NULL;
 	if (sreq->reply_done)
 		sreq->reply_done(sreq);
-	/* Last: the release work frees the queue when this reaches 0. */
-	atomic_dec(&q->active);
+	/*
+	 * Last: the release work frees the queue when this reaches 0.
+	 * wake_up_var() only hashes the address, so it is safe even if
+	 * the queue is already gone.
+	 */
+	if (atomic_dec_and_test(&q->active))
+		wake_up_var(&q->active);
 }
 
 static void srv_send_done(struct ib_cq *cq, struct ib_wc *wc)
@@ -781,9 +790,15 @@ static void srv_queue_release_work(struct work_struct *work)
 	flush_work(&peer->req_work);
 	for (i = 0; i < q->nr_rx; i++)
 		cancel_work_sync(&q->rx[i].work);
-	/* The owner answers every request it took (dropped: !SQ_LIVE). */
-	while (atomic_read(&q->active))
-		usleep_range(1000, 5000);
+	/*
+	 * The owner answers every request it took (dropped: !SQ_LIVE).  A
+	 * hung backing store holds them: sleep, and say why every few
+	 * seconds (the peer and its state stay until they are answered).
+	 */
+	while (!wait_var_event_timeout(&q->active, !atomic_read(&q->active),
+				       msecs_to_jiffies(SRV_RELEASE_WARN_MS)))
+		peer_log(warn, peer, "queue %u closing: waiting for %d requests still in the server (a hung backing store?)\n",
+			 q->queue_id, atomic_read(&q->active));
 	rdma_destroy_id(q->cm_id);
 	q->cm_id = NULL;
 	srv_queue_destroy_ib(q);
