@@ -237,7 +237,8 @@ int clt_cmds_init_ib(struct vnode_xprt_queue *q)
 	}
 	for (i = 0; clt->cfg.max_fr_pages && i < n; i++) {
 		struct ib_mr *mr = ib_alloc_mr(q->dev->pd, IB_MR_TYPE_MEM_REG,
-					       clt->cfg.max_fr_pages);
+					       vnode_fr_mr_pages(ibdev,
+						clt->cfg.max_fr_pages));
 
 		if (IS_ERR(mr)) {
 			clt_log(err, clt, "ib_alloc_mr(%u pages): %ld\n",

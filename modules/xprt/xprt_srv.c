@@ -1675,7 +1675,8 @@ static struct ib_mr *srv_alloc_mr(struct vnode_xprt_peer *peer,
 	struct ib_mr *mr;
 	int ret;
 
-	mr = ib_alloc_mr(peer->pd, IB_MR_TYPE_MEM_REG, pages);
+	mr = ib_alloc_mr(peer->pd, IB_MR_TYPE_MEM_REG,
+			 vnode_fr_mr_pages(peer->ibdev, pages));
 	if (IS_ERR(mr)) {
 		peer_log(err, peer, "ib_alloc_mr(%u pages) failed: %ld\n",
 			 pages, PTR_ERR(mr));

@@ -179,4 +179,27 @@ static inline int vnode_disk_close_unless_open(struct gendisk *disk,
 	return ret;
 }
 
+/* ---- vnode_xprt (RDMA) -------------------------------------------- */
+
+#include <rdma/ib_verbs.h>
+
+/*
+ * rdma_rxe before 6.2: rxe_mr_copy() steps to the next page map after the
+ * last buffer of a map even when the copy is done, so an RDMA READ or
+ * WRITE that ends at the last byte of a fast-reg MR of 256 pages (one map
+ * of RXE_BUF_PER_MAP buffers: a 1 MiB slab) reads a map pointer past the
+ * array and dereferences it (KASAN: slab-out-of-bounds in rxe_mr_copy;
+ * without KASAN a wild read).  6.2 replaced the maps by an xarray.  Asking
+ * for one page more gives such an MR a second map; the MR still maps only
+ * the pages it is given.  Pages for ib_alloc_mr(IB_MR_TYPE_MEM_REG).
+ */
+static inline u32 vnode_fr_mr_pages(const struct ib_device *ibdev, u32 pages)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+	if (ibdev->ops.driver_id == RDMA_DRIVER_RXE)
+		return pages + 1;
+#endif
+	return pages;
+}
+
 #endif /* VNODE_COMPAT_H */
