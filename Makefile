@@ -6,6 +6,8 @@
 #   make KDIR=/path      build the modules against another kernel tree
 #   make modules-all     lab build: modules for every installed Debian
 #                        linux-headers-*-amd64, with the test hooks
+#   make debug-kernel    KASAN/lockdep guest kernel in build/debug-kernel/
+#                        + vnode's modules for it (VLAB_KERNEL=debug)
 #   make check           install missing deps, build, run every test (TAP)
 #   make demo            boot the virtual lab and run the demo
 #   make bench           remote-memory benchmark vs NVMe-oF, zram, local
@@ -39,13 +41,13 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 W ?= 1
 
-.PHONY: all modules modules-all userspace tools bench deps check check-unit demo install \
+.PHONY: all modules modules-all debug-kernel userspace tools bench deps check check-unit demo install \
 	install-modules install-tools clean help
 
 all: modules userspace
 
 help:
-	@sed -n '3,15p' $(ROOT)/Makefile
+	@sed -n '3,17p' $(ROOT)/Makefile
 
 deps:
 	@$(ROOT)/scripts/install-deps
@@ -69,6 +71,22 @@ modules-all:
 	@for k in $(ALL_KDIRS); do \
 		$(MAKE) -s modules KDIR=$$k VNODE_TEST_HOOKS=$(or $(VNODE_TEST_HOOKS),1) || exit 1; \
 	done
+
+# The lab's debug kernel (docs/debug-kernel.md): Debian's kernel source,
+# allnoconfig + scripts/debug-kernel.config, built and cached in
+# build/debug-kernel/ (the stamp: nothing to do unless the fragment, the
+# script or the tarball changed); then vnode's modules against it, with
+# the test hooks as in modules-all.  VLAB_KERNEL=debug boots it.
+DEBUG_DIR = $(BUILD)/debug-kernel
+DEBUG_TARBALL = /usr/src/linux-source-6.1.tar.xz
+
+debug-kernel: $(DEBUG_DIR)/built
+	@$(MAKE) -s modules KDIR=$(DEBUG_DIR)/obj VNODE_TEST_HOOKS=$(or $(VNODE_TEST_HOOKS),1)
+
+$(DEBUG_DIR)/built: $(ROOT)/scripts/debug-kernel.config $(ROOT)/scripts/debug-kernel \
+		$(wildcard $(DEBUG_TARBALL))
+	@BUILD=$(BUILD) DEBUG_KERNEL_TARBALL=$(DEBUG_TARBALL) $(ROOT)/scripts/debug-kernel
+	@touch $@
 
 userspace:
 	@$(MAKE) -s -C $(ROOT)/userspace
