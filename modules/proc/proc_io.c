@@ -660,13 +660,12 @@ const struct blk_mq_ops vnmem_mq_ops = {
 };
 
 /* Under open_mutex: no new opener once vnmem_disk_destroy() has begun. */
-static int vnmem_open_check(struct gendisk *disk)
+static VNODE_BDEV_OPEN(vnmem_open, arg)
 {
-	struct vnmem_disk *d = disk->private_data;
+	struct vnmem_disk *d = VNODE_BDEV_OPEN_DISK(arg)->private_data;
 
 	return READ_ONCE(d->closing) ? -ENXIO : 0;
 }
-VNODE_DEFINE_BDEV_OPEN(vnmem_open, vnmem_open_check);
 
 const struct block_device_operations vnmem_fops = {
 	.owner			= THIS_MODULE,

@@ -36,6 +36,8 @@
 #define STOR_MAX_DISCARD	(8U << 20)
 /* How long a takeover waits for the old connection's commands. */
 #define STOR_FENCE_TIMEOUT	(30 * HZ)
+/* A disable still waiting for commands says so this often. */
+#define STOR_DRAIN_WARN		(5 * HZ)
 
 /**
  * struct stor_vol - one volume (configfs volumes/<name>)

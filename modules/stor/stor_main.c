@@ -797,7 +797,7 @@ static ssize_t stor_vol_enable_store(struct config_item *item,
 		stor_vol_io_put(vol);
 		while (!wait_event_timeout(vol->io_wait,
 					   !atomic_read(&vol->io_ref),
-					   STOR_FENCE_TIMEOUT / 6))
+					   STOR_DRAIN_WARN))
 			vlog(warn, vol, "disable: waiting for %d commands still on the backing store (hung?)\n",
 			     atomic_read(&vol->io_ref));
 		stor_backing_close(vol);

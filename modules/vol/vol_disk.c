@@ -517,13 +517,12 @@ static const struct blk_mq_ops vol_mq_ops = {
 };
 
 /* Under open_mutex: no new opener once vol_dev_destroy() has begun. */
-static int vol_open_check(struct gendisk *disk)
+static VNODE_BDEV_OPEN(vol_open, arg)
 {
-	struct vol_dev *d = disk->private_data;
+	struct vol_dev *d = VNODE_BDEV_OPEN_DISK(arg)->private_data;
 
 	return READ_ONCE(d->closing) ? -ENXIO : 0;
 }
-VNODE_DEFINE_BDEV_OPEN(vol_open, vol_open_check);
 
 static const struct block_device_operations vol_fops = {
 	.owner		= THIS_MODULE,
@@ -618,6 +617,23 @@ ssize_t vol_dev_state(struct vol_dev *d, char *page)
 	else
 		s = "reconnecting";
 	return sprintf(page, "%s\n", s);
+}
+
+/*
+ * Give up on the storage host for good and close the connection (GOODBYE:
+ * the storage host closes the volume and flushes it).  The works are
+ * cancelled before, so none runs during the close, and again after, as a
+ * loss reported while closing may have re-armed them.
+ */
+static void vol_close_clt(struct vol_dev *d)
+{
+	WRITE_ONCE(d->dead, true);
+	wake_up_all(&d->wait);
+	cancel_delayed_work_sync(&d->reopen_work);
+	cancel_delayed_work_sync(&d->loss_work);
+	vnode_xprt_clt_close(d->clt);
+	cancel_delayed_work_sync(&d->reopen_work);
+	cancel_delayed_work_sync(&d->loss_work);
 }
 
 int vol_dev_create(struct vol_cfg *cfg, struct vol_dev **out)
@@ -758,12 +774,7 @@ out_put_disk:
 out_free_tags:
 	blk_mq_free_tag_set(&d->tag_set);
 out_close:
-	WRITE_ONCE(d->dead, true);
-	cancel_delayed_work_sync(&d->reopen_work);
-	cancel_delayed_work_sync(&d->loss_work);
-	vnode_xprt_clt_close(d->clt);
-	cancel_delayed_work_sync(&d->reopen_work);
-	cancel_delayed_work_sync(&d->loss_work);
+	vol_close_clt(d);
 out_ida:
 	ida_free(&vol_ida, d->index);
 out_free:
@@ -785,16 +796,8 @@ int vol_dev_destroy(struct vol_dev *d)
 	wake_up_all(&d->wait);
 	/* Writes back and drains every request, held ones included. */
 	del_gendisk(d->gd);
-	WRITE_ONCE(d->dead, true);
-	wake_up_all(&d->wait);
-	cancel_delayed_work_sync(&d->reopen_work);
-	cancel_delayed_work_sync(&d->loss_work);
 	dlog(info, d, "volume %s detached\n", d->volume);
-	/* GOODBYE: the storage host closes the volume and flushes it. */
-	vnode_xprt_clt_close(d->clt);
-	/* A loss reported while closing may have re-armed them. */
-	cancel_delayed_work_sync(&d->reopen_work);
-	cancel_delayed_work_sync(&d->loss_work);
+	vol_close_clt(d);
 	put_disk(d->gd);
 	blk_mq_free_tag_set(&d->tag_set);
 	ida_free(&vol_ida, d->index);

@@ -130,7 +130,7 @@ static int a_create(struct vn_agent *a, json_object *args,
 	}
 	/* after a storage-host restart the item is gone: creating it again
 	 * re-opens the data vnode_stor kept in its table (same client, size);
-	 * the owner is not in that table, so it is set again here */
+	 * the table keeps the owner too, and refuses another (EEXIST) */
 	ret = vn_stor_create(&a->kern, name, size, p->addr, p->ident, err);
 	if (ret) {
 		if (ret == -ENOSPC) {

@@ -11,6 +11,7 @@
 #ifndef VNODE_COMMON_H
 #define VNODE_COMMON_H
 
+#include <linux/blkdev.h>
 #include <linux/mutex.h>
 #include <linux/printk.h>
 #include <linux/socket.h>
@@ -50,6 +51,25 @@ bool vnode_addr_equal(const struct sockaddr_storage *a,
  * @len bytes at @s are 1 to VNODE_AUTH_IDENT_LEN - 1 of [A-Za-z0-9._-].
  */
 bool vnode_valid_identity(const char *s, size_t len);
+
+/*
+ * Start tearing a disk down unless it is open: under open_mutex, so no
+ * open can slip in between the check and @closing being set (the disk's
+ * ->open refuses once it is).  -EBUSY if it is open.
+ */
+static inline int vnode_disk_close_unless_open(struct gendisk *disk,
+					       bool *closing)
+{
+	int ret = 0;
+
+	mutex_lock(&disk->open_mutex);
+	if (disk_openers(disk))
+		ret = -EBUSY;
+	else
+		WRITE_ONCE(*closing, true);
+	mutex_unlock(&disk->open_mutex);
+	return ret;
+}
 
 /*
  * The store of a configfs attribute that may only change while its object

@@ -144,40 +144,16 @@ static inline void vnode_disk_set_cache(struct gendisk *disk, bool wc,
 /*
  * block_device_operations.open took (bdev, fmode_t) until 6.4 and takes
  * (gendisk, blk_mode_t) from 6.5; both run under disk->open_mutex.
- * VNODE_DEFINE_BDEV_OPEN(fn, check) defines fn calling int check(disk).
+ * VNODE_BDEV_OPEN(fn, arg) is the signature, VNODE_BDEV_OPEN_DISK(arg)
+ * the disk being opened.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-#define VNODE_DEFINE_BDEV_OPEN(fn, check)				\
-static int fn(struct gendisk *disk, blk_mode_t mode)			\
-{									\
-	return check(disk);						\
-}
+#define VNODE_BDEV_OPEN(fn, arg)	int fn(struct gendisk *arg, blk_mode_t mode)
+#define VNODE_BDEV_OPEN_DISK(arg)	(arg)
 #else
-#define VNODE_DEFINE_BDEV_OPEN(fn, check)				\
-static int fn(struct block_device *bdev, fmode_t mode)			\
-{									\
-	return check(bdev->bd_disk);					\
-}
+#define VNODE_BDEV_OPEN(fn, arg)	int fn(struct block_device *arg, fmode_t mode)
+#define VNODE_BDEV_OPEN_DISK(arg)	((arg)->bd_disk)
 #endif
-
-/*
- * Start tearing a disk down unless it is open: under open_mutex, so no
- * open can slip in between the check and @closing being set (the disk's
- * ->open refuses once it is).  -EBUSY if it is open.
- */
-static inline int vnode_disk_close_unless_open(struct gendisk *disk,
-					       bool *closing)
-{
-	int ret = 0;
-
-	mutex_lock(&disk->open_mutex);
-	if (disk_openers(disk))
-		ret = -EBUSY;
-	else
-		WRITE_ONCE(*closing, true);
-	mutex_unlock(&disk->open_mutex);
-	return ret;
-}
 
 /* ---- vnode_xprt (RDMA) -------------------------------------------- */
 
