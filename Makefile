@@ -9,6 +9,7 @@
 #   make debug-kernel    KASAN/lockdep guest kernel in build/debug-kernel/
 #                        + vnode's modules for it (VLAB_KERNEL=debug)
 #   make check           install missing deps, build, run every test (TAP)
+#   make check-debug     the lab tests on the debug kernel (hours)
 #   make demo            boot the virtual lab and run the demo
 #   make bench           remote-memory benchmark vs NVMe-oF, zram, local
 #   make install         install modules (+depmod) and tools
@@ -41,7 +42,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 W ?= 1
 
-.PHONY: all modules modules-all debug-kernel userspace tools bench deps check check-unit demo install \
+.PHONY: all modules modules-all debug-kernel userspace tools bench deps check check-debug check-unit demo install \
 	install-modules install-tools clean help
 
 all: modules userspace
@@ -98,6 +99,13 @@ tools:
 check: deps
 	@$(MAKE) -s modules-all userspace tools
 	@$(ROOT)/tests/check
+
+# The lab suite on the debug kernel (docs/debug-kernel.md): hours, not
+# part of check.  Timeouts x10 (CHECK_SLOWDOWN), no time budget, and the
+# fault-injection group, which runs only there.
+check-debug: deps
+	@$(MAKE) -s debug-kernel userspace tools
+	@VLAB_KERNEL=debug CHECK_BUDGET=$${CHECK_BUDGET:-0} $(ROOT)/tests/check lab
 
 check-unit: userspace
 	@$(ROOT)/tests/check unit

@@ -96,13 +96,13 @@ static struct memh_slab *memh_slab_create(struct memh_client *c, u64 index)
 	unsigned int i, n = memh.slab_size >> PAGE_SHIFT;
 	int ret;
 
-	slab = kzalloc(sizeof(*slab), GFP_KERNEL);
+	slab = vnode_fault(kzalloc(sizeof(*slab), GFP_KERNEL));
 	if (!slab)
 		return ERR_PTR(-ENOMEM);
 	INIT_LIST_HEAD(&slab->entry);
 	slab->owner = c;
 	slab->index = index;
-	slab->pages = kvcalloc(n, sizeof(*slab->pages), GFP_KERNEL);
+	slab->pages = vnode_fault(kvcalloc(n, sizeof(*slab->pages), GFP_KERNEL));
 	if (!slab->pages) {
 		kfree(slab);
 		return ERR_PTR(-ENOMEM);
@@ -110,8 +110,8 @@ static struct memh_slab *memh_slab_create(struct memh_client *c, u64 index)
 	slab->nr_pages = n;
 	for (i = 0; i < n; i++) {
 		/* Zeroed: a client never sees another client's data. */
-		slab->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO |
-					    __GFP_NOWARN);
+		slab->pages[i] = vnode_fault(alloc_page(GFP_KERNEL | __GFP_ZERO |
+					    __GFP_NOWARN));
 		if (!slab->pages[i]) {
 			ret = -ENOMEM;
 			goto out_free;
@@ -305,7 +305,7 @@ static int memh_accept(struct vnode_xprt_peer *peer,
 		return VNODE_ST_FULL;
 	}
 
-	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	c = vnode_fault(kzalloc(sizeof(*c), GFP_KERNEL));
 	if (!c)
 		return VNODE_ST_NOMEM;
 	INIT_LIST_HEAD(&c->entry);

@@ -227,7 +227,7 @@ static struct config_item *vnode_acct_make(struct config_group *group,
 	struct vnode_acct *a;
 	int ret;
 
-	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	a = vnode_fault(kzalloc(sizeof(*a), GFP_KERNEL));
 	if (!a)
 		return ERR_PTR(-ENOMEM);
 	ret = xa_alloc_cyclic(&vnode_acct_ids, &a->id, a,

@@ -217,7 +217,7 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 		return -EINVAL;
 	}
 
-	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	d = vnode_fault(kzalloc(sizeof(*d), GFP_KERNEL));
 	if (!d)
 		return -ENOMEM;
 	d->cfg = cfg;
@@ -269,9 +269,9 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 	lim.chunk_sectors = 1U << (d->slab_shift - SECTOR_SHIFT);
 
 	d->nr_slabs = DIV_ROUND_UP_ULL(d->size, 1ULL << d->slab_shift);
-	d->slabs = kvcalloc(d->nr_slabs, sizeof(*d->slabs), GFP_KERNEL);
-	d->owner = kvcalloc(d->size >> VNMEM_SLOT_SHIFT, sizeof(u32),
-			    GFP_KERNEL);
+	d->slabs = vnode_fault(kvcalloc(d->nr_slabs, sizeof(*d->slabs), GFP_KERNEL));
+	d->owner = vnode_fault(kvcalloc(d->size >> VNMEM_SLOT_SHIFT, sizeof(u32),
+			    GFP_KERNEL));
 	if (!d->slabs || !d->owner) {
 		ret = -ENOMEM;
 		goto out_free_map;
@@ -283,11 +283,11 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 		goto out_free_map;
 	}
 
-	ret = blk_mq_alloc_tag_set(&d->tag_set);
+	ret = vnode_fault_ret(blk_mq_alloc_tag_set(&d->tag_set));
 	if (ret)
 		goto out_destroy_wq;
 
-	d->gd = vnode_blk_mq_alloc_disk(&d->tag_set, &lim, d);
+	d->gd = vnode_fault_err(vnode_blk_mq_alloc_disk(&d->tag_set, &lim, d));
 	if (IS_ERR(d->gd)) {
 		ret = PTR_ERR(d->gd);
 		d->gd = NULL;
@@ -306,7 +306,7 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 	strscpy(d->gd->disk_name, d->name, DISK_NAME_LEN);
 	set_capacity(d->gd, d->size >> SECTOR_SHIFT);
 
-	ret = device_add_disk(NULL, d->gd, vnmem_attr_groups);
+	ret = vnode_fault_ret(device_add_disk(NULL, d->gd, vnmem_attr_groups));
 	if (ret)
 		goto out_put_disk;
 

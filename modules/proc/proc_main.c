@@ -119,8 +119,8 @@ static ssize_t vnmem_cfg_hosts_store(struct config_item *item,
 	unsigned int n = 0, i;
 	int ret;
 
-	str = kmalloc(VNMEM_HOSTS_MAX_LEN, GFP_KERNEL);
-	addrs = kcalloc(VNMEM_MAX_HOSTS, sizeof(*addrs), GFP_KERNEL);
+	str = vnode_fault(kmalloc(VNMEM_HOSTS_MAX_LEN, GFP_KERNEL));
+	addrs = vnode_fault(kcalloc(VNMEM_MAX_HOSTS, sizeof(*addrs), GFP_KERNEL));
 	if (!str || !addrs) {
 		ret = -ENOMEM;
 		goto out;
@@ -318,7 +318,7 @@ static struct config_item *vnmem_cfg_make(struct config_group *group,
 {
 	struct vnmem_cfg *cfg;
 
-	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
+	cfg = vnode_fault(kzalloc(sizeof(*cfg), GFP_KERNEL));
 	if (!cfg)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&cfg->lock);

@@ -443,7 +443,7 @@ int stor_rw_pages(struct stor_vol *vol, bool write, struct bio_vec *bvec,
 	 * requests stay unanswered.  Reads of the bvec work on both.
 	 */
 	if (write) {
-		void *buf = kvmalloc(len, GFP_KERNEL);
+		void *buf = vnode_fault(kvmalloc(len, GFP_KERNEL));
 		unsigned int i, done = 0;
 		int ret;
 
@@ -505,7 +505,7 @@ int stor_backing_init(const char *path)
 		pr_err("backing= is required: a directory or a block device\n");
 		return -EINVAL;
 	}
-	stor_tab = kzalloc(sizeof(*stor_tab), GFP_KERNEL);
+	stor_tab = vnode_fault(kzalloc(sizeof(*stor_tab), GFP_KERNEL));
 	if (!stor_tab)
 		return -ENOMEM;
 
@@ -518,7 +518,7 @@ int stor_backing_init(const char *path)
 	mode = file_inode(f)->i_mode;
 	if (S_ISDIR(mode)) {
 		stor_dir = f;
-		stor_dir_path = kstrdup(path, GFP_KERNEL);
+		stor_dir_path = vnode_fault(kstrdup(path, GFP_KERNEL));
 		if (!stor_dir_path) {
 			ret = -ENOMEM;
 			goto out_put;

@@ -83,7 +83,7 @@ static int stor_accept(struct vnode_xprt_peer *peer,
 			  hello->role);
 		return VNODE_ST_INVALID;
 	}
-	sp = kzalloc(sizeof(*sp), GFP_KERNEL);
+	sp = vnode_fault(kzalloc(sizeof(*sp), GFP_KERNEL));
 	if (!sp)
 		return VNODE_ST_NOMEM;
 	sp->peer = peer;
@@ -402,14 +402,14 @@ static struct stor_cmd *stor_cmd_alloc(u32 len)
 	unsigned int i, n = DIV_ROUND_UP(len, PAGE_SIZE);
 	struct stor_cmd *c;
 
-	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	c = vnode_fault(kzalloc(sizeof(*c), GFP_KERNEL));
 	if (!c)
 		return NULL;
 	INIT_WORK(&c->work, stor_write_work);
 	sg_init_table(c->sgl, n);
 	for (i = 0; i < n; i++) {
 		u32 chunk = min_t(u32, len - i * PAGE_SIZE, PAGE_SIZE);
-		struct page *page = alloc_page(GFP_KERNEL);
+		struct page *page = vnode_fault(alloc_page(GFP_KERNEL));
 
 		if (!page) {
 			stor_cmd_free(c);
@@ -884,7 +884,7 @@ static struct config_item *stor_vol_make(struct config_group *group,
 
 	if (strlen(name) >= VNODE_STOR_NAME_LEN || strchr(name, '.'))
 		return ERR_PTR(-EINVAL);
-	vol = kzalloc(sizeof(*vol), GFP_KERNEL);
+	vol = vnode_fault(kzalloc(sizeof(*vol), GFP_KERNEL));
 	if (!vol)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&vol->lock);
@@ -970,7 +970,7 @@ static int __init stor_init(void)
 	if (ret)
 		return ret;
 	/* Backing-store writes after their RDMA READ: many at once. */
-	stor_wq = alloc_workqueue("vnode_stor", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	stor_wq = vnode_fault(alloc_workqueue("vnode_stor", WQ_MEM_RECLAIM | WQ_UNBOUND, 0));
 	if (!stor_wq) {
 		ret = -ENOMEM;
 		goto out_backing;

@@ -643,7 +643,7 @@ int vol_dev_create(struct vol_cfg *cfg, struct vol_dev **out)
 	struct vol_dev *d;
 	int ret;
 
-	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	d = vnode_fault(kzalloc(sizeof(*d), GFP_KERNEL));
 	if (!d)
 		return -ENOMEM;
 	spin_lock_init(&d->lock);
@@ -716,7 +716,7 @@ int vol_dev_create(struct vol_cfg *cfg, struct vol_dev **out)
 		ret = -EPROTO;
 		goto out_close;
 	}
-	ret = blk_mq_alloc_tag_set(&d->tag_set);
+	ret = vnode_fault_ret(blk_mq_alloc_tag_set(&d->tag_set));
 	if (ret)
 		goto out_close;
 
@@ -731,7 +731,7 @@ int vol_dev_create(struct vol_cfg *cfg, struct vol_dev **out)
 		lim.max_discard_sectors = d->exp.max_discard >> SECTOR_SHIFT;
 		lim.discard_granularity = d->exp.block_size;
 	}
-	d->gd = vnode_blk_mq_alloc_disk(&d->tag_set, &lim, d);
+	d->gd = vnode_fault_err(vnode_blk_mq_alloc_disk(&d->tag_set, &lim, d));
 	if (IS_ERR(d->gd)) {
 		ret = PTR_ERR(d->gd);
 		d->gd = NULL;
@@ -755,7 +755,7 @@ int vol_dev_create(struct vol_cfg *cfg, struct vol_dev **out)
 	if (!d->ready)
 		vol_hold_locked(d);
 	spin_unlock_irq(&d->lock);
-	ret = device_add_disk(NULL, d->gd, vol_attr_groups);
+	ret = vnode_fault_ret(device_add_disk(NULL, d->gd, vol_attr_groups));
 	if (ret)
 		goto out_put_disk;
 	dlog(info, d, "volume %s attached: %llu bytes, block %u, %u queue(s) of %u, I/O up to %u bytes (inline up to %u)\n",

@@ -248,7 +248,7 @@ static struct config_item *vol_cfg_make(struct config_group *group,
 {
 	struct vol_cfg *cfg;
 
-	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
+	cfg = vnode_fault(kzalloc(sizeof(*cfg), GFP_KERNEL));
 	if (!cfg)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&cfg->lock);

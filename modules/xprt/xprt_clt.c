@@ -555,9 +555,9 @@ static int clt_queue_create_ib(struct vnode_xprt_queue *q)
 		goto out_put_dev;
 	}
 
-	q->cq = ib_alloc_cq(ibdev, q,
+	q->cq = vnode_fault_err(ib_alloc_cq(ibdev, q,
 			    init.cap.max_send_wr + init.cap.max_recv_wr + reg_wr,
-			    q->idx % ibdev->num_comp_vectors, IB_POLL_SOFTIRQ);
+			    q->idx % ibdev->num_comp_vectors, IB_POLL_SOFTIRQ));
 	if (IS_ERR(q->cq)) {
 		ret = PTR_ERR(q->cq);
 		q->cq = NULL;
@@ -565,7 +565,7 @@ static int clt_queue_create_ib(struct vnode_xprt_queue *q)
 	}
 
 	clt_qp_init_attr(q, &init);
-	ret = rdma_create_qp(q->cm_id, q->dev->pd, &init);
+	ret = vnode_fault_ret(rdma_create_qp(q->cm_id, q->dev->pd, &init));
 	if (ret)
 		goto out_free_cq;
 	q->qp = q->cm_id->qp;
@@ -936,8 +936,8 @@ static int clt_queue_connect_id(struct vnode_xprt_queue *q)
 	reinit_completion(&q->cm_done);
 	memset(&q->acc, 0, sizeof(q->acc));
 
-	cm_id = rdma_create_id(&init_net, clt_cm_handler, q, RDMA_PS_TCP,
-			       IB_QPT_RC);
+	cm_id = vnode_fault_err(rdma_create_id(&init_net, clt_cm_handler, q, RDMA_PS_TCP,
+			       IB_QPT_RC));
 	if (IS_ERR(cm_id))
 		return PTR_ERR(cm_id);
 	q->cm_id = cm_id;
@@ -1206,7 +1206,7 @@ struct vnode_xprt_clt *vnode_xprt_clt_open(const struct vnode_xprt_cfg *cfg,
 
 	nr = cfg->nr_queues ?: min_t(unsigned int, num_online_cpus(),
 				     VNODE_XPRT_DEF_QUEUES);
-	clt = kzalloc(struct_size(clt, queues, nr), GFP_KERNEL);
+	clt = vnode_fault(kzalloc(struct_size(clt, queues, nr), GFP_KERNEL));
 	if (!clt)
 		return ERR_PTR(-ENOMEM);
 
@@ -1253,8 +1253,8 @@ struct vnode_xprt_clt *vnode_xprt_clt_open(const struct vnode_xprt_cfg *cfg,
 		q->ka_cqe.done = clt_ka_done;
 		init_completion(&q->cm_done);
 		q->nr_rx = VNODE_XPRT_CTRL_DEPTH + cfg->cmd_depth;
-		q->rx_buf = kcalloc(q->nr_rx, VNODE_MSG_MAX, GFP_KERNEL);
-		q->rx = kcalloc(q->nr_rx, sizeof(*q->rx), GFP_KERNEL);
+		q->rx_buf = vnode_fault(kcalloc(q->nr_rx, VNODE_MSG_MAX, GFP_KERNEL));
+		q->rx = vnode_fault(kcalloc(q->nr_rx, sizeof(*q->rx), GFP_KERNEL));
 		if (!q->rx_buf || !q->rx || clt_cmds_alloc(q)) {
 			ret = -ENOMEM;
 			goto out_free;

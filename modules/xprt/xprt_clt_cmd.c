@@ -192,8 +192,8 @@ int clt_cmds_alloc(struct vnode_xprt_queue *q)
 
 	if (!n)
 		return 0;
-	q->ctags = kcalloc(n, sizeof(*q->ctags), GFP_KERNEL);
-	q->req_buf = kcalloc(n, VNODE_MSG_MAX, GFP_KERNEL);
+	q->ctags = vnode_fault(kcalloc(n, sizeof(*q->ctags), GFP_KERNEL));
+	q->req_buf = vnode_fault(kcalloc(n, VNODE_MSG_MAX, GFP_KERNEL));
 	if (!q->ctags || !q->req_buf)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
@@ -236,9 +236,9 @@ int clt_cmds_init_ib(struct vnode_xprt_queue *q)
 		return -EIO;
 	}
 	for (i = 0; clt->cfg.max_fr_pages && i < n; i++) {
-		struct ib_mr *mr = ib_alloc_mr(q->dev->pd, IB_MR_TYPE_MEM_REG,
+		struct ib_mr *mr = vnode_fault_err(ib_alloc_mr(q->dev->pd, IB_MR_TYPE_MEM_REG,
 					       vnode_fr_mr_pages(ibdev,
-						clt->cfg.max_fr_pages));
+						clt->cfg.max_fr_pages)));
 
 		if (IS_ERR(mr)) {
 			clt_log(err, clt, "ib_alloc_mr(%u pages): %ld\n",

@@ -112,12 +112,12 @@ struct vnode_xprt_dev *vnode_xprt_dev_get(struct ib_device *ibdev)
 			goto out_unlock;
 	}
 
-	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	dev = vnode_fault(kzalloc(sizeof(*dev), GFP_KERNEL));
 	if (!dev)
 		goto out_unlock;
 	dev->ibdev = ibdev;
 	/* Flags 0: the client needs local_dma_lkey only, no global rkey. */
-	dev->pd = ib_alloc_pd(ibdev, 0);
+	dev->pd = vnode_fault_err(ib_alloc_pd(ibdev, 0));
 	if (IS_ERR(dev->pd)) {
 		pr_err("%s: ib_alloc_pd failed: %ld\n", dev_name(&ibdev->dev),
 		       PTR_ERR(dev->pd));
@@ -173,7 +173,7 @@ EXPORT_SYMBOL_GPL(vnode_xprt_max_fr_pages);
 
 static int vnode_xprt_add_one(struct ib_device *ibdev)
 {
-	struct vnode_xprt_ibdev *d = kzalloc(sizeof(*d), GFP_KERNEL);
+	struct vnode_xprt_ibdev *d = vnode_fault(kzalloc(sizeof(*d), GFP_KERNEL));
 
 	if (!d)
 		return -ENOMEM;
@@ -224,17 +224,20 @@ static int __init vnode_xprt_init(void)
 		pr_err("ack_timeout=%u: must be 8..30\n", vnode_xprt_ack_timeout);
 		return -EINVAL;
 	}
+	vnode_fault_init();
 	/* Reconnect and slab work sits on the swap path: WQ_MEM_RECLAIM. */
 	vnode_xprt_wq = alloc_workqueue("vnode_xprt",
 					WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
-	if (!vnode_xprt_wq)
-		return -ENOMEM;
+	if (!vnode_xprt_wq) {
+		ret = -ENOMEM;
+		goto out_fault_exit;
+	}
 	/* Storage requests block on their backing store: many at once. */
 	vnode_xprt_exec_wq = alloc_workqueue("vnode_xprt_exec",
 					     WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
 	if (!vnode_xprt_exec_wq) {
-		destroy_workqueue(vnode_xprt_wq);
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto out_destroy_xprt_wq;
 	}
 
 	ret = vnode_auth_init();
@@ -261,7 +264,10 @@ out_auth_exit:
 	vnode_auth_exit();
 out_destroy_wq:
 	destroy_workqueue(vnode_xprt_exec_wq);
+out_destroy_xprt_wq:
 	destroy_workqueue(vnode_xprt_wq);
+out_fault_exit:
+	vnode_fault_exit();
 	return ret;
 }
 
@@ -273,6 +279,7 @@ static void __exit vnode_xprt_exit(void)
 	vnode_auth_exit();
 	destroy_workqueue(vnode_xprt_exec_wq);
 	destroy_workqueue(vnode_xprt_wq);
+	vnode_fault_exit();
 	WARN_ON(!list_empty(&vnode_xprt_dev_list));
 }
 

@@ -548,6 +548,13 @@ const char *vnode_xprt_status_str(u16 status);
 #define VNODE_AUTH_CURRENT	0
 #define VNODE_AUTH_PREVIOUS	1
 #define VNODE_AUTH_NR_SLOTS	2
+#if defined(VNODE_TEST_HOOKS) && IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS)
+void vnode_fault_init(void);
+void vnode_fault_exit(void);
+#else
+static inline void vnode_fault_init(void) {}
+static inline void vnode_fault_exit(void) {}
+#endif
 int vnode_auth_init(void);
 void vnode_auth_exit(void);
 bool vnode_auth_insecure(void);

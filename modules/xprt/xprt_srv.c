@@ -591,7 +591,7 @@ static struct vnode_xprt_peer *srv_new_peer(struct vnode_xprt_srv *srv,
 {
 	struct vnode_xprt_peer *peer;
 
-	peer = kzalloc(sizeof(*peer), GFP_KERNEL);
+	peer = vnode_fault(kzalloc(sizeof(*peer), GFP_KERNEL));
 	if (!peer)
 		return NULL;
 	peer->srv = srv;
@@ -616,7 +616,7 @@ static struct vnode_xprt_peer *srv_new_peer(struct vnode_xprt_srv *srv,
 	init_rwsem(&peer->fence);
 
 	/* The peer's own PD: its MRs are unusable from any other client. */
-	peer->pd = ib_alloc_pd(peer->ibdev, 0);
+	peer->pd = vnode_fault_err(ib_alloc_pd(peer->ibdev, 0));
 	if (IS_ERR(peer->pd)) {
 		peer_log(err, peer, "ib_alloc_pd failed: %ld\n",
 			 PTR_ERR(peer->pd));
@@ -666,7 +666,7 @@ static struct vnode_xprt_squeue *srv_queue_create(struct vnode_xprt_peer *peer,
 	unsigned int i, rw = 0;
 	int ret;
 
-	q = kzalloc(sizeof(*q), GFP_KERNEL);
+	q = vnode_fault(kzalloc(sizeof(*q), GFP_KERNEL));
 	if (!q)
 		return ERR_PTR(-ENOMEM);
 	q->peer = peer;
@@ -676,7 +676,7 @@ static struct vnode_xprt_squeue *srv_queue_create(struct vnode_xprt_peer *peer,
 	INIT_LIST_HEAD(&q->entry);
 	INIT_WORK(&q->release_work, srv_queue_release_work);
 	q->ka_cqe.done = srv_ka_done;
-	q->rx = kcalloc(q->nr_rx, sizeof(*q->rx), GFP_KERNEL);
+	q->rx = vnode_fault(kcalloc(q->nr_rx, sizeof(*q->rx), GFP_KERNEL));
 	if (!q->rx) {
 		ret = -ENOMEM;
 		goto out_free;
@@ -690,7 +690,7 @@ static struct vnode_xprt_squeue *srv_queue_create(struct vnode_xprt_peer *peer,
 		rx->idx = i;
 		INIT_LIST_HEAD(&rx->entry);
 		INIT_WORK(&rx->work, srv_exec_work);
-		rx->buf = kzalloc(size, GFP_KERNEL);
+		rx->buf = vnode_fault(kzalloc(size, GFP_KERNEL));
 		if (!rx->buf) {
 			ret = -ENOMEM;
 			goto out_free;
@@ -726,11 +726,11 @@ static struct vnode_xprt_squeue *srv_queue_create(struct vnode_xprt_peer *peer,
 					      32);
 		init.port_num = q->port_num;
 	}
-	q->cq = ib_alloc_cq(ibdev, q,
+	q->cq = vnode_fault_err(ib_alloc_cq(ibdev, q,
 			    init.cap.max_send_wr + 3 * rw +
 			    init.cap.max_recv_wr,
 			    queue_id % ibdev->num_comp_vectors,
-			    IB_POLL_SOFTIRQ);
+			    IB_POLL_SOFTIRQ));
 	if (IS_ERR(q->cq)) {
 		ret = PTR_ERR(q->cq);
 		q->cq = NULL;
@@ -742,7 +742,7 @@ static struct vnode_xprt_squeue *srv_queue_create(struct vnode_xprt_peer *peer,
 	init.recv_cq = q->cq;
 	init.sq_sig_type = IB_SIGNAL_REQ_WR;
 	init.qp_type = IB_QPT_RC;
-	ret = rdma_create_qp(cm_id, peer->pd, &init);
+	ret = vnode_fault_ret(rdma_create_qp(cm_id, peer->pd, &init));
 	if (ret)
 		goto out_free;
 	q->qp = cm_id->qp;
@@ -1461,7 +1461,7 @@ struct vnode_xprt_srv *vnode_xprt_srv_listen(const struct vnode_xprt_cfg *cfg,
 	if (cfg->addr.ss_family != AF_INET && cfg->addr.ss_family != AF_INET6)
 		return ERR_PTR(-EINVAL);
 
-	srv = kzalloc(sizeof(*srv), GFP_KERNEL);
+	srv = vnode_fault(kzalloc(sizeof(*srv), GFP_KERNEL));
 	if (!srv)
 		return ERR_PTR(-ENOMEM);
 	INIT_LIST_HEAD(&srv->entry);
@@ -1483,8 +1483,8 @@ struct vnode_xprt_srv *vnode_xprt_srv_listen(const struct vnode_xprt_cfg *cfg,
 	srv->rx_size = VNODE_MSG_MAX + cfg->inline_size;
 	srv->acc.max_inflight = cpu_to_le16(srv->depth);
 
-	id = rdma_create_id(&init_net, srv_cm_handler, srv, RDMA_PS_TCP,
-			    IB_QPT_RC);
+	id = vnode_fault_err(rdma_create_id(&init_net, srv_cm_handler, srv, RDMA_PS_TCP,
+			    IB_QPT_RC));
 	if (IS_ERR(id)) {
 		ret = PTR_ERR(id);
 		goto out_free;
@@ -1675,8 +1675,8 @@ static struct ib_mr *srv_alloc_mr(struct vnode_xprt_peer *peer,
 	struct ib_mr *mr;
 	int ret;
 
-	mr = ib_alloc_mr(peer->pd, IB_MR_TYPE_MEM_REG,
-			 vnode_fr_mr_pages(peer->ibdev, pages));
+	mr = vnode_fault_err(ib_alloc_mr(peer->pd, IB_MR_TYPE_MEM_REG,
+			 vnode_fr_mr_pages(peer->ibdev, pages)));
 	if (IS_ERR(mr)) {
 		peer_log(err, peer, "ib_alloc_mr(%u pages) failed: %ld\n",
 			 pages, PTR_ERR(mr));

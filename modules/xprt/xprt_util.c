@@ -6,6 +6,8 @@
 #include "xprt_priv.h"
 
 #include <linux/ctype.h>
+#include <linux/debugfs.h>
+#include <linux/fault-inject.h>
 #include <linux/export.h>
 #include <linux/in.h>
 #include <linux/in6.h>
@@ -179,3 +181,31 @@ bool vnode_valid_identity(const char *s, size_t len)
 	return true;
 }
 EXPORT_SYMBOL_GPL(vnode_valid_identity);
+
+#if defined(VNODE_TEST_HOOKS) && IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS)
+/* Testing only: vnode_fault() and its kin (common.h). */
+static DECLARE_FAULT_ATTR(vnode_fail_attr);
+static struct dentry *vnode_fail_dir;
+
+bool vnode_should_fail(void)
+{
+	return should_fail(&vnode_fail_attr, 1);
+}
+EXPORT_SYMBOL_GPL(vnode_should_fail);
+
+void vnode_fault_init(void)
+{
+	vnode_fail_dir = fault_create_debugfs_attr("fail_vnode", NULL,
+						   &vnode_fail_attr);
+	if (IS_ERR(vnode_fail_dir)) {
+		pr_warn("no fail_vnode in debugfs: %ld\n",
+			PTR_ERR(vnode_fail_dir));
+		vnode_fail_dir = NULL;
+	}
+}
+
+void vnode_fault_exit(void)
+{
+	debugfs_remove_recursive(vnode_fail_dir);
+}
+#endif

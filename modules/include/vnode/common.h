@@ -107,4 +107,28 @@ static inline int vnode_disk_close_unless_open(struct gendisk *disk,
 #define vnode_log_peer(lvl, obj, peer, fmt, ...) \
 	pr_##lvl("<%s@%s> " fmt, (obj), (peer), ##__VA_ARGS__)
 
+/*
+ * Fault injection at vnode's own allocation sites (docs/debug-kernel.md),
+ * in VNODE_TEST_HOOKS builds for a kernel with CONFIG_FAULT_INJECTION_DEBUG_FS
+ * (the lab's debug kernel): /sys/kernel/debug/fail_vnode/ is a standard
+ * fault_attr (probability, interval, times, verbose, task-filter...), so a
+ * test can fail vnode's allocations, in any context, without failing the
+ * rest of the kernel's.  Elsewhere these are the bare expressions.
+ *
+ *	q = vnode_fault(kzalloc(sizeof(*q), GFP_KERNEL));	NULL
+ *	cq = vnode_fault_err(ib_alloc_cq(...));			ERR_PTR(-ENOMEM)
+ *	ret = vnode_fault_ret(rdma_create_qp(...));		-ENOMEM
+ */
+#if defined(VNODE_TEST_HOOKS) && IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS)
+bool vnode_should_fail(void);
+#else
+static inline bool vnode_should_fail(void)
+{
+	return false;
+}
+#endif
+#define vnode_fault(expr)	(vnode_should_fail() ? NULL : (expr))
+#define vnode_fault_err(expr)	(vnode_should_fail() ? ERR_PTR(-ENOMEM) : (expr))
+#define vnode_fault_ret(expr)	(vnode_should_fail() ? -ENOMEM : (expr))
+
 #endif /* VNODE_COMMON_H */
