@@ -523,6 +523,8 @@ struct vnode_xprt_srv {
 	char			addr[VNODE_XPRT_PEER_LEN];
 	struct mutex		lock;
 	struct list_head	peers;
+	/* Peers taken off @peers whose srv_peer_free() has not returned. */
+	atomic_t		freeing;
 	bool			stopping;
 	wait_queue_head_t	wait;
 	spinlock_t		acc_lock;

@@ -540,6 +540,8 @@ static void srv_peer_free(struct vnode_xprt_peer *peer, bool sync_orphan)
 	ib_dealloc_pd(peer->pd);
 	kfree(peer);
 	wake_up_all(&srv->wait);
+	/* Last: srv_drop_peers() and vnode_xprt_srv_stop() wait for it. */
+	atomic_dec(&srv->freeing);
 }
 
 static void srv_orphan_work(struct work_struct *work)
@@ -556,6 +558,7 @@ static void srv_orphan_work(struct work_struct *work)
 	}
 	peer->dropped = true;
 	list_del_init(&peer->entry);
+	atomic_inc(&srv->freeing);
 	mutex_unlock(&srv->lock);
 	peer_log(info, peer, "did not reconnect within %u ms\n",
 		 srv->orphan_ms);
@@ -810,6 +813,7 @@ static void srv_queue_release_work(struct work_struct *work)
 		    !peer->priv) {
 			peer->dropped = true;
 			list_del_init(&peer->entry);
+			atomic_inc(&srv->freeing);
 			drop = true;
 		} else {
 			peer_log(info, peer, "all queues lost, keeping its state for %u ms\n",
@@ -1321,6 +1325,7 @@ out_drop_peer:
 		if (new_peer) {
 			peer->dropped = true;
 			list_del_init(&peer->entry);
+			atomic_inc(&srv->freeing);
 			mutex_unlock(&srv->lock);
 			srv_reject(cm_id, status);
 			srv_peer_free(peer, true);
@@ -1396,6 +1401,7 @@ static void srv_drop_peers(struct vnode_xprt_srv *srv, struct ib_device *ibdev)
 		if (list_empty(&peer->queues)) {
 			peer->dropped = true;
 			list_move(&peer->entry, &orphans);
+			atomic_inc(&srv->freeing);
 			continue;
 		}
 		list_for_each_entry(q, &peer->queues, entry)
@@ -1412,7 +1418,12 @@ static void srv_drop_peers(struct vnode_xprt_srv *srv, struct ib_device *ibdev)
 	/* Release works are bounded (drain never waits for the remote). */
 	deadline = jiffies + msecs_to_jiffies(SRV_DRAIN_TIMEOUT_MS);
 	for (;;) {
-		left = false;
+		/*
+		 * Also those a release or orphan work took off the list and is
+		 * still freeing: their PD and MRs are on a device that must not
+		 * go away under them (any device's count, for simplicity).
+		 */
+		left = atomic_read(&srv->freeing) > 0;
 		mutex_lock(&srv->lock);
 		list_for_each_entry(peer, &srv->peers, entry)
 			if (!ibdev || peer->ibdev == ibdev)
@@ -1554,7 +1565,7 @@ void vnode_xprt_srv_stop(struct vnode_xprt_srv *srv)
 	/* Orphan and release works of this server are done. */
 	flush_workqueue(vnode_xprt_wq);
 	pr_info("<%s> stopped listening on %s\n", srv->name, srv->addr);
-	if (list_empty(&srv->peers))
+	if (list_empty(&srv->peers) && !atomic_read(&srv->freeing))
 		kfree(srv);
 	/* else: leaked on purpose rather than freed under live peers */
 }
