@@ -119,7 +119,7 @@ static int vnmem_slab_alloc(struct vnmem_disk *d, u32 idx)
 	bool tried[VNMEM_MAX_HOSTS] = {};
 	struct vnmem_slab *s = &d->slabs[idx];
 	unsigned int n = 0, i, noio;
-	bool full = false, waiting = false;
+	bool full = false, failed = false, waiting = false;
 	unsigned long flags;
 	int ret;
 
@@ -138,6 +138,8 @@ static int vnmem_slab_alloc(struct vnmem_disk *d, u32 idx)
 				hlog(warn, h, "memory host is full\n");
 			h->full = true;
 			full = true;
+		} else {
+			failed = true;
 		}
 	}
 	memalloc_noio_restore(noio);
@@ -151,6 +153,7 @@ static int vnmem_slab_alloc(struct vnmem_disk *d, u32 idx)
 			return -EAGAIN;
 		dlog(err_ratelimited, d, "cannot map slab %u: %s\n", idx,
 		     full ? "every memory host is full" :
+		     failed ? "the allocation failed on every memory host tried (see above)" :
 		     "no memory host is reachable");
 		return full ? -ENOSPC : -EIO;
 	}

@@ -335,13 +335,32 @@ static void stor_io_reply(struct vnode_xprt_sreq *sreq, u16 st, u32 inv_rkey)
 			      data ? c->raddr : 0, data ? c->rkey : 0);
 }
 
+/* A failed command, as the backing store's error ("FLUSH failed: -5"). */
+static void stor_log_failed(struct stor_vol *vol, u8 cmd, u64 off, u32 len,
+			    int ret)
+{
+	static const char * const names[] = {
+		[VNODE_STOR_READ] = "READ",
+		[VNODE_STOR_WRITE] = "WRITE",
+		[VNODE_STOR_FLUSH] = "FLUSH",
+		[VNODE_STOR_DISCARD] = "DISCARD",
+		[VNODE_STOR_WRITE_ZEROES] = "WRITE_ZEROES",
+	};
+	const char *name = cmd < ARRAY_SIZE(names) ? names[cmd] : "command";
+
+	atomic64_inc(&vol->errors);
+	if (cmd == VNODE_STOR_FLUSH)	/* no range */
+		vlog(err, vol, "%s failed: %d\n", name, ret);
+	else
+		vlog(err, vol, "%s of %u bytes at %llu failed: %d\n", name,
+		     len, off, ret);
+}
+
 static u16 stor_io_status(struct stor_vol *vol, struct stor_cmd *c, int ret)
 {
 	if (!ret)
 		return VNODE_ST_OK;
-	atomic64_inc(&vol->errors);
-	vlog(err, vol, "cmd %u at %llu+%u failed: %d\n", c->cmd, c->off,
-	     c->len, ret);
+	stor_log_failed(vol, c->cmd, c->off, c->len, ret);
 	return VNODE_ST_IO;
 }
 
@@ -505,11 +524,8 @@ static void stor_io(struct stor_peer *sp, struct vnode_xprt_sreq *sreq)
 			atomic64_inc(&vol->fenced);
 			ret = 0;
 		}
-		if (ret) {
-			atomic64_inc(&vol->errors);
-			vlog(err, vol, "cmd %u at %llu+%u failed: %d\n",
-			     req->cmd, off, len, ret);
-		}
+		if (ret)
+			stor_log_failed(vol, req->cmd, off, len, ret);
 		stor_io_reply(sreq, ret ? VNODE_ST_IO : VNODE_ST_OK, 0);
 		stor_vol_io_put(vol);
 		return;
