@@ -110,8 +110,9 @@ static struct memh_slab *memh_slab_create(struct memh_client *c, u64 index)
 	slab->nr_pages = n;
 	for (i = 0; i < n; i++) {
 		/* Zeroed: a client never sees another client's data. */
-		slab->pages[i] = vnode_fault(alloc_page(GFP_KERNEL | __GFP_ZERO |
-					    __GFP_NOWARN));
+		slab->pages[i] = vnode_fault(alloc_page(GFP_KERNEL |
+							__GFP_ZERO |
+							__GFP_NOWARN));
 		if (!slab->pages[i]) {
 			ret = -ENOMEM;
 			goto out_free;

@@ -269,9 +269,10 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 	lim.chunk_sectors = 1U << (d->slab_shift - SECTOR_SHIFT);
 
 	d->nr_slabs = DIV_ROUND_UP_ULL(d->size, 1ULL << d->slab_shift);
-	d->slabs = vnode_fault(kvcalloc(d->nr_slabs, sizeof(*d->slabs), GFP_KERNEL));
-	d->owner = vnode_fault(kvcalloc(d->size >> VNMEM_SLOT_SHIFT, sizeof(u32),
-			    GFP_KERNEL));
+	d->slabs = vnode_fault(kvcalloc(d->nr_slabs, sizeof(*d->slabs),
+					GFP_KERNEL));
+	d->owner = vnode_fault(kvcalloc(d->size >> VNMEM_SLOT_SHIFT,
+					sizeof(u32), GFP_KERNEL));
 	if (!d->slabs || !d->owner) {
 		ret = -ENOMEM;
 		goto out_free_map;

@@ -986,7 +986,8 @@ static int __init stor_init(void)
 	if (ret)
 		return ret;
 	/* Backing-store writes after their RDMA READ: many at once. */
-	stor_wq = vnode_fault(alloc_workqueue("vnode_stor", WQ_MEM_RECLAIM | WQ_UNBOUND, 0));
+	stor_wq = vnode_fault(alloc_workqueue("vnode_stor",
+					      WQ_MEM_RECLAIM | WQ_UNBOUND, 0));
 	if (!stor_wq) {
 		ret = -ENOMEM;
 		goto out_backing;

@@ -556,8 +556,8 @@ static int clt_queue_create_ib(struct vnode_xprt_queue *q)
 	}
 
 	q->cq = vnode_fault_err(ib_alloc_cq(ibdev, q,
-			    init.cap.max_send_wr + init.cap.max_recv_wr + reg_wr,
-			    q->idx % ibdev->num_comp_vectors, IB_POLL_SOFTIRQ));
+			init.cap.max_send_wr + init.cap.max_recv_wr + reg_wr,
+			q->idx % ibdev->num_comp_vectors, IB_POLL_SOFTIRQ));
 	if (IS_ERR(q->cq)) {
 		ret = PTR_ERR(q->cq);
 		q->cq = NULL;
@@ -936,8 +936,8 @@ static int clt_queue_connect_id(struct vnode_xprt_queue *q)
 	reinit_completion(&q->cm_done);
 	memset(&q->acc, 0, sizeof(q->acc));
 
-	cm_id = vnode_fault_err(rdma_create_id(&init_net, clt_cm_handler, q, RDMA_PS_TCP,
-			       IB_QPT_RC));
+	cm_id = vnode_fault_err(rdma_create_id(&init_net, clt_cm_handler, q,
+					       RDMA_PS_TCP, IB_QPT_RC));
 	if (IS_ERR(cm_id))
 		return PTR_ERR(cm_id);
 	q->cm_id = cm_id;

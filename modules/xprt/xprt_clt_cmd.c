@@ -236,9 +236,9 @@ int clt_cmds_init_ib(struct vnode_xprt_queue *q)
 		return -EIO;
 	}
 	for (i = 0; clt->cfg.max_fr_pages && i < n; i++) {
-		struct ib_mr *mr = vnode_fault_err(ib_alloc_mr(q->dev->pd, IB_MR_TYPE_MEM_REG,
-					       vnode_fr_mr_pages(ibdev,
-						clt->cfg.max_fr_pages)));
+		struct ib_mr *mr = vnode_fault_err(ib_alloc_mr(q->dev->pd,
+				IB_MR_TYPE_MEM_REG,
+				vnode_fr_mr_pages(ibdev, clt->cfg.max_fr_pages)));
 
 		if (IS_ERR(mr)) {
 			clt_log(err, clt, "ib_alloc_mr(%u pages): %ld\n",

@@ -173,8 +173,9 @@ EXPORT_SYMBOL_GPL(vnode_xprt_max_fr_pages);
 
 static int vnode_xprt_add_one(struct ib_device *ibdev)
 {
-	struct vnode_xprt_ibdev *d = vnode_fault(kzalloc(sizeof(*d), GFP_KERNEL));
+	struct vnode_xprt_ibdev *d;
 
+	d = vnode_fault(kzalloc(sizeof(*d), GFP_KERNEL));
 	if (!d)
 		return -ENOMEM;
 	d->ibdev = ibdev;

@@ -541,6 +541,13 @@ struct vnode_xprt_srv {
 	vnode_log_peer(lvl, (p)->name, (p)->addr, fmt, ##__VA_ARGS__)
 
 /* core */
+#ifdef VNODE_FAULT_INJECTION	/* fail_vnode in debugfs (common.h) */
+void vnode_fault_init(void);
+void vnode_fault_exit(void);
+#else
+static inline void vnode_fault_init(void) {}
+static inline void vnode_fault_exit(void) {}
+#endif
 struct vnode_xprt_dev *vnode_xprt_dev_get(struct ib_device *ibdev);
 void vnode_xprt_dev_put(struct vnode_xprt_dev *dev);
 int vnode_xprt_status_errno(u16 status);
@@ -550,13 +557,6 @@ const char *vnode_xprt_status_str(u16 status);
 #define VNODE_AUTH_CURRENT	0
 #define VNODE_AUTH_PREVIOUS	1
 #define VNODE_AUTH_NR_SLOTS	2
-#if defined(VNODE_TEST_HOOKS) && IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS)
-void vnode_fault_init(void);
-void vnode_fault_exit(void);
-#else
-static inline void vnode_fault_init(void) {}
-static inline void vnode_fault_exit(void) {}
-#endif
 int vnode_auth_init(void);
 void vnode_auth_exit(void);
 bool vnode_auth_insecure(void);

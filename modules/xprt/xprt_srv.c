@@ -730,10 +730,8 @@ static struct vnode_xprt_squeue *srv_queue_create(struct vnode_xprt_peer *peer,
 		init.port_num = q->port_num;
 	}
 	q->cq = vnode_fault_err(ib_alloc_cq(ibdev, q,
-			    init.cap.max_send_wr + 3 * rw +
-			    init.cap.max_recv_wr,
-			    queue_id % ibdev->num_comp_vectors,
-			    IB_POLL_SOFTIRQ));
+			init.cap.max_send_wr + 3 * rw + init.cap.max_recv_wr,
+			queue_id % ibdev->num_comp_vectors, IB_POLL_SOFTIRQ));
 	if (IS_ERR(q->cq)) {
 		ret = PTR_ERR(q->cq);
 		q->cq = NULL;
@@ -1494,8 +1492,8 @@ struct vnode_xprt_srv *vnode_xprt_srv_listen(const struct vnode_xprt_cfg *cfg,
 	srv->rx_size = VNODE_MSG_MAX + cfg->inline_size;
 	srv->acc.max_inflight = cpu_to_le16(srv->depth);
 
-	id = vnode_fault_err(rdma_create_id(&init_net, srv_cm_handler, srv, RDMA_PS_TCP,
-			    IB_QPT_RC));
+	id = vnode_fault_err(rdma_create_id(&init_net, srv_cm_handler, srv,
+					    RDMA_PS_TCP, IB_QPT_RC));
 	if (IS_ERR(id)) {
 		ret = PTR_ERR(id);
 		goto out_free;
@@ -1687,7 +1685,7 @@ static struct ib_mr *srv_alloc_mr(struct vnode_xprt_peer *peer,
 	int ret;
 
 	mr = vnode_fault_err(ib_alloc_mr(peer->pd, IB_MR_TYPE_MEM_REG,
-			 vnode_fr_mr_pages(peer->ibdev, pages)));
+					 vnode_fr_mr_pages(peer->ibdev, pages)));
 	if (IS_ERR(mr)) {
 		peer_log(err, peer, "ib_alloc_mr(%u pages) failed: %ld\n",
 			 pages, PTR_ERR(mr));

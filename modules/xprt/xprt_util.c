@@ -182,7 +182,7 @@ bool vnode_valid_identity(const char *s, size_t len)
 }
 EXPORT_SYMBOL_GPL(vnode_valid_identity);
 
-#if defined(VNODE_TEST_HOOKS) && IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS)
+#ifdef VNODE_FAULT_INJECTION
 /* Testing only: vnode_fault() and its kin (common.h). */
 static DECLARE_FAULT_ATTR(vnode_fail_attr);
 static struct dentry *vnode_fail_dir;

@@ -120,6 +120,7 @@ static inline int vnode_disk_close_unless_open(struct gendisk *disk,
  *	ret = vnode_fault_ret(rdma_create_qp(...));		-ENOMEM
  */
 #if defined(VNODE_TEST_HOOKS) && IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS)
+#define VNODE_FAULT_INJECTION
 bool vnode_should_fail(void);
 #else
 static inline bool vnode_should_fail(void)
