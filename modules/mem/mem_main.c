@@ -11,6 +11,7 @@
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <vnode/version.h>
 
 static char *addr = "0.0.0.0";
 module_param(addr, charp, 0444);
@@ -526,3 +527,4 @@ module_exit(memh_exit);
 
 MODULE_DESCRIPTION("vnode memory host: exports RAM over RDMA");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VNODE_VERSION);

@@ -9,6 +9,7 @@
 
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <vnode/version.h>
 
 unsigned int vnode_default_replicas = 1;
 module_param_named(default_replicas, vnode_default_replicas, uint, 0444);
@@ -436,3 +437,4 @@ module_exit(vnode_proc_exit);
 
 MODULE_DESCRIPTION("vnode process host: remote-memory swap disk and vNode accounting");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VNODE_VERSION);

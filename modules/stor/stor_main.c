@@ -23,6 +23,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
+#include <vnode/version.h>
 
 static char *stor_addr = "0.0.0.0";
 module_param_named(addr, stor_addr, charp, 0444);
@@ -1041,3 +1042,4 @@ module_exit(stor_exit);
 
 MODULE_DESCRIPTION("vnode storage host: volumes over RDMA");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VNODE_VERSION);

@@ -9,6 +9,7 @@
 
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <vnode/version.h>
 
 unsigned int vol_loss_timeout_ms = 30000;
 module_param_named(loss_timeout_ms, vol_loss_timeout_ms, uint, 0444);
@@ -322,3 +323,4 @@ module_exit(vol_mod_exit);
 
 MODULE_DESCRIPTION("vnode process host: remote volumes as block devices");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VNODE_VERSION);

@@ -8,6 +8,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <vnode/version.h>
 
 struct workqueue_struct *vnode_xprt_wq;
 struct workqueue_struct *vnode_xprt_exec_wq;
@@ -289,3 +290,4 @@ module_exit(vnode_xprt_exit);
 
 MODULE_DESCRIPTION("vnode RDMA transport");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VNODE_VERSION);

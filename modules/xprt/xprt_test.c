@@ -42,6 +42,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <vnode/xprt.h>
+#include <vnode/version.h>
 
 static char *server;
 module_param(server, charp, 0444);
@@ -1034,3 +1035,4 @@ module_exit(xt_exit);
 
 MODULE_DESCRIPTION("vnode_xprt self-test client (lab tests only)");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VNODE_VERSION);

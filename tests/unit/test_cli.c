@@ -2,6 +2,7 @@
 /* vnodectl argument parsing and vnode-top arithmetic (userspace/vnodectl). */
 #include "unit.h"
 #include "vnodectl.h"
+#include "kern.h"
 
 #define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
 #define ARGC(...) ((int)(sizeof((char *[]){ __VA_ARGS__ }) / sizeof(char *)))
@@ -306,29 +307,52 @@ static void objects(void **state)
 	assert_int_equal(vc_run(&vc, 3, ARGV("vnode", "destroy", "w")), VC_ERR);
 }
 
+/* vc_hist_avg_us of two kernel lat_hist strings, through vnoded's parser */
+static double avg(const char *prev, const char *cur)
+{
+	json_object *p = prev ? vn_hist_parse(prev) : NULL;
+	json_object *c = cur ? vn_hist_parse(cur) : NULL;
+	double r = vc_hist_avg_us(p, c);
+
+	json_object_put(p);
+	json_object_put(c);
+	return r;
+}
+
 static void hist(void **state)
 {
+	json_object *h;
+
 	(void)state;
+	/* vnoded's object: in order, the last bucket named for what it counts */
+	h = vn_hist_parse("<=50us:1 <=100us:0 <=1000000us:7\n");
+	assert_string_equal(json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN),
+			    "{\"le_50\":1,\"le_100\":0,\"gt_100\":7}");
+	json_object_put(h);
+	h = vn_hist_parse("garbage");
+	assert_int_equal(json_object_object_length(h), 0);
+	json_object_put(h);
+
 	/* 10 new samples in (100,200]us -> 150us */
-	assert_true(vc_hist_avg_us("<=100us:5 <=200us:0 <=400us:1",
-				   "<=100us:5 <=200us:10 <=400us:1") == 150.0);
+	assert_true(avg("<=100us:5 <=200us:0 <=400us:1 <=800us:0",
+			"<=100us:5 <=200us:10 <=400us:1 <=800us:0") == 150.0);
 	/* from zero: 2 in (0,100] (50us) and 2 in (200,400] (300us) */
-	assert_true(vc_hist_avg_us(NULL, "<=100us:2 <=200us:0 <=400us:2") == 175.0);
+	assert_true(avg(NULL, "<=100us:2 <=200us:0 <=400us:2 <=800us:0") == 175.0);
 	/* nothing new */
-	assert_true(vc_hist_avg_us("<=100us:2", "<=100us:2") == 0.0);
-	/* open top bucket */
-	assert_true(vc_hist_avg_us(NULL, "<=100us:0 >100us:2") == 150.0);
-	assert_true(vc_hist_avg_us(NULL, "") == 0.0);
-	assert_true(vc_hist_avg_us(NULL, NULL) == 0.0);
+	assert_true(avg("<=100us:2 <=200us:0", "<=100us:2 <=200us:0") == 0.0);
+	/* open top bucket (> 100us): 1.5x its bound */
+	assert_true(avg(NULL, "<=100us:0 <=200us:2") == 150.0);
+	assert_true(avg(NULL, "") == 0.0);
+	assert_true(avg(NULL, NULL) == 0.0);
 }
 
 static void rates(void **state)
 {
 	const char *p = "{\"ts_ms\":1000,\"vnodes\":[{\"name\":\"a\",\"counters\":"
-		"{\"faults\":100,\"bytes_in\":0,\"bytes_out\":0,\"lat_hist\":\"<=100us:0 <=200us:0\"}}]}";
+		"{\"faults\":100,\"bytes_in\":0,\"bytes_out\":0,\"lat_hist_us\":{\"le_100\":0,\"le_200\":0,\"gt_200\":0}}}]}";
 	const char *c = "{\"ts_ms\":3000,\"vnodes\":[{\"name\":\"a\",\"memory_current\":4096,"
 		"\"counters\":{\"faults\":300,\"bytes_in\":4194304,\"bytes_out\":2097152,"
-		"\"resident_pages\":7,\"lat_hist\":\"<=100us:0 <=200us:200\"}},"
+		"\"resident_pages\":7,\"lat_hist_us\":{\"le_100\":0,\"le_200\":200,\"gt_200\":0}}},"
 		"{\"name\":\"new\",\"counters\":{\"faults\":10}}]}";
 	json_object *prev = json_tokener_parse(p), *cur = json_tokener_parse(c);
 	struct vc_top_row rows[4];

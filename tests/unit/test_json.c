@@ -66,8 +66,9 @@ static void json_out(void **state)
 	e = json_object_array_get_idx(o, 0);
 	assert_string_equal(json_object_get_string(json_object_object_get(e, "name")),
 			    "a \"quoted\"");
-	/* sizes are plain byte counts in JSON */
-	assert_true(json_object_get_uint64(json_object_object_get(e, "mem")) == 1ULL << 30);
+	/* sizes are plain byte counts in JSON, the unit in the name */
+	assert_true(json_object_get_uint64(json_object_object_get(e, "mem_bytes")) == 1ULL << 30);
+	assert_false(json_object_object_get_ex(e, "mem", NULL));
 	assert_true(json_object_object_get_ex(e, "cpus", &v) && v == NULL);
 	assert_false(json_object_get_boolean(json_object_object_get(e, "throwaway")));
 	assert_int_equal(json_object_get_int(json_object_object_get(
@@ -75,7 +76,7 @@ static void json_out(void **state)
 	v = json_object_object_get(e, "allocations");
 	assert_int_equal(json_object_array_length(v), 1);
 	assert_true(json_object_get_uint64(json_object_object_get(
-		json_object_array_get_idx(v, 0), "reserved")) == 64ULL << 20);
+		json_object_array_get_idx(v, 0), "reserved_bytes")) == 64ULL << 20);
 	e = json_object_array_get_idx(o, 1);
 	assert_true(json_object_get_boolean(json_object_object_get(e, "throwaway")));
 	json_object_put(o);

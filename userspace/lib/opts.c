@@ -51,10 +51,6 @@ int vn_opts_parse(const struct vn_opt *tbl, unsigned int flags, void *dst,
 	for (i = 0; i < argc; i++) {
 		a = argv[i];
 		if (!opts_done && !strcmp(a, "--")) {
-			if (flags & VN_OPTS_REST) {
-				i++;
-				break;
-			}
 			opts_done = true;
 			continue;
 		}

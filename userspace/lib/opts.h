@@ -58,16 +58,15 @@ struct vn_opt {
 #define VN_OPT_END_ { NULL, NULL, VN_OPT_END, 0, NULL }
 
 /* flags */
-#define VN_OPTS_POSIX	0x1	/* the first non-option argument ends parsing */
-#define VN_OPTS_REST	0x2	/* "--" ends parsing (the rest is a command);
-				 * without it, what follows "--" is positional */
+#define VN_OPTS_POSIX	0x1	/* the first non-option argument ends parsing
+				 * (getopt's '+': vnodectl's globals, vnode-run) */
 
 /*
  * Parse argv[0..argc) (argv[0] is an argument, not the program or verb)
  * by tbl into dst.  Non-option arguments go to pos[0..max_pos), their
  * number to *npos (pos and npos may be NULL when max_pos is 0).  Returns
  * the index of the first argument not parsed (argc; with VN_OPTS_POSIX
- * the first non-option; with VN_OPTS_REST the one after "--"), or -EINVAL.
+ * the first non-option, after a "--" if one came first), or -EINVAL.
  */
 int vn_opts_parse(const struct vn_opt *tbl, unsigned int flags, void *dst,
 		  int argc, char **argv, const char **pos, int max_pos,

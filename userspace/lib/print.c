@@ -250,10 +250,12 @@ void vp_double(struct vn_printer *p, const char *key, double val,
 
 void vp_size(struct vn_printer *p, const char *key, uint64_t bytes)
 {
-	char buf[32];
+	char buf[64];
 
 	if (p->json) {
-		j_add(p, key, json_object_new_uint64(bytes));
+		/* the unit in the name: "mem_bytes" */
+		snprintf(buf, sizeof(buf), "%s_bytes", key ? key : "");
+		j_add(p, key ? buf : NULL, json_object_new_uint64(bytes));
 		return;
 	}
 	vn_fmt_size(bytes, buf, sizeof(buf));

@@ -49,7 +49,7 @@ void vp_null(struct vn_printer *p, const char *key);
 /* JSON: number with 3 decimals; text: printf(fmt). */
 void vp_double(struct vn_printer *p, const char *key, double val,
 	       const char *fmt);
-/* JSON: bytes as a number; text: "512M". */
+/* JSON: "KEY_bytes": bytes as a number; text: "KEY 512M". */
 void vp_size(struct vn_printer *p, const char *key, uint64_t bytes);
 /* Print an arbitrary json-c value (object/array/scalars) recursively.
  * Keys listed in size_keys (NULL-terminated) print as sizes in text. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include <vnode/version.h>
 
 int vn_seterr(struct vn_err *err, int code, const char *fmt, ...)
 {
@@ -160,4 +161,9 @@ int64_t vn_mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void vn_print_version(const char *prog)
+{
+	printf("%s (vnode) %s\n", prog, VNODE_VERSION);
 }

@@ -44,6 +44,9 @@ bool vn_name_valid(const char *name);
 bool vn_volume_name_valid(const char *name);
 
 /* Milliseconds since the epoch (CLOCK_REALTIME) and monotonic. */
+/* -V: "PROG (vnode) VERSION" on stdout (modules/include/vnode/version.h) */
+void vn_print_version(const char *prog);
+
 int64_t vn_now_ms(void);
 int64_t vn_mono_ms(void);
 

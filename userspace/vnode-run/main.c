@@ -2,13 +2,15 @@
 /*
  * vnode-run - run an unmodified program inside a vNode.
  *
- *   vnode-run [-s SOCK] VNODE -- CMD [ARGS...]
+ *   vnode-run [-s SOCK] VNODE [--] CMD [ARGS...]
  *   vnode-run [-s SOCK] --mem SIZE --cache SIZE|PCT [--replicas N] [--cpus LIST]
- *             [--storage SIZE [--stor-host HOST] | --volume NAME] [--mount PATH] -- CMD...
+ *             [--storage SIZE [--stor-host HOST] | --volume NAME] [--mount PATH] [--] CMD...
  *
  * Options are parsed by lib/opts.c like vnodectl's ("--opt VALUE" or
- * "--opt=VALUE"); the throw-away vNode's options are vnodectl vnode
- * create's and mean the same (--cpus: the cpuset of the vNode's cgroup).
+ * "--opt=VALUE") and, like a wrapper with getopt_long's '+' (env, nice),
+ * they come first: the first other word ends them, and "--" before CMD is
+ * optional.  The throw-away vNode's options are vnodectl vnode create's
+ * and mean the same (--cpus: the cpuset of the vNode's cgroup).
  * Only their syntax is checked here; vnoded checks what they mean.
  *
  * A vNode's volume is mounted in a private mount namespace of the child:
@@ -51,16 +53,18 @@ static volatile sig_atomic_t pending_sig;
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: vnode-run [-s SOCK] VNODE -- CMD [ARGS...]\n"
+"Usage: vnode-run [-s SOCK] VNODE [--] CMD [ARGS...]\n"
 "       vnode-run [-s SOCK] --mem SIZE --cache SIZE|PCT [--replicas N] [--cpus LIST]\n"
 "                 [--storage SIZE [--stor-host HOST] | --volume NAME] [--mount PATH]\n"
-"                 -- CMD [ARGS...]\n"
+"                 [--] CMD [ARGS...]\n"
+"       vnode-run -V | --version\n"
 "The second form creates a throw-away vNode for this one run, with the options\n"
 "of 'vnodectl vnode create': --cpus LIST (e.g. 0-1,3) confines it to those CPUs\n"
 "(its cgroup's cpuset.cpus), --storage gives it a new volume (deleted\n"
 "afterwards), --volume attaches a kept one.  A vNode's volume is mounted at its\n"
 "mount point (default /vnode) in CMD's private mount namespace.  Options take\n"
-"'--opt VALUE' or '--opt=VALUE'.\n");
+"'--opt VALUE' or '--opt=VALUE' and go before VNODE; the first other word ends\n"
+"them, so '--' is needed only before a CMD that starts with '-'.\n");
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -100,13 +104,14 @@ static const int fwd_signals[] = {
 
 struct run_opts {
 	const char *sock;
-	bool help;
+	bool help, version;
 	struct vn_create_opts c;
 };
 
 static const struct vn_opt run_opts[] = {
 	VN_OPT_S("--socket", "-s", struct run_opts, sock),
 	VN_OPT_F("--help", "-h", struct run_opts, help),
+	VN_OPT_F("--version", "-V", struct run_opts, version),
 	VN_OPT_T(vn_create_opt_table, struct run_opts, c),
 	VN_OPT_END_
 };
@@ -209,16 +214,18 @@ out:
 int main(int argc, char **argv)
 {
 	struct run_opts o = { 0 };
-	const char *sock, *vnode = NULL, *pos[16];
+	const char *sock, *vnode = NULL;
 	char tmpname[32], errbuf[VN_ERR_MAX + 32];
 	struct sigaction sa = { 0 };
 	struct vn_err err;
-	int i, npos, pfd[2], status, code;
+	int i, pfd[2], status, code;
 	bool ephemeral = false;
 	ssize_t n;
 	pid_t pid;
 
-	i = vn_opts_parse(run_opts, VN_OPTS_REST, &o, argc - 1, argv + 1, pos, 16, &npos,
+	/* like getopt_long with '+': our options come first, parsing stops
+	 * at the first other word (or after "--") */
+	i = vn_opts_parse(run_opts, VN_OPTS_POSIX, &o, argc - 1, argv + 1, NULL, 0, NULL,
 			  &err);
 	if (i < 0) {
 		usage(stderr);
@@ -228,27 +235,22 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (npos > 1) {
-		/* "vnode-run NAME CMD" without "--": be strict */
-		usage(stderr);
-		return fail("put '--' before the command");
+	if (o.version) {
+		vn_print_version("vnode-run");
+		return 0;
 	}
-	i++;			/* argv[0] is the program; argv[i]: after "--" */
-	if (i >= argc) {
-		usage(stderr);
-		return fail("no command given");
-	}
-	if (npos)
-		vnode = pos[0];
+	i++;			/* argv[0] is the program; argv[i]: the first word not ours */
 	sock = vn_sock_path(o.sock);
 
 	if (o.c.mem || o.c.cache) {
 		json_object *args;
 
-		if (vnode)
-			return fail("give either VNODE or --mem/--cache, not both");
 		if (!o.c.mem || !o.c.cache)
 			return fail("a throw-away vNode needs both --mem and --cache");
+		if (i >= argc) {
+			usage(stderr);
+			return fail("no command given");
+		}
 		snprintf(tmpname, sizeof(tmpname), "run-%d", (int)getpid());
 		args = json_object_new_object();
 		json_object_object_add(args, "name", json_object_new_string(tmpname));
@@ -261,13 +263,24 @@ int main(int argc, char **argv)
 			return fail("cannot create a throw-away vNode: %s", err.msg);
 		vnode = tmpname;
 		ephemeral = true;
-	} else if (o.c.replicas || o.c.cpus || o.c.storage || o.c.stor_host ||
-		   o.c.volume || o.c.mount) {
-		return fail("--replicas, --cpus, --storage, --stor-host, --volume and --mount only go with --mem/--cache (a named vNode has them from vnodectl vnode create)");
-	}
-	if (!vnode) {
-		usage(stderr);
-		return fail("no vNode given");
+	} else {
+		if (o.c.replicas || o.c.cpus || o.c.storage || o.c.stor_host ||
+		    o.c.volume || o.c.mount)
+			return fail("--replicas, --cpus, --storage, --stor-host, --volume and --mount only go with --mem/--cache (a named vNode has them from vnodectl vnode create)");
+		if (i >= argc) {
+			usage(stderr);
+			return fail("no vNode given");
+		}
+		vnode = argv[i++];
+		if (i < argc && !strcmp(argv[i], "--"))
+			i++;
+		else if (i < argc && argv[i][0] == '-' && argv[i][1])
+			return fail("'%s' after the vNode: options go before VNODE (a command starting with '-' goes after '--')",
+				    argv[i]);
+		if (i >= argc) {
+			usage(stderr);
+			return fail("no command given");
+		}
 	}
 
 	sa.sa_sigaction = forward;

@@ -181,12 +181,37 @@ void vc_print_fields(struct vc *vc, json_object *obj,
 				vp_u64(&vc->p, f->label, uid);
 			break;
 		}
+		case F_HIST:
+			if (vc->p.json) {
+				vp_json(&vc->p, f->label, v, NULL);
+			} else {
+				/* one line, as vnode_proc writes it */
+				char buf[1024];
+				size_t len = 0;
+
+				buf[0] = '\0';
+				json_object_object_foreach(v, k, c) {
+					const char *b = k + 3;
+
+					len += (size_t)snprintf(buf + len, len < sizeof(buf) ?
+						sizeof(buf) - len : 0, "%s%s%sus:%" PRIu64,
+						len ? " " : "", strncmp(k, "gt_", 3) ? "<=" : ">",
+						b, json_object_get_uint64(c));
+					if (len >= sizeof(buf))
+						break;
+				}
+				vp_str(&vc->p, f->label, buf);
+			}
+			break;
 		case F_TIME: {
 			time_t t = (time_t)(json_object_get_int64(v) / 1000);
 			char buf[32];
 
 			if (vc->p.json) {
-				vp_i64(&vc->p, f->label, json_object_get_int64(v));
+				char key[64];
+
+				snprintf(key, sizeof(key), "%s_ms", f->label);
+				vp_i64(&vc->p, key, json_object_get_int64(v));
 			} else {
 				strftime(buf, sizeof(buf), "%FT%T", localtime(&t));
 				vp_str(&vc->p, f->label, buf);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ipc.h"
 #include "opts.h"
@@ -17,6 +18,7 @@ static void usage(FILE *f)
 "  -j, --json          JSON output (every read command)\n"
 "  -p, --pretty        pretty JSON (default with -j when stdout is a tty)\n"
 "  -s, --socket PATH   vnoded socket (default $VNODE_SOCKET or " VN_SOCK_DEFAULT ")\n"
+"  -V, --version       print the version and exit\n"
 "Objects (vnodectl OBJECT help lists the commands):\n");
 	vc_objects_help(f);
 	fprintf(f,
@@ -26,7 +28,7 @@ static void usage(FILE *f)
 }
 
 struct globals {
-	bool json, pretty, help;
+	bool json, pretty, help, version;
 	const char *sock;
 };
 
@@ -35,6 +37,7 @@ static const struct vn_opt global_opts[] = {
 	VN_OPT_F("--pretty", "-p", struct globals, pretty),
 	VN_OPT_S("--socket", "-s", struct globals, sock),
 	VN_OPT_F("--help", "-h", struct globals, help),
+	VN_OPT_F("--version", "-V", struct globals, version),
 	VN_OPT_END_
 };
 
@@ -53,6 +56,10 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return VC_OK;
 	}
+	if (g.version) {
+		vn_print_version("vnodectl");
+		return VC_OK;
+	}
 	i++;			/* argv[0] is the program */
 	if (i == argc) {
 		usage(stderr);
@@ -63,7 +70,8 @@ int main(int argc, char **argv)
 		return VC_OK;
 	}
 	vc.json = g.json;
-	vc.pretty = g.pretty;
+	/* -j: one line per document into a pipe, indented on a terminal */
+	vc.pretty = g.pretty || isatty(STDOUT_FILENO);
 	vc.sock = vn_sock_path(g.sock);
 	vp_init(&vc.p, stdout, vc.json);
 	vc.p.pretty = vc.pretty;

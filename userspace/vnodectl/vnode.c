@@ -39,7 +39,7 @@ static const struct vc_field counter_fields[] = {
 	{ "bytes_in", "bytes_in", F_U64 },
 	{ "bytes_out", "bytes_out", F_U64 },
 	{ "resident_pages", "resident_pages", F_U64 },
-	{ "lat_hist", "lat_hist", F_STR },
+	{ "lat_hist_us", "lat_hist_us", F_HIST },
 	{ NULL, NULL, 0 }
 };
 
@@ -121,44 +121,30 @@ static int vnode_delete(struct vc *vc, int argc, char **argv)
 
 /* ---- top ----------------------------------------------------------------- */
 
-/* Parse one "<=Nus:count" (or ">Nus:count") token. */
-static int hist_token(const char **s, double *bound, uint64_t *count, bool *over)
+double vc_hist_avg_us(json_object *prev, json_object *cur)
 {
-	const char *p = *s;
+	double sum = 0, lo = 0, bound, mid;
+	uint64_t n = 0, c, pc;
+	json_object *pv;
 	char *end;
 
-	while (*p == ' ')
-		p++;
-	if (!*p)
+	if (!cur || !json_object_is_type(cur, json_type_object))
 		return 0;
-	*over = *p == '>';
-	while (*p && (*p < '0' || *p > '9'))
-		p++;
-	*bound = strtod(p, &end);
-	p = strchr(end, ':');
-	if (!p)
-		return 0;
-	*count = strtoull(p + 1, &end, 10);
-	*s = end;
-	return 1;
-}
+	/* {"le_50": N, ..., "gt_500000": N}, in order (vnoded's vn_hist_parse) */
+	json_object_object_foreach(cur, k, v) {
+		bool over = !strncmp(k, "gt_", 3);
 
-double vc_hist_avg_us(const char *prev, const char *cur)
-{
-	double sum = 0, lo = 0, bound, pb;
-	uint64_t n = 0, c, pc;
-	bool over, pover;
-
-	if (!cur)
-		return 0;
-	while (hist_token(&cur, &bound, &c, &over)) {
-		pc = 0;
-		if (prev && !hist_token(&prev, &pb, &pc, &pover))
-			prev = NULL;
+		if (!over && strncmp(k, "le_", 3))
+			continue;
+		bound = strtod(k + 3, &end);
+		if (*end)
+			continue;
+		c = json_object_get_uint64(v);
+		pc = prev && json_object_object_get_ex(prev, k, &pv) ?
+			json_object_get_uint64(pv) : 0;
 		if (c > pc) {
 			/* midpoint of the bucket; open-ended top bucket: 1.5x */
-			double mid = over ? bound * 1.5 : (lo + bound) / 2;
-
+			mid = over ? bound * 1.5 : (lo + bound) / 2;
 			sum += mid * (double)(c - pc);
 			n += c - pc;
 		}
@@ -193,14 +179,14 @@ static uint64_t ctr(json_object *v, const char *key)
 	return json_object_get_uint64(x);
 }
 
-static const char *ctr_str(json_object *v, const char *key)
+static json_object *ctr_obj(json_object *v, const char *key)
 {
 	json_object *c, *x;
 
 	if (!v || !json_object_object_get_ex(v, "counters", &c) ||
 	    !json_object_object_get_ex(c, key, &x))
 		return NULL;
-	return json_object_get_string(x);
+	return x;
 }
 
 static uint64_t u64_of(json_object *v, const char *key)
@@ -235,8 +221,8 @@ int vc_top_rates(json_object *prev, json_object *cur, double secs,
 		r->faults_s = rate(ctr(v, "faults"), ctr(p, "faults"), secs);
 		r->in_mib_s = rate(ctr(v, "bytes_in"), ctr(p, "bytes_in"), secs) / 1048576.0;
 		r->out_mib_s = rate(ctr(v, "bytes_out"), ctr(p, "bytes_out"), secs) / 1048576.0;
-		r->avg_lat_us = vc_hist_avg_us(p ? ctr_str(p, "lat_hist") : NULL,
-					       ctr_str(v, "lat_hist"));
+		r->avg_lat_us = vc_hist_avg_us(ctr_obj(p, "lat_hist_us"),
+					       ctr_obj(v, "lat_hist_us"));
 		r->resident_pages = ctr(v, "resident_pages");
 		r->memory_current = u64_of(v, "memory_current");
 		r->swap_current = u64_of(v, "swap_current");
@@ -281,7 +267,7 @@ static int vnode_top(struct vc *vc, int argc, char **argv)
 		}
 		n = vc_top_rates(prev, cur, secs, rows, 256);
 		vp_obj_begin(&vc->p, NULL);
-		vp_double(&vc->p, "interval", secs, "%.1fs");
+		vp_double(&vc->p, vc->p.json ? "interval_s" : "interval", secs, "%.1fs");
 		vp_arr_begin(&vc->p, "vnodes");
 		for (i = 0; i < n; i++) {
 			vp_obj_begin(&vc->p, NULL);

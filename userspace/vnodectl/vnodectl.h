@@ -58,10 +58,11 @@ int vc_call(struct vc *vc, const char *cmd, json_object *args,
 	    json_object **data);
 
 /* Field-table printing of one JSON object. */
-enum vc_kind { F_STR, F_U64, F_I64, F_SIZE, F_BOOL, F_USER, F_TIME };
+enum vc_kind { F_STR, F_U64, F_I64, F_SIZE, F_BOOL, F_USER, F_TIME, F_HIST };
 struct vc_field {
 	const char *key;	/* key in the daemon's JSON */
-	const char *label;	/* key printed (text and JSON) */
+	const char *label;	/* key printed (text; JSON adds the unit:
+				 * F_SIZE NAME_bytes, F_TIME NAME_ms) */
 	enum vc_kind kind;
 };
 void vc_print_fields(struct vc *vc, json_object *obj,
@@ -108,7 +109,8 @@ struct vc_top_row {
 };
 int vc_top_rates(json_object *prev, json_object *cur, double secs,
 		 struct vc_top_row *rows, int max);
-/* "<=1us:0 <=2us:5 ..." -> avg latency estimate of the delta in us. */
-double vc_hist_avg_us(const char *prev, const char *cur);
+/* Two lat_hist_us objects ({"le_50": N, ..., "gt_500000": N}; prev may be
+ * NULL) -> the average latency of the delta in us, estimated. */
+double vc_hist_avg_us(json_object *prev, json_object *cur);
 
 #endif /* VNODECTL_H */

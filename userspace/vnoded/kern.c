@@ -412,6 +412,25 @@ int vn_acct_remove(const struct vn_kern *k, const char *name,
 	return 0;
 }
 
+json_object *vn_hist_parse(const char *s)
+{
+	json_object *h = json_object_new_object();
+	unsigned long long bound, prev = 0, n;
+	char key[32];
+	int len;
+
+	while (sscanf(s, " <=%lluus:%llu%n", &bound, &n, &len) == 2) {
+		s += len;
+		snprintf(key, sizeof(key), "le_%llu", bound);
+		/* the last bucket also counts anything slower */
+		if (!strchr(s, ':'))
+			snprintf(key, sizeof(key), "gt_%llu", prev);
+		json_object_object_add(h, key, json_object_new_uint64(n));
+		prev = bound;
+	}
+	return h;
+}
+
 int vn_acct_read(const struct vn_kern *k, const char *name, json_object *obj)
 {
 	char path[PATH_MAX], buf[1024];
@@ -429,7 +448,7 @@ int vn_acct_read(const struct vn_kern *k, const char *name, json_object *obj)
 	}
 	vn_kpath(k, path, sizeof(path), VN_CFS "/vnodes/%s/lat_hist", name);
 	if (!vn_read_file(path, buf, sizeof(buf)))
-		json_object_object_add(obj, "lat_hist", json_object_new_string(buf));
+		json_object_object_add(obj, "lat_hist_us", vn_hist_parse(buf));
 	return 0;
 }
 

@@ -89,9 +89,13 @@ int vn_acct_exists(const struct vn_kern *k, const char *name);
 int vn_acct_get_cgid(const struct vn_kern *k, const char *name, uint64_t *id);
 int vn_acct_remove(const struct vn_kern *k, const char *name,
 		   struct vn_err *err);
-/* Adds faults, pages_in, ... and lat_hist (string) to obj; missing
- * attributes are skipped.  Returns -ENOENT if the object is absent. */
+/* Adds faults, pages_in, ... and lat_hist_us to obj; missing attributes
+ * are skipped.  Returns -ENOENT if the object is absent. */
 int vn_acct_read(const struct vn_kern *k, const char *name, json_object *obj);
+/* vnode_proc's lat_hist ("<=50us:N <=100us:N ... <=1000000us:N", the last
+ * bucket counting anything slower too) as a JSON object in the same order:
+ * {"le_50": N, "le_100": N, ..., "gt_500000": N}. */
+json_object *vn_hist_parse(const char *s);
 
 /* configfs mem/<disk> + swap */
 int vn_disk_info(const struct vn_kern *k, const char *disk,

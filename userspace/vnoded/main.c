@@ -124,6 +124,7 @@ static void usage(FILE *f)
 "      --identity-key NAME  print NAME's identity key file (\"NAME HEX\"), derived\n"
 "                           from the cluster key ([cluster] key_file), and exit\n"
 "  -v, --verbose            debug logging\n"
+"  -V, --version            print the version and exit\n"
 "  -h, --help\n");
 }
 
@@ -144,6 +145,7 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "identity-key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
 	int c;
@@ -155,7 +157,7 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 	d->sock_mode = VN_SOCK_MODE_DEFAULT;
 	d->sysroot = getenv("VNODE_SYSROOT");
 	d->interval_s = 10;
-	while ((c = getopt_long(argc, argv, "fc:s:S:g:M:r:i:nvhAl:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fc:s:S:g:M:r:i:nvhVAl:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': d->foreground = true; break;
 		case 'c': d->config = optarg; d->config_explicit = true; break;
@@ -182,6 +184,7 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 		case 'v': d->verbose = true; break;
 		case 'K': d->identity_key = optarg; break;
 		case 'h': usage(stdout); exit(0);
+		case 'V': vn_print_version("vnoded"); exit(0);
 		default: usage(stderr); return 2;
 		}
 	}
