@@ -12,7 +12,9 @@
 #   make check-debug     the lab tests on the debug kernel (hours)
 #   make demo            boot the virtual lab and run the demo
 #   make bench           remote-memory benchmark vs NVMe-oF, zram, local
-#   make install         install modules (+depmod) and tools
+#   make install         install modules (+depmod) and tools; PREFIX, DESTDIR
+#   make uninstall       remove what make install put there
+#   make deb             Debian packages vnode-dkms, vnode-utils (build/deb/)
 #
 # Modules are built out of tree in build/<kernelrelease>/, so one checkout
 # holds modules for several kernels at once; a guest finds its own with
@@ -43,7 +45,7 @@ DESTDIR ?=
 W ?= 1
 
 .PHONY: all modules modules-all debug-kernel userspace tools bench deps check check-debug check-unit demo install \
-	install-modules install-tools clean help
+	install-modules install-tools uninstall uninstall-modules uninstall-tools deb clean help
 
 all: modules userspace
 
@@ -119,15 +121,56 @@ bench: deps
 	@$(MAKE) -s modules-all userspace tools
 	@$(ROOT)/bench/run
 
-install: install-modules install-tools
+# make install: the modules (without the lab's test hooks, built apart in
+# build/release/ so the lab's build stays as it is) for KDIR's kernel under
+# DESTDIR/lib/modules/KVER/extra/vnode, and the tools, units, docs, man
+# pages and completion under DESTDIR+PREFIX (userspace/Makefile).  depmod
+# runs only for a real install (no DESTDIR).  Where DKMS already manages
+# vnode's modules (the Debian package vnode-dkms), installing a second,
+# unsigned copy beside them is refused: use install-tools.
+RELEASE_BUILD = $(BUILD)/release
+MOD_DIR = $(DESTDIR)/lib/modules/$(KVER)/extra/vnode
 
-install-modules: modules
-	@kv=$(KVER); $(MAKE) -C $(KDIR) M=$(BUILD)/$$kv \
-		INSTALL_MOD_DIR=extra/vnode CONFIG_MODULE_SIG_ALL= modules_install && \
-		depmod -a $$kv
+install: install-modules install-tools
+uninstall: uninstall-tools uninstall-modules
+
+install-modules:
+	@if [ -z "$(DESTDIR)" ] && command -v dkms >/dev/null && \
+	    dkms status vnode 2>/dev/null | grep -q .; then \
+		echo "error: DKMS manages vnode's modules here ('dkms status vnode'): make install-tools, or 'dkms remove vnode/VERSION --all' first" >&2; \
+		exit 1; fi
+	@$(MAKE) -s modules BUILD=$(RELEASE_BUILD) VNODE_TEST_HOOKS=0
+	@kv=$(KVER); $(MAKE) -s -C $(KDIR) M=$(RELEASE_BUILD)/$$kv \
+		INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=extra/vnode \
+		CONFIG_MODULE_SIG_ALL= DEPMOD=true modules_install
+	@if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
+
+# extra/vnode is vnode's own (its layout and compression, .ko.xz on 6.12,
+# are the kernel's modules_install's)
+uninstall-modules:
+	rm -rf $(MOD_DIR)
+	@if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
 
 install-tools: userspace
 	@$(MAKE) -s -C $(ROOT)/userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+
+uninstall-tools:
+	@$(MAKE) -s -C $(ROOT)/userspace uninstall PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+
+# Debian packages (debian/, docs/lab-servers.md): vnode-dkms and vnode-utils
+# in build/deb/, built by dpkg-buildpackage from a copy of the tree (the
+# files git knows, committed or not), then checked by lintian.
+DEB_DIR = $(BUILD)/deb
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh_dkms >/dev/null || \
+		{ echo "error: make deb needs debhelper and dh-dkms (scripts/install-deps)" >&2; exit 1; }
+	@v=$$(dpkg-parsechangelog -l $(ROOT)/debian/changelog -SVersion); \
+	src=$(DEB_DIR)/vnode-$$v; rm -rf $(DEB_DIR); mkdir -p $$src && \
+	cd $(ROOT) && git ls-files -z --cached --others --exclude-standard | \
+		tar -c --null -T - | tar -x -C $$src && \
+	cd $$src && dpkg-buildpackage -us -uc -b >$(DEB_DIR)/build.log 2>&1 || \
+		{ tail -n 30 $(DEB_DIR)/build.log; echo "error: dpkg-buildpackage failed: $(DEB_DIR)/build.log" >&2; exit 1; }; \
+	ls $(DEB_DIR)/*.deb; lintian --info $(DEB_DIR)/*.changes
 
 clean:
 	rm -rf $(ROOT)/build

@@ -148,8 +148,13 @@ void vc_print_fields(struct vc *vc, json_object *obj,
 		if (!json_object_object_get_ex(obj, f->key, &v))
 			continue;
 		if (!v) {
+			char key[64];
+
+			/* a time that is not set: null under the same name (+_ms) */
+			snprintf(key, sizeof(key), vc->p.json && f->kind == F_TIME ?
+				 "%s_ms" : "%s", f->label);
 			if (f->kind == F_STR || f->kind == F_TIME)
-				vp_null(&vc->p, f->label);
+				vp_null(&vc->p, key);
 			continue;
 		}
 		switch (f->kind) {

@@ -171,13 +171,21 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 			}
 			break;
 		case 'r': d->sysroot = optarg; break;
-		case 'i':
-			d->interval_s = atoi(optarg);
-			if (d->interval_s < 1 || d->interval_s > 3600) {
-				fprintf(stderr, "vnoded: --interval must be 1..3600\n");
+		case 'i': {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			d->interval_s = !errno && end != optarg && !*end &&
+					v >= 1 && v <= 3600 ? (int)v : 0;
+			if (!d->interval_s) {
+				fprintf(stderr, "vnoded: --interval must be 1..3600, got '%s'\n",
+					optarg);
 				return 2;
 			}
 			break;
+		}
 		case 'n': *check = true; break;
 		case 'A': d->agent = true; break;
 		case 'l': d->listen = optarg; break;
