@@ -163,7 +163,9 @@ hasnt()
 
 # vnodectl: options, objects, commands
 is 'vnodectl vn' vnode
-is 'vnodectl ' component vnode volume disk sql help
+is 'vnodectl ' component vnode volume disk sql monitor help
+is 'vnodectl monitor -' -n --count
+is 'vnodectl -j monitor -n 3 --' --count
 has 'vnodectl -' -j --json -p --pretty -s --socket -V --version -h --help
 is 'vnodectl --ver' --version
 is 'vnodectl -j vo' volume

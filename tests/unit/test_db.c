@@ -339,9 +339,9 @@ static void sql_perm(void **state)
 	assert_true(vn_gid_member(999, 1000, sup, 3));
 	assert_false(vn_gid_member(999, 1000, sup, 2));
 	assert_false(vn_gid_member(5, 1000, sup, 3));
-	assert_int_equal(vn_may_sql(&root, "vnode", &err), 0);
-	assert_int_equal(vn_may_sql(&member, "vnode", &err), 0);
-	assert_int_equal(vn_may_sql(&other, "ops", &err), -EPERM);
+	assert_int_equal(vn_may_read(&root, "vnode", "sql", &err), 0);
+	assert_int_equal(vn_may_read(&member, "vnode", "sql", &err), 0);
+	assert_int_equal(vn_may_read(&other, "ops", "sql", &err), -EPERM);
 	assert_string_equal(err.msg,
 		"permission denied: sql is for root and the group 'ops' only (uid 1000 is not a member)");
 }

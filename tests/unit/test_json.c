@@ -4,6 +4,9 @@
  * -j and "key value" text without; and the daemon's JSON request
  * protocol (vnoded/request.c vn_handle_request, lib/ipc.c framing) including its error replies.
  */
+#include <poll.h>
+#include <sys/socket.h>
+
 #include "unit.h"
 #include "db.h"
 #include "ipc.h"
@@ -348,6 +351,90 @@ static void meaning(void **state)
 	}
 }
 
+/* events.watch (vnodectl monitor): who may, what a watcher gets, and that
+ * a gone or stalled one is dropped without blocking the daemon */
+static void watch(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_watchers *w = &fx->ctx.watch;
+	struct pollfd p[VN_WATCH_MAX];
+	char buf[65536], big[2048];
+	json_object *o, *ev;
+	int sv[2], i, n, sndbuf = 4096;
+	int64_t since;
+	ssize_t got;
+
+	expect_err(fx, "{\"cmd\":\"events.watch\"}", 1000, EPERM,
+		   "events.watch is for root and the group");
+	assert_int_equal(w->pending, -1);
+	o = req(fx, "{\"cmd\":\"events.watch\"}", 0);
+	assert_true(json_object_get_boolean(json_object_object_get(o, "ok")));
+	since = json_object_get_int64(json_object_object_get(
+		json_object_object_get(o, "data"), "since"));
+	json_object_put(o);
+	assert_int_equal(w->pending, since);
+
+	/* the answered connection is kept (a duplicate: the server closes its own) */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	vn_watch_adopt(&fx->ctx, sv[0]);
+	close(sv[0]);
+	assert_int_equal(w->n, 1);
+	assert_int_equal(w->pending, -1);
+	vn_watch_adopt(&fx->ctx, sv[0]);	/* nothing pending: nothing kept */
+	assert_int_equal(w->n, 1);
+
+	assert_int_equal(vn_event(fx->ctx.db, "test.one", "vnode", "x/y", NULL, NULL), 0);
+	vn_watch_flush(&fx->ctx);
+	got = recv(sv[1], buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	assert_true(got > 0 && buf[got - 1] == '\n');
+	buf[got] = '\0';
+	assert_true(strchr(buf, '\n') == buf + got - 1);	/* one line */
+	ev = json_tokener_parse(buf);
+	assert_int_equal(json_object_get_int64(json_object_object_get(ev, "id")), since + 1);
+	assert_string_equal(json_object_get_string(json_object_object_get(ev, "type")), "test.one");
+	assert_string_equal(json_object_get_string(json_object_object_get(ev, "name")), "x/y");
+	assert_true(json_object_is_type(json_object_object_get(ev, "detail"), json_type_object));
+	assert_non_null(strstr(buf, "\"x/y\""));	/* no "x\/y" */
+	json_object_put(ev);
+	vn_watch_flush(&fx->ctx);		/* nothing new: nothing sent */
+	assert_true(recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN);
+
+	/* a client that hangs up is dropped at the next poll */
+	close(sv[1]);
+	n = vn_watch_pollfds(w, p);
+	assert_int_equal(n, 1);
+	assert_int_equal(poll(p, (nfds_t)n, 0), 1);
+	vn_watch_events(&fx->ctx, p, n);
+	assert_int_equal(w->n, 0);
+
+	/* a client that stops reading is dropped, never waited for */
+	o = req(fx, "{\"cmd\":\"events.watch\"}", 0);
+	json_object_put(o);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	vn_watch_adopt(&fx->ctx, sv[0]);
+	close(sv[0]);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (i = 0; i < 400 && w->n; i++) {
+		assert_int_equal(vn_event(fx->ctx.db, "test.big", "vnode", big, NULL, NULL), 0);
+		vn_watch_flush(&fx->ctx);
+	}
+	assert_int_equal(w->n, 0);
+	close(sv[1]);
+
+	/* at most VN_WATCH_MAX */
+	for (i = 0; i < VN_WATCH_MAX; i++) {
+		o = req(fx, "{\"cmd\":\"events.watch\"}", 0);
+		json_object_put(o);
+		vn_watch_adopt(&fx->ctx, 0);
+	}
+	assert_int_equal(w->n, VN_WATCH_MAX);
+	expect_err(fx, "{\"cmd\":\"events.watch\"}", 0, EBUSY, "too many monitors (16)");
+	vn_watch_fini(w);
+	assert_int_equal(w->n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +443,7 @@ int main(void)
 		cmocka_unit_test(table_out),
 		cmocka_unit_test_setup_teardown(protocol, setup, teardown),
 		cmocka_unit_test_setup_teardown(meaning, setup, teardown),
+		cmocka_unit_test_setup_teardown(watch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);

@@ -92,20 +92,14 @@ int vn_read_all(int fd, char **out, int *rfd)
 	return 0;
 }
 
-int vn_call_on(int fd, const char *who, const char *cmd, json_object *args,
-	       const char *token, json_object **data, int *rfd,
-	       struct vn_err *err)
+/* Write {cmd, args[, token]} and a newline (args taken). */
+static int send_request(int fd, const char *who, const char *cmd, json_object *args,
+			const char *token, struct vn_err *err)
 {
-	json_object *req, *resp = NULL, *v;
+	json_object *req = json_object_new_object();
 	const char *line;
-	char *buf = NULL;
 	int ret;
 
-	if (data)
-		*data = NULL;
-	if (rfd)
-		*rfd = -1;
-	req = json_object_new_object();
 	json_object_object_add(req, "cmd", json_object_new_string(cmd));
 	json_object_object_add(req, "args", args ? args : json_object_new_object());
 	if (token && *token)
@@ -117,29 +111,54 @@ int vn_call_on(int fd, const char *who, const char *cmd, json_object *args,
 	json_object_put(req);
 	if (ret)
 		return vn_seterr(err, EIO, "write to %s: %s", who, strerror(-ret));
+	return 0;
+}
+
+/* An answer {"ok":...}: 0 and its data (a new reference, if data), or the
+ * daemon's -errno and message. */
+static int parse_reply(json_object *resp, const char *who, json_object **data,
+		       struct vn_err *err)
+{
+	json_object *v;
+	int code = EIO;
+	const char *msg = "unknown error";
+
+	if (!resp || !json_object_is_type(resp, json_type_object))
+		return vn_seterr(err, EPROTO, "malformed answer from %s", who);
+	if (json_object_object_get_ex(resp, "ok", &v) && json_object_get_boolean(v)) {
+		if (data && json_object_object_get_ex(resp, "data", &v))
+			*data = json_object_get(v);
+		return 0;
+	}
+	if (json_object_object_get_ex(resp, "errno", &v))
+		code = json_object_get_int(v);
+	if (json_object_object_get_ex(resp, "error", &v))
+		msg = json_object_get_string(v);
+	return vn_seterr(err, code > 0 ? code : EIO, "%s", msg);
+}
+
+int vn_call_on(int fd, const char *who, const char *cmd, json_object *args,
+	       const char *token, json_object **data, int *rfd,
+	       struct vn_err *err)
+{
+	json_object *resp;
+	char *buf = NULL;
+	int ret;
+
+	if (data)
+		*data = NULL;
+	if (rfd)
+		*rfd = -1;
+	ret = send_request(fd, who, cmd, args, token, err);
+	if (ret)
+		return ret;
 	shutdown(fd, SHUT_WR);
 	ret = vn_read_all(fd, &buf, rfd);
 	if (ret)
 		return vn_seterr(err, EIO, "read from %s: %s", who, strerror(-ret));
 	resp = json_tokener_parse(buf);
 	free(buf);
-	if (!resp || !json_object_is_type(resp, json_type_object)) {
-		ret = vn_seterr(err, EPROTO, "malformed answer from %s", who);
-	} else if (json_object_object_get_ex(resp, "ok", &v) &&
-		   json_object_get_boolean(v)) {
-		if (data && json_object_object_get_ex(resp, "data", &v))
-			*data = json_object_get(v);
-		ret = 0;
-	} else {
-		int code = EIO;
-		const char *msg = "unknown error";
-
-		if (json_object_object_get_ex(resp, "errno", &v))
-			code = json_object_get_int(v);
-		if (json_object_object_get_ex(resp, "error", &v))
-			msg = json_object_get_string(v);
-		ret = vn_seterr(err, code > 0 ? code : EIO, "%s", msg);
-	}
+	ret = parse_reply(resp, who, data, err);
 	json_object_put(resp);
 	if (ret && rfd && *rfd >= 0) {
 		close(*rfd);
@@ -148,36 +167,105 @@ int vn_call_on(int fd, const char *who, const char *cmd, json_object *args,
 	return ret;
 }
 
+/* A connected socket to vnoded, or -errno with the reason. */
+static int sock_connect(const char *sock, struct vn_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(sock) >= sizeof(sa.sun_path))
+		return vn_seterr(err, ENAMETOOLONG, "socket path too long");
+	strcpy(sa.sun_path, sock);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return vn_seterr(err, errno, "socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int ret = vn_seterr(err, errno,
+				    "cannot reach vnoded at %s: %s%s", sock, strerror(errno),
+				    errno == ENOENT || errno == ECONNREFUSED ?
+				    " (is vnoded running?)" :
+				    errno == EACCES ? " (are you in the vnode group?)" : "");
+
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
 int vn_call_fd(const char *sock, const char *cmd, json_object *args,
 	       json_object **data, int *rfd, struct vn_err *err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd, ret;
 
 	if (data)
 		*data = NULL;
-	if (strlen(sock) >= sizeof(sa.sun_path)) {
-		json_object_put(args);
-		return vn_seterr(err, ENAMETOOLONG, "socket path too long");
-	}
-	strcpy(sa.sun_path, sock);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = sock_connect(sock, err);
 	if (fd < 0) {
 		json_object_put(args);
-		return vn_seterr(err, errno, "socket: %s", strerror(errno));
+		return fd;
 	}
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		ret = vn_seterr(err, errno,
-				"cannot reach vnoded at %s: %s%s", sock, strerror(errno),
-				errno == ENOENT || errno == ECONNREFUSED ?
-				" (is vnoded running?)" :
-				errno == EACCES ? " (are you in the vnode group?)" : "");
-		json_object_put(args);
-	} else {
-		ret = vn_call_on(fd, "vnoded", cmd, args, NULL, data, rfd, err);
-	}
+	ret = vn_call_on(fd, "vnoded", cmd, args, NULL, data, rfd, err);
 	close(fd);
 	return ret;
+}
+
+int vn_stream(const char *sock, const char *cmd, json_object *args,
+	      int (*fn)(json_object *msg, void *priv), void *priv,
+	      struct vn_err *err)
+{
+	size_t len = 0, cap = VN_REQ_MAX;
+	bool answered = false;
+	char *buf, *nl;
+	int fd, ret;
+	ssize_t n;
+
+	fd = sock_connect(sock, err);
+	if (fd < 0) {
+		json_object_put(args);
+		return fd;
+	}
+	ret = send_request(fd, "vnoded", cmd, args, NULL, err);
+	buf = malloc(cap + 1);
+	if (!ret && !buf)
+		ret = vn_seterr(err, ENOMEM, "out of memory");
+	while (!ret) {
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = n < 0 ? vn_seterr(err, errno, "read from vnoded: %s", strerror(errno)) :
+			      vn_seterr(err, EPIPE, answered ? "vnoded closed the stream" :
+					"vnoded closed the connection without an answer");
+			break;
+		}
+		len += (size_t)n;
+		buf[len] = '\0';
+		while (!ret && (nl = strchr(buf, '\n'))) {
+			json_object *msg;
+
+			*nl = '\0';
+			msg = json_tokener_parse(buf);
+			if (!answered) {
+				ret = parse_reply(msg, "vnoded", NULL, err);
+				answered = true;
+			} else if (!msg) {
+				ret = vn_seterr(err, EPROTO, "malformed message from vnoded");
+			} else {
+				ret = fn(msg, priv);
+				if (ret > 0)
+					ret = 1;	/* the caller has seen enough */
+			}
+			json_object_put(msg);
+			len -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, len + 1);
+		}
+		if (!ret && len == cap)
+			ret = vn_seterr(err, EMSGSIZE, "a message from vnoded longer than %d bytes",
+					VN_REQ_MAX);
+	}
+	free(buf);
+	close(fd);
+	return ret > 0 ? 0 : ret;
 }
 
 int vn_call(const char *sock, const char *cmd, json_object *args,

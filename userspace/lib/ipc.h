@@ -38,6 +38,14 @@ int vn_call(const char *sock, const char *cmd, json_object *args,
  * (SCM_RIGHTS; -1 if none) in *rfd. */
 int vn_call_fd(const char *sock, const char *cmd, json_object *args,
 	       json_object **data, int *rfd, struct vn_err *err);
+/* A streaming request (events.watch): after the answer, the daemon sends
+ * one JSON object per line until the connection ends; fn gets each (its
+ * reference is the caller's only during the call) and returns 0 for more,
+ * > 0 to stop (vn_stream then returns 0) or -errno (returned).  The
+ * daemon's error, or -EPIPE when it closes the stream. */
+int vn_stream(const char *sock, const char *cmd, json_object *args,
+	      int (*fn)(json_object *msg, void *priv), void *priv,
+	      struct vn_err *err);
 /* One request on a connected stream socket (unix or TCP); `who` names the
  * peer in messages; token ("" = none) is sent along. */
 int vn_call_on(int fd, const char *who, const char *cmd, json_object *args,

@@ -258,3 +258,26 @@ int vc_parse_top(int argc, char **argv, int *count, double *delay,
 	}
 	return 0;
 }
+
+static const struct vn_opt monitor_opts[] = {
+	VN_OPT_S("--count", "-n", struct top, count),
+	VN_OPT_END_
+};
+
+int vc_parse_monitor(int argc, char **argv, int *count, struct vn_err *err)
+{
+	struct top o = { 0 };
+	struct vn_err e;
+	uint64_t n;
+
+	*count = 0;
+	if (vn_opts_parse(monitor_opts, 0, &o, argc - 1, argv + 1, NULL, 0, NULL, &e) < 0)
+		return vn_seterr(err, EINVAL, "%s (vnodectl monitor [-n COUNT])", e.msg);
+	if (o.count) {
+		if (vn_opt_uint("-n", o.count, 1000000000, &n, &e) || !n)
+			return vn_seterr(err, EINVAL, "-n must be a positive count, got '%s'",
+					 o.count);
+		*count = (int)n;
+	}
+	return 0;
+}

@@ -64,6 +64,7 @@ const struct vc_cmd vc_objects[] = {
 	{ "volume", "vol", NULL, vc_volume_cmds, "vNode volumes on storage hosts" },
 	{ "disk", NULL, NULL, vc_disk_cmds, "the shared remote-memory swap disk" },
 	{ "sql", NULL, vc_sql, NULL, "\"SELECT ...\": read-only query of vnoded's state" },
+	{ "monitor", NULL, vc_monitor, NULL, "[-n COUNT]: events as they happen (one per line)" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

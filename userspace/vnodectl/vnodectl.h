@@ -100,6 +100,9 @@ int vc_call_print(struct vc *vc, const char *cmd, json_object *args,
 		  void (*print)(struct vc *vc, json_object *o, bool detail),
 		  bool detail);
 int vc_sql(struct vc *vc, int argc, char **argv);
+/* vnodectl monitor [-n COUNT]: events as vnoded logs them (like ip monitor) */
+int vc_parse_monitor(int argc, char **argv, int *count, struct vn_err *err);
+int vc_monitor(struct vc *vc, int argc, char **argv);
 
 /* vnode top: one sample -> rates (exposed for unit tests). */
 struct vc_top_row {

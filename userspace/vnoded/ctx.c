@@ -22,6 +22,7 @@ int vn_ctx_init(struct vn_ctx *ctx, const char *dbpath, const char *sysroot,
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->reply_fd = -1;
+	vn_watch_init(&ctx->watch);
 	vn_sql_limits_default(&ctx->sql_limits);
 	ret = vn_kern_init(&ctx->kern, sysroot, err);
 	if (ret)
@@ -62,5 +63,6 @@ void vn_ctx_fini(struct vn_ctx *ctx)
 	if (ctx->reply_fd >= 0)
 		close(ctx->reply_fd);
 	ctx->reply_fd = -1;
+	vn_watch_fini(&ctx->watch);
 	vn_sql_limits_default(&ctx->sql_limits);
 }

@@ -35,6 +35,8 @@
 
 #include "agent.h"
 #include "conf.h"
+#include <systemd/sd-daemon.h>
+
 #include "db.h"
 #include "ipc.h"
 #include "server.h"
@@ -470,8 +472,11 @@ static void serve_local(struct vn_server *s, struct vn_conn *c, char *buf)
 	if (resp) {
 		if (vn_write_reply(c->fd, resp, d->ctx.reply_fd))
 			vlog(LOG_DEBUG, "client went away");
+		else
+			vn_watch_adopt(&d->ctx, c->fd);	/* events.watch */
 		free(resp);
 	}
+	d->ctx.watch.pending = -1;
 	if (d->ctx.reply_fd >= 0)
 		close(d->ctx.reply_fd);
 	d->ctx.reply_fd = -1;
@@ -566,7 +571,7 @@ static int setup_agent(struct vnoded *d)
 
 static void run(struct vnoded *d)
 {
-	struct pollfd pfd[2 + VN_CONN_MAX];
+	struct pollfd pfd[2 + VN_CONN_MAX + VN_WATCH_MAX];
 	int64_t next = d->agent ? INT64_MAX : vn_mono_ms() + d->interval_s * 1000;
 
 	vn_server_init(&d->srv, d->listen_fd, VN_CONN_MAX, VN_REQUEST_MS);
@@ -577,19 +582,21 @@ static void run(struct vnoded *d)
 	d->state = VNODED_RUNNING;
 	while (d->state == VNODED_RUNNING) {
 		int64_t left = next - vn_mono_ms();
-		int n, ret;
+		int n, nw, ret;
 
 		if (left > 3600 * 1000)
 			left = 3600 * 1000;
 		if (left <= 0) {
 			vn_reap_children();
 			vn_reconcile(&d->ctx, true);
+			vn_watch_flush(&d->ctx);
 			next = vn_mono_ms() + d->interval_s * 1000;
 			continue;
 		}
 		pfd[0] = (struct pollfd){ .fd = d->sig_fd, .events = POLLIN };
 		n = 1 + vn_server_pollfds(&d->srv, pfd + 1);
-		ret = poll(pfd, (nfds_t)n, vn_server_timeout(&d->srv, (int)left));
+		nw = vn_watch_pollfds(&d->ctx.watch, pfd + n);
+		ret = poll(pfd, (nfds_t)(n + nw), vn_server_timeout(&d->srv, (int)left));
 		if (ret < 0 && errno != EINTR) {
 			vlog(LOG_ERR, "poll: %s", strerror(errno));
 			break;
@@ -612,6 +619,10 @@ static void run(struct vnoded *d)
 		/* accepts and reads every client, runs complete requests one
 		 * at a time, drops those past their deadline */
 		vn_server_events(&d->srv, pfd + 1, n - 1);
+		/* monitors: the gone ones go, the rest get what the requests
+		 * just logged */
+		vn_watch_events(&d->ctx, pfd + n, nw);
+		vn_watch_flush(&d->ctx);
 	}
 	vn_server_fini(&d->srv);
 }
@@ -653,7 +664,9 @@ static int agent_main(struct vnoded *d)
 		vlog(LOG_ERR, "daemon: %s", strerror(errno));
 		return 1;
 	}
+	sd_notify(0, "READY=1\nSTATUS=serving storage requests");
 	run(d);
+	sd_notify(0, "STOPPING=1");
 	close(d->listen_fd);
 	close(d->sig_fd);
 	return 0;
@@ -753,10 +766,16 @@ int main(int argc, char **argv)
 	bad = vn_reconcile(&d.ctx, true);
 	vlog(bad ? LOG_WARNING : LOG_INFO, "listening on %s, state %s%s", d.sock,
 	     dbpath, bad ? " (some vNodes could not be restored, see above)" : "");
+	/* Type=notify: ready once the hosts are probed and the vNodes
+	 * reconciled, so units ordered after vnoded find them */
+	sd_notifyf(0, "READY=1\nSTATUS=%s", bad ? "serving; some vNodes could not be restored" :
+		   "serving");
 
 	run(&d);
 
+	sd_notify(0, "STOPPING=1");
 	vn_event(d.ctx.db, "daemon.stop", "daemon", NULL, NULL, NULL);
+	vn_watch_flush(&d.ctx);	/* monitors see it before the end */
 	ret = 0;
 	close(d.listen_fd);
 	unlink(d.sock);

@@ -198,19 +198,20 @@ bool vn_gid_member(gid_t want, gid_t primary, const gid_t *groups, int n)
 	return false;
 }
 
-int vn_may_sql(const struct vn_caller *who, const char *group, struct vn_err *err)
+int vn_may_read(const struct vn_caller *who, const char *group, const char *what,
+		struct vn_err *err)
 {
 	if (!who->uid || who->in_group)
 		return 0;
 	return vn_seterr(err, EPERM,
-			 "permission denied: sql is for root and the group '%s' only (uid %u is not a member)",
-			 group ? group : "vnode", (unsigned)who->uid);
+			 "permission denied: %s is for root and the group '%s' only (uid %u is not a member)",
+			 what, group ? group : "vnode", (unsigned)who->uid);
 }
 
 static int h_sql(struct hreq *r)
 {
 	const char *q = vn_arg_str(r->args, "query");
-	int ret = vn_may_sql(r->who, r->ctx->group, r->err);
+	int ret = vn_may_read(r->who, r->ctx->group, "sql", r->err);
 
 	if (ret)
 		return ret;
@@ -219,6 +220,13 @@ static int h_sql(struct hreq *r)
 	/* a separate read-only connection, never the daemon's own, under
 	 * time, row, memory and size limits */
 	return vn_sql_readonly(r->ctx->dbpath, q, &r->ctx->sql_limits, r->data, r->err);
+}
+
+static int h_events_watch(struct hreq *r)
+{
+	int ret = vn_may_read(r->who, r->ctx->group, "events.watch", r->err);
+
+	return ret ? ret : vn_watch_request(r->ctx, r->data, r->err);
 }
 
 static int h_vol_create(struct hreq *r)
@@ -269,6 +277,7 @@ static const struct {
 	{ "volume.show", h_vol_show, true },
 	{ "disk.show", h_disk_show, false },
 	{ "sql", h_sql, false },
+	{ "events.watch", h_events_watch, false },
 };
 
 char *vn_handle_request(struct vn_ctx *ctx, const char *line,

@@ -23,6 +23,7 @@
 #include "kern.h"
 #include "probe.h"
 #include "util.h"
+#include "watch.h"
 
 struct vn_ctx;
 /* One request to the storage agent of a storage host (vnoded/agent.c);
@@ -44,6 +45,7 @@ struct vn_ctx {
 	int reply_fd;		/* descriptor a request passes back, -1 */
 	const char *group;	/* the socket's group (messages), NULL = vnode */
 	struct vn_sql_limits sql_limits;	/* `vnodectl sql` */
+	struct vn_watchers watch;	/* `vnodectl monitor` */
 	void (*log)(int prio, const char *fmt, ...)
 		__attribute__((format(printf, 2, 3)));
 };
@@ -76,9 +78,11 @@ struct vn_caller {
 
 /* Is `want` the primary gid or one of the n supplementary ones? */
 bool vn_gid_member(gid_t want, gid_t primary, const gid_t *groups, int n);
-/* `sql` is for root and members of the socket's group (`group`, for the
+/* Reading the cluster's state and history (`sql`, `events.watch`: what
+ * names) is for root and members of the socket's group (`group`, for the
  * message) only: 0 or -EPERM with the reason. */
-int vn_may_sql(const struct vn_caller *who, const char *group, struct vn_err *err);
+int vn_may_read(const struct vn_caller *who, const char *group, const char *what,
+		struct vn_err *err);
 
 int vn_ctx_init(struct vn_ctx *ctx, const char *dbpath, const char *sysroot,
 		const struct vn_cluster *cluster, struct vn_err *err);
