@@ -43,6 +43,7 @@ static void emit_list(struct vn_printer *p)
 		vp_u64(p, "procs", (uint64_t)i);
 		vp_bool(p, "throwaway", i);
 		vp_null(p, "cpus");
+		vp_str(p, "dev", "");
 		vp_obj_begin(p, "counters");
 		vp_u64(p, "faults", 7);
 		vp_obj_end(p);
@@ -73,6 +74,7 @@ static void json_out(void **state)
 	assert_true(json_object_get_uint64(json_object_object_get(e, "mem_bytes")) == 1ULL << 30);
 	assert_false(json_object_object_get_ex(e, "mem", NULL));
 	assert_true(json_object_object_get_ex(e, "cpus", &v) && v == NULL);
+	assert_string_equal(json_object_get_string(json_object_object_get(e, "dev")), "");
 	assert_false(json_object_get_boolean(json_object_object_get(e, "throwaway")));
 	assert_int_equal(json_object_get_int(json_object_object_get(
 		json_object_object_get(e, "counters"), "faults")), 7);
@@ -92,12 +94,12 @@ static void text_out(void **state)
 
 	(void)state;
 	assert_string_equal(s,
-		"name a \"quoted\" mem 1G procs 0 throwaway no cpus -\n"
+		"name a \"quoted\" mem 1G procs 0 throwaway no cpus - dev -\n"
 		"counters:\n"
 		"  faults 7\n"
 		"allocations:\n"
 		"  host m1 reserved 64M\n"
-		"name b mem 2G procs 1 throwaway yes cpus -\n"
+		"name b mem 2G procs 1 throwaway yes cpus - dev -\n"
 		"counters:\n"
 		"  faults 7\n"
 		"allocations:\n"

@@ -83,8 +83,8 @@ static void t_kv(struct vn_printer *p, const char *key, const char *val)
 		return;
 	}
 	t_begin_item(p);
-	if (key && *key)
-		fprintf(p->out, "%s %s", key, val);
+	if (key && *key)	/* "key -" for an empty value keeps the pairs */
+		fprintf(p->out, "%s %s", key, *val ? val : "-");
 	else
 		fputs(val, p->out);
 }
