@@ -219,7 +219,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { 0 };
 	struct vn_err err;
 	int i, pfd[2], status, code;
-	bool ephemeral = false;
+	bool ephemeral;
 	ssize_t n;
 	pid_t pid;
 
@@ -242,27 +242,10 @@ int main(int argc, char **argv)
 	i++;			/* argv[0] is the program; argv[i]: the first word not ours */
 	sock = vn_sock_path(o.sock);
 
-	if (o.c.mem || o.c.cache) {
-		json_object *args;
-
+	ephemeral = o.c.mem || o.c.cache;
+	if (ephemeral) {
 		if (!o.c.mem || !o.c.cache)
 			return fail("a throw-away vNode needs both --mem and --cache");
-		if (i >= argc) {
-			usage(stderr);
-			return fail("no command given");
-		}
-		snprintf(tmpname, sizeof(tmpname), "run-%d", (int)getpid());
-		args = json_object_new_object();
-		json_object_object_add(args, "name", json_object_new_string(tmpname));
-		json_object_object_add(args, "ephemeral", json_object_new_boolean(1));
-		if (vn_create_args(&o.c, args, &err)) {
-			json_object_put(args);
-			return fail("%s", err.msg);
-		}
-		if (vn_call(sock, "vnode.create", args, NULL, &err))
-			return fail("cannot create a throw-away vNode: %s", err.msg);
-		vnode = tmpname;
-		ephemeral = true;
 	} else {
 		if (o.c.replicas || o.c.cpus || o.c.storage || o.c.stor_host ||
 		    o.c.volume || o.c.mount)
@@ -277,10 +260,24 @@ int main(int argc, char **argv)
 		else if (i < argc && argv[i][0] == '-' && argv[i][1])
 			return fail("'%s' after the vNode: options go before VNODE (a command starting with '-' goes after '--')",
 				    argv[i]);
-		if (i >= argc) {
-			usage(stderr);
-			return fail("no command given");
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return fail("no command given");
+	}
+	if (ephemeral) {
+		json_object *args = json_object_new_object();
+
+		snprintf(tmpname, sizeof(tmpname), "run-%d", (int)getpid());
+		json_object_object_add(args, "name", json_object_new_string(tmpname));
+		json_object_object_add(args, "ephemeral", json_object_new_boolean(1));
+		if (vn_create_args(&o.c, args, &err)) {
+			json_object_put(args);
+			return fail("%s", err.msg);
 		}
+		if (vn_call(sock, "vnode.create", args, NULL, &err))
+			return fail("cannot create a throw-away vNode: %s", err.msg);
+		vnode = tmpname;
 	}
 
 	sa.sa_sigaction = forward;
