@@ -12,6 +12,7 @@
 
 struct workqueue_struct *vnode_xprt_wq;
 struct workqueue_struct *vnode_xprt_exec_wq;
+struct workqueue_struct *vnode_xprt_teardown_wq;
 
 unsigned int vnode_xprt_keepalive_ms = 2000;
 module_param_named(keepalive_ms, vnode_xprt_keepalive_ms, uint, 0444);
@@ -241,6 +242,17 @@ static int __init vnode_xprt_init(void)
 		ret = -ENOMEM;
 		goto out_destroy_xprt_wq;
 	}
+	/*
+	 * A server queue's release waits for works of the other two (a
+	 * work must not wait for one of its own WQ_MEM_RECLAIM queue: under
+	 * memory pressure its rescuer would wait for itself).
+	 */
+	vnode_xprt_teardown_wq = alloc_workqueue("vnode_xprt_teardown",
+						 WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	if (!vnode_xprt_teardown_wq) {
+		ret = -ENOMEM;
+		goto out_destroy_exec_wq;
+	}
 
 	ret = vnode_auth_init();
 	if (ret)
@@ -265,6 +277,8 @@ out_clt_exit:
 out_auth_exit:
 	vnode_auth_exit();
 out_destroy_wq:
+	destroy_workqueue(vnode_xprt_teardown_wq);
+out_destroy_exec_wq:
 	destroy_workqueue(vnode_xprt_exec_wq);
 out_destroy_xprt_wq:
 	destroy_workqueue(vnode_xprt_wq);
@@ -279,6 +293,7 @@ static void __exit vnode_xprt_exit(void)
 	vnode_xprt_srv_exit();
 	vnode_xprt_clt_exit();
 	vnode_auth_exit();
+	destroy_workqueue(vnode_xprt_teardown_wq);
 	destroy_workqueue(vnode_xprt_exec_wq);
 	destroy_workqueue(vnode_xprt_wq);
 	vnode_fault_exit();

@@ -48,9 +48,21 @@
 /* Object name: vnode_hello.name plus a NUL. */
 #define VNODE_XPRT_NAME_LEN		(sizeof(((struct vnode_hello *)0)->name) + 1)
 
+/*
+ * Three queues, so that no work waits for another of its own queue (all
+ * are WQ_MEM_RECLAIM: a rescuer waiting for work queued behind it would
+ * deadlock under memory pressure):
+ *   vnode_xprt_wq        clients' reconnect, error and keepalive works,
+ *                        servers' keepalive and orphan works;
+ *   vnode_xprt_exec_wq   servers' requests: a queue's asynchronous ones
+ *                        (unbound, many at once) and a peer's control
+ *                        requests (req_work);
+ *   vnode_xprt_teardown_wq  a server queue's release, which waits for
+ *                        its peer's requests and orphan work.
+ */
 extern struct workqueue_struct *vnode_xprt_wq;
-/* Asynchronous servers' requests (unbound, many at once). */
 extern struct workqueue_struct *vnode_xprt_exec_wq;
+extern struct workqueue_struct *vnode_xprt_teardown_wq;
 extern unsigned int vnode_xprt_keepalive_ms;
 extern unsigned int vnode_xprt_ack_timeout;
 

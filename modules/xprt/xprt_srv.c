@@ -69,7 +69,7 @@ static void srv_queue_error(struct vnode_xprt_squeue *q, const char *why)
 	if (!test_and_set_bit(SQ_RELEASING, &q->flags)) {
 		peer_log(info, q->peer, "queue %u closing (%s)\n", q->queue_id,
 			 why);
-		queue_work(vnode_xprt_wq, &q->release_work);
+		queue_work(vnode_xprt_teardown_wq, &q->release_work);
 	}
 }
 
@@ -115,7 +115,7 @@ static void srv_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	spin_lock_irqsave(&peer->req_lock, flags);
 	list_add_tail(&rx->entry, &peer->req_list);
 	spin_unlock_irqrestore(&peer->req_lock, flags);
-	queue_work(vnode_xprt_wq, &peer->req_work);
+	queue_work(vnode_xprt_exec_wq, &peer->req_work);
 }
 
 static void srv_rw_destroy(struct vnode_xprt_srx *rx)
@@ -1560,7 +1560,8 @@ void vnode_xprt_srv_stop(struct vnode_xprt_srv *srv)
 		rdma_destroy_id(id);
 
 	srv_drop_peers(srv, NULL);
-	/* Orphan and release works of this server are done. */
+	/* Release and orphan works of this server are done. */
+	flush_workqueue(vnode_xprt_teardown_wq);
 	flush_workqueue(vnode_xprt_wq);
 	pr_info("<%s> stopped listening on %s\n", srv->name, srv->addr);
 	if (list_empty(&srv->peers) && !atomic_read(&srv->freeing))
