@@ -1420,9 +1420,11 @@ static void srv_drop_peers(struct vnode_xprt_srv *srv, struct ib_device *ibdev)
 		 * Also those a release or orphan work took off the list and is
 		 * still freeing: their PD and MRs are on a device that must not
 		 * go away under them (any device's count, for simplicity).
+		 * Read under the lock that takes a peer off the list and counts
+		 * it, so that a peer moving from one to the other is seen.
 		 */
-		left = atomic_read(&srv->freeing) > 0;
 		mutex_lock(&srv->lock);
+		left = atomic_read(&srv->freeing) > 0;
 		list_for_each_entry(peer, &srv->peers, entry)
 			if (!ibdev || peer->ibdev == ibdev)
 				left = true;
