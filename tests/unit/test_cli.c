@@ -303,6 +303,9 @@ static void objects(void **state)
 	assert_int_equal(vc_run(&vc, 2, ARGV("vnode", "delete")), VC_USAGE);
 	assert_int_equal(vc_run(&vc, 3, ARGV("comp", "remove", "--x")), VC_USAGE);
 	assert_int_equal(vc_run(&vc, 2, ARGV("vol", "help")), VC_OK);
+	/* -h/--help after a command: its usage, no daemon */
+	assert_int_equal(vc_run(&vc, 3, ARGV("vnode", "create", "--help")), VC_OK);
+	assert_int_equal(vc_run(&vc, 2, ARGV("monitor", "-h")), VC_OK);
 	/* a well-formed command does: it fails to connect */
 	assert_int_equal(vc_run(&vc, 3, ARGV("vnode", "destroy", "w")), VC_ERR);
 }

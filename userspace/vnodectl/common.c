@@ -78,16 +78,27 @@ const struct vc_cmd *vc_find(const struct vc_cmd *tbl, const char *word)
 	return NULL;
 }
 
-static int run(struct vc *vc, const struct vc_cmd *c, int argc, char **argv)
-{
-	if (c->sub)
-		return vc_dispatch(vc, c->name, c->sub, argc - 1, argv + 1);
-	return c->fn(vc, argc, argv);
-}
-
 static bool is_help(const char *w)
 {
 	return !strcmp(w, "help") || !strcmp(w, "-h") || !strcmp(w, "--help");
+}
+
+/* Run command c (argv[0] is its name) of object obj (NULL: a top-level
+ * command); -h or --help among its arguments prints its usage instead. */
+static int run(struct vc *vc, const char *obj, const struct vc_cmd *c, int argc,
+	       char **argv)
+{
+	int i;
+
+	if (c->sub)
+		return vc_dispatch(vc, c->name, c->sub, argc - 1, argv + 1);
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("Usage: vnodectl %s%s%s %s\n", obj ? obj : "", obj ? " " : "",
+			       c->name, c->help);
+			return VC_OK;
+		}
+	return c->fn(vc, argc, argv);
 }
 
 int vc_dispatch(struct vc *vc, const char *obj, const struct vc_cmd *tbl,
@@ -108,7 +119,7 @@ int vc_dispatch(struct vc *vc, const char *obj, const struct vc_cmd *tbl,
 	}
 	c = vc_find(tbl, argv[0]);
 	if (c)
-		return run(vc, c, argc, argv);
+		return run(vc, obj, c, argc, argv);
 	return vc_fail(VC_USAGE, "unknown command '%s %s' (try 'vnodectl %s help')",
 		       obj, argv[0], obj);
 }
@@ -120,7 +131,7 @@ int vc_run(struct vc *vc, int argc, char **argv)
 	size_t l = 0;
 
 	if (c)
-		return run(vc, c, argc, argv);
+		return run(vc, NULL, c, argc, argv);
 	for (c = vc_objects; c->name && l < sizeof(names); c++)
 		l += (size_t)snprintf(names + l, sizeof(names) - l, "%s%s",
 				      l ? ", " : "", c->name);
