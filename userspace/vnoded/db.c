@@ -128,17 +128,26 @@ void vn_db_rollback(sqlite3 *db)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-int vn_db_version(sqlite3 *db)
+int vn_db_int(sqlite3 *db, const char *sql, int64_t *out)
 {
 	sqlite3_stmt *st;
-	int v = -1;
+	int ret = -1;
 
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL))
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL))
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		ret = 0;
+	}
 	sqlite3_finalize(st);
-	return v;
+	return ret;
+}
+
+int vn_db_version(sqlite3 *db)
+{
+	int64_t v;
+
+	return vn_db_int(db, "PRAGMA user_version", &v) ? -1 : (int)v;
 }
 
 int vn_db_migrate(sqlite3 *db, int to, struct vn_err *err)

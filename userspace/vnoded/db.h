@@ -23,6 +23,9 @@ int vn_db_open(const char *path, sqlite3 **db, struct vn_err *err);
 /* Apply migrations up to `to` (tests use it to build old databases). */
 int vn_db_migrate(sqlite3 *db, int to, struct vn_err *err);
 int vn_db_version(sqlite3 *db);
+/* The first column of the first row of one statement: 0, or -1 when it
+ * fails or has no row. */
+int vn_db_int(sqlite3 *db, const char *sql, int64_t *out);
 
 int vn_db_exec(sqlite3 *db, const char *sql, struct vn_err *err);
 int vn_db_begin(sqlite3 *db, struct vn_err *err);

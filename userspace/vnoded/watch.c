@@ -33,19 +33,6 @@ static void drop(struct vn_watchers *w, int i)
 	w->since[i] = w->since[w->n];
 }
 
-static int64_t last_event(sqlite3 *db)
-{
-	sqlite3_stmt *st;
-	int64_t id = 0;
-
-	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(id), 0) FROM events", -1, &st, NULL))
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return id;
-}
-
 int vn_watch_request(struct vn_ctx *ctx, json_object **data, struct vn_err *err)
 {
 	int64_t id;
@@ -53,8 +40,7 @@ int vn_watch_request(struct vn_ctx *ctx, json_object **data, struct vn_err *err)
 	if (ctx->watch.n >= VN_WATCH_MAX)
 		return vn_seterr(err, EBUSY, "too many monitors (%d) already watch the events",
 				 VN_WATCH_MAX);
-	id = last_event(ctx->db);
-	if (id < 0)
+	if (vn_db_int(ctx->db, "SELECT coalesce(max(id), 0) FROM events", &id))
 		return vn_seterr(err, EIO, "sqlite: %s", sqlite3_errmsg(ctx->db));
 	ctx->watch.pending = id;
 	*data = json_object_new_object();
