@@ -1,7 +1,8 @@
 #!/bin/bash
 # The remote-memory measurements shared by bench/run and bench/auth.
 # Source after bench/lib.sh, with WS, NACC, LAT_WS, LAT_N, LAT_ROUNDS,
-# RP (the randpage binary), CSV and M1 set.
+# RP (the randpage binary, its path on p1), CSV, M1 (m1's address) and
+# RDEV_P1, RDEV_M1 (their RDMA devices) set.
 #
 #   csv METRIC BACKEND PCT VALUE UNIT   one line of results.csv
 #   median_line LINE...        the line with the median leading number
@@ -43,9 +44,9 @@ run_wl() {
 # physical limit here).  Sets raw_typ and raw_p99.
 raw_read_lat() {
 	local lat
-	m1 'pkill ib_read_lat; (ib_read_lat -d rxe0 -s 4096 -n 2000 >/dev/null 2>&1 &)'
+	m1 "pkill ib_read_lat; (ib_read_lat -d $RDEV_M1 -s 4096 -n 2000 >/dev/null 2>&1 &)"
 	sleep 1
-	lat=$(p1 "ib_read_lat -d rxe0 -s 4096 -n 2000 $M1 2>/dev/null") || die "ib_read_lat failed"
+	lat=$(p1 "ib_read_lat -d $RDEV_P1 -s 4096 -n 2000 $M1 2>/dev/null") || die "ib_read_lat failed"
 	echo "$lat" | tail -n 3 >&2
 	read -r raw_typ raw_p99 < <(awk '$1 == 4096 { print $5, $8 }' <<<"$lat")
 	[ -n "$raw_typ" ] || die "cannot parse ib_read_lat output"
@@ -142,12 +143,16 @@ hist_pct() {
 }
 
 setup_vnode() {
-	local x=''
-	[ "${1:-}" = insecure ] &&
-		x='VNODE_KEY_FILE=/nonexistent scripts/vnode-insmod xprt insecure=1 || exit 1;'
-	m1 "$x scripts/vnode-insmod mem capacity=1G" || return 1
-	p1 "$x scripts/vnode-insmod proc || exit 1
-		c=/sys/kernel/config/vnode/mem/bench; mkdir \$c && echo $M1 > \$c/hosts &&
+	local h
+	if [ "${1:-}" = insecure ]; then
+		[ -z "$BENCH_HOSTS" ] || die "the insecure (keyless) setup is for the lab only"
+		for h in m1 p1; do
+			on $h "VNODE_KEY_FILE=/nonexistent $VNODE_ROOT/scripts/vnode-insmod xprt insecure=1" || return 1
+		done
+	fi
+	bench_mod m1 mem capacity="${BENCH_MEM_CAPACITY:-1G}" || return 1
+	bench_mod p1 proc || return 1
+	p1 "c=/sys/kernel/config/vnode/mem/bench; mkdir \$c && echo $M1 > \$c/hosts &&
 		echo $((WS * 2))M > \$c/size && echo 1 > \$c/replicas &&
 		{ echo 1 > \$c/enable || { sleep 3; echo 1 > \$c/enable; }; } &&
 		mkswap -q /dev/\$(cat \$c/dev) && echo '--discard=pages /dev/'\$(cat \$c/dev) > /run/bench-vnode.swap"

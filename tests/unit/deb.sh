@@ -40,7 +40,9 @@ if [ ${#bad[@]} -eq 0 ]; then ok "vnode-dkms: module sources for DKMS"; else nok
 lst=$(dpkg-deb -c "$utils" | awk '{print $1, $6}')
 bad=()
 for f in usr/sbin/vnoded usr/bin/vnodectl usr/bin/vnode-run lib/systemd/system/vnoded.service \
-	lib/systemd/system/vnode-agent.service usr/share/man/man8/vnoded.8.gz \
+	lib/systemd/system/vnode-agent.service lib/systemd/system/vnode-mem.service \
+	lib/systemd/system/vnode-vnodes.service lib/systemd/system/vnode.slice \
+	lib/systemd/system/vnode-rxe@.service usr/share/man/man8/vnoded.8.gz \
 	usr/share/man/man8/vnodectl.8.gz usr/share/man/man1/vnode-run.1.gz \
 	usr/share/man/man5/cluster.conf.5.gz usr/share/man/man7/vnode.7.gz \
 	usr/share/bash-completion/completions/vnodectl etc/vnode/cluster.conf; do

@@ -57,7 +57,7 @@ static int fake_cg_attach(const struct vn_kern *k, const char *name, pid_t pid,
 	FILE *f;
 
 	vn_kpath(k, path, sizeof(path),
-		 VN_CGROOT "/" VN_CGPARENT "/%s/cgroup.procs", name);
+		 VN_CGROOT "/%s/%s/cgroup.procs", vn_cg_parent(k), name);
 	f = fopen(path, "ae");
 	if (!f)
 		return vn_seterr(err, errno, "%s: %s", path, strerror(errno));
@@ -204,7 +204,8 @@ static int fake_fs_mount_fd(const struct vn_kern *k, const char *dev,
 /* everything dies at once */
 static void fake_after_cg_kill(const struct vn_kern *k, const char *name)
 {
-	vn_kwritef(k, NULL, "", VN_CGROOT "/" VN_CGPARENT "/%s/cgroup.procs", name);
+	vn_kwritef(k, NULL, "", VN_CGROOT "/%s/%s/cgroup.procs",
+		   vn_cg_parent(k), name);
 }
 
 /* the disk appears */

@@ -36,7 +36,9 @@ if [ -z "$stray" ]; then ok "every file below $P or /lib/modules/KVER/extra/vnod
 
 missing=()
 for f in sbin/vnoded bin/vnodectl bin/vnode-run lib/systemd/system/vnoded.service \
-	lib/systemd/system/vnode-agent.service share/doc/vnode/examples/cluster.conf \
+	lib/systemd/system/vnode-agent.service lib/systemd/system/vnode-mem.service \
+	lib/systemd/system/vnode-vnodes.service lib/systemd/system/vnode.slice \
+	lib/systemd/system/vnode-rxe@.service share/doc/vnode/examples/cluster.conf \
 	share/man/man8/vnoded.8 share/man/man8/vnodectl.8 share/man/man1/vnode-run.1 \
 	share/man/man5/cluster.conf.5 share/man/man7/vnode.7 \
 	share/bash-completion/completions/vnodectl share/bash-completion/completions/vnode-run \
@@ -46,9 +48,10 @@ done
 if [ ${#missing[@]} -eq 0 ]; then ok "tools, units, docs, man pages, completion, bpftrace installed"; else nok "not installed" "${missing[@]}"; fi
 
 # units run the daemon where it was installed
-if grep -qx "ExecStart=$P/sbin/vnoded --foreground" "$D$P/lib/systemd/system/vnoded.service" &&
+if grep -qx "ExecStart=$P/sbin/vnoded --foreground --cgroup vnode.slice/vnode-vnodes.service" \
+		"$D$P/lib/systemd/system/vnoded.service" &&
 	grep -qx "ExecStart=$P/sbin/vnoded --agent --foreground" "$D$P/lib/systemd/system/vnode-agent.service" &&
-	! grep -q @ "$D$P"/lib/systemd/system/*.service; then
+	! grep -q '@[A-Z]*@' "$D$P"/lib/systemd/system/*; then
 	ok "units name $P/sbin/vnoded"
 else
 	nok "units" "$(grep ExecStart "$D$P"/lib/systemd/system/*.service)"

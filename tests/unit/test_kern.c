@@ -168,6 +168,54 @@ static void fake_cgroup(void **state)
 	assert_false(vn_acct_exists(&fx->k, "a"));
 }
 
+/* A parent systemd delegates (vnoded --cgroup): nothing above it is
+ * written; a missing parent or one without the controller is refused
+ * with what to do; bad paths are refused. */
+static void delegated_cgroup(void **state)
+{
+	struct fx *fx = *state;
+	const char *dp = "sys/fs/cgroup/vnode.slice/vnode-vnodes.service/";
+	static const char *const bad[] = {
+		"", "/vnode", "vnode/", "a//b", "..", "a/../b", "a/..", "./a",
+		"a/./b", "a b", "a\nb", "a$b",
+	};
+	char buf[256], path[256];
+	struct vn_err err;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(vn_kern_set_cgparent(&fx->k, bad[i], &err), -EINVAL);
+	assert_string_equal(fx->k.cgparent, "vnode");
+	assert_int_equal(vn_kern_set_cgparent(&fx->k,
+					      "vnode.slice/vnode-vnodes.service", &err), 0);
+	assert_int_equal(vn_cg_create(&fx->k, "a", &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "vnode-vnodes.service started"));
+	write_at(fx->dir, "sys/fs/cgroup/vnode.slice/vnode-vnodes.service/cgroup.controllers",
+		 "cpu pids\n");
+	assert_int_equal(vn_cg_create(&fx->k, "a", &err), -ENOTSUP);
+	assert_non_null(strstr(err.msg, "Delegate=memory"));
+	write_at(fx->dir, "sys/fs/cgroup/vnode.slice/vnode-vnodes.service/cgroup.controllers",
+		 "cpuset cpu memory pids\n");
+	assert_int_equal(vn_cg_create(&fx->k, "a", &err), 0);
+	assert_int_equal(vn_cg_set_limits(&fx->k, "a", 8 << 20, 16 << 20, "0", &err), 0);
+	snprintf(buf, sizeof(buf), "%sa/memory.max", dp);
+	assert_int_equal(exists_at(fx->dir, buf), 1);
+	snprintf(path, sizeof(path), "%scgroup.subtree_control", dp);
+	assert_int_equal(read_at(fx->dir, path, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "memory cpuset");
+	/* systemd's part of the tree is not written, nor the old parent */
+	assert_int_equal(exists_at(fx->dir, "sys/fs/cgroup/cgroup.subtree_control"), 0);
+	assert_int_equal(exists_at(fx->dir, "sys/fs/cgroup/vnode.slice/cgroup.subtree_control"), 0);
+	assert_int_equal(exists_at(fx->dir, "sys/fs/cgroup/vnode"), 0);
+	assert_true(vn_cg_exists(&fx->k, "a"));
+	assert_int_equal(vn_cg_attach(&fx->k, "a", getpid(), &err), 0);
+	snprintf(buf, sizeof(buf), "%sa/cgroup.procs", dp);
+	assert_int_equal(count_lines_at(fx->dir, buf, ""), 1);
+	assert_int_equal(vn_cg_kill(&fx->k, "a", 100, &err), 0);
+	assert_int_equal(vn_cg_remove(&fx->k, "a", &err), 0);
+	assert_false(vn_cg_exists(&fx->k, "a"));
+}
+
 static void fake_disk_swap(void **state)
 {
 	struct fx *fx = *state;
@@ -288,6 +336,7 @@ int main(void)
 		cmocka_unit_test(selection),
 		cmocka_unit_test(tables_complete),
 		cmocka_unit_test_setup_teardown(fake_cgroup, setup, teardown),
+		cmocka_unit_test_setup_teardown(delegated_cgroup, setup, teardown),
 		cmocka_unit_test_setup_teardown(fake_disk_swap, setup, teardown),
 		cmocka_unit_test_setup_teardown(fake_volumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(fake_identity, setup, teardown),

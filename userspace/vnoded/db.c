@@ -708,7 +708,8 @@ int vn_db_vnode_insert(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 		   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)", &st, err);
 	if (ret)
 		return ret;
-	snprintf(cg, sizeof(cg), VN_CGROOT "/" VN_CGPARENT "/%s", req->name);
+	snprintf(cg, sizeof(cg), VN_CGROOT "/%s/%s", vn_cg_parent(&ctx->kern),
+	 req->name);
 	sqlite3_bind_text(st, 1, req->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)req->mem);
 	sqlite3_bind_int64(st, 3, (int64_t)req->cache);

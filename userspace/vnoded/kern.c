@@ -35,6 +35,7 @@ int vn_kern_init(struct vn_kern *k, const char *sysroot, struct vn_err *err)
 {
 	memset(k, 0, sizeof(*k));
 	k->ops = &vn_kern_real_ops;
+	snprintf(k->cgparent, sizeof(k->cgparent), "%s", VN_CGPARENT);
 	if (!sysroot || !*sysroot || !strcmp(sysroot, "/"))
 		return 0;
 	if (!realpath(sysroot, k->root))
@@ -161,6 +162,79 @@ static int enable_controller(const struct vn_kern *k, const char *rel,
 	return vn_kwritef(k, err, val, "%s/cgroup.subtree_control", rel);
 }
 
+/*
+ * The parent of the vNodes' cgroups.  "vnode" (the default, a child of the
+ * root) is vnoded's own: it creates it and enables the memory controller
+ * down to it.  A deeper parent is a cgroup delegated to vnoded by systemd
+ * (vnode-vnodes.service, Delegate=): everything above it is systemd's, so
+ * vnoded only checks that the delegation offers the controller.
+ */
+const char *vn_cg_parent(const struct vn_kern *k)
+{
+	return k->cgparent[0] ? k->cgparent : VN_CGPARENT;
+}
+
+static bool cg_own_parent(const struct vn_kern *k)
+{
+	return !strchr(vn_cg_parent(k), '/');
+}
+
+int vn_kern_set_cgparent(struct vn_kern *k, const char *rel,
+			 struct vn_err *err)
+{
+	const char *p = rel;
+	size_t len = strlen(rel);
+
+	if (!len || len >= sizeof(k->cgparent) || *rel == '/' ||
+	    rel[len - 1] == '/')
+		return vn_seterr(err, EINVAL,
+				 "cgroup parent '%s': a path below " VN_CGROOT
+				 ", without a leading or trailing /", rel);
+	for (; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("-_.@:/\\", *p)))
+			return vn_seterr(err, EINVAL,
+					 "cgroup parent '%s': character '%c' not allowed",
+					 rel, *p);
+	}
+	if (strstr(rel, "//") || !strcmp(rel, "..") || !strncmp(rel, "../", 3) ||
+	    strstr(rel, "/../") || (len > 3 && !strcmp(rel + len - 3, "/..")) ||
+	    !strcmp(rel, ".") || !strncmp(rel, "./", 2) || strstr(rel, "/./"))
+		return vn_seterr(err, EINVAL,
+				 "cgroup parent '%s': no empty, . or .. components",
+				 rel);
+	memcpy(k->cgparent, rel, len + 1);
+	return 0;
+}
+
+/* The parent offers ctl to its children: enabled down to it (our own) or
+ * checked (a delegation). */
+static int parent_controller(const struct vn_kern *k, const char *ctl,
+			     struct vn_err *err)
+{
+	char path[PATH_MAX], buf[512] = "";
+	int ret;
+
+	if (cg_own_parent(k)) {
+		ret = enable_controller(k, VN_CGROOT, ctl, err);
+		if (ret)
+			return ret;
+	} else {
+		vn_kpath(k, path, sizeof(path), VN_CGROOT "/%s/cgroup.controllers",
+			 vn_cg_parent(k));
+		if (vn_read_file(path, buf, sizeof(buf)))
+			return vn_seterr(err, ENOENT,
+					 "cgroup %s/%s does not exist: is vnode-vnodes.service started?",
+					 VN_CGROOT, vn_cg_parent(k));
+		if (!word_in(buf, ctl))
+			return vn_seterr(err, ENOTSUP,
+					 "cgroup %s/%s does not offer the %s controller (delegate it: Delegate=%s in its unit)",
+					 VN_CGROOT, vn_cg_parent(k), ctl, ctl);
+	}
+	snprintf(path, sizeof(path), VN_CGROOT "/%s", vn_cg_parent(k));
+	return enable_controller(k, path, ctl, err);
+}
+
 int vn_cg_create(const struct vn_kern *k, const char *name,
 		 struct vn_err *err)
 {
@@ -170,16 +244,16 @@ int vn_cg_create(const struct vn_kern *k, const char *name,
 	ret = vn_cg_check(k, false, err);
 	if (ret)
 		return ret;
-	ret = enable_controller(k, VN_CGROOT, "memory", err);
+	if (cg_own_parent(k)) {
+		vn_kpath(k, path, sizeof(path), VN_CGROOT "/%s", vn_cg_parent(k));
+		if (mkdir(path, 0755) && errno != EEXIST)
+			return vn_seterr(err, errno, "mkdir %s: %s", path,
+					 strerror(errno));
+	}
+	ret = parent_controller(k, "memory", err);
 	if (ret)
 		return ret;
-	vn_kpath(k, path, sizeof(path), VN_CGROOT "/" VN_CGPARENT);
-	if (mkdir(path, 0755) && errno != EEXIST)
-		return vn_seterr(err, errno, "mkdir %s: %s", path, strerror(errno));
-	ret = enable_controller(k, VN_CGROOT "/" VN_CGPARENT, "memory", err);
-	if (ret)
-		return ret;
-	vn_kpath(k, path, sizeof(path), VN_CGROOT "/" VN_CGPARENT "/%s", name);
+	vn_kpath(k, path, sizeof(path), VN_CGROOT "/%s/%s", vn_cg_parent(k), name);
 	if (mkdir(path, 0755)) {
 		if (errno == EEXIST)
 			return vn_seterr(err, EEXIST,
@@ -202,7 +276,10 @@ bool vn_kitem_exists(const struct vn_kern *k, const char *base,
 
 int vn_cg_exists(const struct vn_kern *k, const char *name)
 {
-	return vn_kitem_exists(k, VN_CGROOT "/" VN_CGPARENT, name);
+	char base[PATH_MAX];
+
+	snprintf(base, sizeof(base), VN_CGROOT "/%s", vn_cg_parent(k));
+	return vn_kitem_exists(k, base, name);
 }
 
 bool vn_cpus_valid(const char *cpus)
@@ -230,10 +307,10 @@ int vn_cg_set_limits(const struct vn_kern *k, const char *name,
 		     uint64_t mem_max, uint64_t swap_max, const char *cpus,
 		     struct vn_err *err)
 {
-	const char *cg = VN_CGROOT "/" VN_CGPARENT;
-	char val[32];
+	char cg[PATH_MAX], val[32];
 	int ret;
 
+	snprintf(cg, sizeof(cg), VN_CGROOT "/%s", vn_cg_parent(k));
 	snprintf(val, sizeof(val), "%" PRIu64, mem_max);
 	ret = vn_kwritef(k, err, val, "%s/%s/memory.max", cg, name);
 	if (ret)
@@ -245,9 +322,7 @@ int vn_cg_set_limits(const struct vn_kern *k, const char *name,
 	if (cpus && *cpus) {
 		ret = vn_cg_check(k, true, err);
 		if (!ret)
-			ret = enable_controller(k, VN_CGROOT, "cpuset", err);
-		if (!ret)
-			ret = enable_controller(k, cg, "cpuset", err);
+			ret = parent_controller(k, "cpuset", err);
 		if (!ret)
 			ret = vn_kwritef(k, err, cpus, "%s/%s/cpuset.cpus", cg, name);
 		if (ret)
@@ -261,7 +336,8 @@ int vn_cg_id(const struct vn_kern *k, const char *name, uint64_t *id)
 	char path[PATH_MAX];
 	struct stat st;
 
-	vn_kpath(k, path, sizeof(path), VN_CGROOT "/" VN_CGPARENT "/%s", name);
+	vn_kpath(k, path, sizeof(path), VN_CGROOT "/%s/%s", vn_cg_parent(k),
+		 name);
 	if (stat(path, &st))
 		return -errno;
 	*id = st.st_ino;
@@ -275,7 +351,7 @@ int vn_cg_nprocs(const struct vn_kern *k, const char *name)
 	int n = 0;
 
 	vn_kpath(k, path, sizeof(path),
-		 VN_CGROOT "/" VN_CGPARENT "/%s/cgroup.procs", name);
+		 VN_CGROOT "/%s/%s/cgroup.procs", vn_cg_parent(k), name);
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
@@ -293,10 +369,11 @@ int vn_cg_nprocs(const struct vn_kern *k, const char *name)
 int vn_cg_kill(const struct vn_kern *k, const char *name, int timeout_ms,
 	       struct vn_err *err)
 {
-	const char *cg = VN_CGROOT "/" VN_CGPARENT;
+	char cg[PATH_MAX];
 	int64_t end = vn_mono_ms() + timeout_ms;
 	int ret, n;
 
+	snprintf(cg, sizeof(cg), VN_CGROOT "/%s", vn_cg_parent(k));
 	ret = vn_kwritef(k, err, "1", "%s/%s/cgroup.kill", cg, name);
 	if (ret)
 		return ret;
@@ -319,7 +396,8 @@ int vn_cg_remove(const struct vn_kern *k, const char *name,
 	char path[PATH_MAX];
 	int ret;
 
-	vn_kpath(k, path, sizeof(path), VN_CGROOT "/" VN_CGPARENT "/%s", name);
+	vn_kpath(k, path, sizeof(path), VN_CGROOT "/%s/%s", vn_cg_parent(k),
+		 name);
 	ret = vn_kern_ops_of(k)->rmdir(path);
 	if (ret == -ENOENT)
 		return 0;
@@ -340,8 +418,8 @@ static int real_cg_attach(const struct vn_kern *k, const char *name, pid_t pid,
 	char val[32];
 
 	snprintf(val, sizeof(val), "%d", (int)pid);
-	return vn_kwritef(k, err, val, VN_CGROOT "/" VN_CGPARENT "/%s/cgroup.procs",
-			  name);
+	return vn_kwritef(k, err, val, VN_CGROOT "/%s/%s/cgroup.procs",
+			  vn_cg_parent(k), name);
 }
 
 int vn_cg_read_u64(const struct vn_kern *k, const char *name,
@@ -349,8 +427,8 @@ int vn_cg_read_u64(const struct vn_kern *k, const char *name,
 {
 	char path[PATH_MAX];
 
-	vn_kpath(k, path, sizeof(path), VN_CGROOT "/" VN_CGPARENT "/%s/%s",
-		 name, file);
+	vn_kpath(k, path, sizeof(path), VN_CGROOT "/%s/%s/%s",
+		 vn_cg_parent(k), name, file);
 	return vn_read_u64(path, val);
 }
 

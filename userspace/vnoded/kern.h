@@ -33,6 +33,7 @@ struct vn_kern_ops;
 
 struct vn_kern {
 	char root[PATH_MAX];	/* "" = the real system */
+	char cgparent[256];	/* below VN_CGROOT; VN_CGPARENT by default */
 	const struct vn_kern_ops *ops;	/* NULL (zeroed) = the real kernel */
 };
 
@@ -62,7 +63,12 @@ int vn_kpath(const struct vn_kern *k, char *buf, size_t len,
  * "vnode".  len at least VNODE_AUTH_IDENT_LEN (16). */
 void vn_kern_identity(const struct vn_kern *k, char *buf, size_t len);
 
-/* cgroup v2: /sys/fs/cgroup/vnode/<name> */
+/* cgroup v2: /sys/fs/cgroup/<cgparent>/<name>.  The parent is "vnode"
+ * (vnoded's own, a child of the root) unless set (vnoded --cgroup) to a
+ * cgroup systemd delegates: then vnoded writes nothing above it. */
+int vn_kern_set_cgparent(struct vn_kern *k, const char *rel,
+			 struct vn_err *err);
+const char *vn_cg_parent(const struct vn_kern *k);
 int vn_cg_check(const struct vn_kern *k, bool need_cpuset, struct vn_err *err);
 int vn_cg_create(const struct vn_kern *k, const char *name,
 		 struct vn_err *err);

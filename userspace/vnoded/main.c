@@ -67,6 +67,7 @@ struct vnoded {
 	bool agent;		/* storage-host agent mode */
 	const char *listen;	/* agent: ADDR[:PORT] (overrides [agent] listen) */
 	const char *identity_key;	/* --identity-key NAME */
+	const char *cgroup;	/* --cgroup PATH: the vNodes' parent */
 	struct vn_agent ag;
 	struct vn_server srv;
 	struct vn_conf conf;
@@ -119,6 +120,9 @@ static void usage(FILE *f)
 "                           any local user; the group may then be missing)\n"
 "  -r, --sysroot DIR        prefix for /sys, /proc paths; fake kernel (tests)\n"
 "  -i, --interval SECS      reconcile/reap interval (default 10)\n"
+"      --cgroup PATH        the vNodes' parent cgroup, below /sys/fs/cgroup\n"
+"                           (default vnode; vnoded.service: the cgroup systemd\n"
+"                           delegates, vnode.slice/vnode-vnodes.service)\n"
 "  -A, --agent              storage-host agent: create/delete vnode_stor volumes\n"
 "                           for process hosts over TCP (no database, no vNodes)\n"
 "  -l, --listen ADDR[:PORT] agent address (default [agent] listen, 0.0.0.0:7472)\n"
@@ -146,6 +150,7 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "identity-key", required_argument, NULL, 'K' },
+		{ "cgroup", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
@@ -190,6 +195,17 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 		}
 		case 'n': *check = true; break;
 		case 'A': d->agent = true; break;
+		case 'C': {
+			struct vn_kern tk = { 0 };
+			struct vn_err e = { 0 };
+
+			if (vn_kern_set_cgparent(&tk, optarg, &e)) {
+				fprintf(stderr, "vnoded: --cgroup: %s\n", e.msg);
+				return 2;
+			}
+			d->cgroup = optarg;
+			break;
+		}
 		case 'l': d->listen = optarg; break;
 		case 'v': d->verbose = true; break;
 		case 'K': d->identity_key = optarg; break;
@@ -748,6 +764,11 @@ int main(int argc, char **argv)
 	}
 	d.ctx.log = vlog;
 	d.ctx.group = d.group;
+	if (d.cgroup && vn_kern_set_cgparent(&d.ctx.kern, d.cgroup, &err)) {
+		vlog(LOG_ERR, "--cgroup: %s", err.msg);
+		ret = 1;
+		goto out_ctx;
+	}
 	if (vn_kern_fake(&d.ctx.kern))
 		vlog(LOG_NOTICE, "fake kernel under sysroot %s", d.ctx.kern.root);
 	else
