@@ -56,8 +56,10 @@ dpkg-deb --ctrl-tarfile "$utils" | tar -xO ./postinst | grep -q 'addgroup --quie
 	bad+=("postinst does not create the vnode group")
 dpkg-deb --ctrl-tarfile "$utils" | tar -xO ./postrm | grep -q 'rm -rf /var/lib/vnode' ||
 	bad+=("postrm purge keeps the state")
+dpkg-deb --ctrl-tarfile "$utils" | tar -xO ./prerm | tr -d '\\\n' | grep -q 'deb-systemd-invoke stop vnoded.service.*vnode.slice' ||
+	bad+=("prerm does not stop the units and the slice on removal")
 dpkg-deb -f "$utils" Depends | grep -q 'libsqlite3' || bad+=("no shlibs dependencies")
-if [ ${#bad[@]} -eq 0 ]; then ok "vnode-utils: tools, units, man pages, conffile, group, purge"; else nok "vnode-utils" "${bad[@]}"; fi
+if [ ${#bad[@]} -eq 0 ]; then ok "vnode-utils: tools, units, man pages, conffile, group, stop on removal, purge"; else nok "vnode-utils" "${bad[@]}"; fi
 
 echo "1..$N"
 exit $RC

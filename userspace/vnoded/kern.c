@@ -179,6 +179,26 @@ static bool cg_own_parent(const struct vn_kern *k)
 	return !strchr(vn_cg_parent(k), '/');
 }
 
+/* The vNodes' parent cgroup, NAME below it or FILE in NAME (either may be
+ * NULL), as a path below the test root (for vn_kwritef and friends). */
+static void cg_rel(const struct vn_kern *k, char *buf, size_t len,
+		   const char *name, const char *file)
+{
+	snprintf(buf, len, VN_CGROOT "/%s%s%s%s%s", vn_cg_parent(k),
+		 name ? "/" : "", name ? name : "", file ? "/" : "",
+		 file ? file : "");
+}
+
+/* The same, as a path to open */
+static int cg_kpath(const struct vn_kern *k, char *buf, size_t len,
+		    const char *name, const char *file)
+{
+	char rel[PATH_MAX];
+
+	cg_rel(k, rel, sizeof(rel), name, file);
+	return vn_kpath(k, buf, len, "%s", rel);
+}
+
 int vn_kern_set_cgparent(struct vn_kern *k, const char *rel,
 			 struct vn_err *err)
 {
@@ -212,7 +232,7 @@ int vn_kern_set_cgparent(struct vn_kern *k, const char *rel,
 static int parent_controller(const struct vn_kern *k, const char *ctl,
 			     struct vn_err *err)
 {
-	char path[PATH_MAX], buf[512] = "";
+	char path[PATH_MAX], rel[PATH_MAX], buf[512] = "";
 	int ret;
 
 	if (cg_own_parent(k)) {
@@ -220,18 +240,18 @@ static int parent_controller(const struct vn_kern *k, const char *ctl,
 		if (ret)
 			return ret;
 	} else {
-		vn_kpath(k, path, sizeof(path), VN_CGROOT "/%s/cgroup.controllers",
-			 vn_cg_parent(k));
+		cg_rel(k, rel, sizeof(rel), NULL, NULL);
+		cg_kpath(k, path, sizeof(path), NULL, "cgroup.controllers");
 		if (vn_read_file(path, buf, sizeof(buf)))
 			return vn_seterr(err, ENOENT,
-					 "cgroup %s/%s does not exist: is vnode-vnodes.service started?",
-					 VN_CGROOT, vn_cg_parent(k));
+					 "cgroup %s does not exist: is vnode-vnodes.service started?",
+					 rel);
 		if (!word_in(buf, ctl))
 			return vn_seterr(err, ENOTSUP,
-					 "cgroup %s/%s does not offer the %s controller (delegate it: Delegate=%s in its unit)",
-					 VN_CGROOT, vn_cg_parent(k), ctl, ctl);
+					 "cgroup %s does not offer the %s controller (delegate it: Delegate=%s in its unit)",
+					 rel, ctl, ctl);
 	}
-	snprintf(path, sizeof(path), VN_CGROOT "/%s", vn_cg_parent(k));
+	cg_rel(k, path, sizeof(path), NULL, NULL);
 	return enable_controller(k, path, ctl, err);
 }
 
@@ -245,7 +265,7 @@ int vn_cg_create(const struct vn_kern *k, const char *name,
 	if (ret)
 		return ret;
 	if (cg_own_parent(k)) {
-		vn_kpath(k, path, sizeof(path), VN_CGROOT "/%s", vn_cg_parent(k));
+		cg_kpath(k, path, sizeof(path), NULL, NULL);
 		if (mkdir(path, 0755) && errno != EEXIST)
 			return vn_seterr(err, errno, "mkdir %s: %s", path,
 					 strerror(errno));
@@ -253,7 +273,7 @@ int vn_cg_create(const struct vn_kern *k, const char *name,
 	ret = parent_controller(k, "memory", err);
 	if (ret)
 		return ret;
-	vn_kpath(k, path, sizeof(path), VN_CGROOT "/%s/%s", vn_cg_parent(k), name);
+	cg_kpath(k, path, sizeof(path), name, NULL);
 	if (mkdir(path, 0755)) {
 		if (errno == EEXIST)
 			return vn_seterr(err, EEXIST,
@@ -278,7 +298,7 @@ int vn_cg_exists(const struct vn_kern *k, const char *name)
 {
 	char base[PATH_MAX];
 
-	snprintf(base, sizeof(base), VN_CGROOT "/%s", vn_cg_parent(k));
+	cg_rel(k, base, sizeof(base), NULL, NULL);
 	return vn_kitem_exists(k, base, name);
 }
 
@@ -310,7 +330,7 @@ int vn_cg_set_limits(const struct vn_kern *k, const char *name,
 	char cg[PATH_MAX], val[32];
 	int ret;
 
-	snprintf(cg, sizeof(cg), VN_CGROOT "/%s", vn_cg_parent(k));
+	cg_rel(k, cg, sizeof(cg), NULL, NULL);
 	snprintf(val, sizeof(val), "%" PRIu64, mem_max);
 	ret = vn_kwritef(k, err, val, "%s/%s/memory.max", cg, name);
 	if (ret)
@@ -336,8 +356,7 @@ int vn_cg_id(const struct vn_kern *k, const char *name, uint64_t *id)
 	char path[PATH_MAX];
 	struct stat st;
 
-	vn_kpath(k, path, sizeof(path), VN_CGROOT "/%s/%s", vn_cg_parent(k),
-		 name);
+	cg_kpath(k, path, sizeof(path), name, NULL);
 	if (stat(path, &st))
 		return -errno;
 	*id = st.st_ino;
@@ -350,8 +369,7 @@ int vn_cg_nprocs(const struct vn_kern *k, const char *name)
 	FILE *f;
 	int n = 0;
 
-	vn_kpath(k, path, sizeof(path),
-		 VN_CGROOT "/%s/%s/cgroup.procs", vn_cg_parent(k), name);
+	cg_kpath(k, path, sizeof(path), name, "cgroup.procs");
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
@@ -373,8 +391,8 @@ int vn_cg_kill(const struct vn_kern *k, const char *name, int timeout_ms,
 	int64_t end = vn_mono_ms() + timeout_ms;
 	int ret, n;
 
-	snprintf(cg, sizeof(cg), VN_CGROOT "/%s", vn_cg_parent(k));
-	ret = vn_kwritef(k, err, "1", "%s/%s/cgroup.kill", cg, name);
+	cg_rel(k, cg, sizeof(cg), name, "cgroup.kill");
+	ret = vn_kwritef(k, err, "1", "%s", cg);
 	if (ret)
 		return ret;
 	if (vn_kern_ops_of(k)->after_cg_kill)
@@ -396,8 +414,7 @@ int vn_cg_remove(const struct vn_kern *k, const char *name,
 	char path[PATH_MAX];
 	int ret;
 
-	vn_kpath(k, path, sizeof(path), VN_CGROOT "/%s/%s", vn_cg_parent(k),
-		 name);
+	cg_kpath(k, path, sizeof(path), name, NULL);
 	ret = vn_kern_ops_of(k)->rmdir(path);
 	if (ret == -ENOENT)
 		return 0;
@@ -415,11 +432,11 @@ int vn_cg_attach(const struct vn_kern *k, const char *name, pid_t pid,
 static int real_cg_attach(const struct vn_kern *k, const char *name, pid_t pid,
 			  struct vn_err *err)
 {
-	char val[32];
+	char val[32], path[PATH_MAX];
 
 	snprintf(val, sizeof(val), "%d", (int)pid);
-	return vn_kwritef(k, err, val, VN_CGROOT "/%s/%s/cgroup.procs",
-			  vn_cg_parent(k), name);
+	cg_rel(k, path, sizeof(path), name, "cgroup.procs");
+	return vn_kwritef(k, err, val, "%s", path);
 }
 
 int vn_cg_read_u64(const struct vn_kern *k, const char *name,
@@ -427,8 +444,7 @@ int vn_cg_read_u64(const struct vn_kern *k, const char *name,
 {
 	char path[PATH_MAX];
 
-	vn_kpath(k, path, sizeof(path), VN_CGROOT "/%s/%s/%s",
-		 vn_cg_parent(k), name, file);
+	cg_kpath(k, path, sizeof(path), name, file);
 	return vn_read_u64(path, val);
 }
 
