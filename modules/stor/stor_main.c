@@ -843,6 +843,23 @@ static ssize_t stor_vol_state_show(struct config_item *item, char *page)
 	return ret;
 }
 
+/*
+ * The id of the data behind the volume: random, chosen when its extent
+ * was made, kept in the volume table; 0 before the first enable.  A client
+ * that knows it can tell its data from a new, empty volume of the same
+ * name (after a backing store was lost).
+ */
+static ssize_t stor_vol_volume_id_show(struct config_item *item, char *page)
+{
+	struct stor_vol *vol = to_stor_vol(item);
+	ssize_t ret;
+
+	mutex_lock(&vol->lock);
+	ret = sprintf(page, "%016llx\n", vol->volume_id);
+	mutex_unlock(&vol->lock);
+	return ret;
+}
+
 static ssize_t stor_vol_stats_show(struct config_item *item, char *page)
 {
 	struct stor_vol *vol = to_stor_vol(item);
@@ -865,6 +882,7 @@ CONFIGFS_ATTR(stor_vol_, owner);
 CONFIGFS_ATTR(stor_vol_, enable);
 CONFIGFS_ATTR_RO(stor_vol_, state);
 CONFIGFS_ATTR_RO(stor_vol_, stats);
+CONFIGFS_ATTR_RO(stor_vol_, volume_id);
 
 static struct configfs_attribute *stor_vol_attrs[] = {
 	&stor_vol_attr_size,
@@ -873,6 +891,7 @@ static struct configfs_attribute *stor_vol_attrs[] = {
 	&stor_vol_attr_enable,
 	&stor_vol_attr_state,
 	&stor_vol_attr_stats,
+	&stor_vol_attr_volume_id,
 	NULL,
 };
 

@@ -232,12 +232,23 @@ static void fake_after_swapon(const struct vn_kern *k, const char *devpath)
 	}
 }
 
+/* vnode_stor's volume table, one file per name: the id of a volume's data
+ * outlives its configfs item (a storage-host restart), not a lost backing
+ * store (unlink the file); unlike the kernel's, rmdir keeps it too. */
 static void fake_after_stor_enable(const struct vn_kern *k, const char *name)
 {
-	char path[PATH_MAX];
+	static unsigned int next = 0x100;
+	char path[PATH_MAX], id[24] = "";
 
 	if (!vn_kpath(k, path, sizeof(path), VN_STOR_CFS "/%s/state", name))
 		fake_write(k, path, "enabled");
+	if (vn_kpath(k, path, sizeof(path), "/stor-table-%s", name))
+		return;
+	if (vn_read_file(path, id, sizeof(id)) || !id[0]) {
+		snprintf(id, sizeof(id), "%016x", next++);
+		fake_write(k, path, id);
+	}
+	vn_kwritef(k, NULL, id, VN_STOR_CFS "/%s/volume_id", name);
 }
 
 static void fake_after_vol_disable(const struct vn_kern *k, const char *item)

@@ -131,7 +131,7 @@ static void migrate_v2(void **state)
 	sqlite3_close(db);
 
 	assert_int_equal(vn_db_open(path, &db, &err), 0);
-	assert_int_equal(vn_db_version(db), 3);
+	assert_int_equal(vn_db_version(db), VN_DB_VERSION);
 	assert_int_equal(one_int(db, "SELECT count(*) FROM volumes WHERE name = 'v' AND "
 				 "vnode_id = 1 AND mountpoint = '/data' AND state = 'detached' AND "
 				 "keep = 0 AND owner_uid = 0 AND created = 5"), 1);
@@ -147,6 +147,43 @@ static void migrate_v2(void **state)
 	/* destroying the vNode row unbinds (not deletes) its volume */
 	assert_int_equal(sqlite3_exec(db, "DELETE FROM vnodes", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(one_int(db, "SELECT count(*) FROM volumes WHERE vnode_id IS NULL"), 1);
+	sqlite3_close(db);
+}
+
+/* v3 -> v4: volumes rebuilt with the 'lost' state and volume_id; an
+ * attached volume keeps every field. */
+static void migrate_v3(void **state)
+{
+	struct fx *fx = *state;
+	char path[PATH_MAX];
+	struct vn_err err;
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/v3.db", fx->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(vn_db_migrate(db, 3, &err), 0);
+	assert_int_equal(sqlite3_exec(db,
+		"INSERT INTO components (name, kind, addr, port, created) VALUES ('s1', 'storage', '10.0.0.9', 7471, 1);"
+		"INSERT INTO vnodes (name, mem, cache, replicas, owner_uid, cgroup, cgroup_id, created) "
+		"VALUES ('v', 1000, 500, 1, 0, '/x', 7, 1);"
+		"INSERT INTO volumes (name, component_id, size, vnode_id, mountpoint, state, created, "
+		"owner_uid, keep, dev, fs, last_error) "
+		"VALUES ('v', 1, 4096, 1, '/data', 'broken', 5, 1000, 1, 'vnblk0', 'ext4', 'gone')",
+		NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE volumes SET state = 'lost'",
+					  NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(vn_db_open(path, &db, &err), 0);
+	assert_int_equal(vn_db_version(db), 4);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM volumes WHERE name = 'v' AND "
+				 "vnode_id = 1 AND mountpoint = '/data' AND state = 'broken' AND "
+				 "owner_uid = 1000 AND keep = 1 AND dev = 'vnblk0' AND fs = 'ext4' AND "
+				 "last_error = 'gone' AND created = 5 AND volume_id IS NULL"), 1);
+	assert_int_equal(sqlite3_exec(db, "UPDATE volumes SET state = 'lost', volume_id = 'ab'",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE volumes SET state = 'bogus'",
+					  NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 }
 
@@ -351,7 +388,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_v1, setup, teardown),
-cmocka_unit_test_setup_teardown(migrate_v2, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_v2, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_v3, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuse_newer, setup, teardown),
 		cmocka_unit_test_setup_teardown(events, setup, teardown),
 		cmocka_unit_test_setup_teardown(sql_guard, setup, teardown),

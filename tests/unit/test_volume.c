@@ -7,6 +7,7 @@
  */
 #include <sys/utsname.h>
 
+#include "kern_ops.h"
 #include "unit.h"
 #include "agent.h"
 #include "db.h"
@@ -466,6 +467,73 @@ static void list_names(struct vn_agent *a, struct vn_agent_session *s, char *buf
 	json_object_put(d);
 }
 
+static const char *path_at(const char *dir, const char *rel)
+{
+	static char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	return p;
+}
+
+/* A re-open names the data it had (volume_id): after a storage-host
+ * restart it gets it back; when the backing store lost it, the agent
+ * refuses (ESTALE) and leaves no empty volume in its place. */
+static void agent_lost(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_agent a = { .kern = fx->ctx.kern, .delete_timeout_ms = 100,
+			      .log = keep_log };
+	struct vn_agent_session s;
+	struct vn_key ck = { .len = 0 };
+	char id[24], tab[PATH_MAX];
+	json_object *d = NULL, *args;
+	struct vn_err err;
+
+	set_key(&a.key, 0x5a);
+	set_key(&ck, 0x5a);
+	session(&s, &ck, "");
+	assert_int_equal(exchange_args(&a, &s, "volume.create", vol_args("v", 8 * M, false),
+				       &d, &err, NULL, NULL), 0);
+	snprintf(id, sizeof(id), "%s", json_object_get_string(json_object_object_get(d, "volume_id")));
+	json_object_put(d);
+	assert_int_equal(strlen(id), 16);
+
+	/* restart: the item is gone, the table keeps the data */
+	assert_int_equal(vn_kern_ops_of(&fx->ctx.kern)->rmdir(path_at(fx->root, STOR "v")), 0);
+	args = vol_args("v", 8 * M, true);
+	json_object_object_add(args, "volume_id", json_object_new_string(id));
+	assert_int_equal(exchange_args(&a, &s, "volume.create", args, &d, &err, NULL, NULL), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(d, "volume_id")), id);
+	assert_true(json_object_get_boolean(json_object_object_get(d, "reopened")));
+	json_object_put(d);
+
+	/* another id on the existing item: not ours */
+	args = vol_args("v", 8 * M, true);
+	json_object_object_add(args, "volume_id", json_object_new_string("00000000000000ff"));
+	assert_int_equal(exchange_args(&a, &s, "volume.create", args, &d, &err, NULL, NULL),
+			 -ESTALE);
+	assert_non_null(strstr(err.msg, "volume 'v' is lost: this storage host has no data of id 00000000000000ff"));
+	assert_true(exists_at(fx->root, STOR "v"));
+
+	/* restart with the backing store wiped: refused, nothing made */
+	assert_int_equal(vn_kern_ops_of(&fx->ctx.kern)->rmdir(path_at(fx->root, STOR "v")), 0);
+	snprintf(tab, sizeof(tab), "%s/stor-table-v", fx->root);
+	assert_int_equal(unlink(tab), 0);
+	args = vol_args("v", 8 * M, true);
+	json_object_object_add(args, "volume_id", json_object_new_string(id));
+	last_log[0] = '\0';
+	assert_int_equal(exchange_args(&a, &s, "volume.create", args, &d, &err, NULL, NULL),
+			 -ESTALE);
+	assert_non_null(strstr(err.msg, "not replacing it with an empty one"));
+	assert_non_null(strstr(last_log, "volume v of 10.0.0.1 is lost"));
+	assert_false(exists_at(fx->root, STOR "v"));
+	/* a re-open that names no id (an older vnoded) is served as before */
+	assert_int_equal(exchange_args(&a, &s, "volume.create", vol_args("v", 8 * M, true),
+				       &d, &err, NULL, NULL), 0);
+	json_object_put(d);
+	assert_true(exists_at(fx->root, STOR "v"));
+}
+
 /* Requests by identity: the identity's key proves them, a new volume is
  * the identity's, another identity from the same address gets nothing
  * of it; the cluster key alone keeps the address check. */
@@ -677,11 +745,15 @@ static void reconcile(void **state)
 	char p[512];
 
 	assert_int_equal(create(fx, "r", 64 * M, NULL, NULL, false, &err), 0);
-	/* process host rebooted: vnode_vol's objects are gone */
+	/* process host rebooted: vnode_vol's objects are gone; the volume
+	 * was recorded before ids were kept: its id is recorded now */
 	snprintf(p, sizeof(p), "%s/" VOL "r", fx->root);
 	rm_rf(p);
+	assert_int_equal(sqlite3_exec(fx->ctx.db, "UPDATE volumes SET volume_id = NULL",
+				      NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(vn_reconcile(&fx->ctx, true), 0);
 	assert_true(exists_at(fx->root, VOL "r/dev"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM volumes WHERE length(volume_id) = 16"), 1);
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type = 'volume.reconcile'"), 1);
 	assert_int_equal(count_lines_at(fx->root, "commands.log", "mkfs.ext4"), 1);
 
@@ -698,6 +770,37 @@ static void reconcile(void **state)
 	assert_false(exists_at(fx->root, STOR "r"));
 }
 
+/* A volume whose data the storage host lost (its backing store wiped
+ * while it was down) is marked lost, once, and never replaced. */
+static void reconcile_lost(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_err err;
+	char p[512];
+
+	assert_int_equal(create(fx, "r", 64 * M, NULL, NULL, false, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM volumes WHERE length(volume_id) = 16"), 1);
+	rm_rf(path_at(fx->root, VOL "r"));
+	rm_rf(path_at(fx->root, STOR "r"));
+	snprintf(p, sizeof(p), "%s/stor-table-r", fx->root);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(vn_reconcile(&fx->ctx, true), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM volumes WHERE state = 'lost' AND "
+			       "last_error LIKE '%volume ''r'' is lost%'"), 1);
+	assert_false(exists_at(fx->root, STOR "r"));
+	assert_false(exists_at(fx->root, VOL "r/dev"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type = 'volume.state' "
+			       "AND json_extract(detail, '$.state') = 'lost'"), 1);
+	/* it stays lost: no retry, nothing made on the storage host */
+	assert_int_equal(vn_reconcile(&fx->ctx, true), 0);
+	assert_false(exists_at(fx->root, STOR "r"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM volumes WHERE state = 'lost'"), 1);
+	/* the vNode goes, its lost volume with it */
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "r", false, false, &fx->root_user, &err), 0);
+	assert_int_equal(vn_reconcile(&fx->ctx, true), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM volumes"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -707,8 +810,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(agent_ownership, setup, teardown),
 		cmocka_unit_test_setup_teardown(agent_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(agent_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(agent_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(identity_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(reconcile, setup, teardown),
+		cmocka_unit_test_setup_teardown(reconcile_lost, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("volume", tests, NULL, NULL);

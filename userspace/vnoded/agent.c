@@ -29,6 +29,8 @@ static json_object *vol_json(const char *name, const struct vn_stor_vol *v)
 	json_object_object_add(o, "enabled", json_object_new_boolean(v->enabled));
 	json_object_object_add(o, "state", json_object_new_string(v->state));
 	json_object_object_add(o, "stats", json_object_new_string(v->stats));
+	if (v->volume_id[0])
+		json_object_object_add(o, "volume_id", json_object_new_string(v->volume_id));
 	return o;
 }
 
@@ -77,10 +79,32 @@ static int own_volume(struct vn_agent *a, json_object *args,
 	return check_owner(*name, v, p, err);
 }
 
+/*
+ * A re-open names the data it expects (the volume_id it was given at
+ * creation): a volume of that name with other data is not it.  Unknown on
+ * either side (an older vnoded or vnode_stor): taken as the same.
+ */
+static bool same_data(const struct vn_stor_vol *v, const char *want)
+{
+	return !want || !*want || !v->volume_id[0] || !strcmp(v->volume_id, want);
+}
+
+static int lost(struct vn_agent *a, const char *name, const char *want,
+		const struct vn_agent_peer *p, struct vn_err *err)
+{
+	char who[96];
+
+	a->log(LOG_ERR, "volume %s of %s is lost: no data of id %s here (the backing store was replaced or wiped)",
+	       name, peer_str(p, who, sizeof(who)), want);
+	return vn_seterr(err, ESTALE,
+			 "volume '%s' is lost: this storage host has no data of id %s (its backing store was replaced or wiped); not replacing it with an empty one",
+			 name, want);
+}
+
 /* The process host restoring its volume (reconcile): enabled again. */
 static int reopen(struct vn_agent *a, const char *name, struct vn_stor_vol *v,
-		  const struct vn_agent_peer *p, json_object **data,
-		  struct vn_err *err)
+		  const struct vn_agent_peer *p, const char *want,
+		  json_object **data, struct vn_err *err)
 {
 	bool was = v->enabled;
 	int ret = check_owner(name, v, p, err);
@@ -93,6 +117,8 @@ static int reopen(struct vn_agent *a, const char *name, struct vn_stor_vol *v,
 			return ret;
 		vn_stor_get(&a->kern, name, v);
 	}
+	if (!same_data(v, want))
+		return lost(a, name, want, p, err);
 	*data = vol_json(name, v);
 	json_object_object_add(*data, "reopened", json_object_new_boolean(!was));
 	return 0;
@@ -103,6 +129,8 @@ static int a_create(struct vn_agent *a, json_object *args,
 		    struct vn_err *err)
 {
 	const char *name = vn_arg_str(args, "name");
+	bool again = vn_arg_bool(args, "reopen");
+	const char *want = again ? vn_arg_str(args, "volume_id") : NULL;
 	struct vn_stor_vol v;
 	uint64_t size = 0;
 	char sz[32], who[96];
@@ -120,9 +148,8 @@ static int a_create(struct vn_agent *a, json_object *args,
 		return ret;
 	vn_fmt_size(size, sz, sizeof(sz));
 	if (!vn_stor_get(&a->kern, name, &v)) {
-		if (vn_arg_bool(args, "reopen") && !strcmp(v.client, p->addr) &&
-		    v.size == size)
-			return reopen(a, name, &v, p, data, err);
+		if (again && !strcmp(v.client, p->addr) && v.size == size)
+			return reopen(a, name, &v, p, want, data, err);
 		return vn_seterr(err, EEXIST,
 				 "volume '%s' already exists on this storage host%s",
 				 name, strcmp(v.client, p->addr) ? " (another host's)" :
@@ -149,13 +176,16 @@ static int a_create(struct vn_agent *a, json_object *args,
 		       peer_str(p, who, sizeof(who)), err->msg);
 		return ret;
 	}
-	a->log(LOG_INFO, "volume %s (%s) %s for %s", name, sz,
-	       vn_arg_bool(args, "reopen") ? "re-opened" : "created",
-	       peer_str(p, who, sizeof(who)));
 	vn_stor_get(&a->kern, name, &v);
+	if (!same_data(&v, want)) {
+		/* vnode_stor made a new, empty volume: not the one asked for */
+		vn_stor_delete(&a->kern, name, a->delete_timeout_ms, NULL);
+		return lost(a, name, want, p, err);
+	}
+	a->log(LOG_INFO, "volume %s (%s) %s for %s", name, sz,
+	       again ? "re-opened" : "created", peer_str(p, who, sizeof(who)));
 	*data = vol_json(name, &v);
-	json_object_object_add(*data, "reopened",
-			       json_object_new_boolean(vn_arg_bool(args, "reopen")));
+	json_object_object_add(*data, "reopened", json_object_new_boolean(again));
 	return 0;
 }
 

@@ -98,6 +98,33 @@ static const char *const migrations[] = {
 	"      THEN state ELSE 'detached' END, created FROM volumes;"
 	"DROP TABLE volumes;"
 	"ALTER TABLE volumes_v3 RENAME TO volumes;",
+	/*
+	 * 4: a volume whose data is gone from its storage host is 'lost'
+	 * (kept so, never replaced by an empty one); volume_id is the id
+	 * vnode_stor gave its data, which a re-open must find again.
+	 */
+	"CREATE TABLE volumes_v4 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  component_id INTEGER NOT NULL REFERENCES components(id),"
+	"  size INTEGER NOT NULL CHECK (size > 0),"
+	"  vnode_id INTEGER UNIQUE REFERENCES vnodes(id) ON DELETE SET NULL,"
+	"  mountpoint TEXT,"
+	"  state TEXT NOT NULL DEFAULT 'detached'"
+	"    CHECK (state IN ('attached', 'detached', 'deleting', 'broken', 'lost')),"
+	"  created INTEGER NOT NULL,"
+	"  owner_uid INTEGER NOT NULL DEFAULT 0,"
+	"  keep INTEGER NOT NULL DEFAULT 0 CHECK (keep IN (0, 1)),"
+	"  dev TEXT,"
+	"  fs TEXT,"
+	"  last_error TEXT,"
+	"  volume_id TEXT);"
+	"INSERT INTO volumes_v4 (id, name, component_id, size, vnode_id, mountpoint, state,"
+	"    created, owner_uid, keep, dev, fs, last_error)"
+	"  SELECT id, name, component_id, size, vnode_id, mountpoint, state,"
+	"    created, owner_uid, keep, dev, fs, last_error FROM volumes;"
+	"DROP TABLE volumes;"
+	"ALTER TABLE volumes_v4 RENAME TO volumes;",
 };
 
 int vn_db_exec(sqlite3 *db, const char *sql, struct vn_err *err)

@@ -16,7 +16,7 @@
 
 #include "util.h"
 
-#define VN_DB_VERSION 3
+#define VN_DB_VERSION 4
 
 /* Open (creating if needed) and migrate to VN_DB_VERSION. */
 int vn_db_open(const char *path, sqlite3 **db, struct vn_err *err);

@@ -128,6 +128,7 @@ struct vn_stor_vol {
 	bool enabled;
 	char state[96];		/* disabled | enabled | open ADDR:PORT */
 	char stats[256];
+	char volume_id[24];	/* hex id of its data; "" if the module has none */
 };
 
 /* Storage host. */

@@ -179,6 +179,7 @@ int vn_stor_get(const struct vn_kern *k, const char *name,
 	item_str(k, VN_STOR_CFS, name, "owner", v->owner, sizeof(v->owner));
 	item_str(k, VN_STOR_CFS, name, "state", v->state, sizeof(v->state));
 	item_str(k, VN_STOR_CFS, name, "stats", v->stats, sizeof(v->stats));
+	item_str(k, VN_STOR_CFS, name, "volume_id", v->volume_id, sizeof(v->volume_id));
 	return 0;
 }
 

@@ -20,7 +20,7 @@
 #define VOL_COLS "v.id, v.name, v.size, v.component_id, c.name AS host, " \
 		 "c.addr AS host_addr, c.port AS host_port, v.vnode_id, " \
 		 "n.name AS vnode, v.mountpoint, v.state, v.owner_uid, v.keep, " \
-		 "v.dev, v.fs, v.last_error, v.created"
+		 "v.dev, v.fs, v.last_error, v.volume_id, v.created"
 #define VOL_FROM " FROM volumes v JOIN components c ON c.id = v.component_id " \
 		 "LEFT JOIN vnodes n ON n.id = v.vnode_id "
 
@@ -137,6 +137,38 @@ static int agent(struct vn_ctx *ctx, const char *comp, const char *addr,
 	return 0;
 }
 
+/* The volume_id an agent's reply names ("" for an older agent). */
+static void reply_id(json_object *d, char *buf, size_t len)
+{
+	json_object *o;
+
+	snprintf(buf, len, "%s", d && json_object_object_get_ex(d, "volume_id", &o) ?
+		 json_object_get_string(o) : "");
+}
+
+/* Ask the storage host to re-open a volume we had: the same data (by
+ * volume_id, when known) or ESTALE.  Returns the id it has in id. */
+static int agent_reopen(struct vn_ctx *ctx, const char *comp, const char *addr,
+			const char *name, int64_t size, const char *want,
+			bool *reopened, char *id, size_t idlen, struct vn_err *err)
+{
+	json_object *a = json_object_new_object(), *d = NULL;
+	int ret;
+
+	json_object_object_add(a, "size", json_object_new_int64(size));
+	json_object_object_add(a, "reopen", json_object_new_boolean(1));
+	if (want && *want)
+		json_object_object_add(a, "volume_id", json_object_new_string(want));
+	ret = agent(ctx, comp, addr, "volume.create", name, a, &d, err);
+	if (ret)
+		return ret;
+	if (reopened)
+		*reopened = json_object_get_boolean(json_object_object_get(d, "reopened"));
+	reply_id(d, id, idlen);
+	json_object_put(d);
+	return 0;
+}
+
 static int get_volume(struct vn_ctx *ctx, const char *name, json_object **out,
 		      struct vn_err *err)
 {
@@ -147,6 +179,35 @@ static int get_volume(struct vn_ctx *ctx, const char *name, json_object **out,
 	if (!ret && !*out)
 		return vn_seterr(err, ENOENT, "unknown volume '%s'", name);
 	return ret;
+}
+
+static void record_id(struct vn_ctx *ctx, const char *name, const char *id)
+{
+	sqlite3_stmt *st;
+
+	if (vn_prep(ctx, "UPDATE volumes SET volume_id = ? WHERE name = ?", &st, NULL))
+		return;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	vn_step_done(ctx, st, NULL);
+}
+
+/* A volume found lost: so it stays (reconcile skips it) */
+static void mark_lost(struct vn_ctx *ctx, const char *name, const char *msg)
+{
+	sqlite3_stmt *st;
+	json_object *v = NULL;
+
+	ctx->log(LOG_ERR, "volume %s: %s", name, msg);
+	if (vn_prep(ctx, "UPDATE volumes SET state = 'lost', last_error = ? WHERE name = ?",
+		    &st, NULL))
+		return;
+	sqlite3_bind_text(st, 1, msg, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	vn_step_done(ctx, st, NULL);
+	if (!get_volume(ctx, name, &v, NULL))
+		vn_event(ctx->db, "volume.state", "volume", name, v, NULL);
+	json_object_put(v);
 }
 
 json_object *vn_volume_of_vnode(struct vn_ctx *ctx, int64_t vnode_id)
@@ -331,6 +392,9 @@ int vn_volume_prepare(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 		snprintf(plan->comp_name, sizeof(plan->comp_name), "%s", vn_jstr(vol, "host"));
 		snprintf(plan->host, sizeof(plan->host), "%s", vn_jstr(vol, "host_addr"));
 		plan->port = (int)vn_jint(vol, "host_port");
+		plan->formatted = vn_jstr(vol, "fs") != NULL;
+		snprintf(plan->volume_id, sizeof(plan->volume_id), "%s",
+			 vn_jstr(vol, "volume_id") ? vn_jstr(vol, "volume_id") : "");
 	}
 	json_object_put(vol);
 	return ret;
@@ -343,10 +407,11 @@ static gid_t owner_gid(uid_t uid)
 	return pw ? pw->pw_gid : (gid_t)uid;
 }
 
-/* Attach locally and make sure there is an ext4 on it. */
+/* Attach locally and make sure there is an ext4 on it: made on a fresh
+ * volume; one that had ours and is blank now lost its data. */
 static int attach_local(struct vn_ctx *ctx, const char *name, const char *host,
-			int port, uid_t owner, char *dev, size_t devlen,
-			struct vn_err *err)
+			int port, uid_t owner, bool fresh, char *dev,
+			size_t devlen, struct vn_err *err)
 {
 	int ret;
 
@@ -354,7 +419,11 @@ static int attach_local(struct vn_ctx *ctx, const char *name, const char *host,
 	if (ret)
 		return ret;
 	ret = vn_fs_probe(&ctx->kern, name, dev);
-	if (ret == 0) {
+	if (ret == 0 && !fresh) {
+		ret = vn_seterr(err, ESTALE,
+				"volume '%s' is lost: it held an ext4 file system and is blank now (its data is gone); not formatting it",
+				name);
+	} else if (ret == 0) {
 		ret = vn_mkfs(&ctx->kern, name, dev, owner, owner_gid(owner), err);
 		if (!ret)
 			ctx->log(LOG_INFO, "volume %s: made an ext4 file system on /dev/%s",
@@ -384,25 +453,32 @@ int vn_volume_setup(struct vn_ctx *ctx, struct vn_vol_plan *plan,
 	if (!plan->active)
 		return 0;
 	if (plan->is_new) {
+		json_object *d = NULL;
+
 		a = json_object_new_object();
 		json_object_object_add(a, "size", json_object_new_uint64(plan->size));
 		ret = agent(ctx, plan->comp_name, plan->host, "volume.create", plan->name,
-			    a, NULL, err);
+			    a, &d, err);
 		if (ret)
 			return ret;
+		reply_id(d, plan->volume_id, sizeof(plan->volume_id));
+		json_object_put(d);
 		plan->remote_done = true;
 	} else {
 		/* a kept volume: re-open it if the storage host restarted */
-		a = json_object_new_object();
-		json_object_object_add(a, "size", json_object_new_uint64(plan->size));
-		json_object_object_add(a, "reopen", json_object_new_boolean(1));
-		ret = agent(ctx, plan->comp_name, plan->host, "volume.create", plan->name,
-			    a, NULL, err);
+		ret = agent_reopen(ctx, plan->comp_name, plan->host, plan->name,
+				   (int64_t)plan->size, plan->volume_id, NULL,
+				   plan->volume_id, sizeof(plan->volume_id), err);
+		if (ret == -ESTALE)
+			mark_lost(ctx, plan->name, err->msg);
 		if (ret)
 			return ret;
 	}
 	ret = attach_local(ctx, plan->name, plan->host, plan->port, plan->owner,
-			   plan->dev, sizeof(plan->dev), err);
+			   plan->is_new || !plan->formatted, plan->dev,
+			   sizeof(plan->dev), err);
+	if (ret == -ESTALE)
+		mark_lost(ctx, plan->name, err->msg);
 	if (ret)
 		goto fail;
 	plan->local_done = true;
@@ -457,13 +533,14 @@ int vn_volume_commit(struct vn_ctx *ctx, const struct vn_vol_plan *plan,
 		return 0;
 	if (plan->is_new) {
 		ret = vn_prep(ctx, "INSERT INTO volumes (name, component_id, size, vnode_id, "
-			      "mountpoint, state, created, owner_uid, keep, dev, fs) "
-			      "VALUES (?1, ?2, ?3, ?4, ?5, 'attached', ?6, ?7, ?8, ?9, 'ext4')",
-			      &st, err);
+			      "mountpoint, state, created, owner_uid, keep, dev, fs, volume_id) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, 'attached', ?6, ?7, ?8, ?9, 'ext4', "
+			      "nullif(?10, ''))", &st, err);
 	} else {
 		ret = vn_prep(ctx, "UPDATE volumes SET vnode_id = ?4, mountpoint = ?5, "
 			      "state = 'attached', keep = ?8, dev = ?9, fs = 'ext4', "
-			      "last_error = NULL WHERE name = ?1", &st, err);
+			      "last_error = NULL, volume_id = coalesce(nullif(?10, ''), volume_id) "
+			      "WHERE name = ?1", &st, err);
 	}
 	if (ret)
 		return ret;
@@ -476,6 +553,7 @@ int vn_volume_commit(struct vn_ctx *ctx, const struct vn_vol_plan *plan,
 	sqlite3_bind_int64(st, 7, plan->owner);
 	sqlite3_bind_int(st, 8, plan->keep);
 	sqlite3_bind_text(st, 9, plan->dev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, plan->volume_id, -1, SQLITE_STATIC);
 	ret = vn_step_done(ctx, st, err);
 	if (!ret && plan->is_new)
 		ret = vol_event(ctx, "volume.create", plan->name, err);
@@ -511,8 +589,10 @@ int vn_volume_release(struct vn_ctx *ctx, json_object *vol, bool keep,
 	if (!vol)
 		return 0;
 	keep = keep || vn_jint(vol, "keep");
-	ret = vn_prep(ctx, "UPDATE volumes SET vnode_id = NULL, dev = NULL, state = ?, keep = ? "
-		      "WHERE id = ?", &st, err);
+	/* a kept volume that was lost stays so (only a delete ends it) */
+	ret = vn_prep(ctx, "UPDATE volumes SET vnode_id = NULL, dev = NULL, "
+		      "state = CASE WHEN ?2 AND state = 'lost' THEN 'lost' ELSE ?1 END, keep = ?2 "
+		      "WHERE id = ?3", &st, err);
 	if (ret)
 		return ret;
 	sqlite3_bind_text(st, 1, keep ? "detached" : "deleting", -1, SQLITE_STATIC);
@@ -521,8 +601,9 @@ int vn_volume_release(struct vn_ctx *ctx, json_object *vol, bool keep,
 	ret = vn_step_done(ctx, st, err);
 	if (!ret)
 		ret = vol_event(ctx, "volume.detach", vn_jstr(vol, "name"), err);
-	json_object_object_add(vol, "state", json_object_new_string(keep ? "detached" :
-								    "deleting"));
+	if (strcmp(vn_jstr(vol, "state"), "lost") || !keep)
+		json_object_object_add(vol, "state", json_object_new_string(keep ? "detached" :
+									    "deleting"));
 	return ret;
 }
 
@@ -584,7 +665,7 @@ int vn_volume_create(struct vn_ctx *ctx, const char *name, uint64_t size,
 		     struct vn_err *err)
 {
 	struct vn_vol_plan plan = { 0 };
-	json_object *comp = NULL, *a;
+	json_object *comp = NULL, *a, *d = NULL;
 	sqlite3_stmt *st;
 	uid_t uid;
 	int ret;
@@ -609,21 +690,25 @@ int vn_volume_create(struct vn_ctx *ctx, const char *name, uint64_t size,
 	snprintf(plan.name, sizeof(plan.name), "%s", name);
 	a = json_object_new_object();
 	json_object_object_add(a, "size", json_object_new_uint64(size));
-	ret = agent(ctx, plan.comp_name, plan.host, "volume.create", name, a, NULL, err);
+	ret = agent(ctx, plan.comp_name, plan.host, "volume.create", name, a, &d, err);
 	if (ret)
 		return ret;
+	reply_id(d, plan.volume_id, sizeof(plan.volume_id));
+	json_object_put(d);
 	plan.remote_done = true;
 	ret = vn_db_begin(ctx->db, err);
 	if (ret)
 		goto undo;
 	ret = vn_prep(ctx, "INSERT INTO volumes (name, component_id, size, state, created, "
-		      "owner_uid, keep) VALUES (?, ?, ?, 'detached', ?, ?, 1)", &st, err);
+		      "owner_uid, keep, volume_id) VALUES (?, ?, ?, 'detached', ?, ?, 1, "
+		      "nullif(?, ''))", &st, err);
 	if (!ret) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, plan.comp_id);
 		sqlite3_bind_int64(st, 3, (int64_t)size);
 		sqlite3_bind_int64(st, 4, vn_now_ms());
 		sqlite3_bind_int64(st, 5, uid);
+		sqlite3_bind_text(st, 6, plan.volume_id, -1, SQLITE_STATIC);
 		ret = vn_step_done(ctx, st, err);
 	}
 	if (!ret)
@@ -775,11 +860,11 @@ static void vol_set_state(struct vn_ctx *ctx, json_object *v, const char *state,
 static int reconcile_attached(struct vn_ctx *ctx, json_object *v)
 {
 	const char *name = vn_jstr(v, "name");
+	const char *want = vn_jstr(v, "volume_id");
 	struct vn_vol_info vi;
 	struct vn_err e = { "" };
-	json_object *a, *d = NULL;
 	bool reopened;
-	char dev[32];
+	char dev[32], id[24];
 	int ret;
 
 	vn_vol_info(&ctx->kern, name, &vi);
@@ -790,15 +875,12 @@ static int reconcile_attached(struct vn_ctx *ctx, json_object *v)
 	}
 	/* storage host restarted (reconnecting), disk gone or dead:
 	 * re-open the volume there (idempotent), then attach here */
-	a = json_object_new_object();
-	json_object_object_add(a, "size", json_object_new_int64(vn_jint(v, "size")));
-	json_object_object_add(a, "reopen", json_object_new_boolean(1));
-	ret = agent(ctx, vn_jstr(v, "host"), vn_jstr(v, "host_addr"), "volume.create",
-		    name, a, &d, &e);
+	ret = agent_reopen(ctx, vn_jstr(v, "host"), vn_jstr(v, "host_addr"), name,
+			   vn_jint(v, "size"), want, &reopened, id, sizeof(id), &e);
 	if (ret)
 		goto bad;
-	reopened = json_object_get_boolean(json_object_object_get(d, "reopened"));
-	json_object_put(d);
+	if (!want && id[0])	/* a volume from before ids were kept */
+		record_id(ctx, name, id);
 	if (vi.enabled && !strcmp(vi.state, "reconnecting")) {
 		/* vnode_vol re-opens it by itself once it is enabled there */
 		if (reopened) {
@@ -814,13 +896,17 @@ static int reconcile_attached(struct vn_ctx *ctx, json_object *v)
 			goto bad;
 	}
 	ret = attach_local(ctx, name, vn_jstr(v, "host_addr"), (int)vn_jint(v, "host_port"),
-			   (uid_t)vn_jint(v, "owner_uid"), dev, sizeof(dev), &e);
+			   (uid_t)vn_jint(v, "owner_uid"), false, dev, sizeof(dev), &e);
 	if (ret)
 		goto bad;
 	ctx->log(LOG_NOTICE, "volume %s: re-attached as /dev/%s", name, dev);
 	vol_set_state(ctx, v, "attached", dev, NULL, true);
 	return 0;
 bad:
+	if (ret == -ESTALE) {
+		mark_lost(ctx, name, e.msg);
+		return 1;
+	}
 	ctx->log(LOG_ERR, "volume %s: cannot restore: %s", name, e.msg);
 	vol_set_state(ctx, v, "broken", NULL, e.msg, false);
 	return 1;
@@ -833,7 +919,8 @@ int vn_volume_reconcile(struct vn_ctx *ctx)
 	size_t i;
 
 	if (vn_db_query_json(ctx->db, "SELECT " VOL_COLS VOL_FROM
-			     "WHERE v.vnode_id IS NOT NULL OR v.state = 'deleting' "
+			     "WHERE (v.vnode_id IS NOT NULL AND v.state != 'lost') "
+			     "OR v.state = 'deleting' "
 			     "ORDER BY v.name", NULL, &rows, NULL))
 		return 1;
 	for (i = 0; i < json_object_array_length(rows); i++) {

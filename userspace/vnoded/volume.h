@@ -29,6 +29,8 @@ struct vn_vol_plan {
 	char mountpoint[256];
 	bool keep;
 	uid_t owner;
+	bool formatted;		/* an existing one that holds our ext4 */
+	char volume_id[24];	/* its data's id on the storage host, "" unknown */
 	char dev[32];		/* after setup */
 	bool remote_done, local_done;
 };
