@@ -263,6 +263,7 @@ static void replicas2(void **state)
 {
 	struct fx *fx = *state;
 	struct vn_err err;
+	char dev[32], p[128];
 
 	add_host(fx, "m1", "10.0.0.2", "100M 0 20");
 	/* two copies need two hosts */
@@ -277,6 +278,16 @@ static void replicas2(void **state)
 	/* a 1-replica vNode still gets the disk's 2 copies */
 	assert_int_equal(create(fx, "b", 20 * M, 10 * M, 1, &err), 0);
 	assert_int_equal(q_int(fx, "SELECT replicas FROM vnodes WHERE name='b'"), 2);
+	/* m2 came back after the disk gave up on it (DEAD): up to a probe,
+	 * yet no page of the disk goes there, so 2 copies are not promised */
+	assert_int_equal(read_at(fx->root, CFS "mem/vnmem/dev", dev, sizeof(dev)), 0);
+	snprintf(p, sizeof(p), "sys/block/%s/vnode/hosts", dev);
+	write_at(fx->root, p, "0 10.0.0.2:7470 LIVE 3\n1 10.0.0.3:7470 DEAD 0\n");
+	assert_int_equal(create(fx, "c", 20 * M, 10 * M, 0, &err), -ENOSPC);
+	assert_non_null(strstr(err.msg, "2 x 10M on distinct memory hosts"));
+	assert_non_null(strstr(err.msg, "m2 given up by the swap disk"));
+	write_at(fx->root, p, "0 10.0.0.2:7470 LIVE 3\n1 10.0.0.3:7470 LIVE 0\n");
+	assert_int_equal(create(fx, "c", 20 * M, 10 * M, 0, &err), 0);
 }
 
 static void busy_and_force(void **state)

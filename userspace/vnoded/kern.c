@@ -548,6 +548,33 @@ int vn_acct_read(const struct vn_kern *k, const char *name, json_object *obj)
 
 /* ---- configfs: mem/<disk> + swap ------------------------------------------ */
 
+/* The disk's hosts whose state is DEAD or CLOSED (lines "id addr:port
+ * state slabs" of /sys/block/DEV/vnode/hosts): it places no page there. */
+static void disk_gone_hosts(const struct vn_kern *k, struct vn_disk_info *di)
+{
+	char path[PATH_MAX], line[256], addr[128], state[32];
+	size_t off = 0;
+	FILE *f;
+
+	vn_kpath(k, path, sizeof(path), "/sys/block/%s/vnode/hosts", di->dev);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		int n;
+
+		if (sscanf(line, "%*u %127s %31s", addr, state) != 2 ||
+		    (strcmp(state, "DEAD") && strcmp(state, "CLOSED")))
+			continue;
+		n = snprintf(di->gone + off, sizeof(di->gone) - off, "%s%s",
+			     off ? "," : "", addr);
+		if (n < 0 || (size_t)n >= sizeof(di->gone) - off)
+			break;
+		off += (size_t)n;
+	}
+	fclose(f);
+}
+
 int vn_disk_info(const struct vn_kern *k, const char *disk,
 		 struct vn_disk_info *di)
 {
@@ -578,8 +605,10 @@ int vn_disk_info(const struct vn_kern *k, const char *disk,
 	vn_kpath(k, path, sizeof(path), VN_CFS "/mem/%s/state", disk);
 	if (!vn_read_file(path, buf, sizeof(buf)))
 		snprintf(di->state, sizeof(di->state), "%.31s", buf);
-	if (di->enabled && di->dev[0])
+	if (di->enabled && di->dev[0]) {
 		di->swap_active = vn_swap_active(k, di->dev);
+		disk_gone_hosts(k, di);
+	}
 	return 0;
 }
 

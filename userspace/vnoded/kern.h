@@ -46,6 +46,8 @@ struct vn_disk_info {
 	int replicas;
 	char state[32];
 	bool swap_active;
+	/* hosts the enabled disk gave up on (DEAD or CLOSED), "a:p,b:p" */
+	char gone[512];
 };
 
 /* No sysroot (NULL, "" or "/"): the real kernel; else the fake below it. */

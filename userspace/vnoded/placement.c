@@ -48,7 +48,8 @@ int vn_load_hosts(struct vn_ctx *ctx, const struct vn_disk_info *di,
 		snprintf(h->addr, sizeof(h->addr), "%s:%" PRId64, vn_jstr(c, "addr"),
 			 vn_jint(c, "port"));
 		h->reserved = (uint64_t)vn_jint(c, "reserved");
-		h->in_disk = !di->enabled || host_in_list(di->hosts, h->addr);
+		h->gone = di->enabled && host_in_list(di->gone, h->addr);
+		h->in_disk = !di->enabled || (host_in_list(di->hosts, h->addr) && !h->gone);
 		if (vn_probe_comp(ctx, c, &r, &e)) {
 			snprintf(h->err, sizeof(h->err), "%s", e.msg);
 			continue;
@@ -116,6 +117,10 @@ void vn_hosts_summary(const struct vn_host *hosts, int nh, char *buf,
 		if (!h->up)
 			n = snprintf(buf + off, len - off, "%s%s down", off ? ", " : "",
 				     h->name);
+		else if (h->gone)
+			n = snprintf(buf + off, len - off,
+				     "%s%s given up by the swap disk (unreachable past its loss timeout; the disk takes it back only when re-enabled)",
+				     off ? ", " : "", h->name);
 		else if (!h->in_disk)
 			n = snprintf(buf + off, len - off, "%s%s not in the swap disk",
 				     off ? ", " : "", h->name);

@@ -18,6 +18,7 @@ struct vn_host {
 	char addr[VN_ADDR_MAX + 8];
 	bool up;
 	bool in_disk;
+	bool gone;		/* in the disk, which gave up on it (DEAD) */
 	int slab_shift;
 	uint64_t capacity, used, reserved, free, take;
 	char err[128];
