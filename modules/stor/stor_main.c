@@ -406,11 +406,12 @@ static void stor_write_work(struct work_struct *work)
 static void stor_rdma_read_done(struct vnode_xprt_sreq *sreq, int error)
 {
 	struct stor_cmd *c = sreq->priv;
+	struct stor_vol *vol = c->vol;
 
 	if (error) {
-		/* The queue is gone: this reply is dropped. */
+		/* The queue is gone: this reply is dropped (and c freed). */
 		stor_io_reply(sreq, VNODE_ST_IO, 0);
-		stor_vol_io_put(c->vol);
+		stor_vol_io_put(vol);
 		return;
 	}
 	atomic64_add(c->len, &c->vol->rdma_read_bytes);
