@@ -235,12 +235,12 @@ static int parent_controller(const struct vn_kern *k, const char *ctl,
 	char path[PATH_MAX], rel[PATH_MAX], buf[512] = "";
 	int ret;
 
+	cg_rel(k, rel, sizeof(rel), NULL, NULL);
 	if (cg_own_parent(k)) {
 		ret = enable_controller(k, VN_CGROOT, ctl, err);
 		if (ret)
 			return ret;
 	} else {
-		cg_rel(k, rel, sizeof(rel), NULL, NULL);
 		cg_kpath(k, path, sizeof(path), NULL, "cgroup.controllers");
 		if (vn_read_file(path, buf, sizeof(buf)))
 			return vn_seterr(err, ENOENT,
@@ -251,8 +251,7 @@ static int parent_controller(const struct vn_kern *k, const char *ctl,
 					 "cgroup %s does not offer the %s controller (delegate it: Delegate=%s in its unit)",
 					 rel, ctl, ctl);
 	}
-	cg_rel(k, path, sizeof(path), NULL, NULL);
-	return enable_controller(k, path, ctl, err);
+	return enable_controller(k, rel, ctl, err);
 }
 
 int vn_cg_create(const struct vn_kern *k, const char *name,

@@ -137,26 +137,23 @@ static int agent(struct vn_ctx *ctx, const char *comp, const char *addr,
 	return 0;
 }
 
-/* The volume_id an agent's reply names ("" for an older agent). */
-static void reply_id(json_object *d, char *buf, size_t len)
+/*
+ * volume.create on the storage host: a new volume, or (reopen) one we had,
+ * which must hold the data of id want when that is known (else ESTALE).
+ * The id of the data it has goes to id ("" from an older agent); reopened
+ * (may be NULL) says whether it had to be enabled again.
+ */
+static int agent_create(struct vn_ctx *ctx, const char *comp, const char *addr,
+			const char *name, uint64_t size, bool reopen,
+			const char *want, bool *reopened, char *id, size_t idlen,
+			struct vn_err *err)
 {
-	json_object *o;
-
-	snprintf(buf, len, "%s", d && json_object_object_get_ex(d, "volume_id", &o) ?
-		 json_object_get_string(o) : "");
-}
-
-/* Ask the storage host to re-open a volume we had: the same data (by
- * volume_id, when known) or ESTALE.  Returns the id it has in id. */
-static int agent_reopen(struct vn_ctx *ctx, const char *comp, const char *addr,
-			const char *name, int64_t size, const char *want,
-			bool *reopened, char *id, size_t idlen, struct vn_err *err)
-{
-	json_object *a = json_object_new_object(), *d = NULL;
+	json_object *a = json_object_new_object(), *d = NULL, *o;
 	int ret;
 
-	json_object_object_add(a, "size", json_object_new_int64(size));
-	json_object_object_add(a, "reopen", json_object_new_boolean(1));
+	json_object_object_add(a, "size", json_object_new_uint64(size));
+	if (reopen)
+		json_object_object_add(a, "reopen", json_object_new_boolean(1));
 	if (want && *want)
 		json_object_object_add(a, "volume_id", json_object_new_string(want));
 	ret = agent(ctx, comp, addr, "volume.create", name, a, &d, err);
@@ -164,7 +161,8 @@ static int agent_reopen(struct vn_ctx *ctx, const char *comp, const char *addr,
 		return ret;
 	if (reopened)
 		*reopened = json_object_get_boolean(json_object_object_get(d, "reopened"));
-	reply_id(d, id, idlen);
+	snprintf(id, idlen, "%s", json_object_object_get_ex(d, "volume_id", &o) ?
+		 json_object_get_string(o) : "");
 	json_object_put(d);
 	return 0;
 }
@@ -178,6 +176,19 @@ static int get_volume(struct vn_ctx *ctx, const char *name, json_object **out,
 	ret = vn_q_one(ctx, "SELECT " VOL_COLS VOL_FROM "WHERE v.name = ?", b, out, err);
 	if (!ret && !*out)
 		return vn_seterr(err, ENOENT, "unknown volume '%s'", name);
+	return ret;
+}
+
+static int vol_event(struct vn_ctx *ctx, const char *type, const char *name,
+		     struct vn_err *err)
+{
+	json_object *v = NULL;
+	int ret;
+
+	ret = get_volume(ctx, name, &v, err);
+	if (!ret)
+		ret = vn_event(ctx->db, type, "volume", name, v, err);
+	json_object_put(v);
 	return ret;
 }
 
@@ -196,7 +207,6 @@ static void record_id(struct vn_ctx *ctx, const char *name, const char *id)
 static void mark_lost(struct vn_ctx *ctx, const char *name, const char *msg)
 {
 	sqlite3_stmt *st;
-	json_object *v = NULL;
 
 	ctx->log(LOG_ERR, "volume %s: %s", name, msg);
 	if (vn_prep(ctx, "UPDATE volumes SET state = 'lost', last_error = ? WHERE name = ?",
@@ -205,9 +215,7 @@ static void mark_lost(struct vn_ctx *ctx, const char *name, const char *msg)
 	sqlite3_bind_text(st, 1, msg, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	vn_step_done(ctx, st, NULL);
-	if (!get_volume(ctx, name, &v, NULL))
-		vn_event(ctx->db, "volume.state", "volume", name, v, NULL);
-	json_object_put(v);
+	vol_event(ctx, "volume.state", name, NULL);
 }
 
 json_object *vn_volume_of_vnode(struct vn_ctx *ctx, int64_t vnode_id)
@@ -445,35 +453,21 @@ static int attach_local(struct vn_ctx *ctx, const char *name, const char *host,
 int vn_volume_setup(struct vn_ctx *ctx, struct vn_vol_plan *plan,
 		    struct vn_err *err)
 {
-	json_object *a;
 	char path[PATH_MAX];
 	struct stat st;
 	int ret;
 
 	if (!plan->active)
 		return 0;
-	if (plan->is_new) {
-		json_object *d = NULL;
-
-		a = json_object_new_object();
-		json_object_object_add(a, "size", json_object_new_uint64(plan->size));
-		ret = agent(ctx, plan->comp_name, plan->host, "volume.create", plan->name,
-			    a, &d, err);
-		if (ret)
-			return ret;
-		reply_id(d, plan->volume_id, sizeof(plan->volume_id));
-		json_object_put(d);
-		plan->remote_done = true;
-	} else {
-		/* a kept volume: re-open it if the storage host restarted */
-		ret = agent_reopen(ctx, plan->comp_name, plan->host, plan->name,
-				   (int64_t)plan->size, plan->volume_id, NULL,
-				   plan->volume_id, sizeof(plan->volume_id), err);
-		if (ret == -ESTALE)
-			mark_lost(ctx, plan->name, err->msg);
-		if (ret)
-			return ret;
-	}
+	/* a kept volume is re-opened (if the storage host restarted) */
+	ret = agent_create(ctx, plan->comp_name, plan->host, plan->name, plan->size,
+			   !plan->is_new, plan->volume_id, NULL, plan->volume_id,
+			   sizeof(plan->volume_id), err);
+	if (ret == -ESTALE)
+		mark_lost(ctx, plan->name, err->msg);
+	if (ret)
+		return ret;
+	plan->remote_done = plan->is_new;
 	ret = attach_local(ctx, plan->name, plan->host, plan->port, plan->owner,
 			   plan->is_new || !plan->formatted, plan->dev,
 			   sizeof(plan->dev), err);
@@ -507,19 +501,6 @@ void vn_volume_unwind(struct vn_ctx *ctx, struct vn_vol_plan *plan)
 		agent(ctx, plan->comp_name, plan->host, "volume.delete", plan->name,
 		      NULL, NULL, NULL);
 	plan->remote_done = false;
-}
-
-static int vol_event(struct vn_ctx *ctx, const char *type, const char *name,
-		     struct vn_err *err)
-{
-	json_object *v = NULL;
-	int ret;
-
-	ret = get_volume(ctx, name, &v, err);
-	if (!ret)
-		ret = vn_event(ctx->db, type, "volume", name, v, err);
-	json_object_put(v);
-	return ret;
 }
 
 int vn_volume_commit(struct vn_ctx *ctx, const struct vn_vol_plan *plan,
@@ -665,7 +646,7 @@ int vn_volume_create(struct vn_ctx *ctx, const char *name, uint64_t size,
 		     struct vn_err *err)
 {
 	struct vn_vol_plan plan = { 0 };
-	json_object *comp = NULL, *a, *d = NULL;
+	json_object *comp = NULL, *a;
 	sqlite3_stmt *st;
 	uid_t uid;
 	int ret;
@@ -688,13 +669,10 @@ int vn_volume_create(struct vn_ctx *ctx, const char *name, uint64_t size,
 	plan_host(&plan, comp);
 	json_object_put(comp);
 	snprintf(plan.name, sizeof(plan.name), "%s", name);
-	a = json_object_new_object();
-	json_object_object_add(a, "size", json_object_new_uint64(size));
-	ret = agent(ctx, plan.comp_name, plan.host, "volume.create", name, a, &d, err);
+	ret = agent_create(ctx, plan.comp_name, plan.host, name, size, false, NULL, NULL,
+			   plan.volume_id, sizeof(plan.volume_id), err);
 	if (ret)
 		return ret;
-	reply_id(d, plan.volume_id, sizeof(plan.volume_id));
-	json_object_put(d);
 	plan.remote_done = true;
 	ret = vn_db_begin(ctx->db, err);
 	if (ret)
@@ -875,8 +853,9 @@ static int reconcile_attached(struct vn_ctx *ctx, json_object *v)
 	}
 	/* storage host restarted (reconnecting), disk gone or dead:
 	 * re-open the volume there (idempotent), then attach here */
-	ret = agent_reopen(ctx, vn_jstr(v, "host"), vn_jstr(v, "host_addr"), name,
-			   vn_jint(v, "size"), want, &reopened, id, sizeof(id), &e);
+	ret = agent_create(ctx, vn_jstr(v, "host"), vn_jstr(v, "host_addr"), name,
+			   (uint64_t)vn_jint(v, "size"), true, want, &reopened, id,
+			   sizeof(id), &e);
 	if (ret)
 		goto bad;
 	if (!want && id[0])	/* a volume from before ids were kept */
