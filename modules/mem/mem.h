@@ -47,6 +47,8 @@ struct memh_slab {
  * @name: client object name from the hello
  * @peer_addr: "addr:port" of the client
  * @slabs: struct memh_slab list
+ * @by_index: the client's slab index -> struct memh_slab (an ALLOC_SLAB of
+ *	an index it already holds replaces that slab: see memh_alloc_slab())
  * @nr_slabs: slabs held
  * @bytes: bytes held
  */
@@ -59,6 +61,7 @@ struct memh_client {
 	char			name[32];
 	char			peer_addr[64];
 	struct list_head	slabs;
+	struct xarray		by_index;
 	u32			nr_slabs;
 	u64			bytes;
 	u64			quota;

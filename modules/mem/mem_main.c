@@ -158,6 +158,7 @@ static unsigned int memh_free_all(struct memh_client *c)
 	mutex_lock(&memh.lock);
 	list_for_each_entry_safe(slab, tmp, &c->slabs, entry) {
 		xa_erase(&memh.slabs, slab->handle);
+		xa_erase(&c->by_index, slab->index);
 		list_move(&slab->entry, &list);
 		memh.used -= memh.slab_size;
 		n++;
@@ -175,17 +176,45 @@ static unsigned int memh_free_all(struct memh_client *c)
 	return n;
 }
 
+/* Unlink @slab from @c and the server.  memh.lock held. */
+static void memh_slab_unlink(struct memh_client *c, struct memh_slab *slab)
+{
+	xa_erase(&memh.slabs, slab->handle);
+	xa_cmpxchg(&c->by_index, slab->index, slab, NULL, 0);
+	list_del(&slab->entry);
+	c->nr_slabs--;
+	c->bytes -= memh.slab_size;
+	memh.used -= memh.slab_size;
+}
+
+/*
+ * A client asks again for an index it already holds only when it has lost
+ * track of the first slab: its ALLOC_SLAB timed out after we had answered,
+ * or its FREE_SLAB could not be sent.  The new slab replaces the old one,
+ * which would otherwise stay allocated until the client goes away.
+ */
 static u16 memh_alloc_slab(struct memh_client *c,
 			   const struct vnode_alloc_req *req,
 			   struct vnode_alloc_rsp *rsp)
 {
-	struct memh_slab *slab;
+	struct memh_slab *slab, *old;
 	u64 index = le64_to_cpu(req->slab_index);
 	u64 limit;
 	u32 handle;
 	int ret;
 
+	if (index > ULONG_MAX)
+		return VNODE_ST_INVALID;
 	mutex_lock(&memh.lock);
+	old = xa_load(&c->by_index, index);
+	if (old) {
+		memh_slab_unlink(c, old);
+		mutex_unlock(&memh.lock);
+		pr_info_ratelimited("<%s@%s> slab %llu allocated again: replacing handle %u\n",
+				    c->name, c->peer_addr, index, old->handle);
+		memh_slab_destroy(c, old);
+		mutex_lock(&memh.lock);
+	}
 	if (memh.used + memh.slab_size > memh.capacity) {
 		mutex_unlock(&memh.lock);
 		pr_info_ratelimited("<%s@%s> slab %llu refused: server full (%llu of %llu bytes used)\n",
@@ -225,12 +254,31 @@ static u16 memh_alloc_slab(struct memh_client *c,
 		return VNODE_ST_NOMEM;
 	}
 	slab->handle = handle;
+	old = xa_store(&c->by_index, index, slab, GFP_KERNEL);
+	if (xa_is_err(old)) {
+		xa_erase(&memh.slabs, handle);
+		memh.used -= memh.slab_size;
+		mutex_unlock(&memh.lock);
+		memh_slab_destroy(c, slab);
+		return VNODE_ST_NOMEM;
+	}
+	if (old) {
+		/* Another request for this index raced with ours. */
+		memh_slab_unlink(c, old);
+		list_add_tail(&slab->entry, &c->slabs);
+		c->nr_slabs++;
+		c->bytes += memh.slab_size;
+		mutex_unlock(&memh.lock);
+		memh_slab_destroy(c, old);
+		memh_update_usage();
+		goto out;
+	}
 	list_add_tail(&slab->entry, &c->slabs);
 	c->nr_slabs++;
 	c->bytes += memh.slab_size;
 	mutex_unlock(&memh.lock);
 	memh_update_usage();
-
+out:
 	rsp->handle = cpu_to_le64(handle);
 	rsp->addr = cpu_to_le64(slab->mr->iova);
 	rsp->len = cpu_to_le64(slab->mr->length);
@@ -258,11 +306,7 @@ static u16 memh_free_slab(struct memh_client *c,
 				    c->name, c->peer_addr, handle);
 		return VNODE_ST_PERM;
 	}
-	xa_erase(&memh.slabs, handle);
-	list_del(&slab->entry);
-	c->nr_slabs--;
-	c->bytes -= memh.slab_size;
-	memh.used -= memh.slab_size;
+	memh_slab_unlink(c, slab);
 	mutex_unlock(&memh.lock);
 
 	memh_slab_destroy(c, slab);
@@ -312,6 +356,7 @@ static int memh_accept(struct vnode_xprt_peer *peer,
 		return VNODE_ST_NOMEM;
 	INIT_LIST_HEAD(&c->entry);
 	INIT_LIST_HEAD(&c->slabs);
+	xa_init(&c->by_index);
 	c->peer = peer;
 	c->client_id = vnode_xprt_peer_client_id(peer);
 	c->role = hello->role;

@@ -172,6 +172,7 @@ ATTRIBUTE_GROUPS(memh_client);
 
 static void memh_client_release(struct kobject *kobj)
 {
+	xa_destroy(&to_client(kobj)->by_index);
 	kfree(to_client(kobj));
 }
 

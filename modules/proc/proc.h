@@ -78,6 +78,8 @@ extern unsigned int vnode_max_rq_pages;
 extern unsigned int vnode_write_defer_us;
 extern bool vnode_skip_swapcache;
 extern unsigned int vnode_rpc_timeout_ms;
+extern unsigned int vnode_rejoin_max_ms;
+extern unsigned int vnode_heal_rate_mbps;
 extern unsigned long long vnode_max_disk_size;
 
 extern struct configfs_subsystem vnode_cfs_subsys;
@@ -140,6 +142,17 @@ struct vnmem_disk;
  * @capacity: bytes the host exports (accept data)
  * @used_base: bytes used on the host at connect time (accept data)
  * @full: the host answered FULL; cleared when we free a slab there
+ * @client_id: the client_id of the current session with the host (a
+ *	rejoin starts a new session, so that the host never confuses it
+ *	with what it may still hold of the old one)
+ * @next_clt: a new session opened by @rejoin_work, installed by the slow
+ *	path (vnmem_install_rejoined()); disk->host_lock
+ * @next_acc: its accept data
+ * @rejoin_work: after DEAD, opens a new session with back-off
+ * @rejoin_ms: the next back-off delay
+ * @pending: FREE_SLABs that could not be sent and ALLOC_SLABs that timed
+ *	out (struct vnmem_pending), sent when the host is LIVE in the same
+ *	session again; slow path only
  */
 struct vnmem_host {
 	struct vnmem_disk	*disk;
@@ -152,9 +165,36 @@ struct vnmem_host {
 	u64			capacity;
 	u64			used_base;
 	bool			full;
+	u64			client_id;
+	struct vnode_xprt_clt	*next_clt;
+	struct vnode_accept	next_acc;
+	u64			next_client_id;
+	struct delayed_work	rejoin_work;
+	unsigned int		rejoin_ms;
+	atomic_t		rejoins;	/* sessions opened after DEAD */
+	struct list_head	pending;
+	unsigned int		nr_pending;
 	atomic_t		nr_slabs;	/* slabs with a valid copy here */
 	atomic64_t		ops;		/* RDMA ops completed */
 	atomic64_t		errors;		/* RDMA ops failed */
+};
+
+/**
+ * struct vnmem_pending - remote memory we must still give back
+ * @node: host->pending link
+ * @slab: slab index it was allocated for
+ * @handle: FREE_SLAB this handle; or, with @orphan, none is known
+ * @epoch: host epoch it belongs to (dropped once the host lost our state)
+ * @orphan: an ALLOC_SLAB of @slab timed out: the host may hold a slab for
+ *	it.  Freed by allocating @slab again (the host replaces its old slab
+ *	of that index) and freeing what that returns.
+ */
+struct vnmem_pending {
+	struct list_head	node;
+	u64			handle;
+	u32			slab;
+	u32			epoch;
+	bool			orphan;
 };
 
 /**
@@ -197,6 +237,7 @@ struct vnmem_slab {
 	u8			nr_copies;
 	bool			free_queued;
 	bool			lost;
+	bool			healing;	/* getting a new copy: writes held */
 	u32			used;
 	u32			inflight;
 	struct vnmem_copy	copy[VNMEM_MAX_REPLICAS];
@@ -259,6 +300,8 @@ struct vnmem_stats {
 	atomic64_t	polled;		/* reads completed while their submitter spun */
 	atomic64_t	poll_missed;	/* spins that ended before the completion */
 	atomic64_t	poll_gated;	/* reads not spun on: recent reads above poll_us */
+	atomic64_t	healed_slabs;	/* new copies made by re-replication */
+	atomic64_t	heal_bytes;	/* bytes they copied */
 	struct vnode_lat_hist lat;	/* remote request latency */
 	struct vnode_fine_hist read_lat; /* remote read latency, fine */
 };
@@ -289,8 +332,13 @@ struct vnmem_cfg;
  * @stage_timer: posts @staged when no read came first
  * @wq: ordered WQ_MEM_RECLAIM workqueue running @slow_work
  * @slow_work: allocates/frees slabs, issues punted requests
+ * @owed_work: runs @slow_work again later while a LIVE host still has
+ *	frees it could not take (host->pending)
  * @tag_set: blk-mq tags
  * @gd: the gendisk
+ * @host_lock: serializes hosts' state changes and session switches with
+ *	@running and @dead (no work is queued on a disk being torn down)
+ * @running: the disk is set up: state changes may queue work
  * @dead: tearing down: fail new requests
  * @closing: vnmem_disk_destroy() found the disk closed: no new opener
  * @stats: counters
@@ -316,12 +364,23 @@ struct vnmem_disk {
 	spinlock_t		slow_lock;
 	struct workqueue_struct	*wq;
 	struct work_struct	slow_work;
+	struct delayed_work	owed_work;	/* retries host->pending */
 	struct list_head	staged;
 	unsigned int		nr_staged;
 	spinlock_t		stage_lock;
 	struct hrtimer		stage_timer;
 	struct blk_mq_tag_set	tag_set;
 	struct gendisk		*gd;
+	spinlock_t		host_lock;
+	/* re-replication (proc_heal.c), slow path only but @healing */
+	struct bio_vec		heal_bv[VNMEM_MAX_RQ_PAGES];
+	u32			heal_cursor;
+	unsigned long		heal_next;	/* jiffies: next slab, by rate */
+	u64			heal_started;	/* ns, 0 = not healing */
+	s64			heal_base;	/* healed_slabs at the start */
+	bool			healing;
+	bool			heal_check;	/* a slab may lack a copy: scan */
+	bool			running;
 	bool			dead;
 	bool			closing;
 	atomic_t		nr_mapped;	/* slabs in MAPPED state */
@@ -382,7 +441,9 @@ extern const struct block_device_operations vnmem_fops_sync;
 #endif
 bool vnmem_copy_exists(struct vnmem_disk *d, const struct vnmem_copy *c);
 bool vnmem_copy_valid(struct vnmem_disk *d, const struct vnmem_copy *c);
+bool vnmem_slab_maybe_free(struct vnmem_disk *d, struct vnmem_slab *s);
 unsigned int vnmem_count_lost_slabs(struct vnmem_disk *d);
+unsigned int vnmem_count_at_risk(struct vnmem_disk *d);
 void vnmem_poll_signal(struct vnmem_cmd *cmd);
 void vnmem_end(struct request *rq, blk_status_t sts);
 void vnmem_retry(struct request *rq, struct vnmem_cmd *cmd,
@@ -398,6 +459,15 @@ bool vnmem_stage(struct vnmem_disk *d, struct vnmem_cmd *cmd);
 
 /* proc_slab.c */
 s64 vnmem_host_free(struct vnmem_host *h);
+void vnmem_pending_clear(struct vnmem_host *h);
+struct vnmem_host *vnmem_pick_host(struct vnmem_disk *d, const bool *tried);
+int vnmem_rpc_alloc(struct vnmem_host *h, u32 idx, struct vnmem_copy *c);
+void vnmem_rpc_free(struct vnmem_host *h, u32 idx, const struct vnmem_copy *c);
+
+/* proc_heal.c */
+void vnmem_heal_step(struct vnmem_disk *d);
+void vnmem_install_rejoined(struct vnmem_disk *d);
+void vnmem_owed_work(struct work_struct *work);
 void vnmem_slow_work(struct work_struct *work);
 
 /* proc_sysfs.c */

@@ -60,6 +60,21 @@ static void vnmem_host_lost(struct vnmem_host *h, const char *why)
 		     why, n, lost);
 }
 
+/* Try again to reach a host declared dead.  disk->host_lock held. */
+static void vnmem_rejoin_schedule(struct vnmem_host *h)
+{
+	unsigned int max = READ_ONCE(vnode_rejoin_max_ms);
+
+	if (!max || h->disk->dead || !h->disk->running)
+		return;
+	if (!h->rejoin_ms)
+		h->rejoin_ms = max(vnode_reconnect_delay_ms, 100U);
+	else
+		h->rejoin_ms = min(h->rejoin_ms * 2, max);
+	queue_delayed_work(system_unbound_wq, &h->rejoin_work,
+			   msecs_to_jiffies(min(h->rejoin_ms, max)));
+}
+
 static void vnmem_state_change(struct vnode_xprt_clt *clt,
 			       enum vnode_xprt_state old,
 			       enum vnode_xprt_state new, bool lost,
@@ -67,12 +82,18 @@ static void vnmem_state_change(struct vnode_xprt_clt *clt,
 {
 	struct vnmem_host *h = priv;
 	struct vnmem_disk *d = h->disk;
-	struct gendisk *gd = READ_ONCE(d->gd);
 
 	trace_conn_state(d->name, vnode_xprt_clt_peer(clt), old, new);
+	spin_lock_irq(&d->host_lock);
+	if (clt != h->clt) {
+		/* Still inside vnode_xprt_clt_open(), or a session retired. */
+		spin_unlock_irq(&d->host_lock);
+		return;
+	}
 	WRITE_ONCE(h->state, new);
-	if (!READ_ONCE(h->clt))
-		return;	/* still inside vnode_xprt_clt_open() */
+	if (new == VNODE_XPRT_DEAD)
+		vnmem_rejoin_schedule(h);
+	spin_unlock_irq(&d->host_lock);
 
 	switch (new) {
 	case VNODE_XPRT_RECONNECTING:
@@ -87,12 +108,24 @@ static void vnmem_state_change(struct vnode_xprt_clt *clt,
 		break;
 	case VNODE_XPRT_DEAD:
 		vnmem_host_lost(h, "no reconnect within loss_timeout_ms");
+		if (READ_ONCE(vnode_rejoin_max_ms))
+			hlog(info, h, "will keep trying to reach it (back-off up to %u ms); it rejoins with none of its old slabs\n",
+			     READ_ONCE(vnode_rejoin_max_ms));
 		break;
 	default:
 		break;
 	}
-	if (gd && !READ_ONCE(d->dead))
-		blk_mq_kick_requeue_list(gd->queue);
+	spin_lock_irq(&d->host_lock);
+	if (d->running && !d->dead) {
+		/* Held requests retry; deferred frees go out when LIVE. */
+		blk_mq_kick_requeue_list(d->gd->queue);
+		/* owed frees; healing may now have a source or a target */
+		if (new == VNODE_XPRT_LIVE || new == VNODE_XPRT_DEAD) {
+			WRITE_ONCE(d->heal_check, true);
+			queue_work(d->wq, &d->slow_work);
+		}
+	}
+	spin_unlock_irq(&d->host_lock);
 }
 
 static const struct vnode_xprt_clt_ops vnmem_clt_ops = {
@@ -105,25 +138,151 @@ static const struct vnode_xprt_clt_ops vnmem_clt_ops = {
 
 ssize_t vnmem_disk_state(struct vnmem_disk *d, char *buf)
 {
-	unsigned int i, live = 0;
+	unsigned int i, live = 0, risk;
 
 	for (i = 0; i < d->nr_hosts; i++)
 		if (READ_ONCE(d->hosts[i].state) == VNODE_XPRT_LIVE)
 			live++;
-	if (live == d->nr_hosts && !atomic64_read(&d->stats.degraded) &&
-	    !atomic64_read(&d->stats.lost_slabs))
-		return sysfs_emit(buf, "live\n");
-	return sysfs_emit(buf, live ? "degraded\n" : "down\n");
+	if (!live)
+		return sysfs_emit(buf, "down\n");
+	risk = vnmem_count_at_risk(d);
+	if (risk && READ_ONCE(d->healing))
+		return sysfs_emit(buf, "healing\n");
+	if (live < d->nr_hosts || risk)
+		return sysfs_emit(buf, "degraded\n");
+	return sysfs_emit(buf, "live\n");
 }
 
+/* Stop rejoins and close every session.  d->dead is set. */
 static void vnmem_close_hosts(struct vnmem_disk *d)
 {
 	unsigned int i;
 
+	for (i = 0; i < d->nr_hosts; i++)
+		cancel_delayed_work_sync(&d->hosts[i].rejoin_work);
 	for (i = 0; i < d->nr_hosts; i++) {
-		if (!IS_ERR_OR_NULL(d->hosts[i].clt))
-			vnode_xprt_clt_close(d->hosts[i].clt);
-		d->hosts[i].clt = NULL;
+		struct vnmem_host *h = &d->hosts[i];
+
+		if (h->next_clt)
+			vnode_xprt_clt_close(h->next_clt);
+		h->next_clt = NULL;
+		if (!IS_ERR_OR_NULL(h->clt))
+			vnode_xprt_clt_close(h->clt);
+		h->clt = NULL;
+		vnmem_pending_clear(h);
+	}
+}
+
+/* Open a session with @h under @client_id. */
+static struct vnode_xprt_clt *vnmem_host_open(struct vnmem_host *h,
+					      u64 client_id,
+					      struct vnode_accept *acc)
+{
+	struct vnmem_disk *d = h->disk;
+	struct vnode_xprt_cfg xc = {
+		.addr			= h->addr,
+		.role			= VNODE_ROLE_MEM,
+		.client_id		= client_id,
+		.name			= d->name,
+		.nr_queues		= vnode_nr_queues,
+		.queue_depth		= vnode_queue_depth *
+					  d->tag_set.nr_hw_queues,
+		.connect_timeout_ms	= vnode_connect_timeout_ms,
+		.reconnect_delay_ms	= vnode_reconnect_delay_ms,
+		.loss_timeout_ms	= vnode_loss_timeout_ms,
+	};
+
+	return vnode_xprt_clt_open(&xc, &vnmem_clt_ops, h, acc);
+}
+
+/*
+ * A host the transport declared DEAD: open a new session (a new
+ * client_id) with back-off until it answers.  The slow path installs it
+ * (vnmem_install_rejoined()), since it is the only other user of the
+ * host's control calls.
+ */
+static void vnmem_rejoin_work(struct work_struct *work)
+{
+	struct vnmem_host *h = container_of(to_delayed_work(work),
+					    struct vnmem_host, rejoin_work);
+	struct vnmem_disk *d = h->disk;
+	struct vnode_accept acc = {};
+	struct vnode_xprt_clt *clt;
+	const char *why = NULL;
+	unsigned int noio;
+	u64 id = get_random_u64();
+
+	noio = memalloc_noio_save();
+	clt = vnmem_host_open(h, id, &acc);
+	memalloc_noio_restore(noio);
+	if (!IS_ERR(clt)) {
+		if (le16_to_cpu(acc.slab_shift) != d->slab_shift)
+			why = "its slab size changed";
+		else if (vnode_xprt_clt_max_pages(clt) < d->max_rq_pages)
+			why = "its RDMA device takes fewer pages per op";
+		if (why) {
+			hlog(err, h, "memory host answers again but cannot rejoin: %s\n",
+			     why);
+			vnode_xprt_clt_close(clt);
+			clt = ERR_PTR(-EPROTO);
+		}
+	}
+
+	spin_lock_irq(&d->host_lock);
+	if (!IS_ERR(clt) && d->running && !d->dead) {
+		h->next_clt = clt;
+		h->next_acc = acc;
+		h->next_client_id = id;
+		queue_work(d->wq, &d->slow_work);
+		clt = NULL;
+	} else if (IS_ERR(clt)) {
+		vnmem_rejoin_schedule(h);
+	}
+	spin_unlock_irq(&d->host_lock);
+	if (!IS_ERR_OR_NULL(clt))
+		vnode_xprt_clt_close(clt);	/* the disk is going away */
+}
+
+/*
+ * Slow path: switch each host that answered again to its new session.
+ * Its old slabs are gone for us (epoch bump; the host frees them when the
+ * old session's grace period ends), so no read is ever served from them.
+ */
+void vnmem_install_rejoined(struct vnmem_disk *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nr_hosts; i++) {
+		struct vnmem_host *h = &d->hosts[i];
+		struct vnode_xprt_clt *old;
+
+		spin_lock_irq(&d->host_lock);
+		old = h->next_clt;
+		if (!old) {
+			spin_unlock_irq(&d->host_lock);
+			continue;
+		}
+		h->next_clt = NULL;
+		swap(old, h->clt);
+		atomic_inc(&h->epoch);
+		atomic_set(&h->nr_slabs, 0);
+		h->full = false;
+		h->capacity = le64_to_cpu(h->next_acc.capacity);
+		h->used_base = le64_to_cpu(h->next_acc.used);
+		h->client_id = h->next_client_id;
+		h->rejoin_ms = 0;
+		WRITE_ONCE(h->state, vnode_xprt_clt_state(h->clt));
+		spin_unlock_irq(&d->host_lock);
+
+		/* What we still owed the old session went with it. */
+		vnmem_pending_clear(h);
+		WRITE_ONCE(d->heal_check, true);
+		atomic_inc(&h->rejoins);
+		hlog(info, h, "memory host rejoined (new session %016llx, capacity %llu used %llu): usable for new slabs; none of its old slabs is used again\n",
+		     h->client_id, h->capacity, h->used_base);
+		/* queue_rq runs under RCU and may still hold the old session. */
+		synchronize_rcu();
+		vnode_xprt_clt_close(old);
 	}
 }
 
@@ -133,18 +292,6 @@ static int vnmem_open_hosts(struct vnmem_disk *d, struct vnmem_cfg *cfg)
 
 	for (i = 0; i < cfg->nr_hosts; i++) {
 		struct vnmem_host *h = &d->hosts[i];
-		struct vnode_xprt_cfg xc = {
-			.addr			= cfg->addrs[i],
-			.role			= VNODE_ROLE_MEM,
-			.client_id		= d->client_id,
-			.name			= d->name,
-			.nr_queues		= vnode_nr_queues,
-			.queue_depth		= vnode_queue_depth *
-						  d->tag_set.nr_hw_queues,
-			.connect_timeout_ms	= vnode_connect_timeout_ms,
-			.reconnect_delay_ms	= vnode_reconnect_delay_ms,
-			.loss_timeout_ms	= vnode_loss_timeout_ms,
-		};
 		struct vnode_accept acc = {};
 		struct vnode_xprt_clt *clt;
 		unsigned int shift;
@@ -153,10 +300,13 @@ static int vnmem_open_hosts(struct vnmem_disk *d, struct vnmem_cfg *cfg)
 		h->id = i;
 		h->addr = cfg->addrs[i];
 		atomic_set(&h->epoch, 1);
+		INIT_DELAYED_WORK(&h->rejoin_work, vnmem_rejoin_work);
+		INIT_LIST_HEAD(&h->pending);
+		h->client_id = d->client_id;
 		snprintf(h->name, sizeof(h->name), "%pISpc", &h->addr);
 		d->nr_hosts = i + 1;
 
-		clt = vnode_xprt_clt_open(&xc, &vnmem_clt_ops, h, &acc);
+		clt = vnmem_host_open(h, h->client_id, &acc);
 		if (IS_ERR(clt)) {
 			dlog(err, d, "memory host %s: cannot connect: %pe\n",
 			     h->name, clt);
@@ -165,9 +315,11 @@ static int vnmem_open_hosts(struct vnmem_disk *d, struct vnmem_cfg *cfg)
 		strscpy(h->name, vnode_xprt_clt_peer(clt), sizeof(h->name));
 		h->capacity = le64_to_cpu(acc.capacity);
 		h->used_base = le64_to_cpu(acc.used);
-		WRITE_ONCE(h->state, vnode_xprt_clt_state(clt));
 		/* state_change() handles events once it sees ->clt set. */
-		smp_store_release(&h->clt, clt);
+		spin_lock_irq(&d->host_lock);
+		h->clt = clt;
+		WRITE_ONCE(h->state, vnode_xprt_clt_state(clt));
+		spin_unlock_irq(&d->host_lock);
 
 		shift = le16_to_cpu(acc.slab_shift);
 		if (shift < PAGE_SHIFT || shift > 30) {
@@ -190,6 +342,15 @@ static int vnmem_open_hosts(struct vnmem_disk *d, struct vnmem_cfg *cfg)
 			return 0;
 	dlog(err, d, "every memory host is full\n");
 	return -ENOSPC;
+}
+
+static void vnmem_free_heal_bv(struct vnmem_disk *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < VNMEM_MAX_RQ_PAGES; i++)
+		if (d->heal_bv[i].bv_page)
+			__free_page(d->heal_bv[i].bv_page);
 }
 
 int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
@@ -225,9 +386,11 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 	d->replicas = cfg->replicas;
 	spin_lock_init(&d->map_lock);
 	spin_lock_init(&d->slow_lock);
+	spin_lock_init(&d->host_lock);
 	INIT_LIST_HEAD(&d->free_list);
 	INIT_LIST_HEAD(&d->slow_list);
 	INIT_WORK(&d->slow_work, vnmem_slow_work);
+	INIT_DELAYED_WORK(&d->owed_work, vnmem_owed_work);
 	INIT_LIST_HEAD(&d->staged);
 	spin_lock_init(&d->stage_lock);
 	hrtimer_init(&d->stage_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
@@ -278,6 +441,18 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 		goto out_free_map;
 	}
 
+	for (i = 0; i < d->max_rq_pages; i++) {
+		struct page *pg = vnode_fault(alloc_page(GFP_KERNEL));
+
+		if (!pg) {
+			ret = -ENOMEM;
+			goto out_free_map;
+		}
+		d->heal_bv[i].bv_page = pg;
+		d->heal_bv[i].bv_len = PAGE_SIZE;
+		d->heal_bv[i].bv_offset = 0;
+	}
+
 	d->wq = alloc_ordered_workqueue("%s", WQ_MEM_RECLAIM, d->name);
 	if (!d->wq) {
 		ret = -ENOMEM;
@@ -311,6 +486,12 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 	if (ret)
 		goto out_put_disk;
 
+	spin_lock_irq(&d->host_lock);
+	d->running = true;
+	for (i = 0; i < d->nr_hosts; i++)
+		if (d->hosts[i].state == VNODE_XPRT_DEAD)
+			vnmem_rejoin_schedule(&d->hosts[i]);
+	spin_unlock_irq(&d->host_lock);
 	dlog(info, d, "%llu bytes on %u memory host(s), %u replica(s), slab %llu, client_id %016llx\n",
 	     d->size, d->nr_hosts, d->replicas, 1ULL << d->slab_shift,
 	     d->client_id);
@@ -324,10 +505,13 @@ out_free_tags:
 out_destroy_wq:
 	destroy_workqueue(d->wq);
 out_free_map:
+	vnmem_free_heal_bv(d);
 	kvfree(d->owner);
 	kvfree(d->slabs);
 out_close_hosts:
+	spin_lock_irq(&d->host_lock);
 	WRITE_ONCE(d->dead, true);
+	spin_unlock_irq(&d->host_lock);
 	vnmem_close_hosts(d);
 	ida_free(&vnmem_ida, d->index);
 out_free_disk:
@@ -338,6 +522,7 @@ out_free_disk:
 int vnmem_disk_destroy(struct vnmem_disk *d)
 {
 	struct vnode_acct *a;
+	unsigned int i;
 	u64 slot;
 
 	if (vnode_disk_close_unless_open(d->gd, &d->closing)) {
@@ -347,7 +532,13 @@ int vnmem_disk_destroy(struct vnmem_disk *d)
 	/* Drains every request, including held, staged and punted ones. */
 	del_gendisk(d->gd);
 	hrtimer_cancel(&d->stage_timer);
+	spin_lock_irq(&d->host_lock);
 	WRITE_ONCE(d->dead, true);
+	spin_unlock_irq(&d->host_lock);
+	/* No state change or rejoin queues work from here on. */
+	for (i = 0; i < d->nr_hosts; i++)
+		cancel_delayed_work_sync(&d->hosts[i].rejoin_work);
+	cancel_delayed_work_sync(&d->owed_work);
 	destroy_workqueue(d->wq);
 	/* GOODBYE: each memory host frees every slab of ours. */
 	vnmem_close_hosts(d);
@@ -367,6 +558,7 @@ int vnmem_disk_destroy(struct vnmem_disk *d)
 		rcu_read_unlock();
 	}
 	dlog(info, d, "disabled\n");
+	vnmem_free_heal_bv(d);
 	kvfree(d->owner);
 	kvfree(d->slabs);
 	ida_free(&vnmem_ida, d->index);

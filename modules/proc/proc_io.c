@@ -80,7 +80,7 @@ void vnmem_retry(struct request *rq, struct vnmem_cmd *cmd,
 }
 
 /* Queue slab @s for FREE_SLAB if nothing uses it.  map_lock held. */
-static bool vnmem_slab_maybe_free(struct vnmem_disk *d, struct vnmem_slab *s)
+bool vnmem_slab_maybe_free(struct vnmem_disk *d, struct vnmem_slab *s)
 {
 	if (s->state != VNMEM_SLAB_MAPPED || s->used || s->inflight ||
 	    s->free_queued)
@@ -236,6 +236,7 @@ static void vnmem_finish(struct request *rq, struct vnmem_cmd *cmd)
 				     "%s of slab %u failed (%d): copy dropped\n",
 				     write ? "write" : "read", cmd->slab, err);
 			c->stale = true;
+			WRITE_ONCE(d->heal_check, true);
 		}
 	}
 	if (write && ok) {
@@ -320,6 +321,9 @@ static int vnmem_pick(struct vnmem_disk *d, struct vnmem_slab *s, u64 slot,
 {
 	unsigned int live[VNMEM_MAX_REPLICAS], nr_live = 0, waiting = 0, i;
 
+	/* Getting a new copy (proc_heal.c): it must not miss a write. */
+	if (write && s->healing)
+		return -EAGAIN;
 	for (i = 0; i < s->nr_copies; i++) {
 		struct vnmem_copy *c = &s->copy[i];
 		int st;
@@ -353,6 +357,7 @@ static int vnmem_pick(struct vnmem_disk *d, struct vnmem_slab *s, u64 slot,
 			    VNODE_XPRT_LIVE)
 				continue;
 			c->stale = true;
+			WRITE_ONCE(d->heal_check, true);
 			hlog(warn_ratelimited, &d->hosts[c->host],
 			     "host unreachable: slab %u continues on %u copy(ies) (degraded)\n",
 			     (u32)(s - d->slabs), nr_live);

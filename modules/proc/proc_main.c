@@ -70,6 +70,16 @@ module_param_named(rpc_timeout_ms, vnode_rpc_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(rpc_timeout_ms,
 		 "Timeout of ALLOC_SLAB/FREE_SLAB requests (default 5000)");
 
+unsigned int vnode_rejoin_max_ms = 30000;
+module_param_named(rejoin_max_ms, vnode_rejoin_max_ms, uint, 0644);
+MODULE_PARM_DESC(rejoin_max_ms,
+		 "Keep trying to reach a memory host declared dead, backing off from reconnect_delay_ms up to this interval; it rejoins with none of its old slabs. 0 = give it up for good (default 30000)");
+
+unsigned int vnode_heal_rate_mbps = 64;
+module_param_named(heal_rate_mbps, vnode_heal_rate_mbps, uint, 0644);
+MODULE_PARM_DESC(heal_rate_mbps,
+		 "Re-replicate slabs left with fewer copies than replicas at up to this many MiB/s, onto another live memory host, so that a workload keeps most of the fabric; 0 = never (default 64)");
+
 unsigned long long vnode_max_disk_size = 64ULL << 30;
 module_param_named(max_disk_size, vnode_max_disk_size, ullong, 0444);
 MODULE_PARM_DESC(max_disk_size,

@@ -19,8 +19,58 @@
 #include <linux/vmalloc.h>
 #include <trace/events/vnode.h>
 
-static int vnmem_rpc_alloc(struct vnmem_host *h, u32 idx,
-			   struct vnmem_copy *c)
+/*
+ * Remember remote memory to give back once @h is LIVE again in the same
+ * session (see struct vnmem_pending).  Slow path only.
+ */
+static void vnmem_pending_add(struct vnmem_host *h, u32 idx, u64 handle,
+			      u32 epoch, bool orphan)
+{
+	struct vnmem_pending *p;
+
+	if (epoch != (u32)atomic_read(&h->epoch))
+		return;	/* the host already dropped that session's slabs */
+	p = kzalloc(sizeof(*p), GFP_NOIO | __GFP_NOWARN);
+	if (!p) {
+		hlog(warn_ratelimited, h,
+		     "no memory to remember slab %u: it stays allocated on the host until this session ends\n",
+		     idx);
+		return;
+	}
+	p->slab = idx;
+	p->handle = handle;
+	p->epoch = epoch;
+	p->orphan = orphan;
+	list_add_tail(&p->node, &h->pending);
+	h->nr_pending++;
+}
+
+void vnmem_pending_clear(struct vnmem_host *h)
+{
+	struct vnmem_pending *p, *tmp;
+
+	list_for_each_entry_safe(p, tmp, &h->pending, node) {
+		list_del(&p->node);
+		kfree(p);
+	}
+	h->nr_pending = 0;
+}
+
+/* The host gave us a new slab for @idx: it replaced any older one. */
+static void vnmem_pending_forget(struct vnmem_host *h, u32 idx)
+{
+	struct vnmem_pending *p, *tmp;
+
+	list_for_each_entry_safe(p, tmp, &h->pending, node) {
+		if (p->slab != idx)
+			continue;
+		list_del(&p->node);
+		kfree(p);
+		h->nr_pending--;
+	}
+}
+
+int vnmem_rpc_alloc(struct vnmem_host *h, u32 idx, struct vnmem_copy *c)
 {
 	struct vnmem_disk *d = h->disk;
 	struct vnode_alloc_req req = {
@@ -33,8 +83,13 @@ static int vnmem_rpc_alloc(struct vnmem_host *h, u32 idx,
 
 	ret = vnode_xprt_clt_call(h->clt, &req.hdr, sizeof(req), &rsp.hdr,
 				  sizeof(rsp), vnode_rpc_timeout_ms);
-	if (ret)
+	if (ret) {
+		/* It may have been served: the host may hold a slab for it. */
+		if (ret == -ETIMEDOUT || ret == -ENOTCONN)
+			vnmem_pending_add(h, idx, 0, epoch, true);
 		return ret;
+	}
+	vnmem_pending_forget(h, idx);
 	st = le16_to_cpu(rsp.hdr.status);
 	if (st == VNODE_ST_FULL)
 		return -ENOSPC;
@@ -66,24 +121,112 @@ static int vnmem_rpc_alloc(struct vnmem_host *h, u32 idx,
 	return 0;
 }
 
-static void vnmem_rpc_free(struct vnmem_host *h, const struct vnmem_copy *c)
+static int vnmem_rpc_free_handle(struct vnmem_host *h, u64 handle)
 {
 	struct vnode_free_req req = {
 		.hdr.op = VNODE_OP_FREE_SLAB,
-		.handle = cpu_to_le64(c->handle),
+		.handle = cpu_to_le64(handle),
 	};
 	struct vnode_status_rsp rsp = {};
-	int ret;
+	int ret, st;
+
+	ret = vnode_xprt_clt_call(h->clt, &req.hdr, sizeof(req), &rsp.hdr,
+				  sizeof(rsp), vnode_rpc_timeout_ms);
+	if (ret)
+		return ret;
+	st = le16_to_cpu(rsp.hdr.status);
+	if (st == VNODE_ST_NOENT)
+		return 0;	/* already gone (replaced by a later ALLOC_SLAB) */
+	if (st != VNODE_ST_OK) {
+		hlog(warn_ratelimited, h, "FREE_SLAB refused: status %d\n", st);
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * Give copy @c of slab @idx back.  A host that is reconnecting may keep
+ * our session: the free is remembered and sent when it is LIVE again.
+ */
+void vnmem_rpc_free(struct vnmem_host *h, u32 idx, const struct vnmem_copy *c)
+{
+	int ret = -ENOTCONN;
 
 	atomic_dec(&h->nr_slabs);
 	h->full = false;
-	if (READ_ONCE(h->state) != VNODE_XPRT_LIVE)
-		return;	/* the host frees everything of ours on loss */
-	ret = vnode_xprt_clt_call(h->clt, &req.hdr, sizeof(req), &rsp.hdr,
-				  sizeof(rsp), vnode_rpc_timeout_ms);
-	if (ret || le16_to_cpu(rsp.hdr.status) != VNODE_ST_OK)
-		hlog(warn_ratelimited, h, "FREE_SLAB failed: %d/%u\n", ret,
-		     le16_to_cpu(rsp.hdr.status));
+	if (READ_ONCE(h->state) == VNODE_XPRT_LIVE)
+		ret = vnmem_rpc_free_handle(h, c->handle);
+	if (ret == -ENOTCONN || ret == -ETIMEDOUT)
+		vnmem_pending_add(h, idx, c->handle, c->epoch, false);
+	else if (ret)
+		hlog(warn_ratelimited, h, "FREE_SLAB of slab %u failed: %d\n",
+		     idx, ret);
+}
+
+/*
+ * Send what @h's session still owes it: frees that could not be sent,
+ * and slabs an ALLOC_SLAB that timed out may have left there.  Slow path,
+ * @h LIVE.
+ */
+static void vnmem_pending_flush(struct vnmem_disk *d, struct vnmem_host *h)
+{
+	u32 epoch = atomic_read(&h->epoch);
+	struct vnmem_pending *p;
+	struct vnmem_copy c;
+	unsigned int sent = 0, i;
+	unsigned long flags;
+	bool held;
+	u32 idx;
+	int ret;
+
+	while (!list_empty(&h->pending) &&
+	       READ_ONCE(h->state) == VNODE_XPRT_LIVE) {
+		p = list_first_entry(&h->pending, struct vnmem_pending, node);
+		if (p->epoch != epoch)
+			goto drop;	/* that session's slabs are gone */
+		if (!p->orphan) {
+			ret = vnmem_rpc_free_handle(h, p->handle);
+			if (ret == -ENOTCONN || ret == -ETIMEDOUT)
+				break;
+			sent++;
+			goto drop;
+		}
+		/* A copy of ours there now has replaced the orphan. */
+		held = false;
+		spin_lock_irqsave(&d->map_lock, flags);
+		for (i = 0; i < d->slabs[p->slab].nr_copies; i++)
+			if (d->slabs[p->slab].copy[i].host == h->id &&
+			    vnmem_copy_exists(d, &d->slabs[p->slab].copy[i]))
+				held = true;
+		spin_unlock_irqrestore(&d->map_lock, flags);
+		if (held)
+			goto drop;
+		idx = p->slab;
+		ret = vnmem_rpc_alloc(h, idx, &c);
+		if (!ret) {
+			/* It forgot every entry of the slab, @p included. */
+			atomic_dec(&h->nr_slabs);
+			if (vnmem_rpc_free_handle(h, c.handle))
+				vnmem_pending_add(h, idx, c.handle, c.epoch,
+						  false);
+			sent++;
+			continue;
+		}
+		if (ret == -ETIMEDOUT || ret == -ENOTCONN) {
+			/* It queued a new orphan entry for the slab. */
+			list_del(&p->node);
+			kfree(p);
+			h->nr_pending--;
+			break;
+		}
+		/* Refused (full): a host replaces before it checks room. */
+drop:
+		list_del(&p->node);
+		kfree(p);
+		h->nr_pending--;
+	}
+	if (sent)
+		hlog(info, h, "gave back %u slab(s) it held for us\n", sent);
 }
 
 /* Bytes we believe are still free on @h. */
@@ -93,9 +236,11 @@ s64 vnmem_host_free(struct vnmem_host *h)
 		((s64)atomic_read(&h->nr_slabs) << h->disk->slab_shift);
 }
 
-/* The live, not-full, not-yet-tried host with the most free memory. */
-static struct vnmem_host *vnmem_pick_host(struct vnmem_disk *d,
-					  const bool *tried)
+/*
+ * The live, not-full, not-yet-tried host with the most free memory.  Any
+ * context (the healer calls it under map_lock).
+ */
+struct vnmem_host *vnmem_pick_host(struct vnmem_disk *d, const bool *tried)
 {
 	struct vnmem_host *best = NULL;
 	unsigned int i, start = get_random_u32() % d->nr_hosts;
@@ -157,10 +302,12 @@ static int vnmem_slab_alloc(struct vnmem_disk *d, u32 idx)
 		     "no memory host is reachable");
 		return full ? -ENOSPC : -EIO;
 	}
-	if (n < d->replicas)
+	if (n < d->replicas) {
+		WRITE_ONCE(d->heal_check, true);
 		dlog(warn_ratelimited, d,
 		     "slab %u mapped with %u of %u copies (degraded)\n", idx,
 		     n, d->replicas);
+	}
 
 	spin_lock_irqsave(&d->map_lock, flags);
 	memcpy(s->copy, copy, sizeof(copy));
@@ -184,7 +331,8 @@ static void vnmem_slab_unmap(struct vnmem_disk *d, struct vnmem_slab *s,
 
 	for (i = 0; i < n; i++)
 		if (vnmem_copy_exists(d, &copy[i]))
-			vnmem_rpc_free(&d->hosts[copy[i].host], &copy[i]);
+			vnmem_rpc_free(&d->hosts[copy[i].host], s - d->slabs,
+				       &copy[i]);
 
 	spin_lock_irqsave(&d->map_lock, flags);
 	memset(s->copy, 0, sizeof(s->copy));
@@ -243,6 +391,32 @@ unsigned int vnmem_count_lost_slabs(struct vnmem_disk *d)
 	if (lost)
 		atomic64_add(lost, &d->stats.lost_slabs);
 	return lost;
+}
+
+/*
+ * Mapped slabs with fewer valid copies than the disk's replicas: one more
+ * host loss would lose them (or already did, with no copy left).
+ */
+unsigned int vnmem_count_at_risk(struct vnmem_disk *d)
+{
+	unsigned int risk = 0, valid, i;
+	unsigned long flags;
+	u32 idx;
+
+	for (idx = 0; idx < d->nr_slabs; idx++) {
+		struct vnmem_slab *s = &d->slabs[idx];
+
+		spin_lock_irqsave(&d->map_lock, flags);
+		if (s->state == VNMEM_SLAB_MAPPED) {
+			for (i = 0, valid = 0; i < s->nr_copies; i++)
+				valid += vnmem_copy_valid(d, &s->copy[i]);
+			risk += valid < d->replicas;
+		}
+		spin_unlock_irqrestore(&d->map_lock, flags);
+		if (!(idx & 1023))
+			cond_resched();
+	}
+	return risk;
 }
 
 /*
@@ -334,7 +508,14 @@ void vnmem_slow_work(struct work_struct *work)
 					    slow_work);
 	struct vnmem_cmd *cmd, *tmp;
 	unsigned long flags;
+	unsigned int i;
 	LIST_HEAD(list);
+
+	vnmem_install_rejoined(d);
+	for (i = 0; i < d->nr_hosts; i++)
+		if (!list_empty(&d->hosts[i].pending) &&
+		    READ_ONCE(d->hosts[i].state) == VNODE_XPRT_LIVE)
+			vnmem_pending_flush(d, &d->hosts[i]);
 
 	/* Frees first: they may make room for the allocations below. */
 	spin_lock_irqsave(&d->map_lock, flags);
@@ -360,4 +541,28 @@ void vnmem_slow_work(struct work_struct *work)
 		vnmem_slow_one(d, blk_mq_rq_from_pdu(cmd));
 		cond_resched();
 	}
+
+	vnmem_heal_step(d);
+
+	/* A host that took no free in time: try again in a second. */
+	for (i = 0; i < d->nr_hosts; i++)
+		if (!list_empty(&d->hosts[i].pending) &&
+		    READ_ONCE(d->hosts[i].state) == VNODE_XPRT_LIVE)
+			break;
+	spin_lock_irqsave(&d->host_lock, flags);
+	if (i < d->nr_hosts && !d->dead)
+		queue_delayed_work(system_unbound_wq, &d->owed_work, HZ);
+	spin_unlock_irqrestore(&d->host_lock, flags);
+}
+
+void vnmem_owed_work(struct work_struct *work)
+{
+	struct vnmem_disk *d = container_of(to_delayed_work(work),
+					    struct vnmem_disk, owed_work);
+	unsigned long flags;
+
+	spin_lock_irqsave(&d->host_lock, flags);
+	if (!d->dead)
+		queue_work(d->wq, &d->slow_work);
+	spin_unlock_irqrestore(&d->host_lock, flags);
 }

@@ -41,6 +41,8 @@ VNMEM_STAT_ATTR(lost_slabs);
 VNMEM_STAT_ATTR(polled);
 VNMEM_STAT_ATTR(poll_missed);
 VNMEM_STAT_ATTR(poll_gated);
+VNMEM_STAT_ATTR(healed_slabs);
+VNMEM_STAT_ATTR(heal_bytes);
 
 static ssize_t slabs_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
@@ -49,6 +51,13 @@ static ssize_t slabs_show(struct device *dev, struct device_attribute *attr,
 			  atomic_read(&dev_to_vnmem(dev)->nr_mapped));
 }
 static DEVICE_ATTR_RO(slabs);
+
+static ssize_t at_risk_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%u\n", vnmem_count_at_risk(dev_to_vnmem(dev)));
+}
+static DEVICE_ATTR_RO(at_risk);
 
 static ssize_t hosts_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
@@ -104,6 +113,9 @@ static struct attribute *vnmem_attrs[] = {
 	&dev_attr_faults.attr,
 	&dev_attr_errors.attr,
 	&dev_attr_slabs.attr,
+	&dev_attr_at_risk.attr,
+	&dev_attr_healed_slabs.attr,
+	&dev_attr_heal_bytes.attr,
 	&dev_attr_hosts.attr,
 	&dev_attr_lat_hist.attr,
 	&dev_attr_read_lat_hist.attr,

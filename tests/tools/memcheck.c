@@ -2,14 +2,16 @@
 /*
  * memcheck: a checksummed anonymous-memory workload for swap tests.
  *
- *   memcheck -m MIB [-p PASSES] [-r ACCESSES] [-s SEED] [-q]
+ *   memcheck -m MIB [-p PASSES] [-r ACCESSES] [-s SEED] [-u FILE] [-q]
  *
  * Fills MIB MiB of anonymous memory (THP disabled for the mapping) with a
  * pattern derived from (page index, page version, seed), then runs PASSES
  * sequential passes and ACCESSES random page accesses.  Every access
  * verifies the whole page against its expected pattern and rewrites it
  * with the next version, so every page is dirty again and must go back
- * out to swap.  Finally every page is verified once more.
+ * out to swap.  With -u, sequential passes go on after PASSES until FILE
+ * exists (a test ends the workload when it has done what it needed under
+ * it).  Finally every page is verified once more.
  *
  * Prints one summary line:
  *   memcheck: mib=64 pages=16384 verified=N rewritten=N bad=0 seconds=S
@@ -103,11 +105,12 @@ static void touch(size_t idx)
 int main(int argc, char **argv)
 {
 	unsigned long mib = 0, passes = 1, accesses = 0, p, i;
+	const char *until = NULL;
 	struct timespec t0, t1;
 	uint64_t r;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "m:p:r:s:q")) != -1) {
+	while ((opt = getopt(argc, argv, "m:p:r:s:u:q")) != -1) {
 		switch (opt) {
 		case 'm':
 			mib = strtoul(optarg, NULL, 0);
@@ -120,6 +123,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'u':
+			until = optarg;
 			break;
 		case 'q':
 			quiet = 1;
@@ -147,7 +153,7 @@ int main(int argc, char **argv)
 		fill(i);
 	if (!quiet)
 		fprintf(stderr, "memcheck: filled %lu MiB\n", mib);
-	for (p = 0; p < passes; p++) {
+	for (p = 0; p < passes || (until && access(until, F_OK)); p++) {
 		for (i = 0; i < npages; i++)
 			touch(i);
 		if (!quiet)
@@ -170,6 +176,6 @@ int main(int argc, char **argv)
 	return bad ? 1 : 0;
 usage:
 	fprintf(stderr,
-		"usage: memcheck -m MIB [-p PASSES] [-r ACCESSES] [-s SEED] [-q]\n");
+		"usage: memcheck -m MIB [-p PASSES] [-r ACCESSES] [-s SEED] [-u FILE] [-q]\n");
 	return 2;
 }

@@ -288,6 +288,33 @@ static void replicas2(void **state)
 	assert_non_null(strstr(err.msg, "m2 given up by the swap disk"));
 	write_at(fx->root, p, "0 10.0.0.2:7470 LIVE 3\n1 10.0.0.3:7470 LIVE 0\n");
 	assert_int_equal(create(fx, "c", 20 * M, 10 * M, 0, &err), 0);
+	/* vnode show says how redundant the pages are now */
+	write_at(fx->root, CFS "mem/vnmem/state", "healing\n");
+	snprintf(p, sizeof(p), "sys/block/%s/vnode/at_risk", dev);
+	write_at(fx->root, p, "7\n");
+	{
+		json_object *v;
+
+		assert_int_equal(vn_vnode_show(&fx->ctx, "c", &v, &err), 0);
+		assert_string_equal(vn_jstr(v, "redundancy"), "healing");
+		assert_int_equal(vn_jint(v, "slabs_at_risk"), 7);
+		json_object_put(v);
+	}
+	/* reconcile turns the disk's health changes into events */
+	snprintf(p, sizeof(p), "sys/block/%s/vnode/hosts", dev);
+	vn_reconcile(&fx->ctx, false);
+	write_at(fx->root, p, "0 10.0.0.2:7470 LIVE 3\n1 10.0.0.3:7470 DEAD 0\n");
+	write_at(fx->root, CFS "mem/vnmem/state", "degraded\n");
+	vn_reconcile(&fx->ctx, false);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='disk.host_lost' AND json_extract(detail, '$.host')='10.0.0.3:7470'"), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='disk.state' AND json_extract(detail, '$.from')='healing' AND json_extract(detail, '$.to')='degraded'"), 1);
+	vn_reconcile(&fx->ctx, false);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type LIKE 'disk.%' AND type != 'disk.enable'"), 2);
+	write_at(fx->root, p, "0 10.0.0.2:7470 LIVE 3\n1 10.0.0.3:7470 LIVE 0\n");
+	write_at(fx->root, CFS "mem/vnmem/state", "live\n");
+	vn_reconcile(&fx->ctx, false);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='disk.host_rejoined'"), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='disk.state' AND json_extract(detail, '$.to')='live'"), 1);
 }
 
 static void busy_and_force(void **state)

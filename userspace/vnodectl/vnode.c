@@ -28,6 +28,8 @@ static const struct vc_field vnode_detail[] = {
 	{ "cgroup_id", "cgroup_id", F_U64 },
 	{ "memory_current", "local_used", F_SIZE },
 	{ "swap_current", "remote_used", F_SIZE },
+	{ "redundancy", "redundancy", F_STR },
+	{ "slabs_at_risk", "slabs_at_risk", F_U64 },
 	{ "created", "created", F_TIME },
 	{ NULL, NULL, 0 }
 };

@@ -574,6 +574,25 @@ static void disk_gone_hosts(const struct vn_kern *k, struct vn_disk_info *di)
 	fclose(f);
 }
 
+int vn_disk_hosts(const struct vn_kern *k, const char *dev,
+		  struct vn_disk_host *h, int max)
+{
+	char path[PATH_MAX], line[256];
+	int n = 0;
+	FILE *f;
+
+	vn_kpath(k, path, sizeof(path), "/sys/block/%s/vnode/hosts", dev);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (n < max && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*u %63s %15s %ld", h[n].addr, h[n].state,
+			   &h[n].slabs) == 3)
+			n++;
+	fclose(f);
+	return n;
+}
+
 int vn_disk_info(const struct vn_kern *k, const char *disk,
 		 struct vn_disk_info *di)
 {
@@ -607,6 +626,10 @@ int vn_disk_info(const struct vn_kern *k, const char *disk,
 	if (di->enabled && di->dev[0]) {
 		di->swap_active = vn_swap_active(k, di->dev);
 		disk_gone_hosts(k, di);
+		vn_kpath(k, path, sizeof(path), "/sys/block/%s/vnode/at_risk",
+			 di->dev);
+		if (!vn_read_u64(path, &v))
+			di->at_risk = v;
 	}
 	return 0;
 }

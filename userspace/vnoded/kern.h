@@ -48,6 +48,8 @@ struct vn_disk_info {
 	bool swap_active;
 	/* hosts the enabled disk gave up on (DEAD or CLOSED), "a:p,b:p" */
 	char gone[512];
+	/* mapped slabs with fewer valid copies than replicas (sysfs at_risk) */
+	uint64_t at_risk;
 };
 
 /* No sysroot (NULL, "" or "/"): the real kernel; else the fake below it. */
@@ -108,6 +110,18 @@ json_object *vn_hist_parse(const char *s);
 /* configfs mem/<disk> + swap */
 int vn_disk_info(const struct vn_kern *k, const char *disk,
 		 struct vn_disk_info *di);
+
+/* One line of /sys/block/DEV/vnode/hosts. */
+struct vn_disk_host {
+	char addr[64];		/* "addr:port" */
+	char state[16];		/* LIVE, RECONNECTING, DEAD, ... */
+	long slabs;
+};
+
+#define VN_DISK_MAX_HOSTS 8
+/* The memory hosts of enabled disk DEV; returns how many (<= max) or -1. */
+int vn_disk_hosts(const struct vn_kern *k, const char *dev,
+		  struct vn_disk_host *h, int max);
 int vn_disk_setup(const struct vn_kern *k, const char *disk,
 		  const char *hosts, uint64_t size, int replicas,
 		  struct vn_disk_info *di, struct vn_err *err);

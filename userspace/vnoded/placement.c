@@ -119,7 +119,7 @@ void vn_hosts_summary(const struct vn_host *hosts, int nh, char *buf,
 				     h->name);
 		else if (h->gone)
 			n = snprintf(buf + off, len - off,
-				     "%s%s given up by the swap disk (unreachable past its loss timeout; the disk takes it back only when re-enabled)",
+				     "%s%s given up by the swap disk (unreachable past its loss timeout; it counts again once the disk has reached it anew)",
 				     off ? ", " : "", h->name);
 		else if (!h->in_disk)
 			n = snprintf(buf + off, len - off, "%s%s not in the swap disk",

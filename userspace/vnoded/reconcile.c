@@ -72,6 +72,72 @@ bad:
 	return 1;
 }
 
+static void disk_event(struct vn_ctx *ctx, const char *type,
+		       const char *dev, const char *host, const char *from,
+		       const char *to, const struct vn_disk_info *di)
+{
+	json_object *d = json_object_new_object();
+
+	json_object_object_add(d, "dev", json_object_new_string(dev));
+	if (host)
+		json_object_object_add(d, "host", json_object_new_string(host));
+	json_object_object_add(d, "from", json_object_new_string(from));
+	json_object_object_add(d, "to", json_object_new_string(to));
+	json_object_object_add(d, "slabs_at_risk", json_object_new_uint64(di->at_risk));
+	vn_event(ctx->db, type, "disk", ctx->cluster.disk, d, NULL);
+	json_object_put(d);
+}
+
+/*
+ * The swap disk's health as events, from what vnode_proc shows: a memory
+ * host lost (DEAD) or back (rejoined), and the disk's state (live,
+ * healing, degraded, down): healing started, redundancy restored.
+ */
+static void watch_disk(struct vn_ctx *ctx)
+{
+	struct vn_disk_host h[VN_DISK_MAX_HOSTS];
+	struct vn_disk_info di;
+	int n, i;
+
+	if (vn_disk_info(&ctx->kern, ctx->cluster.disk, &di) || !di.enabled ||
+	    !di.dev[0]) {
+		ctx->disk_state[0] = '\0';
+		memset(ctx->host_state, 0, sizeof(ctx->host_state));
+		return;
+	}
+	n = vn_disk_hosts(&ctx->kern, di.dev, h, VN_DISK_MAX_HOSTS);
+	for (i = 0; i < n; i++) {
+		char *old = ctx->host_state[i];
+
+		if (old[0] && !strcmp(ctx->host_addr[i], h[i].addr) &&
+		    strcmp(old, h[i].state)) {
+			if (!strcmp(h[i].state, "DEAD")) {
+				ctx->log(LOG_WARNING, "swap disk %s: memory host %s lost",
+					 di.dev, h[i].addr);
+				disk_event(ctx, "disk.host_lost", di.dev, h[i].addr,
+					   old, h[i].state, &di);
+			} else if (!strcmp(old, "DEAD") &&
+				   !strcmp(h[i].state, "LIVE")) {
+				ctx->log(LOG_NOTICE, "swap disk %s: memory host %s rejoined",
+					 di.dev, h[i].addr);
+				disk_event(ctx, "disk.host_rejoined", di.dev,
+					   h[i].addr, old, h[i].state, &di);
+			}
+		}
+		snprintf(ctx->host_addr[i], sizeof(ctx->host_addr[i]), "%.63s", h[i].addr);
+		snprintf(old, sizeof(ctx->host_state[i]), "%.15s", h[i].state);
+	}
+	if (ctx->disk_state[0] && strcmp(ctx->disk_state, di.state)) {
+		ctx->log(!strcmp(di.state, "live") ? LOG_NOTICE : LOG_WARNING,
+			 "swap disk %s: %s -> %s (%llu slabs with too few copies)",
+			 di.dev, ctx->disk_state, di.state,
+			 (unsigned long long)di.at_risk);
+		disk_event(ctx, "disk.state", di.dev, NULL, ctx->disk_state,
+			   di.state, &di);
+	}
+	snprintf(ctx->disk_state, sizeof(ctx->disk_state), "%s", di.state);
+}
+
 int vn_reconcile(struct vn_ctx *ctx, bool reap)
 {
 	struct vn_host hosts[VN_MAX_COMPONENTS];
@@ -80,6 +146,7 @@ int vn_reconcile(struct vn_ctx *ctx, bool reap)
 	int bad = 0, nh;
 	size_t i, n;
 
+	watch_disk(ctx);
 	if (vn_db_vnode_list(ctx, &rows, NULL))
 		return 1;
 	n = json_object_array_length(rows);

@@ -341,6 +341,20 @@ static void add_runtime(struct vn_ctx *ctx, json_object *v)
 		json_object_put(k);
 }
 
+/*
+ * The redundancy the vNode's pages have now: the shared disk's state
+ * (live, degraded, down) and its slabs with fewer copies than replicas.
+ */
+static void add_redundancy(struct vn_ctx *ctx, json_object *v)
+{
+	struct vn_disk_info di;
+
+	if (vn_disk_info(&ctx->kern, ctx->cluster.disk, &di) || !di.enabled)
+		return;
+	json_object_object_add(v, "redundancy", json_object_new_string(di.state));
+	json_object_object_add(v, "slabs_at_risk", json_object_new_uint64(di.at_risk));
+}
+
 int vn_vnode_show(struct vn_ctx *ctx, const char *name, json_object **out,
 		  struct vn_err *err)
 {
@@ -354,6 +368,7 @@ int vn_vnode_show(struct vn_ctx *ctx, const char *name, json_object **out,
 		json_object_object_add(v, "allocations", allocs);
 	json_object_object_add(v, "volume", vn_volume_of_vnode(ctx, vn_jint(v, "id")));
 	add_runtime(ctx, v);
+	add_redundancy(ctx, v);
 	*out = v;
 	return 0;
 }

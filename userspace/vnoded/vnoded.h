@@ -46,6 +46,10 @@ struct vn_ctx {
 	const char *group;	/* the socket's group (messages), NULL = vnode */
 	struct vn_sql_limits sql_limits;	/* `vnodectl sql` */
 	struct vn_watchers watch;	/* `vnodectl monitor` */
+	/* the swap disk's health when reconcile last looked (events) */
+	char disk_state[32];
+	char host_state[8][16];
+	char host_addr[8][64];
 	void (*log)(int prio, const char *fmt, ...)
 		__attribute__((format(printf, 2, 3)));
 };

@@ -98,6 +98,36 @@ TRACE_EVENT(conn_state,
 		  vnode_xprt_state_name(__entry->new_state))
 );
 
+/*
+ * Re-replication: slab @slab got a new copy on host @host_id, and @left
+ * other slabs still had too few copies when it was taken.  A record with
+ * @done set ends a heal: the disk's redundancy is restored.
+ */
+TRACE_EVENT(heal,
+	TP_PROTO(const char *disk, u32 slab, u32 host_id, u32 left, bool done),
+	TP_ARGS(disk, slab, host_id, left, done),
+
+	TP_STRUCT__entry(
+		__string(disk, disk)
+		__field(u32, slab)
+		__field(u32, host_id)
+		__field(u32, left)
+		__field(bool, done)
+	),
+
+	TP_fast_assign(
+		vnode_assign_str(disk, disk);
+		__entry->slab = slab;
+		__entry->host_id = host_id;
+		__entry->left = left;
+		__entry->done = done;
+	),
+
+	TP_printk("%s %s slab %u -> host %u, %u left", __get_str(disk),
+		  __entry->done ? "restored" : "copied", __entry->slab,
+		  __entry->host_id, __entry->left)
+);
+
 #endif /* _TRACE_VNODE_H */
 
 /* This part must be outside protection */
