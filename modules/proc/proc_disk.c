@@ -257,13 +257,14 @@ void vnmem_install_rejoined(struct vnmem_disk *d)
 		struct vnode_xprt_clt *old;
 
 		spin_lock_irq(&d->host_lock);
-		old = h->next_clt;
-		if (!old) {
+		if (!h->next_clt) {
 			spin_unlock_irq(&d->host_lock);
 			continue;
 		}
+		old = h->clt;
+		/* queue_rq reads it without a lock (READ_ONCE) */
+		WRITE_ONCE(h->clt, h->next_clt);
 		h->next_clt = NULL;
-		swap(old, h->clt);
 		atomic_inc(&h->epoch);
 		atomic_set(&h->nr_slabs, 0);
 		h->full = false;
@@ -391,6 +392,7 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 	INIT_LIST_HEAD(&d->slow_list);
 	INIT_WORK(&d->slow_work, vnmem_slow_work);
 	INIT_DELAYED_WORK(&d->owed_work, vnmem_owed_work);
+	d->heal_next = jiffies;
 	INIT_LIST_HEAD(&d->staged);
 	spin_lock_init(&d->stage_lock);
 	hrtimer_init(&d->stage_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);

@@ -518,14 +518,15 @@ int vnmem_submit(struct vnmem_disk *d, struct request *rq, bool slow)
 		struct vnmem_copy *c = &s->copy[cmd->op_copy[i]];
 		u64 raddr = c->addr + ((slot << VNMEM_SLOT_SHIFT) &
 				       ((1ULL << d->slab_shift) - 1));
+		/* a rejoin switches it (under RCU, see vnmem_install_rejoined) */
+		struct vnode_xprt_clt *clt = READ_ONCE(d->hosts[c->host].clt);
 		int ret;
 
 		cmd->op_err[i] = 0;
 		cmd->io[i].done = vnmem_io_done;
 		cmd->io[i].priv = rq;
-		ret = vnode_xprt_clt_rdma_pages(d->hosts[c->host].clt, write,
-						cmd->bv, nr, raddr, c->rkey,
-						&cmd->io[i]);
+		ret = vnode_xprt_clt_rdma_pages(clt, write, cmd->bv, nr, raddr,
+						c->rkey, &cmd->io[i]);
 		if (ret) {
 			cmd->op_err[i] = ret;
 			atomic64_inc(&d->hosts[c->host].errors);
