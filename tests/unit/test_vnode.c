@@ -300,6 +300,10 @@ static void replicas2(void **state)
 		assert_int_equal(vn_jint(v, "slabs_at_risk"), 7);
 		json_object_put(v);
 	}
+	/* no new 2-copy promise while slabs have one copy */
+	assert_int_equal(create(fx, "d", 20 * M, 10 * M, 0, &err), -EAGAIN);
+	assert_non_null(strstr(err.msg, "is healing: 7 slab(s) have fewer than 2 copies"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes WHERE name='d'"), 0);
 	/* reconcile turns the disk's health changes into events */
 	snprintf(p, sizeof(p), "sys/block/%s/vnode/hosts", dev);
 	vn_reconcile(&fx->ctx, false);

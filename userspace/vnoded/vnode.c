@@ -114,6 +114,13 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 			return vn_seterr(err, EINVAL,
 					 "the swap disk %s keeps %d replica(s), cluster.conf asks for %d: recreate the disk (destroy every vNode, disable it)",
 					 di.dev, di.replicas, replicas);
+		/* the disk's pages are shared: no new promise of 2 copies
+		 * while some of them have one */
+		if (di.enabled && replicas > 1 && di.at_risk)
+			return vn_seterr(err, EAGAIN,
+					 "the swap disk %s is %s: %llu slab(s) have fewer than %d copies; vNode '%s' would share them. Try again once `vnodectl vnode show` of a vNode says redundancy live",
+					 di.dev, di.state, (unsigned long long)di.at_risk,
+					 replicas, req->name);
 		nh = vn_load_hosts(ctx, &di, hosts, VN_MAX_COMPONENTS, err);
 		if (nh < 0)
 			return nh;
