@@ -171,9 +171,7 @@ struct vnmem_host {
 	u64			next_client_id;
 	struct delayed_work	rejoin_work;
 	unsigned int		rejoin_ms;
-	atomic_t		rejoins;	/* sessions opened after DEAD */
 	struct list_head	pending;
-	unsigned int		nr_pending;
 	atomic_t		nr_slabs;	/* slabs with a valid copy here */
 	atomic64_t		ops;		/* RDMA ops completed */
 	atomic64_t		errors;		/* RDMA ops failed */

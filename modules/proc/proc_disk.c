@@ -278,7 +278,6 @@ void vnmem_install_rejoined(struct vnmem_disk *d)
 		/* What we still owed the old session went with it. */
 		vnmem_pending_clear(h);
 		WRITE_ONCE(d->heal_check, true);
-		atomic_inc(&h->rejoins);
 		hlog(info, h, "memory host rejoined (new session %016llx, capacity %llu used %llu): usable for new slabs; none of its old slabs is used again\n",
 		     h->client_id, h->capacity, h->used_base);
 		/* queue_rq runs under RCU and may still hold the old session. */

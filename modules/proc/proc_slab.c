@@ -42,18 +42,20 @@ static void vnmem_pending_add(struct vnmem_host *h, u32 idx, u64 handle,
 	p->epoch = epoch;
 	p->orphan = orphan;
 	list_add_tail(&p->node, &h->pending);
-	h->nr_pending++;
+}
+
+static void vnmem_pending_del(struct vnmem_pending *p)
+{
+	list_del(&p->node);
+	kfree(p);
 }
 
 void vnmem_pending_clear(struct vnmem_host *h)
 {
 	struct vnmem_pending *p, *tmp;
 
-	list_for_each_entry_safe(p, tmp, &h->pending, node) {
-		list_del(&p->node);
-		kfree(p);
-	}
-	h->nr_pending = 0;
+	list_for_each_entry_safe(p, tmp, &h->pending, node)
+		vnmem_pending_del(p);
 }
 
 /* The host gave us a new slab for @idx: it replaced any older one. */
@@ -61,13 +63,32 @@ static void vnmem_pending_forget(struct vnmem_host *h, u32 idx)
 {
 	struct vnmem_pending *p, *tmp;
 
-	list_for_each_entry_safe(p, tmp, &h->pending, node) {
-		if (p->slab != idx)
-			continue;
-		list_del(&p->node);
-		kfree(p);
-		h->nr_pending--;
+	list_for_each_entry_safe(p, tmp, &h->pending, node)
+		if (p->slab == idx)
+			vnmem_pending_del(p);
+}
+
+static int vnmem_rpc_free_handle(struct vnmem_host *h, u64 handle)
+{
+	struct vnode_free_req req = {
+		.hdr.op = VNODE_OP_FREE_SLAB,
+		.handle = cpu_to_le64(handle),
+	};
+	struct vnode_status_rsp rsp = {};
+	int ret, st;
+
+	ret = vnode_xprt_clt_call(h->clt, &req.hdr, sizeof(req), &rsp.hdr,
+				  sizeof(rsp), vnode_rpc_timeout_ms);
+	if (ret)
+		return ret;
+	st = le16_to_cpu(rsp.hdr.status);
+	if (st == VNODE_ST_NOENT)
+		return 0;	/* already gone (replaced by a later ALLOC_SLAB) */
+	if (st != VNODE_ST_OK) {
+		hlog(warn_ratelimited, h, "FREE_SLAB refused: status %d\n", st);
+		return -EIO;
 	}
+	return 0;
 }
 
 int vnmem_rpc_alloc(struct vnmem_host *h, u32 idx, struct vnmem_copy *c)
@@ -99,16 +120,9 @@ int vnmem_rpc_alloc(struct vnmem_host *h, u32 idx, struct vnmem_copy *c)
 		return -EIO;
 	}
 	if (le64_to_cpu(rsp.len) != 1ULL << d->slab_shift) {
-		struct vnode_free_req fr = {
-			.hdr.op = VNODE_OP_FREE_SLAB,
-			.handle = rsp.handle,
-		};
-		struct vnode_status_rsp frsp;
-
 		hlog(err, h, "ALLOC_SLAB returned %llu bytes, expected %llu\n",
 		     le64_to_cpu(rsp.len), 1ULL << d->slab_shift);
-		vnode_xprt_clt_call(h->clt, &fr.hdr, sizeof(fr), &frsp.hdr,
-				    sizeof(frsp), vnode_rpc_timeout_ms);
+		vnmem_rpc_free_handle(h, le64_to_cpu(rsp.handle));
 		return -EPROTO;
 	}
 	c->addr = le64_to_cpu(rsp.addr);
@@ -118,29 +132,6 @@ int vnmem_rpc_alloc(struct vnmem_host *h, u32 idx, struct vnmem_copy *c)
 	c->stale = false;
 	c->epoch = epoch;
 	atomic_inc(&h->nr_slabs);
-	return 0;
-}
-
-static int vnmem_rpc_free_handle(struct vnmem_host *h, u64 handle)
-{
-	struct vnode_free_req req = {
-		.hdr.op = VNODE_OP_FREE_SLAB,
-		.handle = cpu_to_le64(handle),
-	};
-	struct vnode_status_rsp rsp = {};
-	int ret, st;
-
-	ret = vnode_xprt_clt_call(h->clt, &req.hdr, sizeof(req), &rsp.hdr,
-				  sizeof(rsp), vnode_rpc_timeout_ms);
-	if (ret)
-		return ret;
-	st = le16_to_cpu(rsp.hdr.status);
-	if (st == VNODE_ST_NOENT)
-		return 0;	/* already gone (replaced by a later ALLOC_SLAB) */
-	if (st != VNODE_ST_OK) {
-		hlog(warn_ratelimited, h, "FREE_SLAB refused: status %d\n", st);
-		return -EIO;
-	}
 	return 0;
 }
 
@@ -214,16 +205,12 @@ static void vnmem_pending_flush(struct vnmem_disk *d, struct vnmem_host *h)
 		}
 		if (ret == -ETIMEDOUT || ret == -ENOTCONN) {
 			/* It queued a new orphan entry for the slab. */
-			list_del(&p->node);
-			kfree(p);
-			h->nr_pending--;
+			vnmem_pending_del(p);
 			break;
 		}
 		/* Refused (full): a host replaces before it checks room. */
 drop:
-		list_del(&p->node);
-		kfree(p);
-		h->nr_pending--;
+		vnmem_pending_del(p);
 	}
 	if (sent)
 		hlog(info, h, "gave back %u slab(s) it held for us\n", sent);
