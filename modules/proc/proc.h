@@ -153,6 +153,7 @@ struct vnmem_disk;
  * @pending: FREE_SLABs that could not be sent and ALLOC_SLABs that timed
  *	out (struct vnmem_pending), sent when the host is LIVE in the same
  *	session again; slow path only
+ * @drain: enum vnmem_drain; disk->host_lock for changes
  */
 struct vnmem_host {
 	struct vnmem_disk	*disk;
@@ -172,9 +173,21 @@ struct vnmem_host {
 	struct delayed_work	rejoin_work;
 	unsigned int		rejoin_ms;
 	struct list_head	pending;
-	atomic_t		nr_slabs;	/* slabs with a valid copy here */
+	u8			drain;
+	atomic_t		nr_slabs;	/* slabs with a copy here (valid or stale) */
 	atomic64_t		ops;		/* RDMA ops completed */
 	atomic64_t		errors;		/* RDMA ops failed */
+};
+
+/*
+ * Planned removal of a host (proc_heal.c): while DRAINING it gets no new
+ * slab and the healer moves its copies elsewhere; once it holds none it
+ * is RETIRED: its session is closed and nothing reconnects to it.
+ */
+enum vnmem_drain {
+	VNMEM_DRAIN_NONE,
+	VNMEM_DRAIN_ACTIVE,
+	VNMEM_DRAIN_RETIRED,
 };
 
 /**
@@ -376,8 +389,10 @@ struct vnmem_disk {
 	unsigned long		heal_next;	/* jiffies: next slab, by rate */
 	u64			heal_started;	/* ns, 0 = not healing */
 	s64			heal_base;	/* healed_slabs at the start */
+	u64			heal_last_ms;	/* how long the last heal took */
 	bool			healing;
 	bool			heal_check;	/* a slab may lack a copy: scan */
+	bool			drain_stuck;	/* a copy to move has no target */
 	bool			running;
 	bool			dead;
 	bool			closing;
@@ -464,6 +479,11 @@ void vnmem_rpc_free(struct vnmem_host *h, u32 idx, const struct vnmem_copy *c);
 
 /* proc_heal.c */
 void vnmem_heal_step(struct vnmem_disk *d);
+bool vnmem_any_draining(struct vnmem_disk *d);
+int vnmem_drain_set(struct vnmem_disk *d, const struct sockaddr_storage *a,
+		    bool on);
+ssize_t vnmem_drain_show(struct vnmem_disk *d, char *buf);
+void vnmem_rejoin_schedule(struct vnmem_host *h);
 void vnmem_install_rejoined(struct vnmem_disk *d);
 void vnmem_owed_work(struct work_struct *work);
 void vnmem_slow_work(struct work_struct *work);

@@ -60,12 +60,16 @@ static void vnmem_host_lost(struct vnmem_host *h, const char *why)
 		     why, n, lost);
 }
 
-/* Try again to reach a host declared dead.  disk->host_lock held. */
-static void vnmem_rejoin_schedule(struct vnmem_host *h)
+/*
+ * Try again to reach a host declared dead (or a drained host taken back).
+ * disk->host_lock held.
+ */
+void vnmem_rejoin_schedule(struct vnmem_host *h)
 {
 	unsigned int max = READ_ONCE(vnode_rejoin_max_ms);
 
-	if (!max || h->disk->dead || !h->disk->running)
+	if (!max || h->disk->dead || !h->disk->running ||
+	    h->drain == VNMEM_DRAIN_RETIRED)
 		return;
 	if (!h->rejoin_ms)
 		h->rejoin_ms = max(vnode_reconnect_delay_ms, 100U);
@@ -138,17 +142,22 @@ static const struct vnode_xprt_clt_ops vnmem_clt_ops = {
 
 ssize_t vnmem_disk_state(struct vnmem_disk *d, char *buf)
 {
-	unsigned int i, live = 0, risk;
+	unsigned int i, live = 0, used = 0, risk;
 
-	for (i = 0; i < d->nr_hosts; i++)
+	/* A drained host is no longer one of the disk's hosts. */
+	for (i = 0; i < d->nr_hosts; i++) {
+		if (READ_ONCE(d->hosts[i].drain) == VNMEM_DRAIN_RETIRED)
+			continue;
+		used++;
 		if (READ_ONCE(d->hosts[i].state) == VNODE_XPRT_LIVE)
 			live++;
+	}
 	if (!live)
 		return sysfs_emit(buf, "down\n");
 	risk = vnmem_count_at_risk(d);
 	if (risk && READ_ONCE(d->healing))
 		return sysfs_emit(buf, "healing\n");
-	if (live < d->nr_hosts || risk)
+	if (live < used || risk)
 		return sysfs_emit(buf, "degraded\n");
 	return sysfs_emit(buf, "live\n");
 }
@@ -229,7 +238,8 @@ static void vnmem_rejoin_work(struct work_struct *work)
 	}
 
 	spin_lock_irq(&d->host_lock);
-	if (!IS_ERR(clt) && d->running && !d->dead) {
+	if (!IS_ERR(clt) && d->running && !d->dead &&
+	    h->drain != VNMEM_DRAIN_RETIRED) {
 		h->next_clt = clt;
 		h->next_acc = acc;
 		h->next_client_id = id;
@@ -240,7 +250,7 @@ static void vnmem_rejoin_work(struct work_struct *work)
 	}
 	spin_unlock_irq(&d->host_lock);
 	if (!IS_ERR_OR_NULL(clt))
-		vnode_xprt_clt_close(clt);	/* the disk is going away */
+		vnode_xprt_clt_close(clt);	/* disk going away, or drained */
 }
 
 /*
@@ -282,7 +292,8 @@ void vnmem_install_rejoined(struct vnmem_disk *d)
 		     h->client_id, h->capacity, h->used_base);
 		/* queue_rq runs under RCU and may still hold the old session. */
 		synchronize_rcu();
-		vnode_xprt_clt_close(old);
+		if (old)	/* none: a drained host taken back */
+			vnode_xprt_clt_close(old);
 	}
 }
 

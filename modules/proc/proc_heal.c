@@ -83,25 +83,52 @@ static int vnmem_heal_copy(struct vnmem_disk *d, const struct vnmem_copy *src,
 	return 0;
 }
 
+static bool vnmem_draining(struct vnmem_disk *d, unsigned int host)
+{
+	return READ_ONCE(d->hosts[host].drain) != VNMEM_DRAIN_NONE;
+}
+
+bool vnmem_any_draining(struct vnmem_disk *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nr_hosts; i++)
+		if (READ_ONCE(d->hosts[i].drain) == VNMEM_DRAIN_ACTIVE)
+			return true;
+	return false;
+}
+
+enum vnmem_heal_act {
+	VNMEM_HEAL_NONE,
+	VNMEM_HEAL_COPY,	/* copy *src to a new host, *dst */
+	VNMEM_HEAL_DROP,	/* free *src, a copy on a draining host */
+};
+
 /*
- * Take the next slab that needs a copy and has a source and a target now.
- * Sets *@blocked when some slab needs one but cannot get it yet (busy, or
- * no host to put it on).  map_lock taken per slab.
+ * Take the next slab that needs work and can get it now: fewer valid
+ * copies off draining hosts than the disk's replicas (it gets a copy), or
+ * a stale copy left on a draining host (it is dropped).  Sets *@busy when
+ * one cannot be taken yet (I/O in flight, no live source); counts in
+ * *@at_risk the slabs with fewer valid copies than replicas.  map_lock
+ * taken per slab.
  */
-static bool vnmem_heal_take(struct vnmem_disk *d, u32 *idxp,
-			    struct vnmem_copy *src, struct vnmem_host **dst,
-			    unsigned int *at_risk, bool *busy)
+static enum vnmem_heal_act vnmem_heal_take(struct vnmem_disk *d, u32 *idxp,
+					   struct vnmem_copy *src,
+					   struct vnmem_host **dst,
+					   unsigned int *at_risk, bool *busy)
 {
 	unsigned long flags;
+	bool stuck = false;
 	u32 n, idx;
 
 	*at_risk = 0;
 	*busy = false;
+	d->drain_stuck = false;
 	for (n = 0; n < d->nr_slabs; n++) {
 		struct vnmem_slab *s;
 		bool have[VNMEM_MAX_HOSTS] = {};
-		unsigned int i, valid = 0;
-		int from = -1;
+		unsigned int i, valid = 0, kept = 0;
+		int from = -1, drop = -1;
 
 		idx = (d->heal_cursor + n) % d->nr_slabs;
 		s = &d->slabs[idx];
@@ -111,26 +138,46 @@ static bool vnmem_heal_take(struct vnmem_disk *d, u32 *idxp,
 			continue;
 		}
 		for (i = 0; i < s->nr_copies; i++) {
-			if (!vnmem_copy_valid(d, &s->copy[i]))
+			const struct vnmem_copy *c = &s->copy[i];
+
+			if (!vnmem_copy_valid(d, c)) {
+				if (vnmem_copy_exists(d, c) &&
+				    vnmem_draining(d, c->host))
+					drop = i;
 				continue;
+			}
 			valid++;
-			have[s->copy[i].host] = true;
-			if (READ_ONCE(d->hosts[s->copy[i].host].state) ==
+			have[c->host] = true;
+			kept += !vnmem_draining(d, c->host);
+			if (READ_ONCE(d->hosts[c->host].state) ==
 			    VNODE_XPRT_LIVE)
 				from = i;
 		}
-		if (!valid || valid >= d->replicas) {
+		*at_risk += valid && valid < d->replicas;
+		if (!valid || (kept >= d->replicas && drop < 0)) {
 			spin_unlock_irqrestore(&d->map_lock, flags);
 			continue;
 		}
-		(*at_risk)++;
-		if (s->inflight || from < 0) {
+		if (s->inflight || (from < 0 && kept < d->replicas)) {
 			*busy = true;
 			spin_unlock_irqrestore(&d->map_lock, flags);
 			continue;
 		}
+		if (kept >= d->replicas) {
+			/* Only a stale copy on a draining host: let it go. */
+			*src = s->copy[drop];
+			s->copy[drop] = s->copy[--s->nr_copies];
+			memset(&s->copy[s->nr_copies], 0, sizeof(*src));
+			spin_unlock_irqrestore(&d->map_lock, flags);
+			*idxp = idx;
+			return VNMEM_HEAL_DROP;
+		}
+		/* Draining hosts hold a copy only until it is moved. */
+		for (i = 0; i < d->nr_hosts; i++)
+			have[i] |= vnmem_draining(d, i);
 		*dst = vnmem_pick_host(d, have);
 		if (!*dst) {
+			stuck |= kept < valid;
 			spin_unlock_irqrestore(&d->map_lock, flags);
 			continue;
 		}
@@ -140,9 +187,10 @@ static bool vnmem_heal_take(struct vnmem_disk *d, u32 *idxp,
 		spin_unlock_irqrestore(&d->map_lock, flags);
 		*idxp = idx;
 		d->heal_cursor = idx + 1;
-		return true;
+		return VNMEM_HEAL_COPY;
 	}
-	return false;
+	d->drain_stuck = stuck;
+	return VNMEM_HEAL_NONE;
 }
 
 /* The copy of @s ended: writes may go on, and it may be freed now. */
@@ -161,9 +209,9 @@ static void vnmem_heal_release(struct vnmem_disk *d, struct vnmem_slab *s,
 }
 
 /*
- * Put @nc in slab @idx in place of a copy that is no longer valid, and
- * release the slab.  Returns in @old a stale copy that still exists on
- * another host and must be freed.
+ * Put @nc in slab @idx in place of a copy that is no longer valid, or of
+ * one on a draining host, and release the slab.  Returns in @old a copy
+ * that still exists on another host and must be freed.
  */
 static bool vnmem_heal_switch(struct vnmem_disk *d, u32 idx,
 			      const struct vnmem_copy *nc,
@@ -172,15 +220,18 @@ static bool vnmem_heal_switch(struct vnmem_disk *d, u32 idx,
 	struct vnmem_slab *s = &d->slabs[idx];
 	unsigned long flags;
 	bool free_old = false;
-	int slot = -1;
+	int slot = -1, moved = -1;
 	unsigned int i;
 
 	spin_lock_irqsave(&d->map_lock, flags);
 	for (i = 0; i < s->nr_copies; i++) {
 		const struct vnmem_copy *c = &s->copy[i];
 
-		if (vnmem_copy_valid(d, c))
+		if (vnmem_copy_valid(d, c)) {
+			if (vnmem_draining(d, c->host))
+				moved = i;
 			continue;
+		}
 		/* A stale copy on the target was replaced by the host. */
 		if (c->host == nc->host) {
 			if (vnmem_copy_exists(d, c))
@@ -191,6 +242,8 @@ static bool vnmem_heal_switch(struct vnmem_disk *d, u32 idx,
 		if (slot < 0)
 			slot = i;
 	}
+	if (slot < 0 && moved >= 0 && s->nr_copies >= d->replicas)
+		slot = moved;
 	if (slot < 0) {
 		slot = s->nr_copies++;
 	} else if (s->copy[slot].host != nc->host &&
@@ -222,6 +275,40 @@ static void vnmem_kick_later(struct vnmem_disk *d, unsigned long delay)
 	spin_unlock_irqrestore(&d->host_lock, flags);
 }
 
+/*
+ * Close the session of each draining host that holds nothing of ours any
+ * more: it is out of the disk until the drain is cancelled.  Slow path.
+ */
+static void vnmem_drain_retire(struct vnmem_disk *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nr_hosts; i++) {
+		struct vnmem_host *h = &d->hosts[i];
+		struct vnode_xprt_clt *clt, *next;
+		bool live = READ_ONCE(h->state) == VNODE_XPRT_LIVE;
+
+		if (READ_ONCE(h->drain) != VNMEM_DRAIN_ACTIVE ||
+		    atomic_read(&h->nr_slabs) ||
+		    (live && !list_empty(&h->pending)))
+			continue;
+		spin_lock_irq(&d->host_lock);
+		WRITE_ONCE(h->drain, VNMEM_DRAIN_RETIRED);
+		clt = h->clt;
+		next = h->next_clt;
+		WRITE_ONCE(h->clt, NULL);
+		h->next_clt = NULL;
+		WRITE_ONCE(h->state, VNODE_XPRT_CLOSED);
+		spin_unlock_irq(&d->host_lock);
+		cancel_delayed_work(&h->rejoin_work);
+		vnmem_pending_clear(h);
+		hlog(info, h, "drained: it holds no slab of this disk any more; its session is closed\n");
+		synchronize_rcu();	/* queue_rq reads ->clt under RCU */
+		vnode_xprt_clt_close(next);
+		vnode_xprt_clt_close(clt);
+	}
+}
+
 /* Heal at most one slab.  Slow-path work only. */
 void vnmem_heal_step(struct vnmem_disk *d)
 {
@@ -229,12 +316,13 @@ void vnmem_heal_step(struct vnmem_disk *d)
 	u64 size = 1ULL << d->slab_shift;
 	struct vnmem_copy src, nc, old;
 	struct vnmem_host *dst = NULL;
+	enum vnmem_heal_act act;
 	bool busy;
 	u32 idx;
 	int ret;
 
-	if (d->replicas < 2 || !rate || READ_ONCE(d->dead) ||
-	    !READ_ONCE(d->heal_check))
+	if ((d->replicas < 2 && !vnmem_any_draining(d)) || !rate ||
+	    READ_ONCE(d->dead) || !READ_ONCE(d->heal_check))
 		return;
 	if (time_before(jiffies, d->heal_next)) {
 		vnmem_kick_later(d, d->heal_next - jiffies);
@@ -242,11 +330,21 @@ void vnmem_heal_step(struct vnmem_disk *d)
 	}
 	/* Cleared before the scan: a loss during it sets it again. */
 	WRITE_ONCE(d->heal_check, false);
-	if (!vnmem_heal_take(d, &idx, &src, &dst, &at_risk, &busy)) {
+	act = vnmem_heal_take(d, &idx, &src, &dst, &at_risk, &busy);
+	if (act == VNMEM_HEAL_DROP) {
+		vnmem_rpc_free(&d->hosts[src.host], idx, &src);
+		WRITE_ONCE(d->heal_check, true);
+		vnmem_kick_later(d, 1);
+		return;
+	}
+	if (act == VNMEM_HEAL_NONE) {
 		if (busy) {
 			WRITE_ONCE(d->heal_check, true);
 			vnmem_kick_later(d, msecs_to_jiffies(100));
 		} else if (d->heal_started && !at_risk) {
+			WRITE_ONCE(d->heal_last_ms,
+				   (ktime_get_ns() - d->heal_started) /
+				   NSEC_PER_MSEC);
 			dlog(info, d, "redundancy restored: %lld slab(s) copied (%lld bytes) in %llu ms\n",
 			     atomic64_read(&d->stats.healed_slabs) - d->heal_base,
 			     (atomic64_read(&d->stats.healed_slabs) -
@@ -255,11 +353,13 @@ void vnmem_heal_step(struct vnmem_disk *d)
 			trace_heal(d->name, 0, 0, 0, true);
 			d->heal_started = 0;
 		}
+		if (!busy)
+			vnmem_drain_retire(d);
 		/* No host to copy to (yet): a host coming back scans again. */
 		WRITE_ONCE(d->healing, false);
 		return;
 	}
-	if (!d->heal_started) {
+	if (!d->heal_started && at_risk) {
 		d->heal_started = ktime_get_ns();
 		d->heal_base = atomic64_read(&d->stats.healed_slabs);
 		dlog(info, d, "healing: %u slab(s) have fewer than %u copies, copying them at up to %u MB/s\n",
@@ -287,7 +387,8 @@ void vnmem_heal_step(struct vnmem_disk *d)
 			vnmem_rpc_free(&d->hosts[old.host], idx, &old);
 		atomic64_inc(&d->stats.healed_slabs);
 		atomic64_add(size, &d->stats.heal_bytes);
-		trace_heal(d->name, idx, dst->id, at_risk - 1, false);
+		trace_heal(d->name, idx, dst->id, at_risk ? at_risk - 1 : 0,
+			   false);
 		blk_mq_kick_requeue_list(d->gd->queue);	/* held writes */
 	} else {
 		hlog(warn_ratelimited, dst, "copying slab %u here failed (%d): will retry\n",
@@ -299,4 +400,79 @@ void vnmem_heal_step(struct vnmem_disk *d)
 				       msecs_to_jiffies(div_u64(size * 1000,
 								(u64)rate << 20)));
 	vnmem_kick_later(d, d->heal_next - jiffies);
+}
+
+/*
+ * configfs mem/<name>/drain: start (@on) or cancel draining the host at
+ * @a.  Cancelling after the drain finished takes the host back: it
+ * rejoins with a new session.  cfg->lock held.
+ */
+int vnmem_drain_set(struct vnmem_disk *d, const struct sockaddr_storage *a,
+		    bool on)
+{
+	struct vnmem_host *h = NULL;
+	unsigned int i, others = 0;
+
+	for (i = 0; i < d->nr_hosts; i++) {
+		if (vnode_addr_equal(&d->hosts[i].addr, a))
+			h = &d->hosts[i];
+		else if (READ_ONCE(d->hosts[i].drain) == VNMEM_DRAIN_NONE)
+			others++;
+	}
+	if (!h) {
+		dlog(err, d, "drain: %pISpc is not one of this disk's memory hosts\n",
+		     a);
+		return -ENOENT;
+	}
+	if (on && others < d->replicas && h->drain == VNMEM_DRAIN_NONE) {
+		hlog(err, h, "cannot drain: the disk keeps %u cop%s of each slab and %u other host(s) would be left\n",
+		     d->replicas, d->replicas > 1 ? "ies" : "y", others);
+		return -ENOSPC;
+	}
+	if (!on && h->drain == VNMEM_DRAIN_RETIRED &&
+	    !READ_ONCE(vnode_rejoin_max_ms)) {
+		hlog(err, h, "cannot take a drained host back with rejoin_max_ms=0\n");
+		return -EOPNOTSUPP;
+	}
+	spin_lock_irq(&d->host_lock);
+	if (on && h->drain == VNMEM_DRAIN_NONE) {
+		WRITE_ONCE(h->drain, VNMEM_DRAIN_ACTIVE);
+		hlog(info, h, "draining: moving its %d slab(s) to the other hosts at up to %u MB/s\n",
+		     atomic_read(&h->nr_slabs), READ_ONCE(vnode_heal_rate_mbps));
+	} else if (!on && h->drain != VNMEM_DRAIN_NONE) {
+		if (h->drain == VNMEM_DRAIN_RETIRED) {
+			WRITE_ONCE(h->drain, VNMEM_DRAIN_NONE);
+			h->rejoin_ms = 0;
+			vnmem_rejoin_schedule(h);
+		} else {
+			WRITE_ONCE(h->drain, VNMEM_DRAIN_NONE);
+		}
+		hlog(info, h, "drain cancelled: the host takes new slabs again\n");
+	}
+	if (d->running && !d->dead) {
+		WRITE_ONCE(d->heal_check, true);
+		queue_work(d->wq, &d->slow_work);
+	}
+	spin_unlock_irq(&d->host_lock);
+	return 0;
+}
+
+/* "ADDR STATE SLABS" per host being drained: draining, stuck, drained. */
+ssize_t vnmem_drain_show(struct vnmem_disk *d, char *buf)
+{
+	unsigned int i;
+	int len = 0;
+
+	for (i = 0; i < d->nr_hosts; i++) {
+		struct vnmem_host *h = &d->hosts[i];
+		u8 st = READ_ONCE(h->drain);
+
+		if (st == VNMEM_DRAIN_NONE)
+			continue;
+		len += sysfs_emit_at(buf, len, "%s %s %d\n", h->name,
+				     st == VNMEM_DRAIN_RETIRED ? "drained" :
+				     READ_ONCE(d->drain_stuck) ? "stuck" :
+				     "draining", atomic_read(&h->nr_slabs));
+	}
+	return len;
 }

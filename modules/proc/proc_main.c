@@ -288,7 +288,53 @@ static ssize_t vnmem_cfg_state_show(struct config_item *item, char *page)
 	return ret;
 }
 
+static ssize_t vnmem_cfg_drain_show(struct config_item *item, char *page)
+{
+	struct vnmem_cfg *cfg = to_vnmem_cfg(item);
+	ssize_t ret = 0;
+
+	mutex_lock(&cfg->lock);
+	if (cfg->disk)
+		ret = vnmem_drain_show(cfg->disk, page);
+	mutex_unlock(&cfg->lock);
+	return ret;
+}
+
+/* "ADDR[:PORT]" drains that host, "-ADDR[:PORT]" cancels or takes it back. */
+static ssize_t vnmem_cfg_drain_store(struct config_item *item,
+				     const char *page, size_t count)
+{
+	struct vnmem_cfg *cfg = to_vnmem_cfg(item);
+	struct sockaddr_storage addr;
+	char buf[64], *p = buf;
+	bool on = true;
+	int ret;
+
+	ret = vnode_cfs_get_str(page, count, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	if (*p == '-') {
+		on = false;
+		p++;
+	}
+	ret = vnode_xprt_parse_addr(p, VNODE_MEM_PORT, &addr);
+	if (ret) {
+		vnode_log(err, config_item_name(item),
+			  "drain: bad host address '%s' (want [-]ip[:port])\n",
+			  p);
+		return ret;
+	}
+	mutex_lock(&cfg->lock);
+	if (cfg->disk)
+		ret = vnmem_drain_set(cfg->disk, &addr, on);
+	else
+		ret = -ENODEV;
+	mutex_unlock(&cfg->lock);
+	return ret ? ret : count;
+}
+
 CONFIGFS_ATTR(vnmem_cfg_, hosts);
+CONFIGFS_ATTR(vnmem_cfg_, drain);
 CONFIGFS_ATTR(vnmem_cfg_, size);
 CONFIGFS_ATTR(vnmem_cfg_, replicas);
 CONFIGFS_ATTR(vnmem_cfg_, enable);
@@ -297,6 +343,7 @@ CONFIGFS_ATTR_RO(vnmem_cfg_, state);
 
 static struct configfs_attribute *vnmem_cfg_attrs[] = {
 	&vnmem_cfg_attr_hosts,
+	&vnmem_cfg_attr_drain,
 	&vnmem_cfg_attr_size,
 	&vnmem_cfg_attr_replicas,
 	&vnmem_cfg_attr_enable,

@@ -224,7 +224,8 @@ s64 vnmem_host_free(struct vnmem_host *h)
 }
 
 /*
- * The live, not-full, not-yet-tried host with the most free memory.  Any
+ * The live, not-full, not-draining, not-yet-tried host with the most free
+ * memory.  Any
  * context (the healer calls it under map_lock).
  */
 struct vnmem_host *vnmem_pick_host(struct vnmem_disk *d, const bool *tried)
@@ -235,7 +236,7 @@ struct vnmem_host *vnmem_pick_host(struct vnmem_disk *d, const bool *tried)
 	for (i = 0; i < d->nr_hosts; i++) {
 		struct vnmem_host *h = &d->hosts[(start + i) % d->nr_hosts];
 
-		if (tried[h->id] || h->full ||
+		if (tried[h->id] || h->full || READ_ONCE(h->drain) ||
 		    READ_ONCE(h->state) != VNODE_XPRT_LIVE)
 			continue;
 		if (!best || vnmem_host_free(h) > vnmem_host_free(best))

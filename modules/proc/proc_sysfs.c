@@ -59,6 +59,20 @@ static ssize_t at_risk_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(at_risk);
 
+/* Time to heal: ms since healing began, else how long the last heal took. */
+static ssize_t heal_ms_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct vnmem_disk *d = dev_to_vnmem(dev);
+	u64 start = READ_ONCE(d->heal_started);
+
+	if (start)
+		return sysfs_emit(buf, "%llu\n",
+				  (ktime_get_ns() - start) / NSEC_PER_MSEC);
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(d->heal_last_ms));
+}
+static DEVICE_ATTR_RO(heal_ms);
+
 static ssize_t hosts_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
@@ -69,9 +83,17 @@ static ssize_t hosts_show(struct device *dev, struct device_attribute *attr,
 	for (i = 0; i < d->nr_hosts; i++) {
 		struct vnmem_host *h = &d->hosts[i];
 
-		len += sysfs_emit_at(buf, len, "%u %s %s %d\n", h->id, h->name,
+		u8 drain = READ_ONCE(h->drain);
+
+		len += sysfs_emit_at(buf, len, "%u %s %s %d %s\n", h->id,
+				     h->name,
 				     vnode_xprt_state_str(READ_ONCE(h->state)),
-				     atomic_read(&h->nr_slabs));
+				     atomic_read(&h->nr_slabs),
+				     drain == VNMEM_DRAIN_ACTIVE ?
+				     (READ_ONCE(d->drain_stuck) ? "stuck" :
+				      "draining") :
+				     drain == VNMEM_DRAIN_RETIRED ? "drained" :
+				     "-");
 	}
 	return len;
 }
@@ -116,6 +138,7 @@ static struct attribute *vnmem_attrs[] = {
 	&dev_attr_at_risk.attr,
 	&dev_attr_healed_slabs.attr,
 	&dev_attr_heal_bytes.attr,
+	&dev_attr_heal_ms.attr,
 	&dev_attr_hosts.attr,
 	&dev_attr_lat_hist.attr,
 	&dev_attr_read_lat_hist.attr,

@@ -175,7 +175,7 @@ static void migrate_v3(void **state)
 	sqlite3_close(db);
 
 	assert_int_equal(vn_db_open(path, &db, &err), 0);
-	assert_int_equal(vn_db_version(db), 4);
+	assert_int_equal(vn_db_version(db), VN_DB_VERSION);
 	assert_int_equal(one_int(db, "SELECT count(*) FROM volumes WHERE name = 'v' AND "
 				 "vnode_id = 1 AND mountpoint = '/data' AND state = 'broken' AND "
 				 "owner_uid = 1000 AND keep = 1 AND dev = 'vnblk0' AND fs = 'ext4' AND "
@@ -183,6 +183,12 @@ static void migrate_v3(void **state)
 	assert_int_equal(sqlite3_exec(db, "UPDATE volumes SET state = 'lost', volume_id = 'ab'",
 				      NULL, NULL, NULL), SQLITE_OK);
 	assert_int_not_equal(sqlite3_exec(db, "UPDATE volumes SET state = 'bogus'",
+					  NULL, NULL, NULL), SQLITE_OK);
+	/* 5: components' drain, NULL for the old rows */
+	assert_int_equal(one_int(db, "SELECT count(*) FROM components WHERE drain IS NULL"), 1);
+	assert_int_equal(sqlite3_exec(db, "UPDATE components SET drain = 'draining'",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE components SET drain = 'gone'",
 					  NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 }

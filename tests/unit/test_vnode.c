@@ -504,6 +504,65 @@ static void components(void **state)
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='component.remove'"), 1);
 }
 
+/* Drain (#15): reservations move, the disk is told, delete waits for it. */
+static void drain(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_err err;
+	json_object *o;
+	char dev[32], p[128], buf[64];
+
+	add_host(fx, "m1", "10.0.0.2", "100M 0 20");
+	add_host(fx, "m2", "10.0.0.3", "100M 0 20");
+	assert_int_equal(create(fx, "a", 60 * M, 20 * M, 0, &err), 0);
+	assert_int_equal(read_at(fx->root, CFS "mem/vnmem/dev", dev, sizeof(dev)), 0);
+	snprintf(p, sizeof(p), "sys/block/%s/vnode/hosts", dev);
+	write_at(fx->root, p, "0 10.0.0.2:7470 LIVE 5 -\n1 10.0.0.3:7470 LIVE 5 -\n");
+	/* 2 copies, 2 hosts: nowhere to go, nothing changes */
+	assert_int_equal(vn_component_drain(&fx->ctx, "m1", true, &o, &err), -ENOSPC);
+	assert_non_null(strstr(err.msg, "only 1 other memory host(s) would be left"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM components WHERE drain IS NOT NULL"), 0);
+	/* delete refused while the disk has slabs there */
+	assert_int_equal(vn_component_remove(&fx->ctx, "m1", &err), -EBUSY);
+	assert_non_null(strstr(err.msg, "holds 5 slab(s) of the swap disk"));
+	/* a third host too small for a's 40M there: refused, nothing moved */
+	add_host(fx, "m3", "10.0.0.4", "30M 0 20");
+	write_at(fx->root, p, "0 10.0.0.2:7470 LIVE 5 -\n1 10.0.0.3:7470 LIVE 5 -\n"
+		 "2 10.0.0.4:7470 LIVE 0 -\n");
+	assert_int_equal(vn_component_drain(&fx->ctx, "m1", true, &o, &err), -ENOSPC);
+	assert_non_null(strstr(err.msg, "no room elsewhere"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM allocations a JOIN components c "
+			       "ON c.id = a.component_id WHERE c.name = 'm1'"), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM components WHERE drain IS NOT NULL"), 0);
+	/* room on m3 for all of it: moved, and the disk is told */
+	vn_component_remove(&fx->ctx, "m3", &err);
+	add_host(fx, "m4", "10.0.0.5", "100M 0 20");
+	write_at(fx->root, p, "0 10.0.0.2:7470 LIVE 5 -\n1 10.0.0.3:7470 LIVE 5 -\n"
+		 "2 10.0.0.5:7470 LIVE 0 -\n");
+	write_at(fx->root, CFS "mem/vnmem/hosts", "10.0.0.2:7470,10.0.0.3:7470,10.0.0.5:7470\n");
+	assert_int_equal(vn_component_drain(&fx->ctx, "m1", true, &o, &err), 0);
+	assert_string_equal(vn_jstr(o, "drain"), "draining");
+	json_object_put(o);
+	assert_int_equal(read_at(fx->root, CFS "mem/vnmem/drain", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "10.0.0.2:7470");
+	assert_int_equal(q_int(fx, "SELECT sum(bytes) FROM allocations a JOIN components c "
+			       "ON c.id = a.component_id WHERE c.name = 'm4'"), 40 * M);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM allocations a JOIN components c "
+			       "ON c.id = a.component_id WHERE c.name = 'm1'"), 0);
+	/* no new reservation on a draining host */
+	assert_int_equal(create(fx, "b", 30 * M, 10 * M, 0, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM allocations a JOIN components c "
+			       "ON c.id = a.component_id WHERE c.name = 'm1'"), 0);
+	assert_int_equal(vn_component_remove(&fx->ctx, "m1", &err), -EBUSY);
+	/* the disk finished: reconcile records it, delete works */
+	write_at(fx->root, p, "0 10.0.0.2:7470 CLOSED 0 drained\n1 10.0.0.3:7470 LIVE 5 -\n"
+		 "2 10.0.0.5:7470 LIVE 5 -\n");
+	vn_reconcile(&fx->ctx, false);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM components WHERE name = 'm1' AND drain = 'drained'"), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type IN ('drain.start', 'drain.finish') AND name = 'm1'"), 2);
+	assert_int_equal(vn_component_remove(&fx->ctx, "m1", &err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -516,6 +575,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rollback, setup1, teardown),
 		cmocka_unit_test_setup_teardown(reconcile, setup1, teardown),
 		cmocka_unit_test_setup_teardown(components, setup1, teardown),
+		cmocka_unit_test_setup_teardown(drain, setup2, teardown),
 	};
 
 	return cmocka_run_group_tests_name("vnode", tests, NULL, NULL);

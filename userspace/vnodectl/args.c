@@ -166,6 +166,39 @@ int vc_parse_component_add(int argc, char **argv, json_object **out,
 	return done(ret, args, out);
 }
 
+struct component_drain {
+	const char *timeout;
+	bool no_wait;
+};
+
+static const struct vn_opt component_drain_opts[] = {
+	VN_OPT_F("--no-wait", NULL, struct component_drain, no_wait),
+	VN_OPT_S("--timeout", NULL, struct component_drain, timeout),
+	VN_OPT_END_
+};
+
+int vc_parse_component_drain(int argc, char **argv, json_object **out,
+			     bool *wait, unsigned int *timeout_s,
+			     struct vn_err *err)
+{
+	struct component_drain o = { 0 };
+	json_object *args;
+	uint64_t t = 0;
+	int ret;
+
+	*out = NULL;
+	ret = parse_named(component_drain_opts, &o, argc, argv,
+			  "component drain NAME [--no-wait] [--timeout SECONDS]",
+			  &args, err);
+	if (ret)
+		return ret;
+	if (o.timeout)
+		ret = vn_opt_uint("--timeout", o.timeout, 86400 * 7, &t, err);
+	*wait = !o.no_wait;
+	*timeout_s = (unsigned int)t;
+	return done(ret, args, out);
+}
+
 struct vnode_delete {
 	bool force, keep_storage;
 };

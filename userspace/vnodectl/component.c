@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* vnodectl component add|list|show|delete (delete was "remove") */
+/* vnodectl component add|list|show|drain|undrain|delete (delete was
+ * "remove") */
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "opts.h"
 #include "vnodectl.h"
@@ -16,10 +19,14 @@ static const struct vc_field comp_brief[] = {
 	{ "reserved", "reserved", F_SIZE },
 	{ "source", "source", F_STR },
 	{ "last_error", "error", F_STR },
+	{ "drain", "drain", F_STR },
 	{ NULL, NULL, 0 }
 };
 
 static const struct vc_field comp_detail[] = {
+	{ "disk_state", "disk_state", F_STR },
+	{ "disk_slabs", "disk_slabs", F_I64 },
+	{ "disk_drain", "disk_drain", F_STR },
 	{ "slab_shift", "slab_shift", F_U64 },
 	{ "nr_clients", "clients", F_U64 },
 	{ "server_id", "server_id", F_U64 },
@@ -80,6 +87,104 @@ static int comp_show(struct vc *vc, int argc, char **argv)
 		      VC_USAGE;
 }
 
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && v ?
+	       json_object_get_string(v) : NULL;
+}
+
+static long long jint(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && v ?
+	       (long long)json_object_get_int64(v) : -1;
+}
+
+/*
+ * Wait until the swap disk holds nothing on the host: progress on stderr,
+ * the final state on stdout.  Gives up (the drain goes on) after 30 s in
+ * which no slab could be moved, or after timeout_s.
+ */
+static int comp_drain_wait(struct vc *vc, const char *name,
+			   unsigned int timeout_s)
+{
+	long long last = -2;
+	int stuck = 0, secs = 0, ret;
+
+	for (;;) {
+		struct timespec ts = { 1, 0 };
+		json_object *args = json_object_new_object(), *c = NULL;
+		const char *drain, *kd;
+		long long slabs;
+
+		json_object_object_add(args, "name", json_object_new_string(name));
+		ret = vc_call(vc, "component.show", args, &c);
+		if (ret)
+			return ret;
+		drain = jstr(c, "drain");
+		kd = jstr(c, "disk_drain");
+		slabs = jint(c, "disk_slabs");
+		if (!drain) {
+			json_object_put(c);
+			return vc_fail(VC_ERR, "the drain of %s was cancelled", name);
+		}
+		if (!strcmp(drain, "drained") || (kd && !strcmp(kd, "drained"))) {
+			json_object_put(c);
+			if (!vc->p.json)
+				printf("%s is drained: it holds no slab of the swap disk and no reservation; `vnodectl component delete %s` removes it\n",
+				       name, name);
+			else
+				printf("{\"name\":\"%s\",\"drain\":\"drained\"}\n", name);
+			return VC_OK;
+		}
+		if (slabs != last && !vc->p.json)
+			fprintf(stderr, "%s: %lld slab(s) left to move\n", name,
+				slabs < 0 ? 0 : slabs);
+		stuck = kd && !strcmp(kd, "stuck") && slabs == last ? stuck + 1 : 0;
+		last = slabs;
+		json_object_put(c);
+		if (stuck >= 30)
+			return vc_fail(VC_ERR,
+				       "the drain of %s cannot finish: no other memory host can take its last %lld slab(s). %s keeps serving them, nothing is lost; the drain goes on once another host has room (or cancel it: vnodectl component undrain %s)",
+				       name, slabs, name, name);
+		if (timeout_s && ++secs > (int)timeout_s)
+			return vc_fail(VC_ERR,
+				       "%s still holds %lld slab(s) after %u s; the drain goes on (vnodectl component show %s)",
+				       name, slabs, timeout_s, name);
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int comp_drain(struct vc *vc, int argc, char **argv)
+{
+	unsigned int timeout_s;
+	json_object *args, *c = NULL;
+	char name[64];
+	struct vn_err err;
+	bool wait;
+	int ret;
+
+	if (vc_parse_component_drain(argc, argv, &args, &wait, &timeout_s, &err))
+		return vc_fail(VC_USAGE, "%s", err.msg);
+	if (!wait)
+		return vc_call_print(vc, "component.drain", args, print_comp, true);
+	snprintf(name, sizeof(name), "%s", jstr(args, "name"));
+	ret = vc_call(vc, "component.drain", args, &c);
+	json_object_put(c);
+	return ret ? ret : comp_drain_wait(vc, name, timeout_s);
+}
+
+static int comp_undrain(struct vc *vc, int argc, char **argv)
+{
+	json_object *args = vc_name_arg(argc, argv, "component undrain NAME");
+
+	return args ? vc_call_print(vc, "component.undrain", args, print_comp, true) :
+		      VC_USAGE;
+}
+
 static int comp_delete(struct vc *vc, int argc, char **argv)
 {
 	json_object *args = vc_name_arg(argc, argv, "component delete NAME");
@@ -92,6 +197,9 @@ const struct vc_cmd vc_component_cmds[] = {
 	  "NAME --type memory|storage --addr IP [--port N] [--no-probe]" },
 	{ "list", NULL, comp_list, NULL, "[--probe]" },
 	{ "show", NULL, comp_show, NULL, "NAME            (probes the host now)" },
-	{ "delete", "remove", comp_delete, NULL, "NAME          (not while it holds reservations)" },
+	{ "drain", NULL, comp_drain, NULL,
+	  "NAME [--no-wait] [--timeout SECONDS]  (move its slabs and reservations elsewhere)" },
+	{ "undrain", NULL, comp_undrain, NULL, "NAME         (cancel a drain, or take a drained host back)" },
+	{ "delete", "remove", comp_delete, NULL, "NAME          (not while it holds slabs or reservations)" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };

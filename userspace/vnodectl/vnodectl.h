@@ -94,6 +94,10 @@ extern const struct vc_field vc_volume_brief[];
 
 /* "OBJ CMD NAME": {"name": NAME} or NULL (usage error printed). */
 json_object *vc_name_arg(int argc, char **argv, const char *usage);
+/* component drain NAME [--no-wait] [--timeout SECONDS] (0 = none) */
+int vc_parse_component_drain(int argc, char **argv, json_object **out,
+			     bool *wait, unsigned int *timeout_s,
+			     struct vn_err *err);
 /* Call cmd and print the answer (an object, or an array of objects) with
  * print; args is taken. */
 int vc_call_print(struct vc *vc, const char *cmd, json_object *args,

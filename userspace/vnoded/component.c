@@ -2,11 +2,14 @@
 /* Components: memory and storage hosts, from cluster.conf or vnodectl;
  * probing memory hosts. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 
 #include "db.h"
+#include "kern_ops.h"
+#include "placement.h"
 #include "vnoded.h"
 
 /* Store a probe result (and an event when the state changes). */
@@ -164,15 +167,205 @@ static int comp_delete(struct vn_ctx *ctx, json_object *comp, const char *why,
 	return ret;
 }
 
+/*
+ * The swap disk's line for memory component comp ("addr:port").  Returns
+ * false if the disk is not enabled or does not use the host.
+ */
+static bool comp_disk_host(struct vn_ctx *ctx, json_object *comp,
+			   struct vn_disk_info *di, struct vn_disk_host *out)
+{
+	struct vn_disk_host h[VN_DISK_MAX_HOSTS];
+	const struct vn_disk_host *m;
+	char addr[VN_ADDR_MAX + 8];
+	int n;
+
+	if (strcmp(vn_jstr(comp, "kind"), "memory") ||
+	    vn_disk_info(&ctx->kern, ctx->cluster.disk, di) || !di->enabled ||
+	    !di->dev[0])
+		return false;
+	snprintf(addr, sizeof(addr), "%s:%" PRId64, vn_jstr(comp, "addr"),
+		 vn_jint(comp, "port"));
+	n = vn_disk_hosts(&ctx->kern, di->dev, h, VN_DISK_MAX_HOSTS);
+	m = n > 0 ? vn_disk_host_find(h, n, addr) : NULL;
+	if (!m)
+		return false;
+	*out = *m;
+	return true;
+}
+
+static int drain_write(struct vn_ctx *ctx, json_object *comp, bool on,
+		       struct vn_err *err)
+{
+	char val[VN_ADDR_MAX + 16];
+
+	snprintf(val, sizeof(val), "%s%s:%" PRId64, on ? "" : "-",
+		 vn_jstr(comp, "addr"), vn_jint(comp, "port"));
+	return vn_kwritef(&ctx->kern, err, val, VN_CFS "/mem/%s/drain",
+			  ctx->cluster.disk);
+}
+
+static void drain_event(struct vn_ctx *ctx, const char *type,
+			json_object *comp, const char *why)
+{
+	json_object *d = json_object_new_object();
+
+	json_object_object_add(d, "addr", json_object_new_string(vn_jstr(comp, "addr")));
+	json_object_object_add(d, "port", json_object_new_int64(vn_jint(comp, "port")));
+	if (why)
+		json_object_object_add(d, "reason", json_object_new_string(why));
+	vn_event(ctx->db, type, "component", vn_jstr(comp, "name"), d, NULL);
+	json_object_put(d);
+}
+
+int vn_component_drain(struct vn_ctx *ctx, const char *name, bool on,
+		       json_object **out, struct vn_err *err)
+{
+	struct vn_host hosts[VN_MAX_COMPONENTS];
+	const char *cur;
+	struct vn_disk_host dh;
+	struct vn_disk_info di;
+	json_object *comp;
+	bool in_disk;
+	int ret, nh;
+
+	ret = vn_get_component(ctx, name, &comp, err);
+	if (ret)
+		return ret;
+	if (strcmp(vn_jstr(comp, "kind"), "memory")) {
+		ret = vn_seterr(err, EINVAL,
+				"component '%s' is a storage host: only memory hosts are drained (move a volume by deleting and recreating it)",
+				name);
+		goto out;
+	}
+	cur = vn_jstr(comp, "drain");
+	in_disk = comp_disk_host(ctx, comp, &di, &dh);
+	if (!on) {
+		if (!cur) {
+			ret = vn_seterr(err, EINVAL, "component '%s' is not drained", name);
+			goto out;
+		}
+		if (in_disk) {
+			ret = drain_write(ctx, comp, false, err);
+			if (ret)
+				goto out;
+		}
+		ret = vn_db_comp_set_drain(ctx, vn_jint(comp, "id"), NULL, err);
+		if (ret)
+			goto out;
+		drain_event(ctx, "drain.cancel", comp, NULL);
+		ctx->log(LOG_NOTICE, "component %s: drain cancelled, it takes new slabs and reservations again",
+			 name);
+		goto show;
+	}
+	if (cur)
+		goto show;	/* already draining or drained: report progress */
+	if (in_disk && di.replicas > 1) {
+		struct vn_disk_host h[VN_DISK_MAX_HOSTS];
+		int n = vn_disk_hosts(&ctx->kern, di.dev, h, VN_DISK_MAX_HOSTS);
+		int i, others = 0;
+
+		for (i = 0; i < n; i++)
+			others += strcmp(h[i].addr, dh.addr) &&
+				  !strcmp(h[i].drain, "-");
+		if (others < di.replicas) {
+			ret = vn_seterr(err, ENOSPC,
+					"cannot drain %s: the swap disk %s keeps %d copies of every slab on distinct hosts and only %d other memory host(s) would be left; add a memory host first",
+					name, di.dev, di.replicas, others);
+			goto out;
+		}
+	}
+	/* 1. the reservations, 2. the slabs; undone together on failure */
+	nh = vn_load_hosts(ctx, &di, hosts, VN_MAX_COMPONENTS, err);
+	if (nh < 0) {
+		ret = nh;
+		goto out;
+	}
+	ret = vn_db_begin(ctx->db, err);
+	if (ret)
+		goto out;
+	ret = vn_place_move(ctx, vn_jint(comp, "id"), hosts, nh, err);
+	if (!ret)
+		ret = vn_db_comp_set_drain(ctx, vn_jint(comp, "id"),
+					   in_disk ? "draining" : "drained", err);
+	if (ret) {
+		struct vn_err e = *err;
+
+		vn_db_rollback(ctx->db);
+		ret = vn_seterr(err, -ret, "cannot drain %s: %s", name, e.msg);
+		goto out;
+	}
+	if (in_disk) {
+		ret = drain_write(ctx, comp, true, err);
+		if (ret) {
+			vn_db_rollback(ctx->db);
+			goto out;
+		}
+	}
+	ret = vn_db_commit(ctx->db, err);
+	if (ret) {
+		vn_db_rollback(ctx->db);
+		if (in_disk)
+			drain_write(ctx, comp, false, NULL);
+		goto out;
+	}
+	drain_event(ctx, "drain.start", comp, NULL);
+	if (!in_disk)
+		drain_event(ctx, "drain.finish", comp, "not used by the swap disk");
+	ctx->log(LOG_NOTICE, "component %s: draining (%ld slab(s) of the swap disk to move)",
+		 name, in_disk ? dh.slabs : 0L);
+show:
+	json_object_put(comp);
+	return vn_component_show(ctx, name, false, out, err);
+out:
+	json_object_put(comp);
+	return ret;
+}
+
+/* Reconcile: a drain that the disk finished, or that has no disk left. */
+void vn_drain_progress(struct vn_ctx *ctx)
+{
+	json_object *rows;
+	size_t i, n;
+
+	if (vn_db_query_json(ctx->db, "SELECT id, name, kind, addr, port, drain "
+			     "FROM components WHERE drain = 'draining'",
+			     NULL, &rows, NULL))
+		return;
+	n = json_object_array_length(rows);
+	for (i = 0; i < n; i++) {
+		json_object *c = json_object_array_get_idx(rows, i);
+		struct vn_disk_host dh;
+		struct vn_disk_info di;
+
+		if (comp_disk_host(ctx, c, &di, &dh) && strcmp(dh.drain, "drained"))
+			continue;
+		if (vn_db_comp_set_drain(ctx, vn_jint(c, "id"), "drained", NULL))
+			continue;
+		ctx->log(LOG_NOTICE, "component %s: drained, it holds no slab of the swap disk; `vnodectl component delete %s` removes it",
+			 vn_jstr(c, "name"), vn_jstr(c, "name"));
+		drain_event(ctx, "drain.finish", c, NULL);
+	}
+	json_object_put(rows);
+}
+
 int vn_component_remove(struct vn_ctx *ctx, const char *name,
 			struct vn_err *err)
 {
+	struct vn_disk_host dh;
+	struct vn_disk_info di;
 	json_object *comp;
 	int ret, n;
 
 	ret = vn_get_component(ctx, name, &comp, err);
 	if (ret)
 		return ret;
+	if (comp_disk_host(ctx, comp, &di, &dh) && strcmp(dh.drain, "drained") &&
+	    dh.slabs > 0) {
+		json_object_put(comp);
+		return vn_seterr(err, EBUSY,
+				 "component '%s' holds %ld slab(s) of the swap disk %s: `vnodectl component drain %s` moves them first",
+				 name, dh.slabs, di.dev, name);
+	}
 	n = comp_in_use(ctx, comp);
 	if (n) {
 		json_object_put(comp);
@@ -216,6 +409,19 @@ int vn_component_show(struct vn_ctx *ctx, const char *name, bool probe,
 	if (!vn_db_comp_reserved(ctx, vn_jint(comp, "id"), &reserved))
 		json_object_object_add(comp, "reserved",
 				       json_object_new_int64(reserved));
+	{
+		struct vn_disk_host dh;
+		struct vn_disk_info di;
+
+		if (comp_disk_host(ctx, comp, &di, &dh)) {
+			json_object_object_add(comp, "disk_slabs",
+					       json_object_new_int64(dh.slabs));
+			json_object_object_add(comp, "disk_state",
+					       json_object_new_string(dh.state));
+			json_object_object_add(comp, "disk_drain",
+					       json_object_new_string(dh.drain));
+		}
+	}
 	*out = comp;
 	return 0;
 }

@@ -125,6 +125,9 @@ static const char *const migrations[] = {
 	"    created, owner_uid, keep, dev, fs, last_error FROM volumes;"
 	"DROP TABLE volumes;"
 	"ALTER TABLE volumes_v4 RENAME TO volumes;",
+	/* 5: a memory host being emptied for maintenance, or emptied */
+	"ALTER TABLE components ADD COLUMN drain TEXT"
+	"  CHECK (drain IS NULL OR drain IN ('draining', 'drained'));",
 };
 
 int vn_db_exec(sqlite3 *db, const char *sql, struct vn_err *err)
@@ -550,7 +553,7 @@ int vn_prep(struct vn_ctx *ctx, const char *sql, sqlite3_stmt **st,
 }
 
 #define COMP_COLS "id, name, kind, addr, port, source, state, capacity, used, " \
-		  "slab_shift, last_probe, last_error, created"
+		  "slab_shift, last_probe, last_error, created, drain"
 #define VNODE_COLS "id, name, mem, cache, mem - cache AS quota, replicas, cpus, " \
 		   "owner_uid, cgroup, cgroup_id, state, ephemeral, creator_pid, created"
 
@@ -677,6 +680,82 @@ int vn_db_comp_reserved(struct vn_ctx *ctx, int64_t comp_id, int64_t *bytes)
 	*bytes = vn_jint(o, "r");
 	json_object_put(o);
 	return 0;
+}
+
+int vn_db_comp_set_drain(struct vn_ctx *ctx, int64_t id, const char *drain,
+			 struct vn_err *err)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = vn_prep(ctx, "UPDATE components SET drain = ? WHERE id = ?", &st, err);
+	if (ret)
+		return ret;
+	if (drain)
+		sqlite3_bind_text(st, 1, drain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	return vn_step_done(ctx, st, err);
+}
+
+int vn_db_comp_allocs(struct vn_ctx *ctx, int64_t id, json_object **rows,
+		      struct vn_err *err)
+{
+	char s[32];
+	const char *b[] = { s, NULL };
+
+	snprintf(s, sizeof(s), "%" PRId64, id);
+	return vn_db_query_json(ctx->db, "SELECT a.vnode_id, v.name, a.bytes, "
+		"v.mem - v.cache AS quota FROM allocations a JOIN vnodes v "
+		"ON v.id = a.vnode_id WHERE a.component_id = ? ORDER BY v.name",
+		b, rows, err);
+}
+
+int64_t vn_db_alloc_bytes(struct vn_ctx *ctx, int64_t vnode_id, int64_t comp_id)
+{
+	sqlite3_stmt *st;
+	int64_t v = 0;
+
+	if (vn_prep(ctx, "SELECT coalesce(sum(bytes), 0) FROM allocations "
+		    "WHERE vnode_id = ? AND component_id = ?", &st, NULL))
+		return 0;
+	sqlite3_bind_int64(st, 1, vnode_id);
+	sqlite3_bind_int64(st, 2, comp_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int vn_db_alloc_add(struct vn_ctx *ctx, int64_t vnode_id, int64_t comp_id,
+		    uint64_t bytes, struct vn_err *err)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = vn_prep(ctx, "UPDATE allocations SET bytes = bytes + ? "
+		      "WHERE vnode_id = ? AND component_id = ?", &st, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, (int64_t)bytes);
+	sqlite3_bind_int64(st, 2, vnode_id);
+	sqlite3_bind_int64(st, 3, comp_id);
+	ret = vn_step_done(ctx, st, err);
+	if (ret || sqlite3_changes(ctx->db))
+		return ret;
+	return vn_db_alloc_insert(ctx, vnode_id, comp_id, bytes, err);
+}
+
+int vn_db_alloc_drop_comp(struct vn_ctx *ctx, int64_t comp_id,
+			  struct vn_err *err)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = vn_prep(ctx, "DELETE FROM allocations WHERE component_id = ?", &st, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, comp_id);
+	return vn_step_done(ctx, st, err);
 }
 
 int vn_db_comp_list(struct vn_ctx *ctx, json_object **rows, struct vn_err *err)

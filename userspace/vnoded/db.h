@@ -16,7 +16,7 @@
 
 #include "util.h"
 
-#define VN_DB_VERSION 4
+#define VN_DB_VERSION 5
 
 /* Open (creating if needed) and migrate to VN_DB_VERSION. */
 int vn_db_open(const char *path, sqlite3 **db, struct vn_err *err);
@@ -125,6 +125,20 @@ int vn_db_comp_set_probe(struct vn_ctx *ctx, int64_t id, const char *state,
 int vn_db_comp_users(struct vn_ctx *ctx, int64_t id);
 /* Bytes reserved on component id; 0 = *bytes set. */
 int vn_db_comp_reserved(struct vn_ctx *ctx, int64_t id, int64_t *bytes);
+/* drain: NULL, "draining" or "drained". */
+int vn_db_comp_set_drain(struct vn_ctx *ctx, int64_t id, const char *drain,
+			 struct vn_err *err);
+/* The reservations held on component id: vnode_id, name, bytes, quota. */
+int vn_db_comp_allocs(struct vn_ctx *ctx, int64_t id, json_object **rows,
+		      struct vn_err *err);
+/* Bytes vNode vnode_id holds on component comp_id. */
+int64_t vn_db_alloc_bytes(struct vn_ctx *ctx, int64_t vnode_id, int64_t comp_id);
+/* Reserve bytes more for vnode_id on comp_id (one row per pair). */
+int vn_db_alloc_add(struct vn_ctx *ctx, int64_t vnode_id, int64_t comp_id,
+		    uint64_t bytes, struct vn_err *err);
+/* Forget every reservation on comp_id. */
+int vn_db_alloc_drop_comp(struct vn_ctx *ctx, int64_t comp_id,
+			  struct vn_err *err);
 /* All components with their reserved bytes, by name. */
 int vn_db_comp_list(struct vn_ctx *ctx, json_object **rows,
 		    struct vn_err *err);

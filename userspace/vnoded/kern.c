@@ -585,10 +585,12 @@ int vn_disk_hosts(const struct vn_kern *k, const char *dev,
 	f = fopen(path, "re");
 	if (!f)
 		return -1;
-	while (n < max && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*u %63s %15s %ld", h[n].addr, h[n].state,
-			   &h[n].slabs) == 3)
+	while (n < max && fgets(line, sizeof(line), f)) {
+		strcpy(h[n].drain, "-");
+		if (sscanf(line, "%*u %63s %15s %ld %11s", h[n].addr, h[n].state,
+			   &h[n].slabs, h[n].drain) >= 3)
 			n++;
+	}
 	fclose(f);
 	return n;
 }
@@ -630,6 +632,14 @@ int vn_disk_info(const struct vn_kern *k, const char *disk,
 			 di->dev);
 		if (!vn_read_u64(path, &v))
 			di->at_risk = v;
+		vn_kpath(k, path, sizeof(path), "/sys/block/%s/vnode/heal_bytes",
+			 di->dev);
+		if (!vn_read_u64(path, &v))
+			di->heal_bytes = v;
+		vn_kpath(k, path, sizeof(path), "/sys/block/%s/vnode/heal_ms",
+			 di->dev);
+		if (!vn_read_u64(path, &v))
+			di->heal_ms = v;
 	}
 	return 0;
 }

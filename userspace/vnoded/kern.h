@@ -50,6 +50,8 @@ struct vn_disk_info {
 	char gone[512];
 	/* mapped slabs with fewer valid copies than replicas (sysfs at_risk) */
 	uint64_t at_risk;
+	uint64_t heal_bytes;	/* bytes re-replicated so far */
+	uint64_t heal_ms;	/* time healing now, else the last heal's */
 };
 
 /* No sysroot (NULL, "" or "/"): the real kernel; else the fake below it. */
@@ -116,6 +118,7 @@ struct vn_disk_host {
 	char addr[64];		/* "addr:port" */
 	char state[16];		/* LIVE, RECONNECTING, DEAD, ... */
 	long slabs;
+	char drain[12];		/* "-", draining, stuck or drained */
 };
 
 #define VN_DISK_MAX_HOSTS 8

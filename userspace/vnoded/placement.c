@@ -50,6 +50,9 @@ int vn_load_hosts(struct vn_ctx *ctx, const struct vn_disk_info *di,
 		h->reserved = (uint64_t)vn_jint(c, "reserved");
 		h->gone = di->enabled && host_in_list(di->gone, h->addr);
 		h->in_disk = !di->enabled || (host_in_list(di->hosts, h->addr) && !h->gone);
+		h->draining = vn_jstr(c, "drain") != NULL;
+		if (h->draining)
+			h->in_disk = false;
 		if (vn_probe_comp(ctx, c, &r, &e)) {
 			snprintf(h->err, sizeof(h->err), "%s", e.msg);
 			continue;
@@ -114,7 +117,10 @@ void vn_hosts_summary(const struct vn_host *hosts, int nh, char *buf,
 		const struct vn_host *h = &hosts[i];
 		int n;
 
-		if (!h->up)
+		if (h->draining)
+			n = snprintf(buf + off, len - off, "%s%s drained for maintenance",
+				     off ? ", " : "", h->name);
+		else if (!h->up)
 			n = snprintf(buf + off, len - off, "%s%s down", off ? ", " : "",
 				     h->name);
 		else if (h->gone)
@@ -164,7 +170,7 @@ int vn_ensure_disk(struct vn_ctx *ctx, struct vn_disk_info *di,
 		const struct vn_host *h = &hosts[i];
 		int n;
 
-		if (!h->up)
+		if (!h->up || h->draining)
 			continue;
 		if (shift >= 0 && h->slab_shift != shift) {
 			ctx->log(LOG_WARNING, "memory host %s has slab_shift %d, others %d: left out of the disk",
@@ -219,4 +225,75 @@ int vn_ensure_disk(struct vn_ctx *ctx, struct vn_disk_info *di,
 		json_object_put(d);
 	}
 	return 0;
+}
+
+const struct vn_disk_host *vn_disk_host_find(const struct vn_disk_host *h,
+					     int n, const char *addr)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(h[i].addr, addr))
+			return &h[i];
+	return NULL;
+}
+
+int vn_place_move(struct vn_ctx *ctx, int64_t comp, struct vn_host *hosts,
+		  int nh, struct vn_err *err)
+{
+	json_object *rows;
+	size_t i, n;
+	int ret;
+
+	ret = vn_db_comp_allocs(ctx, comp, &rows, err);
+	if (ret)
+		return ret;
+	ret = vn_db_alloc_drop_comp(ctx, comp, err);
+	n = json_object_array_length(rows);
+	for (i = 0; i < n && !ret; i++) {
+		json_object *a = json_object_array_get_idx(rows, i);
+		int64_t vid = vn_jint(a, "vnode_id");
+		uint64_t need = (uint64_t)vn_jint(a, "bytes");
+		uint64_t quota = (uint64_t)vn_jint(a, "quota");
+
+		while (need && !ret) {
+			struct vn_host *best = NULL;
+			uint64_t room = 0, r, held;
+			int j;
+
+			for (j = 0; j < nh; j++) {
+				struct vn_host *h = &hosts[j];
+
+				if (h->id == comp || !h->up || !h->in_disk)
+					continue;
+				held = (uint64_t)vn_db_alloc_bytes(ctx, vid, h->id);
+				r = quota > held ? quota - held : 0;
+				if (r > h->free)
+					r = h->free;
+				if (r > room) {
+					room = r;
+					best = h;
+				}
+			}
+			if (!best) {
+				char sum[512], b[32], q[32];
+
+				vn_hosts_summary(hosts, nh, sum, sizeof(sum));
+				vn_fmt_size(need, b, sizeof(b));
+				vn_fmt_size(quota, q, sizeof(q));
+				ret = vn_seterr(err, ENOSPC,
+						"no room elsewhere: vNode '%s' would still need %s placed on hosts holding less than its %s quota (%s)",
+						vn_jstr(a, "name"), b, q, sum);
+				break;
+			}
+			if (room > need)
+				room = need;
+			ret = vn_db_alloc_add(ctx, vid, best->id, room, err);
+			best->free -= room;
+			best->reserved += room;
+			need -= room;
+		}
+	}
+	json_object_put(rows);
+	return ret;
 }

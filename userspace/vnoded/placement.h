@@ -19,13 +19,15 @@ struct vn_host {
 	bool up;
 	bool in_disk;
 	bool gone;		/* in the disk, which gave up on it (DEAD) */
+	bool draining;		/* being drained or drained: no new reservation */
 	int slab_shift;
 	uint64_t capacity, used, reserved, free, take;
 	char err[128];
 };
 
 /* Probe memory hosts and fill hosts[] (free = capacity - max(reserved,
- * used)); returns how many, or -errno. */
+ * used)); returns how many, or -errno.  A host being drained is never
+ * in_disk. */
 int vn_load_hosts(struct vn_ctx *ctx, const struct vn_disk_info *di,
 		  struct vn_host *hosts, int max, struct vn_err *err);
 /*
@@ -43,5 +45,17 @@ void vn_hosts_summary(const struct vn_host *hosts, int nh, char *buf,
  * hosts[] if it is not). */
 int vn_ensure_disk(struct vn_ctx *ctx, struct vn_disk_info *di,
 		   const struct vn_host *hosts, int nh, struct vn_err *err);
+
+/* Host line "addr:port" of the swap disk's hosts; NULL if none. */
+const struct vn_disk_host *vn_disk_host_find(const struct vn_disk_host *h,
+					     int n, const char *addr);
+/*
+ * Move every reservation held on comp (drain): each vNode's bytes there
+ * go to the other hosts (at most its quota on any one), most free first.
+ * Changes only the db (the caller's transaction); -ENOSPC with the reason
+ * if they do not fit.
+ */
+int vn_place_move(struct vn_ctx *ctx, int64_t comp, struct vn_host *hosts,
+		  int nh, struct vn_err *err);
 
 #endif /* VN_PLACEMENT_H */

@@ -147,6 +147,7 @@ int vn_reconcile(struct vn_ctx *ctx, bool reap)
 	size_t i, n;
 
 	watch_disk(ctx);
+	vn_drain_progress(ctx);
 	if (vn_db_vnode_list(ctx, &rows, NULL))
 		return 1;
 	n = json_object_array_length(rows);

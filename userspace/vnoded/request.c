@@ -94,6 +94,22 @@ static int h_comp_remove(struct hreq *r)
 	return ret ? ret : vn_component_remove(r->ctx, r->name, r->err);
 }
 
+static int h_comp_drain(struct hreq *r)
+{
+	int ret = need_root(r->who, "drain components", r->err);
+
+	return ret ? ret : vn_component_drain(r->ctx, r->name, true, r->data,
+					      r->err);
+}
+
+static int h_comp_undrain(struct hreq *r)
+{
+	int ret = need_root(r->who, "take drained components back", r->err);
+
+	return ret ? ret : vn_component_drain(r->ctx, r->name, false, r->data,
+					      r->err);
+}
+
 static int h_comp_list(struct hreq *r)
 {
 	if (vn_arg_bool(r->args, "probe"))
@@ -262,6 +278,8 @@ static const struct {
 	{ "ping", h_ping, false },
 	{ "component.add", h_comp_add, true },
 	{ "component.remove", h_comp_remove, true },
+	{ "component.drain", h_comp_drain, true },
+	{ "component.undrain", h_comp_undrain, true },
 	{ "component.list", h_comp_list, false },
 	{ "component.show", h_comp_show, true },
 	{ "vnode.create", h_vnode_create, true },

@@ -350,7 +350,9 @@ static void add_runtime(struct vn_ctx *ctx, json_object *v)
 
 /*
  * The redundancy the vNode's pages have now: the shared disk's state
- * (live, degraded, down) and its slabs with fewer copies than replicas.
+ * (live, healing, degraded, down), its slabs with fewer copies than
+ * replicas, the bytes re-replicated and the time to heal (so far, or the
+ * last heal's).
  */
 static void add_redundancy(struct vn_ctx *ctx, json_object *v)
 {
@@ -360,6 +362,8 @@ static void add_redundancy(struct vn_ctx *ctx, json_object *v)
 		return;
 	json_object_object_add(v, "redundancy", json_object_new_string(di.state));
 	json_object_object_add(v, "slabs_at_risk", json_object_new_uint64(di.at_risk));
+	json_object_object_add(v, "heal_bytes", json_object_new_uint64(di.heal_bytes));
+	json_object_object_add(v, "heal_ms", json_object_new_uint64(di.heal_ms));
 }
 
 int vn_vnode_show(struct vn_ctx *ctx, const char *name, json_object **out,
@@ -417,6 +421,9 @@ int vn_disk_show(struct vn_ctx *ctx, json_object **out, struct vn_err *err)
 	json_object_object_add(d, "cluster_replicas",
 			       json_object_new_int(ctx->cluster.replicas));
 	json_object_object_add(d, "state", json_object_new_string(di.state));
+	json_object_object_add(d, "slabs_at_risk", json_object_new_uint64(di.at_risk));
+	json_object_object_add(d, "heal_bytes", json_object_new_uint64(di.heal_bytes));
+	json_object_object_add(d, "heal_ms", json_object_new_uint64(di.heal_ms));
 	json_object_object_add(d, "swap_active", json_object_new_boolean(di.swap_active));
 	json_object_object_add(d, "quota_total", json_object_new_int64(vn_db_quota_total(ctx)));
 	*out = d;

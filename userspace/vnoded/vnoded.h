@@ -100,6 +100,12 @@ int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
 		     struct vn_err *err);
 int vn_component_remove(struct vn_ctx *ctx, const char *name,
 			struct vn_err *err);
+/* Drain (on) a memory host: move its reservations and, through the swap
+ * disk, its slabs elsewhere; or cancel / take it back (!on). */
+int vn_component_drain(struct vn_ctx *ctx, const char *name, bool on,
+		       json_object **out, struct vn_err *err);
+/* Mark finished drains (reconcile). */
+void vn_drain_progress(struct vn_ctx *ctx);
 int vn_component_list(struct vn_ctx *ctx, json_object **out,
 		      struct vn_err *err);
 int vn_component_show(struct vn_ctx *ctx, const char *name, bool probe,
