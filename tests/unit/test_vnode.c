@@ -561,6 +561,11 @@ static void drain(void **state)
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM components WHERE name = 'm1' AND drain = 'drained'"), 1);
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type IN ('drain.start', 'drain.finish') AND name = 'm1'"), 2);
 	assert_int_equal(vn_component_remove(&fx->ctx, "m1", &err), 0);
+	/* added again: the disk takes the drained address back */
+	write_at(fx->root, CFS "mem/vnmem/drain", "");
+	add_host(fx, "m1", "10.0.0.2", "100M 0 20");
+	assert_int_equal(read_at(fx->root, CFS "mem/vnmem/drain", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "-10.0.0.2:7470");
 }
 
 int main(void)

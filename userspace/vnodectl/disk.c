@@ -9,7 +9,7 @@ static const struct vc_field disk_fields[] = {
 	{ "enabled", "enabled", F_BOOL },
 	{ "state", "state", F_STR },
 	{ "slabs_at_risk", "slabs_at_risk", F_U64 },
-	{ "heal_bytes", "heal_bytes", F_SIZE },
+	{ "heal_bytes", "healed", F_SIZE },
 	{ "heal_ms", "heal_ms", F_U64 },
 	{ "swap_active", "swap", F_BOOL },
 	{ "size", "size", F_SIZE },

@@ -30,7 +30,7 @@ static const struct vc_field vnode_detail[] = {
 	{ "swap_current", "remote_used", F_SIZE },
 	{ "redundancy", "redundancy", F_STR },
 	{ "slabs_at_risk", "slabs_at_risk", F_U64 },
-	{ "heal_bytes", "heal_bytes", F_SIZE },
+	{ "heal_bytes", "healed", F_SIZE },
 	{ "heal_ms", "heal_ms", F_U64 },
 	{ "created", "created", F_TIME },
 	{ NULL, NULL, 0 }

@@ -69,6 +69,11 @@ int vn_probe_comp(struct vn_ctx *ctx, json_object *comp,
 	return 0;
 }
 
+static bool comp_disk_host(struct vn_ctx *ctx, json_object *comp,
+			   struct vn_disk_info *di, struct vn_disk_host *out);
+static int drain_write(struct vn_ctx *ctx, json_object *comp, bool on,
+		       struct vn_err *err);
+
 int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
 		     const char *source, bool probe, json_object **out,
 		     struct vn_err *err)
@@ -130,6 +135,16 @@ int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
 		 vn_kind_name(c->kind), c->addr, c->port, source);
 	if (probe && c->kind == VN_COMP_MEMORY)
 		record_probe(ctx, row, 0, &r, "");
+	if (c->kind == VN_COMP_MEMORY) {
+		struct vn_disk_host dh;
+		struct vn_disk_info di;
+
+		/* an address the swap disk drained earlier: take it back */
+		if (comp_disk_host(ctx, row, &di, &dh) && !strcmp(dh.drain, "drained") &&
+		    !drain_write(ctx, row, false, NULL))
+			ctx->log(LOG_NOTICE, "component %s: the swap disk %s takes %s back (drained earlier)",
+				 c->name, di.dev, dh.addr);
+	}
 	if (out)
 		*out = row;
 	else
