@@ -182,13 +182,27 @@ static void vnmem_pending_flush(struct vnmem_disk *d, struct vnmem_host *h)
 			sent++;
 			goto drop;
 		}
-		/* A copy of ours there now has replaced the orphan. */
+		/*
+		 * A valid copy of ours there replaced the orphan.  A stale
+		 * one predates it (the timed-out ALLOC_SLAB was a resync):
+		 * the host may have replaced it by the orphan, so its handle
+		 * may be dead.  Forget it; the ALLOC_SLAB below replaces
+		 * whichever the host holds, and that is freed.
+		 */
 		held = false;
 		spin_lock_irqsave(&d->map_lock, flags);
-		for (i = 0; i < d->slabs[p->slab].nr_copies; i++)
-			if (d->slabs[p->slab].copy[i].host == h->id &&
-			    vnmem_copy_exists(d, &d->slabs[p->slab].copy[i]))
+		for (i = 0; i < d->slabs[p->slab].nr_copies; i++) {
+			struct vnmem_copy *cp = &d->slabs[p->slab].copy[i];
+
+			if (cp->host != h->id || !vnmem_copy_exists(d, cp))
+				continue;
+			if (vnmem_copy_valid(d, cp)) {
 				held = true;
+			} else {
+				cp->epoch = 0;
+				atomic_dec(&h->nr_slabs);
+			}
+		}
 		spin_unlock_irqrestore(&d->map_lock, flags);
 		if (held)
 			goto drop;
