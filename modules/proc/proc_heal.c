@@ -154,23 +154,32 @@ static enum vnmem_heal_act vnmem_heal_take(struct vnmem_disk *d, u32 *idxp,
 				from = i;
 		}
 		*at_risk += valid && valid < d->replicas;
-		if (!valid || (kept >= d->replicas && drop < 0)) {
-			spin_unlock_irqrestore(&d->map_lock, flags);
-			continue;
-		}
-		if (s->inflight || (from < 0 && kept < d->replicas)) {
+		/*
+		 * A stale copy on a draining host goes when nothing else is
+		 * to be done (even on a lost slab, whose reads fail anyway).
+		 */
+		if (drop >= 0 && (!valid || kept >= d->replicas) &&
+		    s->inflight) {
 			*busy = true;
 			spin_unlock_irqrestore(&d->map_lock, flags);
 			continue;
 		}
-		if (kept >= d->replicas) {
-			/* Only a stale copy on a draining host: let it go. */
+		if (drop >= 0 && (!valid || kept >= d->replicas)) {
 			*src = s->copy[drop];
 			s->copy[drop] = s->copy[--s->nr_copies];
 			memset(&s->copy[s->nr_copies], 0, sizeof(*src));
 			spin_unlock_irqrestore(&d->map_lock, flags);
 			*idxp = idx;
 			return VNMEM_HEAL_DROP;
+		}
+		if (!valid || kept >= d->replicas) {
+			spin_unlock_irqrestore(&d->map_lock, flags);
+			continue;
+		}
+		if (s->inflight || from < 0) {
+			*busy = true;
+			spin_unlock_irqrestore(&d->map_lock, flags);
+			continue;
 		}
 		/* Draining hosts hold a copy only until it is moved. */
 		for (i = 0; i < d->nr_hosts; i++)
