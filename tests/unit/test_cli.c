@@ -167,6 +167,36 @@ static void component_args(void **state)
 	assert_non_null(strstr(err.msg, "--addr needs a value"));
 }
 
+static void drain_args(void **state)
+{
+	unsigned int t;
+	json_object *a;
+	struct vn_err err;
+	bool wait;
+
+	(void)state;
+	assert_int_equal(vc_parse_component_drain(ARGC("drain", "m1"), ARGV("drain", "m1"),
+						  &a, &wait, &t, &err), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(a, "name")), "m1");
+	assert_true(wait);
+	assert_int_equal(t, 0);
+	json_object_put(a);
+	assert_int_equal(vc_parse_component_drain(ARGC("drain", "--no-wait", "--timeout", "90", "m2"),
+						  ARGV("drain", "--no-wait", "--timeout", "90", "m2"),
+						  &a, &wait, &t, &err), 0);
+	assert_false(wait);
+	assert_int_equal(t, 90);
+	json_object_put(a);
+	assert_int_equal(vc_parse_component_drain(ARGC("drain", "m1", "--timeout", "soon"),
+						  ARGV("drain", "m1", "--timeout", "soon"),
+						  &a, &wait, &t, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "--timeout must be a number"));
+	assert_null(a);
+	assert_int_equal(vc_parse_component_drain(ARGC("drain"), ARGV("drain"),
+						  &a, &wait, &t, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "usage: component drain NAME"));
+}
+
 static void delete_args(void **state)
 {
 	json_object *a;
@@ -383,6 +413,7 @@ int main(void)
 		cmocka_unit_test(create_storage),
 		cmocka_unit_test(create_syntax),
 		cmocka_unit_test(component_args),
+		cmocka_unit_test(drain_args),
 		cmocka_unit_test(delete_args),
 		cmocka_unit_test(top_args),
 		cmocka_unit_test(dispatch),
