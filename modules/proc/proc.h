@@ -483,6 +483,7 @@ bool vnmem_any_draining(struct vnmem_disk *d);
 int vnmem_drain_set(struct vnmem_disk *d, const struct sockaddr_storage *a,
 		    bool on);
 ssize_t vnmem_drain_show(struct vnmem_disk *d, char *buf);
+const char *vnmem_drain_str(struct vnmem_host *h);
 void vnmem_rejoin_schedule(struct vnmem_host *h);
 void vnmem_install_rejoined(struct vnmem_disk *d);
 void vnmem_owed_work(struct work_struct *work);

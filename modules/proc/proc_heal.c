@@ -158,13 +158,12 @@ static enum vnmem_heal_act vnmem_heal_take(struct vnmem_disk *d, u32 *idxp,
 		 * A stale copy on a draining host goes when nothing else is
 		 * to be done (even on a lost slab, whose reads fail anyway).
 		 */
-		if (drop >= 0 && (!valid || kept >= d->replicas) &&
-		    s->inflight) {
-			*busy = true;
-			spin_unlock_irqrestore(&d->map_lock, flags);
-			continue;
-		}
 		if (drop >= 0 && (!valid || kept >= d->replicas)) {
+			if (s->inflight) {
+				*busy = true;
+				spin_unlock_irqrestore(&d->map_lock, flags);
+				continue;
+			}
 			*src = s->copy[drop];
 			s->copy[drop] = s->copy[--s->nr_copies];
 			memset(&s->copy[s->nr_copies], 0, sizeof(*src));
@@ -449,12 +448,12 @@ int vnmem_drain_set(struct vnmem_disk *d, const struct sockaddr_storage *a,
 		hlog(info, h, "draining: moving its %d slab(s) to the other hosts at up to %u MB/s\n",
 		     atomic_read(&h->nr_slabs), READ_ONCE(vnode_heal_rate_mbps));
 	} else if (!on && h->drain != VNMEM_DRAIN_NONE) {
-		if (h->drain == VNMEM_DRAIN_RETIRED) {
-			WRITE_ONCE(h->drain, VNMEM_DRAIN_NONE);
+		bool retired = h->drain == VNMEM_DRAIN_RETIRED;
+
+		WRITE_ONCE(h->drain, VNMEM_DRAIN_NONE);
+		if (retired) {
 			h->rejoin_ms = 0;
 			vnmem_rejoin_schedule(h);
-		} else {
-			WRITE_ONCE(h->drain, VNMEM_DRAIN_NONE);
 		}
 		hlog(info, h, "drain cancelled: the host takes new slabs again\n");
 	}
@@ -466,6 +465,19 @@ int vnmem_drain_set(struct vnmem_disk *d, const struct sockaddr_storage *a,
 	return 0;
 }
 
+/* @h's drain state as configfs drain and sysfs hosts show it. */
+const char *vnmem_drain_str(struct vnmem_host *h)
+{
+	switch (READ_ONCE(h->drain)) {
+	case VNMEM_DRAIN_ACTIVE:
+		return READ_ONCE(h->disk->drain_stuck) ? "stuck" : "draining";
+	case VNMEM_DRAIN_RETIRED:
+		return "drained";
+	default:
+		return "-";
+	}
+}
+
 /* "ADDR STATE SLABS" per host being drained: draining, stuck, drained. */
 ssize_t vnmem_drain_show(struct vnmem_disk *d, char *buf)
 {
@@ -474,14 +486,12 @@ ssize_t vnmem_drain_show(struct vnmem_disk *d, char *buf)
 
 	for (i = 0; i < d->nr_hosts; i++) {
 		struct vnmem_host *h = &d->hosts[i];
-		u8 st = READ_ONCE(h->drain);
 
-		if (st == VNMEM_DRAIN_NONE)
+		if (READ_ONCE(h->drain) == VNMEM_DRAIN_NONE)
 			continue;
 		len += sysfs_emit_at(buf, len, "%s %s %d\n", h->name,
-				     st == VNMEM_DRAIN_RETIRED ? "drained" :
-				     READ_ONCE(d->drain_stuck) ? "stuck" :
-				     "draining", atomic_read(&h->nr_slabs));
+				     vnmem_drain_str(h),
+				     atomic_read(&h->nr_slabs));
 	}
 	return len;
 }

@@ -83,17 +83,11 @@ static ssize_t hosts_show(struct device *dev, struct device_attribute *attr,
 	for (i = 0; i < d->nr_hosts; i++) {
 		struct vnmem_host *h = &d->hosts[i];
 
-		u8 drain = READ_ONCE(h->drain);
-
 		len += sysfs_emit_at(buf, len, "%u %s %s %d %s\n", h->id,
 				     h->name,
 				     vnode_xprt_state_str(READ_ONCE(h->state)),
 				     atomic_read(&h->nr_slabs),
-				     drain == VNMEM_DRAIN_ACTIVE ?
-				     (READ_ONCE(d->drain_stuck) ? "stuck" :
-				      "draining") :
-				     drain == VNMEM_DRAIN_RETIRED ? "drained" :
-				     "-");
+				     vnmem_drain_str(h));
 	}
 	return len;
 }
