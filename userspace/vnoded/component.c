@@ -70,7 +70,8 @@ int vn_probe_comp(struct vn_ctx *ctx, json_object *comp,
 }
 
 static bool comp_disk_host(struct vn_ctx *ctx, json_object *comp,
-			   struct vn_disk_info *di, struct vn_disk_host *out);
+			   struct vn_disk_info *di, struct vn_disk_host *out,
+			   int *others);
 static int drain_write(struct vn_ctx *ctx, json_object *comp, bool on,
 		       struct vn_err *err);
 
@@ -140,7 +141,7 @@ int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
 		struct vn_disk_info di;
 
 		/* an address the swap disk drained earlier: take it back */
-		if (comp_disk_host(ctx, row, &di, &dh) && !strcmp(dh.drain, "drained") &&
+		if (comp_disk_host(ctx, row, &di, &dh, NULL) && !strcmp(dh.drain, "drained") &&
 		    !drain_write(ctx, row, false, NULL))
 			ctx->log(LOG_NOTICE, "component %s: the swap disk %s takes %s back (drained earlier)",
 				 c->name, di.dev, dh.addr);
@@ -183,16 +184,19 @@ static int comp_delete(struct vn_ctx *ctx, json_object *comp, const char *why,
 }
 
 /*
- * The swap disk's line for memory component comp ("addr:port").  Returns
- * false if the disk is not enabled or does not use the host.
+ * The swap disk's line for memory component comp ("addr:port"), and if
+ * others is set, how many of the disk's other hosts are not drained or
+ * draining.  Returns false if the disk is not enabled or does not use the
+ * host.
  */
 static bool comp_disk_host(struct vn_ctx *ctx, json_object *comp,
-			   struct vn_disk_info *di, struct vn_disk_host *out)
+			   struct vn_disk_info *di, struct vn_disk_host *out,
+			   int *others)
 {
 	struct vn_disk_host h[VN_DISK_MAX_HOSTS];
 	const struct vn_disk_host *m;
 	char addr[VN_ADDR_MAX + 8];
-	int n;
+	int n, i;
 
 	if (strcmp(vn_jstr(comp, "kind"), "memory") ||
 	    vn_disk_info(&ctx->kern, ctx->cluster.disk, di) || !di->enabled ||
@@ -205,6 +209,11 @@ static bool comp_disk_host(struct vn_ctx *ctx, json_object *comp,
 	if (!m)
 		return false;
 	*out = *m;
+	if (others) {
+		*others = 0;
+		for (i = 0; i < n; i++)
+			*others += &h[i] != m && !strcmp(h[i].drain, "-");
+	}
 	return true;
 }
 
@@ -241,7 +250,7 @@ int vn_component_drain(struct vn_ctx *ctx, const char *name, bool on,
 	struct vn_disk_info di;
 	json_object *comp;
 	bool in_disk;
-	int ret, nh;
+	int ret, nh, others = 0;
 
 	ret = vn_get_component(ctx, name, &comp, err);
 	if (ret)
@@ -253,7 +262,7 @@ int vn_component_drain(struct vn_ctx *ctx, const char *name, bool on,
 		goto out;
 	}
 	cur = vn_jstr(comp, "drain");
-	in_disk = comp_disk_host(ctx, comp, &di, &dh);
+	in_disk = comp_disk_host(ctx, comp, &di, &dh, &others);
 	if (!on) {
 		if (!cur) {
 			ret = vn_seterr(err, EINVAL, "component '%s' is not drained", name);
@@ -274,20 +283,11 @@ int vn_component_drain(struct vn_ctx *ctx, const char *name, bool on,
 	}
 	if (cur)
 		goto show;	/* already draining or drained: report progress */
-	if (in_disk && di.replicas > 1) {
-		struct vn_disk_host h[VN_DISK_MAX_HOSTS];
-		int n = vn_disk_hosts(&ctx->kern, di.dev, h, VN_DISK_MAX_HOSTS);
-		int i, others = 0;
-
-		for (i = 0; i < n; i++)
-			others += strcmp(h[i].addr, dh.addr) &&
-				  !strcmp(h[i].drain, "-");
-		if (others < di.replicas) {
-			ret = vn_seterr(err, ENOSPC,
-					"cannot drain %s: the swap disk %s keeps %d copies of every slab on distinct hosts and only %d other memory host(s) would be left; add a memory host first",
-					name, di.dev, di.replicas, others);
-			goto out;
-		}
+	if (in_disk && di.replicas > 1 && others < di.replicas) {
+		ret = vn_seterr(err, ENOSPC,
+				"cannot drain %s: the swap disk %s keeps %d copies of every slab on distinct hosts and only %d other memory host(s) would be left; add a memory host first",
+				name, di.dev, di.replicas, others);
+		goto out;
 	}
 	/* 1. the reservations, 2. the slabs; undone together on failure */
 	nh = vn_load_hosts(ctx, &di, hosts, VN_MAX_COMPONENTS, err);
@@ -352,7 +352,7 @@ void vn_drain_progress(struct vn_ctx *ctx)
 		struct vn_disk_host dh;
 		struct vn_disk_info di;
 
-		if (comp_disk_host(ctx, c, &di, &dh) && strcmp(dh.drain, "drained"))
+		if (comp_disk_host(ctx, c, &di, &dh, NULL) && strcmp(dh.drain, "drained"))
 			continue;
 		if (vn_db_comp_set_drain(ctx, vn_jint(c, "id"), "drained", NULL))
 			continue;
@@ -374,7 +374,7 @@ int vn_component_remove(struct vn_ctx *ctx, const char *name,
 	ret = vn_get_component(ctx, name, &comp, err);
 	if (ret)
 		return ret;
-	if (comp_disk_host(ctx, comp, &di, &dh) && strcmp(dh.drain, "drained") &&
+	if (comp_disk_host(ctx, comp, &di, &dh, NULL) && strcmp(dh.drain, "drained") &&
 	    dh.slabs > 0) {
 		json_object_put(comp);
 		return vn_seterr(err, EBUSY,
@@ -428,7 +428,7 @@ int vn_component_show(struct vn_ctx *ctx, const char *name, bool probe,
 		struct vn_disk_host dh;
 		struct vn_disk_info di;
 
-		if (comp_disk_host(ctx, comp, &di, &dh)) {
+		if (comp_disk_host(ctx, comp, &di, &dh, NULL)) {
 			json_object_object_add(comp, "disk_slabs",
 					       json_object_new_int64(dh.slabs));
 			json_object_object_add(comp, "disk_state",
