@@ -21,13 +21,27 @@ median_line() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
 
 # run_wl BACKEND FRAC [TAG]: one workload run; FRAC=100 means no limit.
 # Sets wl_total (seconds); the CSV metrics get the prefix TAG (a pair).
+# vnode's runs keep the group BENCH_EVICT below its limit (vnoded --evict:
+# asynchronous eviction, docs/remote-memory.md; auto by default, off = the
+# kernel's own direct reclaim); the other backends run with
+# BENCH_EVICT_BASE (off by default: stock swap).
 run_wl() {
-	local be=$1 frac=$2 tag=${3:-} out lim
+	local be=$1 frac=$2 tag=${3:-} out lim ev=${BENCH_EVICT_BASE:-off} evs=''
 	if [ "$frac" = 100 ]; then lim=max; else lim=$((WS * frac / 100))M; fi
+	[ "$be" = vnode ] && ev=${BENCH_EVICT:-auto}
+	if [ "$ev" != off ] && [ "$frac" != 100 ]; then
+		evs="$VNODED --evict /sys/fs/cgroup/bench --headroom $ev >/tmp/bench-evict.out 2>&1 & ep=\$!"
+	fi
 	out=$(p1 "mkdir -p /sys/fs/cgroup/bench; echo $lim > /sys/fs/cgroup/bench/memory.max
 		echo max > /sys/fs/cgroup/bench/memory.swap.max
 		sync; echo 3 > /proc/sys/vm/drop_caches
-		sh -c 'echo \$\$ > /sys/fs/cgroup/bench/cgroup.procs; exec $RP -m $WS -n $NACC'") || {
+		ep=''; $evs
+		d0=\$(awk '\$1 == \"max\" { print \$2 }' /sys/fs/cgroup/bench/memory.events)
+		sh -c 'echo \$\$ > /sys/fs/cgroup/bench/cgroup.procs; exec $RP -m $WS -n $NACC'; rc=\$?
+		d1=\$(awk '\$1 == \"max\" { print \$2 }' /sys/fs/cgroup/bench/memory.events)
+		echo direct_reclaims=\$((d1 - d0))
+		if [ -n \"\$ep\" ]; then kill -TERM \$ep; wait \$ep; cat /tmp/bench-evict.out; fi
+		exit \$rc") || {
 		echo "$out" >&2
 		die "workload failed on $be at $frac%"
 	}
@@ -38,6 +52,9 @@ run_wl() {
 	wl_total=$(awk -v a="$fill" -v b="$acc" 'BEGIN{printf "%.3f", a+b}')
 	csv "${tag}workload_s" "$be" "$frac" "$wl_total" s
 	csv "${tag}access_s" "$be" "$frac" "$acc" s
+	local dr
+	dr=$(sed -n 's/^direct_reclaims=\([0-9]*\).*/\1/p' <<<"$out")
+	[ -z "$dr" ] || csv "${tag}direct_reclaim" "$be" "$frac" "$dr" count
 }
 
 # raw_read_lat: ib_read_lat between p1 and m1, 4 KiB, busy-polling (the

@@ -197,6 +197,33 @@ static void drain_args(void **state)
 	assert_non_null(strstr(err.msg, "usage: component drain NAME"));
 }
 
+static void set_args(void **state)
+{
+	json_object *a;
+	struct vn_err err;
+
+	(void)state;
+	assert_int_equal(vc_parse_vnode_set(ARGC("set", "v1", "--headroom", "4M"),
+					    ARGV("set", "v1", "--headroom", "4M"), &a, &err), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(a, "name")), "v1");
+	assert_string_equal(json_object_get_string(json_object_object_get(a, "headroom")), "4M");
+	json_object_put(a);
+	assert_int_equal(vc_parse_vnode_set(ARGC("set", "v1"), ARGV("set", "v1"), &a, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "usage: vnode set NAME --headroom"));
+	assert_null(a);
+	assert_int_equal(vc_parse_vnode_set(ARGC("set", "--headroom", "auto"),
+					    ARGV("set", "--headroom", "auto"), &a, &err), -EINVAL);
+	assert_null(a);
+	/* create passes it on for vnoded to check */
+	assert_int_equal(vc_parse_vnode_create(ARGC("create", "v1", "--mem", "1G", "--cache", "25%",
+						    "--headroom", "auto"),
+					       ARGV("create", "v1", "--mem", "1G", "--cache", "25%",
+						    "--headroom", "auto"), &a, &err), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(a, "headroom")), "auto");
+	json_object_put(a);
+}
+
 static void delete_args(void **state)
 {
 	json_object *a;
@@ -414,6 +441,7 @@ int main(void)
 		cmocka_unit_test(create_syntax),
 		cmocka_unit_test(component_args),
 		cmocka_unit_test(drain_args),
+		cmocka_unit_test(set_args),
 		cmocka_unit_test(delete_args),
 		cmocka_unit_test(top_args),
 		cmocka_unit_test(dispatch),

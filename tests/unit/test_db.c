@@ -190,6 +190,12 @@ static void migrate_v3(void **state)
 				      NULL, NULL, NULL), SQLITE_OK);
 	assert_int_not_equal(sqlite3_exec(db, "UPDATE components SET drain = 'gone'",
 					  NULL, NULL, NULL), SQLITE_OK);
+	/* 6: vNodes' headroom, NULL (the cluster's) for the old rows */
+	assert_int_equal(one_int(db, "SELECT count(*) FROM vnodes WHERE headroom IS NULL"), 1);
+	assert_int_equal(sqlite3_exec(db, "UPDATE vnodes SET headroom = -1",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE vnodes SET headroom = -2",
+					  NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 }
 

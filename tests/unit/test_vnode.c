@@ -6,6 +6,7 @@
  */
 #include "unit.h"
 #include "db.h"
+#include "evict.h"
 #include "vnoded.h"
 
 #define M (1ULL << 20)
@@ -505,6 +506,72 @@ static void components(void **state)
 }
 
 /* Drain (#15): reservations move, the disk is told, delete waits for it. */
+static json_object *show(struct fx *fx, const char *name)
+{
+	json_object *v = NULL;
+	struct vn_err err;
+
+	assert_int_equal(vn_vnode_show(&fx->ctx, name, &v, &err), 0);
+	return v;
+}
+
+/* vnode create --headroom, vnode set, the cluster's default, reconcile */
+static void headroom(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_vnode_req r = { .mem = 64 * M, .cache = 16 * M };
+	struct vn_caller other = { .uid = 1234, .gid = 1234, .pid = 1 };
+	json_object *v = NULL;
+	struct vn_err err;
+
+	add_host(fx, "m1", "10.0.0.2", "256M 0 20");
+	fx->ctx.cluster.headroom = VN_HEADROOM_AUTO;	/* cluster.conf's default */
+	/* the cluster's default, stored as NULL */
+	assert_int_equal(create(fx, "a", 64 * M, 16 * M, 0, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes WHERE name='a' AND headroom IS NULL"), 1);
+	v = show(fx, "a");
+	assert_string_equal(vn_jstr(v, "headroom"), "auto");
+	json_object_put(v);
+	/* its own */
+	snprintf(r.name, sizeof(r.name), "b");
+	r.has_headroom = true;
+	r.headroom = 8 * M;
+	assert_int_equal(vn_vnode_create(&fx->ctx, &r, &fx->root_user, NULL, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT headroom FROM vnodes WHERE name='b'"), 8 * M);
+	v = show(fx, "b");
+	assert_string_equal(vn_jstr(v, "headroom"), "8M");
+	json_object_put(v);
+	/* set: owner or root only; stored, applied, an event */
+	assert_int_equal(vn_vnode_set(&fx->ctx, "b", VN_HEADROOM_OFF, &other, &v, &err), -EPERM);
+	assert_int_equal(q_int(fx, "SELECT headroom FROM vnodes WHERE name='b'"), 8 * M);
+	assert_int_equal(vn_vnode_set(&fx->ctx, "b", VN_HEADROOM_OFF, &fx->root_user, &v, &err), 0);
+	assert_string_equal(vn_jstr(v, "headroom"), "off");
+	json_object_put(v);
+	assert_int_equal(q_int(fx, "SELECT headroom FROM vnodes WHERE name='b'"), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='vnode.set' AND name='b' "
+			       "AND json_extract(detail, '$.headroom') = 'off'"), 1);
+	assert_int_equal(vn_vnode_set(&fx->ctx, "nope", VN_HEADROOM_AUTO, &fx->root_user, &v, &err),
+			 -ENOENT);
+	/* a new default reaches the vNodes without their own on reconcile */
+	fx->ctx.cluster.headroom = 2 * M;
+	vn_reconcile(&fx->ctx, false);
+	v = show(fx, "a");
+	assert_string_equal(vn_jstr(v, "headroom"), "2M");
+	json_object_put(v);
+	v = show(fx, "b");
+	assert_string_equal(vn_jstr(v, "headroom"), "off");
+	json_object_put(v);
+	/* without remote memory there is nothing to evict */
+	assert_int_equal(create(fx, "c", 16 * M, 16 * M, 0, &err), 0);
+	v = show(fx, "c");
+	assert_string_equal(vn_jstr(v, "headroom"), "off");
+	json_object_put(v);
+	/* destroy forgets it */
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", false, false, &fx->root_user, &err), 0);
+	assert_int_equal(vn_vnode_set(&fx->ctx, "a", VN_HEADROOM_AUTO, &fx->root_user, &v, &err),
+			 -ENOENT);
+}
+
 static void drain(void **state)
 {
 	struct fx *fx = *state;
@@ -581,6 +648,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(reconcile, setup1, teardown),
 		cmocka_unit_test_setup_teardown(components, setup1, teardown),
 		cmocka_unit_test_setup_teardown(drain, setup2, teardown),
+		cmocka_unit_test_setup_teardown(headroom, setup1, teardown),
 	};
 
 	return cmocka_run_group_tests_name("vnode", tests, NULL, NULL);

@@ -113,6 +113,7 @@ const struct vn_opt vn_create_opt_table[] = {
 	VN_OPT_S("--stor-host", NULL, struct vn_create_opts, stor_host),
 	VN_OPT_S("--volume", NULL, struct vn_create_opts, volume),
 	VN_OPT_S("--mount", NULL, struct vn_create_opts, mount),
+	VN_OPT_S("--headroom", NULL, struct vn_create_opts, headroom),
 	VN_OPT_END_
 };
 
@@ -157,5 +158,6 @@ int vn_create_args(const struct vn_create_opts *o, json_object *args,
 	add_str(args, "stor_host", o->stor_host);
 	add_str(args, "volume", o->volume);
 	add_str(args, "mount", o->mount);
+	add_str(args, "headroom", o->headroom);
 	return 0;
 }

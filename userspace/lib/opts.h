@@ -82,6 +82,7 @@ int vn_opt_uint(const char *name, const char *val, uint64_t max,
 struct vn_create_opts {
 	const char *mem, *cache, *replicas, *cpus;
 	const char *storage, *stor_host, *volume, *mount;
+	const char *headroom;
 };
 extern const struct vn_opt vn_create_opt_table[];
 

@@ -4,7 +4,8 @@
  *
  *   vnode-run [-s SOCK] VNODE [--] CMD [ARGS...]
  *   vnode-run [-s SOCK] --mem SIZE --cache SIZE|PCT [--replicas N] [--cpus LIST]
- *             [--storage SIZE [--stor-host HOST] | --volume NAME] [--mount PATH] [--] CMD...
+ *             [--storage SIZE [--stor-host HOST] | --volume NAME] [--mount PATH]
+ *             [--headroom auto|off|SIZE] [--] CMD...
  *
  * Options are parsed by lib/opts.c like vnodectl's ("--opt VALUE" or
  * "--opt=VALUE") and, like a wrapper with getopt_long's '+' (env, nice),
@@ -56,7 +57,7 @@ static void usage(FILE *f)
 "Usage: vnode-run [-s SOCK] VNODE [--] CMD [ARGS...]\n"
 "       vnode-run [-s SOCK] --mem SIZE --cache SIZE|PCT [--replicas N] [--cpus LIST]\n"
 "                 [--storage SIZE [--stor-host HOST] | --volume NAME] [--mount PATH]\n"
-"                 [--] CMD [ARGS...]\n"
+"                 [--headroom auto|off|SIZE] [--] CMD [ARGS...]\n"
 "       vnode-run -V | --version\n"
 "The second form creates a throw-away vNode for this one run, with the options\n"
 "of 'vnodectl vnode create': --cpus LIST (e.g. 0-1,3) confines it to those CPUs\n"
@@ -248,8 +249,8 @@ int main(int argc, char **argv)
 			return fail("a throw-away vNode needs both --mem and --cache");
 	} else {
 		if (o.c.replicas || o.c.cpus || o.c.storage || o.c.stor_host ||
-		    o.c.volume || o.c.mount)
-			return fail("--replicas, --cpus, --storage, --stor-host, --volume and --mount only go with --mem/--cache (a named vNode has them from vnodectl vnode create)");
+		    o.c.volume || o.c.mount || o.c.headroom)
+			return fail("--replicas, --cpus, --storage, --stor-host, --volume, --mount and --headroom only go with --mem/--cache (a named vNode has them from vnodectl vnode create)");
 		if (i >= argc) {
 			usage(stderr);
 			return fail("no vNode given");

@@ -226,6 +226,33 @@ int vc_parse_vnode_delete(int argc, char **argv, json_object **out,
 	return done(0, args, out);
 }
 
+struct vnode_set {
+	const char *headroom;
+};
+
+static const struct vn_opt vnode_set_opts[] = {
+	VN_OPT_S("--headroom", NULL, struct vnode_set, headroom),
+	VN_OPT_END_
+};
+
+int vc_parse_vnode_set(int argc, char **argv, json_object **out,
+		       struct vn_err *err)
+{
+	struct vnode_set o = { 0 };
+	json_object *args;
+	int ret;
+
+	*out = NULL;
+	ret = parse_named(vnode_set_opts, &o, argc, argv,
+			  "vnode set NAME --headroom auto|off|SIZE", &args, err);
+	if (ret)
+		return ret;
+	if (!o.headroom)
+		ret = vn_seterr(err, EINVAL, "usage: vnode set NAME --headroom auto|off|SIZE");
+	add_str(args, "headroom", o.headroom);
+	return done(ret, args, out);
+}
+
 static const struct vn_opt no_opts[] = { VN_OPT_END_ };
 
 json_object *vc_name_arg(int argc, char **argv, const char *usage)

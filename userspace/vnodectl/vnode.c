@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* vnodectl vnode create|list|show|delete|top (delete was "destroy") */
+/* vnodectl vnode create|list|show|set|delete|top (delete was "destroy") */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -32,6 +32,10 @@ static const struct vc_field vnode_detail[] = {
 	{ "slabs_at_risk", "slabs_at_risk", F_U64 },
 	{ "heal_bytes", "healed", F_SIZE },
 	{ "heal_ms", "heal_ms", F_U64 },
+	{ "headroom", "headroom", F_STR },
+	{ "headroom_now", "headroom_now", F_SIZE },
+	{ "evicted", "evicted", F_SIZE },
+	{ "direct_reclaim", "direct_reclaim", F_U64 },
 	{ "created", "created", F_TIME },
 	{ NULL, NULL, 0 }
 };
@@ -111,6 +115,16 @@ static int vnode_show(struct vc *vc, int argc, char **argv)
 	json_object *args = vc_name_arg(argc, argv, "vnode show NAME");
 
 	return args ? vc_call_print(vc, "vnode.show", args, print_vnode, true) : VC_USAGE;
+}
+
+static int vnode_set(struct vc *vc, int argc, char **argv)
+{
+	json_object *args;
+	struct vn_err err;
+
+	if (vc_parse_vnode_set(argc, argv, &args, &err))
+		return vc_fail(VC_USAGE, "%s", err.msg);
+	return vc_call_print(vc, "vnode.set", args, print_vnode, true);
 }
 
 static int vnode_delete(struct vc *vc, int argc, char **argv)
@@ -302,6 +316,9 @@ const struct vc_cmd vc_vnode_cmds[] = {
 	{ "create", NULL, vnode_create, NULL, "NAME " VC_CREATE_USAGE },
 	{ "list", NULL, vnode_list, NULL, "" },
 	{ "show", NULL, vnode_show, NULL, "NAME" },
+	{ "set", NULL, vnode_set, NULL,
+	  "NAME --headroom auto|off|SIZE   (free room kept below the ExCache by\n"
+	  "    asynchronous eviction)" },
 	{ "delete", "destroy", vnode_delete, NULL,
 	  "NAME [--force] [--keep-storage]   (--force kills its processes; its volume is\n"
 	  "    deleted unless kept)" },

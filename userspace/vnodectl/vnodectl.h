@@ -69,7 +69,8 @@ void vc_print_fields(struct vc *vc, json_object *obj,
 		     const struct vc_field *fields);
 
 #define VC_CREATE_USAGE "--mem SIZE --cache SIZE|PCT [--replicas N] [--cpus LIST] [--owner USER]\n" \
-	"    [--storage SIZE [--stor-host HOST] | --volume NAME] [--mount PATH] [--keep-storage]"
+	"    [--storage SIZE [--stor-host HOST] | --volume NAME] [--mount PATH] [--keep-storage]\n" \
+	"    [--headroom auto|off|SIZE]"
 
 /* Option parsing shared by the object files and unit-tested. */
 int vc_parse_volume_create(int argc, char **argv, json_object **args,
@@ -80,6 +81,8 @@ int vc_parse_component_add(int argc, char **argv, json_object **args,
 			   struct vn_err *err);
 int vc_parse_vnode_delete(int argc, char **argv, json_object **args,
 			  struct vn_err *err);
+int vc_parse_vnode_set(int argc, char **argv, json_object **args,
+		       struct vn_err *err);
 /* A command without options or arguments: VC_OK or VC_USAGE (printed). */
 int vc_parse_none(int argc, char **argv, const char *usage);
 int vc_parse_top(int argc, char **argv, int *count, double *delay,

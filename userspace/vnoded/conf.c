@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "evict.h"
 #include "size.h"
 
 void vn_conf_defaults(struct vn_conf *conf)
@@ -16,6 +17,7 @@ void vn_conf_defaults(struct vn_conf *conf)
 	conf->cluster.disk_size = 0;
 	conf->cluster.probe_timeout_ms = 3000;
 	conf->cluster.agent_port = VN_AGENT_PORT;
+	conf->cluster.headroom = VN_HEADROOM_AUTO;
 	strcpy(conf->cluster.auth.key_file, VN_KEY_FILE);
 	conf->cluster.auth.insecure = false;
 	snprintf(conf->agent.listen, sizeof(conf->agent.listen), "0.0.0.0:%d",
@@ -280,6 +282,13 @@ int vn_conf_parse(FILE *f, const char *fname, struct vn_conf *out,
 					goto out;
 				}
 				conf->cluster.agent_port = (int)n;
+			} else if (!strcmp(key, "headroom")) {
+				struct vn_err e;
+
+				if (vn_headroom_parse(val, &conf->cluster.headroom, &e)) {
+					ret = PERR("%s", e.msg);
+					goto out;
+				}
 			} else if (!strcmp(key, "agent_token")) {
 				ret = PERR("agent_token is replaced by key_file: agent requests now prove the cluster key (HMAC-SHA256, see docs/userspace.md); remove agent_token");
 				goto out;

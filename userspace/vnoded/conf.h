@@ -10,6 +10,7 @@
  *   probe_timeout_ms = 3000
  *   key_file = /etc/vnode/cluster.key   # the cluster key (auth.h)
  *   insecure = false      # true: without a key file, probe unauthenticated
+ *   headroom = auto       # vNodes' eviction headroom: auto, off or a size
  *
  *   [memory m1]
  *   addr = 10.0.0.2
@@ -53,6 +54,7 @@ struct vn_cluster {
 	uint64_t disk_size;		/* 0 = auto */
 	int probe_timeout_ms;
 	int agent_port;			/* storage agents (vnoded --agent) */
+	int64_t headroom;		/* vNodes' default: evict.h (-1 auto, 0 off) */
 	struct vn_auth_conf auth;	/* key_file, insecure */
 };
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "evict.h"
 #include "volume.h"
 #include "vnoded.h"
 
@@ -57,6 +58,7 @@ int vn_ctx_init(struct vn_ctx *ctx, const char *dbpath, const char *sysroot,
 
 void vn_ctx_fini(struct vn_ctx *ctx)
 {
+	vn_evict_stop_all(ctx);
 	if (ctx->db)
 		sqlite3_close(ctx->db);
 	ctx->db = NULL;

@@ -128,6 +128,10 @@ static const char *const migrations[] = {
 	/* 5: a memory host being emptied for maintenance, or emptied */
 	"ALTER TABLE components ADD COLUMN drain TEXT"
 	"  CHECK (drain IS NULL OR drain IN ('draining', 'drained'));",
+	/* 6: the vNode's eviction headroom: NULL = the cluster's, -1 auto,
+	 * 0 off, else bytes */
+	"ALTER TABLE vnodes ADD COLUMN headroom INTEGER"
+	"  CHECK (headroom IS NULL OR headroom >= -1);",
 };
 
 int vn_db_exec(sqlite3 *db, const char *sql, struct vn_err *err)
@@ -555,7 +559,7 @@ int vn_prep(struct vn_ctx *ctx, const char *sql, sqlite3_stmt **st,
 #define COMP_COLS "id, name, kind, addr, port, source, state, capacity, used, " \
 		  "slab_shift, last_probe, last_error, created, drain"
 #define VNODE_COLS "id, name, mem, cache, mem - cache AS quota, replicas, cpus, " \
-		   "owner_uid, cgroup, cgroup_id, state, ephemeral, creator_pid, created"
+		   "owner_uid, cgroup, cgroup_id, state, ephemeral, creator_pid, created, headroom"
 
 int vn_get_component(struct vn_ctx *ctx, const char *name,
 			 json_object **out, struct vn_err *err)
@@ -810,8 +814,8 @@ int vn_db_vnode_insert(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 	int ret;
 
 	ret = vn_prep(ctx, "INSERT INTO vnodes (name, mem, cache, replicas, cpus, owner_uid, "
-		   "cgroup, cgroup_id, state, ephemeral, creator_pid, created) "
-		   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)", &st, err);
+		   "cgroup, cgroup_id, state, ephemeral, creator_pid, created, headroom) "
+		   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)", &st, err);
 	if (ret)
 		return ret;
 	snprintf(cg, sizeof(cg), VN_CGROOT "/%s/%s", vn_cg_parent(&ctx->kern),
@@ -828,10 +832,26 @@ int vn_db_vnode_insert(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 	sqlite3_bind_int(st, 9, req->ephemeral);
 	sqlite3_bind_int64(st, 10, req->creator_pid);
 	sqlite3_bind_int64(st, 11, vn_now_ms());
+	if (req->has_headroom)
+		sqlite3_bind_int64(st, 12, req->headroom);
 	ret = vn_step_done(ctx, st, err);
 	if (!ret)
 		*id = sqlite3_last_insert_rowid(ctx->db);
 	return ret;
+}
+
+int vn_db_vnode_set_headroom(struct vn_ctx *ctx, int64_t id, int64_t headroom,
+			     struct vn_err *err)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = vn_prep(ctx, "UPDATE vnodes SET headroom = ? WHERE id = ?", &st, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, headroom);
+	sqlite3_bind_int64(st, 2, id);
+	return vn_step_done(ctx, st, err);
 }
 
 int vn_db_alloc_insert(struct vn_ctx *ctx, int64_t vnode_id, int64_t comp_id,

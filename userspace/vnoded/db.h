@@ -16,7 +16,7 @@
 
 #include "util.h"
 
-#define VN_DB_VERSION 5
+#define VN_DB_VERSION 6
 
 /* Open (creating if needed) and migrate to VN_DB_VERSION. */
 int vn_db_open(const char *path, sqlite3 **db, struct vn_err *err);
@@ -158,6 +158,9 @@ int vn_db_vnode_insert(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 int vn_db_alloc_insert(struct vn_ctx *ctx, int64_t vnode_id, int64_t comp_id,
 		       uint64_t bytes, struct vn_err *err);
 int vn_db_vnode_delete(struct vn_ctx *ctx, int64_t id, struct vn_err *err);
+/* The vNode's own eviction headroom (evict.h). */
+int vn_db_vnode_set_headroom(struct vn_ctx *ctx, int64_t id, int64_t headroom,
+			     struct vn_err *err);
 /* Every vNode row, by name. */
 int vn_db_vnode_list(struct vn_ctx *ctx, json_object **rows,
 		     struct vn_err *err);

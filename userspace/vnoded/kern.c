@@ -190,8 +190,8 @@ static void cg_rel(const struct vn_kern *k, char *buf, size_t len,
 }
 
 /* The same, as a path to open */
-static int cg_kpath(const struct vn_kern *k, char *buf, size_t len,
-		    const char *name, const char *file)
+int vn_cg_path(const struct vn_kern *k, char *buf, size_t len,
+	       const char *name, const char *file)
 {
 	char rel[PATH_MAX];
 
@@ -241,7 +241,7 @@ static int parent_controller(const struct vn_kern *k, const char *ctl,
 		if (ret)
 			return ret;
 	} else {
-		cg_kpath(k, path, sizeof(path), NULL, "cgroup.controllers");
+		vn_cg_path(k, path, sizeof(path), NULL, "cgroup.controllers");
 		if (vn_read_file(path, buf, sizeof(buf)))
 			return vn_seterr(err, ENOENT,
 					 "cgroup %s does not exist: is vnode-vnodes.service started?",
@@ -264,7 +264,7 @@ int vn_cg_create(const struct vn_kern *k, const char *name,
 	if (ret)
 		return ret;
 	if (cg_own_parent(k)) {
-		cg_kpath(k, path, sizeof(path), NULL, NULL);
+		vn_cg_path(k, path, sizeof(path), NULL, NULL);
 		if (mkdir(path, 0755) && errno != EEXIST)
 			return vn_seterr(err, errno, "mkdir %s: %s", path,
 					 strerror(errno));
@@ -272,7 +272,7 @@ int vn_cg_create(const struct vn_kern *k, const char *name,
 	ret = parent_controller(k, "memory", err);
 	if (ret)
 		return ret;
-	cg_kpath(k, path, sizeof(path), name, NULL);
+	vn_cg_path(k, path, sizeof(path), name, NULL);
 	if (mkdir(path, 0755)) {
 		if (errno == EEXIST)
 			return vn_seterr(err, EEXIST,
@@ -355,7 +355,7 @@ int vn_cg_id(const struct vn_kern *k, const char *name, uint64_t *id)
 	char path[PATH_MAX];
 	struct stat st;
 
-	cg_kpath(k, path, sizeof(path), name, NULL);
+	vn_cg_path(k, path, sizeof(path), name, NULL);
 	if (stat(path, &st))
 		return -errno;
 	*id = st.st_ino;
@@ -368,7 +368,7 @@ int vn_cg_nprocs(const struct vn_kern *k, const char *name)
 	FILE *f;
 	int n = 0;
 
-	cg_kpath(k, path, sizeof(path), name, "cgroup.procs");
+	vn_cg_path(k, path, sizeof(path), name, "cgroup.procs");
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
@@ -413,7 +413,7 @@ int vn_cg_remove(const struct vn_kern *k, const char *name,
 	char path[PATH_MAX];
 	int ret;
 
-	cg_kpath(k, path, sizeof(path), name, NULL);
+	vn_cg_path(k, path, sizeof(path), name, NULL);
 	ret = vn_kern_ops_of(k)->rmdir(path);
 	if (ret == -ENOENT)
 		return 0;
@@ -443,7 +443,7 @@ int vn_cg_read_u64(const struct vn_kern *k, const char *name,
 {
 	char path[PATH_MAX];
 
-	cg_kpath(k, path, sizeof(path), name, file);
+	vn_cg_path(k, path, sizeof(path), name, file);
 	return vn_read_u64(path, val);
 }
 

@@ -92,6 +92,10 @@ int vn_cg_attach(const struct vn_kern *k, const char *name, pid_t pid,
 		 struct vn_err *err);
 int vn_cg_read_u64(const struct vn_kern *k, const char *name,
 		   const char *file, uint64_t *val);
+/* The path of vNode `name`'s cgroup (NULL: their parent), or of its
+ * `file` (NULL: the directory), below the sysroot. */
+int vn_cg_path(const struct vn_kern *k, char *buf, size_t len,
+	       const char *name, const char *file);
 bool vn_cpus_valid(const char *cpus);
 
 /* configfs vnodes/<name>: per-vNode accounting in vnode_proc */

@@ -38,6 +38,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "db.h"
+#include "evict.h"
 #include "ipc.h"
 #include "server.h"
 #include "sock.h"
@@ -68,6 +69,8 @@ struct vnoded {
 	const char *listen;	/* agent: ADDR[:PORT] (overrides [agent] listen) */
 	const char *identity_key;	/* --identity-key NAME */
 	const char *cgroup;	/* --cgroup PATH: the vNodes' parent */
+	const char *evict;	/* --evict DIR: only evict for that cgroup */
+	int64_t headroom;	/* --headroom, with --evict */
 	struct vn_agent ag;
 	struct vn_server srv;
 	struct vn_conf conf;
@@ -127,6 +130,9 @@ static void usage(FILE *f)
 "                           for process hosts over TCP (no database, no vNodes)\n"
 "  -l, --listen ADDR[:PORT] agent address (default [agent] listen, 0.0.0.0:7472)\n"
 "  -n, --check-config       parse the config, print it, exit\n"
+"      --evict DIR          only keep the cgroup v2 group DIR (a directory)\n"
+"                           --headroom below its memory.max, until SIGTERM\n"
+"      --headroom H         with --evict: auto (default) or a size\n"
 "      --identity-key NAME  print NAME's identity key file (\"NAME HEX\"), derived\n"
 "                           from the cluster key ([cluster] key_file), and exit\n"
 "  -v, --verbose            debug logging\n"
@@ -151,6 +157,8 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "identity-key", required_argument, NULL, 'K' },
 		{ "cgroup", required_argument, NULL, 'C' },
+		{ "evict", required_argument, NULL, 'E' },
+		{ "headroom", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
@@ -164,6 +172,7 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 	d->sock_mode = VN_SOCK_MODE_DEFAULT;
 	d->sysroot = getenv("VNODE_SYSROOT");
 	d->interval_s = 10;
+	d->headroom = VN_HEADROOM_AUTO;
 	while ((c = getopt_long(argc, argv, "fc:s:S:g:M:r:i:nvhVAl:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': d->foreground = true; break;
@@ -207,6 +216,16 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 			break;
 		}
 		case 'l': d->listen = optarg; break;
+		case 'E': d->evict = optarg; break;
+		case 'H': {
+			struct vn_err e = { 0 };
+
+			if (vn_headroom_parse(optarg, &d->headroom, &e)) {
+				fprintf(stderr, "vnoded: %s\n", e.msg);
+				return 2;
+			}
+			break;
+		}
 		case 'v': d->verbose = true; break;
 		case 'K': d->identity_key = optarg; break;
 		case 'h': usage(stdout); exit(0);
@@ -647,12 +666,15 @@ static void print_config(const struct vn_conf *conf)
 {
 	int i;
 
-	printf("cluster replicas %d disk %s disk_size %llu probe_timeout_ms %d agent_port %d key_file %s insecure %s\n",
+	char h[32];
+
+	vn_headroom_fmt(conf->cluster.headroom, h, sizeof(h));
+	printf("cluster replicas %d disk %s disk_size %llu probe_timeout_ms %d agent_port %d key_file %s insecure %s headroom %s\n",
 	       conf->cluster.replicas, conf->cluster.disk,
 	       (unsigned long long)conf->cluster.disk_size,
 	       conf->cluster.probe_timeout_ms, conf->cluster.agent_port,
 	       conf->cluster.auth.key_file,
-	       conf->cluster.auth.insecure ? "true" : "false");
+	       conf->cluster.auth.insecure ? "true" : "false", h);
 	printf("agent listen %s\n", conf->agent.listen);
 	for (i = 0; i < conf->nr_comps; i++)
 		printf("%s %s addr %s port %d\n", vn_kind_name(conf->comps[i].kind),
@@ -724,6 +746,8 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret;
 	verbose_log = d.verbose;
+	if (d.evict)
+		return vn_evict_foreground(d.evict, d.headroom);
 
 	/* a malformed config stops us before any state is touched */
 	if (load_config(&d, &d.conf))

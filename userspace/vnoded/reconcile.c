@@ -65,6 +65,7 @@ static int reconcile_one(struct vn_ctx *ctx, json_object *v)
 		vn_event(ctx->db, "vnode.reconcile", "vnode", name, v, NULL);
 	}
 	set_state(ctx, v, "active", "reconciled");
+	vn_vnode_evict(ctx, v);
 	return 0;
 bad:
 	ctx->log(LOG_ERR, "vNode %s: cannot restore kernel state: %s", name, e.msg);

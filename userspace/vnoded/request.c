@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "evict.h"
 #include "ipc.h"
 #include "volume.h"
 #include "vnoded.h"
@@ -122,6 +123,16 @@ static int h_comp_show(struct hreq *r)
 	return vn_component_show(r->ctx, r->name, true, r->data, r->err);
 }
 
+/* "headroom": auto, off or a size (evict.h); -ENOENT when absent */
+static int headroom_arg(json_object *args, int64_t *out, struct vn_err *err)
+{
+	const char *s = vn_arg_str(args, "headroom");
+
+	if (!s)
+		return -ENOENT;
+	return vn_headroom_parse(s, out, err);
+}
+
 static int h_vnode_create(struct hreq *r)
 {
 	struct vn_vnode_req req = { 0 };
@@ -158,6 +169,10 @@ static int h_vnode_create(struct hreq *r)
 	if (!ret && !req.storage)	/* 0 would mean "no volume" */
 		return vn_volume_check_size(0, "--storage", err);
 	req.keep_storage = vn_arg_bool(args, "keep_storage");
+	ret = headroom_arg(args, &req.headroom, err);
+	if (ret && ret != -ENOENT)
+		return ret;
+	req.has_headroom = !ret;
 	req.ephemeral = vn_arg_bool(args, "ephemeral");
 	if (req.ephemeral)
 		req.creator_pid = r->who->pid;
@@ -180,6 +195,18 @@ static int h_vnode_attach(struct hreq *r)
 static int h_vnode_mount(struct hreq *r)
 {
 	return vn_vnode_mount(r->ctx, r->name, r->who, r->data, r->err);
+}
+
+static int h_vnode_set(struct hreq *r)
+{
+	int64_t h;
+	int ret = headroom_arg(r->args, &h, r->err);
+
+	if (ret == -ENOENT)
+		return vn_seterr(r->err, EINVAL, "nothing to set (--headroom)");
+	if (ret)
+		return ret;
+	return vn_vnode_set(r->ctx, r->name, h, r->who, r->data, r->err);
 }
 
 static int h_vnode_list(struct hreq *r)
@@ -286,6 +313,7 @@ static const struct {
 	{ "vnode.destroy", h_vnode_destroy, true },
 	{ "vnode.attach", h_vnode_attach, true },
 	{ "vnode.mount", h_vnode_mount, true },
+	{ "vnode.set", h_vnode_set, true },
 	{ "vnode.list", h_vnode_list, false },
 	{ "vnode.show", h_vnode_show, true },
 	{ "vnode.stats", h_vnode_stats, false },

@@ -10,6 +10,7 @@
 #include <syslog.h>
 
 #include "db.h"
+#include "evict.h"
 #include "placement.h"
 #include "size.h"
 #include "volume.h"
@@ -200,6 +201,7 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 		goto out_db;
 	ctx->log(LOG_INFO, "vNode %s created: mem %s cache %s remote %s x%d, cgroup id %" PRIu64,
 		 req->name, m, c, q, replicas, cgid);
+	vn_vnode_evict(ctx, row);
 	if (out)
 		*out = row;
 	else
@@ -234,6 +236,7 @@ int vn_vnode_teardown(struct vn_ctx *ctx, json_object *vn, bool force,
 		if (ret)
 			return ret;
 	}
+	vn_evict_stop(ctx, name);
 	/* its processes are gone: so are their mount namespaces */
 	ret = vn_volume_detach_vnode(ctx, vn, &vol, err);
 	if (!ret)
@@ -380,8 +383,60 @@ int vn_vnode_show(struct vn_ctx *ctx, const char *name, json_object **out,
 	json_object_object_add(v, "volume", vn_volume_of_vnode(ctx, vn_jint(v, "id")));
 	add_runtime(ctx, v);
 	add_redundancy(ctx, v);
+	vn_evict_report(ctx, name, v);
 	*out = v;
 	return 0;
+}
+
+int64_t vn_vnode_headroom(struct vn_ctx *ctx, json_object *vn)
+{
+	json_object *h;
+
+	if (vn_jint(vn, "mem") <= vn_jint(vn, "cache"))
+		return VN_HEADROOM_OFF;	/* nothing remote: nothing to page out */
+	if (json_object_object_get_ex(vn, "headroom", &h) && h &&
+	    json_object_is_type(h, json_type_int))
+		return json_object_get_int64(h);
+	return ctx->cluster.headroom;
+}
+
+void vn_vnode_evict(struct vn_ctx *ctx, json_object *vn)
+{
+	struct vn_err e = { "" };
+
+	if (vn_evict_set(ctx, vn_jstr(vn, "name"), vn_vnode_headroom(ctx, vn), &e))
+		ctx->log(LOG_WARNING, "vNode %s: no asynchronous eviction, its tasks reclaim themselves: %s",
+			 vn_jstr(vn, "name"), e.msg);
+}
+
+int vn_vnode_set(struct vn_ctx *ctx, const char *name, int64_t headroom,
+		 const struct vn_caller *who, json_object **out,
+		 struct vn_err *err)
+{
+	json_object *vn, *d;
+	char h[32];
+	int ret;
+
+	ret = vn_get_vnode(ctx, name, &vn, err);
+	if (ret)
+		return ret;
+	ret = vn_check_perm(vn, who, "change", err);
+	if (!ret)
+		ret = vn_db_vnode_set_headroom(ctx, vn_jint(vn, "id"), headroom, err);
+	if (ret)
+		goto out;
+	json_object_object_add(vn, "headroom", json_object_new_int64(headroom));
+	vn_vnode_evict(ctx, vn);
+	vn_headroom_fmt(headroom, h, sizeof(h));
+	d = json_object_new_object();
+	json_object_object_add(d, "headroom", json_object_new_string(h));
+	vn_event(ctx->db, "vnode.set", "vnode", name, d, NULL);
+	json_object_put(d);
+	ctx->log(LOG_INFO, "vNode %s: headroom %s", name, h);
+	ret = vn_vnode_show(ctx, name, out, err);
+out:
+	json_object_put(vn);
+	return ret;
 }
 
 int vn_vnode_stats(struct vn_ctx *ctx, json_object **out, struct vn_err *err)

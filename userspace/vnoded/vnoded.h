@@ -26,6 +26,7 @@
 #include "watch.h"
 
 struct vn_ctx;
+struct vn_evictor;
 /* One request to the storage agent of a storage host (vnoded/agent.c);
  * takes ownership of args. */
 typedef int (*vn_agent_fn)(struct vn_ctx *ctx, const char *addr,
@@ -50,6 +51,7 @@ struct vn_ctx {
 	char disk_state[32];
 	char host_state[8][16];
 	char host_addr[8][64];
+	struct vn_evictor *evictors;	/* evict.c: one per vNode */
 	void (*log)(int prio, const char *fmt, ...)
 		__attribute__((format(printf, 2, 3)));
 };
@@ -69,6 +71,8 @@ struct vn_vnode_req {
 	char stor_host[32];	/* storage component; "" = the only one */
 	char mountpoint[256];	/* "" = /vnode */
 	bool keep_storage;	/* destroy keeps the volume */
+	bool has_headroom;	/* else the cluster's (evict.h) */
+	int64_t headroom;
 };
 
 /* Caller identity (SO_PEERCRED). */
@@ -125,6 +129,14 @@ int vn_vnode_destroy(struct vn_ctx *ctx, const char *name, bool force,
 int vn_vnode_attach(struct vn_ctx *ctx, const char *name, pid_t pid,
 		    const struct vn_caller *who, struct vn_err *err);
 int vn_vnode_list(struct vn_ctx *ctx, json_object **out, struct vn_err *err);
+/* vnode set: the vNode's eviction headroom (evict.h) */
+int vn_vnode_set(struct vn_ctx *ctx, const char *name, int64_t headroom,
+		 const struct vn_caller *who, json_object **out,
+		 struct vn_err *err);
+/* The headroom vNode row vn gets (its own, else the cluster's; off
+ * without remote memory), and (re)starting its evictor with it. */
+int64_t vn_vnode_headroom(struct vn_ctx *ctx, json_object *vn);
+void vn_vnode_evict(struct vn_ctx *ctx, json_object *vn);
 int vn_vnode_show(struct vn_ctx *ctx, const char *name, json_object **out,
 		  struct vn_err *err);
 /* Counters of every vNode (for vnode top). */
