@@ -22,13 +22,13 @@ median_line() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
 # run_wl BACKEND FRAC [TAG]: one workload run; FRAC=100 means no limit.
 # Sets wl_total (seconds); the CSV metrics get the prefix TAG (a pair).
 # vnode's runs keep the group BENCH_EVICT below its limit (vnoded --evict:
-# asynchronous eviction, docs/remote-memory.md; auto by default, off = the
-# kernel's own direct reclaim); the other backends run with
+# asynchronous eviction, docs/remote-memory.md; off by default, as
+# vnoded's: the kernel's own direct reclaim); the other backends run with
 # BENCH_EVICT_BASE (off by default: stock swap).
 run_wl() {
 	local be=$1 frac=$2 tag=${3:-} out lim ev=${BENCH_EVICT_BASE:-off} evs=''
 	if [ "$frac" = 100 ]; then lim=max; else lim=$((WS * frac / 100))M; fi
-	[ "$be" = vnode ] && ev=${BENCH_EVICT:-auto}
+	[ "$be" = vnode ] && ev=${BENCH_EVICT:-off}
 	if [ "$ev" != off ] && [ "$frac" != 100 ]; then
 		evs="$VNODED --evict /sys/fs/cgroup/bench --headroom $ev >/tmp/bench-evict.out 2>&1 & ep=\$!"
 	fi
@@ -52,7 +52,9 @@ run_wl() {
 	wl_total=$(awk -v a="$fill" -v b="$acc" 'BEGIN{printf "%.3f", a+b}')
 	csv "${tag}workload_s" "$be" "$frac" "$wl_total" s
 	csv "${tag}access_s" "$be" "$frac" "$acc" s
-	local dr
+	local dr mf
+	mf=$(sed -n 's/.*access_majflt=\([0-9]*\).*/\1/p' <<<"$out")
+	[ -z "$mf" ] || csv "${tag}access_majflt" "$be" "$frac" "$mf" count
 	dr=$(sed -n 's/^direct_reclaims=\([0-9]*\).*/\1/p' <<<"$out")
 	[ -z "$dr" ] || csv "${tag}direct_reclaim" "$be" "$frac" "$dr" count
 }

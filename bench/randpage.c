@@ -9,7 +9,8 @@
  * each verifies the whole page and rewrites it with its next version, so
  * it is dirty again.  This is the workload of shared/docs/lab-baselines.md
  * (256 MiB, 64 Ki accesses).  Prints one line:
- *   randpage: mib=256 accesses=65536 fill_s=F access_s=A bad=0
+ *   randpage: mib=256 accesses=65536 fill_s=F access_s=A access_majflt=N bad=0
+ * (access_majflt: the major faults, i.e. swap-ins, of the access phase)
  * and exits 0 only if every page verified.
  *
  *   randpage -L [-m MIB] [-n FAULTS] [-s SEED]
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -155,6 +157,7 @@ int main(int argc, char **argv)
 	uint64_t mib = 256, accesses = 65536, seed = 1, npages, i, bad = 0;
 	uint32_t *ver;
 	char *buf;
+	struct rusage ru0, ru1;
 	double t0, t1, t2;
 	int c, lmode = 0;
 
@@ -188,6 +191,7 @@ int main(int argc, char **argv)
 	t0 = now();
 	for (i = 0; i < npages; i++)
 		page_do((uint64_t *)(buf + i * PAGE), i, 0, seed, 0);
+	getrusage(RUSAGE_SELF, &ru0);
 	t1 = now();
 	for (i = 0; i < accesses; i++) {
 		uint64_t idx = mix(seed * 0x9e3779b97f4a7c15ULL + i) % npages;
@@ -197,8 +201,9 @@ int main(int argc, char **argv)
 		page_do(p, idx, ++ver[idx], seed, 0);
 	}
 	t2 = now();
-	printf("randpage: mib=%llu accesses=%llu fill_s=%.3f access_s=%.3f bad=%llu\n",
+	getrusage(RUSAGE_SELF, &ru1);
+	printf("randpage: mib=%llu accesses=%llu fill_s=%.3f access_s=%.3f access_majflt=%ld bad=%llu\n",
 	       (unsigned long long)mib, (unsigned long long)accesses, t1 - t0,
-	       t2 - t1, (unsigned long long)bad);
+	       t2 - t1, ru1.ru_majflt - ru0.ru_majflt, (unsigned long long)bad);
 	return bad ? 1 : 0;
 }

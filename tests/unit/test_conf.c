@@ -2,6 +2,7 @@
 /* cluster.conf parsing (vnoded/conf.c): good files and malformed ones. */
 #include "unit.h"
 #include "conf.h"
+#include "evict.h"
 
 static int parse_str(const char *text, struct vn_conf *conf, struct vn_err *err)
 {
@@ -23,6 +24,7 @@ static void good(void **state)
 		"disk = vnm\n"
 		"disk_size = 1G   ; trailing comment\n"
 		"probe_timeout_ms=500\n"
+		"headroom = 2M\n"
 		"\n"
 		"[memory m1]\n"
 		"  addr = 10.0.0.2\n"
@@ -40,6 +42,7 @@ static void good(void **state)
 	assert_string_equal(c.cluster.disk, "vnm");
 	assert_true(c.cluster.disk_size == 1ULL << 30);
 	assert_int_equal(c.cluster.probe_timeout_ms, 500);
+	assert_int_equal(c.cluster.headroom, 2 << 20);
 	assert_int_equal(c.nr_comps, 3);
 	assert_string_equal(c.comps[0].name, "m1");
 	assert_int_equal(c.comps[0].kind, VN_COMP_MEMORY);
@@ -97,6 +100,9 @@ static void defaults(void **state)
 	assert_true(c.cluster.disk_size == 0);
 	assert_string_equal(c.cluster.auth.key_file, "/etc/vnode/cluster.key");
 	assert_false(c.cluster.auth.insecure);
+	assert_int_equal(c.cluster.headroom, VN_HEADROOM_OFF);
+	assert_int_equal(parse_str("[cluster]\nheadroom = auto\n", &c, &err), 0);
+	assert_int_equal(c.cluster.headroom, VN_HEADROOM_AUTO);
 }
 
 /* The probe's authentication: [cluster] key_file and insecure. */
@@ -170,6 +176,7 @@ static void malformed(void **state)
 		{ "[agent]\nlisten = host:7472\n", "cluster.conf:2: listen must be ADDR[:PORT]" },
 		{ "[agent]\nport = 7472\n", "cluster.conf:2: unknown key 'port' in [agent]" },
 		{ "[cluster]\nagent_port = 70000\n", "cluster.conf:2: agent_port must be 1..65535" },
+		{ "[cluster]\nheadroom = some\n", "cluster.conf:2: invalid headroom 'some'" },
 	};
 	struct vn_conf c;
 	struct vn_err err;

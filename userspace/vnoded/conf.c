@@ -17,7 +17,7 @@ void vn_conf_defaults(struct vn_conf *conf)
 	conf->cluster.disk_size = 0;
 	conf->cluster.probe_timeout_ms = 3000;
 	conf->cluster.agent_port = VN_AGENT_PORT;
-	conf->cluster.headroom = VN_HEADROOM_AUTO;
+	conf->cluster.headroom = VN_HEADROOM_OFF;
 	strcpy(conf->cluster.auth.key_file, VN_KEY_FILE);
 	conf->cluster.auth.insecure = false;
 	snprintf(conf->agent.listen, sizeof(conf->agent.listen), "0.0.0.0:%d",

@@ -10,7 +10,7 @@
  *   probe_timeout_ms = 3000
  *   key_file = /etc/vnode/cluster.key   # the cluster key (auth.h)
  *   insecure = false      # true: without a key file, probe unauthenticated
- *   headroom = auto       # vNodes' eviction headroom: auto, off or a size
+ *   headroom = off        # vNodes' eviction headroom: auto, off or a size
  *
  *   [memory m1]
  *   addr = 10.0.0.2
