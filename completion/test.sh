@@ -169,7 +169,7 @@ is 'vnodectl -j monitor -n 3 --' --count
 has 'vnodectl -' -j --json -p --pretty -s --socket -V --version -h --help
 is 'vnodectl --ver' --version
 is 'vnodectl -j vo' volume
-is 'vnodectl vnode ' create list show delete top help
+is 'vnodectl vnode ' create list show set delete top help
 is 'vnodectl vnode d' delete
 is 'vnodectl comp ' add list show delete help
 is 'vnodectl vol ' create list show delete help
@@ -178,10 +178,13 @@ is 'vnodectl -s /x/sock vnode c' create
 is 'vnodectl vnode create --me' --mem
 is 'vnodectl vnode create w --mem=1G --ca' --cache
 has 'vnodectl vnode create w --mem 1G --' --cache --replicas --cpus --owner \
-	--storage --stor-host --volume --mount --keep-storage
+	--storage --stor-host --volume --mount --keep-storage --headroom
 hasnt 'vnodectl vnode create w --mem 1G --' --mem
 is 'vnodectl vnode create w --mem 1G --replicas ' 1 2
 is 'vnodectl vnode delete alpha -' -f --force --keep-storage
+is 'vnodectl vnode set alpha --' --headroom
+is 'vnodectl vnode set alpha --headroom ' auto off
+is 'vnodectl vnode set b' beta.1
 is 'vnodectl vnode top -' -n --count -d --delay
 is 'vnodectl component add m3 --type ' memory storage
 is 'vnodectl component list --' --probe
@@ -238,7 +241,7 @@ is "vnode-run --socket=$tmp/files/sockdir/v" "$tmp/files/sockdir/vnoded.sock"
 is 'vnode-run --ca' --cache
 is 'vnode-run -V' -V
 has 'vnode-run -' -s --socket --mem --cache --replicas --cpus --storage \
-	--stor-host --volume --mount -V --version -h --help --
+	--stor-host --volume --mount --headroom -V --version -h --help --
 is 'vnode-run --mem 1G --m' --mount
 is 'vnode-run ' alpha beta.1
 is 'vnode-run -s /x/sock a' alpha

@@ -228,17 +228,14 @@ static void sleep_ms(unsigned int ms)
 static void *evict_main(void *arg)
 {
 	struct vn_evictor *e = arg;
+	struct sched_param sp = { 0 };
 	struct vn_evict_ctl c;
 	uint64_t limit = 0, usage, want, win_usage = 0, win_evicted = 0;
 	uint64_t win_direct;
 	int64_t setting = -2, win_start = vn_mono_ms(), now;
 	char val[32];
 
-	{
-		struct sched_param sp = { 0 };
-
-		pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
-	}
+	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
 	win_direct = read_direct(e->events_fd);
 	while (!atomic_load(&e->stop)) {
 		uint64_t lim;

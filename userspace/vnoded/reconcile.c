@@ -9,6 +9,7 @@
 #include <syslog.h>
 
 #include "db.h"
+#include "evict.h"
 #include "placement.h"
 #include "volume.h"
 
@@ -33,6 +34,8 @@ static int reconcile_one(struct vn_ctx *ctx, json_object *v)
 	int fixed = 0, ret;
 
 	if (!vn_cg_exists(&ctx->kern, name)) {
+		/* its evictor holds the old cgroup's files: restarted below */
+		vn_evict_stop(ctx, name);
 		ret = vn_cg_create(&ctx->kern, name, &e);
 		if (ret)
 			goto bad;
