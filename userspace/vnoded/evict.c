@@ -41,7 +41,6 @@
 #include "size.h"
 #include "vnoded.h"
 
-#define MIB (1ULL << 20)
 #define KIB (1ULL << 10)
 
 int vn_headroom_parse(const char *s, int64_t *out, struct vn_err *err)
@@ -157,7 +156,6 @@ void vn_evict_adapt(struct vn_evict_ctl *c, uint64_t limit, uint64_t alloc,
 struct vn_evictor {
 	struct vn_evictor *next;
 	char name[32];
-	char dir[PATH_MAX];
 	pthread_t thr;
 	bool running;
 	bool failed;			/* could not start: not retried */
@@ -250,7 +248,8 @@ static void *evict_main(void *arg)
 			setting = s;
 			limit = lim;
 		}
-		if (limit == UINT64_MAX || s == VN_HEADROOM_OFF) {
+		/* no limit: nothing to keep below (a thread never runs "off") */
+		if (limit == UINT64_MAX) {
 			atomic_store(&e->headroom, 0);
 			sleep_ms(50);
 			continue;
@@ -315,7 +314,6 @@ static int evictor_open(const char *name, const char *dir, int64_t setting,
 	if (!e)
 		return vn_seterr(err, ENOMEM, "out of memory");
 	snprintf(e->name, sizeof(e->name), "%s", name);
-	snprintf(e->dir, sizeof(e->dir), "%s", dir);
 	atomic_init(&e->setting, setting);
 	e->cur_fd = e->max_fd = e->events_fd = e->reclaim_fd = -1;
 	if (thread) {
@@ -377,6 +375,7 @@ int vn_evict_set(struct vn_ctx *ctx, const char *name, int64_t setting,
 		/* a thread to start or to stop */
 		*p = e->next;
 		evictor_close(e);
+		e = NULL;
 		p = find(ctx, name);
 	}
 	if (vn_cg_path(&ctx->kern, dir, sizeof(dir), name, NULL))
