@@ -76,6 +76,7 @@ extern unsigned int vnode_io_timeout_ms;
 extern unsigned int vnode_poll_us;
 extern unsigned int vnode_max_rq_pages;
 extern unsigned int vnode_write_defer_us;
+extern bool vnode_rw_split;
 extern bool vnode_skip_swapcache;
 extern unsigned int vnode_rpc_timeout_ms;
 extern unsigned int vnode_rejoin_max_ms;

@@ -188,12 +188,15 @@ static struct vnode_xprt_clt *vnmem_host_open(struct vnmem_host *h,
 					      struct vnode_accept *acc)
 {
 	struct vnmem_disk *d = h->disk;
+	bool split = READ_ONCE(vnode_rw_split);
 	struct vnode_xprt_cfg xc = {
 		.addr			= h->addr,
 		.role			= VNODE_ROLE_MEM,
 		.client_id		= client_id,
 		.name			= d->name,
-		.nr_queues		= vnode_nr_queues,
+		.nr_queues		= min_t(unsigned int, VNODE_XPRT_MAX_QUEUES,
+						vnode_nr_queues * (split ? 2 : 1)),
+		.rw_split		= split,
 		.queue_depth		= vnode_queue_depth *
 					  d->tag_set.nr_hw_queues,
 		.connect_timeout_ms	= vnode_connect_timeout_ms,

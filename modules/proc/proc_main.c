@@ -55,6 +55,11 @@ module_param_named(write_defer_us, vnode_write_defer_us, uint, 0644);
 MODULE_PARM_DESC(write_defer_us,
 		 "Hold page-outs up to this long so that the next swap-in's RDMA READ goes on the wire before them (a swap-in posts them right after its read), 0 = post at once (default 200)");
 
+bool vnode_rw_split;
+module_param_named(rw_split, vnode_rw_split, bool, 0644);
+MODULE_PARM_DESC(rw_split,
+		 "Swap-ins (RDMA READs) and page-outs (WRITEs) on separate queue pairs to each memory host, twice nr_queues in all; read when a host connects, i.e. at enable (default N)");
+
 bool vnode_skip_swapcache = true;
 module_param_named(skip_swapcache, vnode_skip_swapcache, bool, 0444);
 MODULE_PARM_DESC(skip_swapcache,

@@ -1178,6 +1178,8 @@ static int clt_check_cfg(const struct vnode_xprt_cfg *cfg)
 	if (cfg->role != VNODE_ROLE_MEM && cfg->role != VNODE_ROLE_PROBE &&
 	    cfg->role != VNODE_ROLE_STOR)
 		return -EINVAL;
+	if (cfg->rw_split && cfg->nr_queues == 1)
+		return -EINVAL;
 	if (cfg->nr_queues > VNODE_XPRT_MAX_QUEUES ||
 	    cfg->queue_depth > VNODE_XPRT_MAX_QUEUE_DEPTH ||
 	    cfg->cmd_depth > VNODE_XPRT_MAX_CMD_DEPTH ||
@@ -1205,7 +1207,8 @@ struct vnode_xprt_clt *vnode_xprt_clt_open(const struct vnode_xprt_cfg *cfg,
 		return ERR_PTR(ret);
 
 	nr = cfg->nr_queues ?: min_t(unsigned int, num_online_cpus(),
-				     VNODE_XPRT_DEF_QUEUES);
+				     VNODE_XPRT_DEF_QUEUES) *
+			       (cfg->rw_split ? 2 : 1);
 	clt = vnode_fault(kzalloc(struct_size(clt, queues, nr), GFP_KERNEL));
 	if (!clt)
 		return ERR_PTR(-ENOMEM);
@@ -1497,6 +1500,22 @@ out_put:
 }
 EXPORT_SYMBOL_GPL(vnode_xprt_clt_call);
 
+/*
+ * The queue of this CPU, or with cfg.rw_split the one of this CPU among
+ * the read queues (the first half) or the write queues (the rest): a READ
+ * then never sits in a send queue behind a large write-back, and the
+ * server's responder works each QP on its own.
+ */
+static unsigned int clt_rdma_qid(const struct vnode_xprt_clt *clt, bool write)
+{
+	unsigned int cpu = raw_smp_processor_id(), half;
+
+	if (!clt->cfg.rw_split)
+		return cpu % clt->nr_queues;
+	half = clt->nr_queues / 2;
+	return write ? half + cpu % (clt->nr_queues - half) : cpu % half;
+}
+
 int vnode_xprt_clt_rdma_pages(struct vnode_xprt_clt *clt, bool write,
 			      const struct bio_vec *bv, unsigned int nr,
 			      u64 raddr, u32 rkey, struct vnode_xprt_io *io)
@@ -1522,7 +1541,7 @@ int vnode_xprt_clt_rdma_pages(struct vnode_xprt_clt *clt, bool write,
 		return st == VNODE_XPRT_DEAD || st == VNODE_XPRT_CLOSED ?
 			-ENOTCONN : -EAGAIN;
 
-	q = &clt->queues[raw_smp_processor_id() % clt->nr_queues];
+	q = &clt->queues[clt_rdma_qid(clt, write)];
 	atomic_inc(&q->posting);
 	/* Pairs with the barrier in teardown: LIVE is read after posting++. */
 	smp_mb__after_atomic();

@@ -34,7 +34,6 @@
  * vnode_accept.max_inflight.
  */
 #define VNODE_XPRT_CTRL_DEPTH		16
-#define VNODE_XPRT_MAX_QUEUES		16
 #define VNODE_XPRT_MAX_QUEUE_DEPTH	1024
 
 #define VNODE_XPRT_DEF_QUEUES		4

@@ -89,6 +89,10 @@ const char *vnode_xprt_state_str(enum vnode_xprt_state s);
  * @inline_size: server: data bytes a request may carry after its
  *	VNODE_MSG_MAX header area (RECV buffers grow by this); client:
  *	ignored (the owner decides, up to the server's value)
+ * @rw_split: client: RDMA READs (vnode_xprt_clt_rdma_pages() reads) go on
+ *	the first half of the queues and WRITEs on the second, so a swap-in
+ *	never waits in a send queue behind a write-back; @nr_queues 0 then
+ *	picks twice the default, and an explicit @nr_queues must be >= 2
  */
 struct vnode_xprt_cfg {
 	struct sockaddr_storage	addr;
@@ -107,8 +111,11 @@ struct vnode_xprt_cfg {
 	unsigned int		cmd_depth;
 	unsigned int		max_fr_pages;
 	unsigned int		inline_size;
+	bool			rw_split;
 };
 
+/* Most queues of one client (nr_queues). */
+#define VNODE_XPRT_MAX_QUEUES	16
 /* Largest server inline_size. */
 #define VNODE_XPRT_MAX_INLINE	(16 * 1024)
 /* Largest cmd_depth (client and server). */
