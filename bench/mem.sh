@@ -25,13 +25,20 @@ median_line() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
 # asynchronous eviction, docs/remote-memory.md; off by default, as
 # vnoded's: the kernel's own direct reclaim); the other backends run with
 # BENCH_EVICT_BASE (off by default: stock swap).
+# On vnode, the swap-ins' service latency over the run (read_lat_hist before
+# and after: the reads under load) goes to the CSV as read_load_p50_us,
+# read_load_p99_us and read_load_n.
 run_wl() {
-	local be=$1 frac=$2 tag=${3:-} out lim ev=${BENCH_EVICT_BASE:-off} evs=''
+	local be=$1 frac=$2 tag=${3:-} out lim ev=${BENCH_EVICT_BASE:-off} evs='' h0='' h1='' n p50 p99
 	if [ "$frac" = 100 ]; then lim=max; else lim=$((WS * frac / 100))M; fi
 	[ "$be" = vnode ] && ev=${BENCH_EVICT:-off}
 	if [ "$ev" != off ] && [ "$frac" != 100 ]; then
 		evs="$VNODED --evict /sys/fs/cgroup/bench --headroom $ev >/tmp/bench-evict.out 2>&1 & ep=\$!"
 	fi
+	case $be in
+	vnode) [ "$frac" != 100 ] && h0=$(vnode_hist bench) ;;
+	vnodesplit) h0=$(vnode_hist benchsplit) ;;
+	esac
 	out=$(p1 "mkdir -p /sys/fs/cgroup/bench; echo $lim > /sys/fs/cgroup/bench/memory.max
 		echo max > /sys/fs/cgroup/bench/memory.swap.max
 		sync; echo 3 > /proc/sys/vm/drop_caches
@@ -46,6 +53,12 @@ run_wl() {
 		die "workload failed on $be at $frac%"
 	}
 	echo "$out" >&2
+	if [ -n "$h0" ] && h1=$(vnode_hist "$([ "$be" = vnodesplit ] && echo benchsplit || echo bench)"); then
+		read -r n p50 p99 < <(hist_pct "$h0" "$h1")
+		csv "${tag}read_load_n" "$be" "$frac" "$n" count
+		csv "${tag}read_load_p50_us" "$be" "$frac" "$p50" us
+		csv "${tag}read_load_p99_us" "$be" "$frac" "$p99" us
+	fi
 	local fill acc
 	fill=$(sed -n 's/.*fill_s=\([0-9.]*\).*/\1/p' <<<"$out")
 	acc=$(sed -n 's/.*access_s=\([0-9.]*\).*/\1/p' <<<"$out")
@@ -57,6 +70,11 @@ run_wl() {
 	[ -z "$mf" ] || csv "${tag}access_majflt" "$be" "$frac" "$mf" count
 	dr=$(sed -n 's/^direct_reclaims=\([0-9]*\).*/\1/p' <<<"$out")
 	[ -z "$dr" ] || csv "${tag}direct_reclaim" "$be" "$frac" "$dr" count
+}
+
+# vnode_hist [DISK]: read_lat_hist of vnode disk DISK (bench) on p1.
+vnode_hist() {
+	p1 "cat /sys/block/\$(cat /sys/kernel/config/vnode/mem/${1:-bench}/dev)/vnode/read_lat_hist"
 }
 
 # raw_read_lat: ib_read_lat between p1 and m1, 4 KiB, busy-polling (the
@@ -170,7 +188,8 @@ setup_vnode() {
 		done
 	fi
 	bench_mod m1 mem capacity="${BENCH_MEM_CAPACITY:-1G}" || return 1
-	bench_mod p1 proc || return 1
+	# shellcheck disable=SC2086
+	bench_mod p1 proc ${BENCH_PROC_PARAMS:-} || return 1
 	p1 "c=/sys/kernel/config/vnode/mem/bench; mkdir \$c && echo $M1 > \$c/hosts &&
 		echo $((WS * 2))M > \$c/size && echo 1 > \$c/replicas &&
 		{ echo 1 > \$c/enable || { sleep 3; echo 1 > \$c/enable; }; } &&
