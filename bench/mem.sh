@@ -6,6 +6,7 @@
 #
 #   csv METRIC BACKEND PCT VALUE UNIT   one line of results.csv
 #   median_line LINE...        the line with the median leading number
+#   alternate R A B            "A B" or "B A" by the parity of R
 #   run_wl BACKEND FRAC [TAG]  one randpage run under memory.max = FRAC%
 #   raw_read_lat               ib_read_lat p1 -> m1, 4 KiB
 #   fault_latency              remote-fault service latency vs raw READ
@@ -13,11 +14,15 @@
 #                              p1 as swap (/run/bench-vnode.swap); with
 #                              "insecure", vnode_xprt loaded insecure=1
 #                              and without a key on both (no handshake)
+#   vnode_swap_disk NAME BE    another such disk, swap for BE
+#   vnode_hist [NAME]          read_lat_hist of vnode disk NAME (bench)
 #   teardown_vnode             undo it, modules unloaded
 
 csv() { echo "$1,$2,$3,$4,$5" >>"$CSV"; }
 # median_line LINE...: the line with the median leading number.
 median_line() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
+# alternate R A B: "A B" for odd R, "B A" for even (pairs flip their order).
+alternate() { if [ $(($1 % 2)) = 1 ]; then echo "$2 $3"; else echo "$3 $2"; fi; }
 
 # run_wl BACKEND FRAC [TAG]: one workload run; FRAC=100 means no limit.
 # Sets wl_total (seconds); the CSV metrics get the prefix TAG (a pair).
@@ -29,16 +34,17 @@ median_line() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
 # and after: the reads under load) goes to the CSV as read_load_p50_us,
 # read_load_p99_us and read_load_n.
 run_wl() {
-	local be=$1 frac=$2 tag=${3:-} out lim ev=${BENCH_EVICT_BASE:-off} evs='' h0='' h1='' n p50 p99
+	local be=$1 frac=$2 tag=${3:-} out lim ev=${BENCH_EVICT_BASE:-off} evs='' hd='' h0='' h1='' n p50 p99
 	if [ "$frac" = 100 ]; then lim=max; else lim=$((WS * frac / 100))M; fi
 	[ "$be" = vnode ] && ev=${BENCH_EVICT:-off}
 	if [ "$ev" != off ] && [ "$frac" != 100 ]; then
 		evs="$VNODED --evict /sys/fs/cgroup/bench --headroom $ev >/tmp/bench-evict.out 2>&1 & ep=\$!"
 	fi
 	case $be in
-	vnode) [ "$frac" != 100 ] && h0=$(vnode_hist bench) ;;
-	vnodesplit) h0=$(vnode_hist benchsplit) ;;
+	vnode) [ "$frac" != 100 ] && hd=bench ;;
+	vnodesplit) hd=benchsplit ;;
 	esac
+	[ -z "$hd" ] || h0=$(vnode_hist "$hd")
 	out=$(p1 "mkdir -p /sys/fs/cgroup/bench; echo $lim > /sys/fs/cgroup/bench/memory.max
 		echo max > /sys/fs/cgroup/bench/memory.swap.max
 		sync; echo 3 > /proc/sys/vm/drop_caches
@@ -53,7 +59,7 @@ run_wl() {
 		die "workload failed on $be at $frac%"
 	}
 	echo "$out" >&2
-	if [ -n "$h0" ] && h1=$(vnode_hist "$([ "$be" = vnodesplit ] && echo benchsplit || echo bench)"); then
+	if [ -n "$h0" ] && h1=$(vnode_hist "$hd"); then
 		read -r n p50 p99 < <(hist_pct "$h0" "$h1")
 		csv "${tag}read_load_n" "$be" "$frac" "$n" count
 		csv "${tag}read_load_p50_us" "$be" "$frac" "$p50" us
@@ -108,18 +114,18 @@ raw_read_lat() {
 # doubled the latencies it measured.  randpage also reports what the
 # program saw (fault entry to return, kernel fault handling included).
 fault_latency() {
-	local out n p50 p99 h0 h1 dev r rounds=() best raw0 p990
-	dev=$(p1 'cat /sys/kernel/config/vnode/mem/bench/dev') || die "no vnode disk"
+	local out n p50 p99 h0 h1 r rounds=() best raw0 p990
+	p1 'cat /sys/kernel/config/vnode/mem/bench/dev' >/dev/null || die "no vnode disk"
 	for r in $(seq "$LAT_ROUNDS"); do
 		say "round $r/$LAT_ROUNDS: raw 4 KiB RDMA READ latency (ib_read_lat), one remote fault at a time, raw again"
 		raw_read_lat
 		raw0=$raw_typ p990=$raw_p99
-		h0=$(p1 "cat /sys/block/$dev/vnode/read_lat_hist") || die "no read_lat_hist"
+		h0=$(vnode_hist) || die "no read_lat_hist"
 		out=$(p1 "mkdir -p /sys/fs/cgroup/bench; echo max > /sys/fs/cgroup/bench/memory.max
 			sh -c 'echo \$\$ > /sys/fs/cgroup/bench/cgroup.procs; exec $RP -L -m $LAT_WS -n $LAT_N'") ||
 			{ echo "$out" >&2; die "fault-latency run failed"; }
 		echo "$out" >&2
-		h1=$(p1 "cat /sys/block/$dev/vnode/read_lat_hist")
+		h1=$(vnode_hist)
 		read -r n p50 p99 < <(hist_pct "$h0" "$h1")
 		[ "${n:-0}" -gt 0 ] || die "no remote reads recorded"
 		echo "swap-ins: $n  service p50 ${p50} us  p99 ${p99} us" >&2
@@ -190,10 +196,16 @@ setup_vnode() {
 	bench_mod m1 mem capacity="${BENCH_MEM_CAPACITY:-1G}" || return 1
 	# shellcheck disable=SC2086
 	bench_mod p1 proc ${BENCH_PROC_PARAMS:-} || return 1
-	p1 "c=/sys/kernel/config/vnode/mem/bench; mkdir \$c && echo $M1 > \$c/hosts &&
+	vnode_swap_disk bench vnode
+}
+# vnode_swap_disk NAME BACKEND: a 1-replica vnode disk NAME of WS * 2 MiB
+# on m1, made swap for BACKEND (/run/bench-BACKEND.swap); the host is
+# connected with vnode_proc's parameters as they are now.
+vnode_swap_disk() {
+	p1 "c=/sys/kernel/config/vnode/mem/$1; mkdir \$c && echo $M1 > \$c/hosts &&
 		echo $((WS * 2))M > \$c/size && echo 1 > \$c/replicas &&
 		{ echo 1 > \$c/enable || { sleep 3; echo 1 > \$c/enable; }; } &&
-		mkswap -q /dev/\$(cat \$c/dev) && echo '--discard=pages /dev/'\$(cat \$c/dev) > /run/bench-vnode.swap"
+		mkswap -q /dev/\$(cat \$c/dev) && echo '--discard=pages /dev/'\$(cat \$c/dev) > /run/bench-$2.swap"
 }
 teardown_vnode() {
 	p1 'swapoff -a; c=/sys/kernel/config/vnode/mem/bench; echo 0 > $c/enable; rmdir $c
