@@ -13,13 +13,16 @@
  * (access_majflt: the major faults, i.e. swap-ins, of the access phase)
  * and exits 0 only if every page verified.
  *
- *   randpage -L [-m MIB] [-n FAULTS] [-s SEED]
+ *   randpage -L [-m MIB] [-n FAULTS] [-s SEED] [-T THINK_US]
  *
  * Fault-latency mode: fill, push the whole working set out to swap with
  * the cgroup's memory.reclaim (the caller's cgroup v2 group, no limit
  * needed), then read FAULTS distinct random pages one at a time with no
  * memory pressure, so each access is exactly one swap-in and nothing is
- * written back meanwhile.  Each access is timed and verified; prints
+ * written back meanwhile.  With -T the program sleeps THINK_US between
+ * faults (bench/fabric: the base at the pacing an added delay gives, since
+ * the lab's wire time depends on how long the guests idled).  Each access
+ * is timed and verified; prints
  *   randpage: faults=N p50_us=X p90_us=Y p99_us=Z mean_us=M bad=0
  */
 #define _GNU_SOURCE
@@ -115,8 +118,12 @@ static int reclaim_self(uint64_t bytes)
 }
 
 static int latency_mode(char *buf, uint64_t npages, uint64_t faults,
-			uint64_t seed)
+			uint64_t seed, uint64_t think_us)
 {
+	struct timespec think = {
+		.tv_sec = think_us / 1000000,
+		.tv_nsec = (think_us % 1000000) * 1000,
+	};
 	double *lat, sum = 0;
 	uint64_t i, bad = 0, n = 0;
 	uint8_t *seen = calloc(npages, 1);
@@ -143,6 +150,8 @@ static int latency_mode(char *buf, uint64_t npages, uint64_t faults,
 		lat[n] = (now() - t) * 1e6;
 		sum += lat[n++];
 		bad += page_do((uint64_t *)p, idx, 0, seed, 1);
+		if (think_us)
+			nanosleep(&think, NULL);
 	}
 	qsort(lat, n, sizeof(*lat), cmp_dbl);
 	printf("randpage: faults=%llu p50_us=%.1f p90_us=%.1f p99_us=%.1f mean_us=%.1f bad=%llu\n",
@@ -155,20 +164,22 @@ static int latency_mode(char *buf, uint64_t npages, uint64_t faults,
 int main(int argc, char **argv)
 {
 	uint64_t mib = 256, accesses = 65536, seed = 1, npages, i, bad = 0;
+	uint64_t think_us = 0;
 	uint32_t *ver;
 	char *buf;
 	struct rusage ru0, ru1;
 	double t0, t1, t2;
 	int c, lmode = 0;
 
-	while ((c = getopt(argc, argv, "Lm:n:s:")) != -1) {
+	while ((c = getopt(argc, argv, "Lm:n:s:T:")) != -1) {
 		switch (c) {
 		case 'L': lmode = 1; break;
 		case 'm': mib = strtoull(optarg, NULL, 0); break;
 		case 'n': accesses = strtoull(optarg, NULL, 0); break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
+		case 'T': think_us = strtoull(optarg, NULL, 0); break;
 		default:
-			fprintf(stderr, "usage: randpage [-L] [-m MIB] [-n ACCESSES] [-s SEED]\n");
+			fprintf(stderr, "usage: randpage [-L] [-m MIB] [-n ACCESSES] [-s SEED] [-T THINK_US]\n");
 			return 2;
 		}
 	}
@@ -186,7 +197,7 @@ int main(int argc, char **argv)
 	}
 	madvise(buf, npages * PAGE, MADV_NOHUGEPAGE);
 	if (lmode)
-		return latency_mode(buf, npages, accesses, seed);
+		return latency_mode(buf, npages, accesses, seed, think_us);
 
 	t0 = now();
 	for (i = 0; i < npages; i++)

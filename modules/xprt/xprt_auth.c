@@ -457,6 +457,7 @@ int vnode_auth_init(void)
 		return PTR_ERR(auth_tfm);
 	}
 	config_group_init(&auth_subsys.su_group);
+	configfs_add_default_group(vnode_fabric_group(), &auth_subsys.su_group);
 	mutex_init(&auth_subsys.su_mutex);
 	ret = configfs_register_subsystem(&auth_subsys);
 	if (ret) {

@@ -279,6 +279,14 @@ static void clt_rdma_unmap(struct vnode_xprt_queue *q,
 				  io->sge[n].length, io->dma_dir);
 }
 
+/* An RDMA op the fabric held is due. */
+static void clt_rdma_fire(struct vnode_xprt_hold *h)
+{
+	struct vnode_xprt_io *io = container_of(h, struct vnode_xprt_io, hold);
+
+	io->done(io, h->error);
+}
+
 static void clt_rdma_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct vnode_xprt_io *io = container_of(wc->wr_cqe,
@@ -311,7 +319,8 @@ static void clt_rdma_done(struct ib_cq *cq, struct ib_wc *wc)
 		}
 	}
 	atomic_dec(&q->inflight);
-	io->done(io, err);
+	if (!vnode_fabric_hold(q->clt, &io->hold, err, clt_rdma_fire))
+		io->done(io, err);
 }
 
 static void clt_ka_done(struct ib_cq *cq, struct ib_wc *wc)
@@ -1242,6 +1251,7 @@ struct vnode_xprt_clt *vnode_xprt_clt_open(const struct vnode_xprt_cfg *cfg,
 	INIT_DELAYED_WORK(&clt->reconnect_work, clt_reconnect_work);
 	INIT_DELAYED_WORK(&clt->ka_work, clt_ka_work);
 	INIT_LIST_HEAD(&clt->entry);
+	vnode_fabric_clt_init(clt);
 	for (i = 0; i < VNODE_XPRT_CTRL_DEPTH; i++) {
 		clt->slots[i].clt = clt;
 		clt->slots[i].cqe.done = clt_send_done;
@@ -1289,6 +1299,7 @@ struct vnode_xprt_clt *vnode_xprt_clt_open(const struct vnode_xprt_cfg *cfg,
 	mutex_lock(&vnode_xprt_clt_list_lock);
 	list_add(&clt->entry, &vnode_xprt_clt_list);
 	mutex_unlock(&vnode_xprt_clt_list_lock);
+	vnode_fabric_bind(clt);
 	if (vnode_xprt_keepalive_ms)
 		queue_delayed_work(vnode_xprt_wq, &clt->ka_work,
 				   msecs_to_jiffies(vnode_xprt_keepalive_ms));
@@ -1319,6 +1330,8 @@ void vnode_xprt_clt_close(struct vnode_xprt_clt *clt)
 	mutex_lock(&vnode_xprt_clt_list_lock);
 	list_del_init(&clt->entry);
 	mutex_unlock(&vnode_xprt_clt_list_lock);
+	/* No completion stays held past close. */
+	vnode_fabric_flush(clt);
 
 	if (vnode_xprt_clt_state(clt) == VNODE_XPRT_LIVE) {
 		struct vnode_msg_hdr req = { .op = VNODE_OP_GOODBYE };
@@ -1524,6 +1537,7 @@ int vnode_xprt_clt_rdma_pages(struct vnode_xprt_clt *clt, bool write,
 	struct ib_rdma_wr wr = {};
 	enum vnode_xprt_state st;
 	unsigned int i;
+	u32 bytes = 0;
 	int ret;
 
 	if (unlikely(!clt || !bv || !io || !io->done || !nr ||
@@ -1574,10 +1588,12 @@ int vnode_xprt_clt_rdma_pages(struct vnode_xprt_clt *clt, bool write,
 		}
 		io->sge[i].addr = addr;
 		io->sge[i].length = bv[i].bv_len;
+		bytes += bv[i].bv_len;
 		io->sge[i].lkey = q->dev->pd->local_dma_lkey;
 	}
 	io->nr_sge = nr;
 	io->cqe.done = clt_rdma_done;
+	vnode_fabric_post(clt, &io->hold, write, bytes);
 
 	wr.wr.opcode = write ? IB_WR_RDMA_WRITE : IB_WR_RDMA_READ;
 	wr.wr.send_flags = IB_SEND_SIGNALED;
@@ -1611,6 +1627,18 @@ int vnode_xprt_clt_rdma(struct vnode_xprt_clt *clt, bool write,
 	return vnode_xprt_clt_rdma_pages(clt, write, &bv, 1, raddr, rkey, io);
 }
 EXPORT_SYMBOL_GPL(vnode_xprt_clt_rdma);
+
+/* Run @fn on every open client, under the client list's lock. */
+void vnode_xprt_clt_for_each(void (*fn)(struct vnode_xprt_clt *clt, void *arg),
+			     void *arg)
+{
+	struct vnode_xprt_clt *clt;
+
+	mutex_lock(&vnode_xprt_clt_list_lock);
+	list_for_each_entry(clt, &vnode_xprt_clt_list, entry)
+		fn(clt, arg);
+	mutex_unlock(&vnode_xprt_clt_list_lock);
+}
 
 int vnode_xprt_clt_init(void)
 {

@@ -18,6 +18,15 @@ static inline void *clt_req_buf(struct vnode_xprt_queue *q, unsigned int i)
 	return q->req_buf + i * VNODE_MSG_MAX;
 }
 
+/* A command the fabric held is due. */
+static void clt_cmd_fire(struct vnode_xprt_hold *h)
+{
+	struct vnode_xprt_cmd *cmd = container_of(h, struct vnode_xprt_cmd,
+						  hold);
+
+	cmd->done(cmd, h->error);
+}
+
 static void clt_cmd_put(struct vnode_xprt_ctag *ct)
 {
 	struct vnode_xprt_queue *q = ct->queue;
@@ -33,7 +42,8 @@ static void clt_cmd_put(struct vnode_xprt_ctag *ct)
 	}
 	clear_bit(CT_MR, &ct->flags);
 	WRITE_ONCE(ct->cmd, NULL);
-	cmd->done(cmd, ct->status);
+	if (!vnode_fabric_hold(q->clt, &cmd->hold, ct->status, clt_cmd_fire))
+		cmd->done(cmd, ct->status);
 }
 
 static void clt_cmd_wr_error(struct vnode_xprt_ctag *ct, struct ib_wc *wc,
@@ -305,6 +315,19 @@ static int clt_cmd_map(struct vnode_xprt_queue *q, struct vnode_xprt_ctag *ct,
 	return 0;
 }
 
+/* Data bytes of @cmd (its buffer's length). */
+static u32 clt_cmd_bytes(const struct vnode_xprt_cmd *cmd)
+{
+	struct scatterlist *sg;
+	u32 bytes = 0;
+	int i;
+
+	if (cmd->sgl)
+		for_each_sg(cmd->sgl, sg, cmd->nents, i)
+			bytes += sg->length;
+	return bytes;
+}
+
 int vnode_xprt_clt_submit(struct vnode_xprt_clt *clt, unsigned int qid,
 			  unsigned int tag, struct vnode_xprt_cmd *cmd,
 			  struct vnode_msg_hdr *req, size_t req_len,
@@ -373,6 +396,8 @@ int vnode_xprt_clt_submit(struct vnode_xprt_clt *clt, unsigned int qid,
 	 */
 	atomic_set(&ct->ref, 2);
 	set_bit(CT_REPLY, &ct->flags);
+	vnode_fabric_post(clt, &cmd->hold, cmd->to_server,
+			  clt_cmd_bytes(cmd));
 	WRITE_ONCE(ct->cmd, cmd);
 	bh = vnode_xprt_post_begin();
 	if (test_bit(CT_MR, &ct->flags)) {

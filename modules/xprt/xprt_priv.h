@@ -11,7 +11,9 @@
 #include <linux/atomic.h>
 #include <linux/bottom_half.h>
 #include <linux/completion.h>
+#include <linux/hrtimer.h>
 #include <linux/preempt.h>
+#include <linux/rcupdate.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -295,9 +297,19 @@ struct vnode_xprt_slot {
  * @tag_gen: generation counter mixed into tags
  * @slots: control RPC slots
  * @cmd_depth: asynchronous commands per queue on this connection
+ * @fabric: the emulated fabric link of the server's host, or NULL
+ *	(RCU; set by xprt_fabric.c under its mutex)
+ * @held_lock: protects @held and @held_flush
+ * @held: completions the fabric holds, in the order they are due
+ * @held_timer: fires when the first of @held is due (less @held_slack_ns)
+ * @held_slack_ns: how late the timer's callback runs, on average: the
+ *	timer is armed that much early
+ * @held_flush: close started: nothing more is held
  * @nr_queues: queues
  * @queues: the queues
  */
+struct vnode_fabric_link;
+
 struct vnode_xprt_clt {
 	struct list_head	entry;
 	struct mutex		lock;
@@ -323,6 +335,12 @@ struct vnode_xprt_clt {
 	u32			tag_gen;
 	struct vnode_xprt_slot	slots[VNODE_XPRT_CTRL_DEPTH];
 	unsigned int		cmd_depth;
+	struct vnode_fabric_link __rcu *fabric;
+	spinlock_t		held_lock;
+	struct list_head	held;
+	struct hrtimer		held_timer;
+	u64			held_slack_ns;
+	bool			held_flush;
 	unsigned int		nr_queues;
 	struct vnode_xprt_queue	queues[];
 };
@@ -605,6 +623,42 @@ void clt_cmd_reply(struct vnode_xprt_queue *q, struct ib_wc *wc,
 void clt_cmds_abort(struct vnode_xprt_queue *q);
 
 /* server */
+/* Fabric emulation (xprt_fabric.c). */
+struct config_group;
+struct config_group *vnode_fabric_group(void);
+void vnode_xprt_clt_for_each(void (*fn)(struct vnode_xprt_clt *clt, void *arg),
+			     void *arg);
+void vnode_fabric_clt_init(struct vnode_xprt_clt *clt);
+void vnode_fabric_bind(struct vnode_xprt_clt *clt);
+void __vnode_fabric_post(struct vnode_xprt_clt *clt, struct vnode_xprt_hold *h,
+			 bool write, u32 bytes);
+bool __vnode_fabric_hold(struct vnode_xprt_clt *clt, struct vnode_xprt_hold *h,
+			 int error, void (*fire)(struct vnode_xprt_hold *h));
+void vnode_fabric_flush(struct vnode_xprt_clt *clt);
+
+/* Before posting an operation of @bytes: what the fabric adds to it. */
+static inline void vnode_fabric_post(struct vnode_xprt_clt *clt,
+				     struct vnode_xprt_hold *h, bool write,
+				     u32 bytes)
+{
+	h->on = false;
+	if (unlikely(rcu_access_pointer(clt->fabric)))
+		__vnode_fabric_post(clt, h, write, bytes);
+}
+
+/*
+ * At its completion: true when the fabric holds it (h->fire reports
+ * @error later), false when the caller completes it now.
+ */
+static inline bool vnode_fabric_hold(struct vnode_xprt_clt *clt,
+				     struct vnode_xprt_hold *h, int error,
+				     void (*fire)(struct vnode_xprt_hold *h))
+{
+	if (likely(!h->on))
+		return false;
+	return __vnode_fabric_hold(clt, h, error, fire);
+}
+
 int vnode_xprt_srv_init(void);
 void vnode_xprt_srv_exit(void);
 void vnode_xprt_srv_remove_dev(struct ib_device *ibdev);

@@ -29,6 +29,11 @@
  *              must fail with an access error, and the victim's data is
  *              intact.  Then the victim frees its slabs and the second
  *              client allocates as many: they read as zeroes
+ *   close_held allocate a slab and READ XT_BATCH of its pages (fresh: zeroes)
+ *              without waiting; 100 ms later close the client.  With a
+ *              fabric link that delays them (vnode_xprt/fabric), they are
+ *              held then: close must report every one, successfully and
+ *              at once; "result" gives close_ms
  *   hold       allocate nr_slabs, write the pattern and stay connected;
  *              "state" shows the connection state, writing 1 to "verify"
  *              reads everything back (result in "result"), unload closes
@@ -38,6 +43,7 @@
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/highmem.h>
+#include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -50,7 +56,7 @@ MODULE_PARM_DESC(server, "Memory host address[:port] (required; default port 747
 
 static char *mode = "rdma";
 module_param(mode, charp, 0444);
-MODULE_PARM_DESC(mode, "rdma|probe|bad_major|fill|malformed|stor_malformed|foreign|hold (default rdma)");
+MODULE_PARM_DESC(mode, "rdma|probe|bad_major|fill|malformed|stor_malformed|foreign|hold|close_held (default rdma)");
 
 static char *volume = "";
 module_param(volume, charp, 0444);
@@ -476,6 +482,89 @@ out_free:
 	kfree(slabs);
 out_close:
 	vnode_xprt_clt_close(clt);
+	return ret;
+}
+
+static int xt_mode_close_held(void)
+{
+	struct page *pages[XT_BATCH] = {};
+	struct vnode_xprt_clt *clt;
+	struct vnode_accept acc;
+	struct xt_batch *b;
+	struct xt_slab slab;
+	unsigned int i, ok = 0;
+	int ret, st;
+	u64 t0, close_ms;
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return -ENOMEM;
+	init_completion(&b->done);
+	for (i = 0; i < XT_BATCH; i++) {
+		pages[i] = alloc_page(GFP_KERNEL);
+		if (!pages[i]) {
+			ret = -ENOMEM;
+			goto out_pages;
+		}
+		memset(page_address(pages[i]), 0x5a, PAGE_SIZE);
+	}
+	clt = xt_open(VNODE_ROLE_MEM, 0, 0, &acc);
+	if (IS_ERR(clt)) {
+		xt_fail("open: %ld", PTR_ERR(clt));
+		ret = PTR_ERR(clt);
+		goto out_pages;
+	}
+	slab_bytes = 1U << le16_to_cpu(acc.slab_shift);
+	st = xt_alloc(clt, 0, &slab);
+	if (st) {
+		xt_fail("ALLOC_SLAB: %d", st);
+		vnode_xprt_clt_close(clt);
+		ret = -EIO;
+		goto out_pages;
+	}
+	atomic_set(&b->pending, 1);
+	for (i = 0; i < XT_BATCH; i++) {
+		b->io[i].done = xt_io_done;
+		b->io[i].priv = b;
+		atomic_inc(&b->pending);
+		ret = vnode_xprt_clt_rdma(clt, false, pages[i], 0, PAGE_SIZE,
+					  slab.addr + (u64)i * PAGE_SIZE,
+					  slab.rkey, &b->io[i]);
+		if (ret) {
+			atomic_dec(&b->pending);
+			break;
+		}
+	}
+	/* Their wire completions are in: the fabric holds them. */
+	msleep(100);
+	t0 = ktime_get_ns();
+	vnode_xprt_clt_close(clt);
+	close_ms = div_u64(ktime_get_ns() - t0, NSEC_PER_MSEC);
+	/* The pages stay ours only if every op was reported. */
+	if (atomic_read(&b->pending) != 1) {
+		xt_fail("%d READs not reported when close returned",
+			atomic_read(&b->pending) - 1);
+		return -EIO;	/* @b and the pages leak on purpose */
+	}
+	if (ret) {
+		xt_fail("post READ %u: %d", i, ret);
+		goto out_pages;
+	}
+	for (i = 0; i < XT_BATCH; i++)
+		ok += memchr_inv(page_address(pages[i]), 0, PAGE_SIZE) == NULL;
+	if (atomic_read(&b->errors) || ok != XT_BATCH) {
+		xt_fail("close_held: %d errors, %u of %u pages read as zeroes",
+			atomic_read(&b->errors), ok, XT_BATCH);
+		ret = -EIO;
+		goto out_pages;
+	}
+	snprintf(result, sizeof(result),
+		 "PASS close_held ops=%u ok=%u close_ms=%llu", XT_BATCH, ok,
+		 close_ms);
+	ret = 0;
+out_pages:
+	xt_free_pages(pages, XT_BATCH);
+	kfree(b);
 	return ret;
 }
 
@@ -1013,6 +1102,8 @@ static int __init xt_init(void)
 		ret = xt_mode_foreign();
 	else if (!strcmp(mode, "hold"))
 		ret = xt_mode_hold();
+	else if (!strcmp(mode, "close_held"))
+		ret = xt_mode_close_held();
 	else
 		ret = -EINVAL;
 	if (ret == -EINVAL && !strcmp(result, "none"))

@@ -17,6 +17,13 @@
  *  - io->done() runs in CQ context (softirq); it must not sleep.
  *  - ops->state_change() runs from a workqueue; it may sleep briefly but
  *    must not call vnode_xprt_clt_close() on the same client.
+ *
+ * Fabric emulation: a link in configfs (vnode_xprt/fabric/NAME) whose addr
+ * is a client's server host adds latency, jitter and a bandwidth cap to
+ * that client's data path (RDMA READ/WRITE and commands; control calls
+ * are not delayed).  A completion is held until it is due (one soft
+ * hrtimer per client) and then reported as usual, in softirq context;
+ * vnode_xprt_clt_close() reports every held one at once.
  */
 #ifndef VNODE_XPRT_H
 #define VNODE_XPRT_H
@@ -189,6 +196,34 @@ int vnode_xprt_clt_call(struct vnode_xprt_clt *clt, struct vnode_msg_hdr *req,
 #define VNODE_XPRT_IO_MAX_PAGES	16
 
 /**
+ * struct vnode_xprt_hold - private to vnode_xprt: a completion that an
+ *	emulated fabric (configfs vnode_xprt/fabric, xprt_fabric.c) holds
+ *	back until it is due
+ * @entry: in the client's list of held completions
+ * @fire: completes the owner's object with @error
+ * @post_ns: when the operation was posted
+ * @bw_done_ns: when the link's bandwidth cap lets its data through
+ * @lat_ns: added latency (delay, per-KiB term and jitter)
+ * @due_ns: when it is reported
+ * @bytes: data moved
+ * @error: result to report
+ * @on: a fabric applied when the operation was posted
+ * @write: data went to the server
+ */
+struct vnode_xprt_hold {
+	struct list_head	entry;
+	void			(*fire)(struct vnode_xprt_hold *h);
+	u64			post_ns;
+	u64			bw_done_ns;
+	u64			lat_ns;
+	u64			due_ns;
+	u32			bytes;
+	int			error;
+	bool			on;
+	bool			write;
+};
+
+/**
  * struct vnode_xprt_io - one in-flight RDMA READ or WRITE of a page range
  * @done: completion callback, CQ (softirq) context; @error is 0 or -EIO
  *	(-ENOTCONN if the queue was torn down before the op completed).
@@ -206,6 +241,7 @@ struct vnode_xprt_io {
 	enum dma_data_direction	dma_dir;
 	unsigned int		nr_sge;
 	struct ib_sge		sge[VNODE_XPRT_IO_MAX_PAGES];
+	struct vnode_xprt_hold	hold;
 };
 
 /*
@@ -252,6 +288,7 @@ unsigned int vnode_xprt_clt_max_pages(struct vnode_xprt_clt *clt);
  * @inline_data: send the buffer inside the request message instead of
  *	registering it (at most the server's inline size, at most
  *	VNODE_XPRT_INLINE_SGES entries; @to_server only)
+ * @hold: private to vnode_xprt
  */
 struct vnode_xprt_cmd {
 	void			(*done)(struct vnode_xprt_cmd *cmd, int error);
@@ -262,6 +299,7 @@ struct vnode_xprt_cmd {
 	int			nents;
 	bool			to_server;
 	bool			inline_data;
+	struct vnode_xprt_hold	hold;
 };
 
 /*
