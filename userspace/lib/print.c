@@ -248,18 +248,49 @@ void vp_double(struct vn_printer *p, const char *key, double val,
 	t_kv(p, key, buf);
 }
 
-void vp_size(struct vn_printer *p, const char *key, uint64_t bytes)
+
+/* A number whose unit goes into its JSON name; text: fmt's form. */
+static void unit_num(struct vn_printer *p, const char *key, uint64_t v,
+		     const char *suffix, void (*fmt)(uint64_t, char *, size_t))
 {
 	char buf[64];
 
 	if (p->json) {
-		/* the unit in the name: "mem_bytes" */
-		snprintf(buf, sizeof(buf), "%s_bytes", key ? key : "");
-		j_add(p, key ? buf : NULL, json_object_new_uint64(bytes));
+		snprintf(buf, sizeof(buf), "%s%s", key ? key : "", suffix);
+		j_add(p, key ? buf : NULL, json_object_new_uint64(v));
 		return;
 	}
-	vn_fmt_size(bytes, buf, sizeof(buf));
+	fmt(v, buf, sizeof(buf));
 	t_kv(p, key, buf);
+}
+
+void vp_time(struct vn_printer *p, const char *key, uint64_t ns)
+{
+	unit_num(p, key, ns, "_ns", vn_fmt_time);
+}
+
+void vp_rate(struct vn_printer *p, const char *key, uint64_t bytes_s)
+{
+	unit_num(p, key, bytes_s, "_bytes_s", vn_fmt_rate);
+}
+
+/* the unit in the name: "mem_bytes" */
+void vp_size(struct vn_printer *p, const char *key, uint64_t bytes)
+{
+	unit_num(p, key, bytes, "_bytes", vn_fmt_size);
+}
+
+void vp_str_line(struct vn_printer *p, const char *key, const char *val)
+{
+	if (p->json || p->table) {
+		vp_str(p, key, val);
+		return;
+	}
+	t_newline(p);
+	p->indent++;
+	t_kv(p, key, val ? val : "-");
+	t_newline(p);
+	p->indent--;
 }
 
 static bool is_size_key(const char *key, const char *const *size_keys)

@@ -51,6 +51,13 @@ void vp_double(struct vn_printer *p, const char *key, double val,
 	       const char *fmt);
 /* JSON: "KEY_bytes": bytes as a number; text: "KEY 512M". */
 void vp_size(struct vn_printer *p, const char *key, uint64_t bytes);
+/* JSON: "KEY_ns": nanoseconds; text: "KEY 412.5us". */
+void vp_time(struct vn_printer *p, const char *key, uint64_t ns);
+/* JSON: "KEY_bytes_s": bytes per second; text: "KEY 12.5GB/s". */
+void vp_rate(struct vn_printer *p, const char *key, uint64_t bytes_s);
+/* A string on a line of its own below the current one (text: indented
+ * one level more; JSON: as vp_str), for long free text. */
+void vp_str_line(struct vn_printer *p, const char *key, const char *val);
 /* Print an arbitrary json-c value (object/array/scalars) recursively.
  * Keys listed in size_keys (NULL-terminated) print as sizes in text. */
 void vp_json(struct vn_printer *p, const char *key, json_object *val,
