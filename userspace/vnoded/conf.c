@@ -121,52 +121,79 @@ static int parse_int(const char *v, long min, long max, long *out)
 	return 0;
 }
 
+int vn_ini_next(struct vn_ini *ini, struct vn_err *err)
+{
+#define IERR(fmt, ...) \
+	vn_seterr(err, EINVAL, "%s:%d: " fmt, ini->fname, ini->lineno, ##__VA_ARGS__)
+	char *s, *c, *eq;
+
+	ini->section = ini->key = ini->val = NULL;
+	while (fgets(ini->line, sizeof(ini->line), ini->f)) {
+		ini->lineno++;
+		if (!strchr(ini->line, '\n') && !feof(ini->f))
+			return IERR("line too long");
+		s = trim(ini->line);
+		if (*s == '#' || *s == ';')
+			continue;
+		for (c = s; ini->inline_comments && *c; c++)
+			if (*c == '#' || *c == ';') {
+				*c = '\0';
+				s = trim(s);
+				break;
+			}
+		if (!*s)
+			continue;
+		if (*s == '[') {
+			c = strchr(s, ']');
+			if (!c || c[1])
+				return IERR("malformed section header '%s'", s);
+			*c = '\0';
+			ini->section = trim(s + 1);
+			return 1;
+		}
+		eq = strchr(s, '=');
+		if (!eq)
+			return IERR("expected 'key = value', got '%s'", s);
+		*eq = '\0';
+		ini->key = trim(s);
+		ini->val = trim(eq + 1);
+		if (!*ini->key)
+			return IERR("missing key before '='");
+		if (!*ini->val)
+			return IERR("missing value for '%s'", ini->key);
+		return 1;
+	}
+	if (ferror(ini->f))
+		return vn_seterr(err, EIO, "%s: read error", ini->fname);
+	return 0;
+#undef IERR
+}
+
 #define PERR(fmt, ...) \
-	vn_seterr(err, EINVAL, "%s:%d: " fmt, fname, lineno, ##__VA_ARGS__)
+	vn_seterr(err, EINVAL, "%s:%d: " fmt, fname, ini.lineno, ##__VA_ARGS__)
 
 int vn_conf_parse(FILE *f, const char *fname, struct vn_conf *out,
 		  struct vn_err *err)
 {
 	enum { SEC_NONE, SEC_CLUSTER, SEC_AGENT, SEC_COMP } sec = SEC_NONE;
+	struct vn_ini ini = { .f = f, .fname = fname, .inline_comments = true };
 	struct vn_conf_comp *comp = NULL;
 	struct vn_conf *conf;
-	char line[1024];
-	int lineno = 0, i, ret = 0;
+	int i, ret = 0;
 
 	conf = malloc(sizeof(*conf));
 	if (!conf)
 		return vn_seterr(err, ENOMEM, "out of memory");
 	vn_conf_defaults(conf);
 
-	while (fgets(line, sizeof(line), f)) {
-		char *s, *eq, *key, *val, *c;
+	while ((ret = vn_ini_next(&ini, err)) > 0) {
+		char *key = ini.key, *val = ini.val;
 		long n;
 
-		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			ret = PERR("line too long");
-			goto out;
-		}
-		/* comments: '#' or ';' anywhere */
-		for (c = line; *c; c++)
-			if (*c == '#' || *c == ';') {
-				*c = '\0';
-				break;
-			}
-		s = trim(line);
-		if (!*s)
-			continue;
-
-		if (*s == '[') {
-			char *end = strchr(s, ']'), *kind, *name;
+		if (ini.section) {
+			char *kind = ini.section, *name;
 			enum vn_comp_kind k;
 
-			if (!end || end[1]) {
-				ret = PERR("malformed section header '%s'", s);
-				goto out;
-			}
-			*end = '\0';
-			kind = trim(s + 1);
 			name = kind + strcspn(kind, " \t");
 			if (*name)
 				*name++ = '\0';
@@ -217,23 +244,6 @@ int vn_conf_parse(FILE *f, const char *fname, struct vn_conf *out,
 			comp->port = vn_default_port(k);
 			sec = SEC_COMP;
 			continue;
-		}
-
-		eq = strchr(s, '=');
-		if (!eq) {
-			ret = PERR("expected 'key = value', got '%s'", s);
-			goto out;
-		}
-		*eq = '\0';
-		key = trim(s);
-		val = trim(eq + 1);
-		if (!*key) {
-			ret = PERR("missing key before '='");
-			goto out;
-		}
-		if (!*val) {
-			ret = PERR("missing value for '%s'", key);
-			goto out;
 		}
 
 		switch (sec) {
@@ -352,10 +362,8 @@ int vn_conf_parse(FILE *f, const char *fname, struct vn_conf *out,
 			break;
 		}
 	}
-	if (ferror(f)) {
-		ret = vn_seterr(err, EIO, "%s: read error", fname);
+	if (ret < 0)
 		goto out;
-	}
 	for (i = 0; i < conf->nr_comps; i++)
 		if (!conf->comps[i].addr[0]) {
 			ret = vn_seterr(err, EINVAL, "%s: [%s %s] has no addr",

@@ -25,6 +25,7 @@
 #ifndef VN_CONF_H
 #define VN_CONF_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -80,6 +81,29 @@ int vn_addr_valid(const char *addr);
  * port (default def_port). */
 int vn_hostport_parse(const char *s, int def_port, char *addr, size_t alen,
 		      int *port);
+
+/*
+ * The lines of an INI-ish file (cluster.conf, fabrics.conf): blank lines
+ * and comments are skipped; each other line is a section header "[...]"
+ * (section: what is between the brackets, trimmed) or "key = value" (key,
+ * val: trimmed, neither empty).  A comment starts with '#' or ';' at the
+ * start of a line, or anywhere with inline_comments (cluster.conf: values
+ * there never hold those characters; fabrics.conf's free text may).
+ */
+struct vn_ini {
+	FILE *f;
+	const char *fname;
+	bool inline_comments;
+	int lineno;
+	char line[1024];
+	char *section;		/* a header, else NULL */
+	char *key, *val;	/* key = value, else NULL */
+};
+
+/* The next line: 1, or 0 at the end, or -errno with err "FILE:LINE: what
+ * is wrong" (a line too long, a malformed header, no '=', no key, no
+ * value; a read error: "FILE: read error"). */
+int vn_ini_next(struct vn_ini *ini, struct vn_err *err);
 
 /* Parse a whole file/stream; on error nothing is returned and err says
  * "FILE:LINE: what is wrong". */
