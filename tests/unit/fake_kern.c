@@ -14,7 +14,11 @@
  * leave it; vnode_vol's enable fails with the errno in
  * DIR/fake/vol_enable_errno if that file exists; a volume's file system
  * is a `fake_fs` marker next to the storage host's volume; a mount is an
- * O_PATH directory under DIR/mnt.
+ * O_PATH directory under DIR/mnt.  vnode_xprt's fabric links: mkdir gives
+ * a link its attributes with vnode_xprt's defaults and zero stats (tests
+ * write stats to stand for traffic), and writes are checked as the kernel
+ * checks them (out of range: -EINVAL; a second link to the same host:
+ * -EEXIST; stats: -EACCES).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -26,13 +30,70 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "kern_ops.h"
+
+/* A fabric link's attribute: what vnode_xprt takes (its ranges, one link
+ * per host), or -EINVAL/-EEXIST/-EACCES as it answers.  addr is stored as
+ * the kernel prints it (no port). */
+static int fake_fabric_attr(const struct vn_kern *k, const char *path,
+			    const char *val, char *out, size_t len)
+{
+	static const struct { const char *attr; unsigned long max; } nums[] = {
+		{ "delay_us", 1000000 }, { "per_kib_ns", 1000000 },
+		{ "jitter_us", 1000000 }, { "read_mbps", 1000000 },
+		{ "write_mbps", 1000000 },
+	};
+	char base[PATH_MAX], name[NAME_MAX + 1], other[NAME_MAX + 1], a[64];
+	const char *attr = strrchr(path, '/');
+	unsigned long v;
+	char *end;
+	size_t i;
+	int port;
+
+	snprintf(out, len, "%s", val);
+	if (!attr)
+		return 0;
+	attr++;
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		if (strcmp(attr, nums[i].attr))
+			continue;
+		errno = 0;
+		v = strtoul(val, &end, 0);
+		if (errno || end == val || (*end && *end != '\n') || val[0] == '-' ||
+		    v > nums[i].max)
+			return -EINVAL;
+		return 0;
+	}
+	if (!strcmp(attr, "jitter"))
+		return strcmp(val, "uniform") && strcmp(val, "normal") ? -EINVAL : 0;
+	if (!strcmp(attr, "stats"))
+		return -EACCES;
+	if (strcmp(attr, "addr"))
+		return -ENOENT;		/* configfs: no such attribute */
+	if (vn_hostport_parse(val, 1, a, sizeof(a), &port) || !strcmp(a, "0.0.0.0"))
+		return -EINVAL;
+	vn_addr_canon(a, out, len);
+	/* the link's name: the directory the attribute is in */
+	snprintf(base, sizeof(base), "%.*s", (int)(attr - 1 - path), path);
+	snprintf(name, sizeof(name), "%s", strrchr(base, '/') + 1);
+	if (!vn_fabric_find(k, out, name, other, sizeof(other)))
+		return -EEXIST;
+	return 0;
+}
 
 /* Attribute files of a fake root do not exist until written. */
 static int fake_write(const struct vn_kern *k, const char *path,
 		      const char *val)
 {
-	(void)k;
+	char root[PATH_MAX], v[256];
+	int ret;
+
+	if (!vn_kpath(k, root, sizeof(root), VN_FABRIC_CFS "/") &&
+	    !strncmp(path, root, strlen(root))) {
+		ret = fake_fabric_attr(k, path, val, v, sizeof(v));
+		return ret ? ret : vn_write_file(path, v, true);
+	}
 	return vn_write_file(path, val, true);
 }
 
@@ -264,6 +325,25 @@ static void fake_after_mkfs(const struct vn_kern *k, const char *item)
 		fake_write(k, p, "ext4");
 }
 
+/* a new link: vnode_xprt's defaults, no traffic yet */
+static void fake_after_fabric_mkdir(const struct vn_kern *k, const char *name)
+{
+	static const char *const attrs[][2] = {
+		{ "addr", "" }, { "delay_us", "0" }, { "per_kib_ns", "0" },
+		{ "jitter_us", "0" }, { "jitter", "uniform" }, { "read_mbps", "0" },
+		{ "write_mbps", "0" },
+		{ "stats", "clients 0\nops 0\nheld 0\nread_bytes 0\nwrite_bytes 0\n"
+			   "wire_us 0\nadded_us 0\nlate_us 0\nearly_us 0" },
+	};
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+		if (!vn_kpath(k, path, sizeof(path), VN_FABRIC_CFS "/%s/%s", name,
+			      attrs[i][0]))
+			vn_write_file(path, attrs[i][1], true);
+}
+
 const struct vn_kern_ops vn_kern_fake_ops = {
 	.name = "fake",
 	.write = fake_write,
@@ -282,4 +362,5 @@ const struct vn_kern_ops vn_kern_fake_ops = {
 	.after_stor_enable = fake_after_stor_enable,
 	.after_vol_disable = fake_after_vol_disable,
 	.after_mkfs = fake_after_mkfs,
+	.after_fabric_mkdir = fake_after_fabric_mkdir,
 };

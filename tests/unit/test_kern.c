@@ -4,7 +4,8 @@
  * vn_kern_init() picks, that both tables are complete, and the fake
  * kernel (tests/unit/fake_kern.c) operation by operation, as the other
  * tests rely on it: cgroups, accounting objects, the swap disk, helpers,
- * the storage host's volumes, vnode_vol items and their file system.
+ * the storage host's volumes, vnode_vol items and their file system,
+ * vnode_xprt's fabric links.
  */
 #include <sys/utsname.h>
 
@@ -16,6 +17,7 @@
 #define CFS "sys/kernel/config/vnode/"
 #define STOR "sys/kernel/config/vnode_stor/volumes/"
 #define VOL "sys/kernel/config/vnode_vol/"
+#define FAB "sys/kernel/config/vnode_xprt/fabric/"
 
 struct fx {
 	char dir[256];
@@ -107,6 +109,7 @@ static void tables_complete(void **state)
 	assert_null(vn_kern_real_ops.after_stor_enable);
 	assert_null(vn_kern_real_ops.after_vol_disable);
 	assert_null(vn_kern_real_ops.after_mkfs);
+	assert_null(vn_kern_real_ops.after_fabric_mkdir);
 	assert_true(vn_kern_real_ops.member_alive(999999));
 	/* the fake imitates all of them */
 	assert_non_null(vn_kern_fake_ops.after_cg_kill);
@@ -115,6 +118,7 @@ static void tables_complete(void **state)
 	assert_non_null(vn_kern_fake_ops.after_stor_enable);
 	assert_non_null(vn_kern_fake_ops.after_vol_disable);
 	assert_non_null(vn_kern_fake_ops.after_mkfs);
+	assert_non_null(vn_kern_fake_ops.after_fabric_mkdir);
 }
 
 static void fake_cgroup(void **state)
@@ -313,6 +317,90 @@ static void fake_volumes(void **state)
 }
 
 /* The kernel's identity: vnode_xprt's, else its default (the node name). */
+/* fabric links: made with the kernel's defaults, checked as the kernel
+ * checks, one per host, undone on failure */
+static void fake_fabric(void **state)
+{
+	struct vn_fabric_link l = { .addr = "10.0.0.2", .delay_us = 20, .per_kib_ns = 80,
+				    .jitter_us = 5, .jitter = "normal", .read_mbps = 3000,
+				    .write_mbps = 1000 }, got;
+	struct vn_fabric_stats st;
+	struct fx *fx = *state;
+	struct vn_err err;
+	char buf[64], name[64];
+
+	/* vnode_xprt without fabric emulation (or not loaded) */
+	assert_int_equal(vn_fabric_put(&fx->k, "10.0.0.2", &l, &err), -ENODEV);
+	assert_non_null(strstr(err.msg, "vnode_xprt is not loaded, or has no fabric emulation"));
+	write_at(fx->dir, FAB ".keep", "");
+	assert_int_equal(vn_fabric_get(&fx->k, "10.0.0.2", &got), -ENOENT);
+	assert_int_equal(vn_fabric_put(&fx->k, "10.0.0.2", &l, &err), 0);
+	assert_int_equal(vn_fabric_get(&fx->k, "10.0.0.2", &got), 0);
+	assert_string_equal(got.addr, "10.0.0.2");
+	assert_int_equal(got.delay_us, 20);
+	assert_int_equal(got.per_kib_ns, 80);
+	assert_int_equal(got.jitter_us, 5);
+	assert_string_equal(got.jitter, "normal");
+	assert_int_equal(got.read_mbps, 3000);
+	assert_int_equal(got.write_mbps, 1000);
+	assert_int_equal(vn_fabric_stats(&fx->k, "10.0.0.2", &st), 0);
+	assert_true(st.ops == 0 && st.wire_us == 0);
+	/* traffic, as a test stands for it */
+	write_at(fx->dir, FAB "10.0.0.2/stats", "clients 2\nops 1000\nheld 40\nread_bytes 4096000\n"
+		 "write_bytes 0\nwire_us 412000\nadded_us 80\nlate_us 3\nearly_us 1\nnew_key 9\n");
+	assert_int_equal(vn_fabric_stats(&fx->k, "10.0.0.2", &st), 0);
+	assert_true(st.clients == 2 && st.ops == 1000 && st.held == 40 &&
+		    st.read_bytes == 4096000 && st.wire_us == 412000 && st.added_us == 80 &&
+		    st.late_us == 3 && st.early_us == 1);
+
+	/* the kernel's checks: nothing changes */
+	assert_int_equal(vn_kwritef(&fx->k, &err, "1000001", VN_FABRIC_CFS "/10.0.0.2/delay_us"),
+			 -EINVAL);
+	assert_int_equal(vn_kwritef(&fx->k, &err, "-1", VN_FABRIC_CFS "/10.0.0.2/read_mbps"),
+			 -EINVAL);
+	assert_int_equal(vn_kwritef(&fx->k, &err, "gaussian", VN_FABRIC_CFS "/10.0.0.2/jitter"),
+			 -EINVAL);
+	assert_int_equal(vn_kwritef(&fx->k, &err, "0", VN_FABRIC_CFS "/10.0.0.2/stats"), -EACCES);
+	assert_int_equal(vn_kwritef(&fx->k, &err, "m1.example", VN_FABRIC_CFS "/10.0.0.2/addr"),
+			 -EINVAL);
+	assert_int_equal(read_at(fx->dir, FAB "10.0.0.2/delay_us", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "20");
+	/* the port is ignored; the address reads back as the kernel prints it */
+	assert_int_equal(vn_kwritef(&fx->k, &err, "[fd00:0::2]:7470", VN_FABRIC_CFS "/10.0.0.2/addr"),
+			 0);
+	assert_int_equal(read_at(fx->dir, FAB "10.0.0.2/addr", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "fd00::2");
+	assert_int_equal(vn_kwritef(&fx->k, &err, "10.0.0.2:7470", VN_FABRIC_CFS "/10.0.0.2/addr"),
+			 0);
+
+	/* a second link to the same host, made by hand: -EEXIST naming it;
+	 * a link made for it is gone again */
+	assert_int_equal(mkdir(strcat(strcpy(buf, fx->dir), "/" FAB "hand"), 0755), 0);
+	vn_kern_fake_ops.after_fabric_mkdir(&fx->k, "hand");
+	assert_int_equal(vn_fabric_find(&fx->k, "10.0.0.2", "hand", name, sizeof(name)), 0);
+	assert_string_equal(name, "10.0.0.2");
+	assert_int_equal(vn_fabric_find(&fx->k, "10.0.0.2", "10.0.0.2", name, sizeof(name)),
+			 -ENOENT);
+	l.read_mbps = 50;
+	assert_int_equal(vn_fabric_put(&fx->k, "hand", &l, &err), -EEXIST);
+	assert_non_null(strstr(err.msg, "another fabric link, 10.0.0.2, already emulates the fabric to 10.0.0.2"));
+	assert_int_equal(read_at(fx->dir, FAB "hand/read_mbps", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "0");	/* an old link keeps its values */
+	assert_int_equal(vn_fabric_put(&fx->k, "other", &l, &err), -EEXIST);
+	assert_false(exists_at(fx->dir, FAB "other"));	/* a new one is removed */
+	/* an update that fails half-way is undone */
+	l.read_mbps = 1000001;
+	assert_int_equal(vn_fabric_put(&fx->k, "10.0.0.2", &l, &err), -EINVAL);
+	assert_int_equal(vn_fabric_get(&fx->k, "10.0.0.2", &got), 0);
+	assert_int_equal(got.read_mbps, 3000);
+	assert_int_equal(got.delay_us, 20);
+
+	assert_int_equal(vn_fabric_remove(&fx->k, "10.0.0.2", &err), 0);
+	assert_false(exists_at(fx->dir, FAB "10.0.0.2"));
+	assert_int_equal(vn_fabric_remove(&fx->k, "10.0.0.2", &err), 0);
+	assert_int_equal(vn_fabric_stats(&fx->k, "10.0.0.2", &st), -ENOENT);
+}
+
 static void fake_identity(void **state)
 {
 	struct fx *fx = *state;
@@ -339,6 +427,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(delegated_cgroup, setup, teardown),
 		cmocka_unit_test_setup_teardown(fake_disk_swap, setup, teardown),
 		cmocka_unit_test_setup_teardown(fake_volumes, setup, teardown),
+		cmocka_unit_test_setup_teardown(fake_fabric, setup, teardown),
 		cmocka_unit_test_setup_teardown(fake_identity, setup, teardown),
 	};
 

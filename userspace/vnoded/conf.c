@@ -56,6 +56,19 @@ int vn_addr_valid(const char *addr)
 	       inet_pton(AF_INET6, addr, buf) == 1;
 }
 
+int vn_addr_canon(const char *addr, char *out, size_t len)
+{
+	unsigned char buf[16];
+	int af = AF_INET;
+
+	if (inet_pton(af, addr, buf) != 1) {
+		af = AF_INET6;
+		if (inet_pton(af, addr, buf) != 1)
+			return -EINVAL;
+	}
+	return inet_ntop(af, buf, out, (socklen_t)len) ? 0 : -ENAMETOOLONG;
+}
+
 int vn_hostport_parse(const char *s, int def_port, char *addr, size_t alen,
 		      int *port)
 {

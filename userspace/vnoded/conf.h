@@ -77,6 +77,9 @@ int vn_kind_parse(const char *s, enum vn_comp_kind *kind);
 int vn_default_port(enum vn_comp_kind kind);
 /* Valid IPv4/IPv6 literal. */
 int vn_addr_valid(const char *addr);
+/* The literal's one spelling (inet_ntop of what it parses to: "fd00::2"
+ * for "fd00:0::02"); -EINVAL if it is none. */
+int vn_addr_canon(const char *addr, char *out, size_t len);
 /* "ADDR", "ADDR:PORT", "[V6]:PORT" or ":PORT" -> addr (default 0.0.0.0),
  * port (default def_port). */
 int vn_hostport_parse(const char *s, int def_port, char *addr, size_t alen,

@@ -293,6 +293,25 @@ bool vn_kitem_exists(const struct vn_kern *k, const char *base,
 	       !stat(path, &st) && S_ISDIR(st.st_mode);
 }
 
+void vn_kitem_str(const struct vn_kern *k, const char *base, const char *item,
+		  const char *attr, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	buf[0] = '\0';
+	if (!vn_kpath(k, path, sizeof(path), "%s/%s/%s", base, item, attr))
+		vn_read_file(path, buf, len);
+}
+
+uint64_t vn_kitem_u64(const struct vn_kern *k, const char *base,
+		      const char *item, const char *attr)
+{
+	char buf[32];
+
+	vn_kitem_str(k, base, item, attr, buf, sizeof(buf));
+	return strtoull(buf, NULL, 10);
+}
+
 int vn_cg_exists(const struct vn_kern *k, const char *name)
 {
 	char base[PATH_MAX];

@@ -69,6 +69,42 @@ int vn_kpath(const struct vn_kern *k, char *buf, size_t len,
  * "vnode".  len at least VNODE_AUTH_IDENT_LEN (16). */
 void vn_kern_identity(const struct vn_kern *k, char *buf, size_t len);
 
+/*
+ * vnode_xprt's fabric emulation (kern_fabric.c; docs/abi-mem-host.md): a
+ * link per remote host, configfs VN_FABRIC_CFS/NAME, that adds time to
+ * every data operation to the host and caps its bandwidth.
+ */
+#define VN_FABRIC_CFS	VN_XPRT_CFS "/fabric"
+
+struct vn_fabric_link {
+	char addr[64];		/* the host ("" = none yet), as the kernel prints it */
+	uint32_t delay_us, per_kib_ns, jitter_us, read_mbps, write_mbps;
+	char jitter[8];		/* uniform | normal */
+};
+
+/* stats: totals since the link was made (times in us) */
+struct vn_fabric_stats {
+	int64_t clients, ops, held, read_bytes, write_bytes;
+	int64_t wire_us, added_us, late_us, early_us;
+};
+
+/* Link NAME; -ENOENT if there is none. */
+int vn_fabric_get(const struct vn_kern *k, const char *name,
+		  struct vn_fabric_link *l);
+/* Make link NAME if it is missing and write l, addr first.  On failure a
+ * link made here is removed and an old one gets its old values back.
+ * Another link with the same host: -EEXIST naming it. */
+int vn_fabric_put(const struct vn_kern *k, const char *name,
+		  const struct vn_fabric_link *l, struct vn_err *err);
+int vn_fabric_stats(const struct vn_kern *k, const char *name,
+		    struct vn_fabric_stats *st);
+/* rmdir; a missing link is not an error. */
+int vn_fabric_remove(const struct vn_kern *k, const char *name,
+		     struct vn_err *err);
+/* The name of a link other than skip whose host is addr: 0, or -ENOENT. */
+int vn_fabric_find(const struct vn_kern *k, const char *addr, const char *skip,
+		   char *name, size_t len);
+
 /* cgroup v2: /sys/fs/cgroup/<cgparent>/<name>.  The parent is "vnode"
  * (vnoded's own, a child of the root) unless set (vnoded --cgroup) to a
  * cgroup systemd delegates: then vnoded writes nothing above it. */

@@ -54,6 +54,8 @@ struct vn_kern_ops {
 	void (*after_stor_enable)(const struct vn_kern *k, const char *name);
 	void (*after_vol_disable)(const struct vn_kern *k, const char *item);
 	void (*after_mkfs)(const struct vn_kern *k, const char *item);
+	/* a fabric link's attributes appear (the fake's: files) */
+	void (*after_fabric_mkdir)(const struct vn_kern *k, const char *name);
 };
 
 extern const struct vn_kern_ops vn_kern_real_ops;
@@ -70,6 +72,12 @@ int vn_kwritef(const struct vn_kern *k, struct vn_err *err, const char *val,
 /* BASE/<item> is a directory (a configfs item, a cgroup). */
 bool vn_kitem_exists(const struct vn_kern *k, const char *base,
 		     const char *item);
+
+/* BASE/<item>/<attr> as a string ("" if unreadable) or a number (0). */
+void vn_kitem_str(const struct vn_kern *k, const char *base, const char *item,
+		  const char *attr, char *buf, size_t len);
+uint64_t vn_kitem_u64(const struct vn_kern *k, const char *base,
+		      const char *item, const char *attr);
 
 /* Members of vn_kern_real_ops that live in kern.c's sibling kern_vol.c
  * (and the device node one kern_vol.c uses). */

@@ -25,26 +25,6 @@
 
 /* ---- remote volumes: vnode_stor (storage host) ------------------------------ */
 
-/* BASE/<item>/<attr> as a string ("" if unreadable) or a number (0). */
-static void item_str(const struct vn_kern *k, const char *base, const char *item,
-		     const char *attr, char *buf, size_t len)
-{
-	char path[PATH_MAX];
-
-	buf[0] = '\0';
-	if (!vn_kpath(k, path, sizeof(path), "%s/%s/%s", base, item, attr))
-		vn_read_file(path, buf, len);
-}
-
-static uint64_t item_u64(const struct vn_kern *k, const char *base,
-			 const char *item, const char *attr)
-{
-	char buf[32];
-
-	item_str(k, base, item, attr, buf, sizeof(buf));
-	return strtoull(buf, NULL, 10);
-}
-
 /* Write val to VN_STOR_CFS/<name>/<attr>; -errno. */
 static int stor_write(const struct vn_kern *k, const char *name,
 		      const char *attr, const char *val)
@@ -173,13 +153,13 @@ int vn_stor_get(const struct vn_kern *k, const char *name,
 	memset(v, 0, sizeof(*v));
 	if (!vn_kitem_exists(k, VN_STOR_CFS, name))
 		return -ENOENT;
-	v->size = item_u64(k, VN_STOR_CFS, name, "size");
-	v->enabled = item_u64(k, VN_STOR_CFS, name, "enable") != 0;
-	item_str(k, VN_STOR_CFS, name, "client", v->client, sizeof(v->client));
-	item_str(k, VN_STOR_CFS, name, "owner", v->owner, sizeof(v->owner));
-	item_str(k, VN_STOR_CFS, name, "state", v->state, sizeof(v->state));
-	item_str(k, VN_STOR_CFS, name, "stats", v->stats, sizeof(v->stats));
-	item_str(k, VN_STOR_CFS, name, "volume_id", v->volume_id, sizeof(v->volume_id));
+	v->size = vn_kitem_u64(k, VN_STOR_CFS, name, "size");
+	v->enabled = vn_kitem_u64(k, VN_STOR_CFS, name, "enable") != 0;
+	vn_kitem_str(k, VN_STOR_CFS, name, "client", v->client, sizeof(v->client));
+	vn_kitem_str(k, VN_STOR_CFS, name, "owner", v->owner, sizeof(v->owner));
+	vn_kitem_str(k, VN_STOR_CFS, name, "state", v->state, sizeof(v->state));
+	vn_kitem_str(k, VN_STOR_CFS, name, "stats", v->stats, sizeof(v->stats));
+	vn_kitem_str(k, VN_STOR_CFS, name, "volume_id", v->volume_id, sizeof(v->volume_id));
 	return 0;
 }
 
@@ -259,12 +239,12 @@ int vn_vol_info(const struct vn_kern *k, const char *item,
 	if (!vn_kitem_exists(k, VN_VOL_CFS, item))
 		return 0;
 	vi->exists = true;
-	vi->enabled = item_u64(k, VN_VOL_CFS, item, "enable") != 0;
-	vi->size = item_u64(k, VN_VOL_CFS, item, "size");
-	item_str(k, VN_VOL_CFS, item, "dev", vi->dev, sizeof(vi->dev));
-	item_str(k, VN_VOL_CFS, item, "state", vi->state, sizeof(vi->state));
-	item_str(k, VN_VOL_CFS, item, "host", vi->host, sizeof(vi->host));
-	item_str(k, VN_VOL_CFS, item, "volume", vi->volume, sizeof(vi->volume));
+	vi->enabled = vn_kitem_u64(k, VN_VOL_CFS, item, "enable") != 0;
+	vi->size = vn_kitem_u64(k, VN_VOL_CFS, item, "size");
+	vn_kitem_str(k, VN_VOL_CFS, item, "dev", vi->dev, sizeof(vi->dev));
+	vn_kitem_str(k, VN_VOL_CFS, item, "state", vi->state, sizeof(vi->state));
+	vn_kitem_str(k, VN_VOL_CFS, item, "host", vi->host, sizeof(vi->host));
+	vn_kitem_str(k, VN_VOL_CFS, item, "volume", vi->volume, sizeof(vi->volume));
 	return 0;
 }
 
