@@ -50,7 +50,7 @@ static void schema(void **state)
 {
 	struct fx *fx = *state;
 	static const char *const tables[] = {
-		"components", "vnodes", "allocations", "volumes", "events",
+		"components", "vnodes", "allocations", "volumes", "events", "fabric_links",
 	};
 	char sql[128];
 	size_t i;
@@ -196,6 +196,23 @@ static void migrate_v3(void **state)
 				      NULL, NULL, NULL), SQLITE_OK);
 	assert_int_not_equal(sqlite3_exec(db, "UPDATE vnodes SET headroom = -2",
 					  NULL, NULL, NULL), SQLITE_OK);
+	/* 7: the probe's op round trip (unknown for the old rows), fabric links */
+	assert_int_equal(one_int(db, "SELECT count(*) FROM components WHERE op_rtt_ns IS NULL"), 1);
+	assert_int_equal(sqlite3_exec(db,
+		"INSERT INTO fabric_links (addr, preset, target_ns, read_bps, write_bps, created, updated) "
+		"VALUES ('10.0.0.9', 'rdma-rack', 3000, 1, 1, 1, 1);"
+		"INSERT INTO fabric_links (addr, delay_ns, created, updated) "
+		"VALUES ('10.0.0.8', 20000, 1, 1)", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db,		/* one per host */
+		"INSERT INTO fabric_links (addr, created, updated) VALUES ('10.0.0.9', 1, 1)",
+		NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db,		/* a preset has a target */
+		"INSERT INTO fabric_links (addr, preset, created, updated) VALUES ('10.0.0.7', 'x', 1, 1)",
+		NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE fabric_links SET jitter_dist = 'gaussian'",
+					  NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM fabric_links WHERE jitter_dist = 'uniform' "
+				 "AND floor_ns IS NULL AND link_delay_us = 0"), 2);
 	sqlite3_close(db);
 }
 

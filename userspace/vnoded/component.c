@@ -27,7 +27,7 @@ static void record_probe(struct vn_ctx *ctx, json_object *comp, int ret,
 				 ret ? vn_jint(comp, "capacity") : (int64_t)r->capacity,
 				 ret ? vn_jint(comp, "used") : (int64_t)r->used,
 				 ret ? (int)vn_jint(comp, "slab_shift") : r->slab_shift,
-				 ret ? msg : NULL))
+				 ret ? 0 : r->op_rtt_ns, ret ? msg : NULL))
 		return;
 
 	json_object_object_add(comp, "state", json_object_new_string(state));
@@ -36,6 +36,9 @@ static void record_probe(struct vn_ctx *ctx, json_object *comp, int ret,
 		json_object_object_add(comp, "used", json_object_new_int64((int64_t)r->used));
 		json_object_object_add(comp, "slab_shift", json_object_new_int(r->slab_shift));
 		json_object_object_add(comp, "last_error", NULL);
+		if (r->op_rtt_ns > 0)
+			json_object_object_add(comp, "op_rtt_ns",
+					       json_object_new_int64(r->op_rtt_ns));
 		if (r->nr_clients >= 0)
 			json_object_object_add(comp, "nr_clients",
 					       json_object_new_int(r->nr_clients));

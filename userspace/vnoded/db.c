@@ -132,6 +132,34 @@ static const char *const migrations[] = {
 	 * 0 off, else bytes */
 	"ALTER TABLE vnodes ADD COLUMN headroom INTEGER"
 	"  CHECK (headroom IS NULL OR headroom >= -1);",
+	/*
+	 * 7: fabric emulation (fabric.h): the probe's STATS round trip of a
+	 * memory host (NULL: not known), and one link per remote host, by
+	 * address: what was asked (a preset's name and target, or a raw
+	 * delay; the rest either way), the floor it was computed against and
+	 * what the kernel's link got
+	 */
+	"ALTER TABLE components ADD COLUMN op_rtt_ns INTEGER"
+	"  CHECK (op_rtt_ns IS NULL OR op_rtt_ns > 0);"
+	"CREATE TABLE fabric_links ("
+	"  id INTEGER PRIMARY KEY,"
+	"  addr TEXT NOT NULL UNIQUE,"
+	"  preset TEXT,"
+	"  target_ns INTEGER CHECK (target_ns IS NULL OR target_ns > 0),"
+	"  delay_ns INTEGER NOT NULL DEFAULT 0 CHECK (delay_ns >= 0),"
+	"  per_kib_ns INTEGER NOT NULL DEFAULT 0 CHECK (per_kib_ns >= 0),"
+	"  jitter_ns INTEGER NOT NULL DEFAULT 0 CHECK (jitter_ns >= 0),"
+	"  jitter_dist TEXT NOT NULL DEFAULT 'uniform'"
+	"    CHECK (jitter_dist IN ('uniform', 'normal')),"
+	"  read_bps INTEGER NOT NULL DEFAULT 0 CHECK (read_bps >= 0),"
+	"  write_bps INTEGER NOT NULL DEFAULT 0 CHECK (write_bps >= 0),"
+	"  floor_ns INTEGER CHECK (floor_ns IS NULL OR floor_ns > 0),"
+	"  floor_src TEXT CHECK (floor_src IS NULL OR floor_src IN ('link', 'probe')),"
+	"  link_delay_us INTEGER NOT NULL DEFAULT 0,"
+	"  link_per_kib_ns INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  CHECK ((preset IS NULL) = (target_ns IS NULL)));",
 };
 
 int vn_db_exec(sqlite3 *db, const char *sql, struct vn_err *err)
@@ -557,7 +585,7 @@ int vn_prep(struct vn_ctx *ctx, const char *sql, sqlite3_stmt **st,
 }
 
 #define COMP_COLS "id, name, kind, addr, port, source, state, capacity, used, " \
-		  "slab_shift, last_probe, last_error, created, drain"
+		  "slab_shift, last_probe, last_error, created, drain, op_rtt_ns"
 #define VNODE_COLS "id, name, mem, cache, mem - cache AS quota, replicas, cpus, " \
 		   "owner_uid, cgroup, cgroup_id, state, ephemeral, creator_pid, created, headroom"
 
@@ -634,12 +662,13 @@ int vn_db_comp_delete(struct vn_ctx *ctx, int64_t id, struct vn_err *err)
 
 int vn_db_comp_set_probe(struct vn_ctx *ctx, int64_t id, const char *state,
 			 int64_t capacity, int64_t used, int slab_shift,
-			 const char *last_error)
+			 int64_t op_rtt_ns, const char *last_error)
 {
 	sqlite3_stmt *st;
 
 	if (vn_prep(ctx, "UPDATE components SET state = ?, capacity = ?, used = ?, "
-		 "slab_shift = ?, last_probe = ?, last_error = ? WHERE id = ?",
+		 "slab_shift = ?, last_probe = ?, last_error = ?, "
+		 "op_rtt_ns = CASE WHEN ?8 > 0 THEN ?8 ELSE op_rtt_ns END WHERE id = ?7",
 		 &st, NULL))
 		return -EIO;
 	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
@@ -650,6 +679,7 @@ int vn_db_comp_set_probe(struct vn_ctx *ctx, int64_t id, const char *state,
 	if (last_error)
 		sqlite3_bind_text(st, 6, last_error, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 7, id);
+	sqlite3_bind_int64(st, 8, op_rtt_ns);
 	vn_step_done(ctx, st, NULL);
 	return 0;
 }

@@ -16,7 +16,7 @@
 
 #include "util.h"
 
-#define VN_DB_VERSION 6
+#define VN_DB_VERSION 7
 
 /* Open (creating if needed) and migrate to VN_DB_VERSION. */
 int vn_db_open(const char *path, sqlite3 **db, struct vn_err *err);
@@ -116,11 +116,12 @@ bool vn_db_comp_exists(struct vn_ctx *ctx, const char *name);
 int vn_db_comp_insert(struct vn_ctx *ctx, const struct vn_conf_comp *c,
 		      const char *source, struct vn_err *err);
 int vn_db_comp_delete(struct vn_ctx *ctx, int64_t id, struct vn_err *err);
-/* A probe's outcome (last_error NULL when it is up); -errno only if the
- * statement could not be prepared. */
+/* A probe's outcome (last_error NULL when it is up; op_rtt_ns <= 0: the
+ * last known one stays); -errno only if the statement could not be
+ * prepared. */
 int vn_db_comp_set_probe(struct vn_ctx *ctx, int64_t id, const char *state,
 			  int64_t capacity, int64_t used, int slab_shift,
-			  const char *last_error);
+			  int64_t op_rtt_ns, const char *last_error);
 /* Allocations and volumes that name component id. */
 int vn_db_comp_users(struct vn_ctx *ctx, int64_t id);
 /* Bytes reserved on component id; 0 = *bytes set. */

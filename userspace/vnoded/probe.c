@@ -151,9 +151,20 @@ static int wait_event(struct probe_cb *cb, enum rdma_cm_event_type want,
 	return ret;
 }
 
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Busy-polled for the first 2 ms (so that the STATS round trip is
+ * measured to the microsecond: a fabric's floor), then every 200 us. */
 static int cq_wait(struct probe_cb *cb, enum ibv_wc_opcode op,
 		   struct vn_err *err)
 {
+	int64_t spin_end = mono_ns() + 2000000;
 	struct ibv_wc wc;
 	int n;
 
@@ -163,6 +174,9 @@ static int cq_wait(struct probe_cb *cb, enum ibv_wc_opcode op,
 			return vn_seterr(err, EIO, "%s: poll cq failed", cb->peer);
 		if (!n) {
 			struct timespec ts = { 0, 200 * 1000 };
+
+			if (mono_ns() < spin_end)
+				continue;
 
 			nanosleep(&ts, NULL);
 			continue;
@@ -188,6 +202,7 @@ static int do_stats(struct probe_cb *cb, struct vn_probe_result *res,
 		.wr_id = 2, .sg_list = &sge, .num_sge = 1,
 		.opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED,
 	}, *bad;
+	int64_t t0;
 	int ret;
 
 	memset(req, 0, sizeof(*req));
@@ -195,11 +210,13 @@ static int do_stats(struct probe_cb *cb, struct vn_probe_result *res,
 	req->op = VNODE_OP_STATS;
 	req->tag = htole32(1);
 	req->len = htole32(sizeof(*req));
+	t0 = mono_ns();
 	if (ibv_post_send(cb->id->qp, &wr, &bad))
 		return vn_seterr(err, EIO, "%s: post send failed", cb->peer);
 	ret = cq_wait(cb, IBV_WC_RECV, err);
 	if (ret)
 		return ret;
+	res->op_rtt_ns = mono_ns() - t0;
 	if (le32toh(rsp->hdr.magic) != VNODE_MAGIC ||
 	    rsp->hdr.op != VNODE_OP_STATS || le16toh(rsp->hdr.status))
 		return vn_seterr(err, EPROTO, "%s: bad STATS reply (status %s)",
@@ -542,7 +559,8 @@ int vn_probe_fake(const char *addr, int port, int timeout_ms,
 		  const struct vn_auth_conf *auth,
 		  struct vn_probe_result *res, struct vn_err *err)
 {
-	char path[PATH_MAX], buf[256], cap[64], used[64];
+	char path[PATH_MAX], buf[256], cap[64], used[64], rtt[64];
+	uint64_t op_rtt = 0;
 	int shift = 20;
 
 	(void)timeout_ms;
@@ -557,10 +575,13 @@ int vn_probe_fake(const char *addr, int port, int timeout_ms,
 	if (!strncmp(buf, "reject full", 11))
 		return vn_seterr(err, ENOSPC, "%s:%d: rejected: server full",
 				 addr, port);
-	if (sscanf(buf, "%63s %63s %d", cap, used, &shift) < 2 ||
+	rtt[0] = '\0';
+	if (sscanf(buf, "%63s %63s %d %63s", cap, used, &shift, rtt) < 2 ||
 	    vn_parse_size(cap, &res->capacity, err) ||
-	    vn_parse_size(used, &res->used, err))
+	    vn_parse_size(used, &res->used, err) ||
+	    (rtt[0] && vn_parse_time(rtt, &op_rtt, err)))
 		return vn_seterr(err, EPROTO, "%s: malformed fake probe file", path);
+	res->op_rtt_ns = (int64_t)op_rtt;
 	res->slab_shift = shift;
 	res->major = VNODE_PROTO_MAJOR;
 	res->minor = VNODE_PROTO_MINOR;

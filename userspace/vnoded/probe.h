@@ -25,6 +25,8 @@ struct vn_probe_result {
 	int major, minor;
 	int nr_clients;		/* from STATS, -1 if STATS failed */
 	int64_t rtt_us;		/* connect round trip */
+	int64_t op_rtt_ns;	/* STATS round trip (a SEND and its answer): an
+				 * estimate of the wire time, 0 if unknown */
 };
 
 typedef int (*vn_probe_fn)(const char *addr, int port, int timeout_ms,
@@ -37,7 +39,8 @@ int vn_probe_rdma(const char *addr, int port, int timeout_ms,
 		  struct vn_probe_result *res, struct vn_err *err);
 
 /* Test stand-in (vnoded --sysroot): reads SYSROOT/probe/ADDR:PORT with
- * "capacity used slab_shift" (sizes accept K/M/G), absent = unreachable,
+ * "capacity used slab_shift [op_rtt]" (sizes accept K/M/G; op_rtt a time,
+ * "412us"), absent = unreachable,
  * "reject full" = a VNODE_ST_FULL reject.  Set root with vn_probe_fake_root.
  * auth is not used. */
 void vn_probe_fake_root(const char *root);
