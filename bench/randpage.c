@@ -11,7 +11,9 @@
  * (256 MiB, 64 Ki accesses).  Prints one line:
  *   randpage: mib=256 accesses=65536 fill_s=F access_s=A access_majflt=N bad=0
  * (access_majflt: the major faults, i.e. swap-ins, of the access phase)
- * and exits 0 only if every page verified.
+ * and exits 0 only if every page verified.  With -S the accesses go
+ * through the pages in order instead (a sequential scan, pass after pass;
+ * -K STRIDE visits every STRIDE-th page, then the next residue class).
  *
  *   randpage -L [-m MIB] [-n FAULTS] [-s SEED] [-T THINK_US]
  *
@@ -169,21 +171,24 @@ int main(int argc, char **argv)
 	char *buf;
 	struct rusage ru0, ru1;
 	double t0, t1, t2;
+	uint64_t stride = 0;
 	int c, lmode = 0;
 
-	while ((c = getopt(argc, argv, "Lm:n:s:T:")) != -1) {
+	while ((c = getopt(argc, argv, "LSK:m:n:s:T:")) != -1) {
 		switch (c) {
 		case 'L': lmode = 1; break;
+		case 'S': stride = stride ? stride : 1; break;
+		case 'K': stride = strtoull(optarg, NULL, 0); break;
 		case 'm': mib = strtoull(optarg, NULL, 0); break;
 		case 'n': accesses = strtoull(optarg, NULL, 0); break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'T': think_us = strtoull(optarg, NULL, 0); break;
 		default:
-			fprintf(stderr, "usage: randpage [-L] [-m MIB] [-n ACCESSES] [-s SEED] [-T THINK_US]\n");
+			fprintf(stderr, "usage: randpage [-L] [-S] [-K STRIDE] [-m MIB] [-n ACCESSES] [-s SEED] [-T THINK_US]\n");
 			return 2;
 		}
 	}
-	if (!mib || mib > (1 << 20)) {
+	if (!mib || mib > (1 << 20) || stride > (mib << 8)) {
 		fprintf(stderr, "randpage: bad size\n");
 		return 2;
 	}
@@ -205,9 +210,19 @@ int main(int argc, char **argv)
 	getrusage(RUSAGE_SELF, &ru0);
 	t1 = now();
 	for (i = 0; i < accesses; i++) {
-		uint64_t idx = mix(seed * 0x9e3779b97f4a7c15ULL + i) % npages;
-		uint64_t *p = (uint64_t *)(buf + idx * PAGE);
+		uint64_t idx, *p;
 
+		if (stride) {
+			/* pass k visits k, k + stride, ...; residues in turn */
+			uint64_t j = i % npages, per = (npages + stride - 1) / stride;
+
+			idx = (j % per) * stride + j / per;
+			if (idx >= npages)
+				idx = j;
+		} else {
+			idx = mix(seed * 0x9e3779b97f4a7c15ULL + i) % npages;
+		}
+		p = (uint64_t *)(buf + idx * PAGE);
 		bad += page_do(p, idx, ver[idx], seed, 1);
 		page_do(p, idx, ++ver[idx], seed, 0);
 	}

@@ -71,10 +71,10 @@ static const char * const fabric_jitter_names[] = {
  * @mbps: bandwidth cap per direction (0 read, 1 write), 0 for none
  * @bw_lock: protects @bw_free
  * @bw_free: per direction (0 read, 1 write), when the bucket is free
- * @ops: data operations completed through the link
+ * @ops: data operations completed through the link, per direction
  * @held: of them, held for a while
  * @bytes: data moved, per direction
- * @wire_ns: total wire time (post to wire completion)
+ * @wire_ns: total wire time (post to wire completion), per direction
  * @added_ns: total time held
  * @late_ns: total time held completions were reported after they were due
  * @early_ns: and before (together, the emulation's error: the timer is
@@ -93,10 +93,10 @@ struct vnode_fabric_link {
 	u32			mbps[2];
 	spinlock_t		bw_lock;
 	u64			bw_free[2];
-	atomic64_t		ops;
+	atomic64_t		ops[2];
 	atomic64_t		held;
 	atomic64_t		bytes[2];
-	atomic64_t		wire_ns;
+	atomic64_t		wire_ns[2];
 	atomic64_t		added_ns;
 	atomic64_t		late_ns;
 	atomic64_t		early_ns;
@@ -220,11 +220,11 @@ static void fabric_account(struct vnode_xprt_clt *clt,
 	rcu_read_lock();
 	link = rcu_dereference(clt->fabric);
 	if (link) {
-		atomic64_inc(&link->ops);
+		atomic64_inc(&link->ops[h->write]);
 		if (added)
 			atomic64_inc(&link->held);
 		atomic64_add(h->bytes, &link->bytes[h->write]);
-		atomic64_add(wire, &link->wire_ns);
+		atomic64_add(wire, &link->wire_ns[h->write]);
 		atomic64_add(added, &link->added_ns);
 		trace_fabric_op(config_item_name(&link->group.cg_item),
 				clt->name, h->write, h->bytes, wire, added);
@@ -240,10 +240,15 @@ static void fabric_account(struct vnode_xprt_clt *clt,
  */
 static void fabric_arm(struct vnode_xprt_clt *clt, u64 due)
 {
-	u64 slack = READ_ONCE(clt->held_slack_ns);
+	u64 at = due - min(READ_ONCE(clt->held_slack_ns), due);
 
-	hrtimer_start(&clt->held_timer, ns_to_ktime(due - min(slack, due)),
-		      HRTIMER_MODE_ABS_SOFT);
+	/*
+	 * Never in the past: the callback's latency is measured from here,
+	 * and an expiry in the past would count as latency and feed back.
+	 */
+	at = max(at, ktime_get_ns());
+	clt->held_armed_ns = at;
+	hrtimer_start(&clt->held_timer, ns_to_ktime(at), HRTIMER_MODE_ABS_SOFT);
 }
 
 bool __vnode_fabric_hold(struct vnode_xprt_clt *clt, struct vnode_xprt_hold *h,
@@ -315,15 +320,18 @@ static enum hrtimer_restart fabric_timer_fn(struct hrtimer *t)
 	unsigned long flags;
 	LIST_HEAD(due);
 
+	spin_lock_irqsave(&clt->held_lock, flags);
 	/* How late this callback runs: an average over the last few. */
-	late = now - min_t(u64, now, ktime_to_ns(hrtimer_get_expires(t)));
+	late = now - min(now, clt->held_armed_ns);
 	slack = READ_ONCE(clt->held_slack_ns);
 	slack = slack - slack / 8 + min_t(u64, late, FABRIC_MAX_SLACK_NS) / 8;
 	WRITE_ONCE(clt->held_slack_ns, slack);
-
-	spin_lock_irqsave(&clt->held_lock, flags);
+	/*
+	 * Report what is due within half a callback latency: waiting for
+	 * another callback would make it later than now makes it early.
+	 */
 	list_for_each_entry_safe(h, tmp, &clt->held, entry) {
-		if (h->due_ns > now + slack)
+		if (h->due_ns > now + slack / 2)
 			break;
 		list_move_tail(&h->entry, &due);
 	}
@@ -536,6 +544,11 @@ static void fabric_count_clt(struct vnode_xprt_clt *clt, void *arg)
 		c->n++;
 }
 
+static s64 fabric_us(atomic64_t *ns)
+{
+	return div_s64(atomic64_read(ns), NSEC_PER_USEC);
+}
+
 static ssize_t fabric_stats_show(struct config_item *item, char *page)
 {
 	struct vnode_fabric_link *link = to_link(item);
@@ -545,18 +558,22 @@ static ssize_t fabric_stats_show(struct config_item *item, char *page)
 	vnode_xprt_clt_for_each(fabric_count_clt, &c);
 	mutex_unlock(&fabric_mutex);
 	return sysfs_emit(page,
-			  "clients %u\nops %lld\nheld %lld\nread_bytes %lld\nwrite_bytes %lld\nwire_us %lld\nadded_us %lld\nlate_us %lld\nearly_us %lld\n",
-			  c.n, atomic64_read(&link->ops),
+			  "clients %u\nops %lld\nheld %lld\nread_ops %lld\nwrite_ops %lld\nread_bytes %lld\nwrite_bytes %lld\nwire_us %lld\nread_wire_us %lld\nwrite_wire_us %lld\nadded_us %lld\nlate_us %lld\nearly_us %lld\n",
+			  c.n,
+			  atomic64_read(&link->ops[0]) +
+			  atomic64_read(&link->ops[1]),
 			  atomic64_read(&link->held),
+			  atomic64_read(&link->ops[0]),
+			  atomic64_read(&link->ops[1]),
 			  atomic64_read(&link->bytes[0]),
 			  atomic64_read(&link->bytes[1]),
-			  div_s64(atomic64_read(&link->wire_ns), NSEC_PER_USEC),
-			  div_s64(atomic64_read(&link->added_ns),
-				  NSEC_PER_USEC),
-			  div_s64(atomic64_read(&link->late_ns),
-				  NSEC_PER_USEC),
-			  div_s64(atomic64_read(&link->early_ns),
-				  NSEC_PER_USEC));
+			  fabric_us(&link->wire_ns[0]) +
+			  fabric_us(&link->wire_ns[1]),
+			  fabric_us(&link->wire_ns[0]),
+			  fabric_us(&link->wire_ns[1]),
+			  fabric_us(&link->added_ns),
+			  fabric_us(&link->late_ns),
+			  fabric_us(&link->early_ns));
 }
 
 CONFIGFS_ATTR(fabric_, read_mbps);

@@ -304,6 +304,7 @@ struct vnode_xprt_slot {
  * @held_timer: fires when the first of @held is due (less @held_slack_ns)
  * @held_slack_ns: how late the timer's callback runs, on average: the
  *	timer is armed that much early
+ * @held_armed_ns: when the timer was last armed to expire (held_lock)
  * @held_flush: close started: nothing more is held
  * @nr_queues: queues
  * @queues: the queues
@@ -340,6 +341,7 @@ struct vnode_xprt_clt {
 	struct list_head	held;
 	struct hrtimer		held_timer;
 	u64			held_slack_ns;
+	u64			held_armed_ns;
 	bool			held_flush;
 	unsigned int		nr_queues;
 	struct vnode_xprt_queue	queues[];
