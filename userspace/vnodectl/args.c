@@ -54,10 +54,11 @@ static void add_flag(json_object *args, const char *key, bool val)
 		json_object_object_add(args, key, json_object_new_boolean(1));
 }
 
-/* the options and their order are in vc_cmd's help */
+/* the options and their order are in vc_cmd's help; --fabric is not
+ * vnode-run's: a host's link outlives a throw-away vNode */
 struct vnode_create {
 	struct vn_create_opts c;
-	const char *owner;
+	const char *owner, *fabric;
 	bool keep_storage;
 };
 
@@ -65,6 +66,7 @@ static const struct vn_opt vnode_create_opts[] = {
 	VN_OPT_T(vn_create_opt_table, struct vnode_create, c),
 	VN_OPT_S("--owner", NULL, struct vnode_create, owner),
 	VN_OPT_F("--keep-storage", NULL, struct vnode_create, keep_storage),
+	VN_OPT_S("--fabric", NULL, struct vnode_create, fabric),
 	VN_OPT_END_
 };
 
@@ -82,6 +84,7 @@ int vc_parse_vnode_create(int argc, char **argv, json_object **out,
 		return ret;
 	ret = vn_create_args(&o.c, args, err);
 	add_str(args, "owner", o.owner);
+	add_str(args, "fabric", o.fabric);
 	add_flag(args, "keep_storage", o.keep_storage);
 	return done(ret, args, out);
 }
@@ -163,6 +166,83 @@ int vc_parse_component_add(int argc, char **argv, json_object **out,
 	add_str(args, "type", o.type);
 	add_str(args, "addr", o.addr);
 	add_flag(args, "no_probe", o.no_probe);
+	return done(ret, args, out);
+}
+
+struct component_set {
+	const char *fabric, *delay, *per_kib, *jitter, *bw, *read_bw, *write_bw;
+	bool clear;
+};
+
+static const struct vn_opt component_set_opts[] = {
+	VN_OPT_S("--fabric", NULL, struct component_set, fabric),
+	VN_OPT_S("--delay", NULL, struct component_set, delay),
+	VN_OPT_S("--per-kib", NULL, struct component_set, per_kib),
+	VN_OPT_S("--jitter", NULL, struct component_set, jitter),
+	VN_OPT_S("--bw", NULL, struct component_set, bw),
+	VN_OPT_S("--read-bw", NULL, struct component_set, read_bw),
+	VN_OPT_S("--write-bw", NULL, struct component_set, write_bw),
+	VN_OPT_F("--clear", NULL, struct component_set, clear),
+	VN_OPT_END_
+};
+
+/* opt's TIME (or RATE) value into args[key]; "--delay: invalid time ..." */
+static int add_quantity(json_object *args, const char *opt, const char *val,
+			const char *key, bool rate, struct vn_err *err)
+{
+	struct vn_err e;
+	uint64_t v;
+	int ret;
+
+	if (!val)
+		return 0;
+	ret = rate ? vn_parse_rate(val, &v, &e) : vn_parse_time(val, &v, &e);
+	if (ret)
+		return vn_seterr(err, -ret, "%s: %s", opt, e.msg);
+	json_object_object_add(args, key, json_object_new_uint64(v));
+	return 0;
+}
+
+int vc_parse_component_set(int argc, char **argv, json_object **out,
+			   struct vn_err *err)
+{
+	struct component_set o = { 0 };
+	json_object *args;
+	struct vn_err e;
+	char dist[16];
+	uint64_t v;
+	int ret;
+
+	*out = NULL;
+	ret = parse_named(component_set_opts, &o, argc, argv, VC_COMPONENT_SET_USAGE, &args,
+			  err);
+	if (ret)
+		return ret;
+	if (!o.fabric && !o.delay && !o.per_kib && !o.jitter && !o.bw && !o.read_bw &&
+	    !o.write_bw && !o.clear)
+		ret = vn_seterr(err, EINVAL, "usage: " VC_COMPONENT_SET_USAGE);
+	if (!ret)
+		ret = add_quantity(args, "--delay", o.delay, "delay_ns", false, err);
+	if (!ret)
+		ret = add_quantity(args, "--per-kib", o.per_kib, "per_kib_ns", false, err);
+	if (!ret)
+		ret = add_quantity(args, "--bw", o.bw, "bw_bps", true, err);
+	if (!ret)
+		ret = add_quantity(args, "--read-bw", o.read_bw, "read_bps", true, err);
+	if (!ret)
+		ret = add_quantity(args, "--write-bw", o.write_bw, "write_bps", true, err);
+	if (!ret && o.jitter) {
+		/* TIME[:uniform|normal]; the word is vnoded's to check */
+		ret = vn_parse_time_word(o.jitter, &v, dist, sizeof(dist), &e);
+		if (ret) {
+			vn_seterr(err, -ret, "--jitter: %s", e.msg);
+		} else {
+			json_object_object_add(args, "jitter_ns", json_object_new_uint64(v));
+			add_str(args, "jitter_dist", dist[0] ? dist : NULL);
+		}
+	}
+	add_str(args, "fabric", o.fabric);
+	add_flag(args, "clear", o.clear);
 	return done(ret, args, out);
 }
 

@@ -53,8 +53,26 @@ int vc_call_print(struct vc *vc, const char *cmd, json_object *args,
 		print(vc, data, detail);
 	}
 	vp_finish(&vc->p);
+	/* after what was done, what it means */
+	if (!vc->p.json && json_object_is_type(data, json_type_object)) {
+		json_object *w;
+
+		if (json_object_object_get_ex(data, "warnings", &w) &&
+		    json_object_is_type(w, json_type_array))
+			for (i = 0; i < json_object_array_length(w); i++)
+				fprintf(stderr, "vnodectl: warning: %s\n",
+					json_object_get_string(json_object_array_get_idx(w, i)));
+	}
 	json_object_put(data);
 	return VC_OK;
+}
+
+void vc_print_warnings(struct vc *vc, json_object *o)
+{
+	json_object *w;
+
+	if (vc->p.json && json_object_object_get_ex(o, "warnings", &w) && w)
+		vp_json(&vc->p, "warnings", w, NULL);
 }
 
 /* The objects: vnodectl OBJECT COMMAND (iproute2 rdma.c's cmds[]). */
@@ -63,6 +81,7 @@ const struct vc_cmd vc_objects[] = {
 	{ "vnode", NULL, NULL, vc_vnode_cmds, "vNodes: cgroup + remote memory (+ a volume)" },
 	{ "volume", "vol", NULL, vc_volume_cmds, "vNode volumes on storage hosts" },
 	{ "disk", NULL, NULL, vc_disk_cmds, "the shared remote-memory swap disk" },
+	{ "fabric", NULL, NULL, vc_fabric_cmds, "fabric presets (component set --fabric)" },
 	{ "sql", NULL, vc_sql, NULL, "\"SELECT ...\": read-only query of vnoded's state" },
 	{ "monitor", NULL, vc_monitor, NULL, "[-n COUNT]: events as they happen (one per line)" },
 	{ NULL, NULL, NULL, NULL, NULL }
@@ -178,6 +197,22 @@ void vc_print_fields(struct vc *vc, json_object *obj,
 			break;
 		case F_I64:
 			vp_i64(&vc->p, f->label, json_object_get_int64(v));
+			break;
+		case F_NS:
+			vp_time(&vc->p, f->label, json_object_get_uint64(v));
+			break;
+		case F_US:
+			if (vc->p.json) {
+				char key[64];
+
+				snprintf(key, sizeof(key), "%s_us", f->label);
+				vp_u64(&vc->p, key, json_object_get_uint64(v));
+			} else {
+				vp_time(&vc->p, f->label, json_object_get_uint64(v) * 1000);
+			}
+			break;
+		case F_RATE:
+			vp_rate(&vc->p, f->label, json_object_get_uint64(v));
 			break;
 		case F_SIZE:
 			vp_size(&vc->p, f->label, json_object_get_uint64(v));

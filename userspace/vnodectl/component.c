@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* vnodectl component add|list|show|drain|undrain|delete (delete was
+/* vnodectl component add|list|show|drain|undrain|set|delete (delete was
  * "remove") */
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +20,7 @@ static const struct vc_field comp_brief[] = {
 	{ "source", "source", F_STR },
 	{ "last_error", "error", F_STR },
 	{ "drain", "drain", F_STR },
+	{ "fabric", "fabric", F_STR },
 	{ NULL, NULL, 0 }
 };
 
@@ -31,17 +32,66 @@ static const struct vc_field comp_detail[] = {
 	{ "nr_clients", "clients", F_U64 },
 	{ "server_id", "server_id", F_U64 },
 	{ "rtt_us", "connect_us", F_U64 },
+	{ "op_rtt_ns", "op_rtt", F_NS },
 	{ "last_probe", "last_probe", F_TIME },
 	{ "created", "created", F_TIME },
 	{ NULL, NULL, 0 }
 };
 
+/* the fabric link of its host: what was asked, the floor, what the
+ * kernel's link adds, its counters */
+static const struct vc_field link_fields[] = {
+	{ "link", "link", F_STR },
+	{ "by_hand", "by_hand", F_BOOL },
+	{ "preset", "preset", F_STR },
+	{ "target_ns", "latency", F_NS },
+	{ "delay_ns", "delay", F_NS },
+	{ "per_kib_ns", "per_kib", F_NS },
+	{ "jitter_ns", "jitter", F_NS },
+	{ "jitter_dist", "dist", F_STR },
+	{ "read_bps", "read_bw", F_RATE },
+	{ "write_bps", "write_bw", F_RATE },
+	{ "floor_ns", "floor", F_NS },
+	{ "floor_src", "floor_from", F_STR },
+	{ "reach", "reach", F_STR },
+	{ "link_delay_us", "adds_delay", F_US },
+	{ "link_per_kib_ns", "adds_per_kib", F_NS },
+	{ "in_kernel", "in_kernel", F_BOOL },
+	{ NULL, NULL, 0 }
+};
+
+static const struct vc_field link_stats[] = {
+	{ "clients", "clients", F_U64 },
+	{ "ops", "ops", F_U64 },
+	{ "held", "held", F_U64 },
+	{ "wire_per_op_ns", "wire_per_op", F_NS },
+	{ "added_per_op_ns", "added_per_op", F_NS },
+	{ "read_bytes", "read", F_SIZE },
+	{ "write_bytes", "written", F_SIZE },
+	{ "late_us", "late", F_US },
+	{ "early_us", "early", F_US },
+	{ NULL, NULL, 0 }
+};
+
 static void print_comp(struct vc *vc, json_object *c, bool detail)
 {
+	json_object *f, *st;
+
 	vp_obj_begin(&vc->p, NULL);
 	vc_print_fields(vc, c, comp_brief);
 	if (detail)
 		vc_print_fields(vc, c, comp_detail);
+	if (detail && json_object_object_get_ex(c, "fabric_link", &f) && f) {
+		vp_obj_begin(&vc->p, "fabric_link");
+		vc_print_fields(vc, f, link_fields);
+		if (json_object_object_get_ex(f, "stats", &st) && st) {
+			vp_obj_begin(&vc->p, "stats");
+			vc_print_fields(vc, st, link_stats);
+			vp_obj_end(&vc->p);
+		}
+		vp_obj_end(&vc->p);
+	}
+	vc_print_warnings(vc, c);
 	vp_obj_end(&vc->p);
 }
 
@@ -177,6 +227,16 @@ static int comp_drain(struct vc *vc, int argc, char **argv)
 	return ret ? ret : comp_drain_wait(vc, name, timeout_s);
 }
 
+static int comp_set(struct vc *vc, int argc, char **argv)
+{
+	json_object *args;
+	struct vn_err err;
+
+	if (vc_parse_component_set(argc, argv, &args, &err))
+		return vc_fail(VC_USAGE, "%s", err.msg);
+	return vc_call_print(vc, "component.set", args, print_comp, true);
+}
+
 static int comp_undrain(struct vc *vc, int argc, char **argv)
 {
 	json_object *args = vc_name_arg(argc, argv, "component undrain NAME");
@@ -200,6 +260,10 @@ const struct vc_cmd vc_component_cmds[] = {
 	{ "drain", NULL, comp_drain, NULL,
 	  "NAME [--no-wait] [--timeout SECONDS]  (move its slabs and reservations elsewhere)" },
 	{ "undrain", NULL, comp_undrain, NULL, "NAME         (cancel a drain, or take a drained host back)" },
+	{ "set", NULL, comp_set, NULL,
+	  "NAME [--fabric PRESET] [--delay TIME] [--per-kib TIME]\n"
+	  "    [--jitter TIME[:uniform|normal]] [--bw RATE] [--read-bw RATE] [--write-bw RATE]\n"
+	  "    | set NAME --clear   (the emulated fabric to its host; vnodectl fabric list)" },
 	{ "delete", "remove", comp_delete, NULL, "NAME          (not while it holds slabs or reservations)" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };

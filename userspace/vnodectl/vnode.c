@@ -88,6 +88,7 @@ static void print_vnode(struct vc *vc, json_object *v, bool detail)
 			vp_arr_end(&vc->p);
 		}
 	}
+	vc_print_warnings(vc, v);
 	vp_obj_end(&vc->p);
 }
 

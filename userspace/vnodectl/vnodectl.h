@@ -58,11 +58,14 @@ int vc_call(struct vc *vc, const char *cmd, json_object *args,
 	    json_object **data);
 
 /* Field-table printing of one JSON object. */
-enum vc_kind { F_STR, F_U64, F_I64, F_SIZE, F_BOOL, F_USER, F_TIME, F_HIST };
+enum vc_kind { F_STR, F_U64, F_I64, F_SIZE, F_BOOL, F_USER, F_TIME, F_HIST,
+	       F_NS, F_US, F_RATE };
 struct vc_field {
 	const char *key;	/* key in the daemon's JSON */
 	const char *label;	/* key printed (text; JSON adds the unit:
-				 * F_SIZE NAME_bytes, F_TIME NAME_ms) */
+				 * F_SIZE NAME_bytes, F_TIME NAME_ms, F_NS
+				 * NAME_ns, F_US NAME_us, F_RATE NAME_bytes_s;
+				 * text: 256M, a date, 412.5us, 12.5GB/s) */
 	enum vc_kind kind;
 };
 void vc_print_fields(struct vc *vc, json_object *obj,
@@ -70,7 +73,11 @@ void vc_print_fields(struct vc *vc, json_object *obj,
 
 #define VC_CREATE_USAGE "--mem SIZE --cache SIZE|PCT [--replicas N] [--cpus LIST] [--owner USER]\n" \
 	"    [--storage SIZE [--stor-host HOST] | --volume NAME] [--mount PATH] [--keep-storage]\n" \
-	"    [--headroom auto|off|SIZE]"
+	"    [--headroom auto|off|SIZE] [--fabric PRESET]"
+
+#define VC_COMPONENT_SET_USAGE "component set NAME [--fabric PRESET] [--delay TIME] [--per-kib TIME]\n" \
+	"    [--jitter TIME[:uniform|normal]] [--bw RATE] [--read-bw RATE] [--write-bw RATE]\n" \
+	"    | component set NAME --clear"
 
 /* Option parsing shared by the object files and unit-tested. */
 int vc_parse_volume_create(int argc, char **argv, json_object **args,
@@ -78,6 +85,10 @@ int vc_parse_volume_create(int argc, char **argv, json_object **args,
 int vc_parse_vnode_create(int argc, char **argv, json_object **args,
 			  struct vn_err *err);
 int vc_parse_component_add(int argc, char **argv, json_object **args,
+			   struct vn_err *err);
+/* component set NAME: times to *_ns, rates to *_bps (--bw: bw_bps), the
+ * jitter's distribution as given (jitter_dist), fabric, clear. */
+int vc_parse_component_set(int argc, char **argv, json_object **args,
 			   struct vn_err *err);
 int vc_parse_vnode_delete(int argc, char **argv, json_object **args,
 			  struct vn_err *err);
@@ -92,6 +103,7 @@ extern const struct vc_cmd vc_objects[];
 extern const struct vc_cmd vc_component_cmds[];
 extern const struct vc_cmd vc_vnode_cmds[];
 extern const struct vc_cmd vc_disk_cmds[];
+extern const struct vc_cmd vc_fabric_cmds[];
 extern const struct vc_cmd vc_volume_cmds[];
 extern const struct vc_field vc_volume_brief[];
 
@@ -102,10 +114,14 @@ int vc_parse_component_drain(int argc, char **argv, json_object **out,
 			     bool *wait, unsigned int *timeout_s,
 			     struct vn_err *err);
 /* Call cmd and print the answer (an object, or an array of objects) with
- * print; args is taken. */
+ * print; args is taken.  The answer's "warnings" (an array of strings) go
+ * to stderr after it as "vnodectl: warning: ..." (text; with -j they are
+ * in the JSON, where print puts them). */
 int vc_call_print(struct vc *vc, const char *cmd, json_object *args,
 		  void (*print)(struct vc *vc, json_object *o, bool detail),
 		  bool detail);
+/* In JSON, the answer's "warnings" (print functions call it). */
+void vc_print_warnings(struct vc *vc, json_object *o);
 int vc_sql(struct vc *vc, int argc, char **argv);
 /* vnodectl monitor [-n COUNT]: events as vnoded logs them (like ip monitor) */
 int vc_parse_monitor(int argc, char **argv, int *count, struct vn_err *err);
