@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "unit.h"
+#include "unit_req.h"
 #include "db.h"
 #include "ipc.h"
 #include "print.h"
@@ -172,29 +173,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-static json_object *req(struct fx *fx, const char *line, uid_t uid)
-{
-	struct vn_caller who = { .uid = uid, .pid = getpid() };
-	char *r = vn_handle_request(&fx->ctx, line, &who);
-	json_object *o = json_tokener_parse(r);
-
-	assert_non_null(o);
-	free(r);
-	return o;
-}
-
-static void expect_err(struct fx *fx, const char *line, uid_t uid, int code,
-		       const char *msg)
-{
-	json_object *o = req(fx, line, uid);
-
-	assert_false(json_object_get_boolean(json_object_object_get(o, "ok")));
-	assert_int_equal(json_object_get_int(json_object_object_get(o, "errno")), code);
-	if (!strstr(json_object_get_string(json_object_object_get(o, "error")), msg))
-		fail_msg("'%s': got '%s', want '%s'", line,
-			 json_object_get_string(json_object_object_get(o, "error")), msg);
-	json_object_put(o);
-}
+#define req(fx, line, uid) unit_req(&(fx)->ctx, line, uid)
+#define expect_err(fx, line, uid, code, msg) unit_expect_err(&(fx)->ctx, line, uid, code, msg)
 
 static void protocol(void **state)
 {

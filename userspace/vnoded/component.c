@@ -8,6 +8,7 @@
 #include <syslog.h>
 
 #include "db.h"
+#include "fabric_link.h"
 #include "kern_ops.h"
 #include "placement.h"
 #include "vnoded.h"
@@ -165,9 +166,14 @@ static int comp_in_use(struct vn_ctx *ctx, json_object *comp)
 	return vn_db_comp_users(ctx, vn_jint(comp, "id"));
 }
 
+/* The row, and the fabric link of its host if no other component is
+ * there (and the host is not kept: a component redefined at the same
+ * address). */
 static int comp_delete(struct vn_ctx *ctx, json_object *comp, const char *why,
-		       struct vn_err *err)
+		       bool keep_host, struct vn_err *err)
 {
+	char fwhy[96];
+	bool link_gone = false;
 	int ret;
 
 	ret = vn_db_begin(ctx->db, err);
@@ -179,10 +185,15 @@ static int comp_delete(struct vn_ctx *ctx, json_object *comp, const char *why,
 		ret = vn_event(ctx->db, "component.remove", "component",
 			       vn_jstr(comp, "name"), comp, err);
 	}
+	snprintf(fwhy, sizeof(fwhy), "component %s deleted", vn_jstr(comp, "name"));
+	if (!ret && !keep_host)
+		ret = vn_fabric_forget(ctx, vn_jstr(comp, "addr"), fwhy, &link_gone, err);
 	if (!ret)
 		ret = vn_db_commit(ctx->db, err);
 	if (ret)
 		vn_db_rollback(ctx->db);
+	else if (link_gone)
+		vn_fabric_forget_link(ctx, vn_jstr(comp, "addr"));
 	return ret;
 }
 
@@ -391,7 +402,7 @@ int vn_component_remove(struct vn_ctx *ctx, const char *name,
 				 "component '%s' holds remote memory or volumes of %d vNode(s)/volume(s); destroy or delete them first",
 				 name, n);
 	}
-	ret = comp_delete(ctx, comp, "removed by user", err);
+	ret = comp_delete(ctx, comp, "removed by user", false, err);
 	json_object_put(comp);
 	if (!ret)
 		ctx->log(LOG_INFO, "component %s removed", name);
@@ -401,7 +412,12 @@ int vn_component_remove(struct vn_ctx *ctx, const char *name,
 int vn_component_list(struct vn_ctx *ctx, json_object **out,
 		      struct vn_err *err)
 {
-	return vn_db_comp_list(ctx, out, err);
+	size_t i;
+	int ret = vn_db_comp_list(ctx, out, err);
+
+	for (i = 0; !ret && i < json_object_array_length(*out); i++)
+		vn_fabric_show(ctx, json_object_array_get_idx(*out, i), false);
+	return ret;
 }
 
 int vn_component_show(struct vn_ctx *ctx, const char *name, bool probe,
@@ -440,6 +456,7 @@ int vn_component_show(struct vn_ctx *ctx, const char *name, bool probe,
 					       json_object_new_string(dh.drain));
 		}
 	}
+	vn_fabric_show(ctx, comp, true);
 	*out = comp;
 	return 0;
 }
@@ -473,7 +490,8 @@ int vn_config_sync(struct vn_ctx *ctx, const struct vn_conf *conf,
 				json_object_put(old);
 				continue;
 			}
-			ret = comp_delete(ctx, old, "changed in cluster.conf", err);
+			ret = comp_delete(ctx, old, "changed in cluster.conf",
+					  !strcmp(vn_jstr(old, "addr"), c->addr), err);
 			json_object_put(old);
 			if (ret)
 				return ret;
@@ -502,7 +520,7 @@ int vn_config_sync(struct vn_ctx *ctx, const struct vn_conf *conf,
 				 vn_jstr(c, "name"));
 			continue;
 		}
-		comp_delete(ctx, c, "removed from cluster.conf", NULL);
+		comp_delete(ctx, c, "removed from cluster.conf", false, NULL);
 	}
 	json_object_put(rows);
 	return 0;

@@ -2,6 +2,7 @@
 /* The daemon context: database, kernel interface, probe and agent calls. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,6 +34,13 @@ int vn_ctx_init(struct vn_ctx *ctx, const char *dbpath, const char *sysroot,
 	ret = vn_db_open(dbpath, &ctx->db, err);
 	if (ret)
 		return ret;
+	/* vnoded loads its presets files after this; tests use these */
+	ctx->presets = calloc(1, sizeof(*ctx->presets));
+	if (!ctx->presets)
+		return vn_seterr(err, ENOMEM, "out of memory");
+	ret = vn_fabric_presets_load("", false, ctx->presets, err);
+	if (ret)
+		return ret;
 	if (cluster) {
 		ctx->cluster = *cluster;
 	} else {
@@ -59,6 +67,8 @@ int vn_ctx_init(struct vn_ctx *ctx, const char *dbpath, const char *sysroot,
 void vn_ctx_fini(struct vn_ctx *ctx)
 {
 	vn_evict_stop_all(ctx);
+	free(ctx->presets);
+	ctx->presets = NULL;
 	if (ctx->db)
 		sqlite3_close(ctx->db);
 	ctx->db = NULL;

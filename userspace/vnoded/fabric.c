@@ -374,8 +374,8 @@ int vn_fabric_presets_load(const char *file, bool explicit_file,
 	fclose(f);
 	for (i = 0; !ret && i < ps->n; i++)
 		snprintf(ps->p[i].origin, sizeof(ps->p[i].origin), "built-in");
-	if (ret)
-		goto out;
+	if (ret || !*file)
+		goto done;
 	if (explicit_file || stat(file, &st) == 0 || errno != ENOENT) {
 		ret = parse_file(file, ps, err);
 		if (ret)
@@ -408,6 +408,7 @@ int vn_fabric_presets_load(const char *file, bool explicit_file,
 		else
 			ret = parse_file(p, ps, err);
 	}
+done:
 	if (!ret)
 		*out = *ps;
 out:

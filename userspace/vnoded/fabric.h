@@ -82,8 +82,8 @@ int vn_fabric_presets_parse(FILE *f, const char *fname,
 /*
  * The presets vnoded uses, in this order: the built-in ones, file (NULL:
  * VN_FABRIC_CONF; a missing file is an error only if explicit), then
- * every *.conf of VN_FABRIC_DIR beside it, by name.  Nothing is returned
- * on error.
+ * every *.conf of VN_FABRIC_DIR beside it, by name; file "": the built-in
+ * ones alone.  Nothing is returned on error.
  */
 int vn_fabric_presets_load(const char *file, bool explicit_file,
 			   struct vn_fabric_presets *ps, struct vn_err *err);

@@ -41,6 +41,7 @@
 #include "evict.h"
 #include "ipc.h"
 #include "server.h"
+#include "size.h"
 #include "sock.h"
 #include "vnoded.h"
 
@@ -54,6 +55,9 @@ struct vnoded {
 	enum vnoded_state state;
 	const char *config;
 	bool config_explicit;
+	const char *fabrics;	/* fabric presets file (fabric.h) */
+	bool fabrics_explicit;
+	struct vn_fabric_presets *presets;
 	const char *statedir;
 	const char *sock;
 	const char *sysroot;
@@ -116,6 +120,8 @@ static void usage(FILE *f)
 "Usage: vnoded [OPTIONS]\n"
 "  -f, --foreground         stay in the foreground (systemd uses this)\n"
 "  -c, --config FILE        cluster config (default " VN_CONF_DEFAULT ")\n"
+"  -F, --fabrics FILE       fabric presets beside the built-in ones (default\n"
+"                           " VN_FABRIC_CONF ", and " VN_FABRIC_DIR "/ *.conf beside it)\n"
 "  -s, --state DIR          state directory with state.db (default " VN_STATE_DEFAULT ")\n"
 "  -S, --socket PATH        control socket (default " VN_SOCK_DEFAULT ")\n"
 "  -g, --group NAME         group allowed on the socket (default vnode; must exist)\n"
@@ -145,6 +151,7 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "fabrics", required_argument, NULL, 'F' },
 		{ "state", required_argument, NULL, 's' },
 		{ "socket", required_argument, NULL, 'S' },
 		{ "group", required_argument, NULL, 'g' },
@@ -173,10 +180,11 @@ static int parse_args(struct vnoded *d, int argc, char **argv, bool *check)
 	d->sysroot = getenv("VNODE_SYSROOT");
 	d->interval_s = 10;
 	d->headroom = VN_HEADROOM_AUTO;
-	while ((c = getopt_long(argc, argv, "fc:s:S:g:M:r:i:nvhVAl:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fc:F:s:S:g:M:r:i:nvhVAl:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': d->foreground = true; break;
 		case 'c': d->config = optarg; d->config_explicit = true; break;
+		case 'F': d->fabrics = optarg; d->fabrics_explicit = true; break;
 		case 's': d->statedir = optarg; break;
 		case 'S': d->sock = optarg; break;
 		case 'g': d->group = optarg; break;
@@ -252,6 +260,24 @@ static int load_config(struct vnoded *d, struct vn_conf *conf)
 		return 0;
 	}
 	if (vn_conf_load(d->config, conf, &err)) {
+		vlog(LOG_ERR, "%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The fabric presets (fabric.h) into d->presets; on error they stay. */
+static int load_fabrics(struct vnoded *d)
+{
+	struct vn_err err;
+
+	if (!d->presets)
+		d->presets = calloc(1, sizeof(*d->presets));
+	if (!d->presets) {
+		vlog(LOG_ERR, "out of memory");
+		return -1;
+	}
+	if (vn_fabric_presets_load(d->fabrics, d->fabrics_explicit, d->presets, &err)) {
 		vlog(LOG_ERR, "%s", err.msg);
 		return -1;
 	}
@@ -446,6 +472,10 @@ static void reload(struct vnoded *d)
 		     d->config);
 		return;
 	}
+	if (load_fabrics(d))
+		vlog(LOG_ERR, "SIGHUP: keeping the old fabric presets");
+	else
+		*d->ctx.presets = *d->presets;
 	if (vn_config_sync(&d->ctx, &conf, &err)) {
 		vlog(LOG_ERR, "SIGHUP: %s", err.msg);
 		return;
@@ -662,11 +692,11 @@ static void run(struct vnoded *d)
 	vn_server_fini(&d->srv);
 }
 
-static void print_config(const struct vn_conf *conf)
+static void print_config(const struct vn_conf *conf,
+			 const struct vn_fabric_presets *ps)
 {
+	char h[32], t[4][32];
 	int i;
-
-	char h[32];
 
 	vn_headroom_fmt(conf->cluster.headroom, h, sizeof(h));
 	printf("cluster replicas %d disk %s disk_size %llu probe_timeout_ms %d agent_port %d key_file %s insecure %s headroom %s\n",
@@ -679,6 +709,16 @@ static void print_config(const struct vn_conf *conf)
 	for (i = 0; i < conf->nr_comps; i++)
 		printf("%s %s addr %s port %d\n", vn_kind_name(conf->comps[i].kind),
 		       conf->comps[i].name, conf->comps[i].addr, conf->comps[i].port);
+	for (i = 0; ps && i < ps->n; i++) {
+		const struct vn_fabric_set *f = &ps->p[i].set;
+
+		vn_fmt_time(f->target_ns, t[0], sizeof(t[0]));
+		vn_fmt_time(f->jitter_ns, t[1], sizeof(t[1]));
+		vn_fmt_rate(f->read_bps, t[2], sizeof(t[2]));
+		vn_fmt_rate(f->write_bps, t[3], sizeof(t[3]));
+		printf("fabric %s latency %s jitter %s:%s read_bw %s write_bw %s from %s\n",
+		       f->preset, t[0], t[1], f->jitter_dist, t[2], t[3], ps->p[i].origin);
+	}
 }
 
 /* vnoded --agent: no state, no socket, just vnode_stor volumes over TCP. */
@@ -752,8 +792,10 @@ int main(int argc, char **argv)
 	/* a malformed config stops us before any state is touched */
 	if (load_config(&d, &d.conf))
 		return 1;
+	if (!d.agent && !d.identity_key && load_fabrics(&d))
+		return 1;
 	if (check) {
-		print_config(&d.conf);
+		print_config(&d.conf, d.presets);
 		return 0;
 	}
 	if (d.identity_key)
@@ -788,6 +830,7 @@ int main(int argc, char **argv)
 	}
 	d.ctx.log = vlog;
 	d.ctx.group = d.group;
+	*d.ctx.presets = *d.presets;
 	if (d.cgroup && vn_kern_set_cgparent(&d.ctx.kern, d.cgroup, &err)) {
 		vlog(LOG_ERR, "--cgroup: %s", err.msg);
 		ret = 1;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Reconciliation, at start and every interval: make the kernel match the
- * database (cgroups, accounting objects, the swap disk, volumes) and reap
- * throw-away vNodes whose vnode-run is gone. */
+ * database (cgroups, accounting objects, the swap disk, volumes, fabric
+ * links) and reap throw-away vNodes whose vnode-run is gone. */
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "evict.h"
+#include "fabric_link.h"
 #include "placement.h"
 #include "volume.h"
 
@@ -184,5 +185,5 @@ int vn_reconcile(struct vn_ctx *ctx, bool reap)
 		bad += reconcile_one(ctx, v);
 	}
 	json_object_put(rows);
-	return bad + vn_volume_reconcile(ctx);
+	return bad + vn_volume_reconcile(ctx) + vn_fabric_reconcile(ctx);
 }

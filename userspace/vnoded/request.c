@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "evict.h"
+#include "fabric_link.h"
 #include "ipc.h"
 #include "volume.h"
 #include "vnoded.h"
@@ -111,6 +112,63 @@ static int h_comp_undrain(struct hreq *r)
 					      r->err);
 }
 
+/* An optional unsigned argument: *has set when given; -EINVAL otherwise
+ * with the message naming key. */
+static int opt_u64(json_object *args, const char *key, bool *has, uint64_t *v,
+		   struct vn_err *err)
+{
+	int ret = vn_arg_u64(args, key, v);
+
+	*has = !ret;
+	if (ret && ret != -ENOENT)
+		return vn_seterr(err, EINVAL, "invalid '%s' (a number)", key);
+	return 0;
+}
+
+/* component set NAME: the fabric link of its host (fabric_link.h); bw_bps
+ * is both directions, read_bps and write_bps override it */
+static int h_comp_set(struct hreq *r)
+{
+	struct vn_fabric_req rq = { 0 };
+	uint64_t bw = 0;
+	bool has_bw;
+	int ret = need_root(r->who, "set a component's fabric", r->err);
+
+	if (!ret)
+		ret = opt_u64(r->args, "delay_ns", &rq.has_delay, &rq.delay_ns, r->err);
+	if (!ret)
+		ret = opt_u64(r->args, "per_kib_ns", &rq.has_per_kib, &rq.per_kib_ns, r->err);
+	if (!ret)
+		ret = opt_u64(r->args, "jitter_ns", &rq.has_jitter, &rq.jitter_ns, r->err);
+	if (!ret)
+		ret = opt_u64(r->args, "bw_bps", &has_bw, &bw, r->err);
+	if (!ret)
+		ret = opt_u64(r->args, "read_bps", &rq.has_read, &rq.read_bps, r->err);
+	if (!ret)
+		ret = opt_u64(r->args, "write_bps", &rq.has_write, &rq.write_bps, r->err);
+	if (ret)
+		return ret;
+	if (has_bw && !rq.has_read) {
+		rq.has_read = true;
+		rq.read_bps = bw;
+		rq.read_opt = "--bw";
+	}
+	if (has_bw && !rq.has_write) {
+		rq.has_write = true;
+		rq.write_bps = bw;
+		rq.write_opt = "--bw";
+	}
+	rq.jitter_dist = vn_arg_str(r->args, "jitter_dist");
+	rq.preset = vn_arg_str(r->args, "fabric");
+	rq.clear = vn_arg_bool(r->args, "clear");
+	return vn_fabric_set_comp(r->ctx, r->name, &rq, r->data, r->err);
+}
+
+static int h_fabric_list(struct hreq *r)
+{
+	return vn_fabric_list(r->ctx, r->data, r->err);
+}
+
 static int h_comp_list(struct hreq *r)
 {
 	if (vn_arg_bool(r->args, "probe"))
@@ -161,6 +219,8 @@ static int h_vnode_create(struct hreq *r)
 		ret = copy_arg(args, "stor_host", req.stor_host, sizeof(req.stor_host), err);
 	if (!ret)
 		ret = copy_arg(args, "mount", req.mountpoint, sizeof(req.mountpoint), err);
+	if (!ret)
+		ret = copy_arg(args, "fabric", req.fabric, sizeof(req.fabric), err);
 	if (ret)
 		return ret;
 	ret = vn_arg_u64(args, "storage", &req.storage);
@@ -309,6 +369,8 @@ static const struct {
 	{ "component.undrain", h_comp_undrain, true },
 	{ "component.list", h_comp_list, false },
 	{ "component.show", h_comp_show, true },
+	{ "component.set", h_comp_set, true },
+	{ "fabric.list", h_fabric_list, false },
 	{ "vnode.create", h_vnode_create, true },
 	{ "vnode.destroy", h_vnode_destroy, true },
 	{ "vnode.attach", h_vnode_attach, true },

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vNodes: create (validate, place, swap disk, cgroup, accounting object,
- * volume, state), destroy, attach, list/show/stats, the disk's view. */
+ * volume, fabric links, state), destroy, attach, list/show/stats, the
+ * disk's view. */
 #include <errno.h>
 #include <inttypes.h>
 #include <pwd.h>
@@ -11,6 +12,7 @@
 
 #include "db.h"
 #include "evict.h"
+#include "fabric_link.h"
 #include "placement.h"
 #include "size.h"
 #include "volume.h"
@@ -59,7 +61,8 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 	struct vn_host hosts[VN_MAX_COMPONENTS];
 	struct vn_disk_info di = { 0 };
 	char m[32], c[32], q[32], a[32], summary[512];
-	json_object *row = NULL, *existing = NULL;
+	json_object *row = NULL, *existing = NULL, *warnings = NULL;
+	struct vn_fabric_vnode fv;
 	struct vn_vol_plan vol;
 	uint64_t quota, cgid = 0, avail;
 	int replicas, nh = 0, i, ret;
@@ -101,6 +104,8 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 		return vn_seterr(err, EEXIST, "vNode '%s' already exists", req->name);
 	}
 	ret = vn_volume_prepare(ctx, req, owner, who, &vol, err);
+	if (!ret)
+		ret = vn_fabric_vnode_prepare(ctx, req->fabric, &fv, err);
 	if (ret)
 		return ret;
 	quota = req->mem - req->cache;
@@ -146,16 +151,41 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 					 "not enough swap: the vNodes' remote quotas would exceed the %s swap disk /dev/%s",
 					 ds, di.dev);
 		}
-		/* 3. the shared remote-memory swap disk */
+	}
+	/* --fabric: every host its pages may go to (the disk places them, the
+	 * reservations are bookkeeping) and its volume's; nothing set yet */
+	for (i = 0; i < nh && fv.preset; i++) {
+		char host[VN_ADDR_MAX + 8], *colon;
+
+		if (di.enabled ? !hosts[i].in_disk && !hosts[i].gone :
+		    !hosts[i].up || hosts[i].draining)
+			continue;
+		snprintf(host, sizeof(host), "%s", hosts[i].addr);
+		colon = strrchr(host, ':');	/* "addr:port" */
+		if (colon)
+			*colon = '\0';
+		ret = vn_fabric_vnode_add(ctx, &fv, hosts[i].name, host, err);
+		if (ret)
+			return ret;
+	}
+	if (vol.active && (ret = vn_fabric_vnode_add(ctx, &fv, vol.comp_name, vol.host, err)))
+		return ret;
+	if (fv.preset && !fv.n)
+		return vn_seterr(err, EINVAL,
+				 "--fabric %s: vNode '%s' uses no memory or storage host (it has no remote memory and no volume)",
+				 req->fabric, req->name);
+	/* 3. the shared remote-memory swap disk */
+	if (quota) {
 		ret = vn_ensure_disk(ctx, &di, hosts, nh, err);
 		if (ret)
 			return ret;
 	}
 
 	/* 4. cgroup + 5. accounting object, unwound on failure */
+	warnings = json_object_new_array();
 	ret = vn_cg_create(&ctx->kern, req->name, err);
 	if (ret)
-		return ret;
+		goto out_cg_made;
 	ret = vn_cg_set_limits(&ctx->kern, req->name, req->cache, quota,
 			       req->cpus, err);
 	if (ret)
@@ -172,11 +202,16 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 	ret = vn_volume_setup(ctx, &vol, err);
 	if (ret)
 		goto out_acct;
+	/* 5c. the fabric links its hosts do not have yet */
+	fv.warnings = warnings;
+	ret = vn_fabric_vnode_setup(ctx, &fv, err);
+	if (ret)
+		goto out_vol;
 
 	/* 6. state */
 	ret = vn_db_begin(ctx->db, err);
 	if (ret)
-		goto out_acct;
+		goto out_fabric;
 	ret = vn_db_vnode_insert(ctx, req, replicas, owner, cgid, &vid, err);
 	if (ret)
 		goto out_db;
@@ -188,6 +223,8 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 			goto out_db;
 	}
 	ret = vn_volume_commit(ctx, &vol, vid, req->name, err);
+	if (!ret)
+		ret = vn_fabric_vnode_commit(ctx, &fv, err);
 	if (ret)
 		goto out_db;
 	ret = vn_vnode_show(ctx, req->name, &row, err);
@@ -202,6 +239,9 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 	ctx->log(LOG_INFO, "vNode %s created: mem %s cache %s remote %s x%d, cgroup id %" PRIu64,
 		 req->name, m, c, q, replicas, cgid);
 	vn_vnode_evict(ctx, row);
+	if (json_object_array_length(warnings))
+		json_object_object_add(row, "warnings", json_object_get(warnings));
+	json_object_put(warnings);
 	if (out)
 		*out = row;
 	else
@@ -211,11 +251,16 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 out_db:
 	json_object_put(row);
 	vn_db_rollback(ctx->db);
+out_fabric:
+	vn_fabric_vnode_unwind(ctx, &fv);
+out_vol:
 	vn_volume_unwind(ctx, &vol);
 out_acct:
 	vn_acct_remove(&ctx->kern, req->name, NULL);
 out_cg:
 	vn_cg_remove(&ctx->kern, req->name, NULL);
+out_cg_made:
+	json_object_put(warnings);
 	return ret;
 }
 

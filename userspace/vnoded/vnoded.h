@@ -20,6 +20,7 @@
 
 #include "conf.h"
 #include "db.h"
+#include "fabric.h"
 #include "kern.h"
 #include "probe.h"
 #include "util.h"
@@ -52,6 +53,10 @@ struct vn_ctx {
 	char host_state[8][16];
 	char host_addr[8][64];
 	struct vn_evictor *evictors;	/* evict.c: one per vNode */
+	/* fabric presets (fabric.h): the built-in ones until vnoded loads
+	 * its files; fabric_link.c's last reconcile error (logged once) */
+	struct vn_fabric_presets *presets;
+	char fabric_err[VN_ERR_MAX];
 	void (*log)(int prio, const char *fmt, ...)
 		__attribute__((format(printf, 2, 3)));
 };
@@ -73,6 +78,7 @@ struct vn_vnode_req {
 	bool keep_storage;	/* destroy keeps the volume */
 	bool has_headroom;	/* else the cluster's (evict.h) */
 	int64_t headroom;
+	char fabric[32];	/* a preset for the hosts it uses; "" = none */
 };
 
 /* Caller identity (SO_PEERCRED). */
