@@ -332,8 +332,9 @@ static void fake_after_fabric_mkdir(const struct vn_kern *k, const char *name)
 		{ "addr", "" }, { "delay_us", "0" }, { "per_kib_ns", "0" },
 		{ "jitter_us", "0" }, { "jitter", "uniform" }, { "read_mbps", "0" },
 		{ "write_mbps", "0" },
-		{ "stats", "clients 0\nops 0\nheld 0\nread_bytes 0\nwrite_bytes 0\n"
-			   "wire_us 0\nadded_us 0\nlate_us 0\nearly_us 0" },
+		{ "stats", "clients 0\nops 0\nheld 0\nread_ops 0\nwrite_ops 0\nread_bytes 0\n"
+			   "write_bytes 0\nwire_us 0\nread_wire_us 0\nwrite_wire_us 0\n"
+			   "added_us 0\nlate_us 0\nearly_us 0\nread_late_us 0\nread_early_us 0" },
 	};
 	char path[PATH_MAX];
 	size_t i;

@@ -270,6 +270,15 @@ static void floor_rule(void **state)
 	d = ok(fx, "{\"cmd\":\"component.set\",\"args\":{\"name\":\"m2\",\"fabric\":\"cross-rack\"}}");
 	json_object_put(d);
 	assert_int_equal(attr(fx, "10.0.0.3", "delay_us"), 5);
+	/* reads, what a preset is about, beat both directions: 3 us each */
+	write_at(fx->root, FAB "10.0.0.3/stats", "clients 1\nops 200\nread_ops 100\n"
+		 "wire_us 1000\nread_wire_us 300\n");
+	d = ok(fx, "{\"cmd\":\"component.set\",\"args\":{\"name\":\"m2\",\"fabric\":\"cross-rack\"}}");
+	f = json_object_object_get(d, "fabric_link");
+	assert_int_equal(vn_jint(f, "floor_ns"), 3000);
+	assert_int_equal(vn_jint(json_object_object_get(f, "stats"), "wire_per_read_ns"), 3000);
+	json_object_put(d);
+	assert_int_equal(attr(fx, "10.0.0.3", "delay_us"), 7);
 	/* too few operations: the probe again */
 	write_at(fx->root, FAB "10.0.0.3/stats", "ops 3\nwire_us 9000\n");
 	d = ok(fx, "{\"cmd\":\"component.set\",\"args\":{\"name\":\"m2\",\"fabric\":\"cross-rack\"}}");

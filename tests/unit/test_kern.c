@@ -346,12 +346,15 @@ static void fake_fabric(void **state)
 	assert_int_equal(vn_fabric_stats(&fx->k, "10.0.0.2", &st), 0);
 	assert_true(st.ops == 0 && st.wire_us == 0);
 	/* traffic, as a test stands for it */
-	write_at(fx->dir, FAB "10.0.0.2/stats", "clients 2\nops 1000\nheld 40\nread_bytes 4096000\n"
-		 "write_bytes 0\nwire_us 412000\nadded_us 80\nlate_us 3\nearly_us 1\nnew_key 9\n");
+	write_at(fx->dir, FAB "10.0.0.2/stats", "clients 2\nops 1000\nheld 40\nread_ops 900\n"
+		 "write_ops 100\nread_bytes 4096000\nwrite_bytes 0\nwire_us 412000\n"
+		 "read_wire_us 380000\nwrite_wire_us 32000\nadded_us 80\nlate_us 3\n"
+		 "early_us 1\nnew_key 9\n");
 	assert_int_equal(vn_fabric_stats(&fx->k, "10.0.0.2", &st), 0);
 	assert_true(st.clients == 2 && st.ops == 1000 && st.held == 40 &&
 		    st.read_bytes == 4096000 && st.wire_us == 412000 && st.added_us == 80 &&
-		    st.late_us == 3 && st.early_us == 1);
+		    st.late_us == 3 && st.early_us == 1 && st.read_ops == 900 &&
+		    st.write_ops == 100 && st.read_wire_us == 380000 && st.write_wire_us == 32000);
 
 	/* the kernel's checks: nothing changes */
 	assert_int_equal(vn_kwritef(&fx->k, &err, "1000001", VN_FABRIC_CFS "/10.0.0.2/delay_us"),

@@ -66,6 +66,8 @@ static const struct vc_field link_stats[] = {
 	{ "held", "held", F_U64 },
 	{ "wire_per_op_ns", "wire_per_op", F_NS },
 	{ "added_per_op_ns", "added_per_op", F_NS },
+	{ "reads", "reads", F_U64 },
+	{ "wire_per_read_ns", "wire_per_read", F_NS },
 	{ "read_bytes", "read", F_SIZE },
 	{ "write_bytes", "written", F_SIZE },
 	{ "late_us", "late", F_US },

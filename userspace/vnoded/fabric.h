@@ -13,8 +13,9 @@
  *  - a preset (`--fabric rdma-rack`, fabrics.conf), which says what a
  *    fabric *is*: the round trip of a 4 KiB one-sided read.  The link then
  *    adds target - floor, where the floor is the measured wire time to
- *    that host (the link's own wire_us / ops once it has carried
- *    VN_FABRIC_MIN_OPS operations, else the probe's round trip); a target
+ *    that host (the link's own read_wire_us / read_ops, else wire_us /
+ *    ops, once it has carried VN_FABRIC_MIN_OPS of them, else the probe's
+ *    round trip); a target
  *    below the floor cannot be reached here and adds nothing (bandwidth
  *    and jitter still apply).
  *

@@ -141,9 +141,11 @@ static json_object *comps_at(struct vn_ctx *ctx, const char *addr)
 }
 
 /*
- * The wire time to addr: the link's wire_us / ops once it has carried
- * VN_FABRIC_MIN_OPS operations ("link"), else the probe's round trip of
- * a memory host there ("probe"), else 0 (not known).
+ * The wire time to addr: what the link measured once it has carried
+ * VN_FABRIC_MIN_OPS operations ("link": read_wire_us / read_ops, the
+ * reads a preset's latency is about, else wire_us / ops of both
+ * directions), else the probe's round trip of a memory host there
+ * ("probe"), else 0 (not known).  *ops: how many it was measured over.
  */
 static uint64_t measure_floor(struct vn_ctx *ctx, const char *addr,
 			      const char **src, int64_t *ops)
@@ -155,11 +157,18 @@ static uint64_t measure_floor(struct vn_ctx *ctx, const char *addr,
 
 	*src = NULL;
 	*ops = 0;
-	if (!vn_fabric_stats(&ctx->kern, addr, &st) && st.ops >= VN_FABRIC_MIN_OPS &&
-	    st.wire_us > 0) {
-		*src = "link";
-		*ops = st.ops;
-		return (uint64_t)(st.wire_us * 1000 / st.ops);
+	if (!vn_fabric_stats(&ctx->kern, addr, &st)) {
+		if (st.read_ops >= VN_FABRIC_MIN_OPS && st.read_wire_us > 0) {
+			*ops = st.read_ops;
+			floor = (uint64_t)(st.read_wire_us * 1000 / st.read_ops);
+		} else if (st.ops >= VN_FABRIC_MIN_OPS && st.wire_us > 0) {
+			*ops = st.ops;
+			floor = (uint64_t)(st.wire_us * 1000 / st.ops);
+		}
+		if (floor) {
+			*src = "link";
+			return floor;
+		}
 	}
 	cs = comps_at(ctx, addr);
 	for (i = 0; i < json_object_array_length(cs) && !floor; i++)
@@ -335,6 +344,10 @@ static void add_stats(struct vn_ctx *ctx, const char *link, json_object *f)
 			       json_object_new_int64(st.ops ? st.wire_us * 1000 / st.ops : 0));
 	json_object_object_add(o, "added_per_op_ns",
 			       json_object_new_int64(st.ops ? st.added_us * 1000 / st.ops : 0));
+	json_object_object_add(o, "reads", json_object_new_int64(st.read_ops));
+	json_object_object_add(o, "wire_per_read_ns",
+			       json_object_new_int64(st.read_ops ? st.read_wire_us * 1000 /
+						     st.read_ops : 0));
 	json_object_object_add(o, "late_us", json_object_new_int64(st.late_us));
 	json_object_object_add(o, "early_us", json_object_new_int64(st.early_us));
 	json_object_object_add(f, "stats", o);

@@ -82,10 +82,12 @@ struct vn_fabric_link {
 	char jitter[8];		/* uniform | normal */
 };
 
-/* stats: totals since the link was made (times in us) */
+/* stats: totals since the link was made (times in us); per direction
+ * too (0 from a vnode_xprt that does not count them) */
 struct vn_fabric_stats {
 	int64_t clients, ops, held, read_bytes, write_bytes;
 	int64_t wire_us, added_us, late_us, early_us;
+	int64_t read_ops, write_ops, read_wire_us, write_wire_us;
 };
 
 /* Link NAME; -ENOENT if there is none. */

@@ -129,10 +129,12 @@ int vn_fabric_stats(const struct vn_kern *k, const char *name,
 	static const char *const keys[] = {
 		"clients", "ops", "held", "read_bytes", "write_bytes",
 		"wire_us", "added_us", "late_us", "early_us",
+		"read_ops", "write_ops", "read_wire_us", "write_wire_us",
 	};
 	int64_t *f[] = { &st->clients, &st->ops, &st->held, &st->read_bytes,
 			 &st->write_bytes, &st->wire_us, &st->added_us, &st->late_us,
-			 &st->early_us };
+			 &st->early_us, &st->read_ops, &st->write_ops, &st->read_wire_us,
+			 &st->write_wire_us };
 	char buf[1024], *line, *save = NULL;
 	size_t i;
 
