@@ -50,6 +50,8 @@ case "$*" in
 	out='[{"name":"alpha","mem":268435456,"cache":67108864,"remote":201326592,"replicas":1,"owner":0,"cpus":null,"procs":0,"state":"active","throwaway":false},{"name":"beta.1","mem":67108864,"cache":67108864,"remote":0,"replicas":1,"owner":1000,"cpus":"0-1","procs":2,"state":"active","throwaway":false}]' ;;
 *"component list")
 	out='[{"name":"m1","type":"memory","addr":"10.0.0.5","port":7470,"state":"up","capacity":268435456,"used":0,"reserved":0,"source":"config","error":null},{"name":"s1","type":"storage","addr":"10.0.0.6","port":7471,"state":"unknown","capacity":0,"used":0,"reserved":0,"source":"cli","error":"bad \"name\":\"evil\" \"type\":\"storage\""},{"name":"s-2","type":"storage","addr":"10.0.0.7","port":7471,"state":"unknown","capacity":0,"used":0,"reserved":0,"source":"cli","error":null}]' ;;
+*"fabric list")
+	out='[{"name":"rdma-rack","latency_ns":3000,"per_kib_ns":0,"jitter_ns":0,"dist":"uniform","read_bw_bytes_s":12500000000,"write_bw_bytes_s":12500000000,"from":"built-in","description":"RDMA \"name\": \"evil\"","source":"Gao et al."},{"name":"cross-rack","latency_ns":10000,"per_kib_ns":0,"jitter_ns":2000,"dist":"normal","read_bw_bytes_s":3125000000,"write_bw_bytes_s":3125000000,"from":"built-in","description":"across racks","source":"illustrative"}]' ;;
 *"volume list")
 	out='[{"name":"v0","size":1073741824,"host":"s1","vnode":"alpha","mount":"/vnode","state":"attached","keep":false,"owner":0,"dev":"vnblk0","disk":"v0","error":null},{"name":"v_1","size":8388608,"host":"s1","vnode":null,"mount":null,"state":"detached","keep":true,"owner":0,"dev":null,"disk":null,"error":null}]' ;;
 *)
@@ -163,7 +165,7 @@ hasnt()
 
 # vnodectl: options, objects, commands
 is 'vnodectl vn' vnode
-is 'vnodectl ' component vnode volume disk sql monitor help
+is 'vnodectl ' component vnode volume disk fabric sql monitor help
 is 'vnodectl monitor -' -n --count
 is 'vnodectl -j monitor -n 3 --' --count
 has 'vnodectl -' -j --json -p --pretty -s --socket -V --version -h --help
@@ -171,7 +173,8 @@ is 'vnodectl --ver' --version
 is 'vnodectl -j vo' volume
 is 'vnodectl vnode ' create list show set delete top help
 is 'vnodectl vnode d' delete
-is 'vnodectl comp ' add list show delete help
+is 'vnodectl comp ' add list show set delete help
+is 'vnodectl fabric ' list help
 is 'vnodectl vol ' create list show delete help
 is 'vnodectl disk ' show help
 is 'vnodectl -s /x/sock vnode c' create
@@ -189,6 +192,11 @@ is 'vnodectl vnode top -' -n --count -d --delay
 is 'vnodectl component add m3 --type ' memory storage
 is 'vnodectl component list --' --probe
 is 'vnodectl volume create v2 --' --size --stor-host --owner
+is 'vnodectl component set m1 --' --fabric --delay --per-kib --jitter --bw --read-bw --write-bw --clear
+is 'vnodectl component set m1 --bw 1GB/s --' --fabric --delay --per-kib --jitter --read-bw --write-bw --clear
+is 'vnodectl component set m1 --jitter ' ''
+is 'vnodectl component set m1 --delay ' ''
+has 'vnodectl vnode create w --mem 1G --' --fabric
 is 'vnodectl sql ' ''
 
 # vnodectl: names from vnoded
@@ -204,6 +212,9 @@ is 'vnodectl vnode create w --stor-host ' s1 s-2
 is 'vnodectl volume create v9 --stor-host=s' s1 s-2
 is 'vnodectl vnode create w --volume=' v0 v_1
 is 'vnodectl vnode create w --mem 1G --owner roo' root
+is 'vnodectl component set ' m1 s1 s-2
+is 'vnodectl component set m1 --fabric ' rdma-rack cross-rack
+is 'vnodectl vnode create w --fabric=c' cross-rack
 : >"$FAKE_LOG"
 is 'vnodectl -s /x/sock vnode show al' alpha
 log=$(cat "$FAKE_LOG")

@@ -4,8 +4,8 @@
 # finds no error or warning (the overrides in debian/ say why), and each
 # package holds what it should: vnode-dkms the module sources and a
 # dkms.conf of the package's version, vnode-utils the programs, units, man
-# pages, completion, bpftrace scripts and /etc/vnode/cluster.conf as a
-# conffile, and maintainer scripts that create the vnode group and purge
+# pages, completion, bpftrace scripts and /etc/vnode/cluster.conf and
+# fabrics.conf as conffiles, and maintainer scripts that create the vnode group and purge
 # the state.  (A lab guest installing them is not part of this check.)
 # Builds in a scratch BUILD.  Prints TAP.
 set -u
@@ -45,13 +45,15 @@ for f in usr/sbin/vnoded usr/bin/vnodectl usr/bin/vnode-run lib/systemd/system/v
 	lib/systemd/system/vnode-rxe@.service usr/share/man/man8/vnoded.8.gz \
 	usr/share/man/man8/vnodectl.8.gz usr/share/man/man1/vnode-run.1.gz \
 	usr/share/man/man5/cluster.conf.5.gz usr/share/man/man7/vnode.7.gz \
-	usr/share/bash-completion/completions/vnodectl etc/vnode/cluster.conf; do
+	usr/share/bash-completion/completions/vnodectl etc/vnode/cluster.conf \
+	etc/vnode/fabrics.conf; do
 	grep -q " ./$f\$" <<<"$lst" || bad+=("no /$f")
 done
 grep -q '^-rwxr-xr-x ./usr/share/vnode/bpftrace/faultlat.bt$' <<<"$lst" || bad+=("bpftrace scripts not executable")
 grep -q ' ./usr/src/' <<<"$lst" && bad+=("module sources in vnode-utils")
-[ "$(dpkg-deb --ctrl-tarfile "$utils" | tar -xO ./conffiles)" = /etc/vnode/cluster.conf ] ||
-	bad+=("cluster.conf is not the conffile")
+[ "$(dpkg-deb --ctrl-tarfile "$utils" | tar -xO ./conffiles | sort | tr '\n' ' ')" = \
+	"/etc/vnode/cluster.conf /etc/vnode/fabrics.conf " ] ||
+	bad+=("cluster.conf and fabrics.conf are not the conffiles")
 dpkg-deb --ctrl-tarfile "$utils" | tar -xO ./postinst | grep -q 'addgroup --quiet --system vnode' ||
 	bad+=("postinst does not create the vnode group")
 dpkg-deb --ctrl-tarfile "$utils" | tar -xO ./postrm | grep -q 'rm -rf /var/lib/vnode' ||
@@ -59,7 +61,7 @@ dpkg-deb --ctrl-tarfile "$utils" | tar -xO ./postrm | grep -q 'rm -rf /var/lib/v
 dpkg-deb --ctrl-tarfile "$utils" | tar -xO ./prerm | tr -d '\\\n' | grep -q 'deb-systemd-invoke stop vnoded.service.*vnode.slice' ||
 	bad+=("prerm does not stop the units and the slice on removal")
 dpkg-deb -f "$utils" Depends | grep -q 'libsqlite3' || bad+=("no shlibs dependencies")
-if [ ${#bad[@]} -eq 0 ]; then ok "vnode-utils: tools, units, man pages, conffile, group, stop on removal, purge"; else nok "vnode-utils" "${bad[@]}"; fi
+if [ ${#bad[@]} -eq 0 ]; then ok "vnode-utils: tools, units, man pages, conffiles, group, stop on removal, purge"; else nok "vnode-utils" "${bad[@]}"; fi
 
 echo "1..$N"
 exit $RC

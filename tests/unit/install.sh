@@ -4,8 +4,9 @@
 # (the modules below /lib/modules/KVER/extra/vnode, as the kernel wants),
 # the modules carry the one version and none of the lab's test hooks, the
 # units name the installed daemon, the man pages render without a warning,
-# the bpftrace scripts run as programs, the sample cluster.conf parses, the
-# completion completes; then uninstall leaves nothing of vnode behind.
+# the bpftrace scripts run as programs, the sample cluster.conf and the
+# fabric presets parse, the completion completes; then uninstall leaves
+# nothing of vnode behind.
 # The release modules are built in a scratch BUILD (the lab's build/ is not
 # touched).  Prints TAP.
 set -u
@@ -39,6 +40,7 @@ for f in sbin/vnoded bin/vnodectl bin/vnode-run lib/systemd/system/vnoded.servic
 	lib/systemd/system/vnode-agent.service lib/systemd/system/vnode-mem.service \
 	lib/systemd/system/vnode-vnodes.service lib/systemd/system/vnode.slice \
 	lib/systemd/system/vnode-rxe@.service share/doc/vnode/examples/cluster.conf \
+	share/doc/vnode/examples/fabrics.conf share/doc/vnode/fabric.md \
 	share/man/man8/vnoded.8 share/man/man8/vnodectl.8 share/man/man1/vnode-run.1 \
 	share/man/man5/cluster.conf.5 share/man/man7/vnode.7 \
 	share/bash-completion/completions/vnodectl share/bash-completion/completions/vnode-run \
@@ -109,6 +111,15 @@ if out=$("$D$P/sbin/vnoded" -n -c "$D$P/share/doc/vnode/examples/cluster.conf" 2
 	ok "the sample cluster.conf parses"
 else
 	nok "sample cluster.conf" "$out"
+fi
+# the installed presets parse, and are the ones built into vnoded
+if out=$("$D$P/sbin/vnoded" -n -c /dev/null -F "$D$P/share/doc/vnode/examples/fabrics.conf" 2>&1) &&
+	[ "$(grep -c '^fabric .* from built-in$' <<<"$out")" -eq 0 ] &&
+	[ "$(grep -c '^fabric ' <<<"$out")" -ge 4 ] &&
+	[ "$(sed 's/ from .*//' <<<"$out")" = "$("$D$P/sbin/vnoded" -n -c /dev/null -F /dev/null 2>&1 | sed 's/ from .*//')" ]; then
+	ok "the installed fabrics.conf parses, the same presets as the built-in ones"
+else
+	nok "installed fabrics.conf" "$out"
 fi
 
 # bash completion, as installed
