@@ -88,7 +88,7 @@ int vn_sql_readonly_db(sqlite3 *db, const char *sql, const struct vn_sql_limits 
 /*
  * The daemon's queries, on its context's connection (ctx->db).  Every SQL
  * statement of components, placement, vNodes and reconciliation is here;
- * volumes (volume.c) keep theirs.
+ * volumes (volume.c) and fabric links (fabric_link.c) keep theirs.
  */
 struct vn_ctx;
 struct vn_conf_comp;
