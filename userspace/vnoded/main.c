@@ -874,5 +874,6 @@ out_ctx:
 	vn_ctx_fini(&d.ctx);
 out_lock:
 	close(d.lock_fd);
+	free(d.presets);
 	return ret;
 }
