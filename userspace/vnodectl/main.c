@@ -24,7 +24,9 @@ static void usage(FILE *f)
 	fprintf(f,
 "Every object that can be removed has 'delete' (vnode destroy and component\n"
 "remove still work).  Options take '--opt VALUE' or '--opt=VALUE'.\n"
-"Sizes take K/M/G/T suffixes; --cache also takes a percentage of --mem.\n");
+"Sizes take K/M/G/T suffixes; --cache also takes a percentage of --mem.\n"
+"Times take ns, us, ms or s (20us, 1.5ms); rates B/s, KB/s, MB/s, GB/s or bits,\n"
+"Kb/s, Mb/s, Gb/s (3GB/s, 100Gb/s).\n");
 }
 
 struct globals {
