@@ -76,7 +76,8 @@ static const char * const fabric_jitter_names[] = {
  * @bytes: data moved, per direction
  * @wire_ns: total wire time (post to wire completion), per direction
  * @added_ns: total time held
- * @late_ns: total time held completions were reported after they were due
+ * @late_ns: total time held completions were reported after they were due,
+ *	per direction
  * @early_ns: and before (together, the emulation's error: the timer is
  *	armed early by its own average latency, held_slack_ns)
  * @rcu: frees the link after clients stopped seeing it
@@ -98,8 +99,8 @@ struct vnode_fabric_link {
 	atomic64_t		bytes[2];
 	atomic64_t		wire_ns[2];
 	atomic64_t		added_ns;
-	atomic64_t		late_ns;
-	atomic64_t		early_ns;
+	atomic64_t		late_ns[2];
+	atomic64_t		early_ns[2];
 	struct rcu_head		rcu;
 };
 
@@ -292,21 +293,23 @@ static void fabric_fire_list(struct vnode_xprt_clt *clt,
 {
 	struct vnode_fabric_link *link;
 	struct vnode_xprt_hold *h, *tmp;
-	u64 now = ktime_get_ns(), late = 0, early = 0;
+	u64 now = ktime_get_ns(), late[2] = {}, early[2] = {};
 
 	list_for_each_entry_safe(h, tmp, list, entry) {
 		if (now > h->due_ns)
-			late += now - h->due_ns;
+			late[h->write] += now - h->due_ns;
 		else
-			early += h->due_ns - now;
+			early[h->write] += h->due_ns - now;
 		list_del_init(&h->entry);
 		h->fire(h);
 	}
 	rcu_read_lock();
 	link = rcu_dereference(clt->fabric);
 	if (link) {
-		atomic64_add(late, &link->late_ns);
-		atomic64_add(early, &link->early_ns);
+		atomic64_add(late[0], &link->late_ns[0]);
+		atomic64_add(late[1], &link->late_ns[1]);
+		atomic64_add(early[0], &link->early_ns[0]);
+		atomic64_add(early[1], &link->early_ns[1]);
 	}
 	rcu_read_unlock();
 }
@@ -558,7 +561,7 @@ static ssize_t fabric_stats_show(struct config_item *item, char *page)
 	vnode_xprt_clt_for_each(fabric_count_clt, &c);
 	mutex_unlock(&fabric_mutex);
 	return sysfs_emit(page,
-			  "clients %u\nops %lld\nheld %lld\nread_ops %lld\nwrite_ops %lld\nread_bytes %lld\nwrite_bytes %lld\nwire_us %lld\nread_wire_us %lld\nwrite_wire_us %lld\nadded_us %lld\nlate_us %lld\nearly_us %lld\n",
+			  "clients %u\nops %lld\nheld %lld\nread_ops %lld\nwrite_ops %lld\nread_bytes %lld\nwrite_bytes %lld\nwire_us %lld\nread_wire_us %lld\nwrite_wire_us %lld\nadded_us %lld\nlate_us %lld\nearly_us %lld\nread_late_us %lld\nread_early_us %lld\n",
 			  c.n,
 			  atomic64_read(&link->ops[0]) +
 			  atomic64_read(&link->ops[1]),
@@ -572,8 +575,12 @@ static ssize_t fabric_stats_show(struct config_item *item, char *page)
 			  fabric_us(&link->wire_ns[0]),
 			  fabric_us(&link->wire_ns[1]),
 			  fabric_us(&link->added_ns),
-			  fabric_us(&link->late_ns),
-			  fabric_us(&link->early_ns));
+			  fabric_us(&link->late_ns[0]) +
+			  fabric_us(&link->late_ns[1]),
+			  fabric_us(&link->early_ns[0]) +
+			  fabric_us(&link->early_ns[1]),
+			  fabric_us(&link->late_ns[0]),
+			  fabric_us(&link->early_ns[0]));
 }
 
 CONFIGFS_ATTR(fabric_, read_mbps);
