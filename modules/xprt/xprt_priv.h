@@ -638,19 +638,30 @@ bool __vnode_fabric_hold(struct vnode_xprt_clt *clt, struct vnode_xprt_hold *h,
 			 int error, void (*fire)(struct vnode_xprt_hold *h));
 void vnode_fabric_flush(struct vnode_xprt_clt *clt);
 
-/* Before posting an operation of @bytes: what the fabric adds to it. */
+/* A fabric link applies to @clt now. */
+static inline bool vnode_fabric_on(struct vnode_xprt_clt *clt)
+{
+	return unlikely(rcu_access_pointer(clt->fabric));
+}
+
+/*
+ * Before posting an operation of @bytes: what the fabric adds to it.
+ * h->on must be false when no link applies (a caller whose @bytes costs
+ * something to count tests vnode_fabric_on() first).
+ */
 static inline void vnode_fabric_post(struct vnode_xprt_clt *clt,
 				     struct vnode_xprt_hold *h, bool write,
 				     u32 bytes)
 {
 	h->on = false;
-	if (unlikely(rcu_access_pointer(clt->fabric)))
+	if (vnode_fabric_on(clt))
 		__vnode_fabric_post(clt, h, write, bytes);
 }
 
 /*
- * At its completion: true when the fabric holds it (h->fire reports
- * @error later), false when the caller completes it now.
+ * At its completion with @error: true when the fabric holds it (h->fire
+ * reports it, successful, later), false when the caller completes it now
+ * (failures always).
  */
 static inline bool vnode_fabric_hold(struct vnode_xprt_clt *clt,
 				     struct vnode_xprt_hold *h, int error,

@@ -200,13 +200,12 @@ int vnode_xprt_clt_call(struct vnode_xprt_clt *clt, struct vnode_msg_hdr *req,
  *	emulated fabric (configfs vnode_xprt/fabric, xprt_fabric.c) holds
  *	back until it is due
  * @entry: in the client's list of held completions
- * @fire: completes the owner's object with @error
+ * @fire: completes the owner's object (successfully: failures are not held)
  * @post_ns: when the operation was posted
  * @bw_done_ns: when the link's bandwidth cap lets its data through
  * @lat_ns: added latency (delay, per-KiB term and jitter)
  * @due_ns: when it is reported
  * @bytes: data moved
- * @error: result to report
  * @on: a fabric applied when the operation was posted
  * @write: data went to the server
  */
@@ -218,7 +217,6 @@ struct vnode_xprt_hold {
 	u64			lat_ns;
 	u64			due_ns;
 	u32			bytes;
-	int			error;
 	bool			on;
 	bool			write;
 };
