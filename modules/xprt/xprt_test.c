@@ -126,20 +126,18 @@ static void xt_io_done(struct vnode_xprt_io *io, int error)
 		complete(&b->done);
 }
 
-/* Run @n (<= XT_BATCH) RDMA ops concurrently; 0 or -EIO. */
-static int xt_rdma_batch(struct vnode_xprt_clt *clt, bool write,
-			 struct page **pages, const u64 *raddr, u32 rkey,
-			 unsigned int n)
+/*
+ * Post @n (<= XT_BATCH) RDMA ops of @b, retrying a full queue for a
+ * while; @b->pending counts them (plus the caller's 1).  0, or the first
+ * post error (the ops before it are in flight).
+ */
+static int xt_batch_post(struct vnode_xprt_clt *clt, struct xt_batch *b,
+			 bool write, struct page **pages, const u64 *raddr,
+			 u32 rkey, unsigned int n)
 {
-	struct xt_batch *b;
 	unsigned int i;
 	int ret = 0;
 
-	b = kzalloc(sizeof(*b), GFP_KERNEL);
-	if (!b)
-		return -ENOMEM;
-	init_completion(&b->done);
-	atomic_set(&b->pending, 1);
 	for (i = 0; i < n; i++) {
 		int tries = 0;
 
@@ -162,6 +160,23 @@ static int xt_rdma_batch(struct vnode_xprt_clt *clt, bool write,
 			break;
 		}
 	}
+	return ret;
+}
+
+/* Run @n (<= XT_BATCH) RDMA ops concurrently; 0 or -EIO. */
+static int xt_rdma_batch(struct vnode_xprt_clt *clt, bool write,
+			 struct page **pages, const u64 *raddr, u32 rkey,
+			 unsigned int n)
+{
+	struct xt_batch *b;
+	int ret;
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return -ENOMEM;
+	init_completion(&b->done);
+	atomic_set(&b->pending, 1);
+	ret = xt_batch_post(clt, b, write, pages, raddr, rkey, n);
 	if (!atomic_dec_and_test(&b->pending) &&
 	    !wait_for_completion_timeout(&b->done, 60 * HZ)) {
 		/*
@@ -488,6 +503,7 @@ out_close:
 static int xt_mode_close_held(void)
 {
 	struct page *pages[XT_BATCH] = {};
+	u64 raddr[XT_BATCH];
 	struct vnode_xprt_clt *clt;
 	struct vnode_accept acc;
 	struct xt_batch *b;
@@ -522,19 +538,10 @@ static int xt_mode_close_held(void)
 		ret = -EIO;
 		goto out_pages;
 	}
+	for (i = 0; i < XT_BATCH; i++)
+		raddr[i] = slab.addr + (u64)i * PAGE_SIZE;
 	atomic_set(&b->pending, 1);
-	for (i = 0; i < XT_BATCH; i++) {
-		b->io[i].done = xt_io_done;
-		b->io[i].priv = b;
-		atomic_inc(&b->pending);
-		ret = vnode_xprt_clt_rdma(clt, false, pages[i], 0, PAGE_SIZE,
-					  slab.addr + (u64)i * PAGE_SIZE,
-					  slab.rkey, &b->io[i]);
-		if (ret) {
-			atomic_dec(&b->pending);
-			break;
-		}
-	}
+	ret = xt_batch_post(clt, b, false, pages, raddr, slab.rkey, XT_BATCH);
 	/* Their wire completions are in: the fabric holds them. */
 	msleep(100);
 	t0 = ktime_get_ns();
@@ -547,7 +554,7 @@ static int xt_mode_close_held(void)
 		return -EIO;	/* @b and the pages leak on purpose */
 	}
 	if (ret) {
-		xt_fail("post READ %u: %d", i, ret);
+		xt_fail("post READ: %d", ret);
 		goto out_pages;
 	}
 	for (i = 0; i < XT_BATCH; i++)
