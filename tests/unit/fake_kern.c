@@ -18,7 +18,12 @@
  * a link its attributes with vnode_xprt's defaults and zero stats (tests
  * write stats to stand for traffic), and writes are checked as the kernel
  * checks them (out of range: -EINVAL; a second link to the same host:
- * -EEXIST; stats: -EACCES).
+ * -EEXIST; stats: -EACCES).  vnode_proc's accounting objects: mkdir gives
+ * one its attributes, counters at zero (tests write the files to stand for
+ * traffic), and prefetch 0 or 1 (anything else -EINVAL); a counter is
+ * -EACCES, an attribute it does not have -ENOENT.  With
+ * DIR/fake/no_prefetch present, new objects have no prefetch attributes (a
+ * vnode_proc without prefetching).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -82,7 +87,30 @@ static int fake_fabric_attr(const struct vn_kern *k, const char *path,
 	return 0;
 }
 
-/* Attribute files of a fake root do not exist until written. */
+/* An accounting object's attribute: cgroup_id as given, prefetch 0 or
+ * 1, the rest read-only; one that is not there: -ENOENT (configfs makes
+ * no files). */
+static int fake_acct_attr(const char *path, const char *val, char *out,
+			  size_t len)
+{
+	const char *attr = strrchr(path, '/') + 1;
+
+	if (access(path, F_OK))
+		return -ENOENT;
+	if (!strcmp(attr, "cgroup_id")) {
+		snprintf(out, len, "%s", val);
+		return 0;
+	}
+	if (strcmp(attr, "prefetch"))
+		return -EACCES;
+	if ((val[0] != '0' && val[0] != '1') || (val[1] && strcmp(val + 1, "\n")))
+		return -EINVAL;
+	snprintf(out, len, "%c", val[0]);
+	return 0;
+}
+
+/* Attribute files of a fake root do not exist until written (but those
+ * of objects mkdir gives attributes). */
 static int fake_write(const struct vn_kern *k, const char *path,
 		      const char *val)
 {
@@ -92,6 +120,11 @@ static int fake_write(const struct vn_kern *k, const char *path,
 	if (!vn_kpath(k, root, sizeof(root), VN_FABRIC_CFS "/") &&
 	    !strncmp(path, root, strlen(root))) {
 		ret = fake_fabric_attr(k, path, val, v, sizeof(v));
+		return ret ? ret : vn_write_file(path, v, true);
+	}
+	if (!vn_kpath(k, root, sizeof(root), VN_CFS "/vnodes/") &&
+	    !strncmp(path, root, strlen(root)) && strchr(path + strlen(root), '/')) {
+		ret = fake_acct_attr(path, val, v, sizeof(v));
 		return ret ? ret : vn_write_file(path, v, true);
 	}
 	return vn_write_file(path, val, true);
@@ -325,6 +358,19 @@ static void fake_after_mkfs(const struct vn_kern *k, const char *item)
 		fake_write(k, p, "ext4");
 }
 
+/* configfs item dir (below the sysroot) made: its attributes, n
+ * { name, first value } pairs, as files */
+static void fake_item_attrs(const struct vn_kern *k, const char *dir,
+			    const char *const (*attrs)[2], size_t n)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!vn_kpath(k, path, sizeof(path), "%s/%s", dir, attrs[i][0]))
+			vn_write_file(path, attrs[i][1], true);
+}
+
 /* a new link: vnode_xprt's defaults, no traffic yet */
 static void fake_after_fabric_mkdir(const struct vn_kern *k, const char *name)
 {
@@ -336,13 +382,35 @@ static void fake_after_fabric_mkdir(const struct vn_kern *k, const char *name)
 			   "write_bytes 0\nwire_us 0\nread_wire_us 0\nwrite_wire_us 0\n"
 			   "added_us 0\nlate_us 0\nearly_us 0\nread_late_us 0\nread_early_us 0" },
 	};
-	char path[PATH_MAX];
-	size_t i;
+	char dir[PATH_MAX];
 
-	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
-		if (!vn_kpath(k, path, sizeof(path), VN_FABRIC_CFS "/%s/%s", name,
-			      attrs[i][0]))
-			vn_write_file(path, attrs[i][1], true);
+	snprintf(dir, sizeof(dir), VN_FABRIC_CFS "/%s", name);
+	fake_item_attrs(k, dir, attrs, sizeof(attrs) / sizeof(attrs[0]));
+}
+
+/* a new accounting object: vnode_proc's attributes, nothing counted yet */
+static void fake_after_acct_mkdir(const struct vn_kern *k, const char *name)
+{
+	static const char *const attrs[][2] = {
+		{ "cgroup_id", "0" }, { "faults", "0" }, { "pages_in", "0" },
+		{ "pages_out", "0" }, { "bytes_in", "0" }, { "bytes_out", "0" },
+		{ "resident_pages", "0" },
+		{ "lat_hist", "<=50us:0 <=100us:0 <=200us:0 <=500us:0 <=1000us:0 "
+			      "<=2000us:0 <=5000us:0 <=10000us:0 <=20000us:0 "
+			      "<=50000us:0 <=100000us:0 <=200000us:0 <=500000us:0 "
+			      "<=1000000us:0" },
+	};
+	/* a vnode_proc with prefetching */
+	static const char *const pf_attrs[][2] = {
+		{ "prefetch", "0" }, { "prefetch_issued", "0" },
+		{ "prefetch_hits", "0" }, { "prefetch_wasted", "0" },
+	};
+	char dir[PATH_MAX], off[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), VN_CFS "/vnodes/%s", name);
+	fake_item_attrs(k, dir, attrs, sizeof(attrs) / sizeof(attrs[0]));
+	if (!vn_kpath(k, off, sizeof(off), "/fake/no_prefetch") && access(off, F_OK))
+		fake_item_attrs(k, dir, pf_attrs, sizeof(pf_attrs) / sizeof(pf_attrs[0]));
 }
 
 const struct vn_kern_ops vn_kern_fake_ops = {
@@ -363,5 +431,6 @@ const struct vn_kern_ops vn_kern_fake_ops = {
 	.after_stor_enable = fake_after_stor_enable,
 	.after_vol_disable = fake_after_vol_disable,
 	.after_mkfs = fake_after_mkfs,
+	.after_acct_mkdir = fake_after_acct_mkdir,
 	.after_fabric_mkdir = fake_after_fabric_mkdir,
 };

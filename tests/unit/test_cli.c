@@ -283,7 +283,21 @@ static void set_args(void **state)
 	json_object_put(a);
 	assert_int_equal(vc_parse_vnode_set(ARGC("set", "v1"), ARGV("set", "v1"), &a, &err),
 			 -EINVAL);
-	assert_non_null(strstr(err.msg, "usage: vnode set NAME --headroom"));
+	assert_non_null(strstr(err.msg,
+			       "usage: vnode set NAME [--headroom auto|off|SIZE] [--prefetch on|off] (at least one)"));
+	assert_null(a);
+	/* --prefetch: the word is vnoded's to check (test_vnode.c: prefetch) */
+	assert_int_equal(PARSE(vc_parse_vnode_set, &a, &err, "set", "v1", "--prefetch", "on"), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(a, "prefetch")), "on");
+	assert_false(json_object_object_get_ex(a, "headroom", NULL));
+	json_object_put(a);
+	assert_int_equal(PARSE(vc_parse_vnode_set, &a, &err, "set", "v1", "--prefetch=maybe",
+			       "--headroom", "off"), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(a, "prefetch")), "maybe");
+	assert_string_equal(json_object_get_string(json_object_object_get(a, "headroom")), "off");
+	json_object_put(a);
+	assert_int_equal(PARSE(vc_parse_vnode_set, &a, &err, "set", "v1", "--prefetch"), -EINVAL);
+	assert_non_null(strstr(err.msg, "--prefetch needs a value"));
 	assert_null(a);
 	assert_int_equal(vc_parse_vnode_set(ARGC("set", "--headroom", "auto"),
 					    ARGV("set", "--headroom", "auto"), &a, &err), -EINVAL);
@@ -294,7 +308,17 @@ static void set_args(void **state)
 					       ARGV("create", "v1", "--mem", "1G", "--cache", "25%",
 						    "--headroom", "auto"), &a, &err), 0);
 	assert_string_equal(json_object_get_string(json_object_object_get(a, "headroom")), "auto");
+	assert_false(json_object_object_get_ex(a, "prefetch", NULL));
 	json_object_put(a);
+	/* create --prefetch: a flag, off unless given */
+	assert_int_equal(PARSE(vc_parse_vnode_create, &a, &err, "create", "v1", "--mem", "1G",
+			       "--cache", "25%", "--prefetch"), 0);
+	assert_true(json_object_get_boolean(json_object_object_get(a, "prefetch")));
+	json_object_put(a);
+	assert_int_equal(PARSE(vc_parse_vnode_create, &a, &err, "create", "v1", "--mem", "1G",
+			       "--cache", "25%", "--prefetch=on"), -EINVAL);
+	assert_non_null(strstr(err.msg, "--prefetch takes no value"));
+	assert_null(a);
 }
 
 static void delete_args(void **state)
@@ -487,10 +511,12 @@ static void hist(void **state)
 static void rates(void **state)
 {
 	const char *p = "{\"ts_ms\":1000,\"vnodes\":[{\"name\":\"a\",\"counters\":"
-		"{\"faults\":100,\"bytes_in\":0,\"bytes_out\":0,\"lat_hist_us\":{\"le_100\":0,\"le_200\":0,\"gt_200\":0}}}]}";
+		"{\"faults\":100,\"bytes_in\":0,\"bytes_out\":0,\"lat_hist_us\":{\"le_100\":0,\"le_200\":0,\"gt_200\":0},"
+		"\"prefetch_issued\":1000,\"prefetch_hits\":500,\"prefetch_wasted\":10}}]}";
 	const char *c = "{\"ts_ms\":3000,\"vnodes\":[{\"name\":\"a\",\"memory_current\":4096,"
 		"\"counters\":{\"faults\":300,\"bytes_in\":4194304,\"bytes_out\":2097152,"
-		"\"resident_pages\":7,\"lat_hist_us\":{\"le_100\":0,\"le_200\":200,\"gt_200\":0}}},"
+		"\"resident_pages\":7,\"lat_hist_us\":{\"le_100\":0,\"le_200\":200,\"gt_200\":0},"
+		"\"prefetch_issued\":1400,\"prefetch_hits\":800,\"prefetch_wasted\":522}},"
 		"{\"name\":\"new\",\"counters\":{\"faults\":10}}]}";
 	json_object *prev = json_tokener_parse(p), *cur = json_tokener_parse(c);
 	struct vc_top_row rows[4];
@@ -504,9 +530,16 @@ static void rates(void **state)
 	assert_true(rows[0].avg_lat_us == 150.0);
 	assert_true(rows[0].resident_pages == 7);
 	assert_true(rows[0].memory_current == 4096);
+	/* prefetching in the interval: 300 of 400 pages read ahead hit, 512
+	 * pages (2 MiB) wasted in 2 s */
+	assert_true(rows[0].pf_hit_rate == 0.75);
+	assert_true(rows[0].pf_wasted_mib_s == 1.0);
 	/* a vNode that appeared since the last sample counts from zero */
 	assert_string_equal(rows[1].name, "new");
 	assert_true(rows[1].faults_s == 5.0);
+	/* nothing read ahead: no hit rate */
+	assert_true(rows[1].pf_hit_rate < 0);
+	assert_true(rows[1].pf_wasted_mib_s == 0.0);
 	json_object_put(prev);
 	json_object_put(cur);
 }

@@ -82,27 +82,45 @@ static void schema(void **state)
 	assert_int_equal(one_int(fx->db, "SELECT count(*) FROM vnodes"), 1);
 }
 
-static void migrate_v1(void **state)
+/* A database of schema version v, fx->dir/name (its path into path),
+ * holding rows (SQL run on it); left open for checks of the old schema. */
+static sqlite3 *old_db(struct fx *fx, int v, const char *name, const char *rows,
+		       char *path, size_t len)
 {
-	struct fx *fx = *state;
-	char path[PATH_MAX];
 	struct vn_err err;
 	sqlite3 *db;
 
-	(void)fx;
-	snprintf(path, sizeof(path), "%s/old.db", fx->dir);
+	snprintf(path, len, "%s/%s", fx->dir, name);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(vn_db_migrate(db, 1, &err), 0);
-	assert_int_equal(vn_db_version(db), 1);
-	/* a v1 database has no volumes and no vnodes.ephemeral */
-	assert_int_equal(one_int(db, "SELECT count(*) FROM sqlite_master WHERE name='volumes'"), 0);
-	assert_int_equal(sqlite3_exec(db,
-		"INSERT INTO vnodes (name, mem, cache, replicas, owner_uid, cgroup, cgroup_id, created) "
-		"VALUES ('old', 1000, 500, 1, 0, '/x', 7, 1)", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	assert_int_equal(vn_db_migrate(db, v, &err), 0);
+	assert_int_equal(vn_db_version(db), v);
+	assert_int_equal(sqlite3_exec(db, rows, NULL, NULL, NULL), SQLITE_OK);
+	return db;
+}
 
+/* old closed and opened again as vnoded opens it: migrated */
+static sqlite3 *migrated(sqlite3 *old, const char *path)
+{
+	struct vn_err err;
+	sqlite3 *db;
+
+	sqlite3_close(old);
 	assert_int_equal(vn_db_open(path, &db, &err), 0);
 	assert_int_equal(vn_db_version(db), VN_DB_VERSION);
+	return db;
+}
+
+static void migrate_v1(void **state)
+{
+	char path[PATH_MAX];
+	sqlite3 *db;
+
+	db = old_db(*state, 1, "old.db",
+		    "INSERT INTO vnodes (name, mem, cache, replicas, owner_uid, cgroup, cgroup_id, created) "
+		    "VALUES ('old', 1000, 500, 1, 0, '/x', 7, 1)", path, sizeof(path));
+	/* a v1 database has no volumes and no vnodes.ephemeral */
+	assert_int_equal(one_int(db, "SELECT count(*) FROM sqlite_master WHERE name='volumes'"), 0);
+	db = migrated(db, path);
 	assert_int_equal(one_int(db, "SELECT count(*) FROM sqlite_master WHERE name='volumes'"), 1);
 	assert_int_equal(one_int(db, "SELECT cgroup_id FROM vnodes WHERE name='old'"), 7);
 	assert_int_equal(one_int(db, "SELECT ephemeral FROM vnodes WHERE name='old'"), 0);
@@ -113,25 +131,16 @@ static void migrate_v1(void **state)
  * (none were ever written, but a hand-made one) survive. */
 static void migrate_v2(void **state)
 {
-	struct fx *fx = *state;
 	char path[PATH_MAX];
-	struct vn_err err;
 	sqlite3 *db;
 
-	snprintf(path, sizeof(path), "%s/v2.db", fx->dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(vn_db_migrate(db, 2, &err), 0);
-	assert_int_equal(vn_db_version(db), 2);
-	assert_int_equal(sqlite3_exec(db,
+	db = old_db(*state, 2, "v2.db",
 		"INSERT INTO components (name, kind, addr, port, created) VALUES ('s1', 'storage', '10.0.0.9', 7471, 1);"
 		"INSERT INTO vnodes (name, mem, cache, replicas, owner_uid, cgroup, cgroup_id, created) "
 		"VALUES ('v', 1000, 500, 1, 0, '/x', 7, 1);"
 		"INSERT INTO volumes (name, component_id, size, vnode_id, mountpoint, state, created) "
-		"VALUES ('v', 1, 4096, 1, '/data', 'weird', 5)", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-
-	assert_int_equal(vn_db_open(path, &db, &err), 0);
-	assert_int_equal(vn_db_version(db), VN_DB_VERSION);
+		"VALUES ('v', 1, 4096, 1, '/data', 'weird', 5)", path, sizeof(path));
+	db = migrated(db, path);
 	assert_int_equal(one_int(db, "SELECT count(*) FROM volumes WHERE name = 'v' AND "
 				 "vnode_id = 1 AND mountpoint = '/data' AND state = 'detached' AND "
 				 "keep = 0 AND owner_uid = 0 AND created = 5"), 1);
@@ -154,28 +163,20 @@ static void migrate_v2(void **state)
  * attached volume keeps every field. */
 static void migrate_v3(void **state)
 {
-	struct fx *fx = *state;
 	char path[PATH_MAX];
-	struct vn_err err;
 	sqlite3 *db;
 
-	snprintf(path, sizeof(path), "%s/v3.db", fx->dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(vn_db_migrate(db, 3, &err), 0);
-	assert_int_equal(sqlite3_exec(db,
+	db = old_db(*state, 3, "v3.db",
 		"INSERT INTO components (name, kind, addr, port, created) VALUES ('s1', 'storage', '10.0.0.9', 7471, 1);"
 		"INSERT INTO vnodes (name, mem, cache, replicas, owner_uid, cgroup, cgroup_id, created) "
 		"VALUES ('v', 1000, 500, 1, 0, '/x', 7, 1);"
 		"INSERT INTO volumes (name, component_id, size, vnode_id, mountpoint, state, created, "
 		"owner_uid, keep, dev, fs, last_error) "
 		"VALUES ('v', 1, 4096, 1, '/data', 'broken', 5, 1000, 1, 'vnblk0', 'ext4', 'gone')",
-		NULL, NULL, NULL), SQLITE_OK);
+		path, sizeof(path));
 	assert_int_not_equal(sqlite3_exec(db, "UPDATE volumes SET state = 'lost'",
 					  NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-
-	assert_int_equal(vn_db_open(path, &db, &err), 0);
-	assert_int_equal(vn_db_version(db), VN_DB_VERSION);
+	db = migrated(db, path);
 	assert_int_equal(one_int(db, "SELECT count(*) FROM volumes WHERE name = 'v' AND "
 				 "vnode_id = 1 AND mountpoint = '/data' AND state = 'broken' AND "
 				 "owner_uid = 1000 AND keep = 1 AND dev = 'vnblk0' AND fs = 'ext4' AND "
@@ -213,6 +214,43 @@ static void migrate_v3(void **state)
 					  NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(one_int(db, "SELECT count(*) FROM fabric_links WHERE jitter_dist = 'uniform' "
 				 "AND floor_ns IS NULL AND link_delay_us = 0"), 2);
+	sqlite3_close(db);
+}
+
+/* v7 -> v8: vNodes' prefetch, off for the old rows; the rest kept */
+static void migrate_v7(void **state)
+{
+	char path[PATH_MAX];
+	sqlite3 *db;
+
+	db = old_db(*state, 7, "v7.db",
+		"INSERT INTO components (name, kind, addr, port, created, op_rtt_ns) "
+		"VALUES ('m1', 'memory', '10.0.0.2', 7470, 1, 350000);"
+		"INSERT INTO vnodes (name, mem, cache, replicas, cpus, owner_uid, cgroup, cgroup_id, "
+		"state, ephemeral, creator_pid, created, headroom) "
+		"VALUES ('v', 1000, 500, 1, '0-1', 1000, '/x', 7, 'active', 1, 42, 5, 4096);"
+		"INSERT INTO allocations (vnode_id, component_id, bytes) VALUES (1, 1, 500);"
+		"INSERT INTO fabric_links (addr, delay_ns, created, updated) "
+		"VALUES ('10.0.0.2', 20000, 1, 1)", path, sizeof(path));
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE vnodes SET prefetch = 1",
+					  NULL, NULL, NULL), SQLITE_OK);
+	db = migrated(db, path);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM vnodes WHERE name = 'v' AND mem = 1000 "
+				 "AND cache = 500 AND cpus = '0-1' AND owner_uid = 1000 AND "
+				 "cgroup_id = 7 AND ephemeral = 1 AND creator_pid = 42 AND "
+				 "created = 5 AND headroom = 4096 AND prefetch = 0"), 1);
+	assert_int_equal(one_int(db, "SELECT bytes FROM allocations WHERE vnode_id = 1"), 500);
+	assert_int_equal(one_int(db, "SELECT op_rtt_ns FROM components WHERE name = 'm1'"), 350000);
+	assert_int_equal(one_int(db, "SELECT delay_ns FROM fabric_links WHERE addr = '10.0.0.2'"),
+			 20000);
+	/* 0 or 1 only */
+	assert_int_equal(sqlite3_exec(db, "UPDATE vnodes SET prefetch = 1", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE vnodes SET prefetch = 2", NULL, NULL, NULL),
+			     SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE vnodes SET prefetch = NULL", NULL, NULL,
+					  NULL), SQLITE_OK);
+	assert_int_equal(one_int(db, "SELECT prefetch FROM vnodes WHERE name = 'v'"), 1);
 	sqlite3_close(db);
 }
 
@@ -419,6 +457,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(migrate_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_v2, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_v3, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_v7, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuse_newer, setup, teardown),
 		cmocka_unit_test_setup_teardown(events, setup, teardown),
 		cmocka_unit_test_setup_teardown(sql_guard, setup, teardown),

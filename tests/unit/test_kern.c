@@ -110,6 +110,7 @@ static void tables_complete(void **state)
 	assert_null(vn_kern_real_ops.after_vol_disable);
 	assert_null(vn_kern_real_ops.after_mkfs);
 	assert_null(vn_kern_real_ops.after_fabric_mkdir);
+	assert_null(vn_kern_real_ops.after_acct_mkdir);
 	assert_true(vn_kern_real_ops.member_alive(999999));
 	/* the fake imitates all of them */
 	assert_non_null(vn_kern_fake_ops.after_cg_kill);
@@ -119,6 +120,7 @@ static void tables_complete(void **state)
 	assert_non_null(vn_kern_fake_ops.after_vol_disable);
 	assert_non_null(vn_kern_fake_ops.after_mkfs);
 	assert_non_null(vn_kern_fake_ops.after_fabric_mkdir);
+	assert_non_null(vn_kern_fake_ops.after_acct_mkdir);
 }
 
 static void fake_cgroup(void **state)
@@ -127,6 +129,7 @@ static void fake_cgroup(void **state)
 	char buf[256];
 	struct vn_err err;
 	uint64_t id;
+	bool on;
 	pid_t child;
 
 	assert_int_equal(vn_cg_create(&fx->k, "a", &err), 0);
@@ -163,13 +166,55 @@ static void fake_cgroup(void **state)
 	assert_false(vn_cg_exists(&fx->k, "a"));
 	assert_int_equal(vn_cg_remove(&fx->k, "a", &err), 0);
 
-	/* accounting object */
+	/* accounting object: vnode_proc's attributes, counters at zero */
 	assert_int_equal(vn_acct_create(&fx->k, "a", 42, &err), 0);
 	assert_true(vn_acct_exists(&fx->k, "a"));
 	assert_int_equal(vn_acct_get_cgid(&fx->k, "a", &id), 0);
 	assert_int_equal(id, 42);
+	{
+		json_object *c = json_object_new_object(), *h;
+
+		assert_int_equal(vn_acct_read(&fx->k, "a", c), 0);
+		assert_int_equal(json_object_object_length(c), 10);
+		assert_int_equal(json_object_get_int(json_object_object_get(c, "prefetch_hits")), 0);
+		assert_true(json_object_object_get_ex(c, "lat_hist_us", &h));
+		assert_int_equal(json_object_object_length(h), 14);
+		json_object_put(c);
+	}
+	/* prefetch: off at first; 0 or 1 */
+	assert_int_equal(vn_acct_get_prefetch(&fx->k, "a", &on), 0);
+	assert_false(on);
+	assert_int_equal(vn_acct_set_prefetch(&fx->k, "a", false, &err), 0);
+	assert_int_equal(vn_acct_set_prefetch(&fx->k, "a", true, &err), 1);
+	assert_int_equal(read_at(fx->dir, CFS "vnodes/a/prefetch", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "1");
+	assert_int_equal(vn_acct_set_prefetch(&fx->k, "a", true, &err), 0);
+	assert_int_equal(vn_kwritef(&fx->k, &err, "0\n", VN_CFS "/vnodes/a/prefetch"), 0);
+	assert_int_equal(vn_acct_get_prefetch(&fx->k, "a", &on), 0);
+	assert_false(on);
+	assert_int_equal(vn_kwritef(&fx->k, &err, "1", VN_CFS "/vnodes/a/prefetch"), 0);
+	assert_int_equal(vn_acct_get_prefetch(&fx->k, "a", &on), 0);
+	assert_true(on);
+	assert_int_equal(vn_kwritef(&fx->k, &err, "2", VN_CFS "/vnodes/a/prefetch"), -EINVAL);
+	assert_int_equal(vn_kwritef(&fx->k, &err, "on", VN_CFS "/vnodes/a/prefetch"), -EINVAL);
+	assert_int_equal(vn_kwritef(&fx->k, &err, "5", VN_CFS "/vnodes/a/prefetch_hits"), -EACCES);
+	assert_int_equal(vn_kwritef(&fx->k, &err, "1", VN_CFS "/vnodes/a/bogus"), -ENOENT);
+	assert_false(exists_at(fx->dir, CFS "vnodes/a/bogus"));
+	assert_int_equal(vn_acct_get_prefetch(&fx->k, "a", &on), 0);
+	assert_true(on);
 	assert_int_equal(vn_acct_remove(&fx->k, "a", &err), 0);
 	assert_false(vn_acct_exists(&fx->k, "a"));
+	assert_int_equal(vn_acct_set_prefetch(&fx->k, "a", false, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "has no accounting object"));
+	/* a vnode_proc without prefetching: off is nothing to do, on refused */
+	write_at(fx->dir, "fake/no_prefetch", "");
+	assert_int_equal(vn_acct_create(&fx->k, "b", 43, &err), 0);
+	assert_int_equal(vn_acct_get_prefetch(&fx->k, "b", &on), -ENOENT);
+	assert_int_equal(vn_acct_set_prefetch(&fx->k, "b", false, &err), 0);
+	assert_int_equal(vn_acct_set_prefetch(&fx->k, "b", true, &err), -EOPNOTSUPP);
+	assert_non_null(strstr(err.msg, "this vnode_proc cannot prefetch"));
+	assert_false(exists_at(fx->dir, CFS "vnodes/b/prefetch"));
+	assert_int_equal(vn_acct_remove(&fx->k, "b", &err), 0);
 }
 
 /* A parent systemd delegates (vnoded --cgroup): nothing above it is

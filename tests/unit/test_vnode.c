@@ -4,10 +4,10 @@
  * sysroot: a directory tree standing in for /sys/fs/cgroup,
  * /sys/kernel/config/vnode and /proc, plus fake probe answers.
  */
-#include "unit.h"
+#include "unit_req.h"
 #include "db.h"
 #include "evict.h"
-#include "vnoded.h"
+#include "vnodectl.h"
 
 #define M (1ULL << 20)
 
@@ -515,6 +515,14 @@ static json_object *show(struct fx *fx, const char *name)
 	return v;
 }
 
+static int set_headroom(struct fx *fx, const char *name, int64_t headroom,
+			const struct vn_caller *who, json_object **out, struct vn_err *err)
+{
+	struct vn_vnode_set_req rq = { .has_headroom = true, .headroom = headroom };
+
+	return vn_vnode_set(&fx->ctx, name, &rq, who, out, err);
+}
+
 /* vnode create --headroom, vnode set, the cluster's default, reconcile */
 static void headroom(void **state)
 {
@@ -542,15 +550,15 @@ static void headroom(void **state)
 	assert_string_equal(vn_jstr(v, "headroom"), "8M");
 	json_object_put(v);
 	/* set: owner or root only; stored, applied, an event */
-	assert_int_equal(vn_vnode_set(&fx->ctx, "b", VN_HEADROOM_OFF, &other, &v, &err), -EPERM);
+	assert_int_equal(set_headroom(fx, "b", VN_HEADROOM_OFF, &other, &v, &err), -EPERM);
 	assert_int_equal(q_int(fx, "SELECT headroom FROM vnodes WHERE name='b'"), 8 * M);
-	assert_int_equal(vn_vnode_set(&fx->ctx, "b", VN_HEADROOM_OFF, &fx->root_user, &v, &err), 0);
+	assert_int_equal(set_headroom(fx, "b", VN_HEADROOM_OFF, &fx->root_user, &v, &err), 0);
 	assert_string_equal(vn_jstr(v, "headroom"), "off");
 	json_object_put(v);
 	assert_int_equal(q_int(fx, "SELECT headroom FROM vnodes WHERE name='b'"), 0);
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='vnode.set' AND name='b' "
 			       "AND json_extract(detail, '$.headroom') = 'off'"), 1);
-	assert_int_equal(vn_vnode_set(&fx->ctx, "nope", VN_HEADROOM_AUTO, &fx->root_user, &v, &err),
+	assert_int_equal(set_headroom(fx, "nope", VN_HEADROOM_AUTO, &fx->root_user, &v, &err),
 			 -ENOENT);
 	/* a new default reaches the vNodes without their own on reconcile */
 	fx->ctx.cluster.headroom = 2 * M;
@@ -568,8 +576,234 @@ static void headroom(void **state)
 	json_object_put(v);
 	/* destroy forgets it */
 	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", false, false, &fx->root_user, &err), 0);
-	assert_int_equal(vn_vnode_set(&fx->ctx, "a", VN_HEADROOM_AUTO, &fx->root_user, &v, &err),
+	assert_int_equal(set_headroom(fx, "a", VN_HEADROOM_AUTO, &fx->root_user, &v, &err),
 			 -ENOENT);
+}
+
+/* vnodectl's vnode show of vNode name, text or -j JSON */
+static char *show_out(struct fx *fx, const char *name, bool json)
+{
+	json_object *v = show(fx, name);
+	struct vc vc = { .json = json };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	vp_init(&vc.p, f, json);
+	vc.p.pretty = false;
+	vc_print_vnode(&vc, v, true);
+	vp_finish(&vc.p);
+	fclose(f);
+	json_object_put(v);
+	return buf;
+}
+
+static int set_prefetch(struct fx *fx, const char *name, bool on,
+			const struct vn_caller *who, struct vn_err *err)
+{
+	struct vn_vnode_set_req rq = { .has_prefetch = true, .prefetch = on };
+	json_object *v = NULL;
+	int ret;
+
+	ret = vn_vnode_set(&fx->ctx, name, &rq, who, &v, err);
+	json_object_put(v);
+	return ret;
+}
+
+static void expect_prefetch(struct fx *fx, const char *name, const char *kernel, int db)
+{
+	char buf[32], rel[64], sql[128];
+
+	snprintf(rel, sizeof(rel), CFS "vnodes/%s/prefetch", name);
+	assert_int_equal(read_at(fx->root, rel, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, kernel);
+	snprintf(sql, sizeof(sql), "SELECT prefetch FROM vnodes WHERE name = '%s'", name);
+	assert_int_equal(q_int(fx, sql), db);
+}
+
+/* log lines that say a vNode's prefetching cannot be set */
+static int pf_logged;
+
+static void pf_log(int prio, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	(void)prio;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (strstr(buf, "cannot turn its prefetching on"))
+		pf_logged++;
+}
+
+/* vnode create --prefetch, vnode set --prefetch, show and its counters,
+ * refused values, a vnode_proc without prefetching, reconcile */
+static void prefetch(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_vnode_req r = { .name = "a", .mem = 64 * M, .cache = 16 * M, .prefetch = true };
+	struct vn_caller other = { .uid = 1234, .gid = 1234, .pid = 1 };
+	json_object *v, *o, *st;
+	struct vn_err err;
+	char *out, p[512];
+
+	add_host(fx, "m1", "10.0.0.2", "256M 0 20");
+	/* create --prefetch: stored, written to the accounting object */
+	assert_int_equal(vn_vnode_create(&fx->ctx, &r, &fx->root_user, NULL, &err), 0);
+	expect_prefetch(fx, "a", "1", 1);
+	/* off by default: the kernel's default left alone */
+	assert_int_equal(create(fx, "b", 64 * M, 16 * M, 0, &err), 0);
+	expect_prefetch(fx, "b", "0", 0);
+
+	/* show: on, nothing read ahead yet: no hit rate */
+	v = show(fx, "a");
+	assert_int_equal(vn_jint(v, "prefetch"), 1);
+	assert_true(json_object_object_get_ex(v, "prefetch_stats", &st));
+	assert_int_equal(vn_jint(st, "issued_pages"), 0);
+	assert_true(json_object_object_get_ex(st, "hit_rate", &o));
+	assert_null(o);
+	assert_false(json_object_object_get_ex(v, "warnings", NULL));
+	json_object_put(v);
+	out = show_out(fx, "a", false);
+	assert_non_null(strstr(out, " prefetch on "));
+	assert_non_null(strstr(out, "hit_rate - wasted 0"));
+	free(out);
+	/* the kernel's counters: 1000 read ahead, 750 hit, 100 wasted */
+	write_at(fx->root, CFS "vnodes/a/prefetch_issued", "1000\n");
+	write_at(fx->root, CFS "vnodes/a/prefetch_hits", "750\n");
+	write_at(fx->root, CFS "vnodes/a/prefetch_wasted", "100\n");
+	v = show(fx, "a");
+	assert_true(json_object_object_get_ex(v, "prefetch_stats", &st));
+	assert_int_equal(vn_jint(st, "issued_pages"), 1000);
+	assert_int_equal(vn_jint(st, "hit_pages"), 750);
+	assert_int_equal(vn_jint(st, "wasted_pages"), 100);
+	assert_true(json_object_get_double(json_object_object_get(st, "hit_rate")) == 0.75);
+	assert_int_equal(vn_jint(st, "wasted_bytes"), 409600);
+	json_object_put(v);
+	out = show_out(fx, "a", false);
+	assert_non_null(strstr(out, "prefetch_stats:\n  issued_pages 1000 hit_pages 750 "
+			       "wasted_pages 100 hit_rate 75.0% wasted 400K\n"));
+	free(out);
+	out = show_out(fx, "a", true);
+	v = json_tokener_parse(out);
+	assert_non_null(v);
+	assert_true(json_object_get_boolean(json_object_object_get(v, "prefetch")));
+	st = json_object_object_get(v, "prefetch_stats");
+	assert_true(json_object_get_double(json_object_object_get(st, "hit_rate")) == 0.75);
+	assert_int_equal(vn_jint(st, "wasted_bytes"), 409600);
+	json_object_put(v);
+	free(out);
+	out = show_out(fx, "b", false);
+	assert_non_null(strstr(out, " prefetch off "));
+	free(out);
+
+	/* set: off, on again; an event each */
+	assert_int_equal(set_prefetch(fx, "a", false, &fx->root_user, &err), 0);
+	expect_prefetch(fx, "a", "0", 0);
+	assert_int_equal(set_prefetch(fx, "a", true, &fx->root_user, &err), 0);
+	expect_prefetch(fx, "a", "1", 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='vnode.set' AND name='a' "
+			       "AND json_extract(detail, '$.prefetch') IN ('on', 'off') "
+			       "AND json_extract(detail, '$.headroom') IS NULL"), 2);
+	/* as vnodectl sends it, with headroom in the same request */
+	o = unit_req(&fx->ctx, "{\"cmd\":\"vnode.set\",\"args\":{\"name\":\"b\","
+		     "\"prefetch\":\"on\",\"headroom\":\"8M\"}}", 0);
+	assert_true(json_object_get_boolean(json_object_object_get(o, "ok")));
+	json_object_put(o);
+	expect_prefetch(fx, "b", "1", 1);
+	assert_int_equal(q_int(fx, "SELECT headroom FROM vnodes WHERE name='b'"), 8 * M);
+
+	/* refused, nothing changed: a bad word, a bad headroom beside a good
+	 * prefetch, nothing at all, somebody else's vNode, an unknown one */
+	unit_expect_err(&fx->ctx, "{\"cmd\":\"vnode.set\",\"args\":{\"name\":\"a\","
+			"\"prefetch\":\"maybe\"}}", 0, EINVAL,
+			"--prefetch must be on or off, got 'maybe'");
+	unit_expect_err(&fx->ctx, "{\"cmd\":\"vnode.set\",\"args\":{\"name\":\"a\","
+			"\"prefetch\":1}}", 0, EINVAL, "--prefetch must be on or off, got ''");
+	unit_expect_err(&fx->ctx, "{\"cmd\":\"vnode.create\",\"args\":{\"name\":\"c\","
+			"\"mem\":67108864,\"cache\":16777216,\"prefetch\":\"yes\"}}", 0, EINVAL,
+			"--prefetch must be on or off, got 'yes'");
+	unit_expect_err(&fx->ctx, "{\"cmd\":\"vnode.set\",\"args\":{\"name\":\"a\","
+			"\"prefetch\":\"off\",\"headroom\":\"lots\"}}", 0, EINVAL, "lots");
+	unit_expect_err(&fx->ctx, "{\"cmd\":\"vnode.set\",\"args\":{\"name\":\"a\"}}", 0,
+			EINVAL, "nothing to set (--headroom, --prefetch)");
+	assert_int_equal(set_prefetch(fx, "a", false, &other, &err), -EPERM);
+	assert_int_equal(set_prefetch(fx, "nope", false, &fx->root_user, &err), -ENOENT);
+	expect_prefetch(fx, "a", "1", 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes WHERE name='c'"), 0);
+	assert_false(exists_at(fx->root, CG "c"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='vnode.set'"), 3);
+
+	/* reconcile: changed behind vnoded's back, or the object lost (the
+	 * module reloaded): set again, an event */
+	write_at(fx->root, CFS "vnodes/a/prefetch", "0\n");
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	expect_prefetch(fx, "a", "1", 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='vnode.reconcile' "
+			       "AND name='a'"), 1);
+	snprintf(p, sizeof(p), "%s/" CFS "vnodes/a", fx->root);
+	rm_rf(p);
+	snprintf(p, sizeof(p), "%s/" CFS "vnodes/b", fx->root);
+	rm_rf(p);
+	/* no object: the row alone changes */
+	assert_int_equal(set_prefetch(fx, "b", false, &fx->root_user, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT prefetch FROM vnodes WHERE name='b'"), 0);
+	/* vnoded restarts: its first reconcile makes the kernel so */
+	vn_ctx_fini(&fx->ctx);
+	{
+		struct vn_cluster cl = { .replicas = 1, .disk = "vnmem", .probe_timeout_ms = 100 };
+
+		assert_int_equal(vn_ctx_init(&fx->ctx, fx->db, fx->root, &cl, &err), 0);
+	}
+	fx->ctx.log = pf_log;
+	assert_int_equal(vn_reconcile(&fx->ctx, true), 0);
+	expect_prefetch(fx, "a", "1", 1);
+	expect_prefetch(fx, "b", "0", 0);
+
+	/* a vnode_proc without prefetching: on is refused, nothing made or
+	 * changed; off works; show says the kernel does not do it */
+	write_at(fx->root, "fake/no_prefetch", "");
+	r.name[0] = 'c';
+	assert_int_equal(vn_vnode_create(&fx->ctx, &r, &fx->root_user, NULL, &err), -EOPNOTSUPP);
+	assert_non_null(strstr(err.msg, "this vnode_proc cannot prefetch"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes WHERE name='c'"), 0);
+	assert_false(exists_at(fx->root, CG "c"));
+	assert_false(exists_at(fx->root, CFS "vnodes/c"));
+	assert_int_equal(create(fx, "c", 64 * M, 16 * M, 0, &err), 0);
+	assert_false(exists_at(fx->root, CFS "vnodes/c/prefetch"));
+	assert_int_equal(set_prefetch(fx, "c", true, &fx->root_user, &err), -EOPNOTSUPP);
+	assert_int_equal(q_int(fx, "SELECT prefetch FROM vnodes WHERE name='c'"), 0);
+	assert_int_equal(set_prefetch(fx, "c", false, &fx->root_user, &err), 0);
+	v = show(fx, "c");
+	assert_false(json_object_object_get_ex(v, "prefetch_stats", NULL));
+	json_object_put(v);
+	/* a's object made again by such a module: a's prefetching cannot be
+	 * restored (a problem, once in the log), a stays active and says so */
+	snprintf(p, sizeof(p), "%s/" CFS "vnodes/a", fx->root);
+	rm_rf(p);
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 1);
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 1);
+	assert_int_equal(pf_logged, 1);
+	assert_true(exists_at(fx->root, CFS "vnodes/a/cgroup_id"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes WHERE name='a' AND state='active' "
+			       "AND prefetch = 1"), 1);
+	v = show(fx, "a");
+	assert_non_null(strstr(json_object_to_json_string(json_object_object_get(v, "warnings")),
+			       "this vnode_proc has none"));
+	json_object_put(v);
+	/* a vnode_proc that prefetches again: restored, nothing more logged */
+	snprintf(p, sizeof(p), "%s/fake/no_prefetch", fx->root);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/" CFS "vnodes/a", fx->root);
+	rm_rf(p);
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	expect_prefetch(fx, "a", "1", 1);
+	assert_int_equal(pf_logged, 1);
+	v = show(fx, "a");
+	assert_false(json_object_object_get_ex(v, "warnings", NULL));
+	json_object_put(v);
 }
 
 static void drain(void **state)
@@ -649,6 +883,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(components, setup1, teardown),
 		cmocka_unit_test_setup_teardown(drain, setup2, teardown),
 		cmocka_unit_test_setup_teardown(headroom, setup1, teardown),
+		cmocka_unit_test_setup_teardown(prefetch, setup1, teardown),
 	};
 
 	return cmocka_run_group_tests_name("vnode", tests, NULL, NULL);

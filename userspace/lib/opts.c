@@ -114,6 +114,7 @@ const struct vn_opt vn_create_opt_table[] = {
 	VN_OPT_S("--volume", NULL, struct vn_create_opts, volume),
 	VN_OPT_S("--mount", NULL, struct vn_create_opts, mount),
 	VN_OPT_S("--headroom", NULL, struct vn_create_opts, headroom),
+	VN_OPT_F("--prefetch", NULL, struct vn_create_opts, prefetch),
 	VN_OPT_END_
 };
 
@@ -159,5 +160,7 @@ int vn_create_args(const struct vn_create_opts *o, json_object *args,
 	add_str(args, "volume", o->volume);
 	add_str(args, "mount", o->mount);
 	add_str(args, "headroom", o->headroom);
+	if (o->prefetch)
+		json_object_object_add(args, "prefetch", json_object_new_boolean(1));
 	return 0;
 }

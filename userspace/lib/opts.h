@@ -83,12 +83,13 @@ struct vn_create_opts {
 	const char *mem, *cache, *replicas, *cpus;
 	const char *storage, *stor_host, *volume, *mount;
 	const char *headroom;
+	bool prefetch;
 };
 extern const struct vn_opt vn_create_opt_table[];
 
 /* Their syntax into vnode.create arguments: sizes to bytes (--cache may be
- * a percentage of --mem), --replicas to a number.  --mem and --cache are
- * required.  Every other check is vnoded's. */
+ * a percentage of --mem), --replicas to a number, --prefetch to true.
+ * --mem and --cache are required.  Every other check is vnoded's. */
 int vn_create_args(const struct vn_create_opts *o, json_object *args,
 		   struct vn_err *err);
 

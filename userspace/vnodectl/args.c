@@ -307,13 +307,16 @@ int vc_parse_vnode_delete(int argc, char **argv, json_object **out,
 }
 
 struct vnode_set {
-	const char *headroom;
+	const char *headroom, *prefetch;
 };
 
 static const struct vn_opt vnode_set_opts[] = {
 	VN_OPT_S("--headroom", NULL, struct vnode_set, headroom),
+	VN_OPT_S("--prefetch", NULL, struct vnode_set, prefetch),
 	VN_OPT_END_
 };
+
+#define VNODE_SET_USAGE "vnode set NAME [--headroom auto|off|SIZE] [--prefetch on|off]"
 
 int vc_parse_vnode_set(int argc, char **argv, json_object **out,
 		       struct vn_err *err)
@@ -323,13 +326,13 @@ int vc_parse_vnode_set(int argc, char **argv, json_object **out,
 	int ret;
 
 	*out = NULL;
-	ret = parse_named(vnode_set_opts, &o, argc, argv,
-			  "vnode set NAME --headroom auto|off|SIZE", &args, err);
+	ret = parse_named(vnode_set_opts, &o, argc, argv, VNODE_SET_USAGE, &args, err);
 	if (ret)
 		return ret;
-	if (!o.headroom)
-		ret = vn_seterr(err, EINVAL, "usage: vnode set NAME --headroom auto|off|SIZE");
+	if (!o.headroom && !o.prefetch)
+		ret = vn_seterr(err, EINVAL, "usage: " VNODE_SET_USAGE " (at least one)");
 	add_str(args, "headroom", o.headroom);
+	add_str(args, "prefetch", o.prefetch);
 	return done(ret, args, out);
 }
 

@@ -184,7 +184,7 @@ void vc_print_fields(struct vc *vc, json_object *obj,
 			/* a time that is not set: null under the same name (+_ms) */
 			snprintf(key, sizeof(key), vc->p.json && f->kind == F_TIME ?
 				 "%s_ms" : "%s", f->label);
-			if (f->kind == F_STR || f->kind == F_TIME)
+			if (f->kind == F_STR || f->kind == F_TIME || f->kind == F_RATIO)
 				vp_null(&vc->p, key);
 			continue;
 		}
@@ -220,6 +220,21 @@ void vc_print_fields(struct vc *vc, json_object *obj,
 		case F_BOOL:
 			vp_bool(&vc->p, f->label, json_object_get_int64(v) != 0 ||
 				json_object_get_boolean(v));
+			break;
+		case F_ONOFF: {
+			bool on = json_object_get_int64(v) != 0 || json_object_get_boolean(v);
+
+			if (vc->p.json)
+				vp_bool(&vc->p, f->label, on);
+			else
+				vp_str(&vc->p, f->label, on ? "on" : "off");
+			break;
+		}
+		case F_RATIO:
+			if (vc->p.json)
+				vp_double(&vc->p, f->label, json_object_get_double(v), "%.3f");
+			else
+				vp_double(&vc->p, f->label, json_object_get_double(v) * 100, "%.1f%%");
 			break;
 		case F_USER: {
 			uid_t uid = (uid_t)json_object_get_int64(v);

@@ -34,6 +34,7 @@ static const struct vc_field vnode_detail[] = {
 	{ "heal_ms", "heal_ms", F_U64 },
 	{ "headroom", "headroom", F_STR },
 	{ "headroom_now", "headroom_now", F_SIZE },
+	{ "prefetch", "prefetch", F_ONOFF },
 	{ "evicted", "evicted", F_SIZE },
 	{ "direct_reclaim", "direct_reclaim", F_U64 },
 	{ "created", "created", F_TIME },
@@ -51,6 +52,16 @@ static const struct vc_field counter_fields[] = {
 	{ NULL, NULL, 0 }
 };
 
+/* what prefetching did (vnoded's prefetch_stats; pages but wasted_bytes) */
+static const struct vc_field prefetch_fields[] = {
+	{ "issued_pages", "issued_pages", F_U64 },
+	{ "hit_pages", "hit_pages", F_U64 },
+	{ "wasted_pages", "wasted_pages", F_U64 },
+	{ "hit_rate", "hit_rate", F_RATIO },
+	{ "wasted_bytes", "wasted", F_SIZE },
+	{ NULL, NULL, 0 }
+};
+
 static const struct vc_field alloc_fields[] = {
 	{ "host", "host", F_STR },
 	{ "addr", "addr", F_STR },
@@ -58,7 +69,7 @@ static const struct vc_field alloc_fields[] = {
 	{ NULL, NULL, 0 }
 };
 
-static void print_vnode(struct vc *vc, json_object *v, bool detail)
+void vc_print_vnode(struct vc *vc, json_object *v, bool detail)
 {
 	json_object *o;
 	size_t i;
@@ -75,6 +86,11 @@ static void print_vnode(struct vc *vc, json_object *v, bool detail)
 		if (json_object_object_get_ex(v, "counters", &o)) {
 			vp_obj_begin(&vc->p, "counters");
 			vc_print_fields(vc, o, counter_fields);
+			vp_obj_end(&vc->p);
+		}
+		if (json_object_object_get_ex(v, "prefetch_stats", &o) && o) {
+			vp_obj_begin(&vc->p, "prefetch_stats");
+			vc_print_fields(vc, o, prefetch_fields);
 			vp_obj_end(&vc->p);
 		}
 		if (json_object_object_get_ex(v, "allocations", &o) && o) {
@@ -99,7 +115,7 @@ static int vnode_create(struct vc *vc, int argc, char **argv)
 
 	if (vc_parse_vnode_create(argc, argv, &args, &err))
 		return vc_fail(VC_USAGE, "%s", err.msg);
-	return vc_call_print(vc, "vnode.create", args, print_vnode, true);
+	return vc_call_print(vc, "vnode.create", args, vc_print_vnode, true);
 }
 
 static int vnode_list(struct vc *vc, int argc, char **argv)
@@ -108,14 +124,14 @@ static int vnode_list(struct vc *vc, int argc, char **argv)
 
 	if (ret)
 		return ret;
-	return vc_call_print(vc, "vnode.list", NULL, print_vnode, false);
+	return vc_call_print(vc, "vnode.list", NULL, vc_print_vnode, false);
 }
 
 static int vnode_show(struct vc *vc, int argc, char **argv)
 {
 	json_object *args = vc_name_arg(argc, argv, "vnode show NAME");
 
-	return args ? vc_call_print(vc, "vnode.show", args, print_vnode, true) : VC_USAGE;
+	return args ? vc_call_print(vc, "vnode.show", args, vc_print_vnode, true) : VC_USAGE;
 }
 
 static int vnode_set(struct vc *vc, int argc, char **argv)
@@ -125,7 +141,7 @@ static int vnode_set(struct vc *vc, int argc, char **argv)
 
 	if (vc_parse_vnode_set(argc, argv, &args, &err))
 		return vc_fail(VC_USAGE, "%s", err.msg);
-	return vc_call_print(vc, "vnode.set", args, print_vnode, true);
+	return vc_call_print(vc, "vnode.set", args, vc_print_vnode, true);
 }
 
 static int vnode_delete(struct vc *vc, int argc, char **argv)
@@ -224,6 +240,7 @@ int vc_top_rates(json_object *prev, json_object *cur, double secs,
 		 struct vc_top_row *rows, int max)
 {
 	json_object *arr, *v, *n, *p;
+	double issued;
 	int nr = 0;
 	size_t i;
 
@@ -242,6 +259,11 @@ int vc_top_rates(json_object *prev, json_object *cur, double secs,
 		r->out_mib_s = rate(ctr(v, "bytes_out"), ctr(p, "bytes_out"), secs) / 1048576.0;
 		r->avg_lat_us = vc_hist_avg_us(ctr_obj(p, "lat_hist_us"),
 					       ctr_obj(v, "lat_hist_us"));
+		issued = rate(ctr(v, "prefetch_issued"), ctr(p, "prefetch_issued"), secs);
+		r->pf_hit_rate = issued > 0 ?
+			rate(ctr(v, "prefetch_hits"), ctr(p, "prefetch_hits"), secs) / issued : -1;
+		r->pf_wasted_mib_s = rate(ctr(v, "prefetch_wasted"), ctr(p, "prefetch_wasted"),
+					  secs) * 4096 / 1048576.0;
 		r->resident_pages = ctr(v, "resident_pages");
 		r->memory_current = u64_of(v, "memory_current");
 		r->swap_current = u64_of(v, "swap_current");
@@ -295,6 +317,13 @@ static int vnode_top(struct vc *vc, int argc, char **argv)
 			vp_double(&vc->p, "in_mib_s", rows[i].in_mib_s, "%.2f");
 			vp_double(&vc->p, "out_mib_s", rows[i].out_mib_s, "%.2f");
 			vp_double(&vc->p, "lat_us", rows[i].avg_lat_us, "%.0f");
+			if (rows[i].pf_hit_rate < 0)
+				vp_null(&vc->p, "pf_hit_rate");
+			else if (vc->p.json)
+				vp_double(&vc->p, "pf_hit_rate", rows[i].pf_hit_rate, "%.3f");
+			else
+				vp_double(&vc->p, "pf_hit_rate", rows[i].pf_hit_rate * 100, "%.0f%%");
+			vp_double(&vc->p, "pf_wasted_mib_s", rows[i].pf_wasted_mib_s, "%.2f");
 			vp_u64(&vc->p, "resident_pages", rows[i].resident_pages);
 			vp_size(&vc->p, "local", rows[i].memory_current);
 			vp_size(&vc->p, "remote", rows[i].swap_current);
@@ -318,11 +347,13 @@ const struct vc_cmd vc_vnode_cmds[] = {
 	{ "list", NULL, vnode_list, NULL, "" },
 	{ "show", NULL, vnode_show, NULL, "NAME" },
 	{ "set", NULL, vnode_set, NULL,
-	  "NAME --headroom auto|off|SIZE   (free room kept below the ExCache by\n"
-	  "    asynchronous eviction)" },
+	  "NAME [--headroom auto|off|SIZE] [--prefetch on|off]   (free room kept below\n"
+	  "    the ExCache by asynchronous eviction; prefetching of its swap-ins)" },
 	{ "delete", "destroy", vnode_delete, NULL,
 	  "NAME [--force] [--keep-storage]   (--force kills its processes; its volume is\n"
 	  "    deleted unless kept)" },
-	{ "top", NULL, vnode_top, NULL, "[-n COUNT] [-d SECS]   live faults/s, remote MiB/s, latency" },
+	{ "top", NULL, vnode_top, NULL,
+	  "[-n COUNT] [-d SECS]   live faults/s, remote MiB/s, latency, prefetch\n"
+	  "    hit rate and wasted MiB/s" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };

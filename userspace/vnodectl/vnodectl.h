@@ -59,13 +59,15 @@ int vc_call(struct vc *vc, const char *cmd, json_object *args,
 
 /* Field-table printing of one JSON object. */
 enum vc_kind { F_STR, F_U64, F_I64, F_SIZE, F_BOOL, F_USER, F_TIME, F_HIST,
-	       F_NS, F_US, F_RATE };
+	       F_NS, F_US, F_RATE, F_ONOFF, F_RATIO };
 struct vc_field {
 	const char *key;	/* key in the daemon's JSON */
 	const char *label;	/* key printed (text; JSON adds the unit:
 				 * F_SIZE NAME_bytes, F_TIME NAME_ms, F_NS
 				 * NAME_ns, F_US NAME_us, F_RATE NAME_bytes_s;
-				 * text: 256M, a date, 412.5us, 12.5GB/s) */
+				 * text: 256M, a date, 412.5us, 12.5GB/s;
+				 * F_ONOFF: text on/off, JSON a boolean;
+				 * F_RATIO: text 75.0%, JSON 0.750; null: -) */
 	enum vc_kind kind;
 };
 void vc_print_fields(struct vc *vc, json_object *obj,
@@ -73,7 +75,7 @@ void vc_print_fields(struct vc *vc, json_object *obj,
 
 #define VC_CREATE_USAGE "--mem SIZE --cache SIZE|PCT [--replicas N] [--cpus LIST] [--owner USER]\n" \
 	"    [--storage SIZE [--stor-host HOST] | --volume NAME] [--mount PATH] [--keep-storage]\n" \
-	"    [--headroom auto|off|SIZE] [--fabric PRESET]"
+	"    [--headroom auto|off|SIZE] [--fabric PRESET] [--prefetch]"
 
 #define VC_COMPONENT_SET_USAGE "component set NAME [--fabric PRESET] [--delay TIME] [--per-kib TIME]\n" \
 	"    [--jitter TIME[:uniform|normal]] [--bw RATE] [--read-bw RATE] [--write-bw RATE]\n" \
@@ -106,6 +108,8 @@ extern const struct vc_cmd vc_disk_cmds[];
 extern const struct vc_cmd vc_fabric_cmds[];
 extern const struct vc_cmd vc_volume_cmds[];
 extern const struct vc_field vc_volume_brief[];
+/* One vNode as vnode show (detail) or list prints it (unit tests too). */
+void vc_print_vnode(struct vc *vc, json_object *v, bool detail);
 
 /* "OBJ CMD NAME": {"name": NAME} or NULL (usage error printed). */
 json_object *vc_name_arg(int argc, char **argv, const char *usage);
@@ -131,6 +135,9 @@ int vc_monitor(struct vc *vc, int argc, char **argv);
 struct vc_top_row {
 	char name[32];
 	double faults_s, in_mib_s, out_mib_s, avg_lat_us;
+	/* prefetched pages hit per page read ahead in the interval (< 0:
+	 * none read ahead), pages read ahead for nothing in MiB/s */
+	double pf_hit_rate, pf_wasted_mib_s;
 	uint64_t resident_pages, memory_current, swap_current;
 };
 int vc_top_rates(json_object *prev, json_object *cur, double secs,

@@ -160,6 +160,10 @@ static const char *const migrations[] = {
 	"  created INTEGER NOT NULL,"
 	"  updated INTEGER NOT NULL,"
 	"  CHECK ((preset IS NULL) = (target_ns IS NULL)));",
+	/* 8: prefetching of the vNode's swap-ins (vnode_proc's
+	 * vnodes/<name>/prefetch), off for the old rows */
+	"ALTER TABLE vnodes ADD COLUMN prefetch INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (prefetch IN (0, 1));",
 };
 
 int vn_db_exec(sqlite3 *db, const char *sql, struct vn_err *err)
@@ -587,7 +591,8 @@ int vn_prep(struct vn_ctx *ctx, const char *sql, sqlite3_stmt **st,
 #define COMP_COLS "id, name, kind, addr, port, source, state, capacity, used, " \
 		  "slab_shift, last_probe, last_error, created, drain, op_rtt_ns"
 #define VNODE_COLS "id, name, mem, cache, mem - cache AS quota, replicas, cpus, " \
-		   "owner_uid, cgroup, cgroup_id, state, ephemeral, creator_pid, created, headroom"
+		   "owner_uid, cgroup, cgroup_id, state, ephemeral, creator_pid, created, headroom, " \
+		   "prefetch"
 
 int vn_get_component(struct vn_ctx *ctx, const char *name,
 			 json_object **out, struct vn_err *err)
@@ -844,8 +849,9 @@ int vn_db_vnode_insert(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 	int ret;
 
 	ret = vn_prep(ctx, "INSERT INTO vnodes (name, mem, cache, replicas, cpus, owner_uid, "
-		   "cgroup, cgroup_id, state, ephemeral, creator_pid, created, headroom) "
-		   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)", &st, err);
+		   "cgroup, cgroup_id, state, ephemeral, creator_pid, created, headroom, "
+		   "prefetch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)",
+		   &st, err);
 	if (ret)
 		return ret;
 	snprintf(cg, sizeof(cg), VN_CGROOT "/%s/%s", vn_cg_parent(&ctx->kern),
@@ -864,24 +870,40 @@ int vn_db_vnode_insert(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 	sqlite3_bind_int64(st, 11, vn_now_ms());
 	if (req->has_headroom)
 		sqlite3_bind_int64(st, 12, req->headroom);
+	sqlite3_bind_int(st, 13, req->prefetch);
 	ret = vn_step_done(ctx, st, err);
 	if (!ret)
 		*id = sqlite3_last_insert_rowid(ctx->db);
 	return ret;
 }
 
-int vn_db_vnode_set_headroom(struct vn_ctx *ctx, int64_t id, int64_t headroom,
-			     struct vn_err *err)
+/* sql, an UPDATE of one row, with val for ?1 and id for ?2 */
+static int update_int(struct vn_ctx *ctx, const char *sql, int64_t val,
+		      int64_t id, struct vn_err *err)
 {
 	sqlite3_stmt *st;
 	int ret;
 
-	ret = vn_prep(ctx, "UPDATE vnodes SET headroom = ? WHERE id = ?", &st, err);
+	ret = vn_prep(ctx, sql, &st, err);
 	if (ret)
 		return ret;
-	sqlite3_bind_int64(st, 1, headroom);
+	sqlite3_bind_int64(st, 1, val);
 	sqlite3_bind_int64(st, 2, id);
 	return vn_step_done(ctx, st, err);
+}
+
+int vn_db_vnode_set_headroom(struct vn_ctx *ctx, int64_t id, int64_t headroom,
+			     struct vn_err *err)
+{
+	return update_int(ctx, "UPDATE vnodes SET headroom = ?1 WHERE id = ?2",
+			  headroom, id, err);
+}
+
+int vn_db_vnode_set_prefetch(struct vn_ctx *ctx, int64_t id, bool on,
+			     struct vn_err *err)
+{
+	return update_int(ctx, "UPDATE vnodes SET prefetch = ?1 WHERE id = ?2", on,
+			  id, err);
 }
 
 int vn_db_alloc_insert(struct vn_ctx *ctx, int64_t vnode_id, int64_t comp_id,
@@ -922,7 +944,7 @@ int vn_db_vnode_list(struct vn_ctx *ctx, json_object **rows,
 int vn_db_vnode_sizes(struct vn_ctx *ctx, json_object **rows,
 		      struct vn_err *err)
 {
-	return vn_db_query_json(ctx->db, "SELECT name, mem, cache FROM vnodes ORDER BY name",
+	return vn_db_query_json(ctx->db, "SELECT name, mem, cache, prefetch FROM vnodes ORDER BY name",
 				NULL, rows, err);
 }
 

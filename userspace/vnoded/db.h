@@ -16,7 +16,7 @@
 
 #include "util.h"
 
-#define VN_DB_VERSION 7
+#define VN_DB_VERSION 8
 
 /* Open (creating if needed) and migrate to VN_DB_VERSION. */
 int vn_db_open(const char *path, sqlite3 **db, struct vn_err *err);
@@ -162,10 +162,13 @@ int vn_db_vnode_delete(struct vn_ctx *ctx, int64_t id, struct vn_err *err);
 /* The vNode's own eviction headroom (evict.h). */
 int vn_db_vnode_set_headroom(struct vn_ctx *ctx, int64_t id, int64_t headroom,
 			     struct vn_err *err);
+/* Whether the vNode's swap-ins are prefetched (vnodes.prefetch). */
+int vn_db_vnode_set_prefetch(struct vn_ctx *ctx, int64_t id, bool on,
+			     struct vn_err *err);
 /* Every vNode row, by name. */
 int vn_db_vnode_list(struct vn_ctx *ctx, json_object **rows,
 		     struct vn_err *err);
-/* name, mem, cache of every vNode, by name (vnode top). */
+/* name, mem, cache, prefetch of every vNode, by name (vnode top). */
 int vn_db_vnode_sizes(struct vn_ctx *ctx, json_object **rows,
 		      struct vn_err *err);
 /* {host, addr, bytes} of a vNode's allocations, by host. */

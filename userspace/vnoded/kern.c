@@ -28,7 +28,8 @@
 
 static const char *const acct_attrs[] = {
 	"faults", "pages_in", "pages_out", "bytes_in", "bytes_out",
-	"resident_pages", NULL,
+	"resident_pages", "prefetch_issued", "prefetch_hits", "prefetch_wasted",
+	NULL,
 };
 
 int vn_kern_init(struct vn_kern *k, const char *sysroot, struct vn_err *err)
@@ -492,8 +493,12 @@ int vn_acct_create(const struct vn_kern *k, const char *name,
 	if (ret)
 		return ret;
 	vn_kpath(k, path, sizeof(path), VN_CFS "/vnodes/%s", name);
-	if (mkdir(path, 0755) && errno != EEXIST)
+	if (!mkdir(path, 0755)) {
+		if (vn_kern_ops_of(k)->after_acct_mkdir)
+			vn_kern_ops_of(k)->after_acct_mkdir(k, name);
+	} else if (errno != EEXIST) {
 		return vn_seterr(err, errno, "mkdir %s: %s", path, strerror(errno));
+	}
 	snprintf(val, sizeof(val), "%" PRIu64, cgroup_id);
 	return vn_kwritef(k, err, val, VN_CFS "/vnodes/%s/cgroup_id", name);
 }
@@ -509,6 +514,44 @@ int vn_acct_get_cgid(const struct vn_kern *k, const char *name, uint64_t *id)
 
 	vn_kpath(k, path, sizeof(path), VN_CFS "/vnodes/%s/cgroup_id", name);
 	return vn_read_u64(path, id);
+}
+
+int vn_acct_get_prefetch(const struct vn_kern *k, const char *name, bool *on)
+{
+	char path[PATH_MAX], buf[16];
+	int ret;
+
+	vn_kpath(k, path, sizeof(path), VN_CFS "/vnodes/%s/prefetch", name);
+	ret = vn_read_file(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	/* 1 or 0 (a bool attribute of another build may say Y or N) */
+	*on = buf[0] == '1' || buf[0] == 'Y' || buf[0] == 'y';
+	return 0;
+}
+
+int vn_acct_set_prefetch(const struct vn_kern *k, const char *name, bool on,
+			 struct vn_err *err)
+{
+	bool cur;
+	int ret;
+
+	ret = vn_acct_get_prefetch(k, name, &cur);
+	if (ret == -ENOENT && !vn_acct_exists(k, name))
+		return vn_seterr(err, ENOENT, "%s/vnodes/%s missing: vNode %s has no accounting object",
+				 VN_CFS, name, name);
+	if (ret == -ENOENT && !on)
+		return 0;
+	if (ret == -ENOENT)
+		return vn_seterr(err, EOPNOTSUPP,
+				 "this vnode_proc cannot prefetch (its accounting objects have no prefetch attribute): load a vnode_proc that can");
+	if (ret)
+		return vn_seterr(err, -ret, "read %s/vnodes/%s/prefetch: %s", VN_CFS,
+				 name, strerror(-ret));
+	if (cur == on)
+		return 0;
+	ret = vn_kwritef(k, err, on ? "1" : "0", VN_CFS "/vnodes/%s/prefetch", name);
+	return ret ? ret : 1;
 }
 
 int vn_acct_remove(const struct vn_kern *k, const char *name,

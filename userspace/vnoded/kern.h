@@ -143,8 +143,18 @@ int vn_acct_exists(const struct vn_kern *k, const char *name);
 int vn_acct_get_cgid(const struct vn_kern *k, const char *name, uint64_t *id);
 int vn_acct_remove(const struct vn_kern *k, const char *name,
 		   struct vn_err *err);
-/* Adds faults, pages_in, ... and lat_hist_us to obj; missing attributes
- * are skipped.  Returns -ENOENT if the object is absent. */
+/* Prefetching of the vNode's swap-ins (its `prefetch` attribute):
+ * *on from what the kernel reads back; -ENOENT if the item or the
+ * attribute is missing (a vnode_proc without prefetching). */
+int vn_acct_get_prefetch(const struct vn_kern *k, const char *name, bool *on);
+/* Make it `on`: 0 if it already was, 1 once written, or -errno with err
+ * set.  Off needs nothing of a vnode_proc without prefetching; on is
+ * -EOPNOTSUPP there. */
+int vn_acct_set_prefetch(const struct vn_kern *k, const char *name, bool on,
+			 struct vn_err *err);
+/* Adds faults, pages_in, ..., the prefetch counters (prefetch_issued,
+ * prefetch_hits, prefetch_wasted: pages) and lat_hist_us to obj; missing
+ * attributes are skipped.  Returns -ENOENT if the object is absent. */
 int vn_acct_read(const struct vn_kern *k, const char *name, json_object *obj);
 /* vnode_proc's lat_hist ("<=50us:N <=100us:N ... <=1000000us:N", the last
  * bucket counting anything slower too) as a JSON object in the same order:

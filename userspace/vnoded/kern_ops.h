@@ -54,6 +54,9 @@ struct vn_kern_ops {
 	void (*after_stor_enable)(const struct vn_kern *k, const char *name);
 	void (*after_vol_disable)(const struct vn_kern *k, const char *item);
 	void (*after_mkfs)(const struct vn_kern *k, const char *item);
+	/* a vNode's accounting object's attributes appear (the fake's:
+	 * files) */
+	void (*after_acct_mkdir)(const struct vn_kern *k, const char *name);
 	/* a fabric link's attributes appear (the fake's: files) */
 	void (*after_fabric_mkdir)(const struct vn_kern *k, const char *name);
 };

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Reconciliation, at start and every interval: make the kernel match the
- * database (cgroups, accounting objects, the swap disk, volumes, fabric
- * links) and reap throw-away vNodes whose vnode-run is gone. */
+ * database (cgroups, accounting objects and their prefetching, the swap
+ * disk, volumes, fabric links) and reap throw-away vNodes whose vnode-run
+ * is gone. */
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -26,13 +27,33 @@ static void set_state(struct vn_ctx *ctx, json_object *v, const char *state,
 	vn_event(ctx->db, "vnode.state", "vnode", vn_jstr(v, "name"), v, NULL);
 }
 
+/* The vNode's prefetching as its row says: 1 if it had to be set, 0, or
+ * -1 if it cannot be (the vNode runs without; logged once per cause, not
+ * every interval). */
+static int reconcile_prefetch(struct vn_ctx *ctx, json_object *v)
+{
+	const char *name = vn_jstr(v, "name");
+	struct vn_err e = { "" };
+	int ret;
+
+	ret = vn_acct_set_prefetch(&ctx->kern, name, vn_jint(v, "prefetch") != 0, &e);
+	if (ret > 0)
+		ctx->prefetch_err[0] = '\0';
+	if (ret >= 0)
+		return ret;
+	if (strcmp(ctx->prefetch_err, e.msg))
+		ctx->log(LOG_ERR, "vNode %s: cannot turn its prefetching on: %s", name, e.msg);
+	snprintf(ctx->prefetch_err, sizeof(ctx->prefetch_err), "%s", e.msg);
+	return -1;
+}
+
 static int reconcile_one(struct vn_ctx *ctx, json_object *v)
 {
 	const char *name = vn_jstr(v, "name");
 	uint64_t cgid = 0, kid = 0;
 	struct vn_err e = { "" };
 	const char *cpus = vn_jstr(v, "cpus");
-	int fixed = 0, ret;
+	int fixed = 0, pf, ret;
 
 	if (!vn_cg_exists(&ctx->kern, name)) {
 		/* its evictor holds the old cgroup's files: restarted below */
@@ -58,6 +79,9 @@ static int reconcile_one(struct vn_ctx *ctx, json_object *v)
 			goto bad;
 		fixed++;
 	}
+	pf = reconcile_prefetch(ctx, v);
+	if (pf > 0)
+		fixed++;
 	if ((int64_t)cgid != vn_jint(v, "cgroup_id")) {
 		vn_db_vnode_set_cgid(ctx, vn_jint(v, "id"), cgid);
 		json_object_object_add(v, "cgroup_id", json_object_new_int64((int64_t)cgid));
@@ -70,7 +94,7 @@ static int reconcile_one(struct vn_ctx *ctx, json_object *v)
 	}
 	set_state(ctx, v, "active", "reconciled");
 	vn_vnode_evict(ctx, v);
-	return 0;
+	return pf < 0;
 bad:
 	ctx->log(LOG_ERR, "vNode %s: cannot restore kernel state: %s", name, e.msg);
 	set_state(ctx, v, "broken", e.msg);

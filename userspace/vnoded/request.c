@@ -191,6 +191,26 @@ static int headroom_arg(json_object *args, int64_t *out, struct vn_err *err)
 	return vn_headroom_parse(s, out, err);
 }
 
+/* "prefetch": true or false, or "on" or "off" (vnode set --prefetch);
+ * -ENOENT when absent */
+static int prefetch_arg(json_object *args, bool *on, struct vn_err *err)
+{
+	json_object *v;
+	const char *s;
+
+	if (!json_object_object_get_ex(args, "prefetch", &v))
+		return -ENOENT;
+	if (json_object_is_type(v, json_type_boolean)) {
+		*on = json_object_get_boolean(v);
+		return 0;
+	}
+	s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+	if (strcmp(s, "on") && strcmp(s, "off"))
+		return vn_seterr(err, EINVAL, "--prefetch must be on or off, got '%s'", s);
+	*on = !strcmp(s, "on");
+	return 0;
+}
+
 static int h_vnode_create(struct hreq *r)
 {
 	struct vn_vnode_req req = { 0 };
@@ -233,6 +253,9 @@ static int h_vnode_create(struct hreq *r)
 	if (ret && ret != -ENOENT)
 		return ret;
 	req.has_headroom = !ret;
+	ret = prefetch_arg(args, &req.prefetch, err);
+	if (ret && ret != -ENOENT)
+		return ret;
 	req.ephemeral = vn_arg_bool(args, "ephemeral");
 	if (req.ephemeral)
 		req.creator_pid = r->who->pid;
@@ -259,14 +282,19 @@ static int h_vnode_mount(struct hreq *r)
 
 static int h_vnode_set(struct hreq *r)
 {
-	int64_t h;
-	int ret = headroom_arg(r->args, &h, r->err);
+	struct vn_vnode_set_req rq = { 0 };
+	int ret = headroom_arg(r->args, &rq.headroom, r->err);
 
-	if (ret == -ENOENT)
-		return vn_seterr(r->err, EINVAL, "nothing to set (--headroom)");
-	if (ret)
+	if (ret && ret != -ENOENT)
 		return ret;
-	return vn_vnode_set(r->ctx, r->name, h, r->who, r->data, r->err);
+	rq.has_headroom = !ret;
+	ret = prefetch_arg(r->args, &rq.prefetch, r->err);
+	if (ret && ret != -ENOENT)
+		return ret;
+	rq.has_prefetch = !ret;
+	if (!rq.has_headroom && !rq.has_prefetch)
+		return vn_seterr(r->err, EINVAL, "nothing to set (--headroom, --prefetch)");
+	return vn_vnode_set(r->ctx, r->name, &rq, r->who, r->data, r->err);
 }
 
 static int h_vnode_list(struct hreq *r)

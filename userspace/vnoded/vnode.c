@@ -196,7 +196,9 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 		goto out_cg;
 	}
 	ret = vn_acct_create(&ctx->kern, req->name, cgid, err);
-	if (ret)
+	if (!ret)
+		ret = vn_acct_set_prefetch(&ctx->kern, req->name, req->prefetch, err);
+	if (ret < 0)
 		goto out_acct;
 	/* 5b. the volume: storage host, /dev/vnblkN, ext4 */
 	ret = vn_volume_setup(ctx, &vol, err);
@@ -236,8 +238,8 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 	ret = vn_db_commit(ctx->db, err);
 	if (ret)
 		goto out_db;
-	ctx->log(LOG_INFO, "vNode %s created: mem %s cache %s remote %s x%d, cgroup id %" PRIu64,
-		 req->name, m, c, q, replicas, cgid);
+	ctx->log(LOG_INFO, "vNode %s created: mem %s cache %s remote %s x%d, cgroup id %" PRIu64 "%s",
+		 req->name, m, c, q, replicas, cgid, req->prefetch ? ", prefetching" : "");
 	vn_vnode_evict(ctx, row);
 	if (json_object_array_length(warnings))
 		json_object_object_add(row, "warnings", json_object_get(warnings));
@@ -414,6 +416,48 @@ static void add_redundancy(struct vn_ctx *ctx, json_object *v)
 	json_object_object_add(v, "heal_ms", json_object_new_uint64(di.heal_ms));
 }
 
+/*
+ * Prefetching (vnode_proc): what the vNode's accounting object counted,
+ * as prefetch_stats (pages, the hit rate, null before anything was read
+ * ahead, and the bytes read ahead for nothing), and a warning when the
+ * kernel does not prefetch for a vNode that asks for it.
+ */
+static void add_prefetch(struct vn_ctx *ctx, json_object *v)
+{
+	const char *name = vn_jstr(v, "name");
+	json_object *c, *s, *w;
+	int64_t issued, hits;
+	bool on;
+	int ret;
+
+	if (json_object_object_get_ex(v, "counters", &c) &&
+	    json_object_object_get_ex(c, "prefetch_issued", NULL)) {
+		issued = vn_jint(c, "prefetch_issued");
+		hits = vn_jint(c, "prefetch_hits");
+		s = json_object_new_object();
+		json_object_object_add(s, "issued_pages", json_object_new_int64(issued));
+		json_object_object_add(s, "hit_pages", json_object_new_int64(hits));
+		json_object_object_add(s, "wasted_pages",
+				       json_object_new_int64(vn_jint(c, "prefetch_wasted")));
+		json_object_object_add(s, "hit_rate", issued > 0 ?
+				       json_object_new_double((double)hits / (double)issued) :
+				       NULL);
+		json_object_object_add(s, "wasted_bytes",
+				       json_object_new_int64(vn_jint(c, "prefetch_wasted") * 4096));
+		json_object_object_add(v, "prefetch_stats", s);
+	}
+	if (!vn_jint(v, "prefetch") || !vn_acct_exists(&ctx->kern, name))
+		return;
+	ret = vn_acct_get_prefetch(&ctx->kern, name, &on);
+	if (!ret && on)
+		return;
+	w = json_object_new_array();
+	json_object_array_add(w, json_object_new_string(ret ?
+		"the vNode asks for prefetching, but this vnode_proc has none (no prefetch attribute)" :
+		"the vNode asks for prefetching, but its accounting object has prefetch 0 (vnoded sets it again when it next reconciles)"));
+	json_object_object_add(v, "warnings", w);
+}
+
 int vn_vnode_show(struct vn_ctx *ctx, const char *name, json_object **out,
 		  struct vn_err *err)
 {
@@ -427,6 +471,7 @@ int vn_vnode_show(struct vn_ctx *ctx, const char *name, json_object **out,
 		json_object_object_add(v, "allocations", allocs);
 	json_object_object_add(v, "volume", vn_volume_of_vnode(ctx, vn_jint(v, "id")));
 	add_runtime(ctx, v);
+	add_prefetch(ctx, v);
 	add_redundancy(ctx, v);
 	vn_evict_report(ctx, name, v);
 	*out = v;
@@ -454,32 +499,62 @@ void vn_vnode_evict(struct vn_ctx *ctx, json_object *vn)
 			 vn_jstr(vn, "name"), e.msg);
 }
 
-int vn_vnode_set(struct vn_ctx *ctx, const char *name, int64_t headroom,
-		 const struct vn_caller *who, json_object **out,
-		 struct vn_err *err)
+int vn_vnode_set(struct vn_ctx *ctx, const char *name,
+		 const struct vn_vnode_set_req *rq, const struct vn_caller *who,
+		 json_object **out, struct vn_err *err)
 {
-	json_object *vn, *d;
-	char h[32];
+	json_object *vn, *d = NULL;
+	char h[32] = "";
+	bool wrote = false;
 	int ret;
 
 	ret = vn_get_vnode(ctx, name, &vn, err);
 	if (ret)
 		return ret;
 	ret = vn_check_perm(vn, who, "change", err);
-	if (!ret)
-		ret = vn_db_vnode_set_headroom(ctx, vn_jint(vn, "id"), headroom, err);
 	if (ret)
 		goto out;
-	json_object_object_add(vn, "headroom", json_object_new_int64(headroom));
-	vn_vnode_evict(ctx, vn);
-	vn_headroom_fmt(headroom, h, sizeof(h));
+	/* the kernel first: what it refuses changes nothing; without an
+	 * accounting object (reconcile makes it) only the row changes */
+	if (rq->has_prefetch && vn_acct_exists(&ctx->kern, name)) {
+		ret = vn_acct_set_prefetch(&ctx->kern, name, rq->prefetch, err);
+		if (ret < 0)
+			goto out;
+		wrote = ret == 1;
+	}
 	d = json_object_new_object();
-	json_object_object_add(d, "headroom", json_object_new_string(h));
-	vn_event(ctx->db, "vnode.set", "vnode", name, d, NULL);
-	json_object_put(d);
-	ctx->log(LOG_INFO, "vNode %s: headroom %s", name, h);
+	if (rq->has_headroom) {
+		vn_headroom_fmt(rq->headroom, h, sizeof(h));
+		json_object_object_add(d, "headroom", json_object_new_string(h));
+	}
+	if (rq->has_prefetch)
+		json_object_object_add(d, "prefetch",
+				       json_object_new_string(rq->prefetch ? "on" : "off"));
+	ret = vn_db_begin(ctx->db, err);
+	if (!ret && rq->has_headroom)
+		ret = vn_db_vnode_set_headroom(ctx, vn_jint(vn, "id"), rq->headroom, err);
+	if (!ret && rq->has_prefetch)
+		ret = vn_db_vnode_set_prefetch(ctx, vn_jint(vn, "id"), rq->prefetch, err);
+	if (!ret)
+		ret = vn_event(ctx->db, "vnode.set", "vnode", name, d, err);
+	if (!ret)
+		ret = vn_db_commit(ctx->db, err);
+	if (ret) {
+		vn_db_rollback(ctx->db);
+		if (wrote)
+			vn_acct_set_prefetch(&ctx->kern, name, !rq->prefetch, NULL);
+		goto out;
+	}
+	if (rq->has_headroom) {
+		json_object_object_add(vn, "headroom", json_object_new_int64(rq->headroom));
+		vn_vnode_evict(ctx, vn);
+	}
+	ctx->log(LOG_INFO, "vNode %s:%s%s%s%s", name, h[0] ? " headroom " : "", h,
+		 rq->has_prefetch ? " prefetch " : "",
+		 rq->has_prefetch ? (rq->prefetch ? "on" : "off") : "");
 	ret = vn_vnode_show(ctx, name, out, err);
 out:
+	json_object_put(d);
 	json_object_put(vn);
 	return ret;
 }

@@ -57,6 +57,8 @@ struct vn_ctx {
 	 * its files; fabric_link.c's last reconcile error (logged once) */
 	struct vn_fabric_presets *presets;
 	char fabric_err[VN_ERR_MAX];
+	/* reconcile's last error setting a vNode's prefetching (logged once) */
+	char prefetch_err[VN_ERR_MAX];
 	void (*log)(int prio, const char *fmt, ...)
 		__attribute__((format(printf, 2, 3)));
 };
@@ -79,6 +81,14 @@ struct vn_vnode_req {
 	bool has_headroom;	/* else the cluster's (evict.h) */
 	int64_t headroom;
 	char fabric[32];	/* a preset for the hosts it uses; "" = none */
+	bool prefetch;		/* its swap-ins are prefetched (vnode_proc) */
+};
+
+/* vnode set: what to change (has_*) */
+struct vn_vnode_set_req {
+	bool has_headroom, has_prefetch;
+	int64_t headroom;
+	bool prefetch;
 };
 
 /* Caller identity (SO_PEERCRED). */
@@ -135,10 +145,12 @@ int vn_vnode_destroy(struct vn_ctx *ctx, const char *name, bool force,
 int vn_vnode_attach(struct vn_ctx *ctx, const char *name, pid_t pid,
 		    const struct vn_caller *who, struct vn_err *err);
 int vn_vnode_list(struct vn_ctx *ctx, json_object **out, struct vn_err *err);
-/* vnode set: the vNode's eviction headroom (evict.h) */
-int vn_vnode_set(struct vn_ctx *ctx, const char *name, int64_t headroom,
-		 const struct vn_caller *who, json_object **out,
-		 struct vn_err *err);
+/* vnode set: the vNode's eviction headroom (evict.h) and prefetching
+ * (written to its accounting object first, if it has one: refused there,
+ * nothing changes) */
+int vn_vnode_set(struct vn_ctx *ctx, const char *name,
+		 const struct vn_vnode_set_req *rq, const struct vn_caller *who,
+		 json_object **out, struct vn_err *err);
 /* The headroom vNode row vn gets (its own, else the cluster's; off
  * without remote memory), and (re)starting its evictor with it. */
 int64_t vn_vnode_headroom(struct vn_ctx *ctx, json_object *vn);
@@ -150,7 +162,8 @@ int vn_vnode_stats(struct vn_ctx *ctx, json_object **out, struct vn_err *err);
 int vn_disk_show(struct vn_ctx *ctx, json_object **out, struct vn_err *err);
 
 /* On start and periodically: recreate missing cgroups/accounting objects,
- * fix cgroup ids, re-enable swap, reap dead throw-away vNodes.  Returns
+ * fix cgroup ids and prefetching, re-enable swap, reap dead throw-away
+ * vNodes.  Returns
  * the number of problems it could not fix (each logged + in the events). */
 int vn_reconcile(struct vn_ctx *ctx, bool reap);
 
