@@ -14,6 +14,7 @@
  * and exits 0 only if every page verified.  With -S the accesses go
  * through the pages in order instead (a sequential scan, pass after pass;
  * -K STRIDE visits every STRIDE-th page, then the next residue class).
+ * With -R the accesses only verify (a read-only scan: clean pages).
  *
  *   randpage -L [-m MIB] [-n FAULTS] [-s SEED] [-T THINK_US]
  *
@@ -172,11 +173,12 @@ int main(int argc, char **argv)
 	struct rusage ru0, ru1;
 	double t0, t1, t2;
 	uint64_t stride = 0;
-	int c, lmode = 0;
+	int c, lmode = 0, ronly = 0;
 
-	while ((c = getopt(argc, argv, "LSK:m:n:s:T:")) != -1) {
+	while ((c = getopt(argc, argv, "LRSK:m:n:s:T:")) != -1) {
 		switch (c) {
 		case 'L': lmode = 1; break;
+		case 'R': ronly = 1; break;
 		case 'S': stride = stride ? stride : 1; break;
 		case 'K': stride = strtoull(optarg, NULL, 0); break;
 		case 'm': mib = strtoull(optarg, NULL, 0); break;
@@ -184,7 +186,7 @@ int main(int argc, char **argv)
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'T': think_us = strtoull(optarg, NULL, 0); break;
 		default:
-			fprintf(stderr, "usage: randpage [-L] [-S] [-K STRIDE] [-m MIB] [-n ACCESSES] [-s SEED] [-T THINK_US]\n");
+			fprintf(stderr, "usage: randpage [-L] [-R] [-S] [-K STRIDE] [-m MIB] [-n ACCESSES] [-s SEED] [-T THINK_US]\n");
 			return 2;
 		}
 	}
@@ -224,7 +226,8 @@ int main(int argc, char **argv)
 		}
 		p = (uint64_t *)(buf + idx * PAGE);
 		bad += page_do(p, idx, ver[idx], seed, 1);
-		page_do(p, idx, ++ver[idx], seed, 0);
+		if (!ronly)
+			page_do(p, idx, ++ver[idx], seed, 0);
 	}
 	t2 = now();
 	getrusage(RUSAGE_SELF, &ru1);

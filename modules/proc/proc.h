@@ -82,6 +82,11 @@ extern unsigned int vnode_rpc_timeout_ms;
 extern unsigned int vnode_rejoin_max_ms;
 extern unsigned int vnode_heal_rate_mbps;
 extern unsigned long long vnode_max_disk_size;
+extern unsigned int vnode_prefetch_cache_pages;
+extern unsigned int vnode_prefetch_max;
+
+/* Largest read-ahead window (prefetch_max), slots. */
+#define VNMEM_PF_MAX_WIN	64
 
 extern struct configfs_subsystem vnode_cfs_subsys;
 
@@ -108,6 +113,10 @@ struct vnode_acct {
 	atomic64_t		bytes_out;	/* bytes written (per page, not per replica) */
 	atomic64_t		resident_pages;	/* slots owned and not yet freed */
 	struct vnode_lat_hist	lat;		/* remote read+write latency */
+	bool			prefetch;	/* read its swap-in streams ahead */
+	atomic64_t		prefetch_issued; /* pages read ahead */
+	atomic64_t		prefetch_hits;	/* swap-ins served by them */
+	atomic64_t		prefetch_wasted; /* pages dropped unread */
 };
 
 /* Slot owner values (u32 per 4 KiB slot of a disk). */
@@ -295,6 +304,8 @@ struct vnmem_cmd {
 	char			comm[TASK_COMM_LEN];
 	struct list_head	node;
 	int			*poll_done;	/* submitter spinning on it */
+	atomic_t		pf_wait;	/* prefetches it waits for, +1 */
+	bool			pf_failed;	/* one of them failed: re-read */
 };
 
 /**
@@ -314,11 +325,15 @@ struct vnmem_stats {
 	atomic64_t	poll_gated;	/* reads not spun on: recent reads above poll_us */
 	atomic64_t	healed_slabs;	/* new copies made by re-replication */
 	atomic64_t	heal_bytes;	/* bytes they copied */
+	atomic64_t	prefetch_issued; /* pages read ahead (proc_prefetch.c) */
+	atomic64_t	prefetch_hits;	/* swap-ins served by them */
+	atomic64_t	prefetch_wasted; /* pages dropped unread */
 	struct vnode_lat_hist lat;	/* remote request latency */
 	struct vnode_fine_hist read_lat; /* remote read latency, fine */
 };
 
 struct vnmem_cfg;
+struct vnmem_pf;
 
 /**
  * struct vnmem_disk - a live remote-memory disk
@@ -398,6 +413,7 @@ struct vnmem_disk {
 	bool			dead;
 	bool			closing;
 	atomic_t		nr_mapped;	/* slabs in MAPPED state */
+	struct vnmem_pf		*pf;		/* prefetch cache, or NULL */
 	struct vnmem_stats	stats;
 };
 
@@ -463,6 +479,19 @@ void vnmem_end(struct request *rq, blk_status_t sts);
 void vnmem_retry(struct request *rq, struct vnmem_cmd *cmd,
 		 unsigned int delay_ms);
 int vnmem_submit(struct vnmem_disk *d, struct request *rq, bool slow);
+void vnmem_account(struct vnmem_disk *d, struct vnmem_cmd *cmd, bool write,
+		   bool remote);
+
+/* proc_prefetch.c */
+int vnmem_pf_create(struct vnmem_disk *d);
+void vnmem_pf_destroy(struct vnmem_disk *d);
+bool vnmem_pf_serve(struct vnmem_disk *d, struct request *rq,
+		    struct vnmem_cmd *cmd);
+void vnmem_pf_track(struct vnmem_disk *d, u32 acct, u64 slot,
+		    unsigned int nr, bool hit);
+void vnmem_pf_drop(struct vnmem_disk *d, u64 slot, unsigned int nr,
+		   bool always);
+unsigned int vnmem_pf_cached(struct vnmem_disk *d);
 
 /* proc_poll.c */
 bool vnmem_poll_wait(struct vnmem_cmd *cmd, int *done, u64 start);

@@ -179,6 +179,34 @@ VNODE_ACCT_ATTR(pages_out);
 VNODE_ACCT_ATTR(bytes_in);
 VNODE_ACCT_ATTR(bytes_out);
 VNODE_ACCT_ATTR(resident_pages);
+VNODE_ACCT_ATTR(prefetch_issued);
+VNODE_ACCT_ATTR(prefetch_hits);
+VNODE_ACCT_ATTR(prefetch_wasted);
+
+static ssize_t vnode_acct_prefetch_show(struct config_item *item, char *page)
+{
+	return sprintf(page, "%d\n", READ_ONCE(to_acct(item)->prefetch));
+}
+
+/* Read this vNode's swap-in streams ahead (proc_prefetch.c). */
+static ssize_t vnode_acct_prefetch_store(struct config_item *item,
+					 const char *page, size_t count)
+{
+	unsigned int on;
+	int ret = kstrtouint(page, 10, &on);
+
+	if (!ret && on > 1)
+		ret = -EINVAL;
+	if (ret) {
+		pr_warn("vnodes/%s: prefetch: '%.*s' is not 0 or 1\n",
+			config_item_name(item),
+			(int)min_t(size_t, strcspn(page, "\n"), 16), page);
+		return ret;
+	}
+	WRITE_ONCE(to_acct(item)->prefetch, on == 1);
+	return count;
+}
+CONFIGFS_ATTR(vnode_acct_, prefetch);
 CONFIGFS_ATTR(vnode_acct_, cgroup_id);
 
 static ssize_t vnode_acct_lat_hist_show(struct config_item *item, char *page)
@@ -196,6 +224,10 @@ static struct configfs_attribute *vnode_acct_attrs[] = {
 	&vnode_acct_attr_bytes_out,
 	&vnode_acct_attr_resident_pages,
 	&vnode_acct_attr_lat_hist,
+	&vnode_acct_attr_prefetch,
+	&vnode_acct_attr_prefetch_issued,
+	&vnode_acct_attr_prefetch_hits,
+	&vnode_acct_attr_prefetch_wasted,
 	NULL,
 };
 

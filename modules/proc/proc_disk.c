@@ -468,6 +468,10 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 		d->heal_bv[i].bv_offset = 0;
 	}
 
+	ret = vnmem_pf_create(d);
+	if (ret)
+		goto out_free_map;
+
 	d->wq = alloc_ordered_workqueue("%s", WQ_MEM_RECLAIM, d->name);
 	if (!d->wq) {
 		ret = -ENOMEM;
@@ -520,6 +524,7 @@ out_free_tags:
 out_destroy_wq:
 	destroy_workqueue(d->wq);
 out_free_map:
+	vnmem_pf_destroy(d);
 	vnmem_free_heal_bv(d);
 	kvfree(d->owner);
 	kvfree(d->slabs);
@@ -573,6 +578,7 @@ int vnmem_disk_destroy(struct vnmem_disk *d)
 		rcu_read_unlock();
 	}
 	dlog(info, d, "disabled\n");
+	vnmem_pf_destroy(d);
 	vnmem_free_heal_bv(d);
 	kvfree(d->owner);
 	kvfree(d->slabs);

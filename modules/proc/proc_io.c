@@ -122,6 +122,7 @@ static void vnmem_slot_free(struct vnmem_disk *d, u64 slot)
 	if (old == VNMEM_OWNER_FREE)
 		return;
 	vnmem_acct_resident(old, -1);
+	vnmem_pf_drop(d, slot, 1, false);
 
 	s = vnmem_slab_of(d, slot);
 	spin_lock_irqsave(&d->map_lock, flags);
@@ -153,8 +154,8 @@ static void vnmem_discard(struct vnmem_disk *d, sector_t pos,
 }
 
 /* Count a finished request of cmd->nr_pages pages. */
-static void vnmem_account(struct vnmem_disk *d, struct vnmem_cmd *cmd,
-			  bool write, bool remote)
+void vnmem_account(struct vnmem_disk *d, struct vnmem_cmd *cmd, bool write,
+		   bool remote)
 {
 	u64 lat = ktime_get_ns() - cmd->start_ns;
 	unsigned int nr = cmd->nr_pages;
@@ -256,6 +257,8 @@ static void vnmem_finish(struct request *rq, struct vnmem_cmd *cmd)
 
 	if (ok) {
 		if (write) {
+			/* a prefetch that raced with the write read old data */
+			vnmem_pf_drop(d, slot, cmd->nr_pages, true);
 			for (i = 0; i < cmd->nr_pages; i++)
 				vnmem_acct_resident(old[i], -1);
 			vnmem_acct_resident(cmd->acct_id, cmd->nr_pages);
@@ -570,7 +573,7 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct request *rq = bd->rq;
 	struct vnmem_disk *d = hctx->queue->queuedata;
 	struct vnmem_cmd *cmd = blk_mq_rq_to_pdu(rq);
-	bool poll, first, polled;
+	bool poll, first, polled, track = false;
 	u64 start = 0;
 	int done = 0;
 
@@ -597,6 +600,9 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return BLK_STS_OK;
 	}
 	if (req_op(rq) == REQ_OP_WRITE) {
+		if (first)
+			vnmem_pf_drop(d, blk_rq_pos(rq) / VNMEM_SECT_PER_SLOT,
+				      cmd->nr_pages, true);
 		if (!vnmem_stage(d, cmd))
 			vnmem_submit(d, rq, false);
 		return BLK_STS_OK;
@@ -608,6 +614,20 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	 * host or the CPU is overloaded spinning just burns the CPU time
 	 * the completion needs.
 	 */
+	if (d->pf) {
+		/* the request is gone once served: note what it was first */
+		u64 slot = blk_rq_pos(rq) / VNMEM_SECT_PER_SLOT;
+		unsigned int nr = cmd->nr_pages;
+		u32 acct = cmd->acct_id;
+
+		if (vnmem_pf_serve(d, rq, cmd)) {
+			if (first)
+				vnmem_pf_track(d, acct, slot, nr, true);
+			return BLK_STS_OK;
+		}
+		if (first)
+			track = true;
+	}
 	poll = bd->last && !in_interrupt() && !irqs_disabled();
 	if (poll && !vnmem_should_poll(d)) {
 		if (first && READ_ONCE(vnode_poll_us))
@@ -618,7 +638,17 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 		start = ktime_get_ns();
 		WRITE_ONCE(cmd->poll_done, &done);
 	}
-	vnmem_submit(d, rq, false);
+	if (track) {
+		u64 slot = blk_rq_pos(rq) / VNMEM_SECT_PER_SLOT;
+		unsigned int nr = cmd->nr_pages;
+		u32 acct = cmd->acct_id;
+
+		vnmem_submit(d, rq, false);
+		/* the reads ahead go out right behind the swap-in's own */
+		vnmem_pf_track(d, acct, slot, nr, false);
+	} else {
+		vnmem_submit(d, rq, false);
+	}
 	/* The writes held for this read go out behind it. */
 	vnmem_flush_staged(d);
 	if (poll) {

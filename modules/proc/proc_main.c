@@ -85,6 +85,16 @@ module_param_named(heal_rate_mbps, vnode_heal_rate_mbps, uint, 0644);
 MODULE_PARM_DESC(heal_rate_mbps,
 		 "Re-replicate slabs left with fewer copies than replicas at up to this many MiB/s, onto another live memory host, so that a workload keeps most of the fabric; 0 = never (default 64)");
 
+unsigned int vnode_prefetch_cache_pages = 512;
+module_param_named(prefetch_cache_pages, vnode_prefetch_cache_pages, uint, 0444);
+MODULE_PARM_DESC(prefetch_cache_pages,
+		 "Pages each disk keeps for swap-ins read ahead (vNodes with prefetch on), taken when it is enabled; 0 = no prefetching (default 512)");
+
+unsigned int vnode_prefetch_max = 32;
+module_param_named(prefetch_max, vnode_prefetch_max, uint, 0644);
+MODULE_PARM_DESC(prefetch_max,
+		 "Read at most this many slots ahead of a swap-in stream, 1-64, at most half the cache (default 32)");
+
 unsigned long long vnode_max_disk_size = 64ULL << 30;
 module_param_named(max_disk_size, vnode_max_disk_size, ullong, 0444);
 MODULE_PARM_DESC(max_disk_size,

@@ -43,6 +43,16 @@ VNMEM_STAT_ATTR(poll_missed);
 VNMEM_STAT_ATTR(poll_gated);
 VNMEM_STAT_ATTR(healed_slabs);
 VNMEM_STAT_ATTR(heal_bytes);
+VNMEM_STAT_ATTR(prefetch_issued);
+VNMEM_STAT_ATTR(prefetch_hits);
+VNMEM_STAT_ATTR(prefetch_wasted);
+
+static ssize_t prefetch_cached_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", vnmem_pf_cached(dev_to_vnmem(dev)));
+}
+static DEVICE_ATTR_RO(prefetch_cached);
 
 static ssize_t slabs_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
@@ -132,6 +142,10 @@ static struct attribute *vnmem_attrs[] = {
 	&dev_attr_at_risk.attr,
 	&dev_attr_healed_slabs.attr,
 	&dev_attr_heal_bytes.attr,
+	&dev_attr_prefetch_issued.attr,
+	&dev_attr_prefetch_hits.attr,
+	&dev_attr_prefetch_wasted.attr,
+	&dev_attr_prefetch_cached.attr,
 	&dev_attr_heal_ms.attr,
 	&dev_attr_hosts.attr,
 	&dev_attr_lat_hist.attr,

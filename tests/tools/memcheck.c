@@ -2,7 +2,7 @@
 /*
  * memcheck: a checksummed anonymous-memory workload for swap tests.
  *
- *   memcheck -m MIB [-p PASSES] [-r ACCESSES] [-s SEED] [-u FILE] [-q]
+ *   memcheck -m MIB [-p PASSES] [-k STRIDE] [-r ACCESSES] [-s SEED] [-u FILE] [-q]
  *
  * Fills MIB MiB of anonymous memory (THP disabled for the mapping) with a
  * pattern derived from (page index, page version, seed), then runs PASSES
@@ -11,7 +11,10 @@
  * with the next version, so every page is dirty again and must go back
  * out to swap.  With -u, sequential passes go on after PASSES until FILE
  * exists (a test ends the workload when it has done what it needed under
- * it).  Finally every page is verified once more.
+ * it).  With -k, PASSES strided passes follow the sequential ones, each
+ * visiting every STRIDE-th page, then the next residue class (prefetch
+ * tests: a sequential, a strided and a random phase).  Finally every page
+ * is verified once more.
  *
  * Prints one summary line:
  *   memcheck: mib=64 pages=16384 verified=N rewritten=N bad=0 seconds=S
@@ -104,19 +107,22 @@ static void touch(size_t idx)
 
 int main(int argc, char **argv)
 {
-	unsigned long mib = 0, passes = 1, accesses = 0, p, i;
+	unsigned long mib = 0, passes = 1, accesses = 0, stride = 0, p, i, k;
 	const char *until = NULL;
 	struct timespec t0, t1;
 	uint64_t r;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "m:p:r:s:u:q")) != -1) {
+	while ((opt = getopt(argc, argv, "m:p:k:r:s:u:q")) != -1) {
 		switch (opt) {
 		case 'm':
 			mib = strtoul(optarg, NULL, 0);
 			break;
 		case 'p':
 			passes = strtoul(optarg, NULL, 0);
+			break;
+		case 'k':
+			stride = strtoul(optarg, NULL, 0);
 			break;
 		case 'r':
 			accesses = strtoul(optarg, NULL, 0);
@@ -160,6 +166,14 @@ int main(int argc, char **argv)
 			fprintf(stderr, "memcheck: pass %lu done, bad=%llu\n",
 				p + 1, bad);
 	}
+	for (p = 0; stride && p < passes; p++) {
+		for (k = 0; k < stride; k++)
+			for (i = k; i < npages; i += stride)
+				touch(i);
+		if (!quiet)
+			fprintf(stderr, "memcheck: stride-%lu pass %lu done, bad=%llu\n",
+				stride, p + 1, bad);
+	}
 	r = mix(seed + 12345);
 	for (i = 0; i < accesses; i++) {
 		r = mix(r + i);
@@ -176,6 +190,6 @@ int main(int argc, char **argv)
 	return bad ? 1 : 0;
 usage:
 	fprintf(stderr,
-		"usage: memcheck -m MIB [-p PASSES] [-r ACCESSES] [-s SEED] [-u FILE] [-q]\n");
+		"usage: memcheck -m MIB [-p PASSES] [-k STRIDE] [-r ACCESSES] [-s SEED] [-u FILE] [-q]\n");
 	return 2;
 }
