@@ -484,6 +484,7 @@ void vnmem_account(struct vnmem_disk *d, struct vnmem_cmd *cmd, bool write,
 
 /* proc_prefetch.c */
 int vnmem_pf_create(struct vnmem_disk *d);
+void vnmem_pf_quiesce(struct vnmem_disk *d);
 void vnmem_pf_destroy(struct vnmem_disk *d);
 bool vnmem_pf_serve(struct vnmem_disk *d, struct request *rq,
 		    struct vnmem_cmd *cmd);

@@ -551,6 +551,7 @@ int vnmem_disk_destroy(struct vnmem_disk *d)
 	}
 	/* Drains every request, including held, staged and punted ones. */
 	del_gendisk(d->gd);
+	vnmem_pf_quiesce(d);
 	hrtimer_cancel(&d->stage_timer);
 	spin_lock_irq(&d->host_lock);
 	WRITE_ONCE(d->dead, true);

@@ -30,6 +30,7 @@
 #include <linux/highmem.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <linux/wait_bit.h>
 
 #define VNMEM_PF_HIST		8	/* distances a stream remembers */
 #define VNMEM_PF_STREAMS	8	/* vNodes followed at once per disk */
@@ -325,7 +326,7 @@ static void vnmem_pf_unhold_slab(struct vnmem_disk *d, u32 slab)
 	s->inflight--;
 	kick = vnmem_slab_maybe_free(d, s);
 	spin_unlock_irqrestore(&d->map_lock, flags);
-	if (kick)
+	if (kick && !READ_ONCE(d->dead))
 		queue_work(d->wq, &d->slow_work);
 }
 
@@ -368,7 +369,8 @@ static void vnmem_pf_land(struct vnmem_pf_op *op, int error)
 			landed++;
 	}
 	list_add(&op->node, &pf->free_ops);
-	pf->ops_out--;
+	if (!--pf->ops_out)
+		wake_up_var(&pf->ops_out);
 	spin_unlock_irqrestore(&pf->lock, flags);
 
 	if (landed) {
@@ -684,6 +686,23 @@ int vnmem_pf_create(struct vnmem_disk *d)
 fail:
 	vnmem_pf_destroy(d);
 	return -ENOMEM;
+}
+
+/*
+ * The disk is going away and takes no more requests (del_gendisk): wait
+ * for the read-ahead still in flight, which may queue slab work, before
+ * the workqueue goes.  A posted READ always completes (a lost connection
+ * flushes its queue), so the bound is only a safety net.
+ */
+void vnmem_pf_quiesce(struct vnmem_disk *d)
+{
+	struct vnmem_pf *pf = d->pf;
+	unsigned long t = msecs_to_jiffies(2 * vnode_io_timeout_ms);
+
+	if (pf && !wait_var_event_timeout(&pf->ops_out,
+					  !READ_ONCE(pf->ops_out), t))
+		dlog(err, d, "read-ahead still in flight after %u ms\n",
+		     2 * vnode_io_timeout_ms);
 }
 
 /*
