@@ -488,7 +488,7 @@ void vnmem_pf_quiesce(struct vnmem_disk *d);
 void vnmem_pf_destroy(struct vnmem_disk *d);
 bool vnmem_pf_serve(struct vnmem_disk *d, struct request *rq,
 		    struct vnmem_cmd *cmd);
-void vnmem_pf_track(struct vnmem_disk *d, u32 acct, u64 slot,
+void vnmem_pf_track(struct vnmem_disk *d, u32 acct, int pid, u64 slot,
 		    unsigned int nr, bool hit);
 void vnmem_pf_drop(struct vnmem_disk *d, u64 slot, unsigned int nr,
 		   bool always);

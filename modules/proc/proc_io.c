@@ -619,10 +619,11 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 		u64 slot = blk_rq_pos(rq) / VNMEM_SECT_PER_SLOT;
 		unsigned int nr = cmd->nr_pages;
 		u32 acct = cmd->acct_id;
+		int pid = cmd->pid;
 
 		if (vnmem_pf_serve(d, rq, cmd)) {
 			if (first)
-				vnmem_pf_track(d, acct, slot, nr, true);
+				vnmem_pf_track(d, acct, pid, slot, nr, true);
 			return BLK_STS_OK;
 		}
 		if (first)
@@ -642,10 +643,11 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 		u64 slot = blk_rq_pos(rq) / VNMEM_SECT_PER_SLOT;
 		unsigned int nr = cmd->nr_pages;
 		u32 acct = cmd->acct_id;
+		int pid = cmd->pid;
 
 		vnmem_submit(d, rq, false);
 		/* the reads ahead go out right behind the swap-in's own */
-		vnmem_pf_track(d, acct, slot, nr, false);
+		vnmem_pf_track(d, acct, pid, slot, nr, false);
 	} else {
 		vnmem_submit(d, rq, false);
 	}

@@ -3,8 +3,9 @@
  * vnode_proc: swap-in prefetching, in the style of Leap (ATC'20).
  *
  * For each vNode whose configfs "prefetch" is on, a disk follows the
- * stream of slots its swap-ins read (one stream per vNode, the last
- * VNMEM_PF_HIST distances between them).  When one distance is the
+ * stream of slots its swap-ins read (one stream per task of the vNode, as
+ * Leap keeps one per process: two scans in one vNode do not break each
+ * other's trend; the last VNMEM_PF_HIST distances between them).  When one distance is the
  * majority of them (Boyer-Moore vote: sequential, strided, forwards or
  * backwards), the disk reads the next slots along it with one-sided RDMA
  * READs into a bounded cache of its own pages (prefetch_cache_pages).  A
@@ -86,6 +87,7 @@ struct vnmem_pf_op {
 /**
  * struct vnmem_pf_stream - the swap-ins of one vNode on one disk
  * @acct: vNode owner id, 0 = unused
+ * @pid: the task whose swap-ins it follows
  * @last: last slot read
  * @hist: distances between successive reads (ring)
  * @nhist: entries of @hist in use
@@ -97,6 +99,7 @@ struct vnmem_pf_op {
  */
 struct vnmem_pf_stream {
 	u32	acct;
+	int	pid;
 	u64	last;
 	s32	hist[VNMEM_PF_HIST];
 	u8	nhist;
@@ -421,20 +424,21 @@ static s32 vnmem_pf_trend(const struct vnmem_pf_stream *st)
 }
 
 static struct vnmem_pf_stream *vnmem_pf_stream(struct vnmem_pf *pf, u32 acct,
-					       u64 slot)
+					       int pid, u64 slot)
 {
 	struct vnmem_pf_stream *st, *old = &pf->streams[0];
 	unsigned int i;
 
 	for (i = 0; i < VNMEM_PF_STREAMS; i++) {
 		st = &pf->streams[i];
-		if (st->acct == acct)
+		if (st->acct == acct && st->pid == pid)
 			return st;
 		if (st->stamp < old->stamp)
 			old = st;
 	}
 	memset(old, 0, sizeof(*old));
 	old->acct = acct;
+	old->pid = pid;
 	old->last = slot;
 	return old;
 }
@@ -524,10 +528,11 @@ static struct vnmem_pf_op *vnmem_pf_prepare(struct vnmem_disk *d,
 }
 
 /*
- * A swap-in of @nr slots at @slot by vNode @acct was submitted or served
- * (@hit): follow its stream and read ahead along the trend, if any.
+ * A swap-in of @nr slots at @slot by task @pid of vNode @acct was
+ * submitted or served (@hit): follow its stream and read ahead along the
+ * trend, if any.
  */
-void vnmem_pf_track(struct vnmem_disk *d, u32 acct, u64 slot,
+void vnmem_pf_track(struct vnmem_disk *d, u32 acct, int pid, u64 slot,
 		    unsigned int nr, bool hit)
 {
 	struct vnmem_pf *pf = d->pf;
@@ -554,7 +559,7 @@ void vnmem_pf_track(struct vnmem_disk *d, u32 acct, u64 slot,
 				pf->nr_ents / 2));
 
 	spin_lock_irqsave(&pf->lock, flags);
-	st = vnmem_pf_stream(pf, acct, slot);
+	st = vnmem_pf_stream(pf, acct, pid, slot);
 	st->stamp = ++pf->clock;
 	dist = (s64)slot - (s64)st->last;
 	st->hist[st->pos] = dist && abs(dist) <= VNMEM_PF_MAX_DELTA ?
