@@ -134,6 +134,13 @@ _bench_wedged() {
 	exit 3
 }
 
+# bench_atexit SNIPPET: run SNIPPET at exit, before bench_lab brings the
+# lab down (a plain `trap ... EXIT` would replace that and leave it up).
+bench_atexit() {
+	# shellcheck disable=SC2064
+	trap "$1; ${_BENCH_EXIT:-true}" EXIT
+}
+
 bench_lab() {
 	local h
 	if [ -n "$BENCH_HOSTS" ]; then
@@ -142,8 +149,12 @@ bench_lab() {
 		done
 		return 0
 	fi
-	[ "${BENCH_KEEP_LAB:-0}" = 1 ] ||
-		trap '[ -n "${_BENCH_WATCH:-}" ] && kill "$_BENCH_WATCH" 2>/dev/null; "$VLAB" down >/dev/null 2>&1' EXIT
+	if [ "${BENCH_KEEP_LAB:-0}" != 1 ]; then
+		# shellcheck disable=SC2016
+		_BENCH_EXIT='[ -n "${_BENCH_WATCH:-}" ] && kill "$_BENCH_WATCH" 2>/dev/null; "$VLAB" down >/dev/null 2>&1'
+		# shellcheck disable=SC2064
+		trap "$_BENCH_EXIT" EXIT
+	fi
 	"$VLAB" ensure "$@" >&2 || die "lab did not boot"
 	trap _bench_wedged TERM
 	"$VLAB" watch $$ "$@" </dev/null >/dev/null 2>&1 &
