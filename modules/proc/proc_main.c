@@ -90,10 +90,30 @@ module_param_named(prefetch_cache_pages, vnode_prefetch_cache_pages, uint, 0444)
 MODULE_PARM_DESC(prefetch_cache_pages,
 		 "Pages each disk keeps for swap-ins read ahead (vNodes with prefetch on), taken when it is enabled; 0 = no prefetching (default 512)");
 
+static int vnode_prefetch_max_set(const char *val,
+				  const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret = kstrtouint(val, 0, &v);
+
+	if (ret || v < 1 || v > VNMEM_PF_MAX_WIN) {
+		pr_err("prefetch_max='%.*s': slots, 1..%u\n",
+		       (int)strcspn(val, "\n"), val, VNMEM_PF_MAX_WIN);
+		return -EINVAL;
+	}
+	return param_set_uint(val, kp);
+}
+
+static const struct kernel_param_ops vnode_prefetch_max_ops = {
+	.set	= vnode_prefetch_max_set,
+	.get	= param_get_uint,
+};
+
 unsigned int vnode_prefetch_max = 32;
-module_param_named(prefetch_max, vnode_prefetch_max, uint, 0644);
+module_param_cb(prefetch_max, &vnode_prefetch_max_ops, &vnode_prefetch_max,
+		0644);
 MODULE_PARM_DESC(prefetch_max,
-		 "Read at most this many slots ahead of a swap-in stream, 1-64, at most half the cache (default 32)");
+		 "Read at most this many slots ahead of a swap-in stream, 1-64 (at most half the cache is used), changeable at run time (default 32)");
 
 unsigned long long vnode_max_disk_size = 64ULL << 30;
 module_param_named(max_disk_size, vnode_max_disk_size, ullong, 0444);
