@@ -471,6 +471,7 @@ extern const struct block_device_operations vnmem_fops_sync;
 #endif
 bool vnmem_copy_exists(struct vnmem_disk *d, const struct vnmem_copy *c);
 bool vnmem_copy_valid(struct vnmem_disk *d, const struct vnmem_copy *c);
+int vnmem_read_copy(struct vnmem_disk *d, struct vnmem_slab *s, u64 slot);
 bool vnmem_slab_maybe_free(struct vnmem_disk *d, struct vnmem_slab *s);
 unsigned int vnmem_count_lost_slabs(struct vnmem_disk *d);
 unsigned int vnmem_count_at_risk(struct vnmem_disk *d);

@@ -315,18 +315,17 @@ static void vnmem_io_done(struct vnode_xprt_io *io, int error)
 }
 
 /*
- * Choose the copies a request goes to.  map_lock held.  Returns the number
- * of ops set up in @cmd, 0 when the slab has no valid copy left, or
- * -EAGAIN when the only valid copies are on reconnecting hosts.
+ * The valid copies of @s on LIVE hosts into @live; *@waiting: how many
+ * more are on hosts reconnecting.  map_lock held.  Returns the number in
+ * @live.
  */
-static int vnmem_pick(struct vnmem_disk *d, struct vnmem_slab *s, u64 slot,
-		      bool write, struct vnmem_cmd *cmd)
+static unsigned int vnmem_live_copies(struct vnmem_disk *d,
+				      struct vnmem_slab *s, unsigned int *live,
+				      unsigned int *waiting)
 {
-	unsigned int live[VNMEM_MAX_REPLICAS], nr_live = 0, waiting = 0, i;
+	unsigned int nr_live = 0, i;
 
-	/* Getting a new copy (proc_heal.c): it must not miss a write. */
-	if (write && s->healing)
-		return -EAGAIN;
+	*waiting = 0;
 	for (i = 0; i < s->nr_copies; i++) {
 		struct vnmem_copy *c = &s->copy[i];
 		int st;
@@ -338,18 +337,51 @@ static int vnmem_pick(struct vnmem_disk *d, struct vnmem_slab *s, u64 slot,
 			live[nr_live++] = i;
 		else if (st == VNODE_XPRT_RECONNECTING ||
 			 st == VNODE_XPRT_CONNECTING)
-			waiting++;
+			(*waiting)++;
 	}
+	return nr_live;
+}
+
+/*
+ * The copy of mapped slab @s to read @slot from: reads are spread over
+ * the live copies.  map_lock held.  Returns its index, -EAGAIN when the
+ * only valid copies are on reconnecting hosts, -ENOENT when none is left.
+ */
+int vnmem_read_copy(struct vnmem_disk *d, struct vnmem_slab *s, u64 slot)
+{
+	unsigned int live[VNMEM_MAX_REPLICAS], waiting, nr_live;
+
+	nr_live = vnmem_live_copies(d, s, live, &waiting);
 	if (!nr_live)
-		return waiting ? -EAGAIN : 0;
+		return waiting ? -EAGAIN : -ENOENT;
+	return live[slot % nr_live];
+}
+
+/*
+ * Choose the copies a request goes to.  map_lock held.  Returns the number
+ * of ops set up in @cmd, 0 when the slab has no valid copy left, or
+ * -EAGAIN when the only valid copies are on reconnecting hosts.
+ */
+static int vnmem_pick(struct vnmem_disk *d, struct vnmem_slab *s, u64 slot,
+		      bool write, struct vnmem_cmd *cmd)
+{
+	unsigned int live[VNMEM_MAX_REPLICAS], nr_live, waiting, i;
+	int c;
 
 	if (!write) {
-		/* Spread reads over the live copies. */
-		i = live[slot % nr_live];
-		cmd->op_copy[0] = i;
-		cmd->op_host[0] = s->copy[i].host;
+		c = vnmem_read_copy(d, s, slot);
+		if (c < 0)
+			return c == -EAGAIN ? -EAGAIN : 0;
+		cmd->op_copy[0] = c;
+		cmd->op_host[0] = s->copy[c].host;
 		return 1;
 	}
+	/* Getting a new copy (proc_heal.c): it must not miss a write. */
+	if (s->healing)
+		return -EAGAIN;
+	nr_live = vnmem_live_copies(d, s, live, &waiting);
+	if (!nr_live)
+		return waiting ? -EAGAIN : 0;
 	if (waiting) {
 		/* Copies we cannot reach now miss this write: drop them. */
 		for (i = 0; i < s->nr_copies; i++) {
@@ -573,9 +605,12 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct request *rq = bd->rq;
 	struct vnmem_disk *d = hctx->queue->queuedata;
 	struct vnmem_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	u64 slot = blk_rq_pos(rq) / VNMEM_SECT_PER_SLOT;
 	bool poll, first, polled, track = false;
+	unsigned int nr;
 	u64 start = 0;
-	int done = 0;
+	int done = 0, pid;
+	u32 acct;
 
 	blk_mq_start_request(rq);
 
@@ -601,11 +636,22 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	}
 	if (req_op(rq) == REQ_OP_WRITE) {
 		if (first)
-			vnmem_pf_drop(d, blk_rq_pos(rq) / VNMEM_SECT_PER_SLOT,
-				      cmd->nr_pages, true);
+			vnmem_pf_drop(d, slot, cmd->nr_pages, true);
 		if (!vnmem_stage(d, cmd))
 			vnmem_submit(d, rq, false);
 		return BLK_STS_OK;
+	}
+	/* The request is gone once served or submitted: note what it was. */
+	nr = cmd->nr_pages;
+	acct = cmd->acct_id;
+	pid = cmd->pid;
+	if (d->pf) {
+		if (vnmem_pf_serve(d, rq, cmd)) {
+			if (first)
+				vnmem_pf_track(d, acct, pid, slot, nr, true);
+			return BLK_STS_OK;
+		}
+		track = first;
 	}
 	/*
 	 * Spin only for the last request of a dispatch batch (swap readahead
@@ -614,21 +660,6 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	 * host or the CPU is overloaded spinning just burns the CPU time
 	 * the completion needs.
 	 */
-	if (d->pf) {
-		/* the request is gone once served: note what it was first */
-		u64 slot = blk_rq_pos(rq) / VNMEM_SECT_PER_SLOT;
-		unsigned int nr = cmd->nr_pages;
-		u32 acct = cmd->acct_id;
-		int pid = cmd->pid;
-
-		if (vnmem_pf_serve(d, rq, cmd)) {
-			if (first)
-				vnmem_pf_track(d, acct, pid, slot, nr, true);
-			return BLK_STS_OK;
-		}
-		if (first)
-			track = true;
-	}
 	poll = bd->last && !in_interrupt() && !irqs_disabled();
 	if (poll && !vnmem_should_poll(d)) {
 		if (first && READ_ONCE(vnode_poll_us))
@@ -639,18 +670,10 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 		start = ktime_get_ns();
 		WRITE_ONCE(cmd->poll_done, &done);
 	}
-	if (track) {
-		u64 slot = blk_rq_pos(rq) / VNMEM_SECT_PER_SLOT;
-		unsigned int nr = cmd->nr_pages;
-		u32 acct = cmd->acct_id;
-		int pid = cmd->pid;
-
-		vnmem_submit(d, rq, false);
-		/* the reads ahead go out right behind the swap-in's own */
+	vnmem_submit(d, rq, false);
+	/* The reads ahead go out right behind the swap-in's own. */
+	if (track)
 		vnmem_pf_track(d, acct, pid, slot, nr, false);
-	} else {
-		vnmem_submit(d, rq, false);
-	}
 	/* The writes held for this read go out behind it. */
 	vnmem_flush_staged(d);
 	if (poll) {

@@ -131,39 +131,39 @@ struct vnmem_pf {
 /* Counters                                                            */
 /* ------------------------------------------------------------------ */
 
-static void vnmem_pf_count(struct vnmem_disk *d, u32 acct, int what,
-			   unsigned int n)
+enum vnmem_pf_event {
+	PF_ISSUED,	/* pages read ahead */
+	PF_HIT,		/* swap-ins served by them */
+	PF_WASTED,	/* pages dropped unread */
+};
+
+/* Count @n pages of @what, on the disk and for vNode @acct. */
+static void vnmem_pf_count(struct vnmem_disk *d, u32 acct,
+			   enum vnmem_pf_event what, unsigned int n)
 {
 	struct vnode_acct *a;
-	atomic64_t *dc, *ac;
 
-	switch (what) {
-	case 0:
-		dc = &d->stats.prefetch_issued;
-		break;
-	case 1:
-		dc = &d->stats.prefetch_hits;
-		break;
-	default:
-		dc = &d->stats.prefetch_wasted;
-		break;
-	}
-	atomic64_add(n, dc);
-	if (acct < VNMEM_OWNER_FIRST)
-		return;
 	rcu_read_lock();
-	a = vnode_acct_by_id(acct);
-	if (a) {
-		ac = what == 0 ? &a->prefetch_issued :
-		     what == 1 ? &a->prefetch_hits : &a->prefetch_wasted;
-		atomic64_add(n, ac);
+	a = acct >= VNMEM_OWNER_FIRST ? vnode_acct_by_id(acct) : NULL;
+	switch (what) {
+	case PF_ISSUED:
+		atomic64_add(n, &d->stats.prefetch_issued);
+		if (a)
+			atomic64_add(n, &a->prefetch_issued);
+		break;
+	case PF_HIT:
+		atomic64_add(n, &d->stats.prefetch_hits);
+		if (a)
+			atomic64_add(n, &a->prefetch_hits);
+		break;
+	case PF_WASTED:
+		atomic64_add(n, &d->stats.prefetch_wasted);
+		if (a)
+			atomic64_add(n, &a->prefetch_wasted);
+		break;
 	}
 	rcu_read_unlock();
 }
-
-#define PF_ISSUED	0
-#define PF_HIT		1
-#define PF_WASTED	2
 
 /* ------------------------------------------------------------------ */
 /* The cache (pf->lock held)                                           */
@@ -456,8 +456,9 @@ static struct vnmem_pf_op *vnmem_pf_prepare(struct vnmem_disk *d,
 	u64 slab_slots = 1ULL << (d->slab_shift - VNMEM_SLOT_SHIFT);
 	struct vnmem_slab *s = &d->slabs[slot / slab_slots];
 	struct vnmem_pf_op *op;
-	struct vnmem_copy *c = NULL;
-	unsigned int n, want, i;
+	struct vnmem_copy *c;
+	unsigned int n, want;
+	int ci;
 
 	op = list_first_entry_or_null(&pf->free_ops, struct vnmem_pf_op, node);
 	if (!op)
@@ -475,19 +476,9 @@ static struct vnmem_pf_op *vnmem_pf_prepare(struct vnmem_disk *d,
 
 	/* Lock order: pf->lock, then map_lock. */
 	spin_lock(&d->map_lock);
-	if (s->state == VNMEM_SLAB_MAPPED && !s->healing) {
-		for (i = 0; i < s->nr_copies; i++) {
-			struct vnmem_copy *cc = &s->copy[i];
-
-			if (vnmem_copy_valid(d, cc) &&
-			    READ_ONCE(d->hosts[cc->host].state) ==
-			    VNODE_XPRT_LIVE) {
-				c = cc;
-				break;
-			}
-		}
-	}
-	if (c) {
+	ci = s->state == VNMEM_SLAB_MAPPED ? vnmem_read_copy(d, s, slot) : -1;
+	if (ci >= 0) {
+		c = &s->copy[ci];
 		s->inflight++;
 		op->rkey = c->rkey;
 		op->host = c->host;
@@ -495,7 +486,7 @@ static struct vnmem_pf_op *vnmem_pf_prepare(struct vnmem_disk *d,
 				       ((1ULL << d->slab_shift) - 1));
 	}
 	spin_unlock(&d->map_lock);
-	if (!c)
+	if (ci < 0)
 		return NULL;
 	op->slab = s - d->slabs;
 
