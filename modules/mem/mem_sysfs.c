@@ -7,6 +7,7 @@
  */
 #include "mem.h"
 
+#include <linux/highmem.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
@@ -50,6 +51,170 @@ static ssize_t server_id_show(struct kobject *kobj, struct kobj_attribute *a,
 	return sysfs_emit(buf, "%016llx\n", memh.server_id);
 }
 
+#ifdef VNODE_TEST_HOOKS
+/*
+ * Testing only (VNODE_TEST_HOOKS builds): /sys/kernel/vnode_mem/tamper
+ * plays a hostile or faulty memory host against its clients' pages, so that
+ * tests/lab/protect can show what each protection profile catches.  Root
+ * writes one of:
+ *   flip      flip one byte (offset 256) of every page holding data
+ *   snapshot  keep a copy of every page holding data (at most
+ *             MEMH_TAMPER_MAX pages), forgetting an older snapshot
+ *   replay    write the snapshot back where it was taken (the same client,
+ *             slab index and page, whichever slab holds that index now)
+ *             over every page that changed since: old versions replayed
+ *   forget    drop the snapshot
+ * Reading it tells how many pages the last command touched.
+ */
+#define MEMH_TAMPER_MAX		8192
+#define MEMH_TAMPER_OFF		256
+
+struct memh_saved {
+	struct list_head	node;
+	u64			client_id;
+	u64			index;
+	u32			page;
+	struct page		*copy;
+};
+
+static LIST_HEAD(memh_saved);
+static unsigned int memh_tampered;
+
+static void memh_tamper_forget(void)
+{
+	struct memh_saved *sv, *tmp;
+
+	list_for_each_entry_safe(sv, tmp, &memh_saved, node) {
+		list_del(&sv->node);
+		__free_page(sv->copy);
+		kfree(sv);
+	}
+}
+
+/* Call @fn on every page holding data.  memh.lock held. */
+static int memh_tamper_each(int (*fn)(struct memh_slab *, unsigned int,
+				      void *))
+{
+	struct memh_client *c;
+	struct memh_slab *slab;
+	unsigned int i;
+	int ret;
+
+	list_for_each_entry(c, &memh.clients, entry)
+		list_for_each_entry(slab, &c->slabs, entry)
+			for (i = 0; i < slab->nr_pages; i++) {
+				void *p = kmap_local_page(slab->pages[i]);
+				bool data = memchr_inv(p, 0, PAGE_SIZE);
+
+				ret = data ? fn(slab, i, p) : 0;
+				kunmap_local(p);
+				if (ret)
+					return ret;
+			}
+	return 0;
+}
+
+static int memh_tamper_flip(struct memh_slab *slab, unsigned int i, void *p)
+{
+	((u8 *)p)[MEMH_TAMPER_OFF] ^= 0xff;
+	memh_tampered++;
+	return 0;
+}
+
+static int memh_tamper_save(struct memh_slab *slab, unsigned int i, void *p)
+{
+	struct memh_saved *sv;
+
+	if (memh_tampered == MEMH_TAMPER_MAX)
+		return 0;
+	sv = kmalloc(sizeof(*sv), GFP_KERNEL);
+	if (!sv)
+		return -ENOMEM;
+	sv->copy = alloc_page(GFP_KERNEL);
+	if (!sv->copy) {
+		kfree(sv);
+		return -ENOMEM;
+	}
+	memcpy_to_page(sv->copy, 0, p, PAGE_SIZE);
+	sv->client_id = slab->owner->client_id;
+	sv->index = slab->index;
+	sv->page = i;
+	list_add_tail(&sv->node, &memh_saved);
+	memh_tampered++;
+	return 0;
+}
+
+/* Put @sv back where it was taken, if that page changed.  memh.lock held. */
+static void memh_tamper_replay(struct memh_saved *sv)
+{
+	struct memh_client *c;
+	struct memh_slab *slab;
+	void *now, *old;
+	bool same;
+
+	list_for_each_entry(c, &memh.clients, entry) {
+		if (c->client_id != sv->client_id)
+			continue;
+		slab = xa_load(&c->by_index, sv->index);
+		if (!slab)
+			return;
+		now = kmap_local_page(slab->pages[sv->page]);
+		old = kmap_local_page(sv->copy);
+		same = !memcmp(now, old, PAGE_SIZE);
+		if (!same) {
+			memcpy(now, old, PAGE_SIZE);
+			memh_tampered++;
+		}
+		kunmap_local(old);
+		kunmap_local(now);
+		return;
+	}
+}
+
+static ssize_t tamper_show(struct kobject *kobj, struct kobj_attribute *a,
+			   char *buf)
+{
+	unsigned int v;
+
+	mutex_lock(&memh.lock);
+	v = memh_tampered;
+	mutex_unlock(&memh.lock);
+	return sysfs_emit(buf, "%u\n", v);
+}
+
+static ssize_t tamper_store(struct kobject *kobj, struct kobj_attribute *a,
+			    const char *buf, size_t count)
+{
+	struct memh_saved *sv;
+	int ret = 0;
+
+	mutex_lock(&memh.lock);
+	memh_tampered = 0;
+	if (sysfs_streq(buf, "flip")) {
+		ret = memh_tamper_each(memh_tamper_flip);
+	} else if (sysfs_streq(buf, "snapshot")) {
+		memh_tamper_forget();
+		ret = memh_tamper_each(memh_tamper_save);
+	} else if (sysfs_streq(buf, "replay")) {
+		list_for_each_entry(sv, &memh_saved, node)
+			memh_tamper_replay(sv);
+	} else if (sysfs_streq(buf, "forget")) {
+		memh_tamper_forget();
+	} else {
+		ret = -EINVAL;
+	}
+	mutex_unlock(&memh.lock);
+	if (ret == -EINVAL)
+		pr_err("tamper: '%.*s' is not flip, snapshot, replay or forget\n",
+		       (int)min_t(size_t, strcspn(buf, "\n"), 16), buf);
+	pr_warn("tamper (testing only): %s: %u pages\n",
+		ret ? "failed" : "done", memh_tampered);
+	return ret ? ret : count;
+}
+
+static struct kobj_attribute memh_attr_tamper = __ATTR_RW_MODE(tamper, 0600);
+#endif
+
 static struct kobj_attribute memh_attr_capacity = __ATTR_RO(capacity);
 static struct kobj_attribute memh_attr_used = __ATTR_RO(used);
 static struct kobj_attribute memh_attr_slab_size = __ATTR_RO(slab_size);
@@ -62,6 +227,9 @@ static struct attribute *memh_attrs[] = {
 	&memh_attr_slab_size.attr,
 	&memh_attr_nr_clients.attr,
 	&memh_attr_server_id.attr,
+#ifdef VNODE_TEST_HOOKS
+	&memh_attr_tamper.attr,
+#endif
 	NULL,
 };
 
@@ -232,6 +400,9 @@ out_put:
 
 void memh_sysfs_exit(void)
 {
+#ifdef VNODE_TEST_HOOKS
+	memh_tamper_forget();
+#endif
 	kobject_put(memh.clients_kobj);
 	sysfs_remove_group(memh.kobj, &memh_group);
 	kobject_put(memh.kobj);

@@ -90,6 +90,19 @@ extern unsigned int vnode_prefetch_max;
 
 extern struct configfs_subsystem vnode_cfs_subsys;
 
+/*
+ * Protection profiles (issue 17): how a vNode's pages are checked when they
+ * come back from a memory host.  The profile is recorded per slot when the
+ * slot is written (the page's owner decides, not the disk), so vNodes with
+ * different profiles share a disk.
+ */
+enum vnode_protect {
+	VNODE_PROTECT_NONE,	/* as written, unchecked */
+	VNODE_PROTECT_CRC,	/* CRC32C per page, kept here, checked */
+};
+
+const char *vnode_protect_name(unsigned int p);
+
 /* ------------------------------------------------------------------ */
 /* Per-vNode accounting (proc_acct.c)                                  */
 /* ------------------------------------------------------------------ */
@@ -117,6 +130,9 @@ struct vnode_acct {
 	atomic64_t		prefetch_issued; /* pages read ahead */
 	atomic64_t		prefetch_hits;	/* swap-ins served by them */
 	atomic64_t		prefetch_wasted; /* pages dropped unread */
+	u8			protect;	/* enum vnode_protect of new writes */
+	atomic64_t		protect_errors;	/* pages failing a check on a copy */
+	atomic64_t		protect_failed;	/* swap-ins no copy could serve */
 };
 
 /* Slot owner values (u32 per 4 KiB slot of a disk). */
@@ -306,6 +322,8 @@ struct vnmem_cmd {
 	int			*poll_done;	/* submitter spinning on it */
 	atomic_t		pf_wait;	/* prefetches it waits for, +1 */
 	bool			pf_failed;	/* one of them failed: re-read */
+	u16			crc_mask;	/* write: pages checked by crc */
+	u32			crc[VNMEM_MAX_RQ_PAGES]; /* write: their CRC32Cs */
 };
 
 /**
@@ -328,6 +346,8 @@ struct vnmem_stats {
 	atomic64_t	prefetch_issued; /* pages read ahead (proc_prefetch.c) */
 	atomic64_t	prefetch_hits;	/* swap-ins served by them */
 	atomic64_t	prefetch_wasted; /* pages dropped unread */
+	atomic64_t	protect_errors;	/* pages failing their check on a copy */
+	atomic64_t	protect_failed;	/* swap-ins failed: no copy passed */
 	struct vnode_lat_hist lat;	/* remote request latency */
 	struct vnode_fine_hist read_lat; /* remote read latency, fine */
 };
@@ -349,6 +369,8 @@ struct vnmem_pf;
  * @nr_hosts: entries in @hosts
  * @slabs: slab table
  * @owner: per-slot owner (VNMEM_OWNER_*), slot = sector >> 3
+ * @protect: per-slot enum vnode_protect of its last write
+ * @crc: per-slot CRC32C of its last write (VNODE_PROTECT_CRC slots)
  * @map_lock: protects @slabs and @free_list
  * @free_list: slabs waiting for FREE_SLAB
  * @slow_list: requests waiting for the slow path (slab allocation)
@@ -385,6 +407,8 @@ struct vnmem_disk {
 	unsigned int		nr_hosts;
 	struct vnmem_slab	*slabs;
 	u32			*owner;
+	u8			*protect;
+	u32			*crc;
 	spinlock_t		map_lock;
 	struct list_head	free_list;
 	struct list_head	slow_list;
@@ -482,6 +506,7 @@ void vnmem_retry(struct request *rq, struct vnmem_cmd *cmd,
 int vnmem_submit(struct vnmem_disk *d, struct request *rq, bool slow);
 void vnmem_account(struct vnmem_disk *d, struct vnmem_cmd *cmd, bool write,
 		   bool remote);
+bool vnmem_check_page(struct vnmem_disk *d, u64 slot, struct page *page);
 
 /* proc_prefetch.c */
 int vnmem_pf_create(struct vnmem_disk *d);

@@ -182,6 +182,46 @@ VNODE_ACCT_ATTR(resident_pages);
 VNODE_ACCT_ATTR(prefetch_issued);
 VNODE_ACCT_ATTR(prefetch_hits);
 VNODE_ACCT_ATTR(prefetch_wasted);
+VNODE_ACCT_ATTR(protect_errors);
+VNODE_ACCT_ATTR(protect_failed);
+
+static const char * const vnode_protect_names[] = {
+	[VNODE_PROTECT_NONE]	= "none",
+	[VNODE_PROTECT_CRC]	= "crc",
+};
+
+const char *vnode_protect_name(unsigned int p)
+{
+	return p < ARRAY_SIZE(vnode_protect_names) ? vnode_protect_names[p] :
+	       "?";
+}
+
+static ssize_t vnode_acct_protect_show(struct config_item *item, char *page)
+{
+	return sprintf(page, "%s\n",
+		       vnode_protect_name(READ_ONCE(to_acct(item)->protect)));
+}
+
+/*
+ * How this vNode's pages are checked when they come back (proc_io.c).  It
+ * applies to pages written from now on: a page keeps the profile it was
+ * written with.
+ */
+static ssize_t vnode_acct_protect_store(struct config_item *item,
+					const char *page, size_t count)
+{
+	int p = sysfs_match_string(vnode_protect_names, page);
+
+	if (p < 0) {
+		pr_warn("vnodes/%s: protect: '%.*s' is not none or crc\n",
+			config_item_name(item),
+			(int)min_t(size_t, strcspn(page, "\n"), 16), page);
+		return -EINVAL;
+	}
+	WRITE_ONCE(to_acct(item)->protect, p);
+	return count;
+}
+CONFIGFS_ATTR(vnode_acct_, protect);
 
 static ssize_t vnode_acct_prefetch_show(struct config_item *item, char *page)
 {
@@ -228,6 +268,9 @@ static struct configfs_attribute *vnode_acct_attrs[] = {
 	&vnode_acct_attr_prefetch_issued,
 	&vnode_acct_attr_prefetch_hits,
 	&vnode_acct_attr_prefetch_wasted,
+	&vnode_acct_attr_protect,
+	&vnode_acct_attr_protect_errors,
+	&vnode_acct_attr_protect_failed,
 	NULL,
 };
 

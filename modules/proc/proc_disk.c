@@ -451,7 +451,12 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 					GFP_KERNEL));
 	d->owner = vnode_fault(kvcalloc(d->size >> VNMEM_SLOT_SHIFT,
 					sizeof(u32), GFP_KERNEL));
-	if (!d->slabs || !d->owner) {
+	/* 5 bytes per 4 KiB slot: 1.25 MiB per GiB of disk (docs/protection.md) */
+	d->protect = vnode_fault(kvcalloc(d->size >> VNMEM_SLOT_SHIFT,
+					  sizeof(u8), GFP_KERNEL));
+	d->crc = vnode_fault(kvcalloc(d->size >> VNMEM_SLOT_SHIFT,
+				      sizeof(u32), GFP_KERNEL));
+	if (!d->slabs || !d->owner || !d->protect || !d->crc) {
 		ret = -ENOMEM;
 		goto out_free_map;
 	}
@@ -526,6 +531,8 @@ out_destroy_wq:
 out_free_map:
 	vnmem_pf_destroy(d);
 	vnmem_free_heal_bv(d);
+	kvfree(d->crc);
+	kvfree(d->protect);
 	kvfree(d->owner);
 	kvfree(d->slabs);
 out_close_hosts:
@@ -581,6 +588,8 @@ int vnmem_disk_destroy(struct vnmem_disk *d)
 	dlog(info, d, "disabled\n");
 	vnmem_pf_destroy(d);
 	vnmem_free_heal_bv(d);
+	kvfree(d->crc);
+	kvfree(d->protect);
 	kvfree(d->owner);
 	kvfree(d->slabs);
 	ida_free(&vnmem_ida, d->index);

@@ -9,6 +9,7 @@
 #include "proc.h"
 
 #include <linux/blkdev.h>
+#include <linux/crc32c.h>
 #include <linux/highmem.h>
 #include <linux/idr.h>
 #include <linux/ktime.h>
@@ -199,6 +200,130 @@ void vnmem_account(struct vnmem_disk *d, struct vnmem_cmd *cmd, bool write,
 }
 
 /* ------------------------------------------------------------------ */
+/* Protection profiles                                                 */
+/* ------------------------------------------------------------------ */
+
+static u32 vnmem_page_crc(struct page *page)
+{
+	void *p = kmap_local_page(page);
+	u32 crc = crc32c(~0U, p, VNMEM_SLOT_SIZE);
+
+	kunmap_local(p);
+	return crc;
+}
+
+/*
+ * @page holds what was read for @slot: does it pass the check its last
+ * write recorded?  Any context.
+ */
+bool vnmem_check_page(struct vnmem_disk *d, u64 slot, struct page *page)
+{
+	if (READ_ONCE(d->protect[slot]) != VNODE_PROTECT_CRC)
+		return true;
+	return vnmem_page_crc(page) == READ_ONCE(d->crc[slot]);
+}
+
+/*
+ * A write leaves: note the checks of the pages whose vNode protects them
+ * (each page's own owner decides: a request may, rarely, mix memory
+ * cgroups).  Committed per slot when the write lands.  RCU read side.
+ */
+static void vnmem_protect_write(struct vnmem_cmd *cmd, struct vnode_acct *a)
+{
+	unsigned int i;
+	u64 cgid;
+
+	cmd->crc_mask = 0;
+	for (i = 0; i < cmd->nr_pages; i++) {
+		if (i)
+			a = vnode_acct_find(cmd->bv[i].bv_page, &cgid);
+		if (!a || READ_ONCE(a->protect) != VNODE_PROTECT_CRC)
+			continue;
+		cmd->crc_mask |= 1U << i;
+		cmd->crc[i] = vnmem_page_crc(cmd->bv[i].bv_page);
+	}
+}
+
+static void vnmem_protect_count(struct vnmem_disk *d, u32 acct_id,
+				bool failed)
+{
+	struct vnode_acct *a;
+
+	atomic64_inc(failed ? &d->stats.protect_failed :
+		     &d->stats.protect_errors);
+	if (acct_id < VNMEM_OWNER_FIRST)
+		return;
+	rcu_read_lock();
+	a = vnode_acct_by_id(acct_id);
+	if (a)
+		atomic64_inc(failed ? &a->protect_failed : &a->protect_errors);
+	rcu_read_unlock();
+}
+
+/*
+ * A read from one copy landed: check every written page it brought.  On a
+ * failure the copy is dropped (the healer replaces it) and the read is
+ * tried on another copy; when no other copy is left the read fails, so
+ * the process gets SIGBUS, never wrong data.  Returns true when it took
+ * care of @rq.
+ */
+static bool vnmem_check_read(struct request *rq, struct vnmem_cmd *cmd)
+{
+	struct vnmem_disk *d = cmd->disk;
+	u64 slot = blk_rq_pos(rq) / VNMEM_SECT_PER_SLOT;
+	struct vnmem_slab *s = vnmem_slab_of(d, slot);
+	struct vnmem_copy *c = &s->copy[cmd->op_copy[0]];
+	struct vnmem_host *h = &d->hosts[cmd->op_host[0]];
+	unsigned int i, bad = 0, left = 0;
+	unsigned long flags;
+	u64 first = 0;
+	bool kick;
+
+	for (i = 0; i < cmd->nr_pages; i++) {
+		if (cmd->zero_mask & (1U << i) ||
+		    vnmem_check_page(d, slot + i, cmd->bv[i].bv_page))
+			continue;
+		if (!bad++)
+			first = slot + i;
+	}
+	if (!bad)
+		return false;
+
+	spin_lock_irqsave(&d->map_lock, flags);
+	for (i = 0; i < s->nr_copies; i++)
+		if (&s->copy[i] != c && vnmem_copy_valid(d, &s->copy[i]))
+			left++;
+	if (left) {
+		c->stale = true;
+		WRITE_ONCE(d->heal_check, true);
+	}
+	s->inflight--;
+	kick = vnmem_slab_maybe_free(d, s);
+	spin_unlock_irqrestore(&d->map_lock, flags);
+	if (kick)
+		queue_work(d->wq, &d->slow_work);
+
+	for (i = 0; i < bad; i++)
+		vnmem_protect_count(d, cmd->acct_id, false);
+	trace_page_check(cmd->cgroup_id, d->name, first << VNMEM_SLOT_SHIFT,
+			 h->id, h->name, vnode_protect_name(VNODE_PROTECT_CRC),
+			 left);
+	if (left) {
+		hlog(warn_ratelimited, h,
+		     "%u page(s) from slot %llu failed their crc check: copy of slab %u dropped, reading another\n",
+		     bad, first, cmd->slab);
+		vnmem_retry(rq, cmd, 0);
+		return true;
+	}
+	vnmem_protect_count(d, cmd->acct_id, true);
+	hlog(err_ratelimited, h,
+	     "%u page(s) from slot %llu failed their crc check and no other copy is left: swap-in failed\n",
+	     bad, first);
+	vnmem_end(rq, BLK_STS_IOERR);
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
 /* I/O                                                                 */
 /* ------------------------------------------------------------------ */
 
@@ -217,6 +342,8 @@ static void vnmem_finish(struct request *rq, struct vnmem_cmd *cmd)
 	for (i = 0; i < cmd->nr_ops; i++)
 		if (!cmd->op_err[i])
 			ok++;
+	if (!write && ok && vnmem_check_read(rq, cmd))
+		return;
 
 	spin_lock_irqsave(&d->map_lock, flags);
 	for (i = 0; i < cmd->nr_ops; i++) {
@@ -245,6 +372,10 @@ static void vnmem_finish(struct request *rq, struct vnmem_cmd *cmd)
 			old[i] = xchg(&d->owner[slot + i], owner);
 			if (old[i] == VNMEM_OWNER_FREE)
 				s->used++;
+			WRITE_ONCE(d->crc[slot + i], cmd->crc[i]);
+			WRITE_ONCE(d->protect[slot + i],
+				   cmd->crc_mask & (1U << i) ?
+				   VNODE_PROTECT_CRC : VNODE_PROTECT_NONE);
 		}
 		if (ok < d->replicas)
 			atomic64_add(cmd->nr_pages, &d->stats.degraded);
@@ -589,6 +720,7 @@ static void vnmem_cmd_start(struct vnmem_disk *d, struct request *rq,
 	memcpy(cmd->comm, current->comm, TASK_COMM_LEN);
 	cmd->cgroup_id = 0;
 	cmd->acct_id = 0;
+	cmd->crc_mask = 0;
 	cmd->nr_pages = vnmem_rq_pages(d, rq, cmd);
 	if (!cmd->nr_pages)
 		return;
@@ -596,6 +728,8 @@ static void vnmem_cmd_start(struct vnmem_disk *d, struct request *rq,
 	a = vnode_acct_find(cmd->bv[0].bv_page, &cmd->cgroup_id);
 	if (a)
 		cmd->acct_id = a->id;
+	if (op_is_write(req_op(rq)))
+		vnmem_protect_write(cmd, a);
 	rcu_read_unlock();
 }
 

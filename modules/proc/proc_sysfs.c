@@ -46,6 +46,8 @@ VNMEM_STAT_ATTR(heal_bytes);
 VNMEM_STAT_ATTR(prefetch_issued);
 VNMEM_STAT_ATTR(prefetch_hits);
 VNMEM_STAT_ATTR(prefetch_wasted);
+VNMEM_STAT_ATTR(protect_errors);
+VNMEM_STAT_ATTR(protect_failed);
 
 static ssize_t prefetch_cached_show(struct device *dev,
 				    struct device_attribute *attr, char *buf)
@@ -146,6 +148,8 @@ static struct attribute *vnmem_attrs[] = {
 	&dev_attr_prefetch_hits.attr,
 	&dev_attr_prefetch_wasted.attr,
 	&dev_attr_prefetch_cached.attr,
+	&dev_attr_protect_errors.attr,
+	&dev_attr_protect_failed.attr,
 	&dev_attr_heal_ms.attr,
 	&dev_attr_hosts.attr,
 	&dev_attr_lat_hist.attr,

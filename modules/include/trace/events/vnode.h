@@ -6,6 +6,7 @@
  *   vnode:page_write  one remote page WRITE completed (swap-out), one
  *                     event per replica written
  *   vnode:conn_state  a memory-host connection of a disk changed state
+ *   vnode:page_check  a swapped-in page failed its protection check
  *
  * Example: bpftrace -e 'tracepoint:vnode:page_read { @[args->host] =
  *          hist(args->latency_ns / 1000); }'
@@ -126,6 +127,42 @@ TRACE_EVENT(heal,
 	TP_printk("%s %s slab %u -> host %u, %u left", __get_str(disk),
 		  __entry->done ? "restored" : "copied", __entry->slab,
 		  __entry->host_id, __entry->left)
+);
+
+/*
+ * A page read from the copy on host @host_id failed its check (the vNode's
+ * protection profile, e.g. crc): @left other copies can still serve it;
+ * with none left the swap-in fails (the process gets SIGBUS).
+ */
+TRACE_EVENT(page_check,
+	TP_PROTO(u64 cgroup_id, const char *disk, u64 offset, u32 host_id,
+		 const char *host, const char *profile, u32 left),
+	TP_ARGS(cgroup_id, disk, offset, host_id, host, profile, left),
+
+	TP_STRUCT__entry(
+		__field(u64, cgroup_id)
+		__string(disk, disk)
+		__field(u64, offset)
+		__field(u32, host_id)
+		__string(host, host)
+		__string(profile, profile)
+		__field(u32, left)
+	),
+
+	TP_fast_assign(
+		__entry->cgroup_id = cgroup_id;
+		vnode_assign_str(disk, disk);
+		__entry->offset = offset;
+		__entry->host_id = host_id;
+		vnode_assign_str(host, host);
+		vnode_assign_str(profile, profile);
+		__entry->left = left;
+	),
+
+	TP_printk("%s off=%llu host=%u(%s) %s check failed, %u other copies, cgroup=%llu",
+		  __get_str(disk), __entry->offset, __entry->host_id,
+		  __get_str(host), __get_str(profile), __entry->left,
+		  __entry->cgroup_id)
 );
 
 #endif /* _TRACE_VNODE_H */
