@@ -213,6 +213,40 @@ static ssize_t tamper_store(struct kobject *kobj, struct kobj_attribute *a,
 }
 
 static struct kobj_attribute memh_attr_tamper = __ATTR_RW_MODE(tamper, 0600);
+
+/*
+ * Testing only: /sys/kernel/vnode_mem/dump reads every page this host holds
+ * for its clients, slab after slab, as the wire left them (what a hostile
+ * memory host sees).  Page N of the file is the Nth page of the walk.
+ */
+static ssize_t dump_read(struct file *f, struct kobject *kobj,
+			 struct bin_attribute *attr, char *buf, loff_t pos,
+			 size_t count)
+{
+	u64 want = pos >> PAGE_SHIFT, n = 0;
+	struct memh_client *c;
+	struct memh_slab *slab;
+	ssize_t ret = 0;
+
+	count = min_t(size_t, count, PAGE_SIZE - offset_in_page(pos));
+	mutex_lock(&memh.lock);
+	list_for_each_entry(c, &memh.clients, entry)
+		list_for_each_entry(slab, &c->slabs, entry) {
+			if (want >= n + slab->nr_pages) {
+				n += slab->nr_pages;
+				continue;
+			}
+			memcpy_from_page(buf, slab->pages[want - n],
+					 offset_in_page(pos), count);
+			ret = count;
+			goto out;
+		}
+out:
+	mutex_unlock(&memh.lock);
+	return ret;
+}
+
+static BIN_ATTR_ADMIN_RO(dump, 0);
 #endif
 
 static struct kobj_attribute memh_attr_capacity = __ATTR_RO(capacity);
@@ -383,14 +417,23 @@ int memh_sysfs_init(void)
 	ret = sysfs_create_group(memh.kobj, &memh_group);
 	if (ret)
 		goto out_put;
+#ifdef VNODE_TEST_HOOKS
+	ret = sysfs_create_bin_file(memh.kobj, &bin_attr_dump);
+	if (ret)
+		goto out_remove_group;
+#endif
 	memh.clients_kobj = kobject_create_and_add("clients", memh.kobj);
 	if (!memh.clients_kobj) {
 		ret = -ENOMEM;
-		goto out_remove_group;
+		goto out_remove_dump;
 	}
 	return 0;
 
+out_remove_dump:
+#ifdef VNODE_TEST_HOOKS
+	sysfs_remove_bin_file(memh.kobj, &bin_attr_dump);
 out_remove_group:
+#endif
 	sysfs_remove_group(memh.kobj, &memh_group);
 out_put:
 	kobject_put(memh.kobj);
@@ -402,6 +445,7 @@ void memh_sysfs_exit(void)
 {
 #ifdef VNODE_TEST_HOOKS
 	memh_tamper_forget();
+	sysfs_remove_bin_file(memh.kobj, &bin_attr_dump);
 #endif
 	kobject_put(memh.clients_kobj);
 	sysfs_remove_group(memh.kobj, &memh_group);

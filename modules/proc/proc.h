@@ -28,6 +28,7 @@
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/hrtimer.h>
+#include <linux/mempool.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <vnode/compat.h>
@@ -99,7 +100,19 @@ extern struct configfs_subsystem vnode_cfs_subsys;
 enum vnode_protect {
 	VNODE_PROTECT_NONE,	/* as written, unchecked */
 	VNODE_PROTECT_CRC,	/* CRC32C per page, kept here, checked */
+	VNODE_PROTECT_AEAD,	/* AES-256-GCM, key and tag kept here */
 };
+
+#define VNMEM_AEAD_TAG		16
+
+/* What an aead slot's last write needs to be opened (proc_protect.c). */
+struct vnmem_aead_meta {
+	u64	seq;			/* nonce: the vNode's write counter */
+	u32	key;			/* vNode (owner id) whose key sealed it */
+	u8	tag[VNMEM_AEAD_TAG];
+};
+
+struct crypto_aead;
 
 const char *vnode_protect_name(unsigned int p);
 
@@ -131,6 +144,8 @@ struct vnode_acct {
 	atomic64_t		prefetch_hits;	/* swap-ins served by them */
 	atomic64_t		prefetch_wasted; /* pages dropped unread */
 	u8			protect;	/* enum vnode_protect of new writes */
+	struct crypto_aead	*aead;		/* its key, once protect was aead */
+	atomic64_t		aead_seq;	/* nonces: writes sealed */
 	atomic64_t		protect_errors;	/* pages failing a check on a copy */
 	atomic64_t		protect_failed;	/* swap-ins no copy could serve */
 };
@@ -323,7 +338,14 @@ struct vnmem_cmd {
 	atomic_t		pf_wait;	/* prefetches it waits for, +1 */
 	bool			pf_failed;	/* one of them failed: re-read */
 	u16			crc_mask;	/* write: pages checked by crc */
+	u16			aead_mask;	/* write: pages sealed (aead) */
+	u16			bounce_mask;	/* bv pages from disk->bounce */
+	bool			sealed;		/* aead pages are in bounce pages */
 	u32			crc[VNMEM_MAX_RQ_PAGES]; /* write: their CRC32Cs */
+	u32			key[VNMEM_MAX_RQ_PAGES]; /* aead: the vNode */
+	u64			seq[VNMEM_MAX_RQ_PAGES]; /* aead: nonces */
+	u8			tag[VNMEM_MAX_RQ_PAGES][VNMEM_AEAD_TAG];
+	struct page		*orig[VNMEM_MAX_RQ_PAGES]; /* bounced pages */
 };
 
 /**
@@ -371,6 +393,8 @@ struct vnmem_pf;
  * @owner: per-slot owner (VNMEM_OWNER_*), slot = sector >> 3
  * @protect: per-slot enum vnode_protect of its last write
  * @crc: per-slot CRC32C of its last write (VNODE_PROTECT_CRC slots)
+ * @aead: per-slot nonce, key and tag of its last write (VNODE_PROTECT_AEAD)
+ * @bounce: pages that sealed (aead) pages go out in
  * @map_lock: protects @slabs and @free_list
  * @free_list: slabs waiting for FREE_SLAB
  * @slow_list: requests waiting for the slow path (slab allocation)
@@ -409,6 +433,8 @@ struct vnmem_disk {
 	u32			*owner;
 	u8			*protect;
 	u32			*crc;
+	struct vnmem_aead_meta	*aead;
+	mempool_t		*bounce;
 	spinlock_t		map_lock;
 	struct list_head	free_list;
 	struct list_head	slow_list;
@@ -506,7 +532,16 @@ void vnmem_retry(struct request *rq, struct vnmem_cmd *cmd,
 int vnmem_submit(struct vnmem_disk *d, struct request *rq, bool slow);
 void vnmem_account(struct vnmem_disk *d, struct vnmem_cmd *cmd, bool write,
 		   bool remote);
-bool vnmem_check_page(struct vnmem_disk *d, u64 slot, struct page *page);
+
+/* proc_protect.c */
+int vnode_acct_aead_init(struct vnode_acct *a);
+void vnode_acct_aead_exit(struct vnode_acct *a);
+void vnmem_protect_write(struct vnmem_cmd *cmd, struct vnode_acct *a);
+int vnmem_seal(struct vnmem_disk *d, struct vnmem_cmd *cmd);
+void vnmem_unseal(struct vnmem_disk *d, struct vnmem_cmd *cmd);
+void vnmem_protect_commit(struct vnmem_disk *d, struct vnmem_cmd *cmd,
+			  u64 slot);
+int vnmem_check_page(struct vnmem_disk *d, u64 slot, struct page *page);
 
 /* proc_prefetch.c */
 int vnmem_pf_create(struct vnmem_disk *d);

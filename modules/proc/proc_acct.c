@@ -188,6 +188,7 @@ VNODE_ACCT_ATTR(protect_failed);
 static const char * const vnode_protect_names[] = {
 	[VNODE_PROTECT_NONE]	= "none",
 	[VNODE_PROTECT_CRC]	= "crc",
+	[VNODE_PROTECT_AEAD]	= "aead",
 };
 
 const char *vnode_protect_name(unsigned int p)
@@ -203,22 +204,35 @@ static ssize_t vnode_acct_protect_show(struct config_item *item, char *page)
 }
 
 /*
- * How this vNode's pages are checked when they come back (proc_io.c).  It
- * applies to pages written from now on: a page keeps the profile it was
- * written with.
+ * How this vNode's pages are protected (proc_protect.c).  It applies to
+ * pages written from now on: a page keeps the profile it was written with.
+ * aead makes the vNode's key the first time; it is kept, unread by anyone,
+ * until the vNode is removed.
  */
 static ssize_t vnode_acct_protect_store(struct config_item *item,
 					const char *page, size_t count)
 {
+	struct vnode_acct *a = to_acct(item);
 	int p = sysfs_match_string(vnode_protect_names, page);
+	int ret = 0;
 
 	if (p < 0) {
-		pr_warn("vnodes/%s: protect: '%.*s' is not none or crc\n",
+		pr_warn("vnodes/%s: protect: '%.*s' is not none, crc or aead\n",
 			config_item_name(item),
 			(int)min_t(size_t, strcspn(page, "\n"), 16), page);
 		return -EINVAL;
 	}
-	WRITE_ONCE(to_acct(item)->protect, p);
+	if (p == VNODE_PROTECT_AEAD) {
+		mutex_lock(&vnode_acct_lock);
+		ret = vnode_acct_aead_init(a);
+		mutex_unlock(&vnode_acct_lock);
+		if (ret) {
+			pr_warn("vnodes/%s: protect: aead: no usable gcm(aes) in this kernel (%d)\n",
+				config_item_name(item), ret);
+			return ret;
+		}
+	}
+	WRITE_ONCE(a->protect, p);
 	return count;
 }
 CONFIGFS_ATTR(vnode_acct_, protect);
@@ -283,6 +297,8 @@ static void vnode_acct_release(struct config_item *item)
 		xa_erase(&vnode_acct_by_cgid, a->cgroup_id);
 	mutex_unlock(&vnode_acct_lock);
 	xa_erase(&vnode_acct_ids, a->id);
+	/* its pages still on a disk can no longer be opened: key destroyed */
+	vnode_acct_aead_exit(a);
 	kfree_rcu(a, rcu);
 }
 

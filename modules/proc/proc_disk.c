@@ -451,12 +451,18 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 					GFP_KERNEL));
 	d->owner = vnode_fault(kvcalloc(d->size >> VNMEM_SLOT_SHIFT,
 					sizeof(u32), GFP_KERNEL));
-	/* 5 bytes per 4 KiB slot: 1.25 MiB per GiB of disk (docs/protection.md) */
+	/* 37 bytes per 4 KiB slot: 9.25 MiB per GiB (docs/protection.md) */
 	d->protect = vnode_fault(kvcalloc(d->size >> VNMEM_SLOT_SHIFT,
 					  sizeof(u8), GFP_KERNEL));
 	d->crc = vnode_fault(kvcalloc(d->size >> VNMEM_SLOT_SHIFT,
 				      sizeof(u32), GFP_KERNEL));
-	if (!d->slabs || !d->owner || !d->protect || !d->crc) {
+	d->aead = vnode_fault(kvcalloc(d->size >> VNMEM_SLOT_SHIFT,
+				       sizeof(*d->aead), GFP_KERNEL));
+	/* sealed (aead) pages go out in these: two requests' worth */
+	d->bounce = vnode_fault(mempool_create_page_pool(2 * VNMEM_MAX_RQ_PAGES,
+							 0));
+	if (!d->slabs || !d->owner || !d->protect || !d->crc || !d->aead ||
+	    !d->bounce) {
 		ret = -ENOMEM;
 		goto out_free_map;
 	}
@@ -531,6 +537,8 @@ out_destroy_wq:
 out_free_map:
 	vnmem_pf_destroy(d);
 	vnmem_free_heal_bv(d);
+	mempool_destroy(d->bounce);
+	kvfree(d->aead);
 	kvfree(d->crc);
 	kvfree(d->protect);
 	kvfree(d->owner);
@@ -588,6 +596,8 @@ int vnmem_disk_destroy(struct vnmem_disk *d)
 	dlog(info, d, "disabled\n");
 	vnmem_pf_destroy(d);
 	vnmem_free_heal_bv(d);
+	mempool_destroy(d->bounce);
+	kvfree(d->aead);
 	kvfree(d->crc);
 	kvfree(d->protect);
 	kvfree(d->owner);

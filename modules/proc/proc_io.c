@@ -57,6 +57,8 @@ void vnmem_end(struct request *rq, blk_status_t sts)
 	vnmem_poll_signal(cmd);
 	if (sts)
 		atomic64_inc(&cmd->disk->stats.errors);
+	if (cmd->bounce_mask)
+		vnmem_unseal(cmd->disk, cmd);
 	cmd->start_ns = 0;
 	blk_mq_end_request(rq, sts);
 }
@@ -199,51 +201,6 @@ void vnmem_account(struct vnmem_disk *d, struct vnmem_cmd *cmd, bool write,
 	rcu_read_unlock();
 }
 
-/* ------------------------------------------------------------------ */
-/* Protection profiles                                                 */
-/* ------------------------------------------------------------------ */
-
-static u32 vnmem_page_crc(struct page *page)
-{
-	void *p = kmap_local_page(page);
-	u32 crc = crc32c(~0U, p, VNMEM_SLOT_SIZE);
-
-	kunmap_local(p);
-	return crc;
-}
-
-/*
- * @page holds what was read for @slot: does it pass the check its last
- * write recorded?  Any context.
- */
-bool vnmem_check_page(struct vnmem_disk *d, u64 slot, struct page *page)
-{
-	if (READ_ONCE(d->protect[slot]) != VNODE_PROTECT_CRC)
-		return true;
-	return vnmem_page_crc(page) == READ_ONCE(d->crc[slot]);
-}
-
-/*
- * A write leaves: note the checks of the pages whose vNode protects them
- * (each page's own owner decides: a request may, rarely, mix memory
- * cgroups).  Committed per slot when the write lands.  RCU read side.
- */
-static void vnmem_protect_write(struct vnmem_cmd *cmd, struct vnode_acct *a)
-{
-	unsigned int i;
-	u64 cgid;
-
-	cmd->crc_mask = 0;
-	for (i = 0; i < cmd->nr_pages; i++) {
-		if (i)
-			a = vnode_acct_find(cmd->bv[i].bv_page, &cgid);
-		if (!a || READ_ONCE(a->protect) != VNODE_PROTECT_CRC)
-			continue;
-		cmd->crc_mask |= 1U << i;
-		cmd->crc[i] = vnmem_page_crc(cmd->bv[i].bv_page);
-	}
-}
-
 static void vnmem_protect_count(struct vnmem_disk *d, u32 acct_id,
 				bool failed)
 {
@@ -274,23 +231,28 @@ static bool vnmem_check_read(struct request *rq, struct vnmem_cmd *cmd)
 	struct vnmem_slab *s = vnmem_slab_of(d, slot);
 	struct vnmem_copy *c = &s->copy[cmd->op_copy[0]];
 	struct vnmem_host *h = &d->hosts[cmd->op_host[0]];
-	unsigned int i, bad = 0, left = 0;
+	unsigned int i, bad = 0, left = 0, prof = 0;
+	bool kick, nomem = false;
 	unsigned long flags;
 	u64 first = 0;
-	bool kick;
+	int ret;
 
 	for (i = 0; i < cmd->nr_pages; i++) {
-		if (cmd->zero_mask & (1U << i) ||
-		    vnmem_check_page(d, slot + i, cmd->bv[i].bv_page))
+		if (cmd->zero_mask & (1U << i))
 			continue;
-		if (!bad++)
+		ret = vnmem_check_page(d, slot + i, cmd->bv[i].bv_page);
+		if (ret == -ENOMEM) {
+			nomem = true;
+		} else if (ret && !bad++) {
 			first = slot + i;
+			prof = READ_ONCE(d->protect[first]);
+		}
 	}
-	if (!bad)
+	if (!bad && !nomem)
 		return false;
 
 	spin_lock_irqsave(&d->map_lock, flags);
-	for (i = 0; i < s->nr_copies; i++)
+	for (i = 0; bad && i < s->nr_copies; i++)
 		if (&s->copy[i] != c && vnmem_copy_valid(d, &s->copy[i]))
 			left++;
 	if (left) {
@@ -303,22 +265,26 @@ static bool vnmem_check_read(struct request *rq, struct vnmem_cmd *cmd)
 	if (kick)
 		queue_work(d->wq, &d->slow_work);
 
+	if (!bad) {
+		/* no memory to check with: read it again a little later */
+		vnmem_retry(rq, cmd, 1);
+		return true;
+	}
 	for (i = 0; i < bad; i++)
 		vnmem_protect_count(d, cmd->acct_id, false);
 	trace_page_check(cmd->cgroup_id, d->name, first << VNMEM_SLOT_SHIFT,
-			 h->id, h->name, vnode_protect_name(VNODE_PROTECT_CRC),
-			 left);
+			 h->id, h->name, vnode_protect_name(prof), left);
 	if (left) {
 		hlog(warn_ratelimited, h,
-		     "%u page(s) from slot %llu failed their crc check: copy of slab %u dropped, reading another\n",
-		     bad, first, cmd->slab);
+		     "%u page(s) from slot %llu failed their %s check: copy of slab %u dropped, reading another\n",
+		     bad, first, vnode_protect_name(prof), cmd->slab);
 		vnmem_retry(rq, cmd, 0);
 		return true;
 	}
 	vnmem_protect_count(d, cmd->acct_id, true);
 	hlog(err_ratelimited, h,
-	     "%u page(s) from slot %llu failed their crc check and no other copy is left: swap-in failed\n",
-	     bad, first);
+	     "%u page(s) from slot %llu failed their %s check and no other copy is left: swap-in failed\n",
+	     bad, first, vnode_protect_name(prof));
 	vnmem_end(rq, BLK_STS_IOERR);
 	return true;
 }
@@ -372,11 +338,8 @@ static void vnmem_finish(struct request *rq, struct vnmem_cmd *cmd)
 			old[i] = xchg(&d->owner[slot + i], owner);
 			if (old[i] == VNMEM_OWNER_FREE)
 				s->used++;
-			WRITE_ONCE(d->crc[slot + i], cmd->crc[i]);
-			WRITE_ONCE(d->protect[slot + i],
-				   cmd->crc_mask & (1U << i) ?
-				   VNODE_PROTECT_CRC : VNODE_PROTECT_NONE);
 		}
+		vnmem_protect_commit(d, cmd, slot);
 		if (ok < d->replicas)
 			atomic64_add(cmd->nr_pages, &d->stats.degraded);
 	}
@@ -721,6 +684,8 @@ static void vnmem_cmd_start(struct vnmem_disk *d, struct request *rq,
 	cmd->cgroup_id = 0;
 	cmd->acct_id = 0;
 	cmd->crc_mask = 0;
+	cmd->aead_mask = 0;
+	cmd->sealed = false;
 	cmd->nr_pages = vnmem_rq_pages(d, rq, cmd);
 	if (!cmd->nr_pages)
 		return;
@@ -771,6 +736,21 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	if (req_op(rq) == REQ_OP_WRITE) {
 		if (first)
 			vnmem_pf_drop(d, slot, cmd->nr_pages, true);
+		if (cmd->aead_mask && !cmd->sealed) {
+			int ret = vnmem_seal(d, cmd);
+
+			if (ret == -ENOMEM) {
+				vnmem_retry(rq, cmd, 1);
+				return BLK_STS_OK;
+			}
+			if (ret) {
+				dlog(err_ratelimited, d,
+				     "write at slot %llu failed: its vNode's key is gone (%d)\n",
+				     slot, ret);
+				vnmem_end(rq, BLK_STS_IOERR);
+				return BLK_STS_OK;
+			}
+		}
 		if (!vnmem_stage(d, cmd))
 			vnmem_submit(d, rq, false);
 		return BLK_STS_OK;
@@ -844,6 +824,7 @@ static int vnmem_init_request(struct blk_mq_tag_set *set, struct request *rq,
 
 	cmd->disk = set->driver_data;
 	cmd->start_ns = 0;
+	cmd->bounce_mask = 0;
 	INIT_LIST_HEAD(&cmd->node);
 	return 0;
 }

@@ -349,7 +349,7 @@ static void vnmem_pf_land(struct vnmem_pf_op *op, int error)
 		struct vnmem_pf_ent *e = op->ent[i];
 		/* one failing its check is read again, and checked, on demand */
 		bool good = !error && !e->stale &&
-			    vnmem_check_page(d, e->slot, e->page);
+			    !vnmem_check_page(d, e->slot, e->page);
 
 		if (e->waiter) {
 			struct vnmem_cmd *cmd = blk_mq_rq_to_pdu(e->waiter);
