@@ -181,15 +181,20 @@ is 'vnodectl -s /x/sock vnode c' create
 is 'vnodectl vnode create --me' --mem
 is 'vnodectl vnode create w --mem=1G --ca' --cache
 has 'vnodectl vnode create w --mem 1G --' --cache --replicas --cpus --owner \
-	--storage --stor-host --volume --mount --keep-storage --headroom --prefetch
+	--storage --stor-host --volume --mount --keep-storage --headroom --prefetch --protect
+is 'vnodectl vnode create w --mem 1G --protect ' none crc aead
+is 'vnodectl vnode create w --mem 1G --protect=c' crc
 hasnt 'vnodectl vnode create w --mem 1G --' --mem
 is 'vnodectl vnode create w --mem 1G --replicas ' 1 2
 is 'vnodectl vnode delete alpha -' -f --force --keep-storage
-is 'vnodectl vnode set alpha --' --headroom --prefetch
+is 'vnodectl vnode set alpha --' --headroom --prefetch --protect
 is 'vnodectl vnode set alpha --headroom ' auto off
 is 'vnodectl vnode set alpha --prefetch ' on off
 is 'vnodectl vnode set alpha --prefetch=o' on off
-is 'vnodectl vnode set alpha --prefetch off --' --headroom
+is 'vnodectl vnode set alpha --prefetch off --' --headroom --protect
+is 'vnodectl vnode set alpha --protect ' none crc aead
+is 'vnodectl vnode set alpha --protect=a' aead
+is 'vnodectl vnode set alpha --protect crc --' --headroom --prefetch
 is 'vnodectl vnode set b' beta.1
 is 'vnodectl vnode top -' -n --count -d --delay
 is 'vnodectl component add m3 --type ' memory storage
@@ -255,9 +260,12 @@ is "vnode-run --socket=$tmp/files/sockdir/v" "$tmp/files/sockdir/vnoded.sock"
 is 'vnode-run --ca' --cache
 is 'vnode-run -V' -V
 has 'vnode-run -' -s --socket --mem --cache --replicas --cpus --storage \
-	--stor-host --volume --mount --headroom --prefetch -V --version -h --help --
+	--stor-host --volume --mount --headroom --prefetch --protect -V --version -h --help --
 is 'vnode-run --mem 1G --m' --mount
 has 'vnode-run --mem 1G --prefetch --cache 50% ech' echo
+is 'vnode-run --mem 1G --protect ' none crc aead
+is 'vnode-run --protect=n' none
+has 'vnode-run --mem 1G --protect crc --cache 50% ech' echo
 is 'vnode-run ' alpha beta.1
 is 'vnode-run -s /x/sock a' alpha
 is 'vnode-run -- b' beta.1

@@ -20,10 +20,12 @@
  * checks them (out of range: -EINVAL; a second link to the same host:
  * -EEXIST; stats: -EACCES).  vnode_proc's accounting objects: mkdir gives
  * one its attributes, counters at zero (tests write the files to stand for
- * traffic), and prefetch 0 or 1 (anything else -EINVAL); a counter is
- * -EACCES, an attribute it does not have -ENOENT.  With
- * DIR/fake/no_prefetch present, new objects have no prefetch attributes (a
- * vnode_proc without prefetching).
+ * traffic), prefetch 0 or 1 and protect none or crc, with or without a
+ * newline (anything else -EINVAL: aead too, as vnode_proc refuses it
+ * today); a counter is -EACCES, an attribute it does not have -ENOENT.
+ * With DIR/fake/no_prefetch present, new objects have no prefetch
+ * attributes (a vnode_proc without prefetching); with DIR/fake/no_protect,
+ * no protect attributes (a vnode_proc without protection).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -88,17 +90,25 @@ static int fake_fabric_attr(const struct vn_kern *k, const char *path,
 }
 
 /* An accounting object's attribute: cgroup_id as given, prefetch 0 or
- * 1, the rest read-only; one that is not there: -ENOENT (configfs makes
- * no files). */
+ * 1, protect none or crc (read back with a newline), the rest read-only;
+ * one that is not there: -ENOENT (configfs makes no files). */
 static int fake_acct_attr(const char *path, const char *val, char *out,
 			  size_t len)
 {
 	const char *attr = strrchr(path, '/') + 1;
+	size_t n = strcspn(val, "\n");
 
 	if (access(path, F_OK))
 		return -ENOENT;
 	if (!strcmp(attr, "cgroup_id")) {
 		snprintf(out, len, "%s", val);
+		return 0;
+	}
+	if (!strcmp(attr, "protect")) {
+		if (!((n == 4 && !strncmp(val, "none", n)) || (n == 3 && !strncmp(val, "crc", n))) ||
+		    (val[n] && strcmp(val + n, "\n")))
+			return -EINVAL;
+		snprintf(out, len, "%.*s\n", (int)n, val);
 		return 0;
 	}
 	if (strcmp(attr, "prefetch"))
@@ -400,10 +410,14 @@ static void fake_after_acct_mkdir(const struct vn_kern *k, const char *name)
 			      "<=50000us:0 <=100000us:0 <=200000us:0 <=500000us:0 "
 			      "<=1000000us:0" },
 	};
-	/* a vnode_proc with prefetching */
+	/* a vnode_proc with prefetching, with protection */
 	static const char *const pf_attrs[][2] = {
 		{ "prefetch", "0" }, { "prefetch_issued", "0" },
 		{ "prefetch_hits", "0" }, { "prefetch_wasted", "0" },
+	};
+	static const char *const pr_attrs[][2] = {
+		{ "protect", "none\n" }, { "protect_errors", "0" },
+		{ "protect_failed", "0" },
 	};
 	char dir[PATH_MAX], off[PATH_MAX];
 
@@ -411,6 +425,8 @@ static void fake_after_acct_mkdir(const struct vn_kern *k, const char *name)
 	fake_item_attrs(k, dir, attrs, sizeof(attrs) / sizeof(attrs[0]));
 	if (!vn_kpath(k, off, sizeof(off), "/fake/no_prefetch") && access(off, F_OK))
 		fake_item_attrs(k, dir, pf_attrs, sizeof(pf_attrs) / sizeof(pf_attrs[0]));
+	if (!vn_kpath(k, off, sizeof(off), "/fake/no_protect") && access(off, F_OK))
+		fake_item_attrs(k, dir, pr_attrs, sizeof(pr_attrs) / sizeof(pr_attrs[0]));
 }
 
 const struct vn_kern_ops vn_kern_fake_ops = {

@@ -284,7 +284,8 @@ static void set_args(void **state)
 	assert_int_equal(vc_parse_vnode_set(ARGC("set", "v1"), ARGV("set", "v1"), &a, &err),
 			 -EINVAL);
 	assert_non_null(strstr(err.msg,
-			       "usage: vnode set NAME [--headroom auto|off|SIZE] [--prefetch on|off] (at least one)"));
+			       "usage: vnode set NAME [--headroom auto|off|SIZE] [--prefetch on|off]\n"
+			       "    [--protect none|crc|aead] (at least one)"));
 	assert_null(a);
 	/* --prefetch: the word is vnoded's to check (test_vnode.c: prefetch) */
 	assert_int_equal(PARSE(vc_parse_vnode_set, &a, &err, "set", "v1", "--prefetch", "on"), 0);
@@ -298,6 +299,29 @@ static void set_args(void **state)
 	json_object_put(a);
 	assert_int_equal(PARSE(vc_parse_vnode_set, &a, &err, "set", "v1", "--prefetch"), -EINVAL);
 	assert_non_null(strstr(err.msg, "--prefetch needs a value"));
+	assert_null(a);
+	/* --protect: one of its words, checked here (and by vnoded) */
+	assert_int_equal(PARSE(vc_parse_vnode_set, &a, &err, "set", "v1", "--protect", "crc"), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(a, "protect")), "crc");
+	assert_false(json_object_object_get_ex(a, "headroom", NULL));
+	json_object_put(a);
+	assert_int_equal(PARSE(vc_parse_vnode_set, &a, &err, "set", "v1", "--protect=aead",
+			       "--prefetch", "on"), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(a, "protect")), "aead");
+	assert_string_equal(json_object_get_string(json_object_object_get(a, "prefetch")), "on");
+	json_object_put(a);
+	assert_int_equal(PARSE(vc_parse_vnode_set, &a, &err, "set", "v1", "--protect", "none"), 0);
+	json_object_put(a);
+	assert_int_equal(PARSE(vc_parse_vnode_set, &a, &err, "set", "v1", "--protect", "CRC"),
+			 -EINVAL);
+	assert_string_equal(err.msg, "--protect must be none, crc or aead, got 'CRC'");
+	assert_null(a);
+	assert_int_equal(PARSE(vc_parse_vnode_set, &a, &err, "set", "v1", "--headroom", "off",
+			       "--protect="), -EINVAL);
+	assert_string_equal(err.msg, "--protect must be none, crc or aead, got ''");
+	assert_null(a);
+	assert_int_equal(PARSE(vc_parse_vnode_set, &a, &err, "set", "v1", "--protect"), -EINVAL);
+	assert_non_null(strstr(err.msg, "--protect needs a value"));
 	assert_null(a);
 	assert_int_equal(vc_parse_vnode_set(ARGC("set", "--headroom", "auto"),
 					    ARGV("set", "--headroom", "auto"), &a, &err), -EINVAL);
@@ -318,6 +342,23 @@ static void set_args(void **state)
 	assert_int_equal(PARSE(vc_parse_vnode_create, &a, &err, "create", "v1", "--mem", "1G",
 			       "--cache", "25%", "--prefetch=on"), -EINVAL);
 	assert_non_null(strstr(err.msg, "--prefetch takes no value"));
+	assert_null(a);
+	/* create --protect: a word, absent unless given (the cluster's) */
+	assert_int_equal(PARSE(vc_parse_vnode_create, &a, &err, "create", "v1", "--mem", "1G",
+			       "--cache", "25%", "--protect", "crc"), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(a, "protect")), "crc");
+	json_object_put(a);
+	assert_int_equal(PARSE(vc_parse_vnode_create, &a, &err, "create", "v1", "--mem", "1G",
+			       "--cache", "25%"), 0);
+	assert_false(json_object_object_get_ex(a, "protect", NULL));
+	json_object_put(a);
+	assert_int_equal(PARSE(vc_parse_vnode_create, &a, &err, "create", "v1", "--mem", "1G",
+			       "--cache", "25%", "--protect=sha"), -EINVAL);
+	assert_string_equal(err.msg, "--protect must be none, crc or aead, got 'sha'");
+	assert_null(a);
+	assert_int_equal(PARSE(vc_parse_vnode_create, &a, &err, "create", "v1", "--mem", "1G",
+			       "--cache", "25%", "--protect"), -EINVAL);
+	assert_non_null(strstr(err.msg, "--protect needs a value"));
 	assert_null(a);
 }
 

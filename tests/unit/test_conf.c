@@ -25,6 +25,7 @@ static void good(void **state)
 		"disk_size = 1G   ; trailing comment\n"
 		"probe_timeout_ms=500\n"
 		"headroom = 2M\n"
+		"protect = crc\n"
 		"\n"
 		"[memory m1]\n"
 		"  addr = 10.0.0.2\n"
@@ -43,6 +44,7 @@ static void good(void **state)
 	assert_true(c.cluster.disk_size == 1ULL << 30);
 	assert_int_equal(c.cluster.probe_timeout_ms, 500);
 	assert_int_equal(c.cluster.headroom, 2 << 20);
+	assert_int_equal(c.cluster.protect, VN_PROTECT_CRC);
 	assert_int_equal(c.nr_comps, 3);
 	assert_string_equal(c.comps[0].name, "m1");
 	assert_int_equal(c.comps[0].kind, VN_COMP_MEMORY);
@@ -103,6 +105,12 @@ static void defaults(void **state)
 	assert_int_equal(c.cluster.headroom, VN_HEADROOM_OFF);
 	assert_int_equal(parse_str("[cluster]\nheadroom = auto\n", &c, &err), 0);
 	assert_int_equal(c.cluster.headroom, VN_HEADROOM_AUTO);
+	assert_int_equal(c.cluster.protect, VN_PROTECT_NONE);
+	/* aead passes here: whether vnode_proc offers it is vnoded's to find */
+	assert_int_equal(parse_str("[cluster]\nprotect = aead\n", &c, &err), 0);
+	assert_int_equal(c.cluster.protect, VN_PROTECT_AEAD);
+	assert_int_equal(parse_str("[cluster]\nprotect = none  # the default\n", &c, &err), 0);
+	assert_int_equal(c.cluster.protect, VN_PROTECT_NONE);
 }
 
 /* The probe's authentication: [cluster] key_file and insecure. */
@@ -177,6 +185,11 @@ static void malformed(void **state)
 		{ "[agent]\nport = 7472\n", "cluster.conf:2: unknown key 'port' in [agent]" },
 		{ "[cluster]\nagent_port = 70000\n", "cluster.conf:2: agent_port must be 1..65535" },
 		{ "[cluster]\nheadroom = some\n", "cluster.conf:2: invalid headroom 'some'" },
+		{ "[cluster]\nprotect = sha256\n",
+		  "cluster.conf:2: protect must be none, crc or aead, got 'sha256'" },
+		{ "[cluster]\nprotect = on\n", "cluster.conf:2: protect must be none, crc or aead" },
+		{ "[memory m1]\naddr = 1.2.3.4\nprotect = crc\n",
+		  "cluster.conf:3: unknown key 'protect' in [memory m1]" },
 	};
 	struct vn_conf c;
 	struct vn_err err;

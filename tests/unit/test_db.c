@@ -254,6 +254,48 @@ static void migrate_v7(void **state)
 	sqlite3_close(db);
 }
 
+/* sql runs on db (SQLITE_OK), or is refused */
+static bool sql_ok(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+}
+
+/* v8 -> v9: vNodes' protect, none for the old rows; the rest kept */
+static void migrate_v8(void **state)
+{
+	char path[PATH_MAX];
+	sqlite3 *db;
+
+	db = old_db(*state, 8, "v8.db",
+		"INSERT INTO components (name, kind, addr, port, created, op_rtt_ns) "
+		"VALUES ('m1', 'memory', '10.0.0.2', 7470, 1, 350000);"
+		"INSERT INTO vnodes (name, mem, cache, replicas, cpus, owner_uid, cgroup, cgroup_id, "
+		"state, ephemeral, creator_pid, created, headroom, prefetch) "
+		"VALUES ('v', 1000, 500, 1, '0-1', 1000, '/x', 7, 'active', 1, 42, 5, 4096, 1);"
+		"INSERT INTO allocations (vnode_id, component_id, bytes) VALUES (1, 1, 500);"
+		"INSERT INTO events (ts, type, object, name, detail) "
+		"VALUES (6, 'vnode.set', 'vnode', 'v', '{\"prefetch\":\"on\"}')",
+		path, sizeof(path));
+	assert_false(sql_ok(db, "UPDATE vnodes SET protect = 'crc'"));
+	db = migrated(db, path);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM vnodes WHERE name = 'v' AND mem = 1000 "
+				 "AND cache = 500 AND cpus = '0-1' AND owner_uid = 1000 AND "
+				 "cgroup_id = 7 AND ephemeral = 1 AND creator_pid = 42 AND "
+				 "created = 5 AND headroom = 4096 AND prefetch = 1 AND "
+				 "protect = 'none'"), 1);
+	assert_int_equal(one_int(db, "SELECT bytes FROM allocations WHERE vnode_id = 1"), 500);
+	assert_int_equal(one_int(db, "SELECT op_rtt_ns FROM components WHERE name = 'm1'"), 350000);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM events WHERE type = 'vnode.set' "
+				 "AND json_extract(detail, '$.prefetch') = 'on'"), 1);
+	/* none, crc or aead only */
+	assert_true(sql_ok(db, "UPDATE vnodes SET protect = 'crc'"));
+	assert_true(sql_ok(db, "UPDATE vnodes SET protect = 'aead'"));
+	assert_false(sql_ok(db, "UPDATE vnodes SET protect = 'CRC'"));
+	assert_false(sql_ok(db, "UPDATE vnodes SET protect = NULL"));
+	assert_int_equal(one_int(db, "SELECT count(*) FROM vnodes WHERE protect = 'aead'"), 1);
+	sqlite3_close(db);
+}
+
 static void refuse_newer(void **state)
 {
 	struct fx *fx = *state;
@@ -458,6 +500,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(migrate_v2, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_v3, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_v7, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_v8, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuse_newer, setup, teardown),
 		cmocka_unit_test_setup_teardown(events, setup, teardown),
 		cmocka_unit_test_setup_teardown(sql_guard, setup, teardown),

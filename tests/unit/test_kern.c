@@ -175,8 +175,9 @@ static void fake_cgroup(void **state)
 		json_object *c = json_object_new_object(), *h;
 
 		assert_int_equal(vn_acct_read(&fx->k, "a", c), 0);
-		assert_int_equal(json_object_object_length(c), 10);
+		assert_int_equal(json_object_object_length(c), 12);
 		assert_int_equal(json_object_get_int(json_object_object_get(c, "prefetch_hits")), 0);
+		assert_int_equal(json_object_get_int(json_object_object_get(c, "protect_failed")), 0);
 		assert_true(json_object_object_get_ex(c, "lat_hist_us", &h));
 		assert_int_equal(json_object_object_length(h), 14);
 		json_object_put(c);
@@ -202,6 +203,31 @@ static void fake_cgroup(void **state)
 	assert_false(exists_at(fx->dir, CFS "vnodes/a/bogus"));
 	assert_int_equal(vn_acct_get_prefetch(&fx->k, "a", &on), 0);
 	assert_true(on);
+	/* protect: none at first; none or crc, with or without a newline;
+	 * aead refused as vnode_proc refuses it today */
+	assert_int_equal(vn_acct_get_protect(&fx->k, "a", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "none");
+	assert_int_equal(vn_acct_set_protect(&fx->k, "a", VN_PROTECT_NONE, &err), 0);
+	assert_int_equal(vn_acct_set_protect(&fx->k, "a", VN_PROTECT_CRC, &err), 1);
+	assert_int_equal(read_at(fx->dir, CFS "vnodes/a/protect", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "crc");
+	assert_int_equal(vn_acct_set_protect(&fx->k, "a", VN_PROTECT_CRC, &err), 0);
+	assert_int_equal(vn_acct_set_protect(&fx->k, "a", VN_PROTECT_AEAD, &err), -EINVAL);
+	assert_string_equal(err.msg, "vnode_proc refused protect 'aead' (dmesg on the process host says why)");
+	assert_int_equal(vn_acct_get_protect(&fx->k, "a", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "crc");
+	assert_int_equal(vn_kwritef(&fx->k, &err, "none\n", VN_CFS "/vnodes/a/protect"), 0);
+	assert_int_equal(vn_acct_get_protect(&fx->k, "a", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "none");
+	assert_int_equal(vn_kwritef(&fx->k, &err, "crc", VN_CFS "/vnodes/a/protect"), 0);
+	assert_int_equal(vn_kwritef(&fx->k, &err, "aead\n", VN_CFS "/vnodes/a/protect"), -EINVAL);
+	assert_int_equal(vn_kwritef(&fx->k, &err, "cr", VN_CFS "/vnodes/a/protect"), -EINVAL);
+	assert_int_equal(vn_kwritef(&fx->k, &err, "crc\n\n", VN_CFS "/vnodes/a/protect"), -EINVAL);
+	assert_int_equal(vn_kwritef(&fx->k, &err, "CRC", VN_CFS "/vnodes/a/protect"), -EINVAL);
+	assert_int_equal(vn_kwritef(&fx->k, &err, "1", VN_CFS "/vnodes/a/protect_errors"), -EACCES);
+	assert_int_equal(vn_kwritef(&fx->k, &err, "1", VN_CFS "/vnodes/a/protect_failed"), -EACCES);
+	assert_int_equal(vn_acct_get_protect(&fx->k, "a", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "crc");
 	assert_int_equal(vn_acct_remove(&fx->k, "a", &err), 0);
 	assert_false(vn_acct_exists(&fx->k, "a"));
 	assert_int_equal(vn_acct_set_prefetch(&fx->k, "a", false, &err), -ENOENT);
@@ -214,7 +240,28 @@ static void fake_cgroup(void **state)
 	assert_int_equal(vn_acct_set_prefetch(&fx->k, "b", true, &err), -EOPNOTSUPP);
 	assert_non_null(strstr(err.msg, "this vnode_proc cannot prefetch"));
 	assert_false(exists_at(fx->dir, CFS "vnodes/b/prefetch"));
+	assert_int_equal(vn_acct_get_protect(&fx->k, "b", buf, sizeof(buf)), 0);
 	assert_int_equal(vn_acct_remove(&fx->k, "b", &err), 0);
+	/* nor protection: none is nothing to do, crc and aead refused */
+	write_at(fx->dir, "fake/no_protect", "");
+	assert_int_equal(vn_acct_create(&fx->k, "c", 44, &err), 0);
+	assert_int_equal(vn_acct_get_protect(&fx->k, "c", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(vn_acct_set_protect(&fx->k, "c", VN_PROTECT_NONE, &err), 0);
+	assert_int_equal(vn_acct_set_protect(&fx->k, "c", VN_PROTECT_CRC, &err), -EOPNOTSUPP);
+	assert_string_equal(err.msg, "this vnode_proc cannot protect pages (its accounting objects have no protect attribute): load a vnode_proc that can");
+	assert_int_equal(vn_acct_set_protect(&fx->k, "c", VN_PROTECT_AEAD, &err), -EOPNOTSUPP);
+	assert_false(exists_at(fx->dir, CFS "vnodes/c/protect"));
+	assert_false(exists_at(fx->dir, CFS "vnodes/c/protect_errors"));
+	{
+		json_object *c = json_object_new_object();
+
+		assert_int_equal(vn_acct_read(&fx->k, "c", c), 0);
+		assert_int_equal(json_object_object_length(c), 7);
+		json_object_put(c);
+	}
+	assert_int_equal(vn_acct_remove(&fx->k, "c", &err), 0);
+	assert_int_equal(vn_acct_set_protect(&fx->k, "c", VN_PROTECT_NONE, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "has no accounting object"));
 }
 
 /* A parent systemd delegates (vnoded --cgroup): nothing above it is

@@ -208,6 +208,41 @@ static void create_args(void **state)
 	assert_int_equal(vn_create_args(&c, a, &err), -EINVAL);
 	assert_string_equal(err.msg, "--cache SIZE|PCT is required");
 	json_object_put(a);
+
+	/* --protect: its words passed on, anything else refused here */
+	c.cache = "64M";
+	c.protect = "aead";
+	a = json_object_new_object();
+	assert_int_equal(vn_create_args(&c, a, &err), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(a, "protect")), "aead");
+	json_object_put(a);
+	c.protect = "crc32";
+	a = json_object_new_object();
+	assert_int_equal(vn_create_args(&c, a, &err), -EINVAL);
+	assert_string_equal(err.msg, "--protect must be none, crc or aead, got 'crc32'");
+	json_object_put(a);
+}
+
+/* the protection profile's words, one wording for every caller */
+static void protect_words(void **state)
+{
+	static const char *const words[] = { "none", "crc", "aead" };
+	enum vn_protect p;
+	struct vn_err err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		assert_int_equal(vn_protect_parse("--protect", words[i], &p, &err), 0);
+		assert_int_equal(p, (enum vn_protect)i);
+		assert_string_equal(vn_protect_name(p), words[i]);
+	}
+	assert_int_equal(VN_PROTECT_NONE, 0);
+	assert_int_equal(vn_protect_parse("protect", "None", &p, &err), -EINVAL);
+	assert_string_equal(err.msg, "protect must be none, crc or aead, got 'None'");
+	assert_int_equal(vn_protect_parse("protect", "crc ", &p, &err), -EINVAL);
+	assert_int_equal(vn_protect_parse("protect", "", &p, NULL), -EINVAL);
+	assert_string_equal(vn_protect_name((enum vn_protect)7), "none");
 }
 
 int main(void)
@@ -218,6 +253,7 @@ int main(void)
 		cmocka_unit_test(bad),
 		cmocka_unit_test(uint_syntax),
 		cmocka_unit_test(create_args),
+		cmocka_unit_test(protect_words),
 	};
 
 	return cmocka_run_group_tests_name("opts", tests, NULL, NULL);

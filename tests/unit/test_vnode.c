@@ -599,43 +599,139 @@ static char *show_out(struct fx *fx, const char *name, bool json)
 	return buf;
 }
 
-static int set_prefetch(struct fx *fx, const char *name, bool on,
-			const struct vn_caller *who, struct vn_err *err)
+/* no trace of vNode name: no row, no cgroup, no accounting object */
+static void expect_gone(struct fx *fx, const char *name)
 {
-	struct vn_vnode_set_req rq = { .has_prefetch = true, .prefetch = on };
+	char sql[128], rel[64];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM vnodes WHERE name='%s'", name);
+	assert_int_equal(q_int(fx, sql), 0);
+	snprintf(rel, sizeof(rel), CG "%s", name);
+	assert_false(exists_at(fx->root, rel));
+	snprintf(rel, sizeof(rel), CFS "vnodes/%s", name);
+	assert_false(exists_at(fx->root, rel));
+}
+
+static void rm_acct(struct fx *fx, const char *name)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/" CFS "vnodes/%s", fx->root, name);
+	rm_rf(p);
+}
+
+/* vnode set rq of vNode name, its answer dropped */
+static int set_rq(struct fx *fx, const char *name, const struct vn_vnode_set_req *rq,
+		  const struct vn_caller *who, struct vn_err *err)
+{
 	json_object *v = NULL;
 	int ret;
 
-	ret = vn_vnode_set(&fx->ctx, name, &rq, who, &v, err);
+	ret = vn_vnode_set(&fx->ctx, name, rq, who, &v, err);
 	json_object_put(v);
 	return ret;
 }
 
-static void expect_prefetch(struct fx *fx, const char *name, const char *kernel, int db)
+static int set_prefetch(struct fx *fx, const char *name, bool on,
+			const struct vn_caller *who, struct vn_err *err)
 {
-	char buf[32], rel[64], sql[128];
+	struct vn_vnode_set_req rq = { .has_prefetch = true, .prefetch = on };
 
-	snprintf(rel, sizeof(rel), CFS "vnodes/%s/prefetch", name);
-	assert_int_equal(read_at(fx->root, rel, buf, sizeof(buf)), 0);
-	assert_string_equal(buf, kernel);
-	snprintf(sql, sizeof(sql), "SELECT prefetch FROM vnodes WHERE name = '%s'", name);
-	assert_int_equal(q_int(fx, sql), db);
+	return set_rq(fx, name, &rq, who, err);
 }
 
-/* log lines that say a vNode's prefetching cannot be set */
-static int pf_logged;
-
-static void pf_log(int prio, const char *fmt, ...)
+/* the accounting object's attr and the row's column of that name are val */
+static void expect_attr(struct fx *fx, const char *name, const char *attr, const char *val)
 {
-	char buf[1024];
+	char buf[32], rel[64], sql[160];
+
+	snprintf(rel, sizeof(rel), CFS "vnodes/%s/%s", name, attr);
+	assert_int_equal(read_at(fx->root, rel, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, val);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM vnodes WHERE name = '%s' AND %s = '%s'",
+		 name, attr, val);
+	assert_int_equal(q_int(fx, sql), 1);
+}
+
+/* vnode set of vNode name's attr to word as vnodectl sends it (with more
+ * arguments: extra, e.g. ",\"headroom\":\"8M\""): done, and the kernel's
+ * attr and the row's are kernel */
+static void set_word(struct fx *fx, const char *name, const char *attr, const char *word,
+		     const char *extra, const char *kernel)
+{
+	char line[256];
+	json_object *o;
+
+	snprintf(line, sizeof(line), "{\"cmd\":\"vnode.set\",\"args\":{\"name\":\"%s\","
+		 "\"%s\":\"%s\"%s}}", name, attr, word, extra);
+	o = unit_req(&fx->ctx, line, 0);
+	assert_true(json_object_get_boolean(json_object_object_get(o, "ok")));
+	json_object_put(o);
+	expect_attr(fx, name, attr, kernel);
+}
+
+/* log lines that hold log_needle, and the last one logged */
+static const char *log_needle = "";
+static int log_hits;
+static char log_last[1024];
+
+static void count_log(int prio, const char *fmt, ...)
+{
 	va_list ap;
 
 	(void)prio;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(log_last, sizeof(log_last), fmt, ap);
 	va_end(ap);
-	if (strstr(buf, "cannot turn its prefetching on"))
-		pf_logged++;
+	if (strstr(log_last, log_needle))
+		log_hits++;
+}
+
+/* vnoded restarts: a new context on the same database and kernel, its
+ * log counted by count_log */
+static void restart(struct fx *fx)
+{
+	struct vn_cluster cl = { .replicas = 1, .disk = "vnmem", .probe_timeout_ms = 100 };
+	struct vn_err err;
+
+	vn_ctx_fini(&fx->ctx);
+	assert_int_equal(vn_ctx_init(&fx->ctx, fx->db, fx->root, &cl, &err), 0);
+	fx->ctx.log = count_log;
+	log_hits = 0;
+}
+
+/* vNode a, whose attr is val, gets its accounting object made again by a
+ * vnode_proc without attr (DIR/fake/no_ATTR present): reconcile cannot
+ * restore it (a problem every time, once in the log), a stays active and
+ * show warns (warning); then by a vnode_proc with attr again: restored,
+ * nothing more logged, no warning */
+static void lost_and_restored(struct fx *fx, const char *attr, const char *val,
+			      const char *warning)
+{
+	char sql[160], off[512];
+	json_object *v;
+
+	rm_acct(fx, "a");
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 1);
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 1);
+	assert_int_equal(log_hits, 1);
+	assert_true(exists_at(fx->root, CFS "vnodes/a/cgroup_id"));
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM vnodes WHERE name='a' AND "
+		 "state='active' AND %s = '%s'", attr, val);
+	assert_int_equal(q_int(fx, sql), 1);
+	v = show(fx, "a");
+	assert_non_null(strstr(json_object_to_json_string(json_object_object_get(v, "warnings")),
+			       warning));
+	json_object_put(v);
+	snprintf(off, sizeof(off), "%s/fake/no_%s", fx->root, attr);
+	unlink(off);
+	rm_acct(fx, "a");
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	expect_attr(fx, "a", attr, val);
+	assert_int_equal(log_hits, 1);
+	v = show(fx, "a");
+	assert_false(json_object_object_get_ex(v, "warnings", NULL));
+	json_object_put(v);
 }
 
 /* vnode create --prefetch, vnode set --prefetch, show and its counters,
@@ -652,10 +748,10 @@ static void prefetch(void **state)
 	add_host(fx, "m1", "10.0.0.2", "256M 0 20");
 	/* create --prefetch: stored, written to the accounting object */
 	assert_int_equal(vn_vnode_create(&fx->ctx, &r, &fx->root_user, NULL, &err), 0);
-	expect_prefetch(fx, "a", "1", 1);
+	expect_attr(fx, "a", "prefetch", "1");
 	/* off by default: the kernel's default left alone */
 	assert_int_equal(create(fx, "b", 64 * M, 16 * M, 0, &err), 0);
-	expect_prefetch(fx, "b", "0", 0);
+	expect_attr(fx, "b", "prefetch", "0");
 
 	/* show: on, nothing read ahead yet: no hit rate */
 	v = show(fx, "a");
@@ -701,18 +797,14 @@ static void prefetch(void **state)
 
 	/* set: off, on again; an event each */
 	assert_int_equal(set_prefetch(fx, "a", false, &fx->root_user, &err), 0);
-	expect_prefetch(fx, "a", "0", 0);
+	expect_attr(fx, "a", "prefetch", "0");
 	assert_int_equal(set_prefetch(fx, "a", true, &fx->root_user, &err), 0);
-	expect_prefetch(fx, "a", "1", 1);
+	expect_attr(fx, "a", "prefetch", "1");
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='vnode.set' AND name='a' "
 			       "AND json_extract(detail, '$.prefetch') IN ('on', 'off') "
 			       "AND json_extract(detail, '$.headroom') IS NULL"), 2);
 	/* as vnodectl sends it, with headroom in the same request */
-	o = unit_req(&fx->ctx, "{\"cmd\":\"vnode.set\",\"args\":{\"name\":\"b\","
-		     "\"prefetch\":\"on\",\"headroom\":\"8M\"}}", 0);
-	assert_true(json_object_get_boolean(json_object_object_get(o, "ok")));
-	json_object_put(o);
-	expect_prefetch(fx, "b", "1", 1);
+	set_word(fx, "b", "prefetch", "on", ",\"headroom\":\"8M\"", "1");
 	assert_int_equal(q_int(fx, "SELECT headroom FROM vnodes WHERE name='b'"), 8 * M);
 
 	/* refused, nothing changed: a bad word, a bad headroom beside a good
@@ -728,10 +820,10 @@ static void prefetch(void **state)
 	unit_expect_err(&fx->ctx, "{\"cmd\":\"vnode.set\",\"args\":{\"name\":\"a\","
 			"\"prefetch\":\"off\",\"headroom\":\"lots\"}}", 0, EINVAL, "lots");
 	unit_expect_err(&fx->ctx, "{\"cmd\":\"vnode.set\",\"args\":{\"name\":\"a\"}}", 0,
-			EINVAL, "nothing to set (--headroom, --prefetch)");
+			EINVAL, "nothing to set (--headroom, --prefetch, --protect)");
 	assert_int_equal(set_prefetch(fx, "a", false, &other, &err), -EPERM);
 	assert_int_equal(set_prefetch(fx, "nope", false, &fx->root_user, &err), -ENOENT);
-	expect_prefetch(fx, "a", "1", 1);
+	expect_attr(fx, "a", "prefetch", "1");
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes WHERE name='c'"), 0);
 	assert_false(exists_at(fx->root, CG "c"));
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='vnode.set'"), 3);
@@ -740,7 +832,7 @@ static void prefetch(void **state)
 	 * module reloaded): set again, an event */
 	write_at(fx->root, CFS "vnodes/a/prefetch", "0\n");
 	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
-	expect_prefetch(fx, "a", "1", 1);
+	expect_attr(fx, "a", "prefetch", "1");
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='vnode.reconcile' "
 			       "AND name='a'"), 1);
 	snprintf(p, sizeof(p), "%s/" CFS "vnodes/a", fx->root);
@@ -751,16 +843,11 @@ static void prefetch(void **state)
 	assert_int_equal(set_prefetch(fx, "b", false, &fx->root_user, &err), 0);
 	assert_int_equal(q_int(fx, "SELECT prefetch FROM vnodes WHERE name='b'"), 0);
 	/* vnoded restarts: its first reconcile makes the kernel so */
-	vn_ctx_fini(&fx->ctx);
-	{
-		struct vn_cluster cl = { .replicas = 1, .disk = "vnmem", .probe_timeout_ms = 100 };
-
-		assert_int_equal(vn_ctx_init(&fx->ctx, fx->db, fx->root, &cl, &err), 0);
-	}
-	fx->ctx.log = pf_log;
+	log_needle = "cannot turn its prefetching on";
+	restart(fx);
 	assert_int_equal(vn_reconcile(&fx->ctx, true), 0);
-	expect_prefetch(fx, "a", "1", 1);
-	expect_prefetch(fx, "b", "0", 0);
+	expect_attr(fx, "a", "prefetch", "1");
+	expect_attr(fx, "b", "prefetch", "0");
 
 	/* a vnode_proc without prefetching: on is refused, nothing made or
 	 * changed; off works; show says the kernel does not do it */
@@ -768,9 +855,7 @@ static void prefetch(void **state)
 	r.name[0] = 'c';
 	assert_int_equal(vn_vnode_create(&fx->ctx, &r, &fx->root_user, NULL, &err), -EOPNOTSUPP);
 	assert_non_null(strstr(err.msg, "this vnode_proc cannot prefetch"));
-	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes WHERE name='c'"), 0);
-	assert_false(exists_at(fx->root, CG "c"));
-	assert_false(exists_at(fx->root, CFS "vnodes/c"));
+	expect_gone(fx, "c");
 	assert_int_equal(create(fx, "c", 64 * M, 16 * M, 0, &err), 0);
 	assert_false(exists_at(fx->root, CFS "vnodes/c/prefetch"));
 	assert_int_equal(set_prefetch(fx, "c", true, &fx->root_user, &err), -EOPNOTSUPP);
@@ -779,31 +864,290 @@ static void prefetch(void **state)
 	v = show(fx, "c");
 	assert_false(json_object_object_get_ex(v, "prefetch_stats", NULL));
 	json_object_put(v);
-	/* a's object made again by such a module: a's prefetching cannot be
-	 * restored (a problem, once in the log), a stays active and says so */
-	snprintf(p, sizeof(p), "%s/" CFS "vnodes/a", fx->root);
-	rm_rf(p);
-	assert_int_equal(vn_reconcile(&fx->ctx, false), 1);
-	assert_int_equal(vn_reconcile(&fx->ctx, false), 1);
-	assert_int_equal(pf_logged, 1);
-	assert_true(exists_at(fx->root, CFS "vnodes/a/cgroup_id"));
-	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes WHERE name='a' AND state='active' "
-			       "AND prefetch = 1"), 1);
+	/* a's object made again by such a module, then by one that prefetches */
+	lost_and_restored(fx, "prefetch", "1", "this vnode_proc has none");
+}
+
+static int set_protect(struct fx *fx, const char *name, enum vn_protect prot,
+		       const struct vn_caller *who, struct vn_err *err)
+{
+	struct vn_vnode_set_req rq = { .has_protect = true, .protect = prot };
+
+	return set_rq(fx, name, &rq, who, err);
+}
+
+/* vnode create --protect and the cluster's default, vnode set --protect,
+ * show and its counters, refused values (aead, which vnode_proc refuses
+ * today), a vnode_proc without protection, reconcile after a restart */
+static void protect(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_vnode_req r = { .name = "a", .mem = 64 * M, .cache = 16 * M,
+				  .has_protect = true, .protect = VN_PROTECT_CRC };
+	struct vn_vnode_set_req both = { .has_prefetch = true, .prefetch = true,
+					 .has_protect = true, .protect = VN_PROTECT_AEAD };
+	static const struct { const char *line, *msg; } refused[] = {
+		{ "{\"cmd\":\"vnode.set\",\"args\":{\"name\":\"a\",\"protect\":\"sha\"}}",
+		  "--protect must be none, crc or aead, got 'sha'" },
+		{ "{\"cmd\":\"vnode.set\",\"args\":{\"name\":\"a\",\"protect\":1}}",
+		  "--protect must be none, crc or aead, got ''" },
+		{ "{\"cmd\":\"vnode.set\",\"args\":{\"name\":\"a\",\"protect\":\"aead\"}}",
+		  "vnode_proc refused protect 'aead' (dmesg on the process host says why)" },
+		{ "{\"cmd\":\"vnode.create\",\"args\":{\"name\":\"f\",\"mem\":67108864,"
+		  "\"cache\":16777216,\"protect\":\"aead\"}}",
+		  "vnode_proc refused protect 'aead' (dmesg on the process host says why)" },
+		{ "{\"cmd\":\"vnode.create\",\"args\":{\"name\":\"f\",\"mem\":67108864,"
+		  "\"cache\":16777216,\"protect\":\"on\"}}",
+		  "--protect must be none, crc or aead, got 'on'" },
+	};
+	struct vn_caller other = { .uid = 1234, .gid = 1234, .pid = 1 };
+	json_object *v, *o, *st;
+	struct vn_err err;
+	size_t i;
+	char *out;
+
+	add_host(fx, "m1", "10.0.0.2", "1G 0 20");
+	/* create --protect crc: stored, written to the accounting object */
+	assert_int_equal(vn_vnode_create(&fx->ctx, &r, &fx->root_user, NULL, &err), 0);
+	expect_attr(fx, "a", "protect", "crc");
+	/* none by default (the cluster's) */
+	assert_int_equal(create(fx, "b", 64 * M, 16 * M, 0, &err), 0);
+	expect_attr(fx, "b", "protect", "none");
+	/* the cluster's default (cluster.conf's protect) */
+	fx->ctx.cluster.protect = VN_PROTECT_CRC;
+	assert_int_equal(create(fx, "c", 64 * M, 16 * M, 0, &err), 0);
+	expect_attr(fx, "c", "protect", "crc");
+	/* ... that the request's overrides */
+	r.name[0] = 'd';
+	r.protect = VN_PROTECT_NONE;
+	assert_int_equal(vn_vnode_create(&fx->ctx, &r, &fx->root_user, NULL, &err), 0);
+	expect_attr(fx, "d", "protect", "none");
+	fx->ctx.cluster.protect = VN_PROTECT_NONE;
+	o = unit_req(&fx->ctx, "{\"cmd\":\"vnode.create\",\"args\":{\"name\":\"e\","
+		     "\"mem\":67108864,\"cache\":16777216,\"protect\":\"crc\"}}", 0);
+	assert_true(json_object_get_boolean(json_object_object_get(o, "ok")));
+	assert_string_equal(vn_jstr(json_object_object_get(o, "data"), "protect"), "crc");
+	json_object_put(o);
+	expect_attr(fx, "e", "protect", "crc");
+
+	/* show: the profile, nothing caught yet */
 	v = show(fx, "a");
-	assert_non_null(strstr(json_object_to_json_string(json_object_object_get(v, "warnings")),
-			       "this vnode_proc has none"));
-	json_object_put(v);
-	/* a vnode_proc that prefetches again: restored, nothing more logged */
-	snprintf(p, sizeof(p), "%s/fake/no_prefetch", fx->root);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/" CFS "vnodes/a", fx->root);
-	rm_rf(p);
-	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
-	expect_prefetch(fx, "a", "1", 1);
-	assert_int_equal(pf_logged, 1);
-	v = show(fx, "a");
+	assert_string_equal(vn_jstr(v, "protect"), "crc");
+	assert_true(json_object_object_get_ex(v, "protect_stats", &st));
+	assert_int_equal(vn_jint(st, "errors"), 0);
+	assert_int_equal(vn_jint(st, "failed"), 0);
 	assert_false(json_object_object_get_ex(v, "warnings", NULL));
 	json_object_put(v);
+	/* the kernel's counters: 3 pages failed on a copy, 1 swap-in failed */
+	write_at(fx->root, CFS "vnodes/a/protect_errors", "3\n");
+	write_at(fx->root, CFS "vnodes/a/protect_failed", "1\n");
+	out = show_out(fx, "a", false);
+	assert_non_null(strstr(out, " throwaway no protect crc cgroup "));
+	assert_non_null(strstr(out, "protect_stats:\n  errors 3 failed 1\n"));
+	free(out);
+	out = show_out(fx, "a", true);
+	v = json_tokener_parse(out);
+	assert_non_null(v);
+	assert_string_equal(vn_jstr(v, "protect"), "crc");
+	st = json_object_object_get(v, "protect_stats");
+	assert_int_equal(vn_jint(st, "errors"), 3);
+	assert_int_equal(vn_jint(st, "failed"), 1);
+	json_object_put(v);
+	free(out);
+	out = show_out(fx, "b", false);
+	assert_non_null(strstr(out, " protect none "));
+	assert_non_null(strstr(out, "protect_stats:\n  errors 0 failed 0\n"));
+	free(out);
+	/* list: every vNode's profile */
+	assert_int_equal(vn_vnode_list(&fx->ctx, &v, &err), 0);
+	assert_string_equal(vn_jstr(json_object_array_get_idx(v, 0), "protect"), "crc");
+	assert_string_equal(vn_jstr(json_object_array_get_idx(v, 1), "protect"), "none");
+	json_object_put(v);
+
+	/* set: none, crc again (the C call and the request); an event each */
+	assert_int_equal(set_protect(fx, "a", VN_PROTECT_NONE, &fx->root_user, &err), 0);
+	expect_attr(fx, "a", "protect", "none");
+	set_word(fx, "a", "protect", "crc", "", "crc");
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='vnode.set' AND name='a' "
+			       "AND json_extract(detail, '$.protect') IN ('none', 'crc') "
+			       "AND json_extract(detail, '$.prefetch') IS NULL"), 2);
+	/* with headroom in the same request */
+	set_word(fx, "b", "protect", "crc", ",\"headroom\":\"8M\"", "crc");
+	assert_int_equal(q_int(fx, "SELECT headroom FROM vnodes WHERE name='b'"), 8 * M);
+
+	/* refused, nothing changed: a bad word, not a word, aead (vnode_proc
+	 * refuses it) alone or beside prefetch on, somebody else's vNode, an
+	 * unknown one; a create asking for aead or a bad word makes nothing */
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		unit_expect_err(&fx->ctx, refused[i].line, 0, EINVAL, refused[i].msg);
+	assert_int_equal(set_rq(fx, "d", &both, &fx->root_user, &err), -EINVAL);
+	expect_attr(fx, "d", "prefetch", "0");
+	expect_attr(fx, "d", "protect", "none");
+	assert_int_equal(set_protect(fx, "a", VN_PROTECT_NONE, &other, &err), -EPERM);
+	assert_int_equal(set_protect(fx, "nope", VN_PROTECT_NONE, &fx->root_user, &err), -ENOENT);
+	expect_attr(fx, "a", "protect", "crc");
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='vnode.set'"), 3);
+	fx->ctx.cluster.protect = VN_PROTECT_AEAD;
+	assert_int_equal(create(fx, "f", 64 * M, 16 * M, 0, &err), -EINVAL);
+	fx->ctx.cluster.protect = VN_PROTECT_NONE;
+	expect_gone(fx, "f");
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE name='f'"), 0);
+
+	/* reconcile: changed behind vnoded's back, or the object lost: set
+	 * again, an event */
+	write_at(fx->root, CFS "vnodes/a/protect", "none\n");
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	expect_attr(fx, "a", "protect", "crc");
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='vnode.reconcile' "
+			       "AND name='a'"), 1);
+	/* no object: the row alone changes */
+	rm_acct(fx, "a");
+	rm_acct(fx, "b");
+	assert_int_equal(set_protect(fx, "b", VN_PROTECT_NONE, &fx->root_user, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes WHERE name='b' AND protect='none'"), 1);
+	/* vnoded restarts: its first reconcile makes the kernel so */
+	log_needle = "cannot set its protection profile to crc";
+	restart(fx);
+	assert_int_equal(vn_reconcile(&fx->ctx, true), 0);
+	expect_attr(fx, "a", "protect", "crc");
+	expect_attr(fx, "b", "protect", "none");
+	expect_attr(fx, "c", "protect", "crc");
+
+	/* a vnode_proc without protection: crc is refused with its reason,
+	 * nothing made or changed; none works as before */
+	write_at(fx->root, "fake/no_protect", "");
+	r.name[0] = 'g';
+	r.protect = VN_PROTECT_CRC;
+	assert_int_equal(vn_vnode_create(&fx->ctx, &r, &fx->root_user, NULL, &err), -EOPNOTSUPP);
+	assert_string_equal(err.msg, "this vnode_proc cannot protect pages (its accounting objects have no protect attribute): load a vnode_proc that can");
+	expect_gone(fx, "g");
+	assert_int_equal(create(fx, "g", 64 * M, 16 * M, 0, &err), 0);
+	assert_false(exists_at(fx->root, CFS "vnodes/g/protect"));
+	assert_int_equal(set_protect(fx, "g", VN_PROTECT_CRC, &fx->root_user, &err), -EOPNOTSUPP);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes WHERE name='g' AND protect='none'"), 1);
+	assert_int_equal(set_protect(fx, "g", VN_PROTECT_NONE, &fx->root_user, &err), 0);
+	v = show(fx, "g");
+	assert_false(json_object_object_get_ex(v, "protect_stats", NULL));
+	assert_false(json_object_object_get_ex(v, "warnings", NULL));
+	json_object_put(v);
+	/* a's object made again by such a module, then by one that protects */
+	lost_and_restored(fx, "protect", "crc",
+			  "the vNode asks for protect crc, but this vnode_proc has no protection");
+	/* the kernel's profile not the row's: show warns until reconcile */
+	write_at(fx->root, CFS "vnodes/a/protect", "none\n");
+	v = show(fx, "a");
+	assert_non_null(strstr(json_object_to_json_string(json_object_object_get(v, "warnings")),
+			       "its accounting object has protect none"));
+	json_object_put(v);
+}
+
+/* vNode name's events of type */
+static int64_t count_events(struct fx *fx, const char *name, const char *type)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE object='vnode' AND "
+		 "name='%s' AND type='%s'", name, type);
+	return q_int(fx, sql);
+}
+
+/* the detail of vNode name's last event type: its message, its increase
+ * and total */
+static void expect_protect_event(struct fx *fx, const char *name, const char *type,
+				 int64_t increase, int64_t total, const char *msg)
+{
+	char sql[384];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE id = (SELECT max(id) FROM "
+		 "events WHERE name='%s' AND type='%s') AND json_extract(detail, '$.increase') = %"
+		 PRId64 " AND json_extract(detail, '$.total') = %" PRId64 " AND "
+		 "json_extract(detail, '$.message') = '%s'", name, type, increase, total, msg);
+	if (q_int(fx, sql) != 1)
+		fail_msg("no %s event of %s with +%" PRId64 " =%" PRId64 " '%s'", type, name,
+			 increase, total, msg);
+	assert_string_equal(log_last, msg);
+}
+
+/* a vNode's protect_errors and protect_failed growing: an event row each
+ * time (and a log line), none while they stand still, none twice after a
+ * restart, counted again when the object or the vNode is made again */
+static void protect_events(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_vnode_req r = { .name = "v1", .mem = 64 * M, .cache = 16 * M,
+				  .has_protect = true, .protect = VN_PROTECT_CRC };
+	struct vn_err err;
+
+	add_host(fx, "m1", "10.0.0.2", "256M 0 20");
+	fx->ctx.log = count_log;
+	assert_int_equal(vn_vnode_create(&fx->ctx, &r, &fx->root_user, NULL, &err), 0);
+	assert_int_equal(create(fx, "v2", 64 * M, 16 * M, 0, &err), 0);
+	/* nothing counted: nothing recorded */
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	assert_int_equal(count_events(fx, "v1", "vnode.protect_error"), 0);
+	/* 3 pages failed their check on a copy */
+	write_at(fx->root, CFS "vnodes/v1/protect_errors", "3\n");
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	assert_int_equal(count_events(fx, "v1", "vnode.protect_error"), 1);
+	expect_protect_event(fx, "v1", "vnode.protect_error", 3, 3,
+			     "vnode v1: 3 pages failed their crc check on a copy (served from another copy)");
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='vnode.protect_error' "
+			       "AND json_extract(detail, '$.counter') = 'protect_errors' AND "
+			       "json_extract(detail, '$.protect') = 'crc'"), 1);
+	/* standing still: nothing more */
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	assert_int_equal(count_events(fx, "v1", "vnode.protect_error"), 1);
+	/* one more, and a swap-in no copy of which passed */
+	write_at(fx->root, CFS "vnodes/v1/protect_errors", "4\n");
+	write_at(fx->root, CFS "vnodes/v1/protect_failed", "1\n");
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	assert_int_equal(count_events(fx, "v1", "vnode.protect_error"), 2);
+	assert_int_equal(count_events(fx, "v1", "vnode.protect_failed"), 1);
+	expect_protect_event(fx, "v1", "vnode.protect_failed", 1, 1,
+			     "vnode v1: 1 swap-in failed: no copy passed its crc check (SIGBUS)");
+	assert_int_equal(q_int(fx, "SELECT json_extract(detail, '$.increase') FROM events WHERE "
+			       "type='vnode.protect_error' ORDER BY id DESC LIMIT 1"), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='vnode.protect_error' "
+			       "AND json_extract(detail, '$.message') = 'vnode v1: 1 page failed its "
+			       "crc check on a copy (served from another copy)'"), 1);
+	/* vnoded restarts: nothing twice; what grew while it was down, once */
+	restart(fx);
+	assert_int_equal(vn_reconcile(&fx->ctx, true), 0);
+	assert_int_equal(count_events(fx, "v1", "vnode.protect_error"), 2);
+	assert_int_equal(count_events(fx, "v1", "vnode.protect_failed"), 1);
+	write_at(fx->root, CFS "vnodes/v1/protect_failed", "3\n");
+	restart(fx);
+	assert_int_equal(vn_reconcile(&fx->ctx, true), 0);
+	assert_int_equal(count_events(fx, "v1", "vnode.protect_failed"), 2);
+	expect_protect_event(fx, "v1", "vnode.protect_failed", 2, 3,
+			     "vnode v1: 2 swap-ins failed: no copy passed its crc check (SIGBUS)");
+	/* the object made again (its counters from 0): counted from 0 */
+	rm_acct(fx, "v1");
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	assert_int_equal(count_events(fx, "v1", "vnode.protect_error"), 2);
+	write_at(fx->root, CFS "vnodes/v1/protect_errors", "2\n");
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	expect_protect_event(fx, "v1", "vnode.protect_error", 2, 2,
+			     "vnode v1: 2 pages failed their crc check on a copy (served from another copy)");
+	/* another vNode's counters are its own */
+	write_at(fx->root, CFS "vnodes/v2/protect_errors", "1\n");
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	expect_protect_event(fx, "v2", "vnode.protect_error", 1, 1,
+			     "vnode v2: 1 page failed its integrity check on a copy (served from another copy)");
+	assert_int_equal(count_events(fx, "v1", "vnode.protect_error"), 3);
+	/* a new vNode of the same name counts from its creation */
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "v1", false, false, &fx->root_user, &err), 0);
+	assert_int_equal(vn_vnode_create(&fx->ctx, &r, &fx->root_user, NULL, &err), 0);
+	write_at(fx->root, CFS "vnodes/v1/protect_errors", "1\n");
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	expect_protect_event(fx, "v1", "vnode.protect_error", 1, 1,
+			     "vnode v1: 1 page failed its crc check on a copy (served from another copy)");
+	/* a vnode_proc without the counters: nothing to record */
+	write_at(fx->root, "fake/no_protect", "");
+	create(fx, "v3", 64 * M, 16 * M, 0, &err);
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	assert_int_equal(count_events(fx, "v3", "vnode.protect_error"), 0);
+	assert_int_equal(count_events(fx, "v3", "vnode.protect_failed"), 0);
 }
 
 static void drain(void **state)
@@ -884,6 +1228,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(drain, setup2, teardown),
 		cmocka_unit_test_setup_teardown(headroom, setup1, teardown),
 		cmocka_unit_test_setup_teardown(prefetch, setup1, teardown),
+		cmocka_unit_test_setup_teardown(protect, setup1, teardown),
+		cmocka_unit_test_setup_teardown(protect_events, setup1, teardown),
 	};
 
 	return cmocka_run_group_tests_name("vnode", tests, NULL, NULL);

@@ -115,6 +115,7 @@ const struct vn_opt vn_create_opt_table[] = {
 	VN_OPT_S("--mount", NULL, struct vn_create_opts, mount),
 	VN_OPT_S("--headroom", NULL, struct vn_create_opts, headroom),
 	VN_OPT_F("--prefetch", NULL, struct vn_create_opts, prefetch),
+	VN_OPT_S("--protect", NULL, struct vn_create_opts, protect),
 	VN_OPT_END_
 };
 
@@ -124,9 +125,35 @@ static void add_str(json_object *args, const char *key, const char *val)
 		json_object_object_add(args, key, json_object_new_string(val));
 }
 
+static const char *const protect_names[] = {
+	[VN_PROTECT_NONE] = "none",
+	[VN_PROTECT_CRC] = "crc",
+	[VN_PROTECT_AEAD] = "aead",
+};
+
+int vn_protect_parse(const char *what, const char *s, enum vn_protect *p,
+		     struct vn_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(protect_names) / sizeof(protect_names[0]); i++)
+		if (!strcmp(s, protect_names[i])) {
+			*p = (enum vn_protect)i;
+			return 0;
+		}
+	return vn_seterr(err, EINVAL, "%s must be none, crc or aead, got '%s'", what, s);
+}
+
+const char *vn_protect_name(enum vn_protect p)
+{
+	return (size_t)p < sizeof(protect_names) / sizeof(protect_names[0]) ?
+	       protect_names[p] : "none";
+}
+
 int vn_create_args(const struct vn_create_opts *o, json_object *args,
 		   struct vn_err *err)
 {
+	enum vn_protect prot;
 	uint64_t mem, cache, v;
 	struct vn_err e;
 	int ret;
@@ -162,5 +189,11 @@ int vn_create_args(const struct vn_create_opts *o, json_object *args,
 	add_str(args, "headroom", o->headroom);
 	if (o->prefetch)
 		json_object_object_add(args, "prefetch", json_object_new_boolean(1));
+	if (o->protect) {
+		ret = vn_protect_parse("--protect", o->protect, &prot, err);
+		if (ret)
+			return ret;
+		add_str(args, "protect", o->protect);
+	}
 	return 0;
 }

@@ -21,7 +21,8 @@
  * Clients check syntax only: whether an option is known, has its value,
  * and whether a size or number is written correctly.  What the values
  * mean (cache <= mem, replicas 1..2, names, ranges) is checked by vnoded
- * alone, so every such error has one wording.
+ * alone, so every such error has one wording.  A closed list of words
+ * (--protect) is checked by both, with one function (vn_protect_parse).
  */
 #ifndef VN_OPTS_H
 #define VN_OPTS_H
@@ -82,15 +83,35 @@ int vn_opt_uint(const char *name, const char *val, uint64_t max,
 struct vn_create_opts {
 	const char *mem, *cache, *replicas, *cpus;
 	const char *storage, *stor_host, *volume, *mount;
-	const char *headroom;
+	const char *headroom, *protect;
 	bool prefetch;
 };
 extern const struct vn_opt vn_create_opt_table[];
 
 /* Their syntax into vnode.create arguments: sizes to bytes (--cache may be
- * a percentage of --mem), --replicas to a number, --prefetch to true.
- * --mem and --cache are required.  Every other check is vnoded's. */
+ * a percentage of --mem), --replicas to a number, --prefetch to true,
+ * --protect checked to be one of its words.  --mem and --cache are
+ * required.  Every other check is vnoded's. */
 int vn_create_args(const struct vn_create_opts *o, json_object *args,
 		   struct vn_err *err);
+
+/*
+ * A vNode's memory protection profile (vnode_proc's vnodes/<name>/protect):
+ * none, crc (each copy of a page checked on swap-in) or aead.  The words
+ * are checked alike by the clients, cluster.conf and vnoded (one
+ * wording); whether the kernel offers the profile is vnoded's to find.
+ */
+enum vn_protect {
+	VN_PROTECT_NONE = 0,
+	VN_PROTECT_CRC,
+	VN_PROTECT_AEAD,
+};
+
+#define VN_PROTECT_WORDS "none|crc|aead"
+
+/* s into *p, or -EINVAL: "WHAT must be none, crc or aead, got 'S'". */
+int vn_protect_parse(const char *what, const char *s, enum vn_protect *p,
+		     struct vn_err *err);
+const char *vn_protect_name(enum vn_protect p);
 
 #endif /* VN_OPTS_H */

@@ -307,21 +307,24 @@ int vc_parse_vnode_delete(int argc, char **argv, json_object **out,
 }
 
 struct vnode_set {
-	const char *headroom, *prefetch;
+	const char *headroom, *prefetch, *protect;
 };
 
 static const struct vn_opt vnode_set_opts[] = {
 	VN_OPT_S("--headroom", NULL, struct vnode_set, headroom),
 	VN_OPT_S("--prefetch", NULL, struct vnode_set, prefetch),
+	VN_OPT_S("--protect", NULL, struct vnode_set, protect),
 	VN_OPT_END_
 };
 
-#define VNODE_SET_USAGE "vnode set NAME [--headroom auto|off|SIZE] [--prefetch on|off]"
+#define VNODE_SET_USAGE "vnode set NAME [--headroom auto|off|SIZE] [--prefetch on|off]\n" \
+	"    [--protect " VN_PROTECT_WORDS "]"
 
 int vc_parse_vnode_set(int argc, char **argv, json_object **out,
 		       struct vn_err *err)
 {
 	struct vnode_set o = { 0 };
+	enum vn_protect p;
 	json_object *args;
 	int ret;
 
@@ -329,10 +332,13 @@ int vc_parse_vnode_set(int argc, char **argv, json_object **out,
 	ret = parse_named(vnode_set_opts, &o, argc, argv, VNODE_SET_USAGE, &args, err);
 	if (ret)
 		return ret;
-	if (!o.headroom && !o.prefetch)
+	if (!o.headroom && !o.prefetch && !o.protect)
 		ret = vn_seterr(err, EINVAL, "usage: " VNODE_SET_USAGE " (at least one)");
+	else if (o.protect)
+		ret = vn_protect_parse("--protect", o.protect, &p, err);
 	add_str(args, "headroom", o.headroom);
 	add_str(args, "prefetch", o.prefetch);
+	add_str(args, "protect", o.protect);
 	return done(ret, args, out);
 }
 

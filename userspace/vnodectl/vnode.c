@@ -20,6 +20,7 @@ static const struct vc_field vnode_brief[] = {
 	{ "nprocs", "procs", F_U64 },
 	{ "state", "state", F_STR },
 	{ "ephemeral", "throwaway", F_BOOL },
+	{ "protect", "protect", F_STR },
 	{ NULL, NULL, 0 }
 };
 
@@ -62,6 +63,26 @@ static const struct vc_field prefetch_fields[] = {
 	{ NULL, NULL, 0 }
 };
 
+/* what the protection profile caught (vnoded's protect_stats) */
+static const struct vc_field protect_fields[] = {
+	{ "errors", "errors", F_U64 },
+	{ "failed", "failed", F_U64 },
+	{ NULL, NULL, 0 }
+};
+
+/* v's sub-object key, if it has one, printed by fields */
+static void print_sub(struct vc *vc, json_object *v, const char *key,
+		      const struct vc_field *fields)
+{
+	json_object *o;
+
+	if (!json_object_object_get_ex(v, key, &o) || !o)
+		return;
+	vp_obj_begin(&vc->p, key);
+	vc_print_fields(vc, o, fields);
+	vp_obj_end(&vc->p);
+}
+
 static const struct vc_field alloc_fields[] = {
 	{ "host", "host", F_STR },
 	{ "addr", "addr", F_STR },
@@ -78,21 +99,10 @@ void vc_print_vnode(struct vc *vc, json_object *v, bool detail)
 	vc_print_fields(vc, v, vnode_brief);
 	if (detail) {
 		vc_print_fields(vc, v, vnode_detail);
-		if (json_object_object_get_ex(v, "volume", &o) && o) {
-			vp_obj_begin(&vc->p, "volume");
-			vc_print_fields(vc, o, vc_volume_brief);
-			vp_obj_end(&vc->p);
-		}
-		if (json_object_object_get_ex(v, "counters", &o)) {
-			vp_obj_begin(&vc->p, "counters");
-			vc_print_fields(vc, o, counter_fields);
-			vp_obj_end(&vc->p);
-		}
-		if (json_object_object_get_ex(v, "prefetch_stats", &o) && o) {
-			vp_obj_begin(&vc->p, "prefetch_stats");
-			vc_print_fields(vc, o, prefetch_fields);
-			vp_obj_end(&vc->p);
-		}
+		print_sub(vc, v, "volume", vc_volume_brief);
+		print_sub(vc, v, "counters", counter_fields);
+		print_sub(vc, v, "prefetch_stats", prefetch_fields);
+		print_sub(vc, v, "protect_stats", protect_fields);
 		if (json_object_object_get_ex(v, "allocations", &o) && o) {
 			vp_arr_begin(&vc->p, "allocations");
 			for (i = 0; i < json_object_array_length(o); i++) {
@@ -347,8 +357,9 @@ const struct vc_cmd vc_vnode_cmds[] = {
 	{ "list", NULL, vnode_list, NULL, "" },
 	{ "show", NULL, vnode_show, NULL, "NAME" },
 	{ "set", NULL, vnode_set, NULL,
-	  "NAME [--headroom auto|off|SIZE] [--prefetch on|off]   (free room kept below\n"
-	  "    the ExCache by asynchronous eviction; prefetching of its swap-ins)" },
+	  "NAME [--headroom auto|off|SIZE] [--prefetch on|off] [--protect " VN_PROTECT_WORDS "]\n"
+	  "    (free room kept below the ExCache by asynchronous eviction; prefetching of\n"
+	  "    its swap-ins; the check of its pages' copies)" },
 	{ "delete", "destroy", vnode_delete, NULL,
 	  "NAME [--force] [--keep-storage]   (--force kills its processes; its volume is\n"
 	  "    deleted unless kept)" },

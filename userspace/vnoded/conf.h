@@ -11,6 +11,7 @@
  *   key_file = /etc/vnode/cluster.key   # the cluster key (auth.h)
  *   insecure = false      # true: without a key file, probe unauthenticated
  *   headroom = off        # vNodes' eviction headroom: auto, off or a size
+ *   protect = none        # vNodes' memory protection profile: none, crc, aead
  *
  *   [memory m1]
  *   addr = 10.0.0.2
@@ -30,6 +31,7 @@
 #include <stdio.h>
 
 #include "auth.h"
+#include "opts.h"
 #include "util.h"
 
 #define VN_MAX_COMPONENTS	64
@@ -56,6 +58,7 @@ struct vn_cluster {
 	int probe_timeout_ms;
 	int agent_port;			/* storage agents (vnoded --agent) */
 	int64_t headroom;		/* vNodes' default: evict.h (-1 auto, 0 off) */
+	enum vn_protect protect;	/* vNodes' default (vnode create --protect) */
 	struct vn_auth_conf auth;	/* key_file, insecure */
 };
 

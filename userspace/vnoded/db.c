@@ -164,6 +164,10 @@ static const char *const migrations[] = {
 	 * vnodes/<name>/prefetch), off for the old rows */
 	"ALTER TABLE vnodes ADD COLUMN prefetch INTEGER NOT NULL DEFAULT 0"
 	"  CHECK (prefetch IN (0, 1));",
+	/* 9: the vNode's memory protection profile (vnode_proc's
+	 * vnodes/<name>/protect), none for the old rows */
+	"ALTER TABLE vnodes ADD COLUMN protect TEXT NOT NULL DEFAULT 'none'"
+	"  CHECK (protect IN ('none', 'crc', 'aead'));",
 };
 
 int vn_db_exec(sqlite3 *db, const char *sql, struct vn_err *err)
@@ -592,7 +596,7 @@ int vn_prep(struct vn_ctx *ctx, const char *sql, sqlite3_stmt **st,
 		  "slab_shift, last_probe, last_error, created, drain, op_rtt_ns"
 #define VNODE_COLS "id, name, mem, cache, mem - cache AS quota, replicas, cpus, " \
 		   "owner_uid, cgroup, cgroup_id, state, ephemeral, creator_pid, created, headroom, " \
-		   "prefetch"
+		   "prefetch, protect"
 
 int vn_get_component(struct vn_ctx *ctx, const char *name,
 			 json_object **out, struct vn_err *err)
@@ -841,8 +845,8 @@ int64_t vn_db_quota_total(struct vn_ctx *ctx)
 }
 
 int vn_db_vnode_insert(struct vn_ctx *ctx, const struct vn_vnode_req *req,
-		       int replicas, uid_t owner, uint64_t cgid, int64_t *id,
-		       struct vn_err *err)
+		       int replicas, enum vn_protect protect, uid_t owner,
+		       uint64_t cgid, int64_t *id, struct vn_err *err)
 {
 	char cg[PATH_MAX];
 	sqlite3_stmt *st;
@@ -850,7 +854,7 @@ int vn_db_vnode_insert(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 
 	ret = vn_prep(ctx, "INSERT INTO vnodes (name, mem, cache, replicas, cpus, owner_uid, "
 		   "cgroup, cgroup_id, state, ephemeral, creator_pid, created, headroom, "
-		   "prefetch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)",
+		   "prefetch, protect) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)",
 		   &st, err);
 	if (ret)
 		return ret;
@@ -871,15 +875,17 @@ int vn_db_vnode_insert(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 	if (req->has_headroom)
 		sqlite3_bind_int64(st, 12, req->headroom);
 	sqlite3_bind_int(st, 13, req->prefetch);
+	sqlite3_bind_text(st, 14, vn_protect_name(protect), -1, SQLITE_STATIC);
 	ret = vn_step_done(ctx, st, err);
 	if (!ret)
 		*id = sqlite3_last_insert_rowid(ctx->db);
 	return ret;
 }
 
-/* sql, an UPDATE of one row, with val for ?1 and id for ?2 */
-static int update_int(struct vn_ctx *ctx, const char *sql, int64_t val,
-		      int64_t id, struct vn_err *err)
+/* sql, an UPDATE of one row, with text (if not NULL) or else val for ?1
+ * and id for ?2 */
+static int update_one(struct vn_ctx *ctx, const char *sql, const char *text,
+		      int64_t val, int64_t id, struct vn_err *err)
 {
 	sqlite3_stmt *st;
 	int ret;
@@ -887,7 +893,10 @@ static int update_int(struct vn_ctx *ctx, const char *sql, int64_t val,
 	ret = vn_prep(ctx, sql, &st, err);
 	if (ret)
 		return ret;
-	sqlite3_bind_int64(st, 1, val);
+	if (text)
+		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 1, val);
 	sqlite3_bind_int64(st, 2, id);
 	return vn_step_done(ctx, st, err);
 }
@@ -895,15 +904,43 @@ static int update_int(struct vn_ctx *ctx, const char *sql, int64_t val,
 int vn_db_vnode_set_headroom(struct vn_ctx *ctx, int64_t id, int64_t headroom,
 			     struct vn_err *err)
 {
-	return update_int(ctx, "UPDATE vnodes SET headroom = ?1 WHERE id = ?2",
+	return update_one(ctx, "UPDATE vnodes SET headroom = ?1 WHERE id = ?2", NULL,
 			  headroom, id, err);
 }
 
 int vn_db_vnode_set_prefetch(struct vn_ctx *ctx, int64_t id, bool on,
 			     struct vn_err *err)
 {
-	return update_int(ctx, "UPDATE vnodes SET prefetch = ?1 WHERE id = ?2", on,
-			  id, err);
+	return update_one(ctx, "UPDATE vnodes SET prefetch = ?1 WHERE id = ?2", NULL,
+			  on, id, err);
+}
+
+int vn_db_vnode_set_protect(struct vn_ctx *ctx, int64_t id, enum vn_protect p,
+			    struct vn_err *err)
+{
+	return update_one(ctx, "UPDATE vnodes SET protect = ?1 WHERE id = ?2",
+			  vn_protect_name(p), 0, id, err);
+}
+
+int64_t vn_db_vnode_event_total(struct vn_ctx *ctx, const char *name,
+				const char *type)
+{
+	sqlite3_stmt *st;
+	int64_t total = 0;
+
+	/* since its vnode.create: an older vNode of the same name had its own */
+	if (vn_prep(ctx, "SELECT json_extract(detail, '$.total') FROM events "
+		    "WHERE object = 'vnode' AND name = ?1 AND type = ?2 AND id > "
+		    "(SELECT coalesce(max(id), 0) FROM events WHERE object = 'vnode' "
+		    "AND name = ?1 AND type = 'vnode.create') ORDER BY id DESC LIMIT 1",
+		    &st, NULL))
+		return 0;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		total = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return total;
 }
 
 int vn_db_alloc_insert(struct vn_ctx *ctx, int64_t vnode_id, int64_t comp_id,

@@ -14,9 +14,10 @@
 #include <sqlite3.h>
 #include <json-c/json.h>
 
+#include "opts.h"
 #include "util.h"
 
-#define VN_DB_VERSION 8
+#define VN_DB_VERSION 9
 
 /* Open (creating if needed) and migrate to VN_DB_VERSION. */
 int vn_db_open(const char *path, sqlite3 **db, struct vn_err *err);
@@ -153,9 +154,11 @@ int vn_db_memory_hosts(struct vn_ctx *ctx, bool with_reserved,
 /* vNodes */
 /* Sum of every vNode's remote quota (mem - cache). */
 int64_t vn_db_quota_total(struct vn_ctx *ctx);
+/* replicas and protect: what the vNode gets (the request's or the
+ * cluster's) */
 int vn_db_vnode_insert(struct vn_ctx *ctx, const struct vn_vnode_req *req,
-		       int replicas, uid_t owner, uint64_t cgid, int64_t *id,
-		       struct vn_err *err);
+		       int replicas, enum vn_protect protect, uid_t owner,
+		       uint64_t cgid, int64_t *id, struct vn_err *err);
 int vn_db_alloc_insert(struct vn_ctx *ctx, int64_t vnode_id, int64_t comp_id,
 		       uint64_t bytes, struct vn_err *err);
 int vn_db_vnode_delete(struct vn_ctx *ctx, int64_t id, struct vn_err *err);
@@ -165,6 +168,14 @@ int vn_db_vnode_set_headroom(struct vn_ctx *ctx, int64_t id, int64_t headroom,
 /* Whether the vNode's swap-ins are prefetched (vnodes.prefetch). */
 int vn_db_vnode_set_prefetch(struct vn_ctx *ctx, int64_t id, bool on,
 			     struct vn_err *err);
+/* The vNode's memory protection profile (vnodes.protect). */
+int vn_db_vnode_set_protect(struct vn_ctx *ctx, int64_t id, enum vn_protect p,
+			    struct vn_err *err);
+/* detail.total of the last event `type` of vNode name (since its
+ * vnode.create), 0 if it has none (the protect counters' events:
+ * reconcile.c). */
+int64_t vn_db_vnode_event_total(struct vn_ctx *ctx, const char *name,
+				const char *type);
 /* Every vNode row, by name. */
 int vn_db_vnode_list(struct vn_ctx *ctx, json_object **rows,
 		     struct vn_err *err);

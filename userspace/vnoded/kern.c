@@ -29,7 +29,7 @@
 static const char *const acct_attrs[] = {
 	"faults", "pages_in", "pages_out", "bytes_in", "bytes_out",
 	"resident_pages", "prefetch_issued", "prefetch_hits", "prefetch_wasted",
-	NULL,
+	"protect_errors", "protect_failed", NULL,
 };
 
 int vn_kern_init(struct vn_kern *k, const char *sysroot, struct vn_err *err)
@@ -530,28 +530,72 @@ int vn_acct_get_prefetch(const struct vn_kern *k, const char *name, bool *on)
 	return 0;
 }
 
+/*
+ * Write val to the vNode's accounting attribute attr, which reading gave
+ * got (0 or -errno; -ENOENT: no such item or attribute) and, if it could
+ * be read, same (it already holds val): 0 if there was nothing to do, 1
+ * once written, or -errno with err set.  off: val is what a vnode_proc
+ * without the attribute does anyway; any other val is -EOPNOTSUPP there
+ * ("this vnode_proc cannot CANNOT ...").
+ */
+static int acct_write(const struct vn_kern *k, const char *name, const char *attr,
+		      int got, bool same, bool off, const char *val,
+		      const char *cannot, struct vn_err *err)
+{
+	int ret;
+
+	if (got == -ENOENT && !vn_acct_exists(k, name))
+		return vn_seterr(err, ENOENT, "%s/vnodes/%s missing: vNode %s has no accounting object",
+				 VN_CFS, name, name);
+	if (got == -ENOENT && off)
+		return 0;
+	if (got == -ENOENT)
+		return vn_seterr(err, EOPNOTSUPP,
+				 "this vnode_proc cannot %s (its accounting objects have no %s attribute): load a vnode_proc that can",
+				 cannot, attr);
+	if (got)
+		return vn_seterr(err, -got, "read %s/vnodes/%s/%s: %s", VN_CFS,
+				 name, attr, strerror(-got));
+	if (same)
+		return 0;
+	ret = vn_kwritef(k, err, val, VN_CFS "/vnodes/%s/%s", name, attr);
+	return ret ? ret : 1;
+}
+
 int vn_acct_set_prefetch(const struct vn_kern *k, const char *name, bool on,
 			 struct vn_err *err)
 {
-	bool cur;
+	bool cur = false;
 	int ret;
 
 	ret = vn_acct_get_prefetch(k, name, &cur);
-	if (ret == -ENOENT && !vn_acct_exists(k, name))
-		return vn_seterr(err, ENOENT, "%s/vnodes/%s missing: vNode %s has no accounting object",
-				 VN_CFS, name, name);
-	if (ret == -ENOENT && !on)
-		return 0;
-	if (ret == -ENOENT)
-		return vn_seterr(err, EOPNOTSUPP,
-				 "this vnode_proc cannot prefetch (its accounting objects have no prefetch attribute): load a vnode_proc that can");
-	if (ret)
-		return vn_seterr(err, -ret, "read %s/vnodes/%s/prefetch: %s", VN_CFS,
-				 name, strerror(-ret));
-	if (cur == on)
-		return 0;
-	ret = vn_kwritef(k, err, on ? "1" : "0", VN_CFS "/vnodes/%s/prefetch", name);
-	return ret ? ret : 1;
+	return acct_write(k, name, "prefetch", ret, cur == on, !on, on ? "1" : "0",
+			  "prefetch", err);
+}
+
+int vn_acct_get_protect(const struct vn_kern *k, const char *name, char *buf,
+			size_t len)
+{
+	char path[PATH_MAX];
+
+	vn_kpath(k, path, sizeof(path), VN_CFS "/vnodes/%s/protect", name);
+	return vn_read_file(path, buf, len);
+}
+
+int vn_acct_set_protect(const struct vn_kern *k, const char *name,
+			enum vn_protect p, struct vn_err *err)
+{
+	const char *want = vn_protect_name(p);
+	char cur[16] = "";
+	int ret;
+
+	ret = vn_acct_get_protect(k, name, cur, sizeof(cur));
+	ret = acct_write(k, name, "protect", ret, !strcmp(cur, want),
+			 p == VN_PROTECT_NONE, want, "protect pages", err);
+	if (ret == -EINVAL)
+		return vn_seterr(err, EINVAL, "vnode_proc refused protect '%s' (dmesg on the process host says why)",
+				 want);
+	return ret;
 }
 
 int vn_acct_remove(const struct vn_kern *k, const char *name,

@@ -23,6 +23,7 @@
 
 #include <json-c/json.h>
 
+#include "opts.h"
 #include "util.h"
 
 #define VN_CGROOT	"/sys/fs/cgroup"
@@ -152,8 +153,21 @@ int vn_acct_get_prefetch(const struct vn_kern *k, const char *name, bool *on);
  * -EOPNOTSUPP there. */
 int vn_acct_set_prefetch(const struct vn_kern *k, const char *name, bool on,
 			 struct vn_err *err);
+/* The vNode's memory protection profile (its `protect` attribute: none,
+ * crc) into buf; -ENOENT if the item or the attribute is missing (a
+ * vnode_proc without protection). */
+int vn_acct_get_protect(const struct vn_kern *k, const char *name, char *buf,
+			size_t len);
+/* Make it p: 0 if it already was, 1 once written, or -errno with err
+ * set.  None needs nothing of a vnode_proc without protection; anything
+ * else is -EOPNOTSUPP there, and a profile the kernel refuses (aead
+ * today) -EINVAL ("vnode_proc refused protect 'aead' ..."). */
+int vn_acct_set_protect(const struct vn_kern *k, const char *name,
+			enum vn_protect p, struct vn_err *err);
 /* Adds faults, pages_in, ..., the prefetch counters (prefetch_issued,
- * prefetch_hits, prefetch_wasted: pages) and lat_hist_us to obj; missing
+ * prefetch_hits, prefetch_wasted: pages), the protect counters
+ * (protect_errors: pages whose check failed on a copy; protect_failed:
+ * swap-ins no copy of which passed) and lat_hist_us to obj; missing
  * attributes are skipped.  Returns -ENOENT if the object is absent. */
 int vn_acct_read(const struct vn_kern *k, const char *name, json_object *obj);
 /* vnode_proc's lat_hist ("<=50us:N <=100us:N ... <=1000000us:N", the last

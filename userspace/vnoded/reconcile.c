@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Reconciliation, at start and every interval: make the kernel match the
- * database (cgroups, accounting objects and their prefetching, the swap
- * disk, volumes, fabric links) and reap throw-away vNodes whose vnode-run
- * is gone. */
+ * database (cgroups, accounting objects, their prefetching and protection
+ * profile, the swap disk, volumes, fabric links), reap throw-away vNodes
+ * whose vnode-run is gone, and record what the swap disk and the vNodes'
+ * protect counters report as events. */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "db.h"
 #include "evict.h"
 #include "fabric_link.h"
+#include "kern_ops.h"
 #include "placement.h"
 #include "volume.h"
 
@@ -27,24 +30,41 @@ static void set_state(struct vn_ctx *ctx, json_object *v, const char *state,
 	vn_event(ctx->db, "vnode.state", "vnode", vn_jstr(v, "name"), v, NULL);
 }
 
-/* The vNode's prefetching as its row says: 1 if it had to be set, 0, or
- * -1 if it cannot be (the vNode runs without; logged once per cause, not
- * every interval). */
-static int reconcile_prefetch(struct vn_ctx *ctx, json_object *v)
+/* ret, e: what setting an attribute of vNode name's accounting object
+ * gave.  1 if it had to be set, 0, or -1 if it cannot be (the vNode runs
+ * without; logged as "vNode NAME: cannot WHAT: why" once per cause, last,
+ * not every interval). */
+static int settled(struct vn_ctx *ctx, const char *name, int ret,
+		   const struct vn_err *e, char *last, const char *what)
 {
-	const char *name = vn_jstr(v, "name");
-	struct vn_err e = { "" };
-	int ret;
-
-	ret = vn_acct_set_prefetch(&ctx->kern, name, vn_jint(v, "prefetch") != 0, &e);
 	if (ret > 0)
-		ctx->prefetch_err[0] = '\0';
+		last[0] = '\0';
 	if (ret >= 0)
 		return ret;
-	if (strcmp(ctx->prefetch_err, e.msg))
-		ctx->log(LOG_ERR, "vNode %s: cannot turn its prefetching on: %s", name, e.msg);
-	snprintf(ctx->prefetch_err, sizeof(ctx->prefetch_err), "%s", e.msg);
+	if (strcmp(last, e->msg))
+		ctx->log(LOG_ERR, "vNode %s: cannot %s: %s", name, what, e->msg);
+	snprintf(last, VN_ERR_MAX, "%s", e->msg);
 	return -1;
+}
+
+/* The vNode's prefetching and protection profile as its row says: the
+ * fixes made added to *fixed; true if one cannot be made (settled()). */
+static bool reconcile_attrs(struct vn_ctx *ctx, json_object *v, int *fixed)
+{
+	const char *name = vn_jstr(v, "name");
+	enum vn_protect p = vn_vnode_protect(v);
+	struct vn_err e = { "" };
+	char what[64];
+	int pf, pr;
+
+	pf = settled(ctx, name, vn_acct_set_prefetch(&ctx->kern, name,
+						     vn_jint(v, "prefetch") != 0, &e),
+		     &e, ctx->prefetch_err, "turn its prefetching on");
+	snprintf(what, sizeof(what), "set its protection profile to %s", vn_protect_name(p));
+	pr = settled(ctx, name, vn_acct_set_protect(&ctx->kern, name, p, &e), &e,
+		     ctx->protect_err, what);
+	*fixed += (pf > 0) + (pr > 0);
+	return pf < 0 || pr < 0;
 }
 
 static int reconcile_one(struct vn_ctx *ctx, json_object *v)
@@ -53,7 +73,8 @@ static int reconcile_one(struct vn_ctx *ctx, json_object *v)
 	uint64_t cgid = 0, kid = 0;
 	struct vn_err e = { "" };
 	const char *cpus = vn_jstr(v, "cpus");
-	int fixed = 0, pf, ret;
+	int fixed = 0, ret;
+	bool unset;
 
 	if (!vn_cg_exists(&ctx->kern, name)) {
 		/* its evictor holds the old cgroup's files: restarted below */
@@ -79,9 +100,7 @@ static int reconcile_one(struct vn_ctx *ctx, json_object *v)
 			goto bad;
 		fixed++;
 	}
-	pf = reconcile_prefetch(ctx, v);
-	if (pf > 0)
-		fixed++;
+	unset = reconcile_attrs(ctx, v, &fixed);
 	if ((int64_t)cgid != vn_jint(v, "cgroup_id")) {
 		vn_db_vnode_set_cgid(ctx, vn_jint(v, "id"), cgid);
 		json_object_object_add(v, "cgroup_id", json_object_new_int64((int64_t)cgid));
@@ -94,7 +113,7 @@ static int reconcile_one(struct vn_ctx *ctx, json_object *v)
 	}
 	set_state(ctx, v, "active", "reconciled");
 	vn_vnode_evict(ctx, v);
-	return pf < 0;
+	return unset;
 bad:
 	ctx->log(LOG_ERR, "vNode %s: cannot restore kernel state: %s", name, e.msg);
 	set_state(ctx, v, "broken", e.msg);
@@ -167,6 +186,55 @@ static void watch_disk(struct vn_ctx *ctx)
 	snprintf(ctx->disk_state, sizeof(ctx->disk_state), "%s", di.state);
 }
 
+/*
+ * The growth of vNode v's protect counters (vnode_proc's protect_errors:
+ * pages whose check failed on a copy, served from another; protect_failed:
+ * swap-ins no copy of which passed, SIGBUS) as events vnode.protect_error
+ * and vnode.protect_failed (detail: counter, increase, total, protect,
+ * message) and in the log.  What was counted before is the total of the
+ * vNode's last such event, so a restarted vnoded misses nothing; a counter
+ * below it (the accounting object made again) counts from 0.
+ */
+static void watch_protect(struct vn_ctx *ctx, json_object *v)
+{
+	static const char *const attrs[] = { "protect_errors", "protect_failed" };
+	static const char *const types[] = { "vnode.protect_error", "vnode.protect_failed" };
+	const char *name = vn_jstr(v, "name");
+	enum vn_protect p = vn_vnode_protect(v);
+	const char *check = p == VN_PROTECT_NONE ? "integrity" : vn_protect_name(p);
+	uint64_t total, last, n;
+	json_object *d;
+	char msg[256];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		total = vn_kitem_u64(&ctx->kern, VN_CFS "/vnodes", name, attrs[i]);
+		if (!total)
+			continue;
+		last = (uint64_t)vn_db_vnode_event_total(ctx, name, types[i]);
+		if (total == last)
+			continue;
+		n = total > last ? total - last : total;
+		if (!i)
+			snprintf(msg, sizeof(msg),
+				 "vnode %s: %" PRIu64 " %s failed %s %s check on a copy (served from another copy)",
+				 name, n, n == 1 ? "page" : "pages", n == 1 ? "its" : "their", check);
+		else
+			snprintf(msg, sizeof(msg),
+				 "vnode %s: %" PRIu64 " swap-in%s failed: no copy passed its %s check (SIGBUS)",
+				 name, n, n == 1 ? "" : "s", check);
+		ctx->log(i ? LOG_ERR : LOG_WARNING, "%s", msg);
+		d = json_object_new_object();
+		json_object_object_add(d, "counter", json_object_new_string(attrs[i]));
+		json_object_object_add(d, "increase", json_object_new_uint64(n));
+		json_object_object_add(d, "total", json_object_new_uint64(total));
+		json_object_object_add(d, "protect", json_object_new_string(vn_protect_name(p)));
+		json_object_object_add(d, "message", json_object_new_string(msg));
+		vn_event(ctx->db, types[i], "vnode", name, d, NULL);
+		json_object_put(d);
+	}
+}
+
 int vn_reconcile(struct vn_ctx *ctx, bool reap)
 {
 	struct vn_host hosts[VN_MAX_COMPONENTS];
@@ -207,6 +275,7 @@ int vn_reconcile(struct vn_ctx *ctx, bool reap)
 			}
 		}
 		bad += reconcile_one(ctx, v);
+		watch_protect(ctx, v);
 	}
 	json_object_put(rows);
 	return bad + vn_volume_reconcile(ctx) + vn_fabric_reconcile(ctx);

@@ -211,6 +211,18 @@ static int prefetch_arg(json_object *args, bool *on, struct vn_err *err)
 	return 0;
 }
 
+/* "protect": none, crc or aead (vnode create/set --protect); -ENOENT
+ * when absent */
+static int protect_arg(json_object *args, enum vn_protect *p, struct vn_err *err)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(args, "protect", &v))
+		return -ENOENT;
+	return vn_protect_parse("--protect", json_object_is_type(v, json_type_string) ?
+				json_object_get_string(v) : "", p, err);
+}
+
 static int h_vnode_create(struct hreq *r)
 {
 	struct vn_vnode_req req = { 0 };
@@ -256,6 +268,10 @@ static int h_vnode_create(struct hreq *r)
 	ret = prefetch_arg(args, &req.prefetch, err);
 	if (ret && ret != -ENOENT)
 		return ret;
+	ret = protect_arg(args, &req.protect, err);
+	if (ret && ret != -ENOENT)
+		return ret;
+	req.has_protect = !ret;
 	req.ephemeral = vn_arg_bool(args, "ephemeral");
 	if (req.ephemeral)
 		req.creator_pid = r->who->pid;
@@ -292,8 +308,13 @@ static int h_vnode_set(struct hreq *r)
 	if (ret && ret != -ENOENT)
 		return ret;
 	rq.has_prefetch = !ret;
-	if (!rq.has_headroom && !rq.has_prefetch)
-		return vn_seterr(r->err, EINVAL, "nothing to set (--headroom, --prefetch)");
+	ret = protect_arg(r->args, &rq.protect, r->err);
+	if (ret && ret != -ENOENT)
+		return ret;
+	rq.has_protect = !ret;
+	if (!rq.has_headroom && !rq.has_prefetch && !rq.has_protect)
+		return vn_seterr(r->err, EINVAL,
+				 "nothing to set (--headroom, --prefetch, --protect)");
 	return vn_vnode_set(r->ctx, r->name, &rq, r->who, r->data, r->err);
 }
 

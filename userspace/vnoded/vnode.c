@@ -65,6 +65,7 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 	struct vn_fabric_vnode fv;
 	struct vn_vol_plan vol;
 	uint64_t quota, cgid = 0, avail;
+	enum vn_protect prot = req->has_protect ? req->protect : ctx->cluster.protect;
 	int replicas, nh = 0, i, ret;
 	int64_t vid;
 	uid_t owner = 0;
@@ -198,6 +199,8 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 	ret = vn_acct_create(&ctx->kern, req->name, cgid, err);
 	if (!ret)
 		ret = vn_acct_set_prefetch(&ctx->kern, req->name, req->prefetch, err);
+	if (ret >= 0)
+		ret = vn_acct_set_protect(&ctx->kern, req->name, prot, err);
 	if (ret < 0)
 		goto out_acct;
 	/* 5b. the volume: storage host, /dev/vnblkN, ext4 */
@@ -214,7 +217,7 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 	ret = vn_db_begin(ctx->db, err);
 	if (ret)
 		goto out_fabric;
-	ret = vn_db_vnode_insert(ctx, req, replicas, owner, cgid, &vid, err);
+	ret = vn_db_vnode_insert(ctx, req, replicas, prot, owner, cgid, &vid, err);
 	if (ret)
 		goto out_db;
 	for (i = 0; i < nh; i++) {
@@ -238,8 +241,9 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 	ret = vn_db_commit(ctx->db, err);
 	if (ret)
 		goto out_db;
-	ctx->log(LOG_INFO, "vNode %s created: mem %s cache %s remote %s x%d, cgroup id %" PRIu64 "%s",
-		 req->name, m, c, q, replicas, cgid, req->prefetch ? ", prefetching" : "");
+	ctx->log(LOG_INFO, "vNode %s created: mem %s cache %s remote %s x%d, cgroup id %" PRIu64 "%s%s%s",
+		 req->name, m, c, q, replicas, cgid, req->prefetch ? ", prefetching" : "",
+		 prot ? ", protect " : "", prot ? vn_protect_name(prot) : "");
 	vn_vnode_evict(ctx, row);
 	if (json_object_array_length(warnings))
 		json_object_object_add(row, "warnings", json_object_get(warnings));
@@ -416,6 +420,18 @@ static void add_redundancy(struct vn_ctx *ctx, json_object *v)
 	json_object_object_add(v, "heal_ms", json_object_new_uint64(di.heal_ms));
 }
 
+/* msg at the end of v's warnings (made if it has none) */
+static void add_warning(json_object *v, const char *msg)
+{
+	json_object *w;
+
+	if (!json_object_object_get_ex(v, "warnings", &w) || !w) {
+		w = json_object_new_array();
+		json_object_object_add(v, "warnings", w);
+	}
+	json_object_array_add(w, json_object_new_string(msg));
+}
+
 /*
  * Prefetching (vnode_proc): what the vNode's accounting object counted,
  * as prefetch_stats (pages, the hit rate, null before anything was read
@@ -425,7 +441,7 @@ static void add_redundancy(struct vn_ctx *ctx, json_object *v)
 static void add_prefetch(struct vn_ctx *ctx, json_object *v)
 {
 	const char *name = vn_jstr(v, "name");
-	json_object *c, *s, *w;
+	json_object *c, *s;
 	int64_t issued, hits;
 	bool on;
 	int ret;
@@ -451,11 +467,56 @@ static void add_prefetch(struct vn_ctx *ctx, json_object *v)
 	ret = vn_acct_get_prefetch(&ctx->kern, name, &on);
 	if (!ret && on)
 		return;
-	w = json_object_new_array();
-	json_object_array_add(w, json_object_new_string(ret ?
+	add_warning(v, ret ?
 		"the vNode asks for prefetching, but this vnode_proc has none (no prefetch attribute)" :
-		"the vNode asks for prefetching, but its accounting object has prefetch 0 (vnoded sets it again when it next reconciles)"));
-	json_object_object_add(v, "warnings", w);
+		"the vNode asks for prefetching, but its accounting object has prefetch 0 (vnoded sets it again when it next reconciles)");
+}
+
+enum vn_protect vn_vnode_protect(json_object *v)
+{
+	const char *s = vn_jstr(v, "protect");
+	enum vn_protect p = VN_PROTECT_NONE;
+
+	if (s)
+		vn_protect_parse("protect", s, &p, NULL);
+	return p;
+}
+
+/*
+ * The protection profile (vnode_proc): what the vNode's accounting object
+ * counted, as protect_stats (errors: pages whose check failed on a copy;
+ * failed: swap-ins no copy of which passed), and a warning when the kernel
+ * does not hold the profile the vNode asks for.
+ */
+static void add_protect(struct vn_ctx *ctx, json_object *v)
+{
+	const char *name = vn_jstr(v, "name");
+	const char *want = vn_protect_name(vn_vnode_protect(v));
+	char cur[16], msg[256];
+	json_object *c, *s;
+	int ret;
+
+	if (json_object_object_get_ex(v, "counters", &c) &&
+	    json_object_object_get_ex(c, "protect_errors", NULL)) {
+		s = json_object_new_object();
+		json_object_object_add(s, "errors",
+				       json_object_new_int64(vn_jint(c, "protect_errors")));
+		json_object_object_add(s, "failed",
+				       json_object_new_int64(vn_jint(c, "protect_failed")));
+		json_object_object_add(v, "protect_stats", s);
+	}
+	if (!vn_acct_exists(&ctx->kern, name))
+		return;
+	ret = vn_acct_get_protect(&ctx->kern, name, cur, sizeof(cur));
+	if (ret ? !strcmp(want, "none") : !strcmp(cur, want))
+		return;
+	if (ret)
+		snprintf(msg, sizeof(msg), "the vNode asks for protect %s, but this vnode_proc has no protection (no protect attribute)",
+			 want);
+	else
+		snprintf(msg, sizeof(msg), "the vNode asks for protect %s, but its accounting object has protect %s (vnoded sets it again when it next reconciles)",
+			 want, cur);
+	add_warning(v, msg);
 }
 
 int vn_vnode_show(struct vn_ctx *ctx, const char *name, json_object **out,
@@ -472,6 +533,7 @@ int vn_vnode_show(struct vn_ctx *ctx, const char *name, json_object **out,
 	json_object_object_add(v, "volume", vn_volume_of_vnode(ctx, vn_jint(v, "id")));
 	add_runtime(ctx, v);
 	add_prefetch(ctx, v);
+	add_protect(ctx, v);
 	add_redundancy(ctx, v);
 	vn_evict_report(ctx, name, v);
 	*out = v;
@@ -499,13 +561,28 @@ void vn_vnode_evict(struct vn_ctx *ctx, json_object *vn)
 			 vn_jstr(vn, "name"), e.msg);
 }
 
+/* vnode set: what it wrote to the accounting object undone (the database
+ * refused the change): prefetching back, the profile back to was */
+static void set_undo(struct vn_ctx *ctx, const char *name,
+		     const struct vn_vnode_set_req *rq, bool pf_wrote,
+		     const char *was)
+{
+	enum vn_protect p;
+
+	if (pf_wrote)
+		vn_acct_set_prefetch(&ctx->kern, name, !rq->prefetch, NULL);
+	if (was[0] && !vn_protect_parse("protect", was, &p, NULL))
+		vn_acct_set_protect(&ctx->kern, name, p, NULL);
+}
+
 int vn_vnode_set(struct vn_ctx *ctx, const char *name,
 		 const struct vn_vnode_set_req *rq, const struct vn_caller *who,
 		 json_object **out, struct vn_err *err)
 {
 	json_object *vn, *d = NULL;
-	char h[32] = "";
-	bool wrote = false;
+	const char *prot = vn_protect_name(rq->protect);
+	char h[32] = "", was[16] = "", cur[16] = "";
+	bool pf_wrote = false, acct;
 	int ret;
 
 	ret = vn_get_vnode(ctx, name, &vn, err);
@@ -516,11 +593,22 @@ int vn_vnode_set(struct vn_ctx *ctx, const char *name,
 		goto out;
 	/* the kernel first: what it refuses changes nothing; without an
 	 * accounting object (reconcile makes it) only the row changes */
-	if (rq->has_prefetch && vn_acct_exists(&ctx->kern, name)) {
+	acct = vn_acct_exists(&ctx->kern, name);
+	if (rq->has_prefetch && acct) {
 		ret = vn_acct_set_prefetch(&ctx->kern, name, rq->prefetch, err);
 		if (ret < 0)
 			goto out;
-		wrote = ret == 1;
+		pf_wrote = ret == 1;
+	}
+	if (rq->has_protect && acct) {
+		vn_acct_get_protect(&ctx->kern, name, cur, sizeof(cur));
+		ret = vn_acct_set_protect(&ctx->kern, name, rq->protect, err);
+		if (ret < 0) {
+			set_undo(ctx, name, rq, pf_wrote, "");
+			goto out;
+		}
+		if (ret == 1)
+			snprintf(was, sizeof(was), "%s", cur);
 	}
 	d = json_object_new_object();
 	if (rq->has_headroom) {
@@ -530,28 +618,32 @@ int vn_vnode_set(struct vn_ctx *ctx, const char *name,
 	if (rq->has_prefetch)
 		json_object_object_add(d, "prefetch",
 				       json_object_new_string(rq->prefetch ? "on" : "off"));
+	if (rq->has_protect)
+		json_object_object_add(d, "protect", json_object_new_string(prot));
 	ret = vn_db_begin(ctx->db, err);
 	if (!ret && rq->has_headroom)
 		ret = vn_db_vnode_set_headroom(ctx, vn_jint(vn, "id"), rq->headroom, err);
 	if (!ret && rq->has_prefetch)
 		ret = vn_db_vnode_set_prefetch(ctx, vn_jint(vn, "id"), rq->prefetch, err);
+	if (!ret && rq->has_protect)
+		ret = vn_db_vnode_set_protect(ctx, vn_jint(vn, "id"), rq->protect, err);
 	if (!ret)
 		ret = vn_event(ctx->db, "vnode.set", "vnode", name, d, err);
 	if (!ret)
 		ret = vn_db_commit(ctx->db, err);
 	if (ret) {
 		vn_db_rollback(ctx->db);
-		if (wrote)
-			vn_acct_set_prefetch(&ctx->kern, name, !rq->prefetch, NULL);
+		set_undo(ctx, name, rq, pf_wrote, was);
 		goto out;
 	}
 	if (rq->has_headroom) {
 		json_object_object_add(vn, "headroom", json_object_new_int64(rq->headroom));
 		vn_vnode_evict(ctx, vn);
 	}
-	ctx->log(LOG_INFO, "vNode %s:%s%s%s%s", name, h[0] ? " headroom " : "", h,
+	ctx->log(LOG_INFO, "vNode %s:%s%s%s%s%s%s", name, h[0] ? " headroom " : "", h,
 		 rq->has_prefetch ? " prefetch " : "",
-		 rq->has_prefetch ? (rq->prefetch ? "on" : "off") : "");
+		 rq->has_prefetch ? (rq->prefetch ? "on" : "off") : "",
+		 rq->has_protect ? " protect " : "", rq->has_protect ? prot : "");
 	ret = vn_vnode_show(ctx, name, out, err);
 out:
 	json_object_put(d);

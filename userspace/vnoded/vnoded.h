@@ -57,8 +57,10 @@ struct vn_ctx {
 	 * its files; fabric_link.c's last reconcile error (logged once) */
 	struct vn_fabric_presets *presets;
 	char fabric_err[VN_ERR_MAX];
-	/* reconcile's last error setting a vNode's prefetching (logged once) */
+	/* reconcile's last error setting a vNode's prefetching and its
+	 * protection profile (each logged once) */
 	char prefetch_err[VN_ERR_MAX];
+	char protect_err[VN_ERR_MAX];
 	void (*log)(int prio, const char *fmt, ...)
 		__attribute__((format(printf, 2, 3)));
 };
@@ -82,13 +84,16 @@ struct vn_vnode_req {
 	int64_t headroom;
 	char fabric[32];	/* a preset for the hosts it uses; "" = none */
 	bool prefetch;		/* its swap-ins are prefetched (vnode_proc) */
+	bool has_protect;	/* else the cluster's (cluster.conf) */
+	enum vn_protect protect;	/* its memory protection profile */
 };
 
 /* vnode set: what to change (has_*) */
 struct vn_vnode_set_req {
-	bool has_headroom, has_prefetch;
+	bool has_headroom, has_prefetch, has_protect;
 	int64_t headroom;
 	bool prefetch;
+	enum vn_protect protect;
 };
 
 /* Caller identity (SO_PEERCRED). */
@@ -145,9 +150,9 @@ int vn_vnode_destroy(struct vn_ctx *ctx, const char *name, bool force,
 int vn_vnode_attach(struct vn_ctx *ctx, const char *name, pid_t pid,
 		    const struct vn_caller *who, struct vn_err *err);
 int vn_vnode_list(struct vn_ctx *ctx, json_object **out, struct vn_err *err);
-/* vnode set: the vNode's eviction headroom (evict.h) and prefetching
- * (written to its accounting object first, if it has one: refused there,
- * nothing changes) */
+/* vnode set: the vNode's eviction headroom (evict.h), prefetching and
+ * protection profile (written to its accounting object first, if it has
+ * one: refused there, nothing changes) */
 int vn_vnode_set(struct vn_ctx *ctx, const char *name,
 		 const struct vn_vnode_set_req *rq, const struct vn_caller *who,
 		 json_object **out, struct vn_err *err);
@@ -157,13 +162,16 @@ int64_t vn_vnode_headroom(struct vn_ctx *ctx, json_object *vn);
 void vn_vnode_evict(struct vn_ctx *ctx, json_object *vn);
 int vn_vnode_show(struct vn_ctx *ctx, const char *name, json_object **out,
 		  struct vn_err *err);
+/* vNode row v's protection profile (vnodes.protect) */
+enum vn_protect vn_vnode_protect(json_object *v);
 /* Counters of every vNode (for vnode top). */
 int vn_vnode_stats(struct vn_ctx *ctx, json_object **out, struct vn_err *err);
 int vn_disk_show(struct vn_ctx *ctx, json_object **out, struct vn_err *err);
 
 /* On start and periodically: recreate missing cgroups/accounting objects,
- * fix cgroup ids and prefetching, re-enable swap, reap dead throw-away
- * vNodes.  Returns
+ * fix cgroup ids, prefetching and protection profiles, re-enable swap,
+ * reap dead throw-away vNodes; record the growth of the vNodes' protect
+ * counters as events.  Returns
  * the number of problems it could not fix (each logged + in the events). */
 int vn_reconcile(struct vn_ctx *ctx, bool reap);
 
