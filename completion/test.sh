@@ -181,8 +181,11 @@ is 'vnodectl -s /x/sock vnode c' create
 is 'vnodectl vnode create --me' --mem
 is 'vnodectl vnode create w --mem=1G --ca' --cache
 has 'vnodectl vnode create w --mem 1G --' --cache --replicas --cpus --owner \
-	--storage --stor-host --volume --mount --keep-storage --headroom --prefetch --protect
+	--storage --stor-host --volume --mount --keep-storage --headroom --prefetch --protect \
+	--storage-protect
 is 'vnodectl vnode create w --mem 1G --protect ' none crc aead
+is 'vnodectl vnode create w --mem 1G --storage-protect ' none integrity crypt
+is 'vnodectl vnode create w --mem 1G --storage-protect=c' crypt
 is 'vnodectl vnode create w --mem 1G --protect=c' crc
 hasnt 'vnodectl vnode create w --mem 1G --' --mem
 is 'vnodectl vnode create w --mem 1G --replicas ' 1 2
@@ -260,11 +263,13 @@ is "vnode-run --socket=$tmp/files/sockdir/v" "$tmp/files/sockdir/vnoded.sock"
 is 'vnode-run --ca' --cache
 is 'vnode-run -V' -V
 has 'vnode-run -' -s --socket --mem --cache --replicas --cpus --storage \
-	--stor-host --volume --mount --headroom --prefetch --protect -V --version -h --help --
+	--stor-host --volume --mount --headroom --prefetch --protect --storage-protect -V \
+	--version -h --help --
 is 'vnode-run --mem 1G --m' --mount
 has 'vnode-run --mem 1G --prefetch --cache 50% ech' echo
 is 'vnode-run --mem 1G --protect ' none crc aead
 is 'vnode-run --protect=n' none
+is 'vnode-run --mem 1G --storage-protect ' none integrity crypt
 has 'vnode-run --mem 1G --protect crc --cache 50% ech' echo
 is 'vnode-run ' alpha beta.1
 is 'vnode-run -s /x/sock a' alpha

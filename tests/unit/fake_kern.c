@@ -26,6 +26,10 @@
  * With DIR/fake/no_prefetch present, new objects have no prefetch
  * attributes (a vnode_proc without prefetching); with DIR/fake/no_protect,
  * no protect attributes (a vnode_proc without protection).
+ * Device-mapper: `integritysetup|cryptsetup open ... NAME` makes
+ * DIR/dev/mapper/NAME and `close NAME` removes it; a helper fails
+ * (exit 1, saying the file's text) when DIR/fake/fail-TOOL-VERB exists
+ * (e.g. fail-cryptsetup-open).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -244,13 +248,32 @@ static int fake_devnode(const struct vn_kern *k, const char *dev,
 	return 0;
 }
 
-static int fake_run(const struct vn_kern *k, char *const argv[],
-		    struct vn_err *err)
+/* dm's /dev/mapper/NAME, made by `... open ... DEV NAME`, gone on
+ * `... close NAME` (integritysetup, cryptsetup) */
+static void fake_dm(const struct vn_kern *k, char *const argv[], int argc)
 {
 	char path[PATH_MAX];
+
+	if (argc < 3 || (strcmp(argv[0], "integritysetup") && strcmp(argv[0], "cryptsetup")))
+		return;
+	if (!strcmp(argv[1], "open") &&
+	    !vn_kpath(k, path, sizeof(path), "/dev/mapper/%s", argv[argc - 1])) {
+		vn_mkdir_p(k, "/dev/mapper", 0755, NULL);
+		fake_write(k, path, "dm");
+	} else if (!strcmp(argv[1], "close") &&
+		   !vn_kpath(k, path, sizeof(path), "/dev/mapper/%s", argv[2])) {
+		unlink(path);
+	}
+}
+
+static int fake_run(const struct vn_kern *k, char *const argv[], int timeout_ms,
+		    struct vn_err *err)
+{
+	char path[PATH_MAX], said[256];
 	FILE *f;
 	int i;
 
+	(void)timeout_ms;
 	vn_kpath(k, path, sizeof(path), "/commands.log");
 	f = fopen(path, "ae");
 	if (!f)
@@ -259,6 +282,12 @@ static int fake_run(const struct vn_kern *k, char *const argv[],
 		fprintf(f, "%s%s", i ? " " : "", argv[i]);
 	fputc('\n', f);
 	fclose(f);
+	/* DIR/fake/fail-TOOL-VERB: that command fails, saying what the file
+	 * holds, as real_run reports a helper's failure */
+	if (argv[1] && !vn_kpath(k, path, sizeof(path), "/fake/fail-%s-%s", argv[0], argv[1]) &&
+	    !vn_read_file(path, said, sizeof(said)))
+		return vn_seterr(err, EIO, "%s failed (exit 1): %s", argv[0], said);
+	fake_dm(k, argv, i);
 	return 0;
 }
 

@@ -26,6 +26,7 @@ static void good(void **state)
 		"probe_timeout_ms=500\n"
 		"headroom = 2M\n"
 		"protect = crc\n"
+		"storage_protect = integrity\n"
 		"\n"
 		"[memory m1]\n"
 		"  addr = 10.0.0.2\n"
@@ -45,6 +46,7 @@ static void good(void **state)
 	assert_int_equal(c.cluster.probe_timeout_ms, 500);
 	assert_int_equal(c.cluster.headroom, 2 << 20);
 	assert_int_equal(c.cluster.protect, VN_PROTECT_CRC);
+	assert_int_equal(c.cluster.storage_protect, VN_VOL_PROTECT_INTEGRITY);
 	assert_int_equal(c.nr_comps, 3);
 	assert_string_equal(c.comps[0].name, "m1");
 	assert_int_equal(c.comps[0].kind, VN_COMP_MEMORY);
@@ -111,6 +113,9 @@ static void defaults(void **state)
 	assert_int_equal(c.cluster.protect, VN_PROTECT_AEAD);
 	assert_int_equal(parse_str("[cluster]\nprotect = none  # the default\n", &c, &err), 0);
 	assert_int_equal(c.cluster.protect, VN_PROTECT_NONE);
+	assert_int_equal(c.cluster.storage_protect, VN_VOL_PROTECT_NONE);
+	assert_int_equal(parse_str("[cluster]\nstorage_protect = crypt\n", &c, &err), 0);
+	assert_int_equal(c.cluster.storage_protect, VN_VOL_PROTECT_CRYPT);
 }
 
 /* The probe's authentication: [cluster] key_file and insecure. */
@@ -188,6 +193,8 @@ static void malformed(void **state)
 		{ "[cluster]\nprotect = sha256\n",
 		  "cluster.conf:2: protect must be none, crc or aead, got 'sha256'" },
 		{ "[cluster]\nprotect = on\n", "cluster.conf:2: protect must be none, crc or aead" },
+		{ "[cluster]\nstorage_protect = luks\n",
+		  "cluster.conf:2: storage_protect must be none, integrity or crypt, got 'luks'" },
 		{ "[memory m1]\naddr = 1.2.3.4\nprotect = crc\n",
 		  "cluster.conf:3: unknown key 'protect' in [memory m1]" },
 	};

@@ -296,6 +296,32 @@ static void migrate_v8(void **state)
 	sqlite3_close(db);
 }
 
+/* v9 -> v10: volumes' protect, none for the old rows; the rest kept */
+static void migrate_v9(void **state)
+{
+	char path[PATH_MAX];
+	sqlite3 *db;
+
+	db = old_db(*state, 9, "v9.db",
+		"INSERT INTO components (name, kind, addr, port, created) "
+		"VALUES ('s1', 'storage', '10.0.0.9', 7471, 1);"
+		"INSERT INTO volumes (name, component_id, size, state, created, owner_uid, keep, "
+		"volume_id) VALUES ('d', 1, 8388608, 'detached', 2, 1000, 1, '0123456789abcdef')",
+		path, sizeof(path));
+	assert_false(sql_ok(db, "UPDATE volumes SET protect = 'crypt'"));
+	db = migrated(db, path);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM volumes WHERE name = 'd' AND "
+				 "size = 8388608 AND state = 'detached' AND owner_uid = 1000 AND "
+				 "keep = 1 AND volume_id = '0123456789abcdef' AND protect = 'none'"), 1);
+	/* none, integrity or crypt only */
+	assert_true(sql_ok(db, "UPDATE volumes SET protect = 'integrity'"));
+	assert_true(sql_ok(db, "UPDATE volumes SET protect = 'crypt'"));
+	assert_false(sql_ok(db, "UPDATE volumes SET protect = 'aead'"));
+	assert_false(sql_ok(db, "UPDATE volumes SET protect = NULL"));
+	assert_int_equal(one_int(db, "SELECT count(*) FROM volumes WHERE protect = 'crypt'"), 1);
+	sqlite3_close(db);
+}
+
 static void refuse_newer(void **state)
 {
 	struct fx *fx = *state;
@@ -501,6 +527,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(migrate_v3, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_v7, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_v8, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_v9, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuse_newer, setup, teardown),
 		cmocka_unit_test_setup_teardown(events, setup, teardown),
 		cmocka_unit_test_setup_teardown(sql_guard, setup, teardown),

@@ -245,6 +245,41 @@ static void protect_words(void **state)
 	assert_string_equal(vn_protect_name((enum vn_protect)7), "none");
 }
 
+/* the volume profile's words, and --storage-protect into the arguments */
+static void vol_protect_words(void **state)
+{
+	static const char *const words[] = { "none", "integrity", "crypt" };
+	struct vn_create_opts c = { .mem = "64M", .cache = "64M", .storage = "1G" };
+	enum vn_vol_protect p;
+	struct vn_err err;
+	json_object *a;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		assert_int_equal(vn_vol_protect_parse("--storage-protect", words[i], &p, &err), 0);
+		assert_int_equal(p, (enum vn_vol_protect)i);
+		assert_string_equal(vn_vol_protect_name(p), words[i]);
+	}
+	assert_int_equal(vn_vol_protect_parse("--storage-protect", "luks", &p, &err), -EINVAL);
+	assert_string_equal(err.msg,
+			    "--storage-protect must be none, integrity or crypt, got 'luks'");
+	assert_string_equal(vn_vol_protect_name((enum vn_vol_protect)9), "none");
+
+	c.storage_protect = "crypt";
+	a = json_object_new_object();
+	assert_int_equal(vn_create_args(&c, a, &err), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(a, "storage_protect")),
+			    "crypt");
+	json_object_put(a);
+	c.storage_protect = "aead";
+	a = json_object_new_object();
+	assert_int_equal(vn_create_args(&c, a, &err), -EINVAL);
+	assert_string_equal(err.msg,
+			    "--storage-protect must be none, integrity or crypt, got 'aead'");
+	json_object_put(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +289,7 @@ int main(void)
 		cmocka_unit_test(uint_syntax),
 		cmocka_unit_test(create_args),
 		cmocka_unit_test(protect_words),
+		cmocka_unit_test(vol_protect_words),
 	};
 
 	return cmocka_run_group_tests_name("opts", tests, NULL, NULL);

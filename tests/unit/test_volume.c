@@ -85,6 +85,20 @@ static int create(struct fx *fx, const char *name, uint64_t storage,
 	return vn_vnode_create(&fx->ctx, &r, &fx->root_user, NULL, err);
 }
 
+/* the same with --storage-protect prot (-1: none given) */
+static int create_prot(struct fx *fx, const char *name, uint64_t storage,
+		       const char *volume, bool keep, int prot, struct vn_err *err)
+{
+	struct vn_vnode_req r = { .mem = 64 * M, .cache = 64 * M, .storage = storage,
+				  .keep_storage = keep, .has_storage_protect = prot >= 0,
+				  .storage_protect = prot >= 0 ? (enum vn_vol_protect)prot :
+							 VN_VOL_PROTECT_NONE };
+
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	snprintf(r.volume, sizeof(r.volume), "%s", volume ? volume : "");
+	return vn_vnode_create(&fx->ctx, &r, &fx->root_user, NULL, err);
+}
+
 /* rows of vnodes/volumes/events + stor and vol configfs entries */
 static void state_sig(struct fx *fx, char *buf, size_t len)
 {
@@ -738,6 +752,180 @@ static void identity_owner(void **state)
 }
 
 /* Reconciliation re-attaches a lost disk and retries pending deletions. */
+
+/* vnode-run's mount of vNode vnode: the device it mounted */
+static void mount_dev(struct fx *fx, const char *vnode, const char *want)
+{
+	json_object *d = NULL;
+	struct vn_err err;
+
+	assert_int_equal(vn_vnode_mount(&fx->ctx, vnode, &fx->root_user, &d, &err), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(d, "dev")), want);
+	json_object_put(d);
+	close(fx->ctx.reply_fd);
+	fx->ctx.reply_fd = -1;
+}
+
+/* --storage-protect integrity: dm-integrity between the disk and the
+ * ext4, set up before mkfs, used by the mount, closed before the detach */
+static void protect_integrity(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_err err;
+	json_object *v;
+
+	assert_int_equal(create_prot(fx, "a", 64 * M, NULL, false, VN_VOL_PROTECT_INTEGRITY,
+				     &err), 0);
+	assert_int_equal(count_lines_at(fx->root, "commands.log",
+					"integritysetup format --batch-mode --integrity crc32c "
+					"--sector-size 4096 /dev/vnblk0"), 1);
+	assert_int_equal(count_lines_at(fx->root, "commands.log",
+					"integritysetup open --integrity crc32c /dev/vnblk0 vnode-a-a"), 1);
+	assert_int_equal(count_lines_at(fx->root, "commands.log",
+					"mkfs.ext4 -q -F -L a -E nodiscard,root_owner=0:0 "
+					"/dev/mapper/vnode-a-a"), 1);
+	assert_int_equal(count_lines_at(fx->root, "commands.log", "mkfs.ext4"), 1);
+	assert_true(exists_at(fx->root, "dev/mapper/vnode-a-a"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM volumes WHERE name = 'a' AND "
+			       "protect = 'integrity' AND dev = 'mapper/vnode-a-a'"), 1);
+	/* vnode show: the volume's profile and device */
+	assert_int_equal(vn_vnode_show(&fx->ctx, "a", &v, &err), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(
+		json_object_object_get(v, "volume"), "protect")), "integrity");
+	assert_string_equal(json_object_get_string(json_object_object_get(
+		json_object_object_get(v, "volume"), "dev")), "mapper/vnode-a-a");
+	json_object_put(v);
+	mount_dev(fx, "a", "mapper/vnode-a-a");
+	/* no key: integrity keeps none */
+	assert_false(exists_at(fx->dir, "volume-keys/a.key"));
+
+	/* the mapping goes first, then the disk, then the volume */
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", false, false, &fx->root_user, &err), 0);
+	assert_int_equal(count_lines_at(fx->root, "commands.log",
+					"integritysetup close vnode-a-a"), 1);
+	assert_false(exists_at(fx->root, "dev/mapper/vnode-a-a"));
+	assert_false(exists_at(fx->root, VOL "a"));
+	assert_false(exists_at(fx->root, STOR "a"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM volumes"), 0);
+	/* a profile without a volume is refused */
+	assert_int_equal(create_prot(fx, "b", 0, NULL, false, VN_VOL_PROTECT_CRYPT, &err),
+			 -EINVAL);
+	assert_string_equal(err.msg, "--stor-host, --mount, --keep-storage and --storage-protect "
+			    "need --storage SIZE or --volume NAME");
+}
+
+/* crypt (the cluster's default here): a key file per volume, 0600 in a
+ * 0700 directory, kept with a kept volume, destroyed with it */
+static void protect_crypt(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_err err;
+	char key[512], line[1024];
+	struct stat st;
+
+	fx->ctx.cluster.storage_protect = VN_VOL_PROTECT_CRYPT;
+	assert_int_equal(create_prot(fx, "a", 64 * M, NULL, true, -1, &err), 0);
+	snprintf(key, sizeof(key), "%s/volume-keys/a.key", fx->dir);
+	assert_int_equal(stat(key, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_size, 64);
+	assert_int_equal(stat(path_at(fx->dir, "volume-keys"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	snprintf(line, sizeof(line), "cryptsetup luksFormat --type luks2 --cipher aes-xts-plain64 "
+		 "--integrity hmac-sha256 --sector-size 4096 --pbkdf pbkdf2 "
+		 "--pbkdf-force-iterations 1000 --batch-mode --key-file %s /dev/vnblk0", key);
+	assert_int_equal(count_lines_at(fx->root, "commands.log", line), 1);
+	snprintf(line, sizeof(line), "cryptsetup open --type luks2 --key-file %s /dev/vnblk0 "
+		 "vnode-a-a", key);
+	assert_int_equal(count_lines_at(fx->root, "commands.log", line), 1);
+	assert_int_equal(count_lines_at(fx->root, "commands.log",
+					"mkfs.ext4 -q -F -L a -E nodiscard,root_owner=0:0 "
+					"/dev/mapper/vnode-a-a"), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM volumes WHERE protect = 'crypt'"), 1);
+
+	/* kept: detached with its key; re-attached to b, opened, not formatted */
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", false, true, &fx->root_user, &err), 0);
+	assert_int_equal(count_lines_at(fx->root, "commands.log", "cryptsetup close vnode-a-a"), 1);
+	assert_false(exists_at(fx->root, "dev/mapper/vnode-a-a"));
+	assert_int_equal(stat(key, &st), 0);
+	/* its profile is its own: another one is refused, none given is fine */
+	assert_int_equal(create_prot(fx, "b", 0, "a", false, VN_VOL_PROTECT_INTEGRITY, &err),
+			 -EINVAL);
+	assert_string_equal(err.msg, "volume 'a' has storage protection crypt, not integrity "
+			    "(a volume's profile is fixed when it is made)");
+	fx->ctx.cluster.storage_protect = VN_VOL_PROTECT_NONE;
+	assert_int_equal(create_prot(fx, "b", 0, "a", false, -1, &err), 0);
+	assert_int_equal(count_lines_at(fx->root, "commands.log", "luksFormat"), 1);
+	assert_int_equal(count_lines_at(fx->root, "commands.log", "mkfs.ext4"), 1);
+	snprintf(line, sizeof(line), "cryptsetup open --type luks2 --key-file %s /dev/vnblk0 "
+		 "vnode-b-a", key);
+	assert_int_equal(count_lines_at(fx->root, "commands.log", line), 1);
+	mount_dev(fx, "b", "mapper/vnode-b-a");
+	/* the mapping closed by hand: reconcile opens it again */
+	unlink(path_at(fx->root, "dev/mapper/vnode-b-a"));
+	assert_int_equal(vn_reconcile(&fx->ctx, true), 0);
+	assert_true(exists_at(fx->root, "dev/mapper/vnode-b-a"));
+	assert_int_equal(count_lines_at(fx->root, "commands.log", line), 2);
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "b", false, false, &fx->root_user, &err), 0);
+	assert_int_equal(stat(key, &st), 0);
+
+	/* its key gone, a kept volume cannot be opened: refused, nothing left */
+	assert_int_equal(rename(key, path_at(fx->dir, "a.key.saved")), 0);
+	assert_int_equal(create_prot(fx, "c", 0, "a", false, -1, &err), -ENOKEY);
+	assert_non_null(strstr(err.msg, "its key file"));
+	assert_false(exists_at(fx->root, VOL "a"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes"), 0);
+	assert_int_equal(rename(path_at(fx->dir, "a.key.saved"), key), 0);
+
+	/* volume delete destroys the key */
+	assert_int_equal(vn_volume_delete(&fx->ctx, "a", &fx->root_user, &err), 0);
+	assert_false(exists_at(fx->dir, "volume-keys/a.key"));
+	assert_true(exists_at(fx->dir, "volume-keys"));
+}
+
+/* a tool that fails: its name, the device and what it said in the error,
+ * and nothing left behind (mapping, key file, rows, volume) */
+static void protect_fail(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_err err;
+	char before[128], after[128];
+
+	state_sig(fx, before, sizeof(before));
+	write_at(fx->root, "fake/fail-cryptsetup-open", "Cannot initialize device-mapper.");
+	assert_int_equal(create_prot(fx, "x", 64 * M, NULL, false, VN_VOL_PROTECT_CRYPT, &err),
+			 -EIO);
+	assert_string_equal(err.msg, "cryptsetup open /dev/vnblk0: cryptsetup failed (exit 1): "
+			    "Cannot initialize device-mapper.");
+	assert_int_equal(count_lines_at(fx->root, "commands.log", "luksFormat"), 1);
+	assert_false(exists_at(fx->dir, "volume-keys/x.key"));
+	assert_false(exists_at(fx->root, "dev/mapper/vnode-x-x"));
+	assert_int_equal(count_lines_at(fx->root, "commands.log", "mkfs.ext4"), 0);
+	state_sig(fx, after, sizeof(after));
+	assert_string_equal(before, after);
+
+	/* mkfs fails after the mapping is up: it is closed, the key goes */
+	unlink(path_at(fx->root, "fake/fail-cryptsetup-open"));
+	write_at(fx->root, "fake/fail-mkfs.ext4--q", "no space");
+	assert_int_equal(create_prot(fx, "x", 64 * M, NULL, false, VN_VOL_PROTECT_CRYPT, &err),
+			 -EIO);
+	assert_int_equal(count_lines_at(fx->root, "commands.log", "cryptsetup close vnode-x-x"), 1);
+	assert_false(exists_at(fx->root, "dev/mapper/vnode-x-x"));
+	assert_false(exists_at(fx->dir, "volume-keys/x.key"));
+	state_sig(fx, after, sizeof(after));
+	assert_string_equal(before, after);
+	unlink(path_at(fx->root, "fake/fail-mkfs.ext4--q"));
+
+	write_at(fx->root, "fake/fail-integritysetup-format", "Device /dev/vnblk0 is too small.");
+	assert_int_equal(create_prot(fx, "x", 64 * M, NULL, false, VN_VOL_PROTECT_INTEGRITY,
+				     &err), -EIO);
+	assert_string_equal(err.msg, "integritysetup format /dev/vnblk0: integritysetup failed "
+			    "(exit 1): Device /dev/vnblk0 is too small.");
+	assert_int_equal(count_lines_at(fx->root, "commands.log", "integritysetup open"), 0);
+	state_sig(fx, after, sizeof(after));
+	assert_string_equal(before, after);
+}
+
 static void reconcile(void **state)
 {
 	struct fx *fx = *state;
@@ -812,6 +1000,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(agent_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(agent_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(identity_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(protect_integrity, setup, teardown),
+		cmocka_unit_test_setup_teardown(protect_crypt, setup, teardown),
+		cmocka_unit_test_setup_teardown(protect_fail, setup, teardown),
 		cmocka_unit_test_setup_teardown(reconcile, setup, teardown),
 		cmocka_unit_test_setup_teardown(reconcile_lost, setup, teardown),
 	};

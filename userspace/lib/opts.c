@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The one command-line option parser of vnodectl and vnode-run (opts.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,6 +117,7 @@ const struct vn_opt vn_create_opt_table[] = {
 	VN_OPT_S("--headroom", NULL, struct vn_create_opts, headroom),
 	VN_OPT_F("--prefetch", NULL, struct vn_create_opts, prefetch),
 	VN_OPT_S("--protect", NULL, struct vn_create_opts, protect),
+	VN_OPT_S("--storage-protect", NULL, struct vn_create_opts, storage_protect),
 	VN_OPT_END_
 };
 
@@ -131,28 +133,70 @@ static const char *const protect_names[] = {
 	[VN_PROTECT_AEAD] = "aead",
 };
 
+static const char *const vol_protect_names[] = {
+	[VN_VOL_PROTECT_NONE] = "none",
+	[VN_VOL_PROTECT_INTEGRITY] = "integrity",
+	[VN_VOL_PROTECT_CRYPT] = "crypt",
+};
+
+#define NWORDS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* s's index in the n words, or -EINVAL: "WHAT must be A, B or C, got 'S'" */
+static int word_parse(const char *const *words, size_t n, const char *what,
+		      const char *s, int *idx, struct vn_err *err)
+{
+	char list[96] = "";
+	size_t i, l;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(s, words[i])) {
+			*idx = (int)i;
+			return 0;
+		}
+	for (i = 0; i < n; i++) {
+		l = strlen(list);
+		snprintf(list + l, sizeof(list) - l, "%s%s", i ? (i + 1 < n ? ", " : " or ") : "",
+			 words[i]);
+	}
+	return vn_seterr(err, EINVAL, "%s must be %s, got '%s'", what, list, s);
+}
+
 int vn_protect_parse(const char *what, const char *s, enum vn_protect *p,
 		     struct vn_err *err)
 {
-	size_t i;
+	int i, ret;
 
-	for (i = 0; i < sizeof(protect_names) / sizeof(protect_names[0]); i++)
-		if (!strcmp(s, protect_names[i])) {
-			*p = (enum vn_protect)i;
-			return 0;
-		}
-	return vn_seterr(err, EINVAL, "%s must be none, crc or aead, got '%s'", what, s);
+	ret = word_parse(protect_names, NWORDS(protect_names), what, s, &i, err);
+	if (!ret)
+		*p = (enum vn_protect)i;
+	return ret;
 }
 
 const char *vn_protect_name(enum vn_protect p)
 {
-	return (size_t)p < sizeof(protect_names) / sizeof(protect_names[0]) ?
-	       protect_names[p] : "none";
+	return (size_t)p < NWORDS(protect_names) ? protect_names[p] : "none";
+}
+
+int vn_vol_protect_parse(const char *what, const char *s, enum vn_vol_protect *p,
+			 struct vn_err *err)
+{
+	int i, ret;
+
+	ret = word_parse(vol_protect_names, NWORDS(vol_protect_names), what, s, &i, err);
+	if (!ret)
+		*p = (enum vn_vol_protect)i;
+	return ret;
+}
+
+const char *vn_vol_protect_name(enum vn_vol_protect p)
+{
+	return (size_t)p < NWORDS(vol_protect_names) ? vol_protect_names[p] : "none";
 }
 
 int vn_create_args(const struct vn_create_opts *o, json_object *args,
 		   struct vn_err *err)
 {
+	enum vn_vol_protect vprot;
 	enum vn_protect prot;
 	uint64_t mem, cache, v;
 	struct vn_err e;
@@ -194,6 +238,12 @@ int vn_create_args(const struct vn_create_opts *o, json_object *args,
 		if (ret)
 			return ret;
 		add_str(args, "protect", o->protect);
+	}
+	if (o->storage_protect) {
+		ret = vn_vol_protect_parse("--storage-protect", o->storage_protect, &vprot, err);
+		if (ret)
+			return ret;
+		add_str(args, "storage_protect", o->storage_protect);
 	}
 	return 0;
 }

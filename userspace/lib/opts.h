@@ -83,14 +83,14 @@ int vn_opt_uint(const char *name, const char *val, uint64_t max,
 struct vn_create_opts {
 	const char *mem, *cache, *replicas, *cpus;
 	const char *storage, *stor_host, *volume, *mount;
-	const char *headroom, *protect;
+	const char *headroom, *protect, *storage_protect;
 	bool prefetch;
 };
 extern const struct vn_opt vn_create_opt_table[];
 
 /* Their syntax into vnode.create arguments: sizes to bytes (--cache may be
  * a percentage of --mem), --replicas to a number, --prefetch to true,
- * --protect checked to be one of its words.  --mem and --cache are
+ * --protect and --storage-protect checked to be one of their words.  --mem and --cache are
  * required.  Every other check is vnoded's. */
 int vn_create_args(const struct vn_create_opts *o, json_object *args,
 		   struct vn_err *err);
@@ -113,5 +113,24 @@ enum vn_protect {
 int vn_protect_parse(const char *what, const char *s, enum vn_protect *p,
 		     struct vn_err *err);
 const char *vn_protect_name(enum vn_protect p);
+
+/*
+ * A vNode volume's protection profile (vnode create --storage-protect):
+ * none, integrity (dm-integrity, crc32c tags: a corrupted block reads as
+ * EIO) or crypt (LUKS2 dm-crypt with authenticated encryption, its key on
+ * the process host only).  Fixed when the volume is made (volumes.protect).
+ */
+enum vn_vol_protect {
+	VN_VOL_PROTECT_NONE = 0,
+	VN_VOL_PROTECT_INTEGRITY,
+	VN_VOL_PROTECT_CRYPT,
+};
+
+#define VN_VOL_PROTECT_WORDS "none|integrity|crypt"
+
+/* s into *p, or -EINVAL: "WHAT must be none, integrity or crypt, got 'S'". */
+int vn_vol_protect_parse(const char *what, const char *s, enum vn_vol_protect *p,
+			 struct vn_err *err);
+const char *vn_vol_protect_name(enum vn_vol_protect p);
 
 #endif /* VN_OPTS_H */

@@ -6,7 +6,7 @@
  *   vnode-run [-s SOCK] --mem SIZE --cache SIZE|PCT [--replicas N] [--cpus LIST]
  *             [--storage SIZE [--stor-host HOST] | --volume NAME] [--mount PATH]
  *             [--headroom auto|off|SIZE] [--prefetch] [--protect none|crc|aead]
- *             [--] CMD...
+ *             [--storage-protect none|integrity|crypt] [--] CMD...
  *
  * Options are parsed by lib/opts.c like vnodectl's ("--opt VALUE" or
  * "--opt=VALUE") and, like a wrapper with getopt_long's '+' (env, nice),
@@ -59,17 +59,18 @@ static void usage(FILE *f)
 "       vnode-run [-s SOCK] --mem SIZE --cache SIZE|PCT [--replicas N] [--cpus LIST]\n"
 "                 [--storage SIZE [--stor-host HOST] | --volume NAME] [--mount PATH]\n"
 "                 [--headroom auto|off|SIZE] [--prefetch] [--protect none|crc|aead]\n"
-"                 [--] CMD [ARGS...]\n"
+"                 [--storage-protect none|integrity|crypt] [--] CMD [ARGS...]\n"
 "       vnode-run -V | --version\n"
 "The second form creates a throw-away vNode for this one run, with the options\n"
 "of 'vnodectl vnode create': --cpus LIST (e.g. 0-1,3) confines it to those CPUs\n"
 "(its cgroup's cpuset.cpus), --storage gives it a new volume (deleted\n"
 "afterwards), --volume attaches a kept one, --prefetch reads ahead of its\n"
 "sequential and strided swap-ins, --protect crc checks each copy of its pages\n"
-"on swap-in.  A vNode's volume is mounted at its mount point (default /vnode)\n"
-"in CMD's private mount namespace.  Options take '--opt VALUE' or '--opt=VALUE'\n"
-"and go before VNODE; the first other word ends them, so '--' is needed only\n"
-"before a CMD that starts with '-'.\n");
+"on swap-in, --storage-protect integrity|crypt puts its new volume under\n"
+"dm-integrity or authenticated dm-crypt.  A vNode's volume is mounted at its\n"
+"mount point (default /vnode) in CMD's private mount namespace.  Options take\n"
+"'--opt VALUE' or '--opt=VALUE' and go before VNODE; the first other word ends\n"
+"them, so '--' is needed only before a CMD that starts with '-'.\n");
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -253,8 +254,9 @@ int main(int argc, char **argv)
 			return fail("a throw-away vNode needs both --mem and --cache");
 	} else {
 		if (o.c.replicas || o.c.cpus || o.c.storage || o.c.stor_host ||
-		    o.c.volume || o.c.mount || o.c.headroom || o.c.prefetch || o.c.protect)
-			return fail("--replicas, --cpus, --storage, --stor-host, --volume, --mount, --headroom, --prefetch and --protect only go with --mem/--cache (a named vNode has them from vnodectl vnode create)");
+		    o.c.volume || o.c.mount || o.c.headroom || o.c.prefetch || o.c.protect ||
+		    o.c.storage_protect)
+			return fail("--replicas, --cpus, --storage, --stor-host, --volume, --mount, --headroom, --prefetch, --protect and --storage-protect only go with --mem/--cache (a named vNode has them from vnodectl vnode create)");
 		if (i >= argc) {
 			usage(stderr);
 			return fail("no vNode given");

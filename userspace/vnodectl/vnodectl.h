@@ -77,7 +77,7 @@ void vc_print_fields(struct vc *vc, json_object *obj,
 #define VC_CREATE_USAGE "--mem SIZE --cache SIZE|PCT [--replicas N] [--cpus LIST] [--owner USER]\n" \
 	"    [--storage SIZE [--stor-host HOST] | --volume NAME] [--mount PATH] [--keep-storage]\n" \
 	"    [--headroom auto|off|SIZE] [--fabric PRESET] [--prefetch]\n" \
-	"    [--protect " VN_PROTECT_WORDS "]"
+	"    [--protect " VN_PROTECT_WORDS "] [--storage-protect " VN_VOL_PROTECT_WORDS "]"
 
 #define VC_COMPONENT_SET_USAGE "component set NAME [--fabric PRESET] [--delay TIME] [--per-kib TIME]\n" \
 	"    [--jitter TIME[:uniform|normal]] [--bw RATE] [--read-bw RATE] [--write-bw RATE]\n" \

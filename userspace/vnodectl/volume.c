@@ -13,6 +13,7 @@ const struct vc_field vc_volume_brief[] = {
 	{ "state", "state", F_STR },
 	{ "keep", "keep", F_BOOL },
 	{ "owner_uid", "owner", F_USER },
+	{ "protect", "protect", F_STR },
 	{ "dev", "dev", F_STR },
 	{ "disk", "disk", F_STR },
 	{ "last_error", "error", F_STR },

@@ -19,6 +19,7 @@ void vn_conf_defaults(struct vn_conf *conf)
 	conf->cluster.agent_port = VN_AGENT_PORT;
 	conf->cluster.headroom = VN_HEADROOM_OFF;
 	conf->cluster.protect = VN_PROTECT_NONE;
+	conf->cluster.storage_protect = VN_VOL_PROTECT_NONE;
 	strcpy(conf->cluster.auth.key_file, VN_KEY_FILE);
 	conf->cluster.auth.insecure = false;
 	snprintf(conf->agent.listen, sizeof(conf->agent.listen), "0.0.0.0:%d",
@@ -317,6 +318,14 @@ int vn_conf_parse(FILE *f, const char *fname, struct vn_conf *out,
 				struct vn_err e;
 
 				if (vn_protect_parse("protect", val, &conf->cluster.protect, &e)) {
+					ret = PERR("%s", e.msg);
+					goto out;
+				}
+			} else if (!strcmp(key, "storage_protect")) {
+				struct vn_err e;
+
+				if (vn_vol_protect_parse("storage_protect", val,
+							 &conf->cluster.storage_protect, &e)) {
 					ret = PERR("%s", e.msg);
 					goto out;
 				}

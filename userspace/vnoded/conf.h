@@ -12,6 +12,7 @@
  *   insecure = false      # true: without a key file, probe unauthenticated
  *   headroom = off        # vNodes' eviction headroom: auto, off or a size
  *   protect = none        # vNodes' memory protection profile: none, crc, aead
+ *   storage_protect = none  # new volumes' profile: none, integrity, crypt
  *
  *   [memory m1]
  *   addr = 10.0.0.2
@@ -59,6 +60,8 @@ struct vn_cluster {
 	int agent_port;			/* storage agents (vnoded --agent) */
 	int64_t headroom;		/* vNodes' default: evict.h (-1 auto, 0 off) */
 	enum vn_protect protect;	/* vNodes' default (vnode create --protect) */
+	/* new volumes' default (vnode create --storage-protect) */
+	enum vn_vol_protect storage_protect;
 	struct vn_auth_conf auth;	/* key_file, insecure */
 };
 

@@ -168,6 +168,10 @@ static const char *const migrations[] = {
 	 * vnodes/<name>/protect), none for the old rows */
 	"ALTER TABLE vnodes ADD COLUMN protect TEXT NOT NULL DEFAULT 'none'"
 	"  CHECK (protect IN ('none', 'crc', 'aead'));",
+	/* 10: a volume's protection profile (dm-integrity, dm-crypt under
+	 * its file system: volume.h), none for the old rows */
+	"ALTER TABLE volumes ADD COLUMN protect TEXT NOT NULL DEFAULT 'none'"
+	"  CHECK (protect IN ('none', 'integrity', 'crypt'));",
 };
 
 int vn_db_exec(sqlite3 *db, const char *sql, struct vn_err *err)

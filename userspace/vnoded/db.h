@@ -17,7 +17,7 @@
 #include "opts.h"
 #include "util.h"
 
-#define VN_DB_VERSION 9
+#define VN_DB_VERSION 10
 
 /* Open (creating if needed) and migrate to VN_DB_VERSION. */
 int vn_db_open(const char *path, sqlite3 **db, struct vn_err *err);

@@ -870,10 +870,16 @@ int vn_swap_on(const struct vn_kern *k, const char *dev, bool mkswap,
 
 int vn_run(const struct vn_kern *k, char *const argv[], struct vn_err *err)
 {
-	return vn_kern_ops_of(k)->run(k, argv, err);
+	return vn_kern_ops_of(k)->run(k, argv, VN_RUN_TIMEOUT_MS, err);
 }
 
-static int real_run(const struct vn_kern *k, char *const argv[],
+int vn_run_timeout(const struct vn_kern *k, char *const argv[], int timeout_ms,
+		   struct vn_err *err)
+{
+	return vn_kern_ops_of(k)->run(k, argv, timeout_ms, err);
+}
+
+static int real_run(const struct vn_kern *k, char *const argv[], int timeout_ms,
 		    struct vn_err *err)
 {
 	int pfd[2], status = 0, i;
@@ -904,7 +910,7 @@ static int real_run(const struct vn_kern *k, char *const argv[],
 	 * Bounded: a helper stuck in the kernel (e.g. swapon waiting on a
 	 * disk that never answers) must not wedge the daemon forever.
 	 */
-	end = vn_mono_ms() + VN_RUN_TIMEOUT_MS;
+	end = vn_mono_ms() + timeout_ms;
 	for (;;) {
 		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
 		int64_t left = end - vn_mono_ms();
@@ -918,7 +924,7 @@ static int real_run(const struct vn_kern *k, char *const argv[],
 				usleep(100000);
 			return vn_seterr(err, ETIMEDOUT,
 					 "%s did not finish within %d s (stuck in the kernel? see dmesg)",
-					 argv[0], VN_RUN_TIMEOUT_MS / 1000);
+					 argv[0], timeout_ms / 1000);
 		}
 		if (off < sizeof(out) - 1)
 			n = read(pfd[0], out + off, sizeof(out) - 1 - off);

@@ -276,9 +276,13 @@ int vn_mkdir_p(const struct vn_kern *k, const char *path, mode_t mode,
 
 #define VN_RUN_TIMEOUT_MS	60000
 
-/* Run a helper (argv[0] looked up in PATH), at most VN_RUN_TIMEOUT_MS;
- * fake: log to commands.log. */
+/* Run a helper (argv[0] looked up in PATH, no shell), at most
+ * VN_RUN_TIMEOUT_MS; its stdout and stderr end the message of a failure
+ * ("TOOL failed (exit N): what it said"); fake: log to commands.log. */
 int vn_run(const struct vn_kern *k, char *const argv[], struct vn_err *err);
+/* The same with its own bound (a helper that writes a whole volume). */
+int vn_run_timeout(const struct vn_kern *k, char *const argv[], int timeout_ms,
+		   struct vn_err *err);
 /* Reap helpers that were killed on timeout. */
 void vn_reap_children(void);
 

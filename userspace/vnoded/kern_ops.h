@@ -35,8 +35,8 @@ struct vn_kern_ops {
 	/* /dev/<dev> exists (udev may not run in a minimal guest). */
 	int (*devnode)(const struct vn_kern *k, const char *dev,
 		       struct vn_err *err);
-	/* Run a helper; see vn_run(). */
-	int (*run)(const struct vn_kern *k, char *const argv[],
+	/* Run a helper for at most timeout_ms; see vn_run(). */
+	int (*run)(const struct vn_kern *k, char *const argv[], int timeout_ms,
 		   struct vn_err *err);
 	/* enable=1 of vnode_vol item `item`; -errno (err may be set). */
 	int (*vol_enable)(const struct vn_kern *k, const char *item,

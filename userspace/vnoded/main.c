@@ -699,13 +699,14 @@ static void print_config(const struct vn_conf *conf,
 	int i;
 
 	vn_headroom_fmt(conf->cluster.headroom, h, sizeof(h));
-	printf("cluster replicas %d disk %s disk_size %llu probe_timeout_ms %d agent_port %d key_file %s insecure %s headroom %s protect %s\n",
+	printf("cluster replicas %d disk %s disk_size %llu probe_timeout_ms %d agent_port %d key_file %s insecure %s headroom %s protect %s storage_protect %s\n",
 	       conf->cluster.replicas, conf->cluster.disk,
 	       (unsigned long long)conf->cluster.disk_size,
 	       conf->cluster.probe_timeout_ms, conf->cluster.agent_port,
 	       conf->cluster.auth.key_file,
 	       conf->cluster.auth.insecure ? "true" : "false", h,
-	       vn_protect_name(conf->cluster.protect));
+	       vn_protect_name(conf->cluster.protect),
+	       vn_vol_protect_name(conf->cluster.storage_protect));
 	printf("agent listen %s\n", conf->agent.listen);
 	for (i = 0; i < conf->nr_comps; i++)
 		printf("%s %s addr %s port %d\n", vn_kind_name(conf->comps[i].kind),

@@ -223,6 +223,20 @@ static int protect_arg(json_object *args, enum vn_protect *p, struct vn_err *err
 				json_object_get_string(v) : "", p, err);
 }
 
+/* "storage_protect": none, integrity or crypt (vnode create
+ * --storage-protect); -ENOENT when absent */
+static int storage_protect_arg(json_object *args, enum vn_vol_protect *p,
+			       struct vn_err *err)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(args, "storage_protect", &v))
+		return -ENOENT;
+	return vn_vol_protect_parse("--storage-protect",
+				    json_object_is_type(v, json_type_string) ?
+				    json_object_get_string(v) : "", p, err);
+}
+
 static int h_vnode_create(struct hreq *r)
 {
 	struct vn_vnode_req req = { 0 };
@@ -272,6 +286,10 @@ static int h_vnode_create(struct hreq *r)
 	if (ret && ret != -ENOENT)
 		return ret;
 	req.has_protect = !ret;
+	ret = storage_protect_arg(args, &req.storage_protect, err);
+	if (ret && ret != -ENOENT)
+		return ret;
+	req.has_storage_protect = !ret;
 	req.ephemeral = vn_arg_bool(args, "ephemeral");
 	if (req.ephemeral)
 		req.creator_pid = r->who->pid;

@@ -80,6 +80,8 @@ struct vn_vnode_req {
 	char stor_host[32];	/* storage component; "" = the only one */
 	char mountpoint[256];	/* "" = /vnode */
 	bool keep_storage;	/* destroy keeps the volume */
+	bool has_storage_protect;	/* else a new volume gets the cluster's */
+	enum vn_vol_protect storage_protect;	/* volume profile (volume.h) */
 	bool has_headroom;	/* else the cluster's (evict.h) */
 	int64_t headroom;
 	char fabric[32];	/* a preset for the hosts it uses; "" = none */

@@ -20,7 +20,7 @@
 #define VOL_COLS "v.id, v.name, v.size, v.component_id, c.name AS host, " \
 		 "c.addr AS host_addr, c.port AS host_port, v.vnode_id, " \
 		 "n.name AS vnode, v.mountpoint, v.state, v.owner_uid, v.keep, " \
-		 "v.dev, v.fs, v.last_error, v.volume_id, v.created"
+		 "v.dev, v.fs, v.last_error, v.volume_id, v.created, v.protect"
 #define VOL_FROM " FROM volumes v JOIN components c ON c.id = v.component_id " \
 		 "LEFT JOIN vnodes n ON n.id = v.vnode_id "
 
@@ -229,6 +229,34 @@ json_object *vn_volume_of_vnode(struct vn_ctx *ctx, int64_t vnode_id)
 	return o;
 }
 
+/* volume row v's protection profile (volumes.protect) */
+static enum vn_vol_protect vol_protect(json_object *v)
+{
+	enum vn_vol_protect p = VN_VOL_PROTECT_NONE;
+	const char *s = vn_jstr(v, "protect");
+
+	if (s)
+		vn_vol_protect_parse("protect", s, &p, NULL);
+	return p;
+}
+
+/* the name of the mapping of attached volume row v ("" without one) */
+static void vol_mapping(json_object *v, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (vol_protect(v) != VN_VOL_PROTECT_NONE && vn_jstr(v, "vnode"))
+		vn_vprot_mapping(vn_jstr(v, "vnode"), vn_jstr(v, "name"), buf, len);
+}
+
+/* the device of the file system: the mapping map, or else the disk */
+static void fs_dev(const char *map, const char *disk, char *buf, size_t len)
+{
+	if (map[0])
+		snprintf(buf, len, "mapper/%s", map);
+	else
+		snprintf(buf, len, "%s", disk);
+}
+
 static int mountpoint_valid(const char *mp, struct vn_err *err)
 {
 	const char *p;
@@ -327,13 +355,15 @@ int vn_volume_prepare(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 
 	memset(plan, 0, sizeof(*plan));
 	if (!req->storage && !req->volume[0]) {
-		if (req->stor_host[0] || req->mountpoint[0] || req->keep_storage)
+		if (req->stor_host[0] || req->mountpoint[0] || req->keep_storage ||
+		    req->has_storage_protect)
 			return vn_seterr(err, EINVAL,
-					 "--stor-host, --mount and --keep-storage need --storage SIZE or --volume NAME");
+					 "--stor-host, --mount, --keep-storage and --storage-protect need --storage SIZE or --volume NAME");
 		return 0;
 	}
 	plan->active = true;
 	plan->owner = owner;
+	snprintf(plan->vnode, sizeof(plan->vnode), "%s", req->name);
 	snprintf(plan->mountpoint, sizeof(plan->mountpoint), "%s",
 		 req->mountpoint[0] ? req->mountpoint : VN_MOUNT_DEFAULT);
 	ret = mountpoint_valid(plan->mountpoint, err);
@@ -358,6 +388,8 @@ int vn_volume_prepare(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 		plan->is_new = true;
 		plan->size = req->storage;
 		plan->keep = req->keep_storage;
+		plan->protect = req->has_storage_protect ? req->storage_protect :
+				ctx->cluster.storage_protect;
 		ret = vn_volume_check_size(plan->size, "--storage", err);
 		if (ret)
 			return ret;
@@ -393,6 +425,11 @@ int vn_volume_prepare(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 	else if (req->stor_host[0] && strcmp(req->stor_host, vn_jstr(vol, "host")))
 		ret = vn_seterr(err, EINVAL, "volume '%s' is on storage host %s, not %s",
 				plan->name, vn_jstr(vol, "host"), req->stor_host);
+	else if (req->has_storage_protect && req->storage_protect != vol_protect(vol))
+		ret = vn_seterr(err, EINVAL,
+				"volume '%s' has storage protection %s, not %s (a volume's profile is fixed when it is made)",
+				plan->name, vn_vol_protect_name(vol_protect(vol)),
+				vn_vol_protect_name(req->storage_protect));
 	if (!ret) {
 		plan->size = (uint64_t)vn_jint(vol, "size");
 		plan->keep = true;
@@ -401,6 +438,7 @@ int vn_volume_prepare(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 		snprintf(plan->host, sizeof(plan->host), "%s", vn_jstr(vol, "host_addr"));
 		plan->port = (int)vn_jint(vol, "host_port");
 		plan->formatted = vn_jstr(vol, "fs") != NULL;
+		plan->protect = vol_protect(vol);
 		snprintf(plan->volume_id, sizeof(plan->volume_id), "%s",
 			 vn_jstr(vol, "volume_id") ? vn_jstr(vol, "volume_id") : "");
 	}
@@ -415,17 +453,32 @@ static gid_t owner_gid(uid_t uid)
 	return pw ? pw->pw_gid : (gid_t)uid;
 }
 
-/* Attach locally and make sure there is an ext4 on it: made on a fresh
- * volume; one that had ours and is blank now lost its data. */
-static int attach_local(struct vn_ctx *ctx, const char *name, const char *host,
-			int port, uid_t owner, bool fresh, char *dev,
-			size_t devlen, struct vn_err *err)
+/* Attach locally (for vNode vnode), put its protection profile on it and
+ * make sure there is an ext4 on it: made on a fresh volume (its profile's
+ * layer too); one that had ours and is blank now lost its data.  dev: the
+ * file system's device (vnblkN or mapper/NAME). */
+static int attach_local(struct vn_ctx *ctx, const char *name, const char *vnode,
+			enum vn_vol_protect prot, const char *host, int port,
+			uid_t owner, bool fresh, char *dev, size_t devlen,
+			struct vn_err *err)
 {
+	char map[96];
 	int ret;
 
 	ret = vn_vol_attach(&ctx->kern, name, host, port, name, dev, devlen, err);
 	if (ret)
 		return ret;
+	vn_vprot_mapping(vnode, name, map, sizeof(map));
+	ret = vn_vprot_open(ctx, prot, name, vnode, fresh, dev, devlen, err);
+	if (ret) {
+		/* a kept volume without its header: blank, so its data is gone */
+		if (!fresh && vn_fs_probe(&ctx->kern, name, dev) == 0)
+			ret = vn_seterr(err, ESTALE,
+					"volume '%s' is lost: it had storage protection %s and is blank now (its data is gone)",
+					name, vn_vol_protect_name(prot));
+		vn_vol_detach(&ctx->kern, name, ctx->detach_timeout_ms, NULL);
+		return ret;
+	}
 	ret = vn_fs_probe(&ctx->kern, name, dev);
 	if (ret == 0 && !fresh) {
 		ret = vn_seterr(err, ESTALE,
@@ -445,8 +498,10 @@ static int attach_local(struct vn_ctx *ctx, const char *name, const char *host,
 	} else {
 		ret = vn_seterr(err, -ret, "cannot read /dev/%s: %s", dev, strerror(-ret));
 	}
-	if (ret)
+	if (ret) {
+		vn_vprot_close(ctx, prot, map, ctx->detach_timeout_ms, NULL);
 		vn_vol_detach(&ctx->kern, name, ctx->detach_timeout_ms, NULL);
+	}
 	return ret;
 }
 
@@ -468,9 +523,9 @@ int vn_volume_setup(struct vn_ctx *ctx, struct vn_vol_plan *plan,
 	if (ret)
 		return ret;
 	plan->remote_done = plan->is_new;
-	ret = attach_local(ctx, plan->name, plan->host, plan->port, plan->owner,
-			   plan->is_new || !plan->formatted, plan->dev,
-			   sizeof(plan->dev), err);
+	ret = attach_local(ctx, plan->name, plan->vnode, plan->protect, plan->host,
+			   plan->port, plan->owner, plan->is_new || !plan->formatted,
+			   plan->dev, sizeof(plan->dev), err);
 	if (ret == -ESTALE)
 		mark_lost(ctx, plan->name, err->msg);
 	if (ret)
@@ -494,12 +549,19 @@ fail:
 
 void vn_volume_unwind(struct vn_ctx *ctx, struct vn_vol_plan *plan)
 {
-	if (plan->local_done)
+	char map[96];
+
+	if (plan->local_done) {
+		vn_vprot_mapping(plan->vnode, plan->name, map, sizeof(map));
+		vn_vprot_close(ctx, plan->protect, map, ctx->detach_timeout_ms, NULL);
 		vn_vol_detach(&ctx->kern, plan->name, ctx->detach_timeout_ms, NULL);
+	}
 	plan->local_done = false;
-	if (plan->remote_done)
+	if (plan->remote_done) {
 		agent(ctx, plan->comp_name, plan->host, "volume.delete", plan->name,
 		      NULL, NULL, NULL);
+		vn_vprot_key_destroy(ctx, plan->name);
+	}
 	plan->remote_done = false;
 }
 
@@ -514,9 +576,9 @@ int vn_volume_commit(struct vn_ctx *ctx, const struct vn_vol_plan *plan,
 		return 0;
 	if (plan->is_new) {
 		ret = vn_prep(ctx, "INSERT INTO volumes (name, component_id, size, vnode_id, "
-			      "mountpoint, state, created, owner_uid, keep, dev, fs, volume_id) "
-			      "VALUES (?1, ?2, ?3, ?4, ?5, 'attached', ?6, ?7, ?8, ?9, 'ext4', "
-			      "nullif(?10, ''))", &st, err);
+			      "mountpoint, state, created, owner_uid, keep, dev, fs, volume_id, "
+			      "protect) VALUES (?1, ?2, ?3, ?4, ?5, 'attached', ?6, ?7, ?8, ?9, "
+			      "'ext4', nullif(?10, ''), ?11)", &st, err);
 	} else {
 		ret = vn_prep(ctx, "UPDATE volumes SET vnode_id = ?4, mountpoint = ?5, "
 			      "state = 'attached', keep = ?8, dev = ?9, fs = 'ext4', "
@@ -535,6 +597,9 @@ int vn_volume_commit(struct vn_ctx *ctx, const struct vn_vol_plan *plan,
 	sqlite3_bind_int(st, 8, plan->keep);
 	sqlite3_bind_text(st, 9, plan->dev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 10, plan->volume_id, -1, SQLITE_STATIC);
+	if (plan->is_new)
+		sqlite3_bind_text(st, 11, vn_vol_protect_name(plan->protect), -1,
+				  SQLITE_STATIC);
 	ret = vn_step_done(ctx, st, err);
 	if (!ret && plan->is_new)
 		ret = vol_event(ctx, "volume.create", plan->name, err);
@@ -548,10 +613,17 @@ int vn_volume_detach_vnode(struct vn_ctx *ctx, json_object *vn,
 {
 	int ret;
 
+	char map[96];
+
 	*vol = vn_volume_of_vnode(ctx, vn_jint(vn, "id"));
 	if (!*vol)
 		return 0;
-	ret = vn_vol_detach(&ctx->kern, vn_jstr(*vol, "name"), ctx->detach_timeout_ms, err);
+	/* the mapping first: it holds the disk */
+	vol_mapping(*vol, map, sizeof(map));
+	ret = vn_vprot_close(ctx, vol_protect(*vol), map, ctx->detach_timeout_ms, err);
+	if (!ret)
+		ret = vn_vol_detach(&ctx->kern, vn_jstr(*vol, "name"), ctx->detach_timeout_ms,
+				    err);
 	if (ret) {
 		json_object_put(*vol);
 		*vol = NULL;
@@ -626,6 +698,7 @@ static int delete_remote(struct vn_ctx *ctx, json_object *vol, const char *why,
 		return ret;
 	}
 	ctx->log(LOG_INFO, "volume %s deleted on %s (%s)", name, vn_jstr(vol, "host"), why);
+	vn_vprot_key_destroy(ctx, name);
 	return 0;
 }
 
@@ -776,6 +849,7 @@ int vn_vnode_mount(struct vn_ctx *ctx, const char *vnode,
 {
 	json_object *vn, *vol = NULL;
 	struct vn_vol_info vi;
+	char map[96], dev[104];
 	int ret, fd = -1;
 
 	ret = vn_get_vnode(ctx, vnode, &vn, err);
@@ -790,14 +864,18 @@ int vn_vnode_mount(struct vn_ctx *ctx, const char *vnode,
 		goto out;
 	}
 	vn_vol_info(&ctx->kern, vn_jstr(vol, "name"), &vi);
-	if (strcmp(vn_jstr(vol, "state"), "attached") || !vi.enabled || !vi.dev[0]) {
+	/* a protected volume's file system is on its mapping */
+	vol_mapping(vol, map, sizeof(map));
+	fs_dev(map, vi.dev, dev, sizeof(dev));
+	if (strcmp(vn_jstr(vol, "state"), "attached") || !vi.enabled || !vi.dev[0] ||
+	    (map[0] && !vn_vprot_mapped(ctx, map))) {
 		ret = vn_seterr(err, EIO, "volume '%s' of vNode '%s' is not attached (%s%s%s)",
 				vn_jstr(vol, "name"), vnode, vn_jstr(vol, "state"),
 				vn_jstr(vol, "last_error") ? ": " : "",
 				vn_jstr(vol, "last_error") ? vn_jstr(vol, "last_error") : "");
 		goto out;
 	}
-	ret = vn_fs_mount_fd(&ctx->kern, vi.dev, vn_jint(vn, "owner_uid") != 0, &fd, err);
+	ret = vn_fs_mount_fd(&ctx->kern, dev, vn_jint(vn, "owner_uid") != 0, &fd, err);
 	if (ret)
 		goto out;
 	ctx->reply_fd = fd;
@@ -805,7 +883,7 @@ int vn_vnode_mount(struct vn_ctx *ctx, const char *vnode,
 	json_object_object_add(*out, "volume", json_object_new_string(vn_jstr(vol, "name")));
 	json_object_object_add(*out, "mountpoint",
 			       json_object_new_string(vn_jstr(vol, "mountpoint")));
-	json_object_object_add(*out, "dev", json_object_new_string(vi.dev));
+	json_object_object_add(*out, "dev", json_object_new_string(dev));
 	json_object_object_add(*out, "nosuid",
 			       json_object_new_boolean(vn_jint(vn, "owner_uid") != 0));
 out:
@@ -839,16 +917,30 @@ static int reconcile_attached(struct vn_ctx *ctx, json_object *v)
 {
 	const char *name = vn_jstr(v, "name");
 	const char *want = vn_jstr(v, "volume_id");
+	enum vn_vol_protect prot = vol_protect(v);
 	struct vn_vol_info vi;
 	struct vn_err e = { "" };
 	bool reopened;
-	char dev[32], id[24];
+	char dev[104], id[24], map[96];
 	int ret;
 
 	vn_vol_info(&ctx->kern, name, &vi);
+	vol_mapping(v, map, sizeof(map));
+	if (vi.enabled && !strcmp(vi.state, "live") && map[0] && !vn_vprot_mapped(ctx, map)) {
+		/* the disk is there, its mapping is not (closed by hand?) */
+		snprintf(dev, sizeof(dev), "%s", vi.dev);
+		ret = vn_vprot_open(ctx, prot, name, vn_jstr(v, "vnode"), false, dev,
+				    sizeof(dev), &e);
+		if (ret)
+			goto bad;
+		ctx->log(LOG_NOTICE, "volume %s: re-opened /dev/%s", name, dev);
+		vol_set_state(ctx, v, "attached", dev, NULL, true);
+		return 0;
+	}
 	if (vi.enabled && !strcmp(vi.state, "live")) {
+		fs_dev(map, vi.dev, dev, sizeof(dev));
 		if (strcmp(vn_jstr(v, "state"), "attached"))
-			vol_set_state(ctx, v, "attached", vi.dev, NULL, false);
+			vol_set_state(ctx, v, "attached", dev, NULL, false);
 		return 0;
 	}
 	/* storage host restarted (reconnecting), disk gone or dead:
@@ -870,12 +962,15 @@ static int reconcile_attached(struct vn_ctx *ctx, json_object *v)
 		return 0;
 	}
 	if (vi.enabled) {	/* dead: replace the disk if nothing holds it */
-		ret = vn_vol_detach(&ctx->kern, name, 0, &e);
+		ret = vn_vprot_close(ctx, prot, map, 0, &e);
+		if (!ret)
+			ret = vn_vol_detach(&ctx->kern, name, 0, &e);
 		if (ret)
 			goto bad;
 	}
-	ret = attach_local(ctx, name, vn_jstr(v, "host_addr"), (int)vn_jint(v, "host_port"),
-			   (uid_t)vn_jint(v, "owner_uid"), false, dev, sizeof(dev), &e);
+	ret = attach_local(ctx, name, vn_jstr(v, "vnode"), prot, vn_jstr(v, "host_addr"),
+			   (int)vn_jint(v, "host_port"), (uid_t)vn_jint(v, "owner_uid"), false,
+			   dev, sizeof(dev), &e);
 	if (ret)
 		goto bad;
 	ctx->log(LOG_NOTICE, "volume %s: re-attached as /dev/%s", name, dev);

@@ -6,6 +6,12 @@
  * handed to vnode-run as a detached mount (fsmount) that the program's
  * private mount namespace mounts at the vNode's mount point.  State rows
  * live in the `volumes` table (schema v3).
+ *
+ * A volume's protection profile (volumes.protect, schema v10; fixed when
+ * it is made): none, or a device-mapper target between /dev/vnblkN and
+ * the ext4 (vol_protect.c): dm-integrity or LUKS2 authenticated
+ * dm-crypt, /dev/mapper/vnode-<vNode>-<volume>, whose name is then the
+ * volume's `dev` ("mapper/...").
  */
 #ifndef VN_VOLUME_H
 #define VN_VOLUME_H
@@ -31,7 +37,9 @@ struct vn_vol_plan {
 	uid_t owner;
 	bool formatted;		/* an existing one that holds our ext4 */
 	char volume_id[24];	/* its data's id on the storage host, "" unknown */
-	char dev[32];		/* after setup */
+	enum vn_vol_protect protect;	/* new: asked for; kept: its own */
+	char vnode[32];		/* the vNode it is attached to (mapping name) */
+	char dev[96];		/* after setup: what holds the ext4 */
 	bool remote_done, local_done;
 };
 
@@ -87,6 +95,27 @@ int vn_vnode_mount(struct vn_ctx *ctx, const char *vnode,
  * restarted storage host, retry pending deletions.  Returns the number
  * of volumes it could not repair. */
 int vn_volume_reconcile(struct vn_ctx *ctx);
+
+/* vol_protect.c: the device-mapper layer of a protected volume */
+/* NAME of the mapping of volume vol attached to vnode: vnode-VNODE-VOL */
+void vn_vprot_mapping(const char *vnode, const char *vol, char *buf, size_t len);
+/* /dev/mapper/MAP exists (below the sysroot) */
+bool vn_vprot_mapped(const struct vn_ctx *ctx, const char *map);
+/* Put profile p on the attached volume vol (/dev/<dev>): format it first
+ * if format (a new volume; crypt: a new key file), then open
+ * vnode-VNODE-VOL; dev becomes "mapper/vnode-VNODE-VOL".  None: nothing.
+ * A failure leaves no mapping (and no key file it made); its message
+ * names the tool, the device and what the tool said. */
+int vn_vprot_open(struct vn_ctx *ctx, enum vn_vol_protect p, const char *vol,
+		  const char *vnode, bool format, char *dev, size_t devlen,
+		  struct vn_err *err);
+/* Close mapping map if it exists, retrying a busy one for timeout_ms. */
+int vn_vprot_close(struct vn_ctx *ctx, enum vn_vol_protect p, const char *map,
+		   int timeout_ms, struct vn_err *err);
+/* KEYDIR/<vol>.key (KEYDIR: volume-keys next to the database). */
+int vn_vprot_key_path(struct vn_ctx *ctx, const char *vol, char *buf, size_t len);
+/* Overwrite and unlink volume vol's key file, if it has one. */
+void vn_vprot_key_destroy(struct vn_ctx *ctx, const char *vol);
 
 /* The real agent call (TCP) and the fake one (sysroot, in-process). */
 int vn_agent_tcp(struct vn_ctx *ctx, const char *addr, const char *cmd,
