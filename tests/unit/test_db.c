@@ -2,6 +2,7 @@
 /* State database: schema, migration, append-only event log, and the
  * read-only SQL guard behind `vnodectl sql` (vnoded/db.c). */
 #include "unit.h"
+#include "unit_req.h"
 #include "db.h"
 #include "vnoded.h"
 
@@ -322,6 +323,86 @@ static void migrate_v9(void **state)
 	sqlite3_close(db);
 }
 
+/* v10 -> v11: explore_runs, empty; the rest kept */
+static void migrate_v10(void **state)
+{
+	char path[PATH_MAX];
+	sqlite3 *db;
+
+	db = old_db(*state, 10, "v10.db",
+		"INSERT INTO components (name, kind, addr, port, created) "
+		"VALUES ('m1', 'memory', '10.0.0.8', 7470, 1)", path, sizeof(path));
+	assert_false(sql_ok(db, "SELECT * FROM explore_runs"));
+	db = migrated(db, path);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM components WHERE name = 'm1'"), 1);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM explore_runs"), 0);
+	assert_true(sql_ok(db, "INSERT INTO explore_runs (explore_id, started, owner_uid, command, "
+			   "seq, mem, cache, cache_bytes, protect, replicas, budget, seconds, "
+			   "slowdown, rank, recommended, ok, exit) VALUES ('e', 1, 0, 'true', 1, "
+			   "1024, '25%', 256, 'aead', 2, 1.2, 0.5, 1.0, 3, 1, 1, 0)"));
+	/* the checks: words, replicas, a failed run is never recommended, one seq */
+	assert_false(sql_ok(db, "UPDATE explore_runs SET protect = 'crypt'"));
+	assert_false(sql_ok(db, "UPDATE explore_runs SET replicas = 3"));
+	assert_false(sql_ok(db, "UPDATE explore_runs SET storage_protect = 'aead'"));
+	assert_false(sql_ok(db, "UPDATE explore_runs SET ok = 0"));
+	assert_false(sql_ok(db, "INSERT INTO explore_runs SELECT NULL, explore_id, started, "
+			    "owner_uid, command, seq, mem, cache, cache_bytes, protect, replicas, "
+			    "storage, storage_protect, budget, metric_regex, seconds, metric, "
+			    "slowdown, rank, recommended, ok, exit FROM explore_runs"));
+	sqlite3_close(db);
+}
+
+#define EXPLORE_REC(id, row2) "{\"cmd\": \"explore.record\", \"args\": {\"id\": \"" id "\", " \
+	"\"started\": 1700000000000, \"command\": \"stress -m 1\", \"mem\": 1073741824, " \
+	"\"storage\": null, \"budget\": 1.2, \"metric_regex\": null, \"rows\": [" \
+	"{\"seq\": 1, \"protect\": \"none\", \"replicas\": 1, \"storage_protect\": null, " \
+	"\"cache\": \"25%\", \"cache_bytes\": 268435456, \"ok\": true, \"exit\": 0, " \
+	"\"seconds\": 1.5, \"metric\": null, \"slowdown\": 1.0, \"rank\": 0, " \
+	"\"recommended\": false}, " row2 "]}}"
+
+/* explore.record (vnodectl explore): rows in one transaction, readable
+ * by vnodectl sql */
+static void explore_record(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_ctx ctx = { .db = fx->db, .reply_fd = -1 };
+	json_object *o, *rows = NULL;
+	struct vn_err err;
+
+	o = unit_req(&ctx, EXPLORE_REC("e1",
+		"{\"seq\": 2, \"protect\": \"aead\", \"replicas\": 2, \"storage_protect\": null, "
+		"\"cache\": \"25%\", \"cache_bytes\": 268435456, \"ok\": true, \"exit\": 0, "
+		"\"seconds\": 1.7, \"metric\": null, \"slowdown\": 1.133, \"rank\": 3, "
+		"\"recommended\": true}"), 1000);
+	assert_true(json_object_get_boolean(json_object_object_get(o, "ok")));
+	json_object_put(o);
+	assert_int_equal(one_int(fx->db, "SELECT count(*) FROM explore_runs WHERE explore_id = 'e1' "
+				 "AND owner_uid = 1000 AND command = 'stress -m 1' AND storage IS NULL"), 2);
+	assert_int_equal(one_int(fx->db, "SELECT seq FROM explore_runs WHERE recommended = 1 AND "
+				 "protect = 'aead' AND replicas = 2 AND rank = 3 AND "
+				 "abs(slowdown - 1.133) < 1e-9"), 2);
+	/* a bad second row: nothing of the exploration is kept */
+	unit_expect_err(&ctx, EXPLORE_REC("e2",
+		"{\"seq\": 2, \"protect\": \"rot13\", \"cache\": \"25%\", \"cache_bytes\": 1, "
+		"\"ok\": true, \"exit\": 0, \"rank\": 0, \"recommended\": false}"), 1000,
+		EINVAL, "explore.record: constraint failed");
+	assert_int_equal(one_int(fx->db, "SELECT count(*) FROM explore_runs WHERE explore_id = 'e2'"), 0);
+	/* the same exploration twice */
+	unit_expect_err(&ctx, EXPLORE_REC("e1", "{\"seq\": 3, \"protect\": \"crc\", "
+		"\"cache\": \"25%\", \"cache_bytes\": 1, \"ok\": false, \"exit\": 1, "
+		"\"rank\": 1, \"recommended\": false}"), 0, EINVAL, "constraint failed");
+	unit_expect_err(&ctx, "{\"cmd\": \"explore.record\", \"args\": {\"id\": \"e3\", "
+			"\"command\": \"x\", \"started\": 1, \"mem\": 1, \"rows\": []}}", 0,
+			EINVAL, "'rows' must be an array");
+	unit_expect_err(&ctx, "{\"cmd\": \"explore.record\", \"args\": {\"command\": \"x\"}}",
+			0, EINVAL, "missing or invalid 'id'");
+	/* vnodectl sql reads them */
+	assert_int_equal(vn_sql_readonly_db(fx->db, "select * from explore_runs", NULL, &rows,
+					    &err), 0);
+	assert_int_equal(json_object_array_length(rows), 2);
+	json_object_put(rows);
+}
+
 static void refuse_newer(void **state)
 {
 	struct fx *fx = *state;
@@ -528,6 +609,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(migrate_v7, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_v8, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_v9, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_v10, setup, teardown),
+		cmocka_unit_test_setup_teardown(explore_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuse_newer, setup, teardown),
 		cmocka_unit_test_setup_teardown(events, setup, teardown),
 		cmocka_unit_test_setup_teardown(sql_guard, setup, teardown),

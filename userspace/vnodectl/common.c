@@ -84,6 +84,8 @@ const struct vc_cmd vc_objects[] = {
 	{ "fabric", NULL, NULL, vc_fabric_cmds, "fabric presets (component set --fabric)" },
 	{ "sql", NULL, vc_sql, NULL, "\"SELECT ...\": read-only query of vnoded's state" },
 	{ "monitor", NULL, vc_monitor, NULL, "[-n COUNT]: events as they happen (one per line)" },
+	{ "explore", NULL, vc_explore, NULL,
+	  "[OPTIONS] -- CMD: run CMD per protection configuration, recommend the safest" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -111,7 +113,8 @@ static int run(struct vc *vc, const char *obj, const struct vc_cmd *c, int argc,
 
 	if (c->sub)
 		return vc_dispatch(vc, c->name, c->sub, argc - 1, argv + 1);
-	for (i = 1; i < argc; i++)
+	/* (not in a command after "--": vnodectl explore -- CMD --help) */
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			printf("Usage: vnodectl %s%s%s %s\n", obj ? obj : "", obj ? " " : "",
 			       c->name, c->help);

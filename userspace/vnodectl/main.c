@@ -50,6 +50,9 @@ int main(int argc, char **argv)
 	struct vn_err err;
 	int i;
 
+	/* inside an exploration's vNode (explore.c): time CMD */
+	if (argc > 1 && !strcmp(argv[1], VC_EXPLORE_TIMER))
+		return vc_explore_timer(argc - 2, argv + 2);
 	i = vn_opts_parse(global_opts, VN_OPTS_POSIX, &g, argc - 1, argv + 1, NULL, 0,
 			  NULL, &err);
 	if (i < 0)

@@ -148,4 +148,90 @@ int vc_top_rates(json_object *prev, json_object *cur, double secs,
  * NULL) -> the average latency of the delta in us, estimated. */
 double vc_hist_avg_us(json_object *prev, json_object *cur);
 
+/*
+ * vnodectl explore (explore.c): runs CMD once per configuration (memory
+ * profile x replicas x volume profile x ExCache size) in throw-away
+ * vNodes through vnode-run and recommends the safest configurations
+ * within a performance budget.  The core is unit-tested: parsing, the
+ * partial order and the recommendation, the table, the JSON, the rows
+ * sent to vnoded (explore.record).
+ */
+#define VC_EX_MAX		100	/* configurations of one exploration */
+#define VC_EX_LIST_MAX		8	/* words of one LIST */
+/* the hidden first argument of vnodectl that times CMD inside the vNode
+ * (vnodectl __explore-time FILE CMD...: CMD's seconds into FILE) */
+#define VC_EXPLORE_TIMER	"__explore-time"
+/* test hook: the vnode-run to execute (default: the one next to vnodectl,
+ * else vnode-run in PATH) */
+#define VC_EXPLORE_RUN_ENV	"VNODE_EXPLORE_RUN"
+
+struct vc_ex_conf {
+	enum vn_protect protect;
+	int replicas;			/* 0: the cluster's default (not given) */
+	bool storage;			/* has a volume (--storage) */
+	enum vn_vol_protect vprotect;
+	char cache[24];			/* as given: "25%", "256M" */
+	/* results */
+	bool ok;
+	int code;			/* exit status of the last failed run */
+	double seconds;			/* median of the runs' wall times */
+	double metric;			/* median of the runs' metrics (--metric) */
+	double slowdown;		/* against the best ok configuration */
+	int rank;
+	bool recommended;
+};
+
+struct vc_explore {
+	double budget;			/* 1.20: slowdown <= 1.20 */
+	const char *budget_word;	/* as given ("20%") */
+	const char *mem, *storage, *metric;
+	uint64_t mem_bytes, storage_bytes;
+	unsigned int repeat;
+	bool json;
+	const char *plot;
+	char **cmd;			/* NULL-terminated */
+	int ncmd;
+	bool replicas_given;		/* --replicas: else the cluster's */
+	int nconf;
+	struct vc_ex_conf conf[VC_EX_MAX];
+	char id[48];			/* exploration id */
+	int64_t started_ms;
+};
+
+/* argv[0] is "explore".  Checks every word (sizes, lists, budget, the
+ * metric's regex) and builds the configuration space; replicas, when not
+ * given, is max_replicas' list (1..max_replicas; 0: the cluster's default
+ * only).  Nothing runs.  0 or -EINVAL with err set. */
+int vc_explore_parse(int argc, char **argv, int max_replicas,
+		     struct vc_explore *ex, struct vn_err *err);
+/* A comma-separated LIST of words into words[0..*n) (at most max; empty
+ * words and repeats refused; s is modified). */
+int vc_ex_split(char *s, const char *opt, char **words, int max, int *n,
+		struct vn_err *err);
+/* --budget 20% (or 1.2x) into a slowdown bound (1.20). */
+int vc_ex_budget(const char *s, double *bound, struct vn_err *err);
+/* a is strictly safer than b (FlexOS partial order). */
+bool vc_ex_safer(const struct vc_ex_conf *a, const struct vc_ex_conf *b);
+/* The protection rank: the sum of the levels (docs/protection.md). */
+int vc_ex_rank(const struct vc_ex_conf *c);
+/* Slowdowns, ranks and the recommended configurations from the results;
+ * the number recommended. */
+int vc_ex_recommend(struct vc_explore *ex);
+/* "protect=aead replicas=2 storage=crypt cache=25%" */
+void vc_ex_label(const struct vc_explore *ex, const struct vc_ex_conf *c,
+		 char *buf, size_t len);
+/* The table (text) or the JSON document on vc's printer. */
+void vc_ex_print(struct vc *vc, const struct vc_explore *ex);
+/* The explore.record request's arguments (rows for explore_runs). */
+json_object *vc_ex_record_args(const struct vc_explore *ex);
+/* The first number regex group 1 captures in out; -ENOENT if none. */
+int vc_ex_metric(const char *regex, const char *out, double *v);
+/* Run every configuration (progress on stderr), then recommend, print,
+ * record and plot. */
+int vc_explore_run(struct vc *vc, struct vc_explore *ex);
+int vc_explore(struct vc *vc, int argc, char **argv);
+/* vnodectl __explore-time FILE CMD...: runs CMD, writes its wall time in
+ * seconds to FILE, exits with its status. */
+int vc_explore_timer(int argc, char **argv);
+
 #endif /* VNODECTL_H */

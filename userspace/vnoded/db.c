@@ -172,6 +172,35 @@ static const char *const migrations[] = {
 	 * its file system: volume.h), none for the old rows */
 	"ALTER TABLE volumes ADD COLUMN protect TEXT NOT NULL DEFAULT 'none'"
 	"  CHECK (protect IN ('none', 'integrity', 'crypt'));",
+	/* 11: vnodectl explore's results, one row per configuration of an
+	 * exploration (explore.record) */
+	"CREATE TABLE explore_runs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  explore_id TEXT NOT NULL,"
+	"  started INTEGER NOT NULL,"
+	"  owner_uid INTEGER NOT NULL,"
+	"  command TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL CHECK (seq >= 1),"
+	"  mem INTEGER NOT NULL CHECK (mem > 0),"
+	"  cache TEXT NOT NULL,"
+	"  cache_bytes INTEGER NOT NULL CHECK (cache_bytes >= 0),"
+	"  protect TEXT NOT NULL CHECK (protect IN ('none', 'crc', 'aead')),"
+	"  replicas INTEGER CHECK (replicas IS NULL OR replicas BETWEEN 1 AND 2),"
+	"  storage INTEGER CHECK (storage IS NULL OR storage > 0),"
+	"  storage_protect TEXT CHECK (storage_protect IS NULL OR"
+	"    storage_protect IN ('none', 'integrity', 'crypt')),"
+	"  budget REAL NOT NULL,"
+	"  metric_regex TEXT,"
+	"  seconds REAL,"
+	"  metric REAL,"
+	"  slowdown REAL,"
+	"  rank INTEGER NOT NULL CHECK (rank >= 0),"
+	"  recommended INTEGER NOT NULL CHECK (recommended IN (0, 1)),"
+	"  ok INTEGER NOT NULL CHECK (ok IN (0, 1)),"
+	"  exit INTEGER NOT NULL,"
+	"  CHECK (ok = 1 OR recommended = 0),"
+	"  UNIQUE (explore_id, seq));"
+	"CREATE INDEX explore_runs_started ON explore_runs (started);",
 };
 
 int vn_db_exec(sqlite3 *db, const char *sql, struct vn_err *err)
@@ -1022,4 +1051,72 @@ void vn_db_vnode_set_cgid(struct vn_ctx *ctx, int64_t id, uint64_t cgid)
 		sqlite3_bind_int64(st, 2, id);
 		vn_step_done(ctx, st, NULL);
 	}
+}
+
+/* a row's member, or NULL (SQL NULL) */
+static void bind_opt(sqlite3_stmt *st, int i, json_object *row, const char *key)
+{
+	json_object *v = json_object_object_get(row, key);
+
+	if (!v)
+		sqlite3_bind_null(st, i);
+	else if (json_object_is_type(v, json_type_double))
+		sqlite3_bind_double(st, i, json_object_get_double(v));
+	else if (json_object_is_type(v, json_type_int))
+		sqlite3_bind_int64(st, i, json_object_get_int64(v));
+	else if (json_object_is_type(v, json_type_boolean))
+		sqlite3_bind_int(st, i, json_object_get_boolean(v));
+	else
+		sqlite3_bind_text(st, i, json_object_get_string(v), -1, SQLITE_TRANSIENT);
+}
+
+int vn_db_explore_insert(struct vn_ctx *ctx, json_object *args, uid_t owner,
+			 struct vn_err *err)
+{
+	static const char *const cols[] = {
+		"seq", "cache", "cache_bytes", "protect", "replicas", "storage_protect",
+		"seconds", "metric", "slowdown", "rank", "recommended", "ok", "exit",
+	};
+	json_object *rows = json_object_object_get(args, "rows");
+	sqlite3_stmt *st;
+	size_t i, c;
+	int ret;
+
+	ret = vn_db_begin(ctx->db, err);
+	if (ret)
+		return ret;
+	for (i = 0; i < json_object_array_length(rows); i++) {
+		json_object *row = json_object_array_get_idx(rows, i);
+
+		ret = vn_prep(ctx, "INSERT INTO explore_runs (explore_id, started, owner_uid, "
+			      "command, mem, storage, budget, metric_regex, seq, cache, "
+			      "cache_bytes, protect, replicas, storage_protect, seconds, metric, "
+			      "slowdown, rank, recommended, ok, exit) VALUES (?, ?, ?, ?, ?, ?, ?, "
+			      "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, err);
+		if (ret)
+			goto fail;
+		bind_opt(st, 1, args, "id");
+		bind_opt(st, 2, args, "started");
+		sqlite3_bind_int64(st, 3, owner);
+		bind_opt(st, 4, args, "command");
+		bind_opt(st, 5, args, "mem");
+		bind_opt(st, 6, args, "storage");
+		bind_opt(st, 7, args, "budget");
+		bind_opt(st, 8, args, "metric_regex");
+		for (c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+			bind_opt(st, 9 + (int)c, row, cols[c]);
+		ret = vn_step_done(ctx, st, err);
+		if (ret)
+			goto fail;
+	}
+	return vn_db_commit(ctx->db, err);
+fail:
+	vn_db_rollback(ctx->db);
+	if (ret == -EEXIST) {
+		char msg[VN_ERR_MAX];
+
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		ret = vn_seterr(err, EINVAL, "explore.record: %.400s", msg);
+	}
+	return ret;
 }

@@ -17,7 +17,7 @@
 #include "opts.h"
 #include "util.h"
 
-#define VN_DB_VERSION 10
+#define VN_DB_VERSION 11
 
 /* Open (creating if needed) and migrate to VN_DB_VERSION. */
 int vn_db_open(const char *path, sqlite3 **db, struct vn_err *err);
@@ -187,5 +187,11 @@ int vn_db_vnode_allocs(struct vn_ctx *ctx, int64_t id, json_object **rows);
 /* -errno only if the statement could not be prepared. */
 int vn_db_vnode_set_state(struct vn_ctx *ctx, int64_t id, const char *state);
 void vn_db_vnode_set_cgid(struct vn_ctx *ctx, int64_t id, uint64_t cgid);
+
+/* vnodectl explore's rows (explore.record: args checked by the handler)
+ * into explore_runs, in one transaction; a row the table's checks refuse
+ * is -EINVAL and nothing is kept. */
+int vn_db_explore_insert(struct vn_ctx *ctx, json_object *args, uid_t owner,
+			 struct vn_err *err);
 
 #endif /* VN_DB_H */

@@ -424,6 +424,30 @@ static int h_vol_show(struct hreq *r)
 	return vn_volume_show(r->ctx, r->name, r->data, r->err);
 }
 
+/* vnodectl explore's results into explore_runs (anybody who may use the
+ * socket: the rows carry the caller's uid; reading them is `sql`'s) */
+static int h_explore_record(struct hreq *r)
+{
+	json_object *rows = json_object_object_get(r->args, "rows");
+	const char *id = vn_arg_str(r->args, "id"), *cmd = vn_arg_str(r->args, "command");
+	uint64_t v;
+	size_t i;
+
+	if (!id || !*id || strlen(id) > 64)
+		return vn_seterr(r->err, EINVAL, "missing or invalid 'id' (1..64 characters)");
+	if (!cmd || strlen(cmd) > 4096)
+		return vn_seterr(r->err, EINVAL, "missing or invalid 'command' (at most 4096 characters)");
+	if (vn_arg_u64(r->args, "started", &v) || vn_arg_u64(r->args, "mem", &v))
+		return vn_seterr(r->err, EINVAL, "missing or invalid 'started' or 'mem' (numbers)");
+	if (!json_object_is_type(rows, json_type_array) || !json_object_array_length(rows) ||
+	    json_object_array_length(rows) > 1000)
+		return vn_seterr(r->err, EINVAL, "'rows' must be an array of 1..1000 rows");
+	for (i = 0; i < json_object_array_length(rows); i++)
+		if (!json_object_is_type(json_object_array_get_idx(rows, i), json_type_object))
+			return vn_seterr(r->err, EINVAL, "row %zu is not an object", i + 1);
+	return vn_db_explore_insert(r->ctx, r->args, r->who->uid, r->err);
+}
+
 static const struct {
 	const char *cmd;
 	handler_fn fn;
@@ -453,6 +477,7 @@ static const struct {
 	{ "disk.show", h_disk_show, false },
 	{ "sql", h_sql, false },
 	{ "events.watch", h_events_watch, false },
+	{ "explore.record", h_explore_record, false },
 };
 
 char *vn_handle_request(struct vn_ctx *ctx, const char *line,
