@@ -201,19 +201,21 @@ void vnmem_account(struct vnmem_disk *d, struct vnmem_cmd *cmd, bool write,
 	rcu_read_unlock();
 }
 
+/* Count @n failed checks (or, @failed, failed swap-ins) on the disk and vNode. */
 static void vnmem_protect_count(struct vnmem_disk *d, u32 acct_id,
-				bool failed)
+				bool failed, unsigned int n)
 {
 	struct vnode_acct *a;
 
-	atomic64_inc(failed ? &d->stats.protect_failed :
+	atomic64_add(n, failed ? &d->stats.protect_failed :
 		     &d->stats.protect_errors);
 	if (acct_id < VNMEM_OWNER_FIRST)
 		return;
 	rcu_read_lock();
 	a = vnode_acct_by_id(acct_id);
 	if (a)
-		atomic64_inc(failed ? &a->protect_failed : &a->protect_errors);
+		atomic64_add(n, failed ? &a->protect_failed :
+			     &a->protect_errors);
 	rcu_read_unlock();
 }
 
@@ -270,8 +272,7 @@ static bool vnmem_check_read(struct request *rq, struct vnmem_cmd *cmd)
 		vnmem_retry(rq, cmd, 1);
 		return true;
 	}
-	for (i = 0; i < bad; i++)
-		vnmem_protect_count(d, cmd->acct_id, false);
+	vnmem_protect_count(d, cmd->acct_id, false, bad);
 	trace_page_check(cmd->cgroup_id, d->name, first << VNMEM_SLOT_SHIFT,
 			 h->id, h->name, vnode_protect_name(prof), left);
 	if (left) {
@@ -281,7 +282,7 @@ static bool vnmem_check_read(struct request *rq, struct vnmem_cmd *cmd)
 		vnmem_retry(rq, cmd, 0);
 		return true;
 	}
-	vnmem_protect_count(d, cmd->acct_id, true);
+	vnmem_protect_count(d, cmd->acct_id, true, 1);
 	hlog(err_ratelimited, h,
 	     "%u page(s) from slot %llu failed their %s check and no other copy is left: swap-in failed\n",
 	     bad, first, vnode_protect_name(prof));
@@ -683,9 +684,6 @@ static void vnmem_cmd_start(struct vnmem_disk *d, struct request *rq,
 	memcpy(cmd->comm, current->comm, TASK_COMM_LEN);
 	cmd->cgroup_id = 0;
 	cmd->acct_id = 0;
-	cmd->crc_mask = 0;
-	cmd->aead_mask = 0;
-	cmd->sealed = false;
 	cmd->nr_pages = vnmem_rq_pages(d, rq, cmd);
 	if (!cmd->nr_pages)
 		return;
