@@ -12,6 +12,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <vnode/xprt.h>
 
@@ -51,6 +52,8 @@ struct memh_slab {
  *	an index it already holds replaces that slab: see memh_alloc_slab())
  * @nr_slabs: slabs held
  * @bytes: bytes held
+ * @pending: bytes being allocated for it (counted in memh.used already)
+ * @quota: bytes it may hold, 0 = the default share (sysfs)
  */
 struct memh_client {
 	struct kobject		kobj;
@@ -64,7 +67,26 @@ struct memh_client {
 	struct xarray		by_index;
 	u32			nr_slabs;
 	u64			bytes;
+	u64			pending;
 	u64			quota;
+};
+
+/**
+ * struct memh_owner - an identity holding leases (mem_lease.c)
+ * @entry: in memh.owners
+ * @ident: the identity (a client's name), NUL-terminated
+ * @leases: struct memh_lease list
+ * @nr_leases: number of @leases
+ * @leased: bytes they reserve
+ * @expires: jiffies when they end unless renewed
+ */
+struct memh_owner {
+	struct list_head	entry;
+	char			ident[32];
+	struct list_head	leases;
+	unsigned int		nr_leases;
+	u64			leased;
+	unsigned long		expires;
 };
 
 /* Percent of the capacity a client may hold unless its quota says. */
@@ -80,6 +102,9 @@ u64 memh_client_limit(const struct memh_client *c);
  * @slab_size: 1 << @slab_shift
  * @server_id: random id of this module instance (constant)
  * @used: bytes allocated to clients
+ * @leased: bytes reserved by all leases
+ * @owners: struct memh_owner list
+ * @lease_work: ends leases that were not renewed
  * @nr_clients: connected client objects
  * @client_seq: the last client's sequence number (its sysfs name)
  * @clients: struct memh_client list
@@ -96,6 +121,9 @@ struct memh {
 	u64			slab_size;
 	u64			server_id;
 	u64			used;
+	u64			leased;
+	struct list_head	owners;
+	struct delayed_work	lease_work;
 	unsigned int		nr_clients;
 	atomic_t		client_seq;
 	struct list_head	clients;
@@ -107,6 +135,17 @@ struct memh {
 };
 
 extern struct memh memh;
+
+/* Reservations (mem_lease.c); memh.lock held where it says so. */
+u64 memh_committed(void);			/* memh.lock */
+bool memh_room_for(const char *name, u64 bytes);	/* memh.lock */
+u16 memh_lease_request(struct memh_client *c, const struct vnode_msg_hdr *req,
+		       size_t req_len, struct vnode_msg_hdr *rsp,
+		       size_t *rsp_len);
+u64 memh_ident_leased(const char *ident);		/* memh.lock */
+void memh_lease_init(void);
+void memh_lease_exit(void);
+ssize_t memh_leases_show(char *buf);
 
 int memh_sysfs_init(void);
 void memh_sysfs_exit(void);

@@ -215,11 +215,11 @@ static u16 memh_alloc_slab(struct memh_client *c,
 		memh_slab_destroy(c, old);
 		mutex_lock(&memh.lock);
 	}
-	if (memh.used + memh.slab_size > memh.capacity) {
+	if (!memh_room_for(c->name, memh.slab_size)) {
 		mutex_unlock(&memh.lock);
-		pr_info_ratelimited("<%s@%s> slab %llu refused: server full (%llu of %llu bytes used)\n",
+		pr_info_ratelimited("<%s@%s> slab %llu refused: server full (%llu of %llu bytes used, %llu reserved)\n",
 				    c->name, c->peer_addr, index, memh.used,
-				    memh.capacity);
+				    memh.capacity, memh.leased);
 		return VNODE_ST_FULL;
 	}
 	limit = memh_client_limit(c);
@@ -232,9 +232,13 @@ static u16 memh_alloc_slab(struct memh_client *c,
 	}
 	/* Reserve now, allocate without the lock. */
 	memh.used += memh.slab_size;
+	c->pending += memh.slab_size;
 	mutex_unlock(&memh.lock);
 
 	slab = memh_slab_create(c, index);
+	mutex_lock(&memh.lock);
+	c->pending -= memh.slab_size;
+	mutex_unlock(&memh.lock);
 	if (IS_ERR(slab)) {
 		pr_warn("<%s@%s> slab %llu: allocation/registration failed: %ld\n",
 			c->name, c->peer_addr, index, PTR_ERR(slab));
@@ -322,6 +326,9 @@ static void memh_stats(struct memh_client *c, struct vnode_stats_rsp *rsp)
 	rsp->client_used = cpu_to_le64(c->bytes);
 	rsp->nr_clients = cpu_to_le32(memh.nr_clients);
 	rsp->slab_shift = cpu_to_le16(memh.slab_shift);
+	rsp->leased = cpu_to_le64(memh.leased);
+	rsp->committed = cpu_to_le64(memh_committed());
+	rsp->client_leased = cpu_to_le64(memh_ident_leased(c->name));
 	mutex_unlock(&memh.lock);
 }
 
@@ -342,7 +349,7 @@ static int memh_accept(struct vnode_xprt_peer *peer,
 		return VNODE_ST_INVALID;
 	}
 	mutex_lock(&memh.lock);
-	full = memh.used + memh.slab_size > memh.capacity;
+	full = !memh_room_for(vnode_xprt_peer_name(peer), memh.slab_size);
 	mutex_unlock(&memh.lock);
 	if (full && hello->role == VNODE_ROLE_MEM) {
 		pr_warn("<%s@%s> rejected: server full (%llu of %llu bytes used)\n",
@@ -412,8 +419,17 @@ static void memh_request(struct vnode_xprt_peer *peer, void *peer_priv,
 		break;
 	case VNODE_OP_STATS:
 		memh_stats(c, (struct vnode_stats_rsp *)rsp);
-		*rsp_len = sizeof(struct vnode_stats_rsp);
+		*rsp_len = vnode_xprt_peer_proto_minor(peer) >=
+			   VNODE_LEASE_MIN_MINOR ?
+			   sizeof(struct vnode_stats_rsp) :
+			   VNODE_STATS_RSP_LEN_1_3;
 		st = VNODE_ST_OK;
+		break;
+	case VNODE_OP_RESERVE:
+	case VNODE_OP_RELEASE:
+	case VNODE_OP_RENEW:
+	case VNODE_OP_LEASES:
+		st = memh_lease_request(c, req, req_len, rsp, rsp_len);
 		break;
 	case VNODE_OP_GOODBYE:
 		pr_info("<%s@%s> client %016llx said goodbye, freed %u slab(s)\n",
@@ -523,6 +539,7 @@ static int __init memh_init(void)
 
 	mutex_init(&memh.lock);
 	INIT_LIST_HEAD(&memh.clients);
+	memh_lease_init();
 	xa_init_flags(&memh.slabs, XA_FLAGS_ALLOC1);
 
 	ret = memh_check_params(&cfg);
@@ -559,6 +576,7 @@ static void __exit memh_exit(void)
 {
 	/* Disconnects every client; their slabs are freed on the way. */
 	vnode_xprt_srv_stop(memh.srv);
+	memh_lease_exit();
 	memh_sysfs_exit();
 	if (memh.used || !xa_empty(&memh.slabs))
 		pr_err("%llu bytes still allocated at unload (leaked)\n",

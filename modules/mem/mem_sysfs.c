@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /sys/kernel/vnode_mem/{capacity,used,slab_size,nr_clients,server_id}
+ * /sys/kernel/vnode_mem/{capacity,used,slab_size,nr_clients,server_id,
+ * leased,committed,leases}
  * and /sys/kernel/vnode_mem/clients/<identity>-<n>/{client_id,peer,name,
  * slabs,bytes,quota}: a client's directory is named by its identity and
  * a sequence number, not by its client_id, which only root reads.
@@ -17,15 +18,31 @@ static ssize_t capacity_show(struct kobject *kobj, struct kobj_attribute *a,
 	return sysfs_emit(buf, "%llu\n", memh.capacity);
 }
 
-static ssize_t used_show(struct kobject *kobj, struct kobj_attribute *a,
-			 char *buf)
+/* A figure read under memh.lock. */
+static ssize_t memh_emit_locked(char *buf, u64 (*get)(void))
 {
 	u64 v;
 
 	mutex_lock(&memh.lock);
-	v = memh.used;
+	v = get();
 	mutex_unlock(&memh.lock);
 	return sysfs_emit(buf, "%llu\n", v);
+}
+
+static u64 memh_get_used(void)
+{
+	return memh.used;
+}
+
+static u64 memh_get_leased(void)
+{
+	return memh.leased;
+}
+
+static ssize_t used_show(struct kobject *kobj, struct kobj_attribute *a,
+			 char *buf)
+{
+	return memh_emit_locked(buf, memh_get_used);
 }
 
 static ssize_t slab_size_show(struct kobject *kobj, struct kobj_attribute *a,
@@ -43,6 +60,25 @@ static ssize_t nr_clients_show(struct kobject *kobj, struct kobj_attribute *a,
 	v = memh.nr_clients;
 	mutex_unlock(&memh.lock);
 	return sysfs_emit(buf, "%u\n", v);
+}
+
+static ssize_t leased_show(struct kobject *kobj, struct kobj_attribute *a,
+			   char *buf)
+{
+	return memh_emit_locked(buf, memh_get_leased);
+}
+
+static ssize_t committed_show(struct kobject *kobj, struct kobj_attribute *a,
+			      char *buf)
+{
+	return memh_emit_locked(buf, memh_committed);
+}
+
+/* Identities and lease ids: root only. */
+static ssize_t leases_show(struct kobject *kobj, struct kobj_attribute *a,
+			   char *buf)
+{
+	return memh_leases_show(buf);
 }
 
 static ssize_t server_id_show(struct kobject *kobj, struct kobj_attribute *a,
@@ -254,6 +290,9 @@ static struct kobj_attribute memh_attr_used = __ATTR_RO(used);
 static struct kobj_attribute memh_attr_slab_size = __ATTR_RO(slab_size);
 static struct kobj_attribute memh_attr_nr_clients = __ATTR_RO(nr_clients);
 static struct kobj_attribute memh_attr_server_id = __ATTR_RO(server_id);
+static struct kobj_attribute memh_attr_leased = __ATTR_RO(leased);
+static struct kobj_attribute memh_attr_committed = __ATTR_RO(committed);
+static struct kobj_attribute memh_attr_leases = __ATTR_RO_MODE(leases, 0400);
 
 static struct attribute *memh_attrs[] = {
 	&memh_attr_capacity.attr,
@@ -261,6 +300,9 @@ static struct attribute *memh_attrs[] = {
 	&memh_attr_slab_size.attr,
 	&memh_attr_nr_clients.attr,
 	&memh_attr_server_id.attr,
+	&memh_attr_leased.attr,
+	&memh_attr_committed.attr,
+	&memh_attr_leases.attr,
 #ifdef VNODE_TEST_HOOKS
 	&memh_attr_tamper.attr,
 #endif

@@ -76,6 +76,7 @@ const char *vnode_xprt_status_str(u16 status)
 	case VNODE_ST_NOMEM:	return "server out of memory";
 	case VNODE_ST_AUTH:	return "authentication failed";
 	case VNODE_ST_BUSY:	return "busy: the previous connection is still being fenced";
+	case VNODE_ST_QUOTA:	return "quota reached";
 	default:		return "unknown status";
 	}
 }

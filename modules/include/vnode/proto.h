@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * vnode wire protocol, version 1.3.
+ * vnode wire protocol, version 1.4.
  *
  * Shared by the kernel modules and by userspace (vnoded probes memory and
  * storage hosts with librdmacm), so it only uses <linux/types.h> types.
@@ -26,6 +26,8 @@
  *        host checks the minor of the client's hello instead
  *   1.3  mutual authentication at connect (below); the hello grows to
  *        56 bytes (its name shrinks to 16), the accept to 56
+ *   1.4  reservations held by memory hosts (RESERVE, RELEASE, RENEW,
+ *        LEASES, below); the STATS reply grows to 80 bytes
  *
  * Authentication (1.3), a challenge and response with HMAC-SHA256, in the
  * spirit of NVMe-oF's DH-HMAC-CHAP (without the DH part), carried in
@@ -82,7 +84,9 @@
 
 #define VNODE_MAGIC		0x564e4f44	/* "VNOD" */
 #define VNODE_PROTO_MAJOR	1
-#define VNODE_PROTO_MINOR	3
+#define VNODE_PROTO_MINOR	4
+/* First minor with reservations (RESERVE, RELEASE, RENEW, LEASES). */
+#define VNODE_LEASE_MIN_MINOR	4
 /* First minor with the storage command set below (STOR_OPEN, STOR_IO). */
 #define VNODE_STOR_MIN_MINOR	1
 
@@ -118,6 +122,7 @@ enum vnode_role {
  * @VNODE_ST_NOMEM: server could not allocate memory for the request
  * @VNODE_ST_AUTH: authentication required (a reject that carries a
  *	struct vnode_auth_challenge) or failed (one that does not)
+ * @VNODE_ST_QUOTA: the asking identity's quota on the server is reached
  * @VNODE_ST_BUSY: a reconnecting client's previous queues still have
  *	commands being committed; try again shortly (1.3)
  */
@@ -133,6 +138,7 @@ enum vnode_status {
 	VNODE_ST_NOMEM		= 8,
 	VNODE_ST_AUTH		= 9,
 	VNODE_ST_BUSY		= 10,
+	VNODE_ST_QUOTA		= 11,
 };
 
 #define VNODE_AUTH_NONCE_LEN	16	/* client nonce Nc; hello.auth_data */
@@ -280,6 +286,10 @@ struct vnode_auth_challenge {
  * @VNODE_OP_FREE_SLAB: release a slab
  * @VNODE_OP_STATS: capacity and usage of the server
  * @VNODE_OP_GOODBYE: orderly disconnect; server frees the client's slabs
+ * @VNODE_OP_RESERVE: set one lease of the asking identity (1.4)
+ * @VNODE_OP_RELEASE: end one lease of the asking identity (1.4)
+ * @VNODE_OP_RENEW: renew every lease of the asking identity (1.4)
+ * @VNODE_OP_LEASES: list reservations and usage by identity (1.4)
  * @VNODE_OP_STOR_OPEN: open a volume (struct vnode_stor_open_req)
  * @VNODE_OP_STOR_IO: one volume I/O (struct vnode_stor_io_req)
  */
@@ -288,6 +298,10 @@ enum vnode_op {
 	VNODE_OP_FREE_SLAB	= 2,
 	VNODE_OP_STATS		= 3,
 	VNODE_OP_GOODBYE	= 4,
+	VNODE_OP_RESERVE	= 5,
+	VNODE_OP_RELEASE	= 6,
+	VNODE_OP_RENEW		= 7,
+	VNODE_OP_LEASES		= 8,
 	VNODE_OP_STOR_OPEN	= 16,
 	VNODE_OP_STOR_IO	= 17,
 };
@@ -359,6 +373,12 @@ struct vnode_free_req {
  * @nr_clients: connected clients (objects, not queues)
  * @slab_shift: log2 of the slab size
  * @reserved: zero
+ * @leased: bytes reserved by every identity's leases (1.4)
+ * @committed: bytes promised: the sum over identities of the larger of
+ *	what an identity reserved and what its clients hold (1.4)
+ * @client_leased: bytes reserved by the asking identity (1.4)
+ *
+ * A server before 1.4 sends 56 bytes; the reply's hdr.len says which.
  */
 struct vnode_stats_rsp {
 	struct vnode_msg_hdr hdr;
@@ -368,6 +388,123 @@ struct vnode_stats_rsp {
 	__le32	nr_clients;
 	__le16	slab_shift;
 	__u8	reserved[10];
+	__le64	leased;
+	__le64	committed;
+	__le64	client_leased;
+};
+
+/* Length of struct vnode_stats_rsp before 1.4. */
+#define VNODE_STATS_RSP_LEN_1_3	56
+
+/*
+ * Reservations (1.4).  A memory host promises capacity to identities (the
+ * hello's authenticated name: a process host), not to connections.  An
+ * identity holds leases, each named by a 64-bit id it chooses (vnoded: one
+ * per vNode), through a VNODE_ROLE_PROBE connection:
+ *   RESERVE  sets lease @lease_id to @bytes (creating it, growing or
+ *            shrinking it), all or nothing;
+ *   RELEASE  ends lease @lease_id;
+ *   RENEW    renews every lease of the identity.
+ * Each of the three renews all of the identity's leases; a lease not
+ * renewed for the server's lease time (struct vnode_lease_rsp.lease_ms)
+ * ends on its own.  The server promises no more than its capacity:
+ * committed = sum over identities of max(leased, held by its clients)
+ * stays <= capacity, so a RESERVE that would pass it fails with
+ * VNODE_ST_FULL, and one past the identity's quota with VNODE_ST_QUOTA.
+ * ALLOC_SLAB of a client is charged to its identity: within the
+ * identity's leases it always has room; beyond them it takes unpromised
+ * capacity only.
+ */
+
+/**
+ * struct vnode_reserve_req - VNODE_OP_RESERVE request (32 bytes)
+ * @hdr: header
+ * @lease_id: the lease, chosen by the identity (not 0)
+ * @bytes: what it should now reserve (not 0: RELEASE ends a lease)
+ */
+struct vnode_reserve_req {
+	struct vnode_msg_hdr hdr;
+	__le64	lease_id;
+	__le64	bytes;
+};
+
+/**
+ * struct vnode_release_req - VNODE_OP_RELEASE request (24 bytes)
+ * @hdr: header (status VNODE_ST_NOENT in the reply: no such lease)
+ * @lease_id: the lease
+ */
+struct vnode_release_req {
+	struct vnode_msg_hdr hdr;
+	__le64	lease_id;
+};
+
+/**
+ * struct vnode_lease_rsp - reply to RESERVE, RELEASE and RENEW (56 bytes)
+ * @hdr: header
+ * @leased: bytes the identity's leases now reserve
+ * @held: bytes the identity's clients hold
+ * @avail: the most this RESERVE could have asked (failed or not): the
+ *	lease's bytes plus what is neither promised nor past the quota
+ * @limit: the identity's quota on this server
+ * @lease_ms: the server's lease time
+ * @nr_leases: the identity's leases
+ */
+struct vnode_lease_rsp {
+	struct vnode_msg_hdr hdr;
+	__le64	leased;
+	__le64	held;
+	__le64	avail;
+	__le64	limit;
+	__le32	lease_ms;
+	__le32	nr_leases;
+};
+
+/**
+ * struct vnode_leases_req - VNODE_OP_LEASES request (24 bytes)
+ * @hdr: header
+ * @cursor: 0, then the reply's @next, until it is 0
+ * @reserved: zero
+ */
+struct vnode_leases_req {
+	struct vnode_msg_hdr hdr;
+	__le32	cursor;
+	__le32	reserved;
+};
+
+/**
+ * struct vnode_lease_ent - one identity in a LEASES reply (40 bytes)
+ * @ident: the identity, NUL-padded
+ * @leased: bytes its leases reserve
+ * @held: bytes its clients hold
+ * @nr_clients: its connected memory clients
+ * @nr_leases: its leases
+ */
+struct vnode_lease_ent {
+	char	ident[16];
+	__le64	leased;
+	__le64	held;
+	__le32	nr_clients;
+	__le32	nr_leases;
+};
+
+#define VNODE_LEASES_PER_MSG	5
+
+/**
+ * struct vnode_leases_rsp - VNODE_OP_LEASES reply (24 + 40 * nr bytes)
+ * @hdr: header
+ * @total: identities the server knows (with a lease or a client)
+ * @next: cursor of the next page, 0 after the last
+ * @nr: entries in @ent
+ * @reserved: zero
+ * @ent: identities, in the server's order
+ */
+struct vnode_leases_rsp {
+	struct vnode_msg_hdr hdr;
+	__le16	total;
+	__le16	next;
+	__le16	nr;
+	__le16	reserved;
+	struct vnode_lease_ent ent[VNODE_LEASES_PER_MSG];
 };
 
 /**
@@ -546,7 +683,15 @@ static inline void vnode_proto_check_sizes(void)
 	BUILD_BUG_ON(sizeof(struct vnode_alloc_req) != 24);
 	BUILD_BUG_ON(sizeof(struct vnode_alloc_rsp) != 48);
 	BUILD_BUG_ON(sizeof(struct vnode_free_req) != 24);
-	BUILD_BUG_ON(sizeof(struct vnode_stats_rsp) != 56);
+	BUILD_BUG_ON(sizeof(struct vnode_stats_rsp) != 80);
+	BUILD_BUG_ON(offsetof(struct vnode_stats_rsp, leased) !=
+		     VNODE_STATS_RSP_LEN_1_3);
+	BUILD_BUG_ON(sizeof(struct vnode_reserve_req) != 32);
+	BUILD_BUG_ON(sizeof(struct vnode_release_req) != 24);
+	BUILD_BUG_ON(sizeof(struct vnode_lease_rsp) != 56);
+	BUILD_BUG_ON(sizeof(struct vnode_leases_req) != 24);
+	BUILD_BUG_ON(sizeof(struct vnode_lease_ent) != 40);
+	BUILD_BUG_ON(sizeof(struct vnode_leases_rsp) > VNODE_MSG_MAX);
 	BUILD_BUG_ON(sizeof(struct vnode_sgl) != 16);
 	BUILD_BUG_ON(sizeof(struct vnode_status_rsp) != 16);
 	BUILD_BUG_ON(sizeof(struct vnode_stor_open_req) != 64);
