@@ -27,7 +27,8 @@ static int memh_lease_ms_set(const char *val, const struct kernel_param *kp)
 	int ret = kstrtouint(val, 0, &v);
 
 	if (ret || v < 1000 || v > 86400000) {
-		pr_err("lease_ms='%s': milliseconds, 1000..86400000\n", val);
+		pr_err("lease_ms='%.*s': milliseconds, 1000..86400000\n",
+		       (int)strcspn(val, "\n"), val);
 		return -EINVAL;
 	}
 	return param_set_uint(val, kp);

@@ -39,7 +39,8 @@ static int memh_share_set(const char *val, const struct kernel_param *kp)
 	int ret = kstrtouint(val, 0, &v);
 
 	if (ret || v < 1 || v > 100) {
-		pr_err("client_share='%s': a percentage, 1..100\n", val);
+		pr_err("client_share='%.*s': a percentage, 1..100\n",
+		       (int)strcspn(val, "\n"), val);
 		return -EINVAL;
 	}
 	return param_set_uint(val, kp);

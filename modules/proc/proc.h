@@ -182,7 +182,9 @@ struct vnmem_disk;
  *	while its epoch matches
  * @capacity: bytes the host exports (accept data)
  * @used_base: bytes used on the host at connect time (accept data)
- * @full: the host answered FULL; cleared when we free a slab there
+ * @full: the host answered FULL; cleared when we free a slab there, and
+ *	ignored VNMEM_FULL_RETRY after @full_at (its reservations may change)
+ * @full_at: jiffies of the last FULL
  * @client_id: the client_id of the current session with the host (a
  *	rejoin starts a new session, so that the host never confuses it
  *	with what it may still hold of the old one)
@@ -207,6 +209,7 @@ struct vnmem_host {
 	u64			capacity;
 	u64			used_base;
 	bool			full;
+	unsigned long		full_at;
 	u64			client_id;
 	struct vnode_xprt_clt	*next_clt;
 	struct vnode_accept	next_acc;
@@ -564,6 +567,8 @@ bool vnmem_stage(struct vnmem_disk *d, struct vnmem_cmd *cmd);
 
 /* proc_slab.c */
 s64 vnmem_host_free(struct vnmem_host *h);
+void vnmem_host_set_full(struct vnmem_host *h);
+bool vnmem_host_full(const struct vnmem_host *h);
 void vnmem_pending_clear(struct vnmem_host *h);
 struct vnmem_host *vnmem_pick_host(struct vnmem_disk *d, const bool *tried);
 int vnmem_rpc_alloc(struct vnmem_host *h, u32 idx, struct vnmem_copy *c);

@@ -387,7 +387,7 @@ void vnmem_heal_step(struct vnmem_disk *d)
 		}
 	} else {
 		if (ret == -ENOSPC)
-			dst->full = true;
+			vnmem_host_set_full(dst);
 		vnmem_heal_abort(d, idx);
 	}
 	if (!ret) {

@@ -230,6 +230,24 @@ drop:
 		hlog(info, h, "gave back %u slab(s) it held for us\n", sent);
 }
 
+/*
+ * A host that answered FULL is skipped for VNMEM_FULL_RETRY: it may have
+ * room for us again before we free a slab there (a reservation of our
+ * identity, another client's leases ending).
+ */
+#define VNMEM_FULL_RETRY	(5 * HZ)
+
+void vnmem_host_set_full(struct vnmem_host *h)
+{
+	h->full = true;
+	h->full_at = jiffies;
+}
+
+bool vnmem_host_full(const struct vnmem_host *h)
+{
+	return h->full && time_before(jiffies, h->full_at + VNMEM_FULL_RETRY);
+}
+
 /* Bytes we believe are still free on @h. */
 s64 vnmem_host_free(struct vnmem_host *h)
 {
@@ -250,7 +268,7 @@ struct vnmem_host *vnmem_pick_host(struct vnmem_disk *d, const bool *tried)
 	for (i = 0; i < d->nr_hosts; i++) {
 		struct vnmem_host *h = &d->hosts[(start + i) % d->nr_hosts];
 
-		if (tried[h->id] || h->full || READ_ONCE(h->drain) ||
+		if (tried[h->id] || vnmem_host_full(h) || READ_ONCE(h->drain) ||
 		    READ_ONCE(h->state) != VNODE_XPRT_LIVE)
 			continue;
 		if (!best || vnmem_host_free(h) > vnmem_host_free(best))
@@ -283,7 +301,7 @@ static int vnmem_slab_alloc(struct vnmem_disk *d, u32 idx)
 		} else if (ret == -ENOSPC) {
 			if (!h->full)
 				hlog(warn, h, "memory host is full\n");
-			h->full = true;
+			vnmem_host_set_full(h);
 			full = true;
 		} else {
 			failed = true;

@@ -34,6 +34,15 @@
  *              fabric link that delays them (vnode_xprt/fabric), they are
  *              held then: close must report every one, successfully and
  *              at once; "result" gives close_ms
+ *   lease      (protocol 1.4 reservations; run it on a fresh memory host
+ *              with client_share=50) a MEM client's RESERVE gets PERM, a
+ *              1.3 probe's VERSION and a 56-byte STATS; zero ids and
+ *              sizes and short bodies INVALID; past the quota QUOTA with
+ *              avail = limit; a lease is rounded up to whole slabs, grows,
+ *              shrinks, is listed by LEASES and renewed by RENEW; a slab
+ *              of a MEM client of our identity is charged to it;
+ *              RELEASE of an unknown lease NOENT.  Lease 1 (two slabs) is
+ *              left for the test to watch expire.
  *   hold       allocate nr_slabs, write the pattern and stay connected;
  *              "state" shows the connection state, writing 1 to "verify"
  *              reads everything back (result in "result"), unload closes
@@ -56,7 +65,7 @@ MODULE_PARM_DESC(server, "Memory host address[:port] (required; default port 747
 
 static char *mode = "rdma";
 module_param(mode, charp, 0444);
-MODULE_PARM_DESC(mode, "rdma|probe|bad_major|fill|malformed|stor_malformed|foreign|hold|close_held (default rdma)");
+MODULE_PARM_DESC(mode, "rdma|probe|bad_major|fill|malformed|stor_malformed|foreign|lease|hold|close_held (default rdma)");
 
 static char *volume = "";
 module_param(volume, charp, 0444);
@@ -1011,6 +1020,176 @@ out:
 	return ret;
 }
 
+/* One lease op (RESERVE with @bytes, RELEASE, RENEW); status or -errno. */
+static int xt_lease(struct vnode_xprt_clt *clt, u8 op, u64 id, u64 bytes,
+		    size_t len, struct vnode_lease_rsp *rsp)
+{
+	struct vnode_reserve_req req = { .hdr.op = op };
+	int ret;
+
+	req.lease_id = cpu_to_le64(id);
+	req.bytes = cpu_to_le64(bytes);
+	memset(rsp, 0, sizeof(*rsp));
+	ret = vnode_xprt_clt_call(clt, &req.hdr, len, &rsp->hdr, sizeof(*rsp),
+				  5000);
+	return ret ?: le16_to_cpu(rsp->hdr.status);
+}
+
+/* @got is @want, else the test fails saying @what. */
+static bool xt_expect(const char *what, s64 got, s64 want)
+{
+	if (got == want)
+		return true;
+	xt_fail("%s: %lld, expected %lld", what, got, want);
+	return false;
+}
+
+#define XT_RES	sizeof(struct vnode_reserve_req)
+#define XT_REL	sizeof(struct vnode_release_req)
+#define XT_HDR	sizeof(struct vnode_msg_hdr)
+
+static int xt_mode_lease(void)
+{
+	struct vnode_xprt_clt *clt, *mem = NULL, *old = NULL;
+	struct vnode_leases_req lreq = { .hdr.op = VNODE_OP_LEASES };
+	struct vnode_leases_rsp lrsp;
+	struct vnode_stats_rsp st;
+	struct vnode_lease_rsp r;
+	u64 cap, slab, limit;
+	struct xt_slab s;
+	int ret;
+
+	clt = xt_open(VNODE_ROLE_PROBE, 0, 0, NULL);
+	if (IS_ERR(clt)) {
+		xt_fail("open: %ld", PTR_ERR(clt));
+		return PTR_ERR(clt);
+	}
+	ret = xt_stats(clt, &st);
+	if (!xt_expect("STATS", ret, 0) ||
+	    !xt_expect("STATS length", le32_to_cpu(st.hdr.len), sizeof(st)) ||
+	    !xt_expect("leased on a fresh host", le64_to_cpu(st.leased), 0))
+		goto fail;
+	cap = le64_to_cpu(st.capacity);
+	slab = 1ULL << le16_to_cpu(st.slab_shift);
+
+	ret = xt_lease(clt, VNODE_OP_RESERVE, 0, slab, XT_RES, &r);
+	if (!xt_expect("RESERVE id 0", ret, VNODE_ST_INVALID))
+		goto fail;
+	ret = xt_lease(clt, VNODE_OP_RESERVE, 1, 0, XT_RES, &r);
+	if (!xt_expect("RESERVE 0 bytes", ret, VNODE_ST_INVALID))
+		goto fail;
+	ret = xt_lease(clt, VNODE_OP_RESERVE, 1, slab, XT_HDR, &r);
+	if (!xt_expect("short RESERVE", ret, VNODE_ST_INVALID))
+		goto fail;
+	ret = xt_lease(clt, VNODE_OP_RELEASE, 1, 0, XT_HDR, &r);
+	if (!xt_expect("short RELEASE", ret, VNODE_ST_INVALID))
+		goto fail;
+
+	/* client_share=50: the quota binds before the capacity */
+	ret = xt_lease(clt, VNODE_OP_RESERVE, 1, cap, XT_RES, &r);
+	limit = le64_to_cpu(r.limit);
+	if (!xt_expect("RESERVE past the quota", ret, VNODE_ST_QUOTA) ||
+	    !xt_expect("quota", limit, cap / 2) ||
+	    !xt_expect("avail past the quota", le64_to_cpu(r.avail), limit) ||
+	    !xt_expect("leases after a refusal", le32_to_cpu(r.nr_leases), 0))
+		goto fail;
+
+	/* rounded up to whole slabs; then grown, then shrunk */
+	ret = xt_lease(clt, VNODE_OP_RESERVE, 1, slab + 1, XT_RES, &r);
+	if (!xt_expect("RESERVE slab+1", ret, VNODE_ST_OK) ||
+	    !xt_expect("leased, rounded up", le64_to_cpu(r.leased), 2 * slab))
+		goto fail;
+	ret = xt_lease(clt, VNODE_OP_RESERVE, 2, limit - 2 * slab, XT_RES, &r);
+	if (!xt_expect("RESERVE lease 2", ret, VNODE_ST_OK) ||
+	    !xt_expect("leased at the quota", le64_to_cpu(r.leased), limit) ||
+	    !xt_expect("leases", le32_to_cpu(r.nr_leases), 2))
+		goto fail;
+	ret = xt_lease(clt, VNODE_OP_RESERVE, 3, slab, XT_RES, &r);
+	if (!xt_expect("RESERVE lease 3", ret, VNODE_ST_QUOTA) ||
+	    !xt_expect("avail at the quota", le64_to_cpu(r.avail), 0))
+		goto fail;
+	ret = xt_lease(clt, VNODE_OP_RESERVE, 2, slab, XT_RES, &r);
+	if (!xt_expect("shrink lease 2", ret, VNODE_ST_OK) ||
+	    !xt_expect("leased after it", le64_to_cpu(r.leased), 3 * slab))
+		goto fail;
+
+	/* a slab of our identity's memory client is charged to us */
+	mem = xt_open(VNODE_ROLE_MEM, 0, 0, NULL);
+	if (IS_ERR(mem)) {
+		xt_fail("open MEM: %ld", PTR_ERR(mem));
+		ret = PTR_ERR(mem);
+		mem = NULL;
+		goto out;
+	}
+	ret = xt_lease(mem, VNODE_OP_RESERVE, 9, slab, XT_RES, &r);
+	if (!xt_expect("RESERVE from a MEM client", ret, VNODE_ST_PERM) ||
+	    !xt_expect("ALLOC_SLAB", xt_alloc(mem, 0, &s), VNODE_ST_OK))
+		goto fail;
+	ret = xt_stats(clt, &st);
+	if (!xt_expect("STATS", ret, 0) ||
+	    !xt_expect("committed", le64_to_cpu(st.committed), 3 * slab) ||
+	    !xt_expect("client_leased", le64_to_cpu(st.client_leased),
+		       3 * slab))
+		goto fail;
+	ret = vnode_xprt_clt_call(clt, &lreq.hdr, sizeof(lreq), &lrsp.hdr,
+				  sizeof(lrsp), 5000);
+	if (!xt_expect("LEASES", ret ?: le16_to_cpu(lrsp.hdr.status), 0) ||
+	    !xt_expect("LEASES total", le16_to_cpu(lrsp.total), 1) ||
+	    !xt_expect("LEASES next", le16_to_cpu(lrsp.next), 0) ||
+	    !xt_expect("its leased", le64_to_cpu(lrsp.ent[0].leased),
+		       3 * slab) ||
+	    !xt_expect("its held", le64_to_cpu(lrsp.ent[0].held), slab) ||
+	    !xt_expect("its clients", le32_to_cpu(lrsp.ent[0].nr_clients), 1) ||
+	    !xt_expect("its leases", le32_to_cpu(lrsp.ent[0].nr_leases), 2) ||
+	    !xt_expect("FREE_SLAB", xt_free(mem, s.handle,
+					    sizeof(struct vnode_free_req)),
+		       VNODE_ST_OK))
+		goto fail;
+
+	ret = xt_lease(clt, VNODE_OP_RELEASE, 2, 0, XT_REL, &r);
+	if (!xt_expect("RELEASE lease 2", ret, VNODE_ST_OK))
+		goto fail;
+	ret = xt_lease(clt, VNODE_OP_RELEASE, 2, 0, XT_REL, &r);
+	if (!xt_expect("RELEASE it again", ret, VNODE_ST_NOENT))
+		goto fail;
+	ret = xt_lease(clt, VNODE_OP_RENEW, 0, 0, XT_HDR, &r);
+	if (!xt_expect("RENEW", ret, VNODE_ST_OK) ||
+	    !xt_expect("leases after it", le32_to_cpu(r.nr_leases), 1) ||
+	    !xt_expect("leased after it", le64_to_cpu(r.leased), 2 * slab) ||
+	    !xt_expect("lease_ms set", !!le32_to_cpu(r.lease_ms), 1))
+		goto fail;
+
+	/* a 1.3 probe: no leases, the old STATS */
+	old = xt_open(VNODE_ROLE_PROBE, VNODE_PROTO_MAJOR, 3, NULL);
+	if (IS_ERR(old)) {
+		xt_fail("open 1.3: %ld", PTR_ERR(old));
+		ret = PTR_ERR(old);
+		old = NULL;
+		goto out;
+	}
+	ret = xt_lease(old, VNODE_OP_RENEW, 0, 0, XT_HDR, &r);
+	if (!xt_expect("RENEW from 1.3", ret, VNODE_ST_VERSION))
+		goto fail;
+	ret = xt_stats(old, &st);
+	if (!xt_expect("STATS 1.3", ret, 0) ||
+	    !xt_expect("its length", le32_to_cpu(st.hdr.len),
+		       VNODE_STATS_RSP_LEN_1_3))
+		goto fail;
+	snprintf(result, sizeof(result), "PASS lease slab=%llu limit=%llu",
+		 slab, limit);
+	ret = 0;
+	goto out;
+fail:
+	ret = -EIO;
+out:
+	if (old)
+		vnode_xprt_clt_close(old);
+	if (mem)
+		vnode_xprt_clt_close(mem);
+	vnode_xprt_clt_close(clt);
+	return ret;
+}
+
 static int xt_mode_hold(void)
 {
 	struct vnode_accept acc;
@@ -1107,6 +1286,8 @@ static int __init xt_init(void)
 		ret = xt_mode_stor_malformed();
 	else if (!strcmp(mode, "foreign"))
 		ret = xt_mode_foreign();
+	else if (!strcmp(mode, "lease"))
+		ret = xt_mode_lease();
 	else if (!strcmp(mode, "hold"))
 		ret = xt_mode_hold();
 	else if (!strcmp(mode, "close_held"))
