@@ -165,7 +165,7 @@ hasnt()
 
 # vnodectl: options, objects, commands
 is 'vnodectl vn' vnode
-is 'vnodectl ' component vnode volume disk fabric sql monitor explore help
+is 'vnodectl ' component vnode volume disk cluster fabric sql monitor explore help
 is 'vnodectl monitor -' -n --count
 is 'vnodectl explore --pro' --protect
 is 'vnodectl explore --protect ' none crc aead none,crc,aead
@@ -183,6 +183,7 @@ is 'vnodectl comp ' add list show set delete help
 is 'vnodectl fabric ' list help
 is 'vnodectl vol ' create list show delete help
 is 'vnodectl disk ' show help
+is 'vnodectl cluster ' show help
 is 'vnodectl -s /x/sock vnode c' create
 is 'vnodectl vnode create --me' --mem
 is 'vnodectl vnode create w --mem=1G --ca' --cache

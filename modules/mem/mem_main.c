@@ -349,8 +349,13 @@ static int memh_accept(struct vnode_xprt_peer *peer,
 			hello->role);
 		return VNODE_ST_INVALID;
 	}
+	/*
+	 * Only a host with no free slab at all refuses a memory client: one
+	 * whose free slabs are promised to others may still have room for
+	 * it later (its identity's leases), and each slab is checked anyway.
+	 */
 	mutex_lock(&memh.lock);
-	full = !memh_room_for(vnode_xprt_peer_name(peer), memh.slab_size);
+	full = memh.used + memh.slab_size > memh.capacity;
 	mutex_unlock(&memh.lock);
 	if (full && hello->role == VNODE_ROLE_MEM) {
 		pr_warn("<%s@%s> rejected: server full (%llu of %llu bytes used)\n",

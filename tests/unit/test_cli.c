@@ -466,6 +466,7 @@ static void objects(void **state)
 		{ "vnode", "top", "top" },
 		{ "comp", "set", "set" },
 		{ "fabric", "list", "list" },
+		{ "cluster", "show", "show" },
 	};
 	const struct vc_cmd *o, *c;
 	struct vc vc = { 0 };
@@ -501,6 +502,7 @@ static void objects(void **state)
 	assert_int_equal(vc_run(&vc, 3, ARGV("comp", "remove", "--x")), VC_USAGE);
 	assert_int_equal(vc_run(&vc, 2, ARGV("vol", "help")), VC_OK);
 	assert_int_equal(vc_run(&vc, 3, ARGV("fabric", "list", "x")), VC_USAGE);
+	assert_int_equal(vc_run(&vc, 3, ARGV("cluster", "show", "x")), VC_USAGE);
 	assert_int_equal(vc_run(&vc, 3, ARGV("comp", "set", "m1")), VC_USAGE);
 	assert_int_equal(vc_run(&vc, 5, ARGV("comp", "set", "m1", "--delay", "3")), VC_USAGE);
 	/* -h/--help after a command: its usage, no daemon */

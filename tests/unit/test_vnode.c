@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vNode assembly and teardown (vnoded/vnode.c, component.c, placement.c, reconcile.c + kern.c) against a fake
+ * vNode assembly and teardown (vnoded/vnode.c, component.c, placement.c,
+ * lease.c, reconcile.c + kern.c) against a fake
  * sysroot: a directory tree standing in for /sys/fs/cgroup,
  * /sys/kernel/config/vnode and /proc, plus fake probe answers.
  */
+#include <inttypes.h>
+
 #include "unit_req.h"
 #include "db.h"
 #include "evict.h"
+#include "lease.h"
 #include "vnodectl.h"
 
 #define M (1ULL << 20)
@@ -35,6 +39,25 @@ static void fake_host(struct fx *fx, const char *addr, const char *answer)
 		snprintf(p, sizeof(p), "%s/%s", fx->root, rel);
 		unlink(p);
 	}
+}
+
+/* Does memory host addr's fake lease file hold vNode name's lease of
+ * bytes (0: none of it)? */
+static bool has_lease(struct fx *fx, const char *addr, const char *name, uint64_t bytes)
+{
+	char rel[64], want[96];
+
+	snprintf(rel, sizeof(rel), "probe/%s:7470.leases", addr);
+	snprintf(want, sizeof(want), "p1 %016" PRIx64 " %" PRIu64 " ", vn_lease_id(name), bytes);
+	if (bytes)
+		return count_lines_at(fx->root, rel, want) == 1;
+	snprintf(want, sizeof(want), "p1 %016" PRIx64 " ", vn_lease_id(name));
+	return count_lines_at(fx->root, rel, want) != 0;
+}
+
+static void fake_identity(struct fx *fx)
+{
+	write_at(fx->root, "sys/kernel/config/vnode_xprt/identity", "p1\n");
 }
 
 static void add_host(struct fx *fx, const char *name, const char *addr,
@@ -1157,6 +1180,7 @@ static void drain(void **state)
 	json_object *o;
 	char dev[32], p[128], buf[64];
 
+	fake_identity(fx);
 	add_host(fx, "m1", "10.0.0.2", "100M 0 20");
 	add_host(fx, "m2", "10.0.0.3", "100M 0 20");
 	assert_int_equal(create(fx, "a", 60 * M, 20 * M, 0, &err), 0);
@@ -1179,12 +1203,21 @@ static void drain(void **state)
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM allocations a JOIN components c "
 			       "ON c.id = a.component_id WHERE c.name = 'm1'"), 1);
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM components WHERE drain IS NOT NULL"), 0);
-	/* room on m3 for all of it: moved, and the disk is told */
+	/* room on m4 for all of it, but not within our quota there: refused
+	 * by m4, nothing moved, the leases as they were */
 	vn_component_remove(&fx->ctx, "m3", &err);
-	add_host(fx, "m4", "10.0.0.5", "100M 0 20");
+	add_host(fx, "m4", "10.0.0.5", "100M 0 20 quota=30M");
 	write_at(fx->root, p, "0 10.0.0.2:7470 LIVE 5 -\n1 10.0.0.3:7470 LIVE 5 -\n"
 		 "2 10.0.0.5:7470 LIVE 0 -\n");
 	write_at(fx->root, CFS "mem/vnmem/hosts", "10.0.0.2:7470,10.0.0.3:7470,10.0.0.5:7470\n");
+	assert_int_equal(vn_component_drain(&fx->ctx, "m1", true, &o, &err), -EDQUOT);
+	assert_string_equal(err.msg, "cannot drain m1: m4 (10.0.0.5:7470): cannot reserve 40M for vNode 'a': 30M available (quota of identity p1 reached: 30M)");
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM components WHERE drain IS NOT NULL"), 0);
+	assert_true(has_lease(fx, "10.0.0.2", "a", 40 * M));
+	assert_false(has_lease(fx, "10.0.0.5", "a", 0));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='lease.refused' AND name='m4'"), 1);
+	/* room on m4 for all of it: moved, and the disk is told */
+	fake_host(fx, "10.0.0.5", "100M 0 20");
 	assert_int_equal(vn_component_drain(&fx->ctx, "m1", true, &o, &err), 0);
 	assert_string_equal(vn_jstr(o, "drain"), "draining");
 	json_object_put(o);
@@ -1194,6 +1227,9 @@ static void drain(void **state)
 			       "ON c.id = a.component_id WHERE c.name = 'm4'"), 40 * M);
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM allocations a JOIN components c "
 			       "ON c.id = a.component_id WHERE c.name = 'm1'"), 0);
+	/* the hosts' leases moved with them */
+	assert_true(has_lease(fx, "10.0.0.5", "a", 40 * M) && has_lease(fx, "10.0.0.3", "a", 40 * M));
+	assert_false(has_lease(fx, "10.0.0.2", "a", 0));
 	/* no new reservation on a draining host */
 	assert_int_equal(create(fx, "b", 30 * M, 10 * M, 0, &err), 0);
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM allocations a JOIN components c "
@@ -1213,6 +1249,140 @@ static void drain(void **state)
 	assert_string_equal(buf, "-10.0.0.2:7470");
 }
 
+/* Reservations held by the memory hosts (1.4): reserved at create, all or
+ * nothing; a refusal names the host, what was asked and what is there;
+ * released at destroy (again later if the host was down); what a host
+ * lost reserved again by reconcile */
+static void leases(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_host race = { .name = "m1", .take = 200 * M };
+	struct vn_err err;
+	char p[512];
+
+	fake_identity(fx);
+	add_host(fx, "m1", "10.0.0.2", "256M 0 20");
+	add_host(fx, "m2", "10.0.0.3", "256M 0 20 quota=64M");
+	assert_int_equal(create(fx, "a", 128 * M, 32 * M, 0, &err), 0);
+	assert_true(has_lease(fx, "10.0.0.2", "a", 96 * M));
+	/* 400M: 256M on m2 (its quota 64M), 144M on m1: m2 refuses, m1's
+	 * lease goes again, nothing is made */
+	assert_int_equal(create(fx, "big", 432 * M, 32 * M, 0, &err), -EDQUOT);
+	assert_string_equal(err.msg, "m2 (10.0.0.3:7470): cannot reserve 256M for vNode 'big': 64M available (quota of identity p1 reached: 64M)");
+	assert_false(has_lease(fx, "10.0.0.2", "big", 0));
+	assert_false(has_lease(fx, "10.0.0.3", "big", 0));
+	expect_gone(fx, "big");
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM allocations"), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='lease.refused' AND "
+			       "name='m2' AND json_extract(detail, '$.vnode')='big'"), 1);
+	/* the host is the arbiter: another process host took 64M after our
+	 * placement saw 160M free */
+	write_at(fx->root, "probe/10.0.0.2:7470.leases", "p1 af63dc4c8601ec8c 96M\np2 1 64M\n");
+	assert_int_equal(vn_lease_reserve(&fx->ctx, "late", &race, 1, &err), -ENOSPC);
+	assert_string_equal(err.msg, "m1 (10.0.0.2:7470): cannot reserve 200M for vNode 'late': 96M available (host full; quota 256M)");
+	/* m1 has 96M free now, m2 256M */
+	assert_int_equal(create(fx, "b", 64 * M, 32 * M, 0, &err), 0);
+	assert_true(has_lease(fx, "10.0.0.3", "b", 32 * M));
+
+	/* m1 restarted: its leases are gone; the first reconcile after a
+	 * start reserves them all, the next ones renew and reserve again
+	 * what was lost */
+	fx->ctx.log = count_log;
+	snprintf(p, sizeof(p), "%s/probe/10.0.0.2:7470.leases", fx->root);
+	unlink(p);
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	assert_true(has_lease(fx, "10.0.0.2", "a", 96 * M));
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	unlink(p);
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	assert_true(has_lease(fx, "10.0.0.2", "a", 96 * M) && has_lease(fx, "10.0.0.3", "b", 32 * M));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='lease.restore' AND "
+			       "name='m1' AND json_extract(detail, '$.had_leases') = 0 AND "
+			       "json_extract(detail, '$.vnodes') = 1"), 2);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='lease.restore'"), 2);
+
+	/* destroy releases; a host down then: later, by reconcile */
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "b", false, false, &fx->root_user, &err), 0);
+	assert_false(has_lease(fx, "10.0.0.3", "b", 0));
+	fake_host(fx, "10.0.0.2", NULL);
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", false, false, &fx->root_user, &err), 0);
+	assert_non_null(strstr(log_last, "m1 (10.0.0.2:7470): cannot release the lease of vNode 'a': 10.0.0.2:7470: no answer"));
+	fake_host(fx, "10.0.0.2", "256M 0 20");
+	assert_true(has_lease(fx, "10.0.0.2", "a", 96 * M));
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	assert_false(has_lease(fx, "10.0.0.2", "a", 0));
+
+	/* a host before 1.4: no lease, today's bookkeeping, said once */
+	fake_host(fx, "10.0.0.3", "256M 0 20 minor=3");
+	log_needle = "speaks protocol 1.3, without reservations";
+	log_hits = 0;
+	assert_int_equal(create(fx, "d", 288 * M, 16 * M, 0, &err), 0);
+	assert_true(has_lease(fx, "10.0.0.2", "d", 256 * M));
+	assert_false(has_lease(fx, "10.0.0.3", "d", 0));
+	assert_int_equal(create(fx, "e", 32 * M, 16 * M, 0, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM allocations a JOIN components c ON "
+			       "c.id = a.component_id WHERE c.name = 'm2'"), 2);
+	assert_int_equal(log_hits, 1);
+}
+
+/* vnodectl cluster show of fx's hosts, text or -j JSON */
+static char *cluster_out(struct fx *fx, bool json)
+{
+	json_object *o = unit_req(&fx->ctx, "{\"cmd\":\"cluster.show\"}", 1000), *data;
+	struct vc vc = { .json = json };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_true(json_object_get_boolean(json_object_object_get(o, "ok")));
+	data = json_object_object_get(o, "data");
+	vp_init(&vc.p, f, json);
+	vc.p.pretty = false;
+	vc_print_cluster(&vc, data);
+	fclose(f);
+	json_object_put(o);
+	return buf;
+}
+
+static void cluster_show(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_conf_comp s1 = { .name = "s1", .kind = VN_COMP_STORAGE, .addr = "10.0.0.4",
+				   .port = 7471 };
+	struct vn_err err;
+	char *out;
+
+	fake_identity(fx);
+	add_host(fx, "m1", "10.0.0.2", "256M 0 20");
+	add_host(fx, "m2", "10.0.0.3", NULL);
+	assert_int_equal(vn_component_add(&fx->ctx, &s1, "test", false, NULL, &err), 0);
+	write_at(fx->root, "probe/10.0.0.4:7471", "1G 100M 20");
+	assert_int_equal(create(fx, "a", 128 * M, 32 * M, 0, &err), 0);
+	write_at(fx->root, "probe/10.0.0.2:7470.leases", "p1 af63dc4c8601ec8c 96M\np2 1 64M\n");
+	out = cluster_out(fx, false);
+	assert_non_null(strstr(out, "identity p1\nhosts:\n"
+		"  name m1 kind memory addr 10.0.0.2 port 7470 state up protocol 1.4 capacity 256M "
+		"used 0 leased 160M committed 160M free 96M clients 0 reserved 96M\n"
+		"  reservations:\n"
+		"    identity p1 self yes leased 96M held 0 clients 0 leases 1\n"
+		"    identity p2 self no leased 64M held 0 clients 0 leases 1\n"
+		"  name m2 kind memory addr 10.0.0.3 port 7470 state down error 10.0.0.3:7470: no answer"));
+	assert_non_null(strstr(out, "  name s1 kind storage addr 10.0.0.4 port 7471 state up "
+			       "protocol 1.4 capacity 1G used 100M free 924M\n"));
+	free(out);
+	out = cluster_out(fx, true);
+	assert_non_null(strstr(out, "{\"identity\":\"p1\",\"hosts\":[{\"name\":\"m1\",\"kind\":\"memory\","
+		"\"addr\":\"10.0.0.2\",\"port\":7470,\"state\":\"up\",\"protocol\":\"1.4\","
+		"\"capacity_bytes\":268435456,\"used_bytes\":0,\"leased_bytes\":167772160,"
+		"\"committed_bytes\":167772160,\"free_bytes\":100663296,\"clients\":0,"
+		"\"reserved_bytes\":100663296,\"reservations\":[{\"identity\":\"p1\",\"self\":true,"
+		"\"leased_bytes\":100663296,\"held_bytes\":0,\"clients\":0,\"leases\":1},"));
+	assert_non_null(strstr(out, "{\"name\":\"m2\",\"kind\":\"memory\",\"addr\":\"10.0.0.3\","
+			       "\"port\":7470,\"state\":\"down\",\"error\":"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1230,6 +1400,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(prefetch, setup1, teardown),
 		cmocka_unit_test_setup_teardown(protect, setup1, teardown),
 		cmocka_unit_test_setup_teardown(protect_events, setup1, teardown),
+		cmocka_unit_test_setup_teardown(leases, setup1, teardown),
+		cmocka_unit_test_setup_teardown(cluster_show, setup1, teardown),
 	};
 
 	return cmocka_run_group_tests_name("vnode", tests, NULL, NULL);

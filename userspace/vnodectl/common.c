@@ -81,6 +81,7 @@ const struct vc_cmd vc_objects[] = {
 	{ "vnode", NULL, NULL, vc_vnode_cmds, "vNodes: cgroup + remote memory (+ a volume)" },
 	{ "volume", "vol", NULL, vc_volume_cmds, "vNode volumes on storage hosts" },
 	{ "disk", NULL, NULL, vc_disk_cmds, "the shared remote-memory swap disk" },
+	{ "cluster", NULL, NULL, vc_cluster_cmds, "every host's capacity and reservations" },
 	{ "fabric", NULL, NULL, vc_fabric_cmds, "fabric presets (component set --fabric)" },
 	{ "sql", NULL, vc_sql, NULL, "\"SELECT ...\": read-only query of vnoded's state" },
 	{ "monitor", NULL, vc_monitor, NULL, "[-n COUNT]: events as they happen (one per line)" },

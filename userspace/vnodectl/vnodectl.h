@@ -107,6 +107,9 @@ extern const struct vc_cmd vc_objects[];
 extern const struct vc_cmd vc_component_cmds[];
 extern const struct vc_cmd vc_vnode_cmds[];
 extern const struct vc_cmd vc_disk_cmds[];
+extern const struct vc_cmd vc_cluster_cmds[];
+/* cluster show's answer (unit tests too). */
+void vc_print_cluster(struct vc *vc, json_object *c);
 extern const struct vc_cmd vc_fabric_cmds[];
 extern const struct vc_cmd vc_volume_cmds[];
 extern const struct vc_field vc_volume_brief[];

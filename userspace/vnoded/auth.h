@@ -26,10 +26,14 @@
 #define VN_KEY_MAX		64
 #define VN_KEY_PATH_MAX		256
 
-/* [cluster] key_file and insecure: how the probe authenticates. */
+/* [cluster] key_file and insecure: how the probe authenticates; ident:
+ * its hello's name unless the key is an identity key (vnoded: the kernel's
+ * identity, vn_kern_identity(), so that its leases are the process host's;
+ * "" = "vnoded-probe"), NUL-padded. */
 struct vn_auth_conf {
 	char key_file[VN_KEY_PATH_MAX];
 	bool insecure;		/* no key file: probe without authentication */
+	char ident[VNODE_AUTH_IDENT_LEN];
 };
 
 /* The cluster key, or (ident set) the identity key of one identity. */

@@ -10,7 +10,7 @@
 #include "db.h"
 #include "fabric_link.h"
 #include "kern_ops.h"
-#include "placement.h"
+#include "lease.h"
 #include "vnoded.h"
 
 /* Store a probe result (and an event when the state changes). */
@@ -43,6 +43,13 @@ static void record_probe(struct vn_ctx *ctx, json_object *comp, int ret,
 		if (r->nr_clients >= 0)
 			json_object_object_add(comp, "nr_clients",
 					       json_object_new_int(r->nr_clients));
+		if (r->has_leases) {
+			json_object_object_add(comp, "leased", json_object_new_uint64(r->leased));
+			json_object_object_add(comp, "committed",
+					       json_object_new_uint64(r->committed));
+			json_object_object_add(comp, "client_leased",
+					       json_object_new_uint64(r->client_leased));
+		}
 	} else {
 		json_object_object_add(comp, "last_error", json_object_new_string(msg));
 	}
@@ -54,8 +61,21 @@ static void record_probe(struct vn_ctx *ctx, json_object *comp, int ret,
 	}
 }
 
+int vn_probe_host(struct vn_ctx *ctx, const char *addr, int port,
+		  struct vn_lease_op *ops, int n, struct vn_probe_result *r,
+		  struct vn_err *err)
+{
+	struct vn_auth_conf auth = ctx->cluster.auth;
+
+	memset(auth.ident, 0, sizeof(auth.ident));
+	vn_kern_identity(&ctx->kern, auth.ident, sizeof(auth.ident));
+	return ctx->probe(addr, port, ctx->cluster.probe_timeout_ms, &auth, ops, n,
+			  r, err);
+}
+
 int vn_probe_comp(struct vn_ctx *ctx, json_object *comp,
-		  struct vn_probe_result *r, struct vn_err *err)
+		  struct vn_probe_result *r, struct vn_lease_op *ops, int n,
+		  struct vn_err *err)
 {
 	struct vn_err e = { "" };
 	int ret;
@@ -65,8 +85,8 @@ int vn_probe_comp(struct vn_ctx *ctx, json_object *comp,
 		memset(r, 0, sizeof(*r));
 		return 0;
 	}
-	ret = ctx->probe(vn_jstr(comp, "addr"), (int)vn_jint(comp, "port"),
-			 ctx->cluster.probe_timeout_ms, &ctx->cluster.auth, r, &e);
+	ret = vn_probe_host(ctx, vn_jstr(comp, "addr"), (int)vn_jint(comp, "port"),
+			    ops, n, r, &e);
 	record_probe(ctx, comp, ret, r, e.msg);
 	if (ret)
 		return vn_seterr(err, -ret, "%s", e.msg);
@@ -106,8 +126,7 @@ int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
 	if (probe && c->kind == VN_COMP_MEMORY) {
 		struct vn_err e;
 
-		ret = ctx->probe(c->addr, c->port, ctx->cluster.probe_timeout_ms,
-				 &ctx->cluster.auth, &r, &e);
+		ret = vn_probe_host(ctx, c->addr, c->port, NULL, 0, &r, &e);
 		if (ret)
 			return vn_seterr(err, -ret, "not adding %s: %s", c->name, e.msg);
 	}
@@ -262,8 +281,8 @@ int vn_component_drain(struct vn_ctx *ctx, const char *name, bool on,
 	const char *cur;
 	struct vn_disk_host dh;
 	struct vn_disk_info di;
-	json_object *comp;
-	bool in_disk;
+	json_object *comp, *moved = NULL;
+	bool in_disk, leased = false;
 	int ret, nh, others = 0;
 
 	ret = vn_get_component(ctx, name, &comp, err);
@@ -309,43 +328,54 @@ int vn_component_drain(struct vn_ctx *ctx, const char *name, bool on,
 		ret = nh;
 		goto out;
 	}
-	ret = vn_db_begin(ctx->db, err);
+	/* the vNodes whose bytes move, and the hosts' leases with them */
+	ret = vn_db_comp_allocs(ctx, vn_jint(comp, "id"), &moved, err);
+	if (!ret)
+		ret = vn_db_begin(ctx->db, err);
 	if (ret)
 		goto out;
 	ret = vn_place_move(ctx, vn_jint(comp, "id"), hosts, nh, err);
 	if (!ret)
 		ret = vn_db_comp_set_drain(ctx, vn_jint(comp, "id"),
 					   in_disk ? "draining" : "drained", err);
+	if (!ret) {
+		leased = true;
+		ret = vn_lease_move(ctx, vn_jint(comp, "id"), moved, hosts, nh, err);
+	}
 	if (ret) {
 		struct vn_err e = *err;
 
-		vn_db_rollback(ctx->db);
-		ret = vn_seterr(err, -ret, "cannot drain %s: %s", name, e.msg);
-		goto out;
+		vn_seterr(err, -ret, "cannot drain %s: %s", name, e.msg);
+		goto undo;
 	}
 	if (in_disk) {
 		ret = drain_write(ctx, comp, true, err);
-		if (ret) {
-			vn_db_rollback(ctx->db);
-			goto out;
-		}
+		if (ret)
+			goto undo;
 	}
 	ret = vn_db_commit(ctx->db, err);
 	if (ret) {
-		vn_db_rollback(ctx->db);
 		if (in_disk)
 			drain_write(ctx, comp, false, NULL);
-		goto out;
+		goto undo;
 	}
+	vn_lease_sync_host(ctx, comp, moved, NULL);	/* released there */
 	drain_event(ctx, "drain.start", comp, NULL);
 	if (!in_disk)
 		drain_event(ctx, "drain.finish", comp, "not used by the swap disk");
 	ctx->log(LOG_NOTICE, "component %s: draining (%ld slab(s) of the swap disk to move)",
 		 name, in_disk ? dh.slabs : 0L);
 show:
+	json_object_put(moved);
 	json_object_put(comp);
 	return vn_component_show(ctx, name, false, out, err);
+undo:
+	vn_db_rollback(ctx->db);
+	if (leased)	/* as the database says again */
+		vn_lease_move(ctx, vn_jint(comp, "id"), moved, hosts, nh, NULL);
+	vn_lease_flush(ctx);
 out:
+	json_object_put(moved);
 	json_object_put(comp);
 	return ret;
 }
@@ -432,7 +462,7 @@ int vn_component_show(struct vn_ctx *ctx, const char *name, bool probe,
 	ret = vn_get_component(ctx, name, &comp, err);
 	if (ret)
 		return ret;
-	if (probe && !vn_probe_comp(ctx, comp, &r, &e) &&
+	if (probe && !vn_probe_comp(ctx, comp, &r, NULL, 0, &e) &&
 	    !strcmp(vn_jstr(comp, "kind"), "memory")) {
 		json_object_object_add(comp, "server_id",
 				       json_object_new_uint64(r.server_id));
@@ -538,7 +568,7 @@ int vn_probe_all(struct vn_ctx *ctx, struct vn_err *err)
 		return ret;
 	n = json_object_array_length(rows);
 	for (i = 0; i < n; i++)
-		vn_probe_comp(ctx, json_object_array_get_idx(rows, i), &r, NULL);
+		vn_probe_comp(ctx, json_object_array_get_idx(rows, i), &r, NULL, 0, NULL);
 	json_object_put(rows);
 	return 0;
 }

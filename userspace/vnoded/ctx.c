@@ -58,6 +58,7 @@ int vn_ctx_init(struct vn_ctx *ctx, const char *dbpath, const char *sysroot,
 		ctx->agent = vn_agent_tcp;
 	}
 	snprintf(ctx->fake_peer, sizeof(ctx->fake_peer), "10.0.0.1");
+	ctx->interval_ms = 10000;
 	ctx->detach_timeout_ms = 10000;
 	ctx->kill_timeout_ms = 5000;
 	ctx->log = nolog;
@@ -67,6 +68,8 @@ int vn_ctx_init(struct vn_ctx *ctx, const char *dbpath, const char *sysroot,
 void vn_ctx_fini(struct vn_ctx *ctx)
 {
 	vn_evict_stop_all(ctx);
+	json_object_put(ctx->leases.event);
+	ctx->leases.event = NULL;
 	free(ctx->presets);
 	ctx->presets = NULL;
 	if (ctx->db)

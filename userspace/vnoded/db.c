@@ -862,6 +862,27 @@ int vn_db_memory_hosts(struct vn_ctx *ctx, bool with_reserved,
 		NULL, rows, err);
 }
 
+int vn_db_lease_hosts(struct vn_ctx *ctx, json_object **rows,
+		      struct vn_err *err)
+{
+	return vn_db_query_json(ctx->db, "SELECT c." COMP_COLS ", count(*) AS nr_vnodes, "
+		"sum(a.bytes) AS bytes FROM allocations a JOIN components c "
+		"ON c.id = a.component_id WHERE a.bytes > 0 GROUP BY c.id ORDER BY c.name",
+		NULL, rows, err);
+}
+
+int vn_db_vnode_hosts(struct vn_ctx *ctx, int64_t vnode_id, json_object **rows,
+		      struct vn_err *err)
+{
+	char id[32];
+	const char *b[] = { id, NULL };
+
+	snprintf(id, sizeof(id), "%" PRId64, vnode_id);
+	return vn_db_query_json(ctx->db, "SELECT c." COMP_COLS ", a.bytes FROM allocations a "
+		"JOIN components c ON c.id = a.component_id WHERE a.vnode_id = ? AND a.bytes > 0 "
+		"ORDER BY c.name", b, rows, err);
+}
+
 /* ---- vNodes --------------------------------------------------------------- */
 
 int64_t vn_db_quota_total(struct vn_ctx *ctx)

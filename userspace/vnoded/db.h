@@ -150,6 +150,14 @@ int vn_db_comp_from_config(struct vn_ctx *ctx, json_object **rows,
 /* Memory hosts by name; with_reserved adds each one's reserved bytes. */
 int vn_db_memory_hosts(struct vn_ctx *ctx, bool with_reserved,
 		       json_object **rows, struct vn_err *err);
+/* The memory hosts where some vNode holds bytes (lease.c): component
+ * rows with nr_vnodes and bytes, by name. */
+int vn_db_lease_hosts(struct vn_ctx *ctx, json_object **rows,
+		      struct vn_err *err);
+/* The memory hosts where vNode vnode_id holds bytes: component rows with
+ * bytes, by name. */
+int vn_db_vnode_hosts(struct vn_ctx *ctx, int64_t vnode_id, json_object **rows,
+		      struct vn_err *err);
 
 /* vNodes */
 /* Sum of every vNode's remote quota (mem - cache). */

@@ -579,7 +579,7 @@ int vn_fabric_set_comp(struct vn_ctx *ctx, const char *name,
 		goto out;
 	/* a fresh round trip when the link has not measured the wire */
 	if (s.preset[0] && !strcmp(vn_jstr(comp, "kind"), "memory"))
-		vn_probe_comp(ctx, comp, &pr, NULL);
+		vn_probe_comp(ctx, comp, &pr, NULL, 0, NULL);
 	warnings = json_object_new_array();
 	ret = set_apply(ctx, name, !strcmp(vn_jstr(comp, "kind"), "storage"), addr, &s, old,
 			warnings, err);

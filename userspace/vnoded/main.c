@@ -832,6 +832,7 @@ int main(int argc, char **argv)
 	}
 	d.ctx.log = vlog;
 	d.ctx.group = d.group;
+	d.ctx.interval_ms = d.interval_s * 1000;
 	*d.ctx.presets = *d.presets;
 	if (d.cgroup && vn_kern_set_cgparent(&d.ctx.kern, d.cgroup, &err)) {
 		vlog(LOG_ERR, "--cgroup: %s", err.msg);

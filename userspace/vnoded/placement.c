@@ -53,7 +53,7 @@ int vn_load_hosts(struct vn_ctx *ctx, const struct vn_disk_info *di,
 		h->draining = vn_jstr(c, "drain") != NULL;
 		if (h->draining)
 			h->in_disk = false;
-		if (vn_probe_comp(ctx, c, &r, &e)) {
+		if (vn_probe_comp(ctx, c, &r, NULL, 0, &e)) {
 			snprintf(h->err, sizeof(h->err), "%s", e.msg);
 			continue;
 		}
@@ -61,7 +61,9 @@ int vn_load_hosts(struct vn_ctx *ctx, const struct vn_disk_info *di,
 		h->capacity = r.capacity;
 		h->used = r.used;
 		h->slab_shift = r.slab_shift;
-		busy = h->reserved > h->used ? h->reserved : h->used;
+		/* the host's own view (1.4): what it promised, ours included */
+		busy = r.has_leases ? r.committed :
+		       h->reserved > h->used ? h->reserved : h->used;
 		h->free = h->capacity > busy ? h->capacity - busy : 0;
 	}
 	json_object_put(rows);

@@ -25,9 +25,9 @@ struct vn_host {
 	char err[128];
 };
 
-/* Probe memory hosts and fill hosts[] (free = capacity - max(reserved,
- * used)); returns how many, or -errno.  A host being drained is never
- * in_disk. */
+/* Probe memory hosts and fill hosts[] (free = capacity - committed, the
+ * host's own view, from 1.4; before, capacity - max(reserved, used));
+ * returns how many, or -errno.  A host being drained is never in_disk. */
 int vn_load_hosts(struct vn_ctx *ctx, const struct vn_disk_info *di,
 		  struct vn_host *hosts, int max, struct vn_err *err);
 /*

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Reconciliation, at start and every interval: make the kernel match the
  * database (cgroups, accounting objects, their prefetching and protection
- * profile, the swap disk, volumes, fabric links), reap throw-away vNodes
- * whose vnode-run is gone, and record what the swap disk and the vNodes'
- * protect counters report as events. */
+ * profile, the swap disk, volumes, fabric links) and the memory hosts'
+ * leases too, reap throw-away vNodes whose vnode-run is gone, and record
+ * what the swap disk and the vNodes' protect counters report as events. */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -15,7 +15,7 @@
 #include "evict.h"
 #include "fabric_link.h"
 #include "kern_ops.h"
-#include "placement.h"
+#include "lease.h"
 #include "volume.h"
 
 static void set_state(struct vn_ctx *ctx, json_object *v, const char *state,
@@ -278,5 +278,6 @@ int vn_reconcile(struct vn_ctx *ctx, bool reap)
 		watch_protect(ctx, v);
 	}
 	json_object_put(rows);
-	return bad + vn_volume_reconcile(ctx) + vn_fabric_reconcile(ctx);
+	return bad + vn_volume_reconcile(ctx) + vn_fabric_reconcile(ctx) +
+	       vn_lease_reconcile(ctx);
 }

@@ -356,6 +356,11 @@ static int h_disk_show(struct hreq *r)
 	return vn_disk_show(r->ctx, r->data, r->err);
 }
 
+static int h_cluster_show(struct hreq *r)
+{
+	return vn_cluster_show(r->ctx, r->data, r->err);
+}
+
 bool vn_gid_member(gid_t want, gid_t primary, const gid_t *groups, int n)
 {
 	int i;
@@ -475,6 +480,7 @@ static const struct {
 	{ "volume.list", h_vol_list, false },
 	{ "volume.show", h_vol_show, true },
 	{ "disk.show", h_disk_show, false },
+	{ "cluster.show", h_cluster_show, false },
 	{ "sql", h_sql, false },
 	{ "events.watch", h_events_watch, false },
 	{ "explore.record", h_explore_record, false },

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* vNodes: create (validate, place, swap disk, cgroup, accounting object,
- * volume, fabric links, state), destroy, attach, list/show/stats, the
- * disk's view. */
+/* vNodes: create (validate, place, reserve, swap disk, cgroup, accounting
+ * object, volume, fabric links, state), destroy, attach, list/show/stats,
+ * the disk's view. */
 #include <errno.h>
 #include <inttypes.h>
 #include <pwd.h>
@@ -13,7 +13,7 @@
 #include "db.h"
 #include "evict.h"
 #include "fabric_link.h"
-#include "placement.h"
+#include "lease.h"
 #include "size.h"
 #include "volume.h"
 
@@ -104,6 +104,9 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 		json_object_put(existing);
 		return vn_seterr(err, EEXIST, "vNode '%s' already exists", req->name);
 	}
+	ret = vn_lease_id_free(ctx, req->name, err);
+	if (ret)
+		return ret;
 	ret = vn_volume_prepare(ctx, req, owner, who, &vol, err);
 	if (!ret)
 		ret = vn_fabric_vnode_prepare(ctx, req->fabric, &fv, err);
@@ -140,7 +143,7 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 						 "not enough remote memory: vNode '%s' needs %d x %s on distinct memory hosts, only %s can be placed (%s)",
 						 req->name, replicas, q, a, summary);
 			return vn_seterr(err, ENOSPC,
-					 "not enough remote memory: vNode '%s' needs %s, the memory hosts have %s free (%s)",
+					 "not enough remote memory: vNode '%s' needs %s, the memory hosts have %s available (%s)",
 					 req->name, q, a, summary);
 		}
 		if (di.enabled && di.size &&
@@ -175,11 +178,15 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 		return vn_seterr(err, EINVAL,
 				 "--fabric %s: vNode '%s' uses no memory or storage host (it has no remote memory and no volume)",
 				 req->fabric, req->name);
-	/* 3. the shared remote-memory swap disk */
+	/* 3. the memory hosts' promise (protocol 1.4: each one is the arbiter
+	 * of its capacity), all or nothing; the shared remote-memory swap disk */
 	if (quota) {
-		ret = vn_ensure_disk(ctx, &di, hosts, nh, err);
+		ret = vn_lease_reserve(ctx, req->name, hosts, nh, err);
 		if (ret)
 			return ret;
+		ret = vn_ensure_disk(ctx, &di, hosts, nh, err);
+		if (ret)
+			goto out_lease;
 	}
 
 	/* 4. cgroup + 5. accounting object, unwound on failure */
@@ -267,6 +274,8 @@ out_cg:
 	vn_cg_remove(&ctx->kern, req->name, NULL);
 out_cg_made:
 	json_object_put(warnings);
+out_lease:
+	vn_lease_unreserve(ctx, req->name, hosts, nh);
 	return ret;
 }
 
@@ -274,7 +283,7 @@ int vn_vnode_teardown(struct vn_ctx *ctx, json_object *vn, bool force,
 		      bool keep_storage, const char *why, struct vn_err *err)
 {
 	const char *name = vn_jstr(vn, "name");
-	json_object *vol = NULL;
+	json_object *vol = NULL, *hosts = NULL;
 	int n, ret;
 
 	n = vn_cg_nprocs(&ctx->kern, name);
@@ -295,6 +304,8 @@ int vn_vnode_teardown(struct vn_ctx *ctx, json_object *vn, bool force,
 	if (!ret)
 		ret = vn_cg_remove(&ctx->kern, name, err);
 	if (!ret)
+		ret = vn_db_vnode_hosts(ctx, vn_jint(vn, "id"), &hosts, err);
+	if (!ret)
 		ret = vn_db_begin(ctx->db, err);
 	if (ret)
 		goto out;
@@ -313,7 +324,9 @@ int vn_vnode_teardown(struct vn_ctx *ctx, json_object *vn, bool force,
 	}
 	ctx->log(LOG_INFO, "vNode %s destroyed (%s)", name, why);
 	vn_volume_finish(ctx, vol);
+	vn_lease_release(ctx, name, hosts);
 out:
+	json_object_put(hosts);
 	json_object_put(vol);
 	return ret;
 }

@@ -2,8 +2,9 @@
 /*
  * vnoded's logic, independent of the socket: the daemon context
  * (ctx.c), components (component.c), placement and the shared swap disk
- * (placement.c), vNodes (vnode.c), reconciliation (reconcile.c), volumes
- * (volume.h) and the request handlers (request.c).  Everything here takes
+ * (placement.c), the memory hosts' leases (lease.h), vNodes (vnode.c),
+ * reconciliation (reconcile.c), volumes (volume.h) and the request
+ * handlers (request.c).  Everything here takes
  * the daemon context (database + kernel interface + probe function) so
  * unit tests can run it against a fake sysroot and a fake probe.  Only
  * vnoded and the unit tests include this; the clients see lib/ only.
@@ -34,6 +35,22 @@ typedef int (*vn_agent_fn)(struct vn_ctx *ctx, const char *addr,
 			   const char *cmd, json_object *args,
 			   json_object **data, struct vn_err *err);
 
+/* What lease.c remembers between calls (reservations held by memory
+ * hosts, protocol 1.4). */
+struct vn_lease_state {
+	bool started;		/* the first reconcile reserved every lease */
+	bool ms_warned;		/* a lease time below two intervals, said */
+	int nr_old;		/* memory hosts before 1.4, said */
+	int64_t old[VN_MAX_COMPONENTS];
+	int nr_gone;		/* releases that failed, retried by reconcile */
+	struct vn_lease_gone {
+		char host[32];	/* memory host (component) */
+		char vnode[32];	/* the lease's vNode */
+	} gone[32];
+	json_object *event;	/* a refusal inside a transaction: recorded
+				 * by vn_lease_flush() once it is over */
+};
+
 struct vn_ctx {
 	sqlite3 *db;
 	char dbpath[PATH_MAX];
@@ -61,6 +78,8 @@ struct vn_ctx {
 	 * protection profile (each logged once) */
 	char prefetch_err[VN_ERR_MAX];
 	char protect_err[VN_ERR_MAX];
+	int interval_ms;	/* reconcile's (vnoded --interval) */
+	struct vn_lease_state leases;
 	void (*log)(int prio, const char *fmt, ...)
 		__attribute__((format(printf, 2, 3)));
 };
@@ -139,6 +158,9 @@ int vn_component_show(struct vn_ctx *ctx, const char *name, bool probe,
 		      json_object **out, struct vn_err *err);
 /* Probe every memory host; records state in the db. */
 int vn_probe_all(struct vn_ctx *ctx, struct vn_err *err);
+/* Probe every memory and storage host, with the memory hosts' leases by
+ * identity (cluster.show: lease.c). */
+int vn_cluster_show(struct vn_ctx *ctx, json_object **out, struct vn_err *err);
 
 /* vNodes */
 int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
@@ -185,10 +207,16 @@ char *vn_handle_request(struct vn_ctx *ctx, const char *line,
 
 /* ---- between the daemon's own files ----------------------------------- */
 
-/* Probe one component row (storage hosts: nothing to do) and record the
- * result in the db (component.c). */
+/* Probe addr:port as this process host (the hello's name: the kernel's
+ * identity) and run the n lease ops there (component.c). */
+int vn_probe_host(struct vn_ctx *ctx, const char *addr, int port,
+		  struct vn_lease_op *ops, int n, struct vn_probe_result *r,
+		  struct vn_err *err);
+/* Probe one component row (storage hosts: nothing to do), with the n
+ * lease ops, and record the result in the db (component.c). */
 int vn_probe_comp(struct vn_ctx *ctx, json_object *comp,
-		  struct vn_probe_result *r, struct vn_err *err);
+		  struct vn_probe_result *r, struct vn_lease_op *ops, int n,
+		  struct vn_err *err);
 /* Tear a vNode down: kill (force), detach its volume, remove kernel
  * objects and the row (vnode.c; reconcile.c reaps with it). */
 int vn_vnode_teardown(struct vn_ctx *ctx, json_object *vn, bool force,
