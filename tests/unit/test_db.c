@@ -52,6 +52,7 @@ static void schema(void **state)
 	struct fx *fx = *state;
 	static const char *const tables[] = {
 		"components", "vnodes", "allocations", "volumes", "events", "fabric_links",
+		"explore_runs", "lease_releases",
 	};
 	char sql[128];
 	size_t i;
@@ -352,6 +353,34 @@ static void migrate_v10(void **state)
 	sqlite3_close(db);
 }
 
+/* v11 -> v12: lease_releases, empty; a row per memory host and vNode
+ * name, gone with its host; the rest kept */
+static void migrate_v11(void **state)
+{
+	char path[PATH_MAX];
+	sqlite3 *db;
+
+	db = old_db(*state, 11, "v11.db",
+		"INSERT INTO components (name, kind, addr, port, created) "
+		"VALUES ('m1', 'memory', '10.0.0.8', 7470, 1)", path, sizeof(path));
+	assert_false(sql_ok(db, "SELECT * FROM lease_releases"));
+	db = migrated(db, path);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM components WHERE name = 'm1'"), 1);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM lease_releases"), 0);
+	assert_true(sql_ok(db, "INSERT INTO lease_releases (component_id, vnode, lease_id, since, "
+			   "last_error) VALUES (1, 'a', 'af63dc4c8601ec8c', 5, 'no answer')"));
+	/* one per host and vNode, a lease id of 16 hex digits, a known host */
+	assert_false(sql_ok(db, "INSERT INTO lease_releases (component_id, vnode, lease_id, since) "
+			    "VALUES (1, 'a', 'af63dc4c8601ec8c', 6)"));
+	assert_false(sql_ok(db, "INSERT INTO lease_releases (component_id, vnode, lease_id, since) "
+			    "VALUES (1, 'b', 'af63', 6)"));
+	assert_false(sql_ok(db, "INSERT INTO lease_releases (component_id, vnode, lease_id, since) "
+			    "VALUES (2, 'b', 'af63dc4c8601ec8c', 6)"));
+	assert_true(sql_ok(db, "DELETE FROM components WHERE name = 'm1'"));
+	assert_int_equal(one_int(db, "SELECT count(*) FROM lease_releases"), 0);
+	sqlite3_close(db);
+}
+
 #define EXPLORE_REC(id, row2) "{\"cmd\": \"explore.record\", \"args\": {\"id\": \"" id "\", " \
 	"\"started\": 1700000000000, \"command\": \"stress -m 1\", \"mem\": 1073741824, " \
 	"\"storage\": null, \"budget\": 1.2, \"metric_regex\": null, \"rows\": [" \
@@ -610,6 +639,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(migrate_v8, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_v9, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_v10, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_v11, setup, teardown),
 		cmocka_unit_test_setup_teardown(explore_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuse_newer, setup, teardown),
 		cmocka_unit_test_setup_teardown(events, setup, teardown),

@@ -1251,13 +1251,14 @@ static void drain(void **state)
 
 /* Reservations held by the memory hosts (1.4): reserved at create, all or
  * nothing; a refusal names the host, what was asked and what is there;
- * released at destroy (again later if the host was down); what a host
- * lost reserved again by reconcile */
+ * released at destroy (if the host was down, later by reconcile, after a
+ * restart too); what a host lost reserved again by reconcile */
 static void leases(void **state)
 {
 	struct fx *fx = *state;
 	struct vn_host race = { .name = "m1", .take = 200 * M };
 	struct vn_err err;
+	int64_t since;
 	char p[512];
 
 	fake_identity(fx);
@@ -1301,15 +1302,49 @@ static void leases(void **state)
 			       "json_extract(detail, '$.vnodes') = 1"), 2);
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='lease.restore'"), 2);
 
-	/* destroy releases; a host down then: later, by reconcile */
+	/* destroy releases; a host down then: kept in lease_releases, tried
+	 * again by every reconcile, after a restart of vnoded too */
 	assert_int_equal(vn_vnode_destroy(&fx->ctx, "b", false, false, &fx->root_user, &err), 0);
 	assert_false(has_lease(fx, "10.0.0.3", "b", 0));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM lease_releases"), 0);
 	fake_host(fx, "10.0.0.2", NULL);
 	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", false, false, &fx->root_user, &err), 0);
 	assert_non_null(strstr(log_last, "m1 (10.0.0.2:7470): cannot release the lease of vNode 'a': 10.0.0.2:7470: no answer"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM lease_releases r JOIN components c ON "
+			       "c.id = r.component_id WHERE c.name = 'm1' AND r.vnode = 'a' AND "
+			       "r.lease_id = 'af63dc4c8601ec8c' AND "
+			       "r.last_error LIKE '10.0.0.2:7470: no answer%'"), 1);
+	since = q_int(fx, "SELECT since FROM lease_releases");
+	restart(fx);
+	vn_reconcile(&fx->ctx, false);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM lease_releases WHERE vnode = 'a'"), 1);
+	assert_int_equal(q_int(fx, "SELECT since FROM lease_releases"), since);
 	fake_host(fx, "10.0.0.2", "256M 0 20");
 	assert_true(has_lease(fx, "10.0.0.2", "a", 96 * M));
 	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	assert_false(has_lease(fx, "10.0.0.2", "a", 0));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM lease_releases"), 0);
+
+	/* a vNode made again under the same name before its release went
+	 * through: reserving its lease there ends the pending release */
+	fake_host(fx, "10.0.0.3", NULL);	/* a on m1 */
+	assert_int_equal(create(fx, "a", 128 * M, 32 * M, 0, &err), 0);
+	fake_host(fx, "10.0.0.2", NULL);
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", false, false, &fx->root_user, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM lease_releases WHERE vnode = 'a'"), 1);
+	fake_host(fx, "10.0.0.2", "256M 0 20");
+	assert_int_equal(create(fx, "a", 128 * M, 32 * M, 0, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM lease_releases"), 0);
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	assert_true(has_lease(fx, "10.0.0.2", "a", 96 * M));
+	/* one left over all the same: the database's lease there, reserved */
+	assert_int_equal(sqlite3_exec(fx->ctx.db, "INSERT INTO lease_releases (component_id, "
+				      "vnode, lease_id, since) SELECT id, 'a', 'af63dc4c8601ec8c', 1 "
+				      "FROM components WHERE name = 'm1'", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	assert_true(has_lease(fx, "10.0.0.2", "a", 96 * M));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM lease_releases"), 0);
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", false, false, &fx->root_user, &err), 0);
 	assert_false(has_lease(fx, "10.0.0.2", "a", 0));
 
 	/* a host before 1.4: no lease, today's bookkeeping, said once */

@@ -201,6 +201,17 @@ static const char *const migrations[] = {
 	"  CHECK (ok = 1 OR recommended = 0),"
 	"  UNIQUE (explore_id, seq));"
 	"CREATE INDEX explore_runs_started ON explore_runs (started);",
+	/* 12: the releases of leases that failed (the memory host could not
+	 * be reached), tried again by every reconcile until the host answers
+	 * (lease.c); since: ms since epoch of the first failure, lease_id
+	 * in hex */
+	"CREATE TABLE lease_releases ("
+	"  component_id INTEGER NOT NULL REFERENCES components(id) ON DELETE CASCADE,"
+	"  vnode TEXT NOT NULL,"
+	"  lease_id TEXT NOT NULL CHECK (length(lease_id) = 16),"
+	"  since INTEGER NOT NULL,"
+	"  last_error TEXT,"
+	"  PRIMARY KEY (component_id, vnode));",
 };
 
 int vn_db_exec(sqlite3 *db, const char *sql, struct vn_err *err)
@@ -657,6 +668,17 @@ int vn_get_vnode(struct vn_ctx *ctx, const char *name, json_object **out,
 	return ret;
 }
 
+/* The rows of sql, whose one parameter is id. */
+static int rows_by_id(struct vn_ctx *ctx, const char *sql, int64_t id,
+		      json_object **rows, struct vn_err *err)
+{
+	char s[32];
+	const char *b[] = { s, NULL };
+
+	snprintf(s, sizeof(s), "%" PRId64, id);
+	return vn_db_query_json(ctx->db, sql, b, rows, err);
+}
+
 /* ---- components ----------------------------------------------------------- */
 
 bool vn_db_comp_exists(struct vn_ctx *ctx, const char *name)
@@ -776,14 +798,10 @@ int vn_db_comp_set_drain(struct vn_ctx *ctx, int64_t id, const char *drain,
 int vn_db_comp_allocs(struct vn_ctx *ctx, int64_t id, json_object **rows,
 		      struct vn_err *err)
 {
-	char s[32];
-	const char *b[] = { s, NULL };
-
-	snprintf(s, sizeof(s), "%" PRId64, id);
-	return vn_db_query_json(ctx->db, "SELECT a.vnode_id, v.name, a.bytes, "
+	return rows_by_id(ctx, "SELECT a.vnode_id, v.name, a.bytes, "
 		"v.mem - v.cache AS quota FROM allocations a JOIN vnodes v "
 		"ON v.id = a.vnode_id WHERE a.component_id = ? ORDER BY v.name",
-		b, rows, err);
+		id, rows, err);
 }
 
 int64_t vn_db_alloc_bytes(struct vn_ctx *ctx, int64_t vnode_id, int64_t comp_id)
@@ -874,13 +892,64 @@ int vn_db_lease_hosts(struct vn_ctx *ctx, json_object **rows,
 int vn_db_vnode_hosts(struct vn_ctx *ctx, int64_t vnode_id, json_object **rows,
 		      struct vn_err *err)
 {
-	char id[32];
-	const char *b[] = { id, NULL };
-
-	snprintf(id, sizeof(id), "%" PRId64, vnode_id);
-	return vn_db_query_json(ctx->db, "SELECT c." COMP_COLS ", a.bytes FROM allocations a "
+	return rows_by_id(ctx, "SELECT c." COMP_COLS ", a.bytes FROM allocations a "
 		"JOIN components c ON c.id = a.component_id WHERE a.vnode_id = ? AND a.bytes > 0 "
-		"ORDER BY c.name", b, rows, err);
+		"ORDER BY c.name", vnode_id, rows, err);
+}
+
+/* ---- releases of leases that failed --------------------------------------- */
+
+int vn_db_release_add(struct vn_ctx *ctx, int64_t comp_id, const char *vnode,
+		      uint64_t lease_id, const char *why, struct vn_err *err)
+{
+	char id[24];
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = vn_prep(ctx, "INSERT INTO lease_releases (component_id, vnode, lease_id, since, "
+		      "last_error) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (component_id, vnode) "
+		      "DO UPDATE SET last_error = ?5", &st, err);
+	if (ret)
+		return ret;
+	snprintf(id, sizeof(id), "%016" PRIx64, lease_id);
+	sqlite3_bind_int64(st, 1, comp_id);
+	sqlite3_bind_text(st, 2, vnode, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, vn_now_ms());
+	if (why)
+		sqlite3_bind_text(st, 5, why, -1, SQLITE_TRANSIENT);
+	return vn_step_done(ctx, st, err);
+}
+
+int vn_db_release_del(struct vn_ctx *ctx, int64_t comp_id, const char *vnode,
+		      struct vn_err *err)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = vn_prep(ctx, "DELETE FROM lease_releases WHERE component_id = ? AND vnode = ?",
+		      &st, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, comp_id);
+	sqlite3_bind_text(st, 2, vnode, -1, SQLITE_STATIC);
+	return vn_step_done(ctx, st, err);
+}
+
+int vn_db_release_hosts(struct vn_ctx *ctx, json_object **rows,
+			struct vn_err *err)
+{
+	return vn_db_query_json(ctx->db, "SELECT " COMP_COLS " FROM components WHERE id IN "
+				"(SELECT component_id FROM lease_releases) ORDER BY name",
+				NULL, rows, err);
+}
+
+int vn_db_releases(struct vn_ctx *ctx, int64_t comp_id, json_object **rows,
+		   struct vn_err *err)
+{
+	return rows_by_id(ctx, "SELECT r.vnode AS name, v.id AS vnode_id "
+			  "FROM lease_releases r LEFT JOIN vnodes v ON v.name = r.vnode "
+			  "WHERE r.component_id = ? ORDER BY r.vnode", comp_id, rows, err);
 }
 
 /* ---- vNodes --------------------------------------------------------------- */
@@ -1041,14 +1110,10 @@ int vn_db_vnode_sizes(struct vn_ctx *ctx, json_object **rows,
 
 int vn_db_vnode_allocs(struct vn_ctx *ctx, int64_t vnode_id, json_object **rows)
 {
-	char id[32];
-	const char *b[] = { id, NULL };
-
-	snprintf(id, sizeof(id), "%" PRId64, vnode_id);
-	return vn_db_query_json(ctx->db, "SELECT c.name AS host, c.addr || ':' || c.port AS addr, "
-				"a.bytes FROM allocations a JOIN components c "
-				"ON c.id = a.component_id WHERE a.vnode_id = ? ORDER BY c.name",
-				b, rows, NULL);
+	return rows_by_id(ctx, "SELECT c.name AS host, c.addr || ':' || c.port AS addr, "
+			  "a.bytes FROM allocations a JOIN components c "
+			  "ON c.id = a.component_id WHERE a.vnode_id = ? ORDER BY c.name",
+			  vnode_id, rows, NULL);
 }
 
 int vn_db_vnode_set_state(struct vn_ctx *ctx, int64_t id, const char *state)

@@ -17,7 +17,7 @@
 #include "opts.h"
 #include "util.h"
 
-#define VN_DB_VERSION 11
+#define VN_DB_VERSION 12
 
 /* Open (creating if needed) and migrate to VN_DB_VERSION. */
 int vn_db_open(const char *path, sqlite3 **db, struct vn_err *err);
@@ -158,6 +158,24 @@ int vn_db_lease_hosts(struct vn_ctx *ctx, json_object **rows,
  * bytes, by name. */
 int vn_db_vnode_hosts(struct vn_ctx *ctx, int64_t vnode_id, json_object **rows,
 		      struct vn_err *err);
+
+/* releases of leases that failed (lease.c), one row per memory host and
+ * vNode name */
+/* Keep one (why: the error; lease_id: vn_lease_id() of vnode): a new row
+ * since now, an existing one gets the new error. */
+int vn_db_release_add(struct vn_ctx *ctx, int64_t comp_id, const char *vnode,
+		      uint64_t lease_id, const char *why, struct vn_err *err);
+/* No longer pending: released, or reserved again for a vNode of the same
+ * name. */
+int vn_db_release_del(struct vn_ctx *ctx, int64_t comp_id, const char *vnode,
+		      struct vn_err *err);
+/* The memory hosts with releases pending: component rows, by name. */
+int vn_db_release_hosts(struct vn_ctx *ctx, json_object **rows,
+			struct vn_err *err);
+/* The releases pending on comp_id: the vNode's name, and vnode_id of the
+ * vNode of that name that exists now (NULL: none), by name. */
+int vn_db_releases(struct vn_ctx *ctx, int64_t comp_id, json_object **rows,
+		   struct vn_err *err);
 
 /* vNodes */
 /* Sum of every vNode's remote quota (mem - cache). */

@@ -48,28 +48,28 @@ static void host_label(json_object *comp, char *buf, size_t len)
 		 vn_jstr(comp, "addr"), vn_jint(comp, "port"));
 }
 
-/* A release of vNode vnode's lease on host that failed: tried again by
- * reconcile (remember), or no longer needed (forget). */
-static void forget(struct vn_ctx *ctx, const char *host, const char *vnode)
+/*
+ * A release of vNode vnode's lease on memory host comp that failed (why:
+ * the probe's error): kept in lease_releases, tried again by every
+ * reconcile, across restarts, until the host answers (remember); or no
+ * longer needed (forget): released, or reserved again for a vNode of the
+ * same name.  Inside a transaction (a drain) a rollback takes them back
+ * with the rest: the drain then makes every lease as the database says
+ * again, which remembers or forgets again.
+ */
+static void forget(struct vn_ctx *ctx, json_object *comp, const char *vnode)
 {
-	struct vn_lease_state *ls = &ctx->leases;
-	int i;
-
-	for (i = 0; i < ls->nr_gone; i++)
-		if (!strcmp(ls->gone[i].vnode, vnode) && !strcmp(ls->gone[i].host, host))
-			ls->gone[i--] = ls->gone[--ls->nr_gone];
+	vn_db_release_del(ctx, vn_jint(comp, "id"), vnode, NULL);
 }
 
-static void remember(struct vn_ctx *ctx, const char *host, const char *vnode)
+static void remember(struct vn_ctx *ctx, json_object *comp, const char *vnode,
+		     const char *why)
 {
-	struct vn_lease_state *ls = &ctx->leases;
-	int n = (int)(sizeof(ls->gone) / sizeof(ls->gone[0]));
+	struct vn_err e;
 
-	forget(ctx, host, vnode);
-	if (ls->nr_gone == n)	/* the oldest ends on its own */
-		memmove(ls->gone, ls->gone + 1, sizeof(ls->gone[0]) * (size_t)--ls->nr_gone);
-	snprintf(ls->gone[ls->nr_gone].host, sizeof(ls->gone[0].host), "%s", host);
-	snprintf(ls->gone[ls->nr_gone++].vnode, sizeof(ls->gone[0].vnode), "%s", vnode);
+	if (vn_db_release_add(ctx, vn_jint(comp, "id"), vnode, vn_lease_id(vnode), why, &e))
+		ctx->log(LOG_WARNING, "vNode %s: cannot keep the failed release of its lease on %s to try it again: %s",
+			 vnode, vn_jstr(comp, "name"), e.msg);
 }
 
 /* Said once per host: it has no reservations. */
@@ -166,7 +166,7 @@ static int host_run(struct vn_ctx *ctx, json_object *comp, struct vn_lease_op *o
 	ret = vn_probe_comp(ctx, comp, &r, ops, n, &e);
 	for (i = 0; ret && i < n; i++)
 		if (ops[i].op == VNODE_OP_RELEASE)
-			remember(ctx, name, names[i]);
+			remember(ctx, comp, names[i], e.msg);
 	if (ret && n == 1 && ops[0].op == VNODE_OP_RESERVE) {
 		vn_fmt_size(ops[0].bytes, sz, sizeof(sz));
 		return vn_seterr(err, -ret, "%s: cannot reserve %s for vNode '%s': %s",
@@ -178,8 +178,11 @@ static int host_run(struct vn_ctx *ctx, json_object *comp, struct vn_lease_op *o
 	if (ret)
 		return vn_seterr(err, -ret, "%s: cannot renew or set our leases: %s", host,
 				 e.msg);
-	if (r.minor < VNODE_LEASE_MIN_MINOR) {
+	if (r.minor < VNODE_LEASE_MIN_MINOR) {	/* it holds none to release */
 		old_host(ctx, comp, r.minor);
+		for (i = 0; i < n; i++)
+			if (ops[i].op == VNODE_OP_RELEASE)
+				forget(ctx, comp, names[i]);
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
@@ -191,9 +194,9 @@ static int host_run(struct vn_ctx *ctx, json_object *comp, struct vn_lease_op *o
 			ctx->log(LOG_WARNING, "memory host %s ends a lease not renewed for %u ms; vnoded renews every %d ms: give vnode_mem lease_ms=%d or more, or vnoded a shorter --interval",
 				 name, o->lease_ms, ctx->interval_ms, 2 * ctx->interval_ms);
 		}
-		if (o->status == VNODE_ST_OK ||
-		    (o->op == VNODE_OP_RELEASE && o->status == VNODE_ST_NOENT))
-			forget(ctx, name, names[i]);
+		if (o->op != VNODE_OP_RENEW && (o->status == VNODE_ST_OK ||
+		    (o->op == VNODE_OP_RELEASE && o->status == VNODE_ST_NOENT)))
+			forget(ctx, comp, names[i]);
 		else if (o->op == VNODE_OP_RESERVE && o->status > 0 && !ret)
 			ret = refused(ctx, comp, names[i], o, err);
 		else if (o->op == VNODE_OP_RESERVE && o->status > 0)
@@ -277,7 +280,7 @@ void vn_lease_release(struct vn_ctx *ctx, const char *name, json_object *hosts)
 		struct vn_err e;
 
 		if (host_run(ctx, json_object_array_get_idx(hosts, i), &op, &name, 1, &e))
-			ctx->log(LOG_WARNING, "vNode %s: %s (tried again at every reconcile; the lease ends on its own)",
+			ctx->log(LOG_WARNING, "vNode %s: %s (tried again at every reconcile until the host answers)",
 				 name, e.msg);
 	}
 }
@@ -390,32 +393,30 @@ static int renew(struct vn_ctx *ctx, json_object *comp)
 
 int vn_lease_reconcile(struct vn_ctx *ctx)
 {
-	struct vn_lease_state *ls = &ctx->leases;
-	struct vn_lease_gone gone[sizeof(ls->gone) / sizeof(ls->gone[0])];
-	int bad = 0, i, n = ls->nr_gone;
-	json_object *rows;
+	json_object *rows, *vns;
+	int bad = 0;
 	size_t j;
 
-	/* the releases that failed: those failing again come back */
-	memcpy(gone, ls->gone, sizeof(gone));
-	ls->nr_gone = 0;
-	for (i = 0; i < n; i++) {
-		const char *vnode = gone[i].vnode;
-		struct vn_lease_op op = {
-			.op = VNODE_OP_RELEASE, .lease_id = vn_lease_id(vnode),
-		};
-		json_object *c = NULL;
+	/* the releases that failed (lease_releases), each host's in one
+	 * connection: those failing again stay; one of a vNode made again
+	 * under the same name meanwhile is the database's lease there */
+	if (!vn_db_release_hosts(ctx, &rows, NULL)) {
+		for (j = 0; j < json_object_array_length(rows); j++) {
+			json_object *c = json_object_array_get_idx(rows, j);
 
-		if (!vn_get_component(ctx, gone[i].host, &c, NULL))
-			host_run(ctx, c, &op, &vnode, 1, NULL);
-		json_object_put(c);
+			if (vn_db_releases(ctx, vn_jint(c, "id"), &vns, NULL))
+				continue;
+			host_sync(ctx, c, vns, NULL, NULL);
+			json_object_put(vns);
+		}
+		json_object_put(rows);
 	}
 	if (vn_db_lease_hosts(ctx, &rows, NULL))
 		return 1;
 	for (j = 0; j < json_object_array_length(rows); j++)
 		bad += renew(ctx, json_object_array_get_idx(rows, j));
 	json_object_put(rows);
-	ls->started = true;
+	ctx->leases.started = true;
 	return bad;
 }
 

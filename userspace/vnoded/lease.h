@@ -33,8 +33,10 @@ int vn_lease_reserve(struct vn_ctx *ctx, const char *name,
 void vn_lease_unreserve(struct vn_ctx *ctx, const char *name,
 			const struct vn_host *hosts, int nh);
 /* Release vNode name's leases on hosts (vn_db_vnode_hosts()' rows); a
- * host that cannot be reached is logged, tried again by reconcile (its
- * lease ends on its own anyway). */
+ * host that cannot be reached is logged and its release kept in the
+ * database (lease_releases), tried again by every reconcile, after a
+ * restart too, until the host answers: the lease would not end on its
+ * own, every RENEW renews it. */
 void vn_lease_release(struct vn_ctx *ctx, const char *name, json_object *hosts);
 /*
  * The leases of vnodes (rows with vnode_id and name) on memory host comp
@@ -54,7 +56,8 @@ int vn_lease_move(struct vn_ctx *ctx, int64_t comp, json_object *vnodes,
 /* A refusal's event kept while a transaction was open: recorded now. */
 void vn_lease_flush(struct vn_ctx *ctx);
 /*
- * Reconcile: retry failed releases; one RENEW per memory host where this
+ * Reconcile: retry the failed releases (lease_releases; a vNode of the
+ * same name made since keeps its lease); one RENEW per memory host where this
  * process host holds leases (on the first pass after start, every lease
  * reserved again too: RESERVE is idempotent); a host that has fewer of
  * them or fewer bytes (it restarted, or they expired) gets them reserved

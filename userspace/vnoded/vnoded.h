@@ -42,11 +42,6 @@ struct vn_lease_state {
 	bool ms_warned;		/* a lease time below two intervals, said */
 	int nr_old;		/* memory hosts before 1.4, said */
 	int64_t old[VN_MAX_COMPONENTS];
-	int nr_gone;		/* releases that failed, retried by reconcile */
-	struct vn_lease_gone {
-		char host[32];	/* memory host (component) */
-		char vnode[32];	/* the lease's vNode */
-	} gone[32];
 	json_object *event;	/* a refusal inside a transaction: recorded
 				 * by vn_lease_flush() once it is over */
 };
