@@ -438,9 +438,10 @@ static void memh_lease_work(struct work_struct *work)
 			next = o->expires;
 		any = true;
 	}
+	/* mod_: a renewal may have queued it meanwhile, for later */
 	if (any)
-		schedule_delayed_work(&memh.lease_work,
-				      max_t(long, next - jiffies, 1));
+		mod_delayed_work(system_wq, &memh.lease_work,
+				 max_t(long, next - jiffies, 1));
 	mutex_unlock(&memh.lock);
 }
 
