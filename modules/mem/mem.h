@@ -91,6 +91,8 @@ struct memh_owner {
 
 /* Percent of the capacity a client may hold unless its quota says. */
 extern unsigned int memh_client_share;
+/* The default share in bytes: client_share percent, at least a slab. */
+u64 memh_share_limit(void);
 /* Bytes @c may hold: its quota, else the default share.  memh.lock. */
 u64 memh_client_limit(const struct memh_client *c);
 

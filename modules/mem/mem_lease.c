@@ -146,10 +146,7 @@ static u64 memh_ident_limit(const char *ident)
 	list_for_each_entry(c, &memh.clients, entry)
 		if (c->quota && memh_ident_is(c->name, ident))
 			limit = max(limit, c->quota);
-	if (limit)
-		return limit;
-	limit = div_u64(memh.capacity * READ_ONCE(memh_client_share), 100);
-	return max(limit, memh.slab_size);
+	return limit ?: memh_share_limit();
 }
 
 static struct memh_lease *memh_lease_find(struct memh_owner *o, u64 id)

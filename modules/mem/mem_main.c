@@ -57,15 +57,17 @@ MODULE_PARM_DESC(client_share, "Percent of the capacity one client may hold, unl
 
 struct memh memh;
 
-u64 memh_client_limit(const struct memh_client *c)
+u64 memh_share_limit(void)
 {
-	u64 share;
+	u64 share = div_u64(memh.capacity * READ_ONCE(memh_client_share), 100);
 
-	if (c->quota)
-		return c->quota;
-	share = div_u64(memh.capacity * READ_ONCE(memh_client_share), 100);
 	/* At least one slab, so that a small share still works. */
 	return max(share, memh.slab_size);
+}
+
+u64 memh_client_limit(const struct memh_client *c)
+{
+	return c->quota ?: memh_share_limit();
 }
 
 /* ------------------------------------------------------------------ */
