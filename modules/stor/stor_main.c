@@ -603,7 +603,8 @@ static void stor_request(struct vnode_xprt_peer *peer, void *peer_priv,
 		s->capacity = cpu_to_le64(stor_backing_capacity());
 		s->used = cpu_to_le64(stor_backing_used());
 		s->client_used = cpu_to_le64(sp->vol ? sp->vol->size : 0);
-		*rsp_len = sizeof(*s);
+		/* no reservations here: the reply without their figures */
+		*rsp_len = VNODE_STATS_RSP_LEN_1_3;
 		st = VNODE_ST_OK;
 		break;
 	}

@@ -436,7 +436,6 @@ static json_object *cluster_host(struct vn_ctx *ctx, json_object *c, const char 
 	struct vn_probe_result r;
 	struct vn_err e = { "" };
 	char proto[16];
-	uint64_t busy;
 	int i, ret;
 
 	json_object_object_add(h, "name", json_object_new_string(vn_jstr(c, "name")));
@@ -454,13 +453,11 @@ static json_object *cluster_host(struct vn_ctx *ctx, json_object *c, const char 
 	json_object_object_add(h, "protocol", json_object_new_string(proto));
 	add_u64(h, "capacity", r.capacity);
 	add_u64(h, "used", r.used);
-	busy = r.used;
 	if (mem && r.has_leases) {
 		add_u64(h, "leased", r.leased);
 		add_u64(h, "committed", r.committed);
-		busy = r.committed;
 	}
-	add_u64(h, "free", r.capacity > busy ? r.capacity - busy : 0);
+	add_u64(h, "free", vn_probe_free(&r, mem ? (uint64_t)vn_jint(c, "reserved") : 0));
 	if (mem && r.nr_clients >= 0)
 		json_object_object_add(h, "nr_clients", json_object_new_int(r.nr_clients));
 	if (mem)	/* our own bookkeeping */

@@ -24,6 +24,14 @@ static bool host_in_list(const char *list, const char *hp)
 	return false;
 }
 
+uint64_t vn_probe_free(const struct vn_probe_result *r, uint64_t reserved)
+{
+	uint64_t busy = r->has_leases ? r->committed :
+			reserved > r->used ? reserved : r->used;
+
+	return r->capacity > busy ? r->capacity - busy : 0;
+}
+
 int vn_load_hosts(struct vn_ctx *ctx, const struct vn_disk_info *di,
 		  struct vn_host *hosts, int max, struct vn_err *err)
 {
@@ -40,7 +48,6 @@ int vn_load_hosts(struct vn_ctx *ctx, const struct vn_disk_info *di,
 		json_object *c = json_object_array_get_idx(rows, i);
 		struct vn_host *h = &hosts[nh++];
 		struct vn_err e = { "" };
-		uint64_t busy;
 
 		memset(h, 0, sizeof(*h));
 		h->id = vn_jint(c, "id");
@@ -61,10 +68,7 @@ int vn_load_hosts(struct vn_ctx *ctx, const struct vn_disk_info *di,
 		h->capacity = r.capacity;
 		h->used = r.used;
 		h->slab_shift = r.slab_shift;
-		/* the host's own view (1.4): what it promised, ours included */
-		busy = r.has_leases ? r.committed :
-		       h->reserved > h->used ? h->reserved : h->used;
-		h->free = h->capacity > busy ? h->capacity - busy : 0;
+		h->free = vn_probe_free(&r, h->reserved);
 	}
 	json_object_put(rows);
 	return nh;

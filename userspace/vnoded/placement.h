@@ -25,8 +25,11 @@ struct vn_host {
 	char err[128];
 };
 
-/* Probe memory hosts and fill hosts[] (free = capacity - committed, the
- * host's own view, from 1.4; before, capacity - max(reserved, used));
+/* What a probed host has free: capacity - committed, the host's own view
+ * (1.4, ours included); before 1.4 capacity - max(reserved, used), with
+ * reserved our own bookkeeping there (0 for a storage host). */
+uint64_t vn_probe_free(const struct vn_probe_result *r, uint64_t reserved);
+/* Probe memory hosts and fill hosts[] (free: vn_probe_free());
  * returns how many, or -errno.  A host being drained is never in_disk. */
 int vn_load_hosts(struct vn_ctx *ctx, const struct vn_disk_info *di,
 		  struct vn_host *hosts, int max, struct vn_err *err);
