@@ -9,7 +9,7 @@
 struct fx {
 	char dir[256];
 	char path[PATH_MAX];
-	sqlite3 *db;
+	struct vsql *db;
 };
 
 static int setup(void **state)
@@ -29,21 +29,21 @@ static int teardown(void **state)
 {
 	struct fx *fx = *state;
 
-	sqlite3_close(fx->db);
+	vsql_close(fx->db);
 	rm_rf(fx->dir);
 	free(fx);
 	return 0;
 }
 
-static int64_t one_int(sqlite3 *db, const char *sql)
+static int64_t one_int(struct vsql *db, const char *sql)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int64_t v = -1;
 
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	assert_int_equal(vsql_prepare(db, sql, &st), 0);
+	if (vsql_step(st) == VSQL_ROW)
+		v = vsql_column_int64(st, 0);
+	vsql_finalize(st);
 	return v;
 }
 
@@ -65,17 +65,17 @@ static void schema(void **state)
 		assert_int_equal(one_int(fx->db, sql), 1);
 	}
 	/* constraints: cache <= mem, replicas 1..2 */
-	assert_int_not_equal(sqlite3_exec(fx->db,
+	assert_int_not_equal(vsql_exec(fx->db,
 		"INSERT INTO vnodes (name, mem, cache, replicas, owner_uid, cgroup, cgroup_id, created) "
-		"VALUES ('x', 100, 200, 1, 0, '/x', 1, 0)", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(fx->db,
+		"VALUES ('x', 100, 200, 1, 0, '/x', 1, 0)"), 0);
+	assert_int_not_equal(vsql_exec(fx->db,
 		"INSERT INTO vnodes (name, mem, cache, replicas, owner_uid, cgroup, cgroup_id, created) "
-		"VALUES ('x', 100, 50, 3, 0, '/x', 1, 0)", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(fx->db,
+		"VALUES ('x', 100, 50, 3, 0, '/x', 1, 0)"), 0);
+	assert_int_equal(vsql_exec(fx->db,
 		"INSERT INTO vnodes (name, mem, cache, replicas, owner_uid, cgroup, cgroup_id, created) "
-		"VALUES ('x', 100, 50, 2, 0, '/x', 1, 0)", NULL, NULL, NULL), SQLITE_OK);
+		"VALUES ('x', 100, 50, 2, 0, '/x', 1, 0)"), 0);
 	/* reopen is idempotent */
-	sqlite3_close(fx->db);
+	vsql_close(fx->db);
 	{
 		struct vn_err err;
 
@@ -86,27 +86,27 @@ static void schema(void **state)
 
 /* A database of schema version v, fx->dir/name (its path into path),
  * holding rows (SQL run on it); left open for checks of the old schema. */
-static sqlite3 *old_db(struct fx *fx, int v, const char *name, const char *rows,
-		       char *path, size_t len)
+static struct vsql *old_db(struct fx *fx, int v, const char *name, const char *rows,
+			   char *path, size_t len)
 {
 	struct vn_err err;
-	sqlite3 *db;
+	struct vsql *db;
 
 	snprintf(path, len, "%s/%s", fx->dir, name);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(vsql_open(path, false, &db, NULL, 0), 0);
 	assert_int_equal(vn_db_migrate(db, v, &err), 0);
 	assert_int_equal(vn_db_version(db), v);
-	assert_int_equal(sqlite3_exec(db, rows, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(vsql_exec(db, rows), 0);
 	return db;
 }
 
 /* old closed and opened again as vnoded opens it: migrated */
-static sqlite3 *migrated(sqlite3 *old, const char *path)
+static struct vsql *migrated(struct vsql *old, const char *path)
 {
 	struct vn_err err;
-	sqlite3 *db;
+	struct vsql *db;
 
-	sqlite3_close(old);
+	vsql_close(old);
 	assert_int_equal(vn_db_open(path, &db, &err), 0);
 	assert_int_equal(vn_db_version(db), VN_DB_VERSION);
 	return db;
@@ -115,7 +115,7 @@ static sqlite3 *migrated(sqlite3 *old, const char *path)
 static void migrate_v1(void **state)
 {
 	char path[PATH_MAX];
-	sqlite3 *db;
+	struct vsql *db;
 
 	db = old_db(*state, 1, "old.db",
 		    "INSERT INTO vnodes (name, mem, cache, replicas, owner_uid, cgroup, cgroup_id, created) "
@@ -126,7 +126,7 @@ static void migrate_v1(void **state)
 	assert_int_equal(one_int(db, "SELECT count(*) FROM sqlite_master WHERE name='volumes'"), 1);
 	assert_int_equal(one_int(db, "SELECT cgroup_id FROM vnodes WHERE name='old'"), 7);
 	assert_int_equal(one_int(db, "SELECT ephemeral FROM vnodes WHERE name='old'"), 0);
-	sqlite3_close(db);
+	vsql_close(db);
 }
 
 /* v2 -> v3: the volumes placeholder is rebuilt with constraints, its rows
@@ -134,7 +134,7 @@ static void migrate_v1(void **state)
 static void migrate_v2(void **state)
 {
 	char path[PATH_MAX];
-	sqlite3 *db;
+	struct vsql *db;
 
 	db = old_db(*state, 2, "v2.db",
 		"INSERT INTO components (name, kind, addr, port, created) VALUES ('s1', 'storage', '10.0.0.9', 7471, 1);"
@@ -147,18 +147,16 @@ static void migrate_v2(void **state)
 				 "vnode_id = 1 AND mountpoint = '/data' AND state = 'detached' AND "
 				 "keep = 0 AND owner_uid = 0 AND created = 5"), 1);
 	/* the new constraints hold */
-	assert_int_not_equal(sqlite3_exec(db, "UPDATE volumes SET state = 'bogus'",
-					  NULL, NULL, NULL), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db,
+	assert_int_not_equal(vsql_exec(db, "UPDATE volumes SET state = 'bogus'"), 0);
+	assert_int_not_equal(vsql_exec(db,
 		"INSERT INTO volumes (name, component_id, size, vnode_id, created) "
-		"VALUES ('w', 1, 4096, 1, 1)", NULL, NULL, NULL), SQLITE_OK);	/* one per vNode */
-	assert_int_not_equal(sqlite3_exec(db,
-		"INSERT INTO volumes (name, component_id, size, created) VALUES ('w', 1, 0, 1)",
-		NULL, NULL, NULL), SQLITE_OK);
+		"VALUES ('w', 1, 4096, 1, 1)"), 0);	/* one per vNode */
+	assert_int_not_equal(vsql_exec(db,
+		"INSERT INTO volumes (name, component_id, size, created) VALUES ('w', 1, 0, 1)"), 0);
 	/* destroying the vNode row unbinds (not deletes) its volume */
-	assert_int_equal(sqlite3_exec(db, "DELETE FROM vnodes", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(vsql_exec(db, "DELETE FROM vnodes"), 0);
 	assert_int_equal(one_int(db, "SELECT count(*) FROM volumes WHERE vnode_id IS NULL"), 1);
-	sqlite3_close(db);
+	vsql_close(db);
 }
 
 /* v3 -> v4: volumes rebuilt with the 'lost' state and volume_id; an
@@ -166,7 +164,7 @@ static void migrate_v2(void **state)
 static void migrate_v3(void **state)
 {
 	char path[PATH_MAX];
-	sqlite3 *db;
+	struct vsql *db;
 
 	db = old_db(*state, 3, "v3.db",
 		"INSERT INTO components (name, kind, addr, port, created) VALUES ('s1', 'storage', '10.0.0.9', 7471, 1);"
@@ -176,54 +174,45 @@ static void migrate_v3(void **state)
 		"owner_uid, keep, dev, fs, last_error) "
 		"VALUES ('v', 1, 4096, 1, '/data', 'broken', 5, 1000, 1, 'vnblk0', 'ext4', 'gone')",
 		path, sizeof(path));
-	assert_int_not_equal(sqlite3_exec(db, "UPDATE volumes SET state = 'lost'",
-					  NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(vsql_exec(db, "UPDATE volumes SET state = 'lost'"), 0);
 	db = migrated(db, path);
 	assert_int_equal(one_int(db, "SELECT count(*) FROM volumes WHERE name = 'v' AND "
 				 "vnode_id = 1 AND mountpoint = '/data' AND state = 'broken' AND "
 				 "owner_uid = 1000 AND keep = 1 AND dev = 'vnblk0' AND fs = 'ext4' AND "
 				 "last_error = 'gone' AND created = 5 AND volume_id IS NULL"), 1);
-	assert_int_equal(sqlite3_exec(db, "UPDATE volumes SET state = 'lost', volume_id = 'ab'",
-				      NULL, NULL, NULL), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db, "UPDATE volumes SET state = 'bogus'",
-					  NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(vsql_exec(db, "UPDATE volumes SET state = 'lost', volume_id = 'ab'"), 0);
+	assert_int_not_equal(vsql_exec(db, "UPDATE volumes SET state = 'bogus'"), 0);
 	/* 5: components' drain, NULL for the old rows */
 	assert_int_equal(one_int(db, "SELECT count(*) FROM components WHERE drain IS NULL"), 1);
-	assert_int_equal(sqlite3_exec(db, "UPDATE components SET drain = 'draining'",
-				      NULL, NULL, NULL), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db, "UPDATE components SET drain = 'gone'",
-					  NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(vsql_exec(db, "UPDATE components SET drain = 'draining'"), 0);
+	assert_int_not_equal(vsql_exec(db, "UPDATE components SET drain = 'gone'"), 0);
 	/* 6: vNodes' headroom, NULL (the cluster's) for the old rows */
 	assert_int_equal(one_int(db, "SELECT count(*) FROM vnodes WHERE headroom IS NULL"), 1);
-	assert_int_equal(sqlite3_exec(db, "UPDATE vnodes SET headroom = -1",
-				      NULL, NULL, NULL), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db, "UPDATE vnodes SET headroom = -2",
-					  NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(vsql_exec(db, "UPDATE vnodes SET headroom = -1"), 0);
+	assert_int_not_equal(vsql_exec(db, "UPDATE vnodes SET headroom = -2"), 0);
 	/* 7: the probe's op round trip (unknown for the old rows), fabric links */
 	assert_int_equal(one_int(db, "SELECT count(*) FROM components WHERE op_rtt_ns IS NULL"), 1);
-	assert_int_equal(sqlite3_exec(db,
+	assert_int_equal(vsql_exec(db,
 		"INSERT INTO fabric_links (addr, preset, target_ns, read_bps, write_bps, created, updated) "
 		"VALUES ('10.0.0.9', 'rdma-rack', 3000, 1, 1, 1, 1);"
 		"INSERT INTO fabric_links (addr, delay_ns, created, updated) "
-		"VALUES ('10.0.0.8', 20000, 1, 1)", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db,		/* one per host */
-		"INSERT INTO fabric_links (addr, created, updated) VALUES ('10.0.0.9', 1, 1)",
-		NULL, NULL, NULL), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db,		/* a preset has a target */
-		"INSERT INTO fabric_links (addr, preset, created, updated) VALUES ('10.0.0.7', 'x', 1, 1)",
-		NULL, NULL, NULL), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db, "UPDATE fabric_links SET jitter_dist = 'gaussian'",
-					  NULL, NULL, NULL), SQLITE_OK);
+		"VALUES ('10.0.0.8', 20000, 1, 1)"), 0);
+	assert_int_not_equal(vsql_exec(db,		/* one per host */
+		"INSERT INTO fabric_links (addr, created, updated) VALUES ('10.0.0.9', 1, 1)"), 0);
+	assert_int_not_equal(vsql_exec(db,		/* a preset has a target */
+		"INSERT INTO fabric_links (addr, preset, created, updated) VALUES ('10.0.0.7', 'x', 1, 1)"),
+		0);
+	assert_int_not_equal(vsql_exec(db, "UPDATE fabric_links SET jitter_dist = 'gaussian'"), 0);
 	assert_int_equal(one_int(db, "SELECT count(*) FROM fabric_links WHERE jitter_dist = 'uniform' "
 				 "AND floor_ns IS NULL AND link_delay_us = 0"), 2);
-	sqlite3_close(db);
+	vsql_close(db);
 }
 
 /* v7 -> v8: vNodes' prefetch, off for the old rows; the rest kept */
 static void migrate_v7(void **state)
 {
 	char path[PATH_MAX];
-	sqlite3 *db;
+	struct vsql *db;
 
 	db = old_db(*state, 7, "v7.db",
 		"INSERT INTO components (name, kind, addr, port, created, op_rtt_ns) "
@@ -234,8 +223,7 @@ static void migrate_v7(void **state)
 		"INSERT INTO allocations (vnode_id, component_id, bytes) VALUES (1, 1, 500);"
 		"INSERT INTO fabric_links (addr, delay_ns, created, updated) "
 		"VALUES ('10.0.0.2', 20000, 1, 1)", path, sizeof(path));
-	assert_int_not_equal(sqlite3_exec(db, "UPDATE vnodes SET prefetch = 1",
-					  NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(vsql_exec(db, "UPDATE vnodes SET prefetch = 1"), 0);
 	db = migrated(db, path);
 	assert_int_equal(one_int(db, "SELECT count(*) FROM vnodes WHERE name = 'v' AND mem = 1000 "
 				 "AND cache = 500 AND cpus = '0-1' AND owner_uid = 1000 AND "
@@ -246,27 +234,24 @@ static void migrate_v7(void **state)
 	assert_int_equal(one_int(db, "SELECT delay_ns FROM fabric_links WHERE addr = '10.0.0.2'"),
 			 20000);
 	/* 0 or 1 only */
-	assert_int_equal(sqlite3_exec(db, "UPDATE vnodes SET prefetch = 1", NULL, NULL, NULL),
-			 SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db, "UPDATE vnodes SET prefetch = 2", NULL, NULL, NULL),
-			     SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db, "UPDATE vnodes SET prefetch = NULL", NULL, NULL,
-					  NULL), SQLITE_OK);
+	assert_int_equal(vsql_exec(db, "UPDATE vnodes SET prefetch = 1"), 0);
+	assert_int_not_equal(vsql_exec(db, "UPDATE vnodes SET prefetch = 2"), 0);
+	assert_int_not_equal(vsql_exec(db, "UPDATE vnodes SET prefetch = NULL"), 0);
 	assert_int_equal(one_int(db, "SELECT prefetch FROM vnodes WHERE name = 'v'"), 1);
-	sqlite3_close(db);
+	vsql_close(db);
 }
 
-/* sql runs on db (SQLITE_OK), or is refused */
-static bool sql_ok(sqlite3 *db, const char *sql)
+/* sql runs on db, or is refused */
+static bool sql_ok(struct vsql *db, const char *sql)
 {
-	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+	return vsql_exec(db, sql) == 0;
 }
 
 /* v8 -> v9: vNodes' protect, none for the old rows; the rest kept */
 static void migrate_v8(void **state)
 {
 	char path[PATH_MAX];
-	sqlite3 *db;
+	struct vsql *db;
 
 	db = old_db(*state, 8, "v8.db",
 		"INSERT INTO components (name, kind, addr, port, created, op_rtt_ns) "
@@ -295,14 +280,14 @@ static void migrate_v8(void **state)
 	assert_false(sql_ok(db, "UPDATE vnodes SET protect = 'CRC'"));
 	assert_false(sql_ok(db, "UPDATE vnodes SET protect = NULL"));
 	assert_int_equal(one_int(db, "SELECT count(*) FROM vnodes WHERE protect = 'aead'"), 1);
-	sqlite3_close(db);
+	vsql_close(db);
 }
 
 /* v9 -> v10: volumes' protect, none for the old rows; the rest kept */
 static void migrate_v9(void **state)
 {
 	char path[PATH_MAX];
-	sqlite3 *db;
+	struct vsql *db;
 
 	db = old_db(*state, 9, "v9.db",
 		"INSERT INTO components (name, kind, addr, port, created) "
@@ -321,14 +306,14 @@ static void migrate_v9(void **state)
 	assert_false(sql_ok(db, "UPDATE volumes SET protect = 'aead'"));
 	assert_false(sql_ok(db, "UPDATE volumes SET protect = NULL"));
 	assert_int_equal(one_int(db, "SELECT count(*) FROM volumes WHERE protect = 'crypt'"), 1);
-	sqlite3_close(db);
+	vsql_close(db);
 }
 
 /* v10 -> v11: explore_runs, empty; the rest kept */
 static void migrate_v10(void **state)
 {
 	char path[PATH_MAX];
-	sqlite3 *db;
+	struct vsql *db;
 
 	db = old_db(*state, 10, "v10.db",
 		"INSERT INTO components (name, kind, addr, port, created) "
@@ -350,7 +335,7 @@ static void migrate_v10(void **state)
 			    "owner_uid, command, seq, mem, cache, cache_bytes, protect, replicas, "
 			    "storage, storage_protect, budget, metric_regex, seconds, metric, "
 			    "slowdown, rank, recommended, ok, exit FROM explore_runs"));
-	sqlite3_close(db);
+	vsql_close(db);
 }
 
 /* v11 -> v12: lease_releases, empty; a row per memory host and vNode
@@ -358,7 +343,7 @@ static void migrate_v10(void **state)
 static void migrate_v11(void **state)
 {
 	char path[PATH_MAX];
-	sqlite3 *db;
+	struct vsql *db;
 
 	db = old_db(*state, 11, "v11.db",
 		"INSERT INTO components (name, kind, addr, port, created) "
@@ -378,7 +363,7 @@ static void migrate_v11(void **state)
 			    "VALUES (2, 'b', 'af63dc4c8601ec8c', 6)"));
 	assert_true(sql_ok(db, "DELETE FROM components WHERE name = 'm1'"));
 	assert_int_equal(one_int(db, "SELECT count(*) FROM lease_releases"), 0);
-	sqlite3_close(db);
+	vsql_close(db);
 }
 
 #define EXPLORE_REC(id, row2) "{\"cmd\": \"explore.record\", \"args\": {\"id\": \"" id "\", " \
@@ -437,12 +422,12 @@ static void refuse_newer(void **state)
 	struct fx *fx = *state;
 	char path[PATH_MAX];
 	struct vn_err err;
-	sqlite3 *db;
+	struct vsql *db;
 
 	snprintf(path, sizeof(path), "%s/new.db", fx->dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), 0);
-	sqlite3_close(db);
+	assert_int_equal(vsql_open(path, false, &db, NULL, 0), 0);
+	assert_int_equal(vsql_exec(db, "PRAGMA user_version = 99"), 0);
+	vsql_close(db);
 	assert_int_equal(vn_db_open(path, &db, &err), -EPROTO);
 	assert_non_null(strstr(err.msg, "schema version 99"));
 }
@@ -472,10 +457,8 @@ static void events(void **state)
 		json_object_array_get_idx(rows, 0), "ts")));
 	json_object_put(rows);
 	/* append-only, enforced by the schema itself */
-	assert_int_not_equal(sqlite3_exec(fx->db, "UPDATE events SET type = 'x'",
-					  NULL, NULL, NULL), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(fx->db, "DELETE FROM events", NULL, NULL, NULL),
-			     SQLITE_OK);
+	assert_int_not_equal(vsql_exec(fx->db, "UPDATE events SET type = 'x'"), 0);
+	assert_int_not_equal(vsql_exec(fx->db, "DELETE FROM events"), 0);
 	assert_int_equal(one_int(fx->db, "SELECT count(*) FROM events"), 2);
 }
 

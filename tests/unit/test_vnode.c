@@ -465,13 +465,13 @@ static void reconcile(void **state)
 
 		assert_int_equal(vn_vnode_create(&fx->ctx, &r, &who, NULL, &err), 0);
 	}
-	sqlite3_exec(fx->ctx.db, "UPDATE vnodes SET creator_pid = 0 WHERE 0", NULL, NULL, NULL);
+	vsql_exec(fx->ctx.db, "UPDATE vnodes SET creator_pid = 0 WHERE 0");
 	{
 		char sql[128];
 
 		snprintf(sql, sizeof(sql), "UPDATE vnodes SET creator_pid = %d WHERE name = 'e'",
 			 (int)child);
-		assert_int_equal(sqlite3_exec(fx->ctx.db, sql, NULL, NULL, NULL), 0);
+		assert_int_equal(vsql_exec(fx->ctx.db, sql), 0);
 	}
 	assert_int_equal(vn_reconcile(&fx->ctx, true), 0);
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM vnodes WHERE name='e'"), 0);
@@ -1338,9 +1338,9 @@ static void leases(void **state)
 	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
 	assert_true(has_lease(fx, "10.0.0.2", "a", 96 * M));
 	/* one left over all the same: the database's lease there, reserved */
-	assert_int_equal(sqlite3_exec(fx->ctx.db, "INSERT INTO lease_releases (component_id, "
-				      "vnode, lease_id, since) SELECT id, 'a', 'af63dc4c8601ec8c', 1 "
-				      "FROM components WHERE name = 'm1'", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(vsql_exec(fx->ctx.db, "INSERT INTO lease_releases (component_id, "
+				   "vnode, lease_id, since) SELECT id, 'a', 'af63dc4c8601ec8c', 1 "
+				   "FROM components WHERE name = 'm1'"), 0);
 	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
 	assert_true(has_lease(fx, "10.0.0.2", "a", 96 * M));
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM lease_releases"), 0);

@@ -937,8 +937,7 @@ static void reconcile(void **state)
 	 * was recorded before ids were kept: its id is recorded now */
 	snprintf(p, sizeof(p), "%s/" VOL "r", fx->root);
 	rm_rf(p);
-	assert_int_equal(sqlite3_exec(fx->ctx.db, "UPDATE volumes SET volume_id = NULL",
-				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(vsql_exec(fx->ctx.db, "UPDATE volumes SET volume_id = NULL"), 0);
 	assert_int_equal(vn_reconcile(&fx->ctx, true), 0);
 	assert_true(exists_at(fx->root, VOL "r/dev"));
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM volumes WHERE length(volume_id) = 16"), 1);

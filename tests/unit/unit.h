@@ -19,9 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "util.h"
+#include "vsql.h"
 
 static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -116,15 +115,15 @@ static inline int count_lines_at(const char *dir, const char *rel,
 }
 
 /* One integer from a query (-1 if no row). */
-static inline int64_t db_int(sqlite3 *db, const char *sql)
+static inline int64_t db_int(struct vsql *db, const char *sql)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int64_t v = -1;
 
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	assert_int_equal(vsql_prepare(db, sql, &st), 0);
+	if (vsql_step(st) == VSQL_ROW)
+		v = vsql_column_int64(st, 0);
+	vsql_finalize(st);
 	return v;
 }
 

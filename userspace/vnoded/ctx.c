@@ -73,7 +73,7 @@ void vn_ctx_fini(struct vn_ctx *ctx)
 	free(ctx->presets);
 	ctx->presets = NULL;
 	if (ctx->db)
-		sqlite3_close(ctx->db);
+		vsql_close(ctx->db);
 	ctx->db = NULL;
 	if (ctx->reply_fd >= 0)
 		close(ctx->reply_fd);

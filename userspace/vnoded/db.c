@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "db.h"
 #include "vnoded.h"
 
@@ -214,64 +216,61 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (component_id, vnode));",
 };
 
-int vn_db_exec(sqlite3 *db, const char *sql, struct vn_err *err)
+int vn_db_exec(struct vsql *db, const char *sql, struct vn_err *err)
 {
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		vn_seterr(err, EIO, "sqlite: %s", msg ? msg : sqlite3_errmsg(db));
-		sqlite3_free(msg);
+	if (vsql_exec(db, sql)) {
+		vn_seterr(err, EIO, "database: %s", vsql_errmsg(db));
 		return -EIO;
 	}
 	return 0;
 }
 
-int vn_db_begin(sqlite3 *db, struct vn_err *err)
+int vn_db_begin(struct vsql *db, struct vn_err *err)
 {
 	return vn_db_exec(db, "BEGIN IMMEDIATE", err);
 }
 
-int vn_db_commit(sqlite3 *db, struct vn_err *err)
+int vn_db_commit(struct vsql *db, struct vn_err *err)
 {
 	return vn_db_exec(db, "COMMIT", err);
 }
 
-void vn_db_rollback(sqlite3 *db)
+void vn_db_rollback(struct vsql *db)
 {
-	if (!sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (vsql_in_tx(db))
+		vsql_exec(db, "ROLLBACK");
 }
 
-int vn_db_int(sqlite3 *db, const char *sql, int64_t *out)
+int vn_db_int(struct vsql *db, const char *sql, int64_t *out)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int ret = -1;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL))
+	if (vsql_prepare(db, sql, &st))
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*out = sqlite3_column_int64(st, 0);
+	if (vsql_step(st) == VSQL_ROW) {
+		*out = vsql_column_int64(st, 0);
 		ret = 0;
 	}
-	sqlite3_finalize(st);
+	vsql_finalize(st);
 	return ret;
 }
 
-int vn_db_version(sqlite3 *db)
+int vn_db_version(struct vsql *db)
 {
 	int64_t v;
 
 	return vn_db_int(db, "PRAGMA user_version", &v) ? -1 : (int)v;
 }
 
-int vn_db_migrate(sqlite3 *db, int to, struct vn_err *err)
+int vn_db_migrate(struct vsql *db, int to, struct vn_err *err)
 {
 	int v = vn_db_version(db), ret;
 	char sql[64];
 
 	if (v < 0)
 		return vn_seterr(err, EIO, "cannot read schema version: %s",
-				 sqlite3_errmsg(db));
+				 vsql_errmsg(db));
 	if (v > VN_DB_VERSION)
 		return vn_seterr(err, EPROTO,
 				 "state database has schema version %d, this vnoded only knows %d (newer vnoded wrote it?)",
@@ -296,20 +295,15 @@ fail:
 	return ret;
 }
 
-int vn_db_open(const char *path, sqlite3 **dbp, struct vn_err *err)
+int vn_db_open(const char *path, struct vsql **dbp, struct vn_err *err)
 {
-	sqlite3 *db;
+	char msg[VN_ERR_MAX];
+	struct vsql *db;
 	int ret;
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
-			    SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-			    NULL) != SQLITE_OK) {
-		vn_seterr(err, EIO, "cannot open %s: %s", path,
-			  db ? sqlite3_errmsg(db) : "out of memory");
-		sqlite3_close(db);
-		return -EIO;
-	}
-	sqlite3_busy_timeout(db, 5000);
+	/* vsql_open() sets the busy timeout */
+	if (vsql_open(path, false, &db, msg, sizeof(msg)))
+		return vn_seterr(err, EIO, "cannot open %s: %s", path, msg);
 	/* WAL: readers (vnodectl sql) never block the daemon */
 	ret = vn_db_exec(db, "PRAGMA journal_mode = WAL;"
 			 "PRAGMA synchronous = NORMAL;"
@@ -317,40 +311,101 @@ int vn_db_open(const char *path, sqlite3 **dbp, struct vn_err *err)
 	if (!ret)
 		ret = vn_db_migrate(db, VN_DB_VERSION, err);
 	if (ret) {
-		sqlite3_close(db);
+		vsql_close(db);
 		return ret;
 	}
 	*dbp = db;
 	return 0;
 }
 
-int vn_event(sqlite3 *db, const char *type, const char *object,
+int vn_event(struct vsql *db, const char *type, const char *object,
 	     const char *name, json_object *detail, struct vn_err *err)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int rc;
 
-	rc = sqlite3_prepare_v2(db,
+	rc = vsql_prepare(db,
 		"INSERT INTO events (ts, type, object, name, detail) VALUES (?, ?, ?, ?, ?)",
-		-1, &st, NULL);
+		&st);
 	if (rc)
-		return vn_seterr(err, EIO, "sqlite: %s", sqlite3_errmsg(db));
-	sqlite3_bind_int64(st, 1, vn_now_ms());
-	sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, object, -1, SQLITE_STATIC);
+		return vn_seterr(err, EIO, "database: %s", vsql_errmsg(db));
+	vsql_bind_int64(st, 1, vn_now_ms());
+	vsql_bind_text(st, 2, type);
+	vsql_bind_text(st, 3, object);
 	if (name)
-		sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, detail ?
-			  json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN) :
-			  "{}", -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return vn_seterr(err, EIO, "sqlite: %s", sqlite3_errmsg(db));
+		vsql_bind_text(st, 4, name);
+	vsql_bind_text(st, 5, detail ?
+		       json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN) :
+		       "{}");
+	rc = vsql_step(st);
+	if (rc != VSQL_DONE)
+		vn_seterr(err, EIO, "database: %s", vsql_errmsg(db));
+	vsql_finalize(st);
+	return rc != VSQL_DONE ? -EIO : 0;
+}
+
+static json_object *column_json(struct vsql_st *st, int i)
+{
+	switch (vsql_column_type(st, i)) {
+	case VSQL_INTEGER:
+		return json_object_new_int64(vsql_column_int64(st, i));
+	case VSQL_FLOAT:
+		return json_object_new_double(vsql_column_double(st, i));
+	case VSQL_NULL:
+		return NULL;
+	case VSQL_BLOB:
+		return json_object_new_string("<blob>");
+	default:
+		return json_object_new_string(vsql_column_text(st, i));
+	}
+}
+
+/* Every row of st as a JSON array of objects. */
+static int rows_json(struct vsql *db, struct vsql_st *st, json_object **rows,
+		     struct vn_err *err)
+{
+	json_object *arr = json_object_new_array();
+	int rc, i, n = vsql_column_count(st);
+
+	while ((rc = vsql_step(st)) == VSQL_ROW) {
+		json_object *row = json_object_new_object();
+
+		for (i = 0; i < n; i++)
+			json_object_object_add(row, vsql_column_name(st, i),
+					       column_json(st, i));
+		json_object_array_add(arr, row);
+	}
+	if (rc != VSQL_DONE) {
+		json_object_put(arr);
+		return vn_seterr(err, EIO, "database: %s", vsql_errmsg(db));
+	}
+	*rows = arr;
 	return 0;
 }
 
-static json_object *column_json(sqlite3_stmt *st, int i)
+int vn_db_query_json(struct vsql *db, const char *sql, const char *const *binds,
+		     json_object **rows, struct vn_err *err)
+{
+	struct vsql_st *st;
+	int i, ret;
+
+	if (vsql_prepare(db, sql, &st))
+		return vn_seterr(err, EIO, "database: %s", vsql_errmsg(db));
+	for (i = 0; binds && binds[i]; i++)
+		vsql_bind_text(st, i + 1, binds[i]);
+	ret = rows_json(db, st, rows, err);
+	vsql_finalize(st);
+	return ret;
+}
+
+/*
+ * `vnodectl sql`: SQLite only, on the raw handle (vsql_sqlite()): its
+ * authorizer, progress handler, heap limit and SQLITE_LIMIT_LENGTH.
+ * PostgreSQL will enforce the same rules with a read-only role (not done
+ * yet).
+ */
+
+static json_object *ro_column_json(sqlite3_stmt *st, int i)
 {
 	switch (sqlite3_column_type(st, i)) {
 	case SQLITE_INTEGER:
@@ -366,7 +421,7 @@ static json_object *column_json(sqlite3_stmt *st, int i)
 	}
 }
 
-/* What rows_json is still allowed to produce (NULL: no limits). */
+/* What ro_rows_json is still allowed to produce (NULL: no limits). */
 struct rows_cap {
 	int64_t max_rows;
 	size_t max_json;
@@ -374,8 +429,8 @@ struct rows_cap {
 	bool over_rows, over_json;
 };
 
-static int rows_json(sqlite3 *db, sqlite3_stmt *st, struct rows_cap *cap,
-		     json_object **rows, struct vn_err *err)
+static int ro_rows_json(sqlite3 *db, sqlite3_stmt *st, struct rows_cap *cap,
+			json_object **rows, struct vn_err *err)
 {
 	json_object *arr = json_object_new_array();
 	int rc, i, n = sqlite3_column_count(st);
@@ -391,7 +446,7 @@ static int rows_json(sqlite3 *db, sqlite3_stmt *st, struct rows_cap *cap,
 		row = json_object_new_object();
 		for (i = 0; i < n; i++)
 			json_object_object_add(row, sqlite3_column_name(st, i),
-					       column_json(st, i));
+					       ro_column_json(st, i));
 		json_object_array_add(arr, row);
 		nr++;
 		if (cap && cap->max_json) {
@@ -410,25 +465,10 @@ static int rows_json(sqlite3 *db, sqlite3_stmt *st, struct rows_cap *cap,
 	}
 	if (rc != SQLITE_DONE) {
 		json_object_put(arr);
-		return vn_seterr(err, EIO, "sqlite: %s", sqlite3_errmsg(db));
+		return vn_seterr(err, EIO, "database: %s", sqlite3_errmsg(db));
 	}
 	*rows = arr;
 	return 0;
-}
-
-int vn_db_query_json(sqlite3 *db, const char *sql, const char *const *binds,
-		     json_object **rows, struct vn_err *err)
-{
-	sqlite3_stmt *st;
-	int i, ret;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return vn_seterr(err, EIO, "sqlite: %s", sqlite3_errmsg(db));
-	for (i = 0; binds && binds[i]; i++)
-		sqlite3_bind_text(st, i + 1, binds[i], -1, SQLITE_STATIC);
-	ret = rows_json(db, st, NULL, rows, err);
-	sqlite3_finalize(st);
-	return ret;
 }
 
 /* Only reading is allowed: SELECT, reading columns, functions, and the
@@ -491,7 +531,7 @@ static int sql_run(sqlite3 *db, sqlite3_stmt *st, const struct vn_sql_limits *li
 	 */
 	if (lim->max_mem > 0)
 		old_heap = sqlite3_hard_heap_limit64(sqlite3_memory_used() + lim->max_mem);
-	ret = rows_json(db, st, &cap, rows, err);
+	ret = ro_rows_json(db, st, &cap, rows, err);
 	errc = sqlite3_errcode(db);
 	if (lim->max_mem > 0)
 		sqlite3_hard_heap_limit64(old_heap);
@@ -512,9 +552,10 @@ static int sql_run(sqlite3 *db, sqlite3_stmt *st, const struct vn_sql_limits *li
 	return ret;
 }
 
-int vn_sql_readonly_db(sqlite3 *db, const char *sql, const struct vn_sql_limits *lim,
+int vn_sql_readonly_db(struct vsql *vdb, const char *sql, const struct vn_sql_limits *lim,
 		       json_object **rows, struct vn_err *err)
 {
+	sqlite3 *db = vsql_sqlite(vdb);
 	struct vn_sql_limits def;
 	sqlite3_stmt *st = NULL;
 	const char *tail = NULL;
@@ -526,6 +567,10 @@ int vn_sql_readonly_db(sqlite3 *db, const char *sql, const struct vn_sql_limits 
 	}
 	if (!sql || !*sql)
 		return vn_seterr(err, EINVAL, "empty SQL query");
+	/* PostgreSQL: a read-only role will do it (not done yet) */
+	if (!db)
+		return vn_seterr(err, EOPNOTSUPP,
+				 "sql: read-only queries need the SQLite state database");
 	sqlite3_set_authorizer(db, ro_authorizer, NULL);
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, &tail);
 	sqlite3_set_authorizer(db, NULL, NULL);
@@ -560,24 +605,25 @@ int vn_sql_readonly_db(sqlite3 *db, const char *sql, const struct vn_sql_limits 
 int vn_sql_readonly(const char *dbpath, const char *sql, const struct vn_sql_limits *lim,
 		    json_object **rows, struct vn_err *err)
 {
+	char msg[VN_ERR_MAX];
+	struct vsql *vdb;
 	sqlite3 *db;
 	int ret;
 
-	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		vn_seterr(err, EIO, "cannot open %s read-only: %s", dbpath,
-			  db ? sqlite3_errmsg(db) : "out of memory");
-		sqlite3_close(db);
-		return -EIO;
+	if (vsql_open(dbpath, true, &vdb, msg, sizeof(msg)))
+		return vn_seterr(err, EIO, "cannot open %s read-only: %s", dbpath, msg);
+	db = vsql_sqlite(vdb);
+	if (db) {
+		sqlite3_busy_timeout(db, 2000);
+		/* no single string or blob (randomblob(1e9)...) beyond the JSON cap */
+		if (lim && lim->max_json)
+			sqlite3_limit(db, SQLITE_LIMIT_LENGTH,
+				      lim->max_json > INT_MAX ? INT_MAX : (int)lim->max_json);
+		else if (!lim)
+			sqlite3_limit(db, SQLITE_LIMIT_LENGTH, VN_SQL_MAX_JSON);
 	}
-	sqlite3_busy_timeout(db, 2000);
-	/* no single string or blob (randomblob(1e9)...) beyond the JSON cap */
-	if (lim && lim->max_json)
-		sqlite3_limit(db, SQLITE_LIMIT_LENGTH,
-			      lim->max_json > INT_MAX ? INT_MAX : (int)lim->max_json);
-	else if (!lim)
-		sqlite3_limit(db, SQLITE_LIMIT_LENGTH, VN_SQL_MAX_JSON);
-	ret = vn_sql_readonly_db(db, sql, lim, rows, err);
-	sqlite3_close(db);
+	ret = vn_sql_readonly_db(vdb, sql, lim, rows, err);
+	vsql_close(vdb);
 	return ret;
 }
 
@@ -615,24 +661,31 @@ const char *vn_jstr(json_object *o, const char *key)
 	       json_object_get_string(v) : NULL;
 }
 
-int vn_step_done(struct vn_ctx *ctx, sqlite3_stmt *st, struct vn_err *err)
+/* rc of a step that should have been the last: 0 (done), or the error
+ * (the message is read before the statement is finalized) */
+static int step_err(struct vn_ctx *ctx, int rc, struct vn_err *err)
 {
-	int rc = sqlite3_step(st);
-
-	sqlite3_finalize(st);
-	if (rc == SQLITE_CONSTRAINT)
+	if (rc == -EEXIST)
 		return vn_seterr(err, EEXIST, "constraint failed: %s",
-				 sqlite3_errmsg(ctx->db));
-	if (rc != SQLITE_DONE)
-		return vn_seterr(err, EIO, "sqlite: %s", sqlite3_errmsg(ctx->db));
+				 vsql_errmsg(ctx->db));
+	if (rc != VSQL_DONE)
+		return vn_seterr(err, EIO, "database: %s", vsql_errmsg(ctx->db));
 	return 0;
 }
 
-int vn_prep(struct vn_ctx *ctx, const char *sql, sqlite3_stmt **st,
+int vn_step_done(struct vn_ctx *ctx, struct vsql_st *st, struct vn_err *err)
+{
+	int ret = step_err(ctx, vsql_step(st), err);
+
+	vsql_finalize(st);
+	return ret;
+}
+
+int vn_prep(struct vn_ctx *ctx, const char *sql, struct vsql_st **st,
 		struct vn_err *err)
 {
-	if (sqlite3_prepare_v2(ctx->db, sql, -1, st, NULL) != SQLITE_OK)
-		return vn_seterr(err, EIO, "sqlite: %s", sqlite3_errmsg(ctx->db));
+	if (vsql_prepare(ctx->db, sql, st))
+		return vn_seterr(err, EIO, "database: %s", vsql_errmsg(ctx->db));
 	return 0;
 }
 
@@ -696,31 +749,31 @@ bool vn_db_comp_exists(struct vn_ctx *ctx, const char *name)
 int vn_db_comp_insert(struct vn_ctx *ctx, const struct vn_conf_comp *c,
 		      const char *source, struct vn_err *err)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int ret;
 
 	ret = vn_prep(ctx, "INSERT INTO components (name, kind, addr, port, source, created) "
 		   "VALUES (?, ?, ?, ?, ?, ?)", &st, err);
 	if (ret)
 		return ret;
-	sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, vn_kind_name(c->kind), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, c->addr, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, c->port);
-	sqlite3_bind_text(st, 5, source, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, vn_now_ms());
+	vsql_bind_text(st, 1, c->name);
+	vsql_bind_text(st, 2, vn_kind_name(c->kind));
+	vsql_bind_text(st, 3, c->addr);
+	vsql_bind_int64(st, 4, c->port);
+	vsql_bind_text(st, 5, source);
+	vsql_bind_int64(st, 6, vn_now_ms());
 	return vn_step_done(ctx, st, err);
 }
 
 int vn_db_comp_delete(struct vn_ctx *ctx, int64_t id, struct vn_err *err)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int ret;
 
 	ret = vn_prep(ctx, "DELETE FROM components WHERE id = ?", &st, err);
 	if (ret)
 		return ret;
-	sqlite3_bind_int64(st, 1, id);
+	vsql_bind_int64(st, 1, id);
 	return vn_step_done(ctx, st, err);
 }
 
@@ -728,22 +781,22 @@ int vn_db_comp_set_probe(struct vn_ctx *ctx, int64_t id, const char *state,
 			 int64_t capacity, int64_t used, int slab_shift,
 			 int64_t op_rtt_ns, const char *last_error)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 
 	if (vn_prep(ctx, "UPDATE components SET state = ?, capacity = ?, used = ?, "
 		 "slab_shift = ?, last_probe = ?, last_error = ?, "
 		 "op_rtt_ns = CASE WHEN ?8 > 0 THEN ?8 ELSE op_rtt_ns END WHERE id = ?7",
 		 &st, NULL))
 		return -EIO;
-	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, capacity);
-	sqlite3_bind_int64(st, 3, used);
-	sqlite3_bind_int(st, 4, slab_shift);
-	sqlite3_bind_int64(st, 5, vn_now_ms());
+	vsql_bind_text(st, 1, state);
+	vsql_bind_int64(st, 2, capacity);
+	vsql_bind_int64(st, 3, used);
+	vsql_bind_int64(st, 4, slab_shift);
+	vsql_bind_int64(st, 5, vn_now_ms());
 	if (last_error)
-		sqlite3_bind_text(st, 6, last_error, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 7, id);
-	sqlite3_bind_int64(st, 8, op_rtt_ns);
+		vsql_bind_text(st, 6, last_error);
+	vsql_bind_int64(st, 7, id);
+	vsql_bind_int64(st, 8, op_rtt_ns);
 	vn_step_done(ctx, st, NULL);
 	return 0;
 }
@@ -783,15 +836,15 @@ int vn_db_comp_reserved(struct vn_ctx *ctx, int64_t comp_id, int64_t *bytes)
 int vn_db_comp_set_drain(struct vn_ctx *ctx, int64_t id, const char *drain,
 			 struct vn_err *err)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int ret;
 
 	ret = vn_prep(ctx, "UPDATE components SET drain = ? WHERE id = ?", &st, err);
 	if (ret)
 		return ret;
 	if (drain)
-		sqlite3_bind_text(st, 1, drain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, id);
+		vsql_bind_text(st, 1, drain);
+	vsql_bind_int64(st, 2, id);
 	return vn_step_done(ctx, st, err);
 }
 
@@ -806,35 +859,35 @@ int vn_db_comp_allocs(struct vn_ctx *ctx, int64_t id, json_object **rows,
 
 int64_t vn_db_alloc_bytes(struct vn_ctx *ctx, int64_t vnode_id, int64_t comp_id)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int64_t v = 0;
 
 	if (vn_prep(ctx, "SELECT coalesce(sum(bytes), 0) FROM allocations "
 		    "WHERE vnode_id = ? AND component_id = ?", &st, NULL))
 		return 0;
-	sqlite3_bind_int64(st, 1, vnode_id);
-	sqlite3_bind_int64(st, 2, comp_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	vsql_bind_int64(st, 1, vnode_id);
+	vsql_bind_int64(st, 2, comp_id);
+	if (vsql_step(st) == VSQL_ROW)
+		v = vsql_column_int64(st, 0);
+	vsql_finalize(st);
 	return v;
 }
 
 int vn_db_alloc_add(struct vn_ctx *ctx, int64_t vnode_id, int64_t comp_id,
 		    uint64_t bytes, struct vn_err *err)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int ret;
 
 	ret = vn_prep(ctx, "UPDATE allocations SET bytes = bytes + ? "
 		      "WHERE vnode_id = ? AND component_id = ?", &st, err);
 	if (ret)
 		return ret;
-	sqlite3_bind_int64(st, 1, (int64_t)bytes);
-	sqlite3_bind_int64(st, 2, vnode_id);
-	sqlite3_bind_int64(st, 3, comp_id);
+	vsql_bind_int64(st, 1, (int64_t)bytes);
+	vsql_bind_int64(st, 2, vnode_id);
+	vsql_bind_int64(st, 3, comp_id);
 	ret = vn_step_done(ctx, st, err);
-	if (ret || sqlite3_changes(ctx->db))
+	if (ret || vsql_changes(ctx->db))
 		return ret;
 	return vn_db_alloc_insert(ctx, vnode_id, comp_id, bytes, err);
 }
@@ -842,13 +895,13 @@ int vn_db_alloc_add(struct vn_ctx *ctx, int64_t vnode_id, int64_t comp_id,
 int vn_db_alloc_drop_comp(struct vn_ctx *ctx, int64_t comp_id,
 			  struct vn_err *err)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int ret;
 
 	ret = vn_prep(ctx, "DELETE FROM allocations WHERE component_id = ?", &st, err);
 	if (ret)
 		return ret;
-	sqlite3_bind_int64(st, 1, comp_id);
+	vsql_bind_int64(st, 1, comp_id);
 	return vn_step_done(ctx, st, err);
 }
 
@@ -903,7 +956,7 @@ int vn_db_release_add(struct vn_ctx *ctx, int64_t comp_id, const char *vnode,
 		      uint64_t lease_id, const char *why, struct vn_err *err)
 {
 	char id[24];
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int ret;
 
 	ret = vn_prep(ctx, "INSERT INTO lease_releases (component_id, vnode, lease_id, since, "
@@ -912,27 +965,27 @@ int vn_db_release_add(struct vn_ctx *ctx, int64_t comp_id, const char *vnode,
 	if (ret)
 		return ret;
 	snprintf(id, sizeof(id), "%016" PRIx64, lease_id);
-	sqlite3_bind_int64(st, 1, comp_id);
-	sqlite3_bind_text(st, 2, vnode, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 4, vn_now_ms());
+	vsql_bind_int64(st, 1, comp_id);
+	vsql_bind_text(st, 2, vnode);
+	vsql_bind_text(st, 3, id);
+	vsql_bind_int64(st, 4, vn_now_ms());
 	if (why)
-		sqlite3_bind_text(st, 5, why, -1, SQLITE_TRANSIENT);
+		vsql_bind_text(st, 5, why);
 	return vn_step_done(ctx, st, err);
 }
 
 int vn_db_release_del(struct vn_ctx *ctx, int64_t comp_id, const char *vnode,
 		      struct vn_err *err)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int ret;
 
 	ret = vn_prep(ctx, "DELETE FROM lease_releases WHERE component_id = ? AND vnode = ?",
 		      &st, err);
 	if (ret)
 		return ret;
-	sqlite3_bind_int64(st, 1, comp_id);
-	sqlite3_bind_text(st, 2, vnode, -1, SQLITE_STATIC);
+	vsql_bind_int64(st, 1, comp_id);
+	vsql_bind_text(st, 2, vnode);
 	return vn_step_done(ctx, st, err);
 }
 
@@ -972,36 +1025,44 @@ int vn_db_vnode_insert(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 		       uint64_t cgid, int64_t *id, struct vn_err *err)
 {
 	char cg[PATH_MAX];
-	sqlite3_stmt *st;
-	int ret;
+	struct vsql_st *st;
+	int64_t new_id = 0;
+	int ret, rc;
 
 	ret = vn_prep(ctx, "INSERT INTO vnodes (name, mem, cache, replicas, cpus, owner_uid, "
 		   "cgroup, cgroup_id, state, ephemeral, creator_pid, created, headroom, "
-		   "prefetch, protect) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)",
-		   &st, err);
+		   "prefetch, protect) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?) "
+		   "RETURNING id", &st, err);
 	if (ret)
 		return ret;
 	snprintf(cg, sizeof(cg), VN_CGROOT "/%s/%s", vn_cg_parent(&ctx->kern),
 	 req->name);
-	sqlite3_bind_text(st, 1, req->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)req->mem);
-	sqlite3_bind_int64(st, 3, (int64_t)req->cache);
-	sqlite3_bind_int(st, 4, replicas);
+	vsql_bind_text(st, 1, req->name);
+	vsql_bind_int64(st, 2, (int64_t)req->mem);
+	vsql_bind_int64(st, 3, (int64_t)req->cache);
+	vsql_bind_int64(st, 4, replicas);
 	if (req->cpus[0])
-		sqlite3_bind_text(st, 5, req->cpus, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, owner);
-	sqlite3_bind_text(st, 7, cg, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 8, (int64_t)cgid);
-	sqlite3_bind_int(st, 9, req->ephemeral);
-	sqlite3_bind_int64(st, 10, req->creator_pid);
-	sqlite3_bind_int64(st, 11, vn_now_ms());
+		vsql_bind_text(st, 5, req->cpus);
+	vsql_bind_int64(st, 6, owner);
+	vsql_bind_text(st, 7, cg);
+	vsql_bind_int64(st, 8, (int64_t)cgid);
+	vsql_bind_int64(st, 9, req->ephemeral);
+	vsql_bind_int64(st, 10, req->creator_pid);
+	vsql_bind_int64(st, 11, vn_now_ms());
 	if (req->has_headroom)
-		sqlite3_bind_int64(st, 12, req->headroom);
-	sqlite3_bind_int(st, 13, req->prefetch);
-	sqlite3_bind_text(st, 14, vn_protect_name(protect), -1, SQLITE_STATIC);
-	ret = vn_step_done(ctx, st, err);
+		vsql_bind_int64(st, 12, req->headroom);
+	vsql_bind_int64(st, 13, req->prefetch);
+	vsql_bind_text(st, 14, vn_protect_name(protect));
+	/* the row with its id, then done */
+	rc = vsql_step(st);
+	if (rc == VSQL_ROW) {
+		new_id = vsql_column_int64(st, 0);
+		rc = vsql_step(st);
+	}
+	ret = step_err(ctx, rc, err);
+	vsql_finalize(st);
 	if (!ret)
-		*id = sqlite3_last_insert_rowid(ctx->db);
+		*id = new_id;
 	return ret;
 }
 
@@ -1010,17 +1071,17 @@ int vn_db_vnode_insert(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 static int update_one(struct vn_ctx *ctx, const char *sql, const char *text,
 		      int64_t val, int64_t id, struct vn_err *err)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int ret;
 
 	ret = vn_prep(ctx, sql, &st, err);
 	if (ret)
 		return ret;
 	if (text)
-		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+		vsql_bind_text(st, 1, text);
 	else
-		sqlite3_bind_int64(st, 1, val);
-	sqlite3_bind_int64(st, 2, id);
+		vsql_bind_int64(st, 1, val);
+	vsql_bind_int64(st, 2, id);
 	return vn_step_done(ctx, st, err);
 }
 
@@ -1048,7 +1109,7 @@ int vn_db_vnode_set_protect(struct vn_ctx *ctx, int64_t id, enum vn_protect p,
 int64_t vn_db_vnode_event_total(struct vn_ctx *ctx, const char *name,
 				const char *type)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int64_t total = 0;
 
 	/* since its vnode.create: an older vNode of the same name had its own */
@@ -1058,39 +1119,39 @@ int64_t vn_db_vnode_event_total(struct vn_ctx *ctx, const char *name,
 		    "AND name = ?1 AND type = 'vnode.create') ORDER BY id DESC LIMIT 1",
 		    &st, NULL))
 		return 0;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		total = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	vsql_bind_text(st, 1, name);
+	vsql_bind_text(st, 2, type);
+	if (vsql_step(st) == VSQL_ROW)
+		total = vsql_column_int64(st, 0);
+	vsql_finalize(st);
 	return total;
 }
 
 int vn_db_alloc_insert(struct vn_ctx *ctx, int64_t vnode_id, int64_t comp_id,
 		       uint64_t bytes, struct vn_err *err)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int ret;
 
 	ret = vn_prep(ctx, "INSERT INTO allocations (vnode_id, component_id, bytes) "
 		   "VALUES (?, ?, ?)", &st, err);
 	if (ret)
 		return ret;
-	sqlite3_bind_int64(st, 1, vnode_id);
-	sqlite3_bind_int64(st, 2, comp_id);
-	sqlite3_bind_int64(st, 3, (int64_t)bytes);
+	vsql_bind_int64(st, 1, vnode_id);
+	vsql_bind_int64(st, 2, comp_id);
+	vsql_bind_int64(st, 3, (int64_t)bytes);
 	return vn_step_done(ctx, st, err);
 }
 
 int vn_db_vnode_delete(struct vn_ctx *ctx, int64_t id, struct vn_err *err)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int ret;
 
 	ret = vn_prep(ctx, "DELETE FROM vnodes WHERE id = ?", &st, err);
 	if (ret)
 		return ret;
-	sqlite3_bind_int64(st, 1, id);
+	vsql_bind_int64(st, 1, id);
 	return vn_step_done(ctx, st, err);
 }
 
@@ -1118,42 +1179,42 @@ int vn_db_vnode_allocs(struct vn_ctx *ctx, int64_t vnode_id, json_object **rows)
 
 int vn_db_vnode_set_state(struct vn_ctx *ctx, int64_t id, const char *state)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 
 	if (vn_prep(ctx, "UPDATE vnodes SET state = ? WHERE id = ?", &st, NULL))
 		return -EIO;
-	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, id);
+	vsql_bind_text(st, 1, state);
+	vsql_bind_int64(st, 2, id);
 	vn_step_done(ctx, st, NULL);
 	return 0;
 }
 
 void vn_db_vnode_set_cgid(struct vn_ctx *ctx, int64_t id, uint64_t cgid)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 
 	if (!vn_prep(ctx, "UPDATE vnodes SET cgroup_id = ? WHERE id = ?", &st, NULL)) {
-		sqlite3_bind_int64(st, 1, (int64_t)cgid);
-		sqlite3_bind_int64(st, 2, id);
+		vsql_bind_int64(st, 1, (int64_t)cgid);
+		vsql_bind_int64(st, 2, id);
 		vn_step_done(ctx, st, NULL);
 	}
 }
 
 /* a row's member, or NULL (SQL NULL) */
-static void bind_opt(sqlite3_stmt *st, int i, json_object *row, const char *key)
+static void bind_opt(struct vsql_st *st, int i, json_object *row, const char *key)
 {
 	json_object *v = json_object_object_get(row, key);
 
 	if (!v)
-		sqlite3_bind_null(st, i);
+		vsql_bind_null(st, i);
 	else if (json_object_is_type(v, json_type_double))
-		sqlite3_bind_double(st, i, json_object_get_double(v));
+		vsql_bind_double(st, i, json_object_get_double(v));
 	else if (json_object_is_type(v, json_type_int))
-		sqlite3_bind_int64(st, i, json_object_get_int64(v));
+		vsql_bind_int64(st, i, json_object_get_int64(v));
 	else if (json_object_is_type(v, json_type_boolean))
-		sqlite3_bind_int(st, i, json_object_get_boolean(v));
+		vsql_bind_int64(st, i, json_object_get_boolean(v));
 	else
-		sqlite3_bind_text(st, i, json_object_get_string(v), -1, SQLITE_TRANSIENT);
+		vsql_bind_text(st, i, json_object_get_string(v));
 }
 
 int vn_db_explore_insert(struct vn_ctx *ctx, json_object *args, uid_t owner,
@@ -1164,7 +1225,7 @@ int vn_db_explore_insert(struct vn_ctx *ctx, json_object *args, uid_t owner,
 		"seconds", "metric", "slowdown", "rank", "recommended", "ok", "exit",
 	};
 	json_object *rows = json_object_object_get(args, "rows");
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	size_t i, c;
 	int ret;
 
@@ -1183,7 +1244,7 @@ int vn_db_explore_insert(struct vn_ctx *ctx, json_object *args, uid_t owner,
 			goto fail;
 		bind_opt(st, 1, args, "id");
 		bind_opt(st, 2, args, "started");
-		sqlite3_bind_int64(st, 3, owner);
+		vsql_bind_int64(st, 3, owner);
 		bind_opt(st, 4, args, "command");
 		bind_opt(st, 5, args, "mem");
 		bind_opt(st, 6, args, "storage");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vnoded state: one SQLite database (default /var/lib/vnode/state.db).
+ * vnoded state: one SQLite database (default /var/lib/vnode/state.db),
+ * reached through vsql (vsql.h).
  * Schema version is PRAGMA user_version; vn_db_open() migrates older
  * databases step by step inside one transaction and refuses newer ones.
  */
@@ -11,34 +12,34 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <sqlite3.h>
 #include <json-c/json.h>
 
 #include "opts.h"
 #include "util.h"
+#include "vsql.h"
 
 #define VN_DB_VERSION 12
 
 /* Open (creating if needed) and migrate to VN_DB_VERSION. */
-int vn_db_open(const char *path, sqlite3 **db, struct vn_err *err);
+int vn_db_open(const char *path, struct vsql **db, struct vn_err *err);
 /* Apply migrations up to `to` (tests use it to build old databases). */
-int vn_db_migrate(sqlite3 *db, int to, struct vn_err *err);
-int vn_db_version(sqlite3 *db);
+int vn_db_migrate(struct vsql *db, int to, struct vn_err *err);
+int vn_db_version(struct vsql *db);
 /* The first column of the first row of one statement: 0, or -1 when it
  * fails or has no row. */
-int vn_db_int(sqlite3 *db, const char *sql, int64_t *out);
+int vn_db_int(struct vsql *db, const char *sql, int64_t *out);
 
-int vn_db_exec(sqlite3 *db, const char *sql, struct vn_err *err);
-int vn_db_begin(sqlite3 *db, struct vn_err *err);
-int vn_db_commit(sqlite3 *db, struct vn_err *err);
-void vn_db_rollback(sqlite3 *db);
+int vn_db_exec(struct vsql *db, const char *sql, struct vn_err *err);
+int vn_db_begin(struct vsql *db, struct vn_err *err);
+int vn_db_commit(struct vsql *db, struct vn_err *err);
+void vn_db_rollback(struct vsql *db);
 
 /*
  * Append one row to the events table.  type is e.g. "vnode.create",
  * object "vnode"/"component"/"disk"/"daemon", detail a JSON object with
  * the full new state of the object (NULL -> "{}").  Takes no ownership.
  */
-int vn_event(sqlite3 *db, const char *type, const char *object,
+int vn_event(struct vsql *db, const char *type, const char *object,
 	     const char *name, json_object *detail, struct vn_err *err);
 
 /*
@@ -46,7 +47,7 @@ int vn_event(sqlite3 *db, const char *type, const char *object,
  * (column name -> typed value).  Binds are strings (NULL-terminated
  * list; NULL entries are allowed only as the terminator).
  */
-int vn_db_query_json(sqlite3 *db, const char *sql, const char *const *binds,
+int vn_db_query_json(struct vsql *db, const char *sql, const char *const *binds,
 		     json_object **rows, struct vn_err *err);
 
 /*
@@ -78,12 +79,14 @@ void vn_sql_limits_default(struct vn_sql_limits *lim);
  * FUNCTION, compiles exactly one statement and checks
  * sqlite3_stmt_readonly().  Writes fail with -EPERM and a clear message.
  * lim NULL: the defaults above.  Over a limit: -ETIMEDOUT (time), -E2BIG
- * (rows, JSON), -ENOMEM (memory).
+ * (rows, JSON), -ENOMEM (memory).  SQLite only (the raw handle of
+ * vsql_sqlite()); PostgreSQL will enforce the same rules with a
+ * read-only role (not done yet).
  */
 int vn_sql_readonly(const char *dbpath, const char *sql, const struct vn_sql_limits *lim,
 		    json_object **rows, struct vn_err *err);
 /* Same check on an open connection (unit tests). */
-int vn_sql_readonly_db(sqlite3 *db, const char *sql, const struct vn_sql_limits *lim,
+int vn_sql_readonly_db(struct vsql *db, const char *sql, const struct vn_sql_limits *lim,
 		       json_object **rows, struct vn_err *err);
 
 /*
@@ -103,8 +106,8 @@ int64_t vn_jint(json_object *o, const char *key);
 const char *vn_jstr(json_object *o, const char *key);
 /* Step a prepared statement to completion and finalize it (a constraint
  * failure is -EEXIST). */
-int vn_step_done(struct vn_ctx *ctx, sqlite3_stmt *st, struct vn_err *err);
-int vn_prep(struct vn_ctx *ctx, const char *sql, sqlite3_stmt **st,
+int vn_step_done(struct vn_ctx *ctx, struct vsql_st *st, struct vn_err *err);
+int vn_prep(struct vn_ctx *ctx, const char *sql, struct vsql_st **st,
 	    struct vn_err *err);
 /* One component / vNode row by name; -ENOENT "unknown ..." if none. */
 int vn_get_component(struct vn_ctx *ctx, const char *name, json_object **out,

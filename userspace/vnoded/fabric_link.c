@@ -51,7 +51,7 @@ static int row_put(struct vn_ctx *ctx, const char *addr,
 		   const char *floor_src, const struct vn_fabric_plan *pl,
 		   struct vn_err *err)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int64_t now = vn_now_ms();
 	int ret;
 
@@ -64,36 +64,36 @@ static int row_put(struct vn_ctx *ctx, const char *addr,
 		      &st, err);
 	if (ret)
 		return ret;
-	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
+	vsql_bind_text(st, 1, addr);
 	if (s->preset[0]) {
-		sqlite3_bind_text(st, 2, s->preset, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, (int64_t)s->target_ns);
+		vsql_bind_text(st, 2, s->preset);
+		vsql_bind_int64(st, 3, (int64_t)s->target_ns);
 	}
-	sqlite3_bind_int64(st, 4, s->preset[0] ? 0 : (int64_t)s->delay_ns);
-	sqlite3_bind_int64(st, 5, (int64_t)s->per_kib_ns);
-	sqlite3_bind_int64(st, 6, (int64_t)s->jitter_ns);
-	sqlite3_bind_text(st, 7, pl->jitter, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, (int64_t)s->read_bps);
-	sqlite3_bind_int64(st, 9, (int64_t)s->write_bps);
+	vsql_bind_int64(st, 4, s->preset[0] ? 0 : (int64_t)s->delay_ns);
+	vsql_bind_int64(st, 5, (int64_t)s->per_kib_ns);
+	vsql_bind_int64(st, 6, (int64_t)s->jitter_ns);
+	vsql_bind_text(st, 7, pl->jitter);
+	vsql_bind_int64(st, 8, (int64_t)s->read_bps);
+	vsql_bind_int64(st, 9, (int64_t)s->write_bps);
 	if (floor_ns) {
-		sqlite3_bind_int64(st, 10, (int64_t)floor_ns);
-		sqlite3_bind_text(st, 11, floor_src, -1, SQLITE_STATIC);
+		vsql_bind_int64(st, 10, (int64_t)floor_ns);
+		vsql_bind_text(st, 11, floor_src);
 	}
-	sqlite3_bind_int64(st, 12, pl->delay_us);
-	sqlite3_bind_int64(st, 13, pl->per_kib_ns);
-	sqlite3_bind_int64(st, 14, now);
+	vsql_bind_int64(st, 12, pl->delay_us);
+	vsql_bind_int64(st, 13, pl->per_kib_ns);
+	vsql_bind_int64(st, 14, now);
 	return vn_step_done(ctx, st, err);
 }
 
 static int row_delete(struct vn_ctx *ctx, const char *addr, struct vn_err *err)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int ret;
 
 	ret = vn_prep(ctx, "DELETE FROM fabric_links WHERE addr = ?", &st, err);
 	if (ret)
 		return ret;
-	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
+	vsql_bind_text(st, 1, addr);
 	return vn_step_done(ctx, st, err);
 }
 

@@ -140,7 +140,7 @@ static int refused(struct vn_ctx *ctx, json_object *comp, const char *vnode,
 	json_object_object_add(d, "message", json_object_new_string(e.msg));
 	json_object_put(ctx->leases.event);
 	ctx->leases.event = d;
-	if (sqlite3_get_autocommit(ctx->db))
+	if (!vsql_in_tx(ctx->db))
 		vn_lease_flush(ctx);
 	if (err)
 		*err = e;

@@ -16,7 +16,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <sqlite3.h>
 #include <json-c/json.h>
 
 #include "conf.h"
@@ -25,6 +24,7 @@
 #include "kern.h"
 #include "probe.h"
 #include "util.h"
+#include "vsql.h"
 #include "watch.h"
 
 struct vn_ctx;
@@ -47,7 +47,7 @@ struct vn_lease_state {
 };
 
 struct vn_ctx {
-	sqlite3 *db;
+	struct vsql *db;
 	char dbpath[PATH_MAX];
 	struct vn_kern kern;
 	struct vn_cluster cluster;

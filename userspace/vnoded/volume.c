@@ -194,26 +194,26 @@ static int vol_event(struct vn_ctx *ctx, const char *type, const char *name,
 
 static void record_id(struct vn_ctx *ctx, const char *name, const char *id)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 
 	if (vn_prep(ctx, "UPDATE volumes SET volume_id = ? WHERE name = ?", &st, NULL))
 		return;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	vsql_bind_text(st, 1, id);
+	vsql_bind_text(st, 2, name);
 	vn_step_done(ctx, st, NULL);
 }
 
 /* A volume found lost: so it stays (reconcile skips it) */
 static void mark_lost(struct vn_ctx *ctx, const char *name, const char *msg)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 
 	ctx->log(LOG_ERR, "volume %s: %s", name, msg);
 	if (vn_prep(ctx, "UPDATE volumes SET state = 'lost', last_error = ? WHERE name = ?",
 		    &st, NULL))
 		return;
-	sqlite3_bind_text(st, 1, msg, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	vsql_bind_text(st, 1, msg);
+	vsql_bind_text(st, 2, name);
 	vn_step_done(ctx, st, NULL);
 	vol_event(ctx, "volume.state", name, NULL);
 }
@@ -568,7 +568,7 @@ void vn_volume_unwind(struct vn_ctx *ctx, struct vn_vol_plan *plan)
 int vn_volume_commit(struct vn_ctx *ctx, const struct vn_vol_plan *plan,
 		     int64_t vnode_id, const char *vnode, struct vn_err *err)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int ret;
 
 	(void)vnode;
@@ -587,19 +587,18 @@ int vn_volume_commit(struct vn_ctx *ctx, const struct vn_vol_plan *plan,
 	}
 	if (ret)
 		return ret;
-	sqlite3_bind_text(st, 1, plan->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, plan->comp_id);
-	sqlite3_bind_int64(st, 3, (int64_t)plan->size);
-	sqlite3_bind_int64(st, 4, vnode_id);
-	sqlite3_bind_text(st, 5, plan->mountpoint, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, vn_now_ms());
-	sqlite3_bind_int64(st, 7, plan->owner);
-	sqlite3_bind_int(st, 8, plan->keep);
-	sqlite3_bind_text(st, 9, plan->dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, plan->volume_id, -1, SQLITE_STATIC);
+	vsql_bind_text(st, 1, plan->name);
+	vsql_bind_int64(st, 2, plan->comp_id);
+	vsql_bind_int64(st, 3, (int64_t)plan->size);
+	vsql_bind_int64(st, 4, vnode_id);
+	vsql_bind_text(st, 5, plan->mountpoint);
+	vsql_bind_int64(st, 6, vn_now_ms());
+	vsql_bind_int64(st, 7, plan->owner);
+	vsql_bind_int64(st, 8, plan->keep);
+	vsql_bind_text(st, 9, plan->dev);
+	vsql_bind_text(st, 10, plan->volume_id);
 	if (plan->is_new)
-		sqlite3_bind_text(st, 11, vn_vol_protect_name(plan->protect), -1,
-				  SQLITE_STATIC);
+		vsql_bind_text(st, 11, vn_vol_protect_name(plan->protect));
 	ret = vn_step_done(ctx, st, err);
 	if (!ret && plan->is_new)
 		ret = vol_event(ctx, "volume.create", plan->name, err);
@@ -636,7 +635,7 @@ int vn_volume_detach_vnode(struct vn_ctx *ctx, json_object *vn,
 int vn_volume_release(struct vn_ctx *ctx, json_object *vol, bool keep,
 		      struct vn_err *err)
 {
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int ret;
 
 	if (!vol)
@@ -648,9 +647,9 @@ int vn_volume_release(struct vn_ctx *ctx, json_object *vol, bool keep,
 		      "WHERE id = ?3", &st, err);
 	if (ret)
 		return ret;
-	sqlite3_bind_text(st, 1, keep ? "detached" : "deleting", -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, keep);
-	sqlite3_bind_int64(st, 3, vn_jint(vol, "id"));
+	vsql_bind_text(st, 1, keep ? "detached" : "deleting");
+	vsql_bind_int64(st, 2, keep);
+	vsql_bind_int64(st, 3, vn_jint(vol, "id"));
 	ret = vn_step_done(ctx, st, err);
 	if (!ret)
 		ret = vol_event(ctx, "volume.detach", vn_jstr(vol, "name"), err);
@@ -666,15 +665,15 @@ static int delete_remote(struct vn_ctx *ctx, json_object *vol, const char *why,
 {
 	const char *name = vn_jstr(vol, "name");
 	struct vn_err e = { "" };
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	int ret;
 
 	ret = agent(ctx, vn_jstr(vol, "host"), vn_jstr(vol, "host_addr"), "volume.delete",
 		    name, NULL, NULL, &e);
 	if (ret && ret != -ENOENT) {
 		if (!vn_prep(ctx, "UPDATE volumes SET last_error = ? WHERE id = ?", &st, NULL)) {
-			sqlite3_bind_text(st, 1, e.msg, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(st, 2, vn_jint(vol, "id"));
+			vsql_bind_text(st, 1, e.msg);
+			vsql_bind_int64(st, 2, vn_jint(vol, "id"));
 			vn_step_done(ctx, st, NULL);
 		}
 		return vn_seterr(err, -ret, "%s", e.msg);
@@ -684,7 +683,7 @@ static int delete_remote(struct vn_ctx *ctx, json_object *vol, const char *why,
 		return ret;
 	ret = vn_prep(ctx, "DELETE FROM volumes WHERE id = ?", &st, err);
 	if (!ret) {
-		sqlite3_bind_int64(st, 1, vn_jint(vol, "id"));
+		vsql_bind_int64(st, 1, vn_jint(vol, "id"));
 		ret = vn_step_done(ctx, st, err);
 	}
 	if (!ret) {
@@ -720,7 +719,7 @@ int vn_volume_create(struct vn_ctx *ctx, const char *name, uint64_t size,
 {
 	struct vn_vol_plan plan = { 0 };
 	json_object *comp = NULL, *a;
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	uid_t uid;
 	int ret;
 
@@ -754,12 +753,12 @@ int vn_volume_create(struct vn_ctx *ctx, const char *name, uint64_t size,
 		      "owner_uid, keep, volume_id) VALUES (?, ?, ?, 'detached', ?, ?, 1, "
 		      "nullif(?, ''))", &st, err);
 	if (!ret) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, plan.comp_id);
-		sqlite3_bind_int64(st, 3, (int64_t)size);
-		sqlite3_bind_int64(st, 4, vn_now_ms());
-		sqlite3_bind_int64(st, 5, uid);
-		sqlite3_bind_text(st, 6, plan.volume_id, -1, SQLITE_STATIC);
+		vsql_bind_text(st, 1, name);
+		vsql_bind_int64(st, 2, plan.comp_id);
+		vsql_bind_int64(st, 3, (int64_t)size);
+		vsql_bind_int64(st, 4, vn_now_ms());
+		vsql_bind_int64(st, 5, uid);
+		vsql_bind_text(st, 6, plan.volume_id);
 		ret = vn_step_done(ctx, st, err);
 	}
 	if (!ret)
@@ -896,17 +895,17 @@ static void vol_set_state(struct vn_ctx *ctx, json_object *v, const char *state,
 			  const char *dev, const char *msg, bool fixed)
 {
 	bool changed = fixed || strcmp(vn_jstr(v, "state"), state);
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 
 	if (vn_prep(ctx, "UPDATE volumes SET state = ?, dev = coalesce(?, dev), "
 		    "last_error = ? WHERE id = ?", &st, NULL))
 		return;
-	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	vsql_bind_text(st, 1, state);
 	if (dev)
-		sqlite3_bind_text(st, 2, dev, -1, SQLITE_TRANSIENT);
+		vsql_bind_text(st, 2, dev);
 	if (msg)
-		sqlite3_bind_text(st, 3, msg, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 4, vn_jint(v, "id"));
+		vsql_bind_text(st, 3, msg);
+	vsql_bind_int64(st, 4, vn_jint(v, "id"));
 	vn_step_done(ctx, st, NULL);
 	if (changed)
 		vol_event(ctx, strcmp(state, "broken") ? "volume.reconcile" : "volume.state",

@@ -41,7 +41,7 @@ int vn_watch_request(struct vn_ctx *ctx, json_object **data, struct vn_err *err)
 		return vn_seterr(err, EBUSY, "too many monitors (%d) already watch the events",
 				 VN_WATCH_MAX);
 	if (vn_db_int(ctx->db, "SELECT coalesce(max(id), 0) FROM events", &id))
-		return vn_seterr(err, EIO, "sqlite: %s", sqlite3_errmsg(ctx->db));
+		return vn_seterr(err, EIO, "database: %s", vsql_errmsg(ctx->db));
 	ctx->watch.pending = id;
 	*data = json_object_new_object();
 	json_object_object_add(*data, "since", json_object_new_int64(id));
@@ -98,20 +98,20 @@ void vn_watch_events(struct vn_ctx *ctx, const struct pollfd *p, int n)
 }
 
 /* One event row as a line: {"id","ts_ms","type","object","name","detail"}. */
-static char *event_line(sqlite3_stmt *st, int64_t *id)
+static char *event_line(struct vsql_st *st, int64_t *id)
 {
 	json_object *o = json_object_new_object(), *detail;
-	const char *d = (const char *)sqlite3_column_text(st, 5);
+	const char *d = vsql_column_text(st, 5);
 	char *line;
 	size_t len;
 
-	*id = sqlite3_column_int64(st, 0);
+	*id = vsql_column_int64(st, 0);
 	json_object_object_add(o, "id", json_object_new_int64(*id));
-	json_object_object_add(o, "ts_ms", json_object_new_int64(sqlite3_column_int64(st, 1)));
+	json_object_object_add(o, "ts_ms", json_object_new_int64(vsql_column_int64(st, 1)));
 	for (int c = 2; c <= 4; c++)
-		json_object_object_add(o, sqlite3_column_name(st, c),
-				       sqlite3_column_type(st, c) == SQLITE_NULL ? NULL :
-				       json_object_new_string((const char *)sqlite3_column_text(st, c)));
+		json_object_object_add(o, vsql_column_name(st, c),
+				       vsql_column_type(st, c) == VSQL_NULL ? NULL :
+				       json_object_new_string(vsql_column_text(st, c)));
 	detail = d ? json_tokener_parse(d) : NULL;
 	json_object_object_add(o, "detail", detail ? detail : json_object_new_object());
 	d = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
@@ -130,7 +130,7 @@ void vn_watch_flush(struct vn_ctx *ctx)
 {
 	struct vn_watchers *w = &ctx->watch;
 	int64_t from, id;
-	sqlite3_stmt *st;
+	struct vsql_st *st;
 	char *line;
 	int i;
 
@@ -140,12 +140,12 @@ void vn_watch_flush(struct vn_ctx *ctx)
 	for (i = 1; i < w->n; i++)
 		if (w->since[i] < from)
 			from = w->since[i];
-	if (sqlite3_prepare_v2(ctx->db,
-			       "SELECT id, ts, type, object, name, detail FROM events WHERE id > ? ORDER BY id",
-			       -1, &st, NULL))
+	if (vsql_prepare(ctx->db,
+			 "SELECT id, ts, type, object, name, detail FROM events WHERE id > ? ORDER BY id",
+			 &st))
 		return;
-	sqlite3_bind_int64(st, 1, from);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	vsql_bind_int64(st, 1, from);
+	while (vsql_step(st) == VSQL_ROW) {
 		line = event_line(st, &id);
 		if (!line)
 			break;
@@ -167,5 +167,5 @@ void vn_watch_flush(struct vn_ctx *ctx)
 		}
 		free(line);
 	}
-	sqlite3_finalize(st);
+	vsql_finalize(st);
 }
