@@ -157,6 +157,65 @@ static void auth(void **state)
 	assert_non_null(strstr(err.msg, "key_file must be an absolute path shorter than"));
 }
 
+/* [cluster] database: PostgreSQL for a cluster, with its read-only role,
+ * no password in the file, a passfile only its owner reads */
+static void database(void **state)
+{
+	static const struct { const char *text; const char *msg; } bad[] = {
+		{ "[cluster]\ndatabase = /var/lib/vnode/state.db\n",
+		  "cluster.conf:2: database must be a postgresql:// or postgres:// URI" },
+		{ "[cluster]\ndatabase = postgresql://vnode:secret@db/vnode\n"
+		  "database_readonly = postgresql://ro@db/vnode\n",
+		  "cluster.conf:2: database must not hold a password" },
+		{ "[cluster]\ndatabase = host=db password=x dbname=vnode\n",
+		  "cluster.conf:2: database must not hold a password" },
+		{ "[cluster]\ndatabase = host=db dbname='vnode\n",
+		  "cluster.conf:2: database is not a valid PostgreSQL connection string" },
+		{ "[cluster]\ndatabase = postgresql://vnode@db/vnode\n",
+		  "cluster.conf: [cluster] database needs database_readonly too" },
+		{ "[cluster]\ndatabase_readonly = postgresql://ro@db/vnode\n",
+		  "cluster.conf: [cluster] database_readonly without database" },
+		{ "[cluster]\ndatabase_wait = forever\n",
+		  "cluster.conf:2: database_wait must be 0..3600 seconds" },
+	};
+	char dir[256], pf[300], uri[400];
+	struct vn_conf c;
+	struct vn_err err;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse_str("[cluster]\nreplicas = 1\n", &c, &err), 0);
+	assert_string_equal(c.cluster.database, "");
+	assert_int_equal(c.cluster.database_wait_s, 60);
+	assert_int_equal(parse_str("[cluster]\n"
+				   "database = postgresql://vnode@db.example/vnode?passfile=/etc/vnode/pgpass\n"
+				   "database_readonly = host=db.example dbname=vnode user=vnode_ro\n"
+				   "database_wait = 5\n", &c, &err), 0);
+	assert_string_equal(c.cluster.database,
+			    "postgresql://vnode@db.example/vnode?passfile=/etc/vnode/pgpass");
+	assert_string_equal(c.cluster.database_ro, "host=db.example dbname=vnode user=vnode_ro");
+	assert_int_equal(c.cluster.database_wait_s, 5);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_not_equal(parse_str(bad[i].text, &c, &err), 0);
+		if (strncmp(err.msg, bad[i].msg, strlen(bad[i].msg)))
+			fail_msg("'%s': got '%s', want '%s'", bad[i].text, err.msg, bad[i].msg);
+	}
+	/* the passfile: only its owner may read it */
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(pf, sizeof(pf), "%s/pgpass", dir);
+	write_at(dir, "pgpass", "db:5432:vnode:vnode:secret\n");
+	snprintf(uri, sizeof(uri), "postgresql://vnode@db/vnode?passfile=%s", pf);
+	assert_int_equal(chmod(pf, 0644), 0);
+	assert_int_equal(vn_conf_check_passfile(uri, &err), -EPERM);
+	assert_non_null(strstr(err.msg, "may be read by group or others (mode 0644)"));
+	assert_int_equal(chmod(pf, 0600), 0);
+	assert_int_equal(vn_conf_check_passfile(uri, &err), 0);
+	assert_int_equal(vn_conf_check_passfile("host=db dbname=vnode", &err), 0);
+	snprintf(uri, sizeof(uri), "host=db passfile=%s/none", dir);
+	assert_int_equal(vn_conf_check_passfile(uri, &err), -ENOENT);
+	rm_rf(dir);
+}
+
 static void malformed(void **state)
 {
 	static const struct { const char *text; const char *msg; } t[] = {
@@ -246,6 +305,7 @@ int main(void)
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(auth),
 		cmocka_unit_test(agent),
+		cmocka_unit_test(database),
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(long_line),
 		cmocka_unit_test(load_missing),

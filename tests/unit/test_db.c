@@ -19,7 +19,7 @@ static int setup(void **state)
 
 	make_tmpdir(fx->dir, sizeof(fx->dir));
 	snprintf(fx->path, sizeof(fx->path), "%s/state.db", fx->dir);
-	if (vn_db_open(fx->path, &fx->db, &err))
+	if (vn_db_open(fx->path, "h", &fx->db, &err))
 		return -1;
 	*state = fx;
 	return 0;
@@ -79,7 +79,7 @@ static void schema(void **state)
 	{
 		struct vn_err err;
 
-		assert_int_equal(vn_db_open(fx->path, &fx->db, &err), 0);
+		assert_int_equal(vn_db_open(fx->path, "h", &fx->db, &err), 0);
 	}
 	assert_int_equal(one_int(fx->db, "SELECT count(*) FROM vnodes"), 1);
 }
@@ -107,7 +107,7 @@ static struct vsql *migrated(struct vsql *old, const char *path)
 	struct vsql *db;
 
 	vsql_close(old);
-	assert_int_equal(vn_db_open(path, &db, &err), 0);
+	assert_int_equal(vn_db_open(path, "h", &db, &err), 0);
 	assert_int_equal(vn_db_version(db), VN_DB_VERSION);
 	return db;
 }
@@ -366,6 +366,66 @@ static void migrate_v11(void **state)
 	vsql_close(db);
 }
 
+/* 13: every row names its process host; a database from before becomes
+ * the host's that opens it (and then that of the next identity: SQLite is
+ * one process host's); links and pending releases are per host */
+static void migrate_v12(void **state)
+{
+	struct fx *fx = *state;
+	char path[PATH_MAX];
+	struct vn_err err;
+	struct vsql *db;
+
+	db = old_db(fx, 12, "v12.db",
+		"INSERT INTO components (name, kind, addr, port, created) "
+		"VALUES ('m1', 'memory', '10.0.0.8', 7470, 1);"
+		"INSERT INTO components (name, kind, addr, port, created) "
+		"VALUES ('s1', 'storage', '10.0.0.9', 7471, 1);"
+		"INSERT INTO vnodes (name, mem, cache, replicas, owner_uid, cgroup, cgroup_id, created) "
+		"VALUES ('old', 1000, 500, 1, 0, '/x', 7, 1);"
+		"INSERT INTO allocations (vnode_id, component_id, bytes) VALUES (1, 1, 500);"
+		"INSERT INTO volumes (name, component_id, size, vnode_id, created) "
+		"VALUES ('vol', 2, 4096, 1, 1);"
+		"INSERT INTO events (ts, type, object, name) VALUES (1, 'vnode.create', 'vnode', 'old');"
+		"INSERT INTO fabric_links (addr, delay_ns, created, updated) VALUES ('10.0.0.8', 5, 1, 1);"
+		"INSERT INTO lease_releases (component_id, vnode, lease_id, since) "
+		"VALUES (1, 'gone', 'af63dc4c8601ec8c', 5)", path, sizeof(path));
+	assert_false(sql_ok(db, "SELECT host FROM vnodes"));
+	db = migrated(db, path);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM vnodes WHERE host = 'h' AND name = 'old' "
+				 "AND cgroup_id = 7"), 1);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM volumes WHERE host = 'h'"), 1);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM events WHERE host = 'h'"), 1);
+	assert_int_equal(one_int(db, "SELECT delay_ns FROM fabric_links WHERE host = 'h' AND "
+				 "addr = '10.0.0.8'"), 5);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM lease_releases WHERE host = 'h'"), 1);
+	assert_int_equal(one_int(db, "SELECT bytes FROM allocations"), 500);
+	/* still append-only; per host: the same link and release for another */
+	assert_false(sql_ok(db, "UPDATE events SET host = 'x'"));
+	assert_false(sql_ok(db, "DELETE FROM events"));
+	assert_false(sql_ok(db, "INSERT INTO fabric_links (addr, created, updated, host) "
+			    "VALUES ('10.0.0.8', 1, 1, 'h')"));
+	assert_true(sql_ok(db, "INSERT INTO fabric_links (addr, created, updated, host) "
+			   "VALUES ('10.0.0.8', 1, 1, 'h2')"));
+	assert_true(sql_ok(db, "INSERT INTO lease_releases (component_id, vnode, lease_id, since, "
+			   "host) VALUES (1, 'gone', 'af63dc4c8601ec8c', 5, 'h2')"));
+	assert_false(sql_ok(db, "INSERT INTO lease_releases (component_id, vnode, lease_id, since, "
+			    "host) VALUES (1, 'gone', 'af63dc4c8601ec8c', 5, 'h2')"));
+	assert_true(sql_ok(db, "DELETE FROM fabric_links WHERE host = 'h2'"));
+	assert_true(sql_ok(db, "DELETE FROM lease_releases WHERE host = 'h2'"));
+	/* a vNode name is still the cluster's */
+	assert_false(sql_ok(db, "INSERT INTO vnodes (name, mem, cache, replicas, owner_uid, cgroup, "
+			    "cgroup_id, created, host) VALUES ('old', 1000, 500, 1, 0, '/x', 7, 1, 'h2')"));
+	/* opened under another identity: still this one host's state */
+	vsql_close(db);
+	assert_int_equal(vn_db_open(path, "h3", &db, &err), 0);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM vnodes WHERE host = 'h3'"), 1);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM events WHERE host = 'h3'"), 1);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM fabric_links WHERE host = 'h3'"), 1);
+	assert_false(sql_ok(db, "DELETE FROM events"));
+	vsql_close(db);
+}
+
 #define EXPLORE_REC(id, row2) "{\"cmd\": \"explore.record\", \"args\": {\"id\": \"" id "\", " \
 	"\"started\": 1700000000000, \"command\": \"stress -m 1\", \"mem\": 1073741824, " \
 	"\"storage\": null, \"budget\": 1.2, \"metric_regex\": null, \"rows\": [" \
@@ -428,7 +488,7 @@ static void refuse_newer(void **state)
 	assert_int_equal(vsql_open(path, false, &db, NULL, 0), 0);
 	assert_int_equal(vsql_exec(db, "PRAGMA user_version = 99"), 0);
 	vsql_close(db);
-	assert_int_equal(vn_db_open(path, &db, &err), -EPROTO);
+	assert_int_equal(vn_db_open(path, "h", &db, &err), -EPROTO);
 	assert_non_null(strstr(err.msg, "schema version 99"));
 }
 
@@ -439,8 +499,8 @@ static void events(void **state)
 	struct vn_err err;
 
 	json_object_object_add(d, "mem", json_object_new_int(5));
-	assert_int_equal(vn_event(fx->db, "vnode.create", "vnode", "a", d, &err), 0);
-	assert_int_equal(vn_event(fx->db, "vnode.destroy", "vnode", "a", NULL, &err), 0);
+	assert_int_equal(vn_db_event(fx->db, "h", "vnode.create", "vnode", "a", d, &err), 0);
+	assert_int_equal(vn_db_event(fx->db, "h", "vnode.destroy", "vnode", "a", NULL, &err), 0);
 	json_object_put(d);
 	assert_int_equal(one_int(fx->db, "SELECT count(*) FROM events"), 2);
 	assert_int_equal(vn_db_query_json(fx->db,
@@ -485,7 +545,7 @@ static void sql_guard(void **state)
 	struct vn_err err;
 	size_t i;
 
-	assert_int_equal(vn_event(fx->db, "t", "o", "n", NULL, &err), 0);
+	assert_int_equal(vn_db_event(fx->db, "h", "t", "o", "n", NULL, &err), 0);
 	for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
 		int ret = vn_sql_readonly(fx->path, writes[i], NULL, &rows, &err);
 
@@ -623,6 +683,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(migrate_v9, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_v10, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_v11, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_v12, setup, teardown),
 		cmocka_unit_test_setup_teardown(explore_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuse_newer, setup, teardown),
 		cmocka_unit_test_setup_teardown(events, setup, teardown),

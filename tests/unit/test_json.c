@@ -365,7 +365,7 @@ static void watch(void **state)
 	vn_watch_adopt(&fx->ctx, sv[0]);	/* nothing pending: nothing kept */
 	assert_int_equal(w->n, 1);
 
-	assert_int_equal(vn_event(fx->ctx.db, "test.one", "vnode", "x/y", NULL, NULL), 0);
+	assert_int_equal(vn_event(&fx->ctx, "test.one", "vnode", "x/y", NULL, NULL), 0);
 	vn_watch_flush(&fx->ctx);
 	got = recv(sv[1], buf, sizeof(buf) - 1, MSG_DONTWAIT);
 	assert_true(got > 0 && buf[got - 1] == '\n');
@@ -399,7 +399,7 @@ static void watch(void **state)
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	for (i = 0; i < 400 && w->n; i++) {
-		assert_int_equal(vn_event(fx->ctx.db, "test.big", "vnode", big, NULL, NULL), 0);
+		assert_int_equal(vn_event(&fx->ctx, "test.big", "vnode", big, NULL, NULL), 0);
 		vn_watch_flush(&fx->ctx);
 	}
 	assert_int_equal(w->n, 0);

@@ -1339,7 +1339,8 @@ static void leases(void **state)
 	assert_true(has_lease(fx, "10.0.0.2", "a", 96 * M));
 	/* one left over all the same: the database's lease there, reserved */
 	assert_int_equal(vsql_exec(fx->ctx.db, "INSERT INTO lease_releases (component_id, "
-				   "vnode, lease_id, since) SELECT id, 'a', 'af63dc4c8601ec8c', 1 "
+				   "vnode, lease_id, since, host) SELECT id, 'a', 'af63dc4c8601ec8c', 1, "
+				   "(SELECT host FROM vnodes WHERE name = 'a') "
 				   "FROM components WHERE name = 'm1'"), 0);
 	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
 	assert_true(has_lease(fx, "10.0.0.2", "a", 96 * M));

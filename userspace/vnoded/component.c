@@ -56,7 +56,7 @@ static void record_probe(struct vn_ctx *ctx, json_object *comp, int ret,
 	if (strcmp(old, state)) {
 		ctx->log(ret ? LOG_WARNING : LOG_INFO, "component %s is %s%s%s",
 			 vn_jstr(comp, "name"), state, ret ? ": " : "", ret ? msg : "");
-		vn_event(ctx->db, ret ? "component.down" : "component.up",
+		vn_event(ctx, ret ? "component.down" : "component.up",
 			 "component", vn_jstr(comp, "name"), comp, NULL);
 	}
 }
@@ -149,7 +149,7 @@ int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
 	ret = vn_get_component(ctx, c->name, &row, err);
 	if (ret)
 		goto fail;
-	ret = vn_event(ctx->db, "component.add", "component", c->name, row, err);
+	ret = vn_event(ctx, "component.add", "component", c->name, row, err);
 	if (ret)
 		goto fail;
 	ret = vn_db_commit(ctx->db, err);
@@ -201,7 +201,7 @@ static int comp_delete(struct vn_ctx *ctx, json_object *comp, const char *why,
 	ret = vn_db_comp_delete(ctx, vn_jint(comp, "id"), err);
 	if (!ret) {
 		json_object_object_add(comp, "reason", json_object_new_string(why));
-		ret = vn_event(ctx->db, "component.remove", "component",
+		ret = vn_event(ctx, "component.remove", "component",
 			       vn_jstr(comp, "name"), comp, err);
 	}
 	snprintf(fwhy, sizeof(fwhy), "component %s deleted", vn_jstr(comp, "name"));
@@ -270,7 +270,7 @@ static void drain_event(struct vn_ctx *ctx, const char *type,
 	json_object_object_add(d, "port", json_object_new_int64(vn_jint(comp, "port")));
 	if (why)
 		json_object_object_add(d, "reason", json_object_new_string(why));
-	vn_event(ctx->db, type, "component", vn_jstr(comp, "name"), d, NULL);
+	vn_event(ctx, type, "component", vn_jstr(comp, "name"), d, NULL);
 	json_object_put(d);
 }
 

@@ -4,10 +4,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <libpq-fe.h>
 
 #include "conf.h"
 #include "evict.h"
 #include "size.h"
+#include "vsql.h"
 
 void vn_conf_defaults(struct vn_conf *conf)
 {
@@ -22,6 +26,7 @@ void vn_conf_defaults(struct vn_conf *conf)
 	conf->cluster.storage_protect = VN_VOL_PROTECT_NONE;
 	strcpy(conf->cluster.auth.key_file, VN_KEY_FILE);
 	conf->cluster.auth.insecure = false;
+	conf->cluster.database_wait_s = 60;
 	snprintf(conf->agent.listen, sizeof(conf->agent.listen), "0.0.0.0:%d",
 		 VN_AGENT_PORT);
 }
@@ -48,6 +53,67 @@ int vn_kind_parse(const char *s, enum vn_comp_kind *kind)
 int vn_default_port(enum vn_comp_kind kind)
 {
 	return kind == VN_COMP_STORAGE ? 7471 : 7470;
+}
+
+/*
+ * [cluster] database, database_readonly: a PostgreSQL URI or conninfo that
+ * libpq parses, without a password (cluster.conf may be world-readable).
+ * NULL if it is fine, else what is wrong (static or into buf).
+ */
+static const char *db_uri_problem(const char *val, char *buf, size_t len)
+{
+	PQconninfoOption *opts, *o;
+	const char *bad = NULL;
+	char *msg = NULL;
+
+	if (!vsql_target_is_pg(val))
+		return "must be a postgresql:// or postgres:// URI, or a libpq conninfo "
+		       "starting with host=, dbname= or service= (SQLite, the default, "
+		       "needs no key)";
+	opts = PQconninfoParse(val, &msg);
+	if (!opts) {
+		snprintf(buf, len, "is not a valid PostgreSQL connection string: %s",
+			 msg ? msg : "out of memory");
+		/* libpq ends its messages with a newline */
+		if (strlen(buf) && buf[strlen(buf) - 1] == '\n')
+			buf[strlen(buf) - 1] = '\0';
+		PQfreemem(msg);
+		return buf;
+	}
+	for (o = opts; o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && *o->val)
+			bad = "must not hold a password (cluster.conf may be readable by all): "
+			      "name a passfile= that only root reads, or use ~/.pgpass";
+	PQconninfoFree(opts);
+	return bad;
+}
+
+int vn_conf_check_passfile(const char *conninfo, struct vn_err *err)
+{
+	PQconninfoOption *opts, *o;
+	struct stat st;
+	int ret = 0;
+
+	if (!conninfo || !*conninfo)
+		return 0;
+	opts = PQconninfoParse(conninfo, NULL);
+	if (!opts)
+		return vn_seterr(err, EINVAL, "invalid PostgreSQL connection string");
+	for (o = opts; o->keyword && !ret; o++) {
+		if (strcmp(o->keyword, "passfile") || !o->val || !*o->val)
+			continue;
+		if (stat(o->val, &st))
+			ret = vn_seterr(err, errno, "passfile %s: %s", o->val, strerror(errno));
+		else if (!S_ISREG(st.st_mode))
+			ret = vn_seterr(err, EINVAL, "passfile %s is not a regular file", o->val);
+		else if (st.st_mode & 077)
+			ret = vn_seterr(err, EPERM,
+					"passfile %s may be read by group or others (mode %04o): "
+					"chmod 600 it",
+					o->val, (unsigned int)(st.st_mode & 07777));
+	}
+	PQconninfoFree(opts);
+	return ret;
 }
 
 int vn_addr_valid(const char *addr)
@@ -340,6 +406,31 @@ int vn_conf_parse(FILE *f, const char *fname, struct vn_conf *out,
 					goto out;
 				}
 				strcpy(conf->cluster.auth.key_file, val);
+			} else if (!strcmp(key, "database") ||
+				   !strcmp(key, "database_readonly")) {
+				bool ro = !strcmp(key, "database_readonly");
+				char *dst = ro ? conf->cluster.database_ro : conf->cluster.database;
+				const char *why;
+				char buf[256];
+
+				why = db_uri_problem(val, buf, sizeof(buf));
+				if (why) {
+					ret = PERR("%s %s", key, why);
+					goto out;
+				}
+				if (strlen(val) >= sizeof(conf->cluster.database)) {
+					ret = PERR("%s is longer than %zu characters", key,
+						   sizeof(conf->cluster.database) - 1);
+					goto out;
+				}
+				strcpy(dst, val);
+			} else if (!strcmp(key, "database_wait")) {
+				if (parse_int(val, 0, 3600, &n)) {
+					ret = PERR("database_wait must be 0..3600 seconds, got '%s'",
+						   val);
+					goto out;
+				}
+				conf->cluster.database_wait_s = (int)n;
 			} else if (!strcmp(key, "insecure")) {
 				if (strcmp(val, "true") && strcmp(val, "false")) {
 					ret = PERR("insecure must be true or false, got '%s'", val);
@@ -394,6 +485,13 @@ int vn_conf_parse(FILE *f, const char *fname, struct vn_conf *out,
 	}
 	if (ret < 0)
 		goto out;
+	if (!conf->cluster.database[0] != !conf->cluster.database_ro[0]) {
+		ret = vn_seterr(err, EINVAL, conf->cluster.database[0] ?
+				"%s: [cluster] database needs database_readonly too: the read-only role `vnodectl sql` connects as (docs/userspace.md)" :
+				"%s: [cluster] database_readonly without database",
+				fname);
+		goto out;
+	}
 	for (i = 0; i < conf->nr_comps; i++)
 		if (!conf->comps[i].addr[0]) {
 			ret = vn_seterr(err, EINVAL, "%s: [%s %s] has no addr",

@@ -13,6 +13,13 @@
  *   headroom = off        # vNodes' eviction headroom: auto, off or a size
  *   protect = none        # vNodes' memory protection profile: none, crc, aead
  *   storage_protect = none  # new volumes' profile: none, integrity, crypt
+ *   database = postgresql://vnode@db.example/vnode?passfile=/etc/vnode/pgpass
+ *                         # one state database for the cluster (default:
+ *                         # SQLite, <statedir>/state.db, this host only)
+ *   database_readonly = postgresql://vnode_ro@db.example/vnode?passfile=...
+ *                         # the read-only role of `vnodectl sql` (required
+ *                         # with database)
+ *   database_wait = 60    # seconds vnoded waits at start for the database
  *
  *   [memory m1]
  *   addr = 10.0.0.2
@@ -63,6 +70,11 @@ struct vn_cluster {
 	/* new volumes' default (vnode create --storage-protect) */
 	enum vn_vol_protect storage_protect;
 	struct vn_auth_conf auth;	/* key_file, insecure */
+	/* PostgreSQL (vsql_target_is_pg), "" = SQLite in the state dir;
+	 * never with a password (passfile= or ~/.pgpass) */
+	char database[512];
+	char database_ro[512];		/* database_readonly: `vnodectl sql` */
+	int database_wait_s;		/* at start, for an unreachable database */
 };
 
 /* [agent]: vnoded --agent on a storage host */
@@ -119,5 +131,10 @@ int vn_ini_next(struct vn_ini *ini, struct vn_err *err);
 int vn_conf_parse(FILE *f, const char *fname, struct vn_conf *conf,
 		  struct vn_err *err);
 int vn_conf_load(const char *path, struct vn_conf *conf, struct vn_err *err);
+
+/* A database URI's passfile (libpq's passfile=), if it names one, must be
+ * a regular file that neither group nor others may read: 0, or -errno with
+ * the reason. */
+int vn_conf_check_passfile(const char *conninfo, struct vn_err *err);
 
 #endif /* VN_CONF_H */

@@ -31,7 +31,8 @@ int vn_ctx_init(struct vn_ctx *ctx, const char *dbpath, const char *sysroot,
 		return ret;
 	if (vn_path(ctx->dbpath, sizeof(ctx->dbpath), "%s", dbpath))
 		return vn_seterr(err, ENAMETOOLONG, "state path too long");
-	ret = vn_db_open(dbpath, &ctx->db, err);
+	vn_kern_identity(&ctx->kern, ctx->host, sizeof(ctx->host));
+	ret = vn_db_open(dbpath, ctx->host, &ctx->db, err);
 	if (ret)
 		return ret;
 	/* vnoded loads its presets files after this; tests use these */

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vnoded state: one SQLite database (default /var/lib/vnode/state.db),
- * reached through vsql (vsql.h).
- * Schema version is PRAGMA user_version; vn_db_open() migrates older
- * databases step by step inside one transaction and refuses newer ones.
+ * vnoded state: one SQLite database (default /var/lib/vnode/state.db), or
+ * one PostgreSQL database for a cluster of process hosts ([cluster]
+ * database), reached through vsql (vsql.h).  The same schema on both;
+ * every row a vnoded owns names its process host (the column host: the
+ * kernel's identity, ctx->host), and its queries only see and change its
+ * own (components and the reservations on them are shared).
+ * Schema version is PRAGMA user_version (SQLite) or vnode_schema
+ * (PostgreSQL); vn_db_open() migrates older databases step by step inside
+ * one transaction and refuses newer ones.
  */
 #ifndef VN_DB_H
 #define VN_DB_H
@@ -18,10 +23,17 @@
 #include "util.h"
 #include "vsql.h"
 
-#define VN_DB_VERSION 12
+#define VN_DB_VERSION 13
 
-/* Open (creating if needed) and migrate to VN_DB_VERSION. */
-int vn_db_open(const char *path, struct vsql **db, struct vn_err *err);
+/*
+ * Open target (a file path, or a PostgreSQL URI/conninfo: vsql_open),
+ * creating the schema if needed, and migrate to VN_DB_VERSION.  SQLite:
+ * every row becomes host's (one process host's state; a database from
+ * before version 13, or written under another identity), unless host is
+ * NULL.  A PostgreSQL server that cannot be reached: -ENOTCONN.
+ */
+int vn_db_open(const char *target, const char *host, struct vsql **db,
+	       struct vn_err *err);
 /* Apply migrations up to `to` (tests use it to build old databases). */
 int vn_db_migrate(struct vsql *db, int to, struct vn_err *err);
 int vn_db_version(struct vsql *db);
@@ -29,7 +41,13 @@ int vn_db_version(struct vsql *db);
  * fails or has no row. */
 int vn_db_int(struct vsql *db, const char *sql, int64_t *out);
 
+/* rc, a failed vsql call's: err says why; -ENOTCONN "state database
+ * unreachable (...): try again when it is back", -EAGAIN (PostgreSQL: a
+ * lost race, run the transaction again), else -EIO. */
+int vn_db_err(struct vsql *db, int rc, struct vn_err *err);
 int vn_db_exec(struct vsql *db, const char *sql, struct vn_err *err);
+/* BEGIN IMMEDIATE (SQLite), BEGIN ISOLATION LEVEL SERIALIZABLE
+ * (PostgreSQL: any statement or the COMMIT may then fail with -EAGAIN). */
 int vn_db_begin(struct vsql *db, struct vn_err *err);
 int vn_db_commit(struct vsql *db, struct vn_err *err);
 void vn_db_rollback(struct vsql *db);
@@ -39,7 +57,12 @@ void vn_db_rollback(struct vsql *db);
  * object "vnode"/"component"/"disk"/"daemon", detail a JSON object with
  * the full new state of the object (NULL -> "{}").  Takes no ownership.
  */
-int vn_event(struct vsql *db, const char *type, const char *object,
+int vn_db_event(struct vsql *db, const char *host, const char *type,
+		const char *object, const char *name, json_object *detail,
+		struct vn_err *err);
+/* The same, as ctx's process host. */
+struct vn_ctx;
+int vn_event(struct vn_ctx *ctx, const char *type, const char *object,
 	     const char *name, json_object *detail, struct vn_err *err);
 
 /*
@@ -98,6 +121,10 @@ struct vn_ctx;
 struct vn_conf_comp;
 struct vn_vnode_req;
 
+/* The connection is up (SQLite: always), or opened again: 0; else
+ * -ENOTCONN "state database unreachable (...): try again when it is back".
+ * Logs once when it is lost and once when it is back. */
+int vn_db_reach(struct vn_ctx *ctx, struct vn_err *err);
 /* First row of a query as a JSON object, or NULL (*out) if none. */
 int vn_q_one(struct vn_ctx *ctx, const char *sql, const char *const *binds,
 	     json_object **out, struct vn_err *err);
@@ -114,6 +141,10 @@ int vn_get_component(struct vn_ctx *ctx, const char *name, json_object **out,
 		     struct vn_err *err);
 int vn_get_vnode(struct vn_ctx *ctx, const char *name, json_object **out,
 		 struct vn_err *err);
+/* Whether a row of table (vnodes, volumes) named name belongs to another
+ * process host (names are unique in the cluster): 1 and its host, or 0. */
+int vn_db_name_elsewhere(struct vn_ctx *ctx, const char *table, const char *name,
+			 char *host, size_t len);
 
 /* components */
 bool vn_db_comp_exists(struct vn_ctx *ctx, const char *name);
@@ -181,7 +212,8 @@ int vn_db_releases(struct vn_ctx *ctx, int64_t comp_id, json_object **rows,
 		   struct vn_err *err);
 
 /* vNodes */
-/* Sum of every vNode's remote quota (mem - cache). */
+/* Sum of this host's vNodes' remote quotas (mem - cache): they share its
+ * swap disk. */
 int64_t vn_db_quota_total(struct vn_ctx *ctx);
 /* replicas and protect: what the vNode gets (the request's or the
  * cluster's) */

@@ -24,9 +24,9 @@
 static int row_get(struct vn_ctx *ctx, const char *addr, json_object **out,
 		   struct vn_err *err)
 {
-	const char *b[] = { addr, NULL };
+	const char *b[] = { ctx->host, addr, NULL };
 
-	return vn_q_one(ctx, "SELECT " LINK_COLS " FROM fabric_links WHERE addr = ?",
+	return vn_q_one(ctx, "SELECT " LINK_COLS " FROM fabric_links WHERE host = ?1 AND addr = ?2",
 			b, out, err);
 }
 
@@ -55,9 +55,9 @@ static int row_put(struct vn_ctx *ctx, const char *addr,
 	int64_t now = vn_now_ms();
 	int ret;
 
-	ret = vn_prep(ctx, "INSERT INTO fabric_links (" LINK_COLS ") VALUES "
-		      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14) "
-		      "ON CONFLICT (addr) DO UPDATE SET preset = ?2, target_ns = ?3, "
+	ret = vn_prep(ctx, "INSERT INTO fabric_links (" LINK_COLS ", host) VALUES "
+		      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15) "
+		      "ON CONFLICT (host, addr) DO UPDATE SET preset = ?2, target_ns = ?3, "
 		      "delay_ns = ?4, per_kib_ns = ?5, jitter_ns = ?6, jitter_dist = ?7, "
 		      "read_bps = ?8, write_bps = ?9, floor_ns = ?10, floor_src = ?11, "
 		      "link_delay_us = ?12, link_per_kib_ns = ?13, updated = ?14",
@@ -82,6 +82,7 @@ static int row_put(struct vn_ctx *ctx, const char *addr,
 	vsql_bind_int64(st, 12, pl->delay_us);
 	vsql_bind_int64(st, 13, pl->per_kib_ns);
 	vsql_bind_int64(st, 14, now);
+	vsql_bind_text(st, 15, ctx->host);
 	return vn_step_done(ctx, st, err);
 }
 
@@ -90,10 +91,11 @@ static int row_delete(struct vn_ctx *ctx, const char *addr, struct vn_err *err)
 	struct vsql_st *st;
 	int ret;
 
-	ret = vn_prep(ctx, "DELETE FROM fabric_links WHERE addr = ?", &st, err);
+	ret = vn_prep(ctx, "DELETE FROM fabric_links WHERE host = ? AND addr = ?", &st, err);
 	if (ret)
 		return ret;
-	vsql_bind_text(st, 1, addr);
+	vsql_bind_text(st, 1, ctx->host);
+	vsql_bind_text(st, 2, addr);
 	return vn_step_done(ctx, st, err);
 }
 
@@ -114,7 +116,7 @@ static void link_event(struct vn_ctx *ctx, const char *type, const char *addr,
 		json_object_object_add(d, "component", json_object_new_string(comp));
 	if (why)
 		json_object_object_add(d, "reason", json_object_new_string(why));
-	vn_event(ctx->db, type, "fabric", addr, d, NULL);
+	vn_event(ctx, type, "fabric", addr, d, NULL);
 	json_object_put(d);
 }
 
@@ -811,8 +813,8 @@ int vn_fabric_reconcile(struct vn_ctx *ctx)
 	int bad = 0;
 	size_t i;
 
-	if (vn_db_query_json(ctx->db, "SELECT " LINK_COLS " FROM fabric_links ORDER BY addr",
-			     NULL, &rows, NULL))
+	if (vn_db_query_json(ctx->db, "SELECT " LINK_COLS " FROM fabric_links WHERE host = ? "
+			     "ORDER BY addr", (const char *const[]){ ctx->host, NULL }, &rows, NULL))
 		return 1;
 	for (i = 0; i < json_object_array_length(rows); i++) {
 		json_object *row = json_object_array_get_idx(rows, i);

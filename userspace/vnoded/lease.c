@@ -96,7 +96,7 @@ void vn_lease_flush(struct vn_ctx *ctx)
 	if (!d)
 		return;
 	ctx->leases.event = NULL;
-	vn_event(ctx->db, "lease.refused", "component", vn_jstr(d, "host"), d, NULL);
+	vn_event(ctx, "lease.refused", "component", vn_jstr(d, "host"), d, NULL);
 	json_object_put(d);
 }
 
@@ -384,7 +384,7 @@ static int renew(struct vn_ctx *ctx, json_object *comp)
 		json_object_object_add(d, "bytes", json_object_new_uint64(want));
 		json_object_object_add(d, "had_leases", json_object_new_int64(rn.nr_leases));
 		json_object_object_add(d, "had_bytes", json_object_new_uint64(rn.leased));
-		vn_event(ctx->db, "lease.restore", "component", vn_jstr(comp, "name"), d, NULL);
+		vn_event(ctx, "lease.restore", "component", vn_jstr(comp, "name"), d, NULL);
 		json_object_put(d);
 	}
 	/* an unreachable host is not ours to fix (component.down says it) */

@@ -315,6 +315,49 @@ static void check_key(const struct vn_cluster *cl)
  * Before anything is touched: the socket's group must exist (or the
  * socket be explicitly 0666 or 0600, or the kernel the fake one).
  */
+/*
+ * [cluster] database: its passfiles only root reads, and the server
+ * reachable; one that is down is waited for (every 2 s, database_wait
+ * seconds), so a vnoded started before it comes up once it is there.
+ */
+static int wait_database(const struct vn_cluster *cl)
+{
+	int64_t end = vn_mono_ms() + (int64_t)cl->database_wait_s * 1000;
+	char msg[VN_ERR_MAX];
+	struct vn_err err;
+	struct vsql *db;
+	bool said = false;
+	int rc;
+
+	if (vn_conf_check_passfile(cl->database, &err) ||
+	    vn_conf_check_passfile(cl->database_ro, &err)) {
+		vlog(LOG_ERR, "[cluster] database: %s", err.msg);
+		return -1;
+	}
+	for (;;) {
+		rc = vsql_open(cl->database, false, &db, msg, sizeof(msg));
+		if (!rc) {
+			vsql_close(db);
+			if (said)
+				vlog(LOG_NOTICE, "state database reachable");
+			return 0;
+		}
+		if (rc != -ENOTCONN || vn_mono_ms() >= end) {
+			vlog(LOG_ERR, "state database unreachable (%s)%s", msg,
+			     rc == -ENOTCONN && cl->database_wait_s ?
+			     ": gave up after database_wait seconds" : "");
+			return -1;
+		}
+		if (!said) {
+			vlog(LOG_WARNING, "state database unreachable (%s): trying again every 2 s for up to %d s (database_wait)",
+			     msg, cl->database_wait_s);
+			sd_notifyf(0, "STATUS=waiting for the state database");
+		}
+		said = true;
+		sleep(2);
+	}
+}
+
 static int check_group(struct vnoded *d)
 {
 	struct group *gr = getgrnam(d->group);
@@ -707,6 +750,10 @@ static void print_config(const struct vn_conf *conf,
 	       conf->cluster.auth.insecure ? "true" : "false", h,
 	       vn_protect_name(conf->cluster.protect),
 	       vn_vol_protect_name(conf->cluster.storage_protect));
+	if (conf->cluster.database[0])
+		printf("database %s database_readonly %s database_wait %d\n",
+		       conf->cluster.database, conf->cluster.database_ro,
+		       conf->cluster.database_wait_s);
 	printf("agent listen %s\n", conf->agent.listen);
 	for (i = 0; i < conf->nr_comps; i++)
 		printf("%s %s addr %s port %d\n", vn_kind_name(conf->comps[i].kind),
@@ -825,7 +872,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if (vn_ctx_init(&d.ctx, dbpath, d.sysroot, &d.conf.cluster, &err)) {
+	if (d.conf.cluster.database[0] && wait_database(&d.conf.cluster)) {
+		ret = 1;
+		goto out_lock;
+	}
+	if (vn_ctx_init(&d.ctx, d.conf.cluster.database[0] ? d.conf.cluster.database : dbpath,
+			d.sysroot, &d.conf.cluster, &err)) {
 		vlog(LOG_ERR, "%s", err.msg);
 		ret = 1;
 		goto out_lock;
@@ -852,11 +904,13 @@ int main(int argc, char **argv)
 		ret = 1;
 		goto out_sig;
 	}
-	vn_event(d.ctx.db, "daemon.start", "daemon", NULL, NULL, NULL);
+	vn_event(&d.ctx, "daemon.start", "daemon", NULL, NULL, NULL);
 	vn_probe_all(&d.ctx, NULL);
 	bad = vn_reconcile(&d.ctx, true);
-	vlog(bad ? LOG_WARNING : LOG_INFO, "listening on %s, state %s%s", d.sock,
-	     dbpath, bad ? " (some vNodes could not be restored, see above)" : "");
+	vlog(bad ? LOG_WARNING : LOG_INFO, "listening on %s, state %s%s%s", d.sock,
+	     d.conf.cluster.database[0] ? "in the cluster's PostgreSQL database as process host " :
+	     "", d.conf.cluster.database[0] ? d.ctx.host : dbpath,
+	     bad ? " (some vNodes could not be restored, see above)" : "");
 	/* Type=notify: ready once the hosts are probed and the vNodes
 	 * reconciled, so units ordered after vnoded find them */
 	sd_notifyf(0, "READY=1\nSTATUS=%s", bad ? "serving; some vNodes could not be restored" :
@@ -865,7 +919,7 @@ int main(int argc, char **argv)
 	run(&d);
 
 	sd_notify(0, "STOPPING=1");
-	vn_event(d.ctx.db, "daemon.stop", "daemon", NULL, NULL, NULL);
+	vn_event(&d.ctx, "daemon.stop", "daemon", NULL, NULL, NULL);
 	vn_watch_flush(&d.ctx);	/* monitors see it before the end */
 	ret = 0;
 	close(d.listen_fd);

@@ -74,6 +74,44 @@ int vn_load_hosts(struct vn_ctx *ctx, const struct vn_disk_info *di,
 	return nh;
 }
 
+int vn_place_check(struct vn_ctx *ctx, const struct vn_host *hosts, int nh,
+		   const char *name, struct vn_err *err)
+{
+	struct vsql_st *st;
+	int i, rc;
+
+	for (i = 0; i < nh; i++) {
+		const struct vn_host *h = &hosts[i];
+		uint64_t now = 0, grown;
+		char g[32], t[32];
+
+		if (!h->take)
+			continue;
+		rc = vn_prep(ctx, "SELECT coalesce(sum(bytes), 0) FROM allocations "
+			     "WHERE component_id = ?", &st, err);
+		if (rc)
+			return rc;
+		vsql_bind_int64(st, 1, h->id);
+		rc = vsql_step(st);
+		if (rc == VSQL_ROW)
+			now = (uint64_t)vsql_column_int64(st, 0);
+		vsql_finalize(st);
+		if (rc != VSQL_ROW)
+			return vn_db_err(ctx->db, rc < 0 ? rc : -EIO, err);
+		if (now <= h->reserved)
+			continue;
+		grown = now - h->reserved;
+		if (grown <= h->free && h->take <= h->free - grown)
+			continue;
+		vn_fmt_size(grown, g, sizeof(g));
+		vn_fmt_size(h->take, t, sizeof(t));
+		return vn_seterr(err, ENOSPC,
+				 "not enough remote memory: while vNode '%s' was placed, other vNodes reserved %s more on memory host %s, which no longer has the %s it needs: try again",
+				 name, g, h->name, t);
+	}
+	return 0;
+}
+
 int vn_place(struct vn_host *hosts, int nh, uint64_t quota, int r,
 	     uint64_t *avail)
 {
@@ -227,7 +265,7 @@ int vn_ensure_disk(struct vn_ctx *ctx, struct vn_disk_info *di,
 		json_object_object_add(d, "size", json_object_new_uint64(size));
 		json_object_object_add(d, "replicas",
 				       json_object_new_int(ctx->cluster.replicas));
-		vn_event(ctx->db, "disk.enable", "disk", ctx->cluster.disk, d, NULL);
+		vn_event(ctx, "disk.enable", "disk", ctx->cluster.disk, d, NULL);
 		json_object_put(d);
 	}
 	return 0;

@@ -39,6 +39,16 @@ int vn_load_hosts(struct vn_ctx *ctx, const struct vn_disk_info *di,
  * >= r * quota; then filling hosts in order of free space never gets
  * stuck.  Sets hosts[i].take; *avail = what could be placed.
  */
+/*
+ * Inside the transaction that records the placement: the reservations on
+ * each host it takes from, read again.  Grown since vn_load_hosts() (other
+ * process hosts placed vNodes meanwhile, one PostgreSQL database) by more
+ * than the placement left free there: -ENOSPC.  Under SERIALIZABLE this
+ * read is what makes two process hosts placing at once conflict: one of
+ * them fails with -EAGAIN and runs the transaction again.
+ */
+int vn_place_check(struct vn_ctx *ctx, const struct vn_host *hosts, int nh,
+		   const char *name, struct vn_err *err);
 int vn_place(struct vn_host *hosts, int nh, uint64_t quota, int r,
 	     uint64_t *avail);
 /* "m1 200M free, m2 down, ..." for error messages. */

@@ -27,7 +27,7 @@ static void set_state(struct vn_ctx *ctx, json_object *v, const char *state,
 		return;
 	json_object_object_add(v, "state", json_object_new_string(state));
 	json_object_object_add(v, "reason", json_object_new_string(why));
-	vn_event(ctx->db, "vnode.state", "vnode", vn_jstr(v, "name"), v, NULL);
+	vn_event(ctx, "vnode.state", "vnode", vn_jstr(v, "name"), v, NULL);
 }
 
 /* ret, e: what setting an attribute of vNode name's accounting object
@@ -109,7 +109,7 @@ static int reconcile_one(struct vn_ctx *ctx, json_object *v)
 	if (fixed) {
 		ctx->log(LOG_NOTICE, "vNode %s: restored kernel state (%d fix(es))",
 			 name, fixed);
-		vn_event(ctx->db, "vnode.reconcile", "vnode", name, v, NULL);
+		vn_event(ctx, "vnode.reconcile", "vnode", name, v, NULL);
 	}
 	set_state(ctx, v, "active", "reconciled");
 	vn_vnode_evict(ctx, v);
@@ -132,7 +132,7 @@ static void disk_event(struct vn_ctx *ctx, const char *type,
 	json_object_object_add(d, "from", json_object_new_string(from));
 	json_object_object_add(d, "to", json_object_new_string(to));
 	json_object_object_add(d, "slabs_at_risk", json_object_new_uint64(di->at_risk));
-	vn_event(ctx->db, type, "disk", ctx->cluster.disk, d, NULL);
+	vn_event(ctx, type, "disk", ctx->cluster.disk, d, NULL);
 	json_object_put(d);
 }
 
@@ -230,7 +230,7 @@ static void watch_protect(struct vn_ctx *ctx, json_object *v)
 		json_object_object_add(d, "total", json_object_new_uint64(total));
 		json_object_object_add(d, "protect", json_object_new_string(vn_protect_name(p)));
 		json_object_object_add(d, "message", json_object_new_string(msg));
-		vn_event(ctx->db, types[i], "vnode", name, d, NULL);
+		vn_event(ctx, types[i], "vnode", name, d, NULL);
 		json_object_put(d);
 	}
 }
@@ -243,6 +243,10 @@ int vn_reconcile(struct vn_ctx *ctx, bool reap)
 	int bad = 0, nh;
 	size_t i, n;
 
+	/* PostgreSQL away: tried again every pass; the vNodes run on, none
+	 * is touched without the database */
+	if (vn_db_reach(ctx, NULL))
+		return 1;
 	watch_disk(ctx);
 	vn_drain_progress(ctx);
 	if (vn_db_vnode_list(ctx, &rows, NULL))

@@ -394,7 +394,8 @@ static int h_sql(struct hreq *r)
 		return vn_seterr(r->err, EINVAL, "missing 'query'");
 	/* a separate read-only connection, never the daemon's own, under
 	 * time, row, memory and size limits */
-	return vn_sql_readonly(r->ctx->dbpath, q, &r->ctx->sql_limits, r->data, r->err);
+	return vn_sql_readonly(r->ctx->cluster.database_ro[0] ? r->ctx->cluster.database_ro :
+			       r->ctx->dbpath, q, &r->ctx->sql_limits, r->data, r->err);
 }
 
 static int h_events_watch(struct hreq *r)
@@ -511,7 +512,13 @@ char *vn_handle_request(struct vn_ctx *ctx, const char *line,
 		err.msg[0] = '\0';
 		if (handlers[i].named && (!r.name || !*r.name))
 			ret = vn_seterr(&err, EINVAL, "missing 'name'");
+		/* PostgreSQL away: nothing that needs it starts (sql has its
+		 * own connection, ping none) */
+		else if (strcmp(cmd, "ping") && strcmp(cmd, "sql"))
+			ret = vn_db_reach(ctx, &err);
 		else
+			ret = 0;
+		if (!ret)
 			ret = handlers[i].fn(&r);
 		break;
 	}

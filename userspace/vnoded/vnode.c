@@ -54,20 +54,62 @@ int vn_check_perm(json_object *vn, const struct vn_caller *who,
 			 vn_jstr(vn, "name"));
 }
 
+/* Attempts of the transaction that records a new vNode (PostgreSQL: a
+ * serialization failure runs it again). */
+#define VN_CREATE_TRIES	5
+
+/* What vn_vnode_create() records, in one transaction: the placement
+ * checked again against the reservations now, the vNode, its
+ * reservations, volume, fabric links and event.  *row: the vNode. */
+static int create_tx(struct vn_ctx *ctx, const struct vn_vnode_req *req, int replicas,
+		     enum vn_protect prot, uid_t owner, uint64_t cgid,
+		     const struct vn_host *hosts, int nh, const struct vn_vol_plan *vol,
+		     struct vn_fabric_vnode *fv, json_object **row, struct vn_err *err)
+{
+	int64_t vid = 0;
+	int i, ret;
+
+	*row = NULL;
+	ret = vn_db_begin(ctx->db, err);
+	if (ret)
+		return ret;
+	ret = vn_place_check(ctx, hosts, nh, req->name, err);
+	if (!ret)
+		ret = vn_db_vnode_insert(ctx, req, replicas, prot, owner, cgid, &vid, err);
+	for (i = 0; i < nh && !ret; i++)
+		if (hosts[i].take)
+			ret = vn_db_alloc_insert(ctx, vid, hosts[i].id, hosts[i].take, err);
+	if (!ret)
+		ret = vn_volume_commit(ctx, vol, vid, req->name, err);
+	if (!ret)
+		ret = vn_fabric_vnode_commit(ctx, fv, err);
+	if (!ret)
+		ret = vn_vnode_show(ctx, req->name, row, err);
+	if (!ret)
+		ret = vn_event(ctx, "vnode.create", "vnode", req->name, *row, err);
+	if (!ret)
+		ret = vn_db_commit(ctx->db, err);
+	if (ret) {
+		json_object_put(*row);
+		*row = NULL;
+		vn_db_rollback(ctx->db);
+	}
+	return ret;
+}
+
 int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 		    const struct vn_caller *who, json_object **out,
 		    struct vn_err *err)
 {
 	struct vn_host hosts[VN_MAX_COMPONENTS];
 	struct vn_disk_info di = { 0 };
-	char m[32], c[32], q[32], a[32], summary[512];
+	char m[32], c[32], q[32], a[32], summary[512], other[64];
 	json_object *row = NULL, *existing = NULL, *warnings = NULL;
 	struct vn_fabric_vnode fv;
 	struct vn_vol_plan vol;
 	uint64_t quota, cgid = 0, avail;
 	enum vn_protect prot = req->has_protect ? req->protect : ctx->cluster.protect;
 	int replicas, nh = 0, i, ret;
-	int64_t vid;
 	uid_t owner = 0;
 
 	/* 1. validate */
@@ -104,6 +146,10 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 		json_object_put(existing);
 		return vn_seterr(err, EEXIST, "vNode '%s' already exists", req->name);
 	}
+	if (vn_db_name_elsewhere(ctx, "vnodes", req->name, other, sizeof(other)))
+		return vn_seterr(err, EEXIST,
+				 "vNode '%s' already exists on process host '%s' (vNode names are unique in the cluster)",
+				 req->name, other);
 	ret = vn_lease_id_free(ctx, req->name, err);
 	if (ret)
 		return ret;
@@ -220,34 +266,23 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 	if (ret)
 		goto out_vol;
 
-	/* 6. state */
-	ret = vn_db_begin(ctx->db, err);
+	/* 6. state: a transaction that lost a race with another process
+	 * host's (PostgreSQL) runs again, placement check included */
+	for (i = 0; i < VN_CREATE_TRIES; i++) {
+		ret = create_tx(ctx, req, replicas, prot, owner, cgid, hosts, nh, &vol, &fv,
+				&row, err);
+		if (ret != -EAGAIN)
+			break;
+	}
+	if (ret == -EAGAIN) {
+		struct vn_err e = *err;
+
+		vn_seterr(err, EAGAIN,
+			  "vNode '%s' not created: %d attempts to record it lost races with other process hosts (%s); try again",
+			  req->name, VN_CREATE_TRIES, e.msg);
+	}
 	if (ret)
 		goto out_fabric;
-	ret = vn_db_vnode_insert(ctx, req, replicas, prot, owner, cgid, &vid, err);
-	if (ret)
-		goto out_db;
-	for (i = 0; i < nh; i++) {
-		if (!hosts[i].take)
-			continue;
-		ret = vn_db_alloc_insert(ctx, vid, hosts[i].id, hosts[i].take, err);
-		if (ret)
-			goto out_db;
-	}
-	ret = vn_volume_commit(ctx, &vol, vid, req->name, err);
-	if (!ret)
-		ret = vn_fabric_vnode_commit(ctx, &fv, err);
-	if (ret)
-		goto out_db;
-	ret = vn_vnode_show(ctx, req->name, &row, err);
-	if (ret)
-		goto out_db;
-	ret = vn_event(ctx->db, "vnode.create", "vnode", req->name, row, err);
-	if (ret)
-		goto out_db;
-	ret = vn_db_commit(ctx->db, err);
-	if (ret)
-		goto out_db;
 	ctx->log(LOG_INFO, "vNode %s created: mem %s cache %s remote %s x%d, cgroup id %" PRIu64 "%s%s%s",
 		 req->name, m, c, q, replicas, cgid, req->prefetch ? ", prefetching" : "",
 		 prot ? ", protect " : "", prot ? vn_protect_name(prot) : "");
@@ -261,9 +296,6 @@ int vn_vnode_create(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 		json_object_put(row);
 	return 0;
 
-out_db:
-	json_object_put(row);
-	vn_db_rollback(ctx->db);
 out_fabric:
 	vn_fabric_vnode_unwind(ctx, &fv);
 out_vol:
@@ -314,7 +346,7 @@ int vn_vnode_teardown(struct vn_ctx *ctx, json_object *vn, bool force,
 		ret = vn_db_vnode_delete(ctx, vn_jint(vn, "id"), err);
 	if (!ret) {
 		json_object_object_add(vn, "reason", json_object_new_string(why));
-		ret = vn_event(ctx->db, "vnode.destroy", "vnode", name, vn, err);
+		ret = vn_event(ctx, "vnode.destroy", "vnode", name, vn, err);
 	}
 	if (!ret)
 		ret = vn_db_commit(ctx->db, err);
@@ -371,7 +403,7 @@ int vn_vnode_attach(struct vn_ctx *ctx, const char *name, pid_t pid,
 	d = json_object_new_object();
 	json_object_object_add(d, "pid", json_object_new_int(pid));
 	json_object_object_add(d, "uid", json_object_new_int64(who->uid));
-	vn_event(ctx->db, "vnode.attach", "vnode", name, d, NULL);
+	vn_event(ctx, "vnode.attach", "vnode", name, d, NULL);
 	json_object_put(d);
 out:
 	json_object_put(vn);
@@ -641,7 +673,7 @@ int vn_vnode_set(struct vn_ctx *ctx, const char *name,
 	if (!ret && rq->has_protect)
 		ret = vn_db_vnode_set_protect(ctx, vn_jint(vn, "id"), rq->protect, err);
 	if (!ret)
-		ret = vn_event(ctx->db, "vnode.set", "vnode", name, d, err);
+		ret = vn_event(ctx, "vnode.set", "vnode", name, d, err);
 	if (!ret)
 		ret = vn_db_commit(ctx->db, err);
 	if (ret) {

@@ -48,7 +48,11 @@ struct vn_lease_state {
 
 struct vn_ctx {
 	struct vsql *db;
-	char dbpath[PATH_MAX];
+	char dbpath[PATH_MAX];	/* the state database: a path, or PostgreSQL's URI */
+	/* this process host's name in the state database (the host column
+	 * of its rows): the kernel's identity when vnoded started */
+	char host[64];
+	bool db_lost;		/* PostgreSQL: the connection is lost, said */
 	struct vn_kern kern;
 	struct vn_cluster cluster;
 	vn_probe_fn probe;

@@ -170,10 +170,15 @@ static int agent_create(struct vn_ctx *ctx, const char *comp, const char *addr,
 static int get_volume(struct vn_ctx *ctx, const char *name, json_object **out,
 		      struct vn_err *err)
 {
-	const char *b[] = { name, NULL };
+	const char *b[] = { ctx->host, name, NULL };
+	char other[64];
 	int ret;
 
-	ret = vn_q_one(ctx, "SELECT " VOL_COLS VOL_FROM "WHERE v.name = ?", b, out, err);
+	ret = vn_q_one(ctx, "SELECT " VOL_COLS VOL_FROM "WHERE v.host = ?1 AND v.name = ?2",
+		       b, out, err);
+	if (!ret && !*out && vn_db_name_elsewhere(ctx, "volumes", name, other, sizeof(other)))
+		return vn_seterr(err, EEXIST, "volume '%s' belongs to process host '%s'",
+				 name, other);
 	if (!ret && !*out)
 		return vn_seterr(err, ENOENT, "unknown volume '%s'", name);
 	return ret;
@@ -187,7 +192,7 @@ static int vol_event(struct vn_ctx *ctx, const char *type, const char *name,
 
 	ret = get_volume(ctx, name, &v, err);
 	if (!ret)
-		ret = vn_event(ctx->db, type, "volume", name, v, err);
+		ret = vn_event(ctx, type, "volume", name, v, err);
 	json_object_put(v);
 	return ret;
 }
@@ -196,10 +201,11 @@ static void record_id(struct vn_ctx *ctx, const char *name, const char *id)
 {
 	struct vsql_st *st;
 
-	if (vn_prep(ctx, "UPDATE volumes SET volume_id = ? WHERE name = ?", &st, NULL))
+	if (vn_prep(ctx, "UPDATE volumes SET volume_id = ? WHERE name = ? AND host = ?", &st, NULL))
 		return;
 	vsql_bind_text(st, 1, id);
 	vsql_bind_text(st, 2, name);
+	vsql_bind_text(st, 3, ctx->host);
 	vn_step_done(ctx, st, NULL);
 }
 
@@ -209,11 +215,12 @@ static void mark_lost(struct vn_ctx *ctx, const char *name, const char *msg)
 	struct vsql_st *st;
 
 	ctx->log(LOG_ERR, "volume %s: %s", name, msg);
-	if (vn_prep(ctx, "UPDATE volumes SET state = 'lost', last_error = ? WHERE name = ?",
-		    &st, NULL))
+	if (vn_prep(ctx, "UPDATE volumes SET state = 'lost', last_error = ? WHERE name = ? "
+		    "AND host = ?", &st, NULL))
 		return;
 	vsql_bind_text(st, 1, msg);
 	vsql_bind_text(st, 2, name);
+	vsql_bind_text(st, 3, ctx->host);
 	vn_step_done(ctx, st, NULL);
 	vol_event(ctx, "volume.state", name, NULL);
 }
@@ -393,12 +400,15 @@ int vn_volume_prepare(struct vn_ctx *ctx, const struct vn_vnode_req *req,
 		ret = vn_volume_check_size(plan->size, "--storage", err);
 		if (ret)
 			return ret;
-		if (!get_volume(ctx, plan->name, &vol, NULL)) {
+		ret = get_volume(ctx, plan->name, &vol, err);
+		if (!ret) {
 			json_object_put(vol);
 			return vn_seterr(err, EEXIST,
 					 "volume '%s' already exists (attach it with --volume %s and no --storage)",
 					 plan->name, plan->name);
 		}
+		if (ret == -EEXIST)	/* another process host's */
+			return ret;
 		ret = pick_storage(ctx, req->stor_host, &comp, err);
 		if (ret)
 			return ret;
@@ -577,13 +587,13 @@ int vn_volume_commit(struct vn_ctx *ctx, const struct vn_vol_plan *plan,
 	if (plan->is_new) {
 		ret = vn_prep(ctx, "INSERT INTO volumes (name, component_id, size, vnode_id, "
 			      "mountpoint, state, created, owner_uid, keep, dev, fs, volume_id, "
-			      "protect) VALUES (?1, ?2, ?3, ?4, ?5, 'attached', ?6, ?7, ?8, ?9, "
-			      "'ext4', nullif(?10, ''), ?11)", &st, err);
+			      "protect, host) VALUES (?1, ?2, ?3, ?4, ?5, 'attached', ?6, ?7, ?8, ?9, "
+			      "'ext4', nullif(?10, ''), ?11, ?12)", &st, err);
 	} else {
 		ret = vn_prep(ctx, "UPDATE volumes SET vnode_id = ?4, mountpoint = ?5, "
 			      "state = 'attached', keep = ?8, dev = ?9, fs = 'ext4', "
 			      "last_error = NULL, volume_id = coalesce(nullif(?10, ''), volume_id) "
-			      "WHERE name = ?1", &st, err);
+			      "WHERE name = ?1 AND host = ?12", &st, err);
 	}
 	if (ret)
 		return ret;
@@ -599,6 +609,7 @@ int vn_volume_commit(struct vn_ctx *ctx, const struct vn_vol_plan *plan,
 	vsql_bind_text(st, 10, plan->volume_id);
 	if (plan->is_new)
 		vsql_bind_text(st, 11, vn_vol_protect_name(plan->protect));
+	vsql_bind_text(st, 12, ctx->host);
 	ret = vn_step_done(ctx, st, err);
 	if (!ret && plan->is_new)
 		ret = vol_event(ctx, "volume.create", plan->name, err);
@@ -643,7 +654,7 @@ int vn_volume_release(struct vn_ctx *ctx, json_object *vol, bool keep,
 	keep = keep || vn_jint(vol, "keep");
 	/* a kept volume that was lost stays so (only a delete ends it) */
 	ret = vn_prep(ctx, "UPDATE volumes SET vnode_id = NULL, dev = NULL, "
-		      "state = CASE WHEN ?2 AND state = 'lost' THEN 'lost' ELSE ?1 END, keep = ?2 "
+		      "state = CASE WHEN ?2 = 1 AND state = 'lost' THEN 'lost' ELSE ?1 END, keep = ?2 "
 		      "WHERE id = ?3", &st, err);
 	if (ret)
 		return ret;
@@ -688,7 +699,7 @@ static int delete_remote(struct vn_ctx *ctx, json_object *vol, const char *why,
 	}
 	if (!ret) {
 		json_object_object_add(vol, "reason", json_object_new_string(why));
-		ret = vn_event(ctx->db, "volume.delete", "volume", name, vol, err);
+		ret = vn_event(ctx, "volume.delete", "volume", name, vol, err);
 	}
 	if (!ret)
 		ret = vn_db_commit(ctx->db, err);
@@ -731,10 +742,13 @@ int vn_volume_create(struct vn_ctx *ctx, const char *name, uint64_t size,
 		ret = vn_resolve_owner(owner, who, &uid, err);
 	if (ret)
 		return ret;
-	if (!get_volume(ctx, name, &a, NULL)) {
+	ret = get_volume(ctx, name, &a, err);
+	if (!ret) {
 		json_object_put(a);
 		return vn_seterr(err, EEXIST, "volume '%s' already exists", name);
 	}
+	if (ret == -EEXIST)	/* another process host's */
+		return ret;
 	ret = pick_storage(ctx, stor_host, &comp, err);
 	if (ret)
 		return ret;
@@ -750,8 +764,8 @@ int vn_volume_create(struct vn_ctx *ctx, const char *name, uint64_t size,
 	if (ret)
 		goto undo;
 	ret = vn_prep(ctx, "INSERT INTO volumes (name, component_id, size, state, created, "
-		      "owner_uid, keep, volume_id) VALUES (?, ?, ?, 'detached', ?, ?, 1, "
-		      "nullif(?, ''))", &st, err);
+		      "owner_uid, keep, volume_id, host) VALUES (?, ?, ?, 'detached', ?, ?, 1, "
+		      "nullif(?, ''), ?)", &st, err);
 	if (!ret) {
 		vsql_bind_text(st, 1, name);
 		vsql_bind_int64(st, 2, plan.comp_id);
@@ -759,6 +773,7 @@ int vn_volume_create(struct vn_ctx *ctx, const char *name, uint64_t size,
 		vsql_bind_int64(st, 4, vn_now_ms());
 		vsql_bind_int64(st, 5, uid);
 		vsql_bind_text(st, 6, plan.volume_id);
+		vsql_bind_text(st, 7, ctx->host);
 		ret = vn_step_done(ctx, st, err);
 	}
 	if (!ret)
@@ -812,11 +827,12 @@ static void add_local_state(struct vn_ctx *ctx, json_object *v)
 
 int vn_volume_list(struct vn_ctx *ctx, json_object **out, struct vn_err *err)
 {
+	const char *b[] = { ctx->host, NULL };
 	size_t i;
 	int ret;
 
-	ret = vn_db_query_json(ctx->db, "SELECT " VOL_COLS VOL_FROM "ORDER BY v.name",
-			       NULL, out, err);
+	ret = vn_db_query_json(ctx->db, "SELECT " VOL_COLS VOL_FROM "WHERE v.host = ? "
+			       "ORDER BY v.name", b, out, err);
 	if (ret)
 		return ret;
 	for (i = 0; i < json_object_array_length(*out); i++)
@@ -987,14 +1003,15 @@ bad:
 
 int vn_volume_reconcile(struct vn_ctx *ctx)
 {
+	const char *b[] = { ctx->host, NULL };
 	json_object *rows;
 	int bad = 0;
 	size_t i;
 
 	if (vn_db_query_json(ctx->db, "SELECT " VOL_COLS VOL_FROM
-			     "WHERE (v.vnode_id IS NOT NULL AND v.state != 'lost') "
-			     "OR v.state = 'deleting' "
-			     "ORDER BY v.name", NULL, &rows, NULL))
+			     "WHERE v.host = ? AND ((v.vnode_id IS NOT NULL AND v.state != 'lost') "
+			     "OR v.state = 'deleting') "
+			     "ORDER BY v.name", b, &rows, NULL))
 		return 1;
 	for (i = 0; i < json_object_array_length(rows); i++) {
 		json_object *v = json_object_array_get_idx(rows, i);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libpq-fe.h>
 #include <sqlite3.h>
@@ -46,6 +47,11 @@ struct vsql {
 	PGconn *pg;
 	int64_t changes;	/* PostgreSQL: the last INSERT/UPDATE/DELETE's count */
 	char err[512];
+	/* PostgreSQL: the error that aborted the current transaction (its
+	 * COMMIT then reports it instead of PostgreSQL's silent ROLLBACK) */
+	int tx_rc;
+	char tx_err[512];
+	char sqlstate[6];	/* PostgreSQL: the last error's SQLSTATE ("" if none) */
 };
 
 struct vsql_st {
@@ -103,6 +109,7 @@ static int pg_err(struct vsql *db, const PGresult *res)
 	const char *prim = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
 	bool lost = PQstatus(db->pg) != CONNECTION_OK;
+	int rc;
 
 	if (prim && detail)
 		snprintf(db->err, sizeof(db->err), "%s (%s)", prim, detail);
@@ -112,23 +119,31 @@ static int pg_err(struct vsql *db, const PGresult *res)
 		set_err(db, PQresultErrorMessage(res));
 	else
 		set_err(db, PQerrorMessage(db->pg));
+	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state ? state : "");
 	/* the backend may say why it went (57P01) before libpq notices the EOF */
 	if (lost || (state && (!strncmp(state, "08", 2) || !strncmp(state, "57P0", 4))))
-		return -ENOTCONN;
-	if (!res)
-		return -ENOMEM;
-	if (!state)
-		return -EIO;
-	if (!strncmp(state, "23", 2))
-		return -EEXIST;
-	if (!strcmp(state, "40001") || !strcmp(state, "40P01"))
-		return -EAGAIN;
+		rc = -ENOTCONN;
+	else if (!res)
+		rc = -ENOMEM;
+	else if (!state)
+		rc = -EIO;
+	else if (!strncmp(state, "23", 2))
+		rc = -EEXIST;
+	else if (!strcmp(state, "40001") || !strcmp(state, "40P01"))
+		rc = -EAGAIN;
 	/* syntax error or access rule violation: no such table/column, bad SQL */
-	if (!strncmp(state, "42", 2) && strcmp(state, "42501"))
-		return -EINVAL;
-	if (!strcmp(state, "53200"))
-		return -ENOMEM;
-	return -EIO;
+	else if (!strncmp(state, "42", 2) && strcmp(state, "42501"))
+		rc = -EINVAL;
+	else if (!strcmp(state, "53200"))
+		rc = -ENOMEM;
+	else
+		rc = -EIO;
+	/* the first error of a transaction is the one that aborted it */
+	if (!db->tx_rc && PQtransactionStatus(db->pg) == PQTRANS_INERROR) {
+		db->tx_rc = rc;
+		snprintf(db->tx_err, sizeof(db->tx_err), "%s", db->err);
+	}
+	return rc;
 }
 
 /* ---- connection ---- */
@@ -269,6 +284,11 @@ const char *vsql_errmsg(struct vsql *db)
 	return db ? db->err : "no database connection";
 }
 
+const char *vsql_sqlstate(struct vsql *db)
+{
+	return db && db->kind == VSQL_PG ? db->sqlstate : "";
+}
+
 bool vsql_connected(struct vsql *db)
 {
 	return db->kind == VSQL_SQLITE || PQstatus(db->pg) == CONNECTION_OK;
@@ -316,6 +336,21 @@ int vsql_exec(struct vsql *db, const char *sql)
 	if (PQstatus(db->pg) != CONNECTION_OK) {
 		set_err(db, "the connection to the database is lost");
 		return -ENOTCONN;
+	}
+	if (PQtransactionStatus(db->pg) == PQTRANS_IDLE)
+		db->tx_rc = 0;
+	/*
+	 * COMMIT of a transaction a statement aborted: PostgreSQL rolls back
+	 * and says "ROLLBACK", no error; the caller gets that statement's
+	 * error, as SQLite's COMMIT would have had nothing to commit either
+	 */
+	if (!strcasecmp(sql, "COMMIT") && PQtransactionStatus(db->pg) == PQTRANS_INERROR) {
+		rc = db->tx_rc ? db->tx_rc : -EIO;
+		snprintf(db->err, sizeof(db->err), "the transaction failed: %.480s",
+			 db->tx_rc ? db->tx_err : "an earlier statement failed");
+		pg_cmd(db, "ROLLBACK");
+		db->tx_rc = 0;
+		return rc;
 	}
 	/* the simple query protocol: several ;-separated statements, the last result */
 	res = PQexec(db->pg, sql);
@@ -692,9 +727,13 @@ enum vsql_type vsql_column_type(struct vsql_st *st, int i)
 	case PG_OIDOID:
 	case PG_BOOLOID:	/* SQLite has no boolean: 0 or 1 */
 		return VSQL_INTEGER;
+	case PG_NUMERICOID:
+		/* sum() of integers is a numeric: an integer, as SQLite gives it */
+		if (!strpbrk(PQgetvalue(st->res, st->row, i), ".eEN"))
+			return VSQL_INTEGER;
+		return VSQL_FLOAT;
 	case PG_FLOAT4OID:
 	case PG_FLOAT8OID:
-	case PG_NUMERICOID:
 		return VSQL_FLOAT;
 	case PG_BYTEAOID:
 		return VSQL_BLOB;

@@ -72,8 +72,13 @@ enum vsql_kind vsql_kind(struct vsql *db);
 struct sqlite3 *vsql_sqlite(struct vsql *db);
 /* The last error's message (never NULL). */
 const char *vsql_errmsg(struct vsql *db);
+/* PostgreSQL: the last error's SQLSTATE ("57014", ...); "" on SQLite or
+ * if it had none. */
+const char *vsql_sqlstate(struct vsql *db);
 
-/* Run one or more statements without results (schema, BEGIN, ...). */
+/* Run one or more statements without results (schema, BEGIN, ...).
+ * PostgreSQL: COMMIT of a transaction that a statement aborted fails with
+ * that statement's error (and rolls back). */
 int vsql_exec(struct vsql *db, const char *sql);
 /* Inside an explicit transaction (BEGIN ... COMMIT/ROLLBACK)? */
 bool vsql_in_tx(struct vsql *db);

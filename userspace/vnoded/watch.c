@@ -35,13 +35,21 @@ static void drop(struct vn_watchers *w, int i)
 
 int vn_watch_request(struct vn_ctx *ctx, json_object **data, struct vn_err *err)
 {
+	const char *b[] = { ctx->host, NULL };
+	json_object *o = NULL;
 	int64_t id;
+	int ret;
 
 	if (ctx->watch.n >= VN_WATCH_MAX)
 		return vn_seterr(err, EBUSY, "too many monitors (%d) already watch the events",
 				 VN_WATCH_MAX);
-	if (vn_db_int(ctx->db, "SELECT coalesce(max(id), 0) FROM events", &id))
-		return vn_seterr(err, EIO, "database: %s", vsql_errmsg(ctx->db));
+	/* this process host's events (one database may hold a cluster's) */
+	ret = vn_q_one(ctx, "SELECT coalesce(max(id), 0) AS id FROM events WHERE host = ?",
+		       b, &o, err);
+	if (ret)
+		return ret;
+	id = vn_jint(o, "id");
+	json_object_put(o);
 	ctx->watch.pending = id;
 	*data = json_object_new_object();
 	json_object_object_add(*data, "since", json_object_new_int64(id));
@@ -141,10 +149,11 @@ void vn_watch_flush(struct vn_ctx *ctx)
 		if (w->since[i] < from)
 			from = w->since[i];
 	if (vsql_prepare(ctx->db,
-			 "SELECT id, ts, type, object, name, detail FROM events WHERE id > ? ORDER BY id",
-			 &st))
+			 "SELECT id, ts, type, object, name, detail FROM events WHERE id > ? "
+			 "AND host = ? ORDER BY id", &st))
 		return;
 	vsql_bind_int64(st, 1, from);
+	vsql_bind_text(st, 2, ctx->host);
 	while (vsql_step(st) == VSQL_ROW) {
 		line = event_line(st, &id);
 		if (!line)
