@@ -312,10 +312,6 @@ static void check_key(const struct vn_cluster *cl)
 }
 
 /*
- * Before anything is touched: the socket's group must exist (or the
- * socket be explicitly 0666 or 0600, or the kernel the fake one).
- */
-/*
  * [cluster] database: its passfiles only root reads, and the server
  * reachable; one that is down is waited for (every 2 s, database_wait
  * seconds), so a vnoded started before it comes up once it is there.
@@ -358,6 +354,10 @@ static int wait_database(const struct vn_cluster *cl)
 	}
 }
 
+/*
+ * Before anything is touched: the socket's group must exist (or the
+ * socket be explicitly 0666 or 0600, or the kernel the fake one).
+ */
 static int check_group(struct vnoded *d)
 {
 	struct group *gr = getgrnam(d->group);
