@@ -791,10 +791,10 @@ int vn_db_query_json(struct vsql *db, const char *sql, const char *const *binds,
 }
 
 /*
- * `vnodectl sql`: SQLite only, on the raw handle (vsql_sqlite()): its
+ * `vnodectl sql`.  SQLite: on the raw handle (vsql_sqlite()), for its
  * authorizer, progress handler, heap limit and SQLITE_LIMIT_LENGTH.
- * PostgreSQL will enforce the same rules with a read-only role (not done
- * yet).
+ * PostgreSQL: the read-only role, in a READ ONLY transaction
+ * (pg_sql_readonly()).  Both under the same row and JSON limits.
  */
 
 static json_object *ro_column_json(sqlite3_stmt *st, int i)
@@ -813,7 +813,7 @@ static json_object *ro_column_json(sqlite3_stmt *st, int i)
 	}
 }
 
-/* What ro_rows_json is still allowed to produce (NULL: no limits). */
+/* What a read-only query is still allowed to produce (NULL: no limits). */
 struct rows_cap {
 	int64_t max_rows;
 	size_t max_json;
@@ -821,35 +821,49 @@ struct rows_cap {
 	bool over_rows, over_json;
 };
 
+/* Before another row joins arr: false (and over_rows) at the row limit. */
+static bool cap_row(struct rows_cap *cap, json_object *arr)
+{
+	if (cap && cap->max_rows &&
+	    (int64_t)json_object_array_length(arr) >= cap->max_rows) {
+		cap->over_rows = true;
+		return false;
+	}
+	return true;
+}
+
+/* After row joined: false (and over_json) past the JSON limit, counting
+ * the row as it goes on the wire, plus its comma. */
+static bool cap_json(struct rows_cap *cap, json_object *row)
+{
+	if (!cap || !cap->max_json)
+		return true;
+	cap->json += strlen(json_object_to_json_string_ext(row, JSON_C_TO_STRING_PLAIN)) + 1;
+	if (cap->json > cap->max_json) {
+		cap->over_json = true;
+		return false;
+	}
+	return true;
+}
+
 static int ro_rows_json(sqlite3 *db, sqlite3_stmt *st, struct rows_cap *cap,
 			json_object **rows, struct vn_err *err)
 {
 	json_object *arr = json_object_new_array();
 	int rc, i, n = sqlite3_column_count(st);
-	int64_t nr = 0;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_object *row;
 
-		if (cap && cap->max_rows && nr >= cap->max_rows) {
-			cap->over_rows = true;
+		if (!cap_row(cap, arr))
 			break;
-		}
 		row = json_object_new_object();
 		for (i = 0; i < n; i++)
 			json_object_object_add(row, sqlite3_column_name(st, i),
 					       ro_column_json(st, i));
 		json_object_array_add(arr, row);
-		nr++;
-		if (cap && cap->max_json) {
-			/* the row as it goes on the wire, plus its comma */
-			cap->json += strlen(json_object_to_json_string_ext(row,
-						JSON_C_TO_STRING_PLAIN)) + 1;
-			if (cap->json > cap->max_json) {
-				cap->over_json = true;
-				break;
-			}
-		}
+		if (!cap_json(cap, row))
+			break;
 	}
 	if (cap && (cap->over_rows || cap->over_json)) {
 		json_object_put(arr);
@@ -1010,27 +1024,19 @@ static int pg_rows(struct vsql *db, struct vsql_st *st, int rc, struct rows_cap 
 	int i, n = -1, got = 0;
 
 	for (; rc == VSQL_ROW; rc = vsql_step(st)) {
-		json_object *row = json_object_new_object();
+		json_object *row;
 
 		if (n < 0)
 			n = vsql_column_count(st);
-		if (cap->max_rows && (int64_t)json_object_array_length(arr) >= cap->max_rows) {
-			json_object_put(row);
-			cap->over_rows = true;
+		if (!cap_row(cap, arr))
 			return -E2BIG;
-		}
+		row = json_object_new_object();
 		for (i = 0; i < n; i++)
 			json_object_object_add(row, vsql_column_name(st, i), column_json(st, i));
 		json_object_array_add(arr, row);
 		got++;
-		if (cap->max_json) {
-			cap->json += strlen(json_object_to_json_string_ext(row,
-						JSON_C_TO_STRING_PLAIN)) + 1;
-			if (cap->json > cap->max_json) {
-				cap->over_json = true;
-				return -E2BIG;
-			}
-		}
+		if (!cap_json(cap, row))
+			return -E2BIG;
 	}
 	if (rc != VSQL_DONE)
 		return pg_sql_err(db, rc, lim, err);
