@@ -305,6 +305,23 @@ static int do_stats(struct probe_cb *cb, struct vn_probe_result *res,
 	return 0;
 }
 
+/*
+ * GOODBYE before the disconnect: the host then frees this connection at
+ * once, rather than keeping it for its orphan time (10 s by default) as a
+ * client that might come back, counted in nr_clients.  Leases belong to
+ * the identity, not to the connection: they stay.  Best effort.
+ */
+static void do_goodbye(struct probe_cb *cb)
+{
+	struct vnode_msg_hdr *req = (void *)(cb->buf + VNODE_MSG_MAX);
+	size_t len;
+	int st;
+
+	memset(req, 0, sizeof(*req));
+	req->op = VNODE_OP_GOODBYE;
+	probe_call(cb, sizeof(*req), sizeof(*req), &st, &len, NULL);
+}
+
 void vn_lease_ops_reset(struct vn_lease_op *ops, int n)
 {
 	int i;
@@ -723,6 +740,8 @@ int vn_probe_rdma(const char *addr, int port, int timeout_ms,
 	/* reservations: a server before 1.4 would refuse them */
 	for (i = 0; i < n && res->minor >= VNODE_LEASE_MIN_MINOR && !ret; i++)
 		ret = do_lease_op(cb, &ops[i], err);
+	if (!ret)
+		do_goodbye(cb);
 out:
 	probe_close(cb);
 	if (cb->ai)
