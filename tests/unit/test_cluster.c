@@ -7,7 +7,9 @@
  * only its own vNodes; placement counts both hosts' reservations; names
  * are the cluster's; `vnodectl sql` sees everything through the read-only
  * role and writes nothing; two placements at once leave one; a lost
- * connection comes back.
+ * connection comes back.  Volumes, fabric links and explore runs go
+ * through PostgreSQL's SQL too, each host's its own (a volume's name the
+ * cluster's).
  */
 #include "unit_req.h"
 #include "db.h"
@@ -18,6 +20,9 @@
 #define M (1ULL << 20)
 #define CG "sys/fs/cgroup/vnode/"
 #define CFS "sys/kernel/config/vnode/"
+#define STOR "sys/kernel/config/vnode_stor/volumes/"
+#define VOL "sys/kernel/config/vnode_vol/"
+#define FAB "sys/kernel/config/vnode_xprt/fabric/"
 
 struct fx {
 	char dir[256];
@@ -135,13 +140,15 @@ static int create(struct fx *fx, struct vn_ctx *ctx, const char *name, uint64_t 
 	return vn_vnode_create(ctx, &r, &fx->root_user, NULL, err);
 }
 
-static size_t nr_listed(struct vn_ctx *ctx, const char *want)
+/* how many rows ctx's list request cmd has (want: one, of that name) */
+static size_t nr_of(struct vn_ctx *ctx, const char *cmd, const char *want)
 {
 	json_object *rows;
-	struct vn_err err;
+	char line[96];
 	size_t n;
 
-	assert_int_equal(vn_vnode_list(ctx, &rows, &err), 0);
+	snprintf(line, sizeof(line), "{\"cmd\":\"%s\"}", cmd);
+	rows = unit_ok(ctx, line);
 	n = json_object_array_length(rows);
 	if (want) {
 		assert_int_equal(n, 1);
@@ -149,6 +156,11 @@ static size_t nr_listed(struct vn_ctx *ctx, const char *want)
 	}
 	json_object_put(rows);
 	return n;
+}
+
+static size_t nr_listed(struct vn_ctx *ctx, const char *want)
+{
+	return nr_of(ctx, "vnode.list", want);
 }
 
 /* `vnodectl sql` of fx's cluster: 0 and the rows, or the error */
@@ -350,6 +362,293 @@ static void lost(void **state)
 	assert_int_equal(nr_listed(&fx->a, "va"), 1);
 }
 
+/* a storage host both process hosts reach (its agent in-process, fake
+ * kernel), and the volume configfs of both */
+static void add_storage(struct fx *fx)
+{
+	struct vn_conf_comp c = { .name = "s1", .kind = VN_COMP_STORAGE, .addr = "10.0.0.9",
+				  .port = 7471 };
+	struct vn_err err;
+
+	write_at(fx->root, STOR ".keep", "");
+	write_at(fx->root, VOL ".keep", "");
+	write_at(fx->root, "agent/10.0.0.9", "");
+	assert_int_equal(vn_component_add(&fx->a, &c, "test", false, NULL, &err), 0);
+	fx->a.detach_timeout_ms = 200;
+	fx->b.detach_timeout_ms = 200;
+}
+
+/* fx's `vnodectl sql` q answers want: its rows in one line, "a,b;c,d"
+ * (NULL as "-") */
+static void sql_is(struct fx *fx, const char *q, const char *want)
+{
+	json_object *rows;
+	struct vn_err err;
+	char got[512] = "";
+	size_t i, l;
+
+	if (sql(fx, q, NULL, &rows, &err))
+		fail_msg("%s: %s", q, err.msg);
+	for (i = 0; i < json_object_array_length(rows); i++) {
+		const char *sep = i ? ";" : "";
+
+		json_object_object_foreach(json_object_array_get_idx(rows, i), k, v) {
+			(void)k;
+			l = strlen(got);
+			snprintf(got + l, sizeof(got) - l, "%s%s", sep,
+				 v ? json_object_get_string(v) : "-");
+			sep = ",";
+		}
+	}
+	json_object_put(rows);
+	assert_string_equal(got, want);
+}
+
+/* ctx's request line (as root) is refused with errno code, saying msg */
+static void refused(struct vn_ctx *ctx, const char *line, int code, const char *msg)
+{
+	unit_expect_err(ctx, line, 0, code, msg);
+}
+
+/* ctx's request line must succeed (its data dropped) */
+static void req_ok(struct vn_ctx *ctx, const char *line)
+{
+	json_object_put(unit_ok(ctx, line));
+}
+
+#define VCREATE(name, more) "{\"cmd\":\"vnode.create\",\"args\":{\"name\":\"" name "\"," \
+	"\"mem\":67108864,\"cache\":67108864," more "}}"
+#define VDESTROY(name) "{\"cmd\":\"vnode.destroy\",\"args\":{\"name\":\"" name "\"}}"
+#define VOLREQ(cmd, name) "{\"cmd\":\"volume." cmd "\",\"args\":{\"name\":\"" name "\"," \
+	"\"size\":67108864}}"
+
+/*
+ * Volumes on PostgreSQL: each host lists, shows, attaches, detaches and
+ * deletes its own; a name is the cluster's; reconcile re-attaches a lost
+ * disk and finishes a pending delete, each host only its own.
+ */
+static void volumes(void **state)
+{
+	struct fx *fx = *state;
+	json_object *d;
+
+	two(fx);
+	add_storage(fx);
+	d = unit_ok(&fx->a, VOLREQ("create", "va"));
+	assert_string_equal(vn_jstr(d, "state"), "detached");
+	assert_int_equal(vn_jint(d, "keep"), 1);
+	json_object_put(d);
+	assert_int_equal(nr_of(&fx->a, "volume.list", "va"), 1);
+	assert_int_equal(nr_of(&fx->b, "volume.list", NULL), 0);
+	/* pa's, whatever pb asks */
+	refused(&fx->b, VOLREQ("show", "va"), EEXIST, "volume 'va' belongs to process host 'pa'");
+	refused(&fx->b, VOLREQ("create", "va"), EEXIST, "volume 'va' belongs to process host 'pa'");
+	refused(&fx->b, VOLREQ("delete", "va"), EEXIST, "volume 'va' belongs to process host 'pa'");
+	refused(&fx->b, VCREATE("b0", "\"volume\":\"va\""), EEXIST,
+		"volume 'va' belongs to process host 'pa'");
+	refused(&fx->b, VCREATE("va", "\"storage\":67108864"), EEXIST,
+		"volume 'va' belongs to process host 'pa'");
+	assert_int_equal(nr_listed(&fx->b, NULL), 0);
+	assert_false(exists_at(fx->root, STOR "b0"));
+
+	/* attached: pa's vNode a1 with va, pb's b1 with a new one */
+	req_ok(&fx->a, VCREATE("a1", "\"volume\":\"va\""));
+	req_ok(&fx->b, VCREATE("b1", "\"storage\":67108864,\"storage_protect\":\"integrity\""));
+	d = unit_ok(&fx->a, "{\"cmd\":\"vnode.show\",\"args\":{\"name\":\"a1\"}}");
+	assert_string_equal(vn_jstr(json_object_object_get(d, "volume"), "name"), "va");
+	json_object_put(d);
+	d = unit_ok(&fx->b, "{\"cmd\":\"volume.show\",\"args\":{\"name\":\"b1\"}}");
+	assert_string_equal(vn_jstr(d, "vnode"), "b1");
+	assert_string_equal(vn_jstr(d, "state"), "attached");
+	assert_string_equal(vn_jstr(d, "protect"), "integrity");
+	assert_int_equal(vn_jint(d, "keep"), 0);
+	json_object_put(d);
+	assert_int_equal(nr_of(&fx->a, "volume.list", "va"), 1);
+	assert_int_equal(nr_of(&fx->b, "volume.list", "b1"), 1);
+	sql_is(fx, "SELECT v.name, v.host, v.state, n.name AS vnode, v.keep FROM volumes v "
+	       "LEFT JOIN vnodes n ON n.id = v.vnode_id ORDER BY v.name",
+	       "b1,pb,attached,b1,0;va,pa,attached,a1,1");
+
+	/* reconcile: pb's disk and mapping gone (a reboot) and its id not
+	 * recorded: pb puts them back, pa leaves them */
+	rm_rf(path_at(fx->root, VOL "b1"));
+	assert_int_equal(unlink(path_at(fx->root, "dev/mapper/vnode-b1-b1")), 0);
+	assert_int_equal(vsql_exec(fx->b.db, "UPDATE volumes SET volume_id = NULL "
+				   "WHERE name = 'b1'"), 0);
+	assert_int_equal(vn_reconcile(&fx->a, true), 0);
+	assert_false(exists_at(fx->root, VOL "b1"));
+	assert_int_equal(vn_reconcile(&fx->b, true), 0);
+	assert_true(exists_at(fx->root, VOL "b1/dev"));
+	assert_true(exists_at(fx->root, "dev/mapper/vnode-b1-b1"));
+	sql_is(fx, "SELECT name, length(volume_id) AS n, dev FROM volumes ORDER BY name",
+	       "b1,16,mapper/vnode-b1-b1;va,16,vnblk0");
+	sql_is(fx, "SELECT host, name FROM events WHERE type = 'volume.reconcile'", "pb,b1");
+
+	/* detached: va stays pa's (brought with --volume); b1 goes with b1 */
+	req_ok(&fx->a, VDESTROY("a1"));
+	req_ok(&fx->b, VDESTROY("b1"));
+	assert_false(exists_at(fx->root, STOR "b1"));
+	sql_is(fx, "SELECT name, host, state, vnode_id, keep, dev FROM volumes",
+	       "va,pa,detached,-,1,-");
+	req_ok(&fx->a, VOLREQ("delete", "va"));
+	assert_false(exists_at(fx->root, STOR "va"));
+	assert_int_equal(nr_of(&fx->a, "volume.list", NULL), 0);
+
+	/* a delete the storage host missed: pending, pb's reconcile does it */
+	req_ok(&fx->b, VCREATE("b2", "\"storage\":67108864"));
+	assert_int_equal(unlink(path_at(fx->root, "agent/10.0.0.9")), 0);
+	req_ok(&fx->b, VDESTROY("b2"));
+	sql_is(fx, "SELECT name, host, state, last_error LIKE '%cannot reach%' AS e FROM volumes",
+	       "b2,pb,deleting,1");
+	assert_int_equal(vn_reconcile(&fx->b, true), 1);
+	write_at(fx->root, "agent/10.0.0.9", "");
+	assert_int_equal(vn_reconcile(&fx->a, true), 0);
+	assert_true(exists_at(fx->root, STOR "b2"));
+	assert_int_equal(vn_reconcile(&fx->b, true), 0);
+	assert_false(exists_at(fx->root, STOR "b2"));
+	sql_is(fx, "SELECT count(*) AS n FROM volumes", "0");
+	sql_is(fx, "SELECT host, type, count(*) AS n FROM events WHERE object = 'volume' "
+	       "GROUP BY host, type ORDER BY host, type",
+	       "pa,volume.attach,1;pa,volume.create,1;pa,volume.delete,1;pa,volume.detach,1;"
+	       "pb,volume.attach,2;pb,volume.create,2;pb,volume.delete,2;pb,volume.detach,2;"
+	       "pb,volume.reconcile,1");
+}
+
+#define SET(name, args) "{\"cmd\":\"component.set\",\"args\":{\"name\":\"" name "\"," args "}}"
+
+/* the fabric of each component in ctx's component list: "m1 custom,m2 -" */
+static void fabrics_are(struct vn_ctx *ctx, const char *want)
+{
+	json_object *d = unit_ok(ctx, "{\"cmd\":\"component.list\"}"), *c;
+	char got[256] = "";
+	size_t i, l;
+
+	for (i = 0; i < json_object_array_length(d); i++) {
+		c = json_object_array_get_idx(d, i);
+		l = strlen(got);
+		snprintf(got + l, sizeof(got) - l, "%s%s %s", i ? "," : "", vn_jstr(c, "name"),
+			 vn_jstr(c, "fabric") ? vn_jstr(c, "fabric") : "-");
+	}
+	json_object_put(d);
+	assert_string_equal(got, want);
+}
+
+static uint64_t link_attr(struct fx *fx, const char *link, const char *a)
+{
+	char rel[128], buf[64];
+
+	snprintf(rel, sizeof(rel), FAB "%s/%s", link, a);
+	assert_int_equal(read_at(fx->root, rel, buf, sizeof(buf)), 0);
+	return strtoull(buf, NULL, 10);
+}
+
+/*
+ * Fabric links on PostgreSQL: a host's own, one per (host, addr); set,
+ * changed, listed, reconciled and cleared by the host whose row it is.
+ * (One sysroot: both hosts' links are the same directory here, so a host
+ * that sets another's link changes it for both, as no real cluster does.)
+ */
+static void fabric_links(void **state)
+{
+	struct fx *fx = *state;
+	json_object *d, *f;
+
+	two(fx);
+	write_at(fx->root, FAB ".keep", "");
+	add_host(fx, "m1", "10.0.0.2", "256M 0 20 412us");
+	add_host(fx, "m2", "10.0.0.3", "256M 0 20 2.5us");
+	/* pa: raw settings to m1; pb: a preset to m2, then changed */
+	req_ok(&fx->a, SET("m1", "\"delay_ns\":20000,\"bw_bps\":3000000000"));
+	d = unit_ok(&fx->b, SET("m2", "\"fabric\":\"cross-rack\""));
+	f = json_object_object_get(d, "fabric_link");
+	assert_string_equal(vn_jstr(f, "reach"), "reached");
+	assert_string_equal(vn_jstr(f, "floor_src"), "probe");
+	assert_int_equal(vn_jint(f, "floor_ns"), 2500);
+	json_object_put(d);
+	req_ok(&fx->b, SET("m2", "\"write_bps\":1000000000"));
+	assert_int_equal(link_attr(fx, "10.0.0.2", "delay_us"), 20);
+	assert_int_equal(link_attr(fx, "10.0.0.3", "delay_us"), 8);
+	assert_int_equal(link_attr(fx, "10.0.0.3", "write_mbps"), 1000);
+	fabrics_are(&fx->a, "m1 custom,m2 -");
+	fabrics_are(&fx->b, "m1 -,m2 cross-rack");
+	d = unit_ok(&fx->b, "{\"cmd\":\"component.show\",\"args\":{\"name\":\"m2\"}}");
+	assert_int_equal(vn_jint(json_object_object_get(d, "fabric_link"), "write_bps"), 1000000000);
+	json_object_put(d);
+
+	/* pa's own link to m2: a second row for the address */
+	req_ok(&fx->a, SET("m2", "\"fabric\":\"legoos\""));
+	fabrics_are(&fx->a, "m1 custom,m2 legoos");
+	fabrics_are(&fx->b, "m1 -,m2 cross-rack");
+	sql_is(fx, "SELECT host, addr, preset, target_ns, delay_ns, read_bps, write_bps, floor_ns, "
+	       "floor_src, link_delay_us FROM fabric_links ORDER BY host, addr",
+	       "pa,10.0.0.2,-,-,20000,3000000000,3000000000,-,-,20;"
+	       "pa,10.0.0.3,legoos,5000,0,5000000000,5000000000,2500,probe,3;"
+	       "pb,10.0.0.3,cross-rack,10000,0,3125000000,1000000000,2500,probe,8");
+	/* reconcile: each host puts back its own row's link */
+	assert_int_equal(vn_reconcile(&fx->a, false), 0);
+	assert_int_equal(link_attr(fx, "10.0.0.3", "delay_us"), 3);
+	assert_int_equal(vn_reconcile(&fx->b, false), 0);
+	assert_int_equal(link_attr(fx, "10.0.0.3", "delay_us"), 8);
+
+	/* clear: pa's rows go, pb's stays (and its reconcile makes it again) */
+	req_ok(&fx->a, SET("m1", "\"clear\":true"));
+	req_ok(&fx->a, SET("m2", "\"clear\":true"));
+	assert_false(exists_at(fx->root, FAB "10.0.0.2"));
+	assert_false(exists_at(fx->root, FAB "10.0.0.3"));
+	fabrics_are(&fx->a, "m1 -,m2 -");
+	fabrics_are(&fx->b, "m1 -,m2 cross-rack");
+	assert_int_equal(vn_reconcile(&fx->a, false), 0);
+	assert_false(exists_at(fx->root, FAB "10.0.0.3"));
+	assert_int_equal(vn_reconcile(&fx->b, false), 0);
+	assert_int_equal(link_attr(fx, "10.0.0.3", "delay_us"), 8);
+	sql_is(fx, "SELECT host, addr, preset FROM fabric_links", "pb,10.0.0.3,cross-rack");
+	sql_is(fx, "SELECT host, type, name FROM events WHERE object = 'fabric' ORDER BY id",
+	       "pa,fabric.set,10.0.0.2;pb,fabric.set,10.0.0.3;pb,fabric.set,10.0.0.3;"
+	       "pa,fabric.set,10.0.0.3;pb,fabric.reconcile,10.0.0.3;pa,fabric.clear,10.0.0.2;"
+	       "pa,fabric.clear,10.0.0.3;pb,fabric.reconcile,10.0.0.3");
+}
+
+#define EXPLORE(id, rows) "{\"cmd\":\"explore.record\",\"args\":{\"id\":\"" id "\"," \
+	"\"started\":1700000000000,\"command\":\"fio job.fio\",\"mem\":1073741824," \
+	"\"storage\":null,\"budget\":1.25,\"metric_regex\":null,\"rows\":[" rows "]}}"
+#define EXROW(seq, more) "{\"seq\":" #seq ",\"cache\":\"25%\",\"cache_bytes\":268435456," \
+	"\"storage_protect\":null,\"metric\":null," more "}"
+#define EX_OK(seq) EXROW(seq, "\"protect\":\"none\",\"replicas\":1,\"ok\":true,\"exit\":0," \
+	"\"seconds\":10.5,\"slowdown\":1,\"rank\":0,\"recommended\":true")
+#define EX_FAILED(seq) EXROW(seq, "\"protect\":\"aead\",\"replicas\":null,\"ok\":false," \
+	"\"exit\":137,\"seconds\":null,\"slowdown\":null,\"rank\":2,\"recommended\":false")
+
+/*
+ * explore.record on PostgreSQL: the rows as vnodectl explore sends them,
+ * each host's under its name; a row the table refuses (a bad word, a seq
+ * twice, a value of the wrong type) is EINVAL and nothing of it is kept.
+ */
+static void explore_runs(void **state)
+{
+	struct fx *fx = *state;
+
+	two(fx);
+	req_ok(&fx->a, EXPLORE("x1", EX_OK(1) "," EX_FAILED(2)));
+	req_ok(&fx->b, EXPLORE("y1", EX_OK(1)));
+	sql_is(fx, "SELECT explore_id, host, owner_uid, seq, protect, replicas, storage, budget, "
+	       "seconds, metric, slowdown, rank, recommended, ok, exit FROM explore_runs ORDER BY id",
+	       "x1,pa,0,1,none,1,-,1.25,10.5,-,1.0,0,1,1,0;"
+	       "x1,pa,0,2,aead,-,-,1.25,-,-,-,2,0,0,137;"
+	       "y1,pb,0,1,none,1,-,1.25,10.5,-,1.0,0,1,1,0");
+	refused(&fx->a, EXPLORE("x2", EX_OK(1) "," EX_OK(1)), EINVAL,
+		"explore.record: constraint failed");
+	refused(&fx->b, EXPLORE("x2", EX_OK(1) "," EXROW(2, "\"protect\":\"rot13\",\"ok\":true,"
+							 "\"exit\":0,\"rank\":0,\"recommended\":false")),
+		EINVAL, "explore.record: constraint failed");
+	refused(&fx->b, EXPLORE("x2", EXROW(1, "\"protect\":\"crc\",\"ok\":false,\"exit\":1,"
+					    "\"rank\":1,\"recommended\":true")),
+		EINVAL, "explore.record: constraint failed");
+	refused(&fx->a, EXPLORE("x2", EX_OK(1) "," EXROW("two", "\"protect\":\"crc\",\"ok\":true,"
+							 "\"exit\":0,\"rank\":1,\"recommended\":false")),
+		EINVAL, "explore.record: row 2: 'seq' must be an integer");
+	sql_is(fx, "SELECT count(*) AS n FROM explore_runs", "3");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +656,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(ro_role, setup, teardown),
 		cmocka_unit_test_setup_teardown(race, setup, teardown),
 		cmocka_unit_test_setup_teardown(lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(volumes, setup, teardown),
+		cmocka_unit_test_setup_teardown(fabric_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(explore_runs, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("cluster", tests, pg_group_setup, pg_group_teardown);

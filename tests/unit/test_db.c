@@ -461,6 +461,16 @@ static void explore_record(void **state)
 		"\"ok\": true, \"exit\": 0, \"rank\": 0, \"recommended\": false}"), 1000,
 		EINVAL, "explore.record: constraint failed");
 	assert_int_equal(one_int(fx->db, "SELECT count(*) FROM explore_runs WHERE explore_id = 'e2'"), 0);
+	/* a value of another type: SQLite would keep it, PostgreSQL would not */
+	unit_expect_err(&ctx, EXPLORE_REC("e2",
+		"{\"seq\": \"two\", \"protect\": \"crc\", \"cache\": \"25%\", \"cache_bytes\": 1, "
+		"\"ok\": true, \"exit\": 0, \"rank\": 1, \"recommended\": false}"), 1000,
+		EINVAL, "explore.record: row 2: 'seq' must be an integer");
+	unit_expect_err(&ctx, "{\"cmd\": \"explore.record\", \"args\": {\"id\": \"e2\", "
+			"\"command\": \"x\", \"started\": 1, \"mem\": 1, \"budget\": \"20%\", "
+			"\"rows\": [{\"seq\": 1}]}}", 0, EINVAL,
+			"explore.record: 'budget' must be a number");
+	assert_int_equal(one_int(fx->db, "SELECT count(*) FROM explore_runs WHERE explore_id = 'e2'"), 0);
 	/* the same exploration twice */
 	unit_expect_err(&ctx, EXPLORE_REC("e1", "{\"seq\": 3, \"protect\": \"crc\", "
 		"\"cache\": \"25%\", \"cache_bytes\": 1, \"ok\": false, \"exit\": 1, "

@@ -74,16 +74,7 @@ static int teardown(void **state)
 #define expect_err(fx, line, uid, code, msg) unit_expect_err(&(fx)->ctx, line, uid, code, msg)
 
 /* the answer's data (the request must succeed); the caller puts it */
-static json_object *ok(struct fx *fx, const char *line)
-{
-	json_object *o = req(fx, line, 0), *d;
-
-	if (!json_object_get_boolean(json_object_object_get(o, "ok")))
-		fail_msg("'%s': %s", line, json_object_get_string(json_object_object_get(o, "error")));
-	d = json_object_get(json_object_object_get(o, "data"));
-	json_object_put(o);
-	return d;
-}
+#define ok(fx, line) unit_ok(&(fx)->ctx, line)
 
 
 static uint64_t attr(struct fx *fx, const char *link, const char *a)

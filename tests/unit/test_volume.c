@@ -481,14 +481,6 @@ static void list_names(struct vn_agent *a, struct vn_agent_session *s, char *buf
 	json_object_put(d);
 }
 
-static const char *path_at(const char *dir, const char *rel)
-{
-	static char p[PATH_MAX];
-
-	snprintf(p, sizeof(p), "%s/%s", dir, rel);
-	return p;
-}
-
 /* A re-open names the data it had (volume_id): after a storage-host
  * restart it gets it back; when the backing store lost it, the agent
  * refuses (ESTALE) and leaves no empty volume in its place. */

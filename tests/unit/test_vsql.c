@@ -161,6 +161,20 @@ static void roundtrip(struct vsql *db)
 	assert_int_equal(vsql_step(st), VSQL_DONE);
 	vsql_finalize(st);
 	assert_int_equal(one_int(db, "SELECT id FROM t WHERE id = 12345"), -1);
+
+	/* a parameter the SQL leaves out (2, 4) is bound all the same */
+	st = prep(db, "UPDATE t SET s = ?3 WHERE id = ?1");
+	assert_int_equal(vsql_bind_int64(st, 1, INT64_C(1) << 40), 0);
+	assert_int_equal(vsql_bind_int64(st, 2, 7), 0);
+	assert_int_equal(vsql_bind_text(st, 3, "three"), 0);
+	assert_int_equal(vsql_step(st), VSQL_DONE);
+	assert_int_equal(vsql_changes(db), 1);
+	vsql_finalize(st);
+	st = prep(db, "SELECT s FROM t WHERE id = ?5");
+	assert_int_equal(vsql_bind_int64(st, 5, INT64_C(1) << 40), 0);
+	assert_int_equal(vsql_step(st), VSQL_ROW);
+	assert_string_equal(vsql_column_text(st, 0), "three");
+	vsql_finalize(st);
 }
 
 /* constraint, bad SQL, transactions, reset */

@@ -68,6 +68,15 @@ static inline void write_at(const char *dir, const char *rel, const char *val)
 	fclose(f);
 }
 
+/* dir/rel, in a buffer the next call reuses */
+static inline const char *path_at(const char *dir, const char *rel)
+{
+	static char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	return p;
+}
+
 static inline int read_at(const char *dir, const char *rel, char *buf, size_t len)
 {
 	char p[PATH_MAX];

@@ -19,6 +19,19 @@ static inline json_object *unit_req(struct vn_ctx *ctx, const char *line, uid_t 
 	return o;
 }
 
+/* The answer's data of line, sent by root, which must succeed (caller
+ * puts it). */
+static inline json_object *unit_ok(struct vn_ctx *ctx, const char *line)
+{
+	json_object *o = unit_req(ctx, line, 0), *d;
+
+	if (!json_object_get_boolean(json_object_object_get(o, "ok")))
+		fail_msg("'%s': %s", line, json_object_get_string(json_object_object_get(o, "error")));
+	d = json_object_get(json_object_object_get(o, "data"));
+	json_object_put(o);
+	return d;
+}
+
 /* line is refused with errno code and an error that holds msg. */
 static inline void unit_expect_err(struct vn_ctx *ctx, const char *line, uid_t uid,
 				   int code, const char *msg)

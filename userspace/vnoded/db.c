@@ -1854,59 +1854,95 @@ void vn_db_vnode_set_cgid(struct vn_ctx *ctx, int64_t id, uint64_t cgid)
 	}
 }
 
-/* a row's member, or NULL (SQL NULL) */
-static void bind_opt(struct vsql_st *st, int i, json_object *row, const char *key)
-{
-	json_object *v = json_object_object_get(row, key);
+/* A member of explore.record's request and the kind of its column: 'i'
+ * an integer (a boolean is 0 or 1), 'r' a number, 't' a string. */
+struct ex_col {
+	const char *key;
+	char kind;
+};
 
-	if (!v)
-		vsql_bind_null(st, i);
-	else if (json_object_is_type(v, json_type_double))
-		vsql_bind_double(st, i, json_object_get_double(v));
-	else if (json_object_is_type(v, json_type_int))
-		vsql_bind_int64(st, i, json_object_get_int64(v));
-	else if (json_object_is_type(v, json_type_boolean))
-		vsql_bind_int64(st, i, json_object_get_boolean(v));
-	else
-		vsql_bind_text(st, i, json_object_get_string(v));
+/* the exploration's, then each row's: parameters 1.., then 8.. */
+static const struct ex_col ex_head[] = {
+	{ "id", 't' }, { "started", 'i' }, { "command", 't' }, { "mem", 'i' },
+	{ "storage", 'i' }, { "budget", 'r' }, { "metric_regex", 't' },
+};
+static const struct ex_col ex_row[] = {
+	{ "seq", 'i' }, { "cache", 't' }, { "cache_bytes", 'i' }, { "protect", 't' },
+	{ "replicas", 'i' }, { "storage_protect", 't' }, { "seconds", 'r' },
+	{ "metric", 'r' }, { "slowdown", 'r' }, { "rank", 'i' }, { "recommended", 'i' },
+	{ "ok", 'i' }, { "exit", 'i' },
+};
+
+/*
+ * o's members cols[0..n) bound to the parameters from first on, a missing
+ * one or null as SQL NULL.  A value of another kind is -EINVAL (row: its
+ * number, 0 for the exploration's own): SQLite would keep "two" in an
+ * INTEGER column and PostgreSQL refuses it, as a database error.
+ */
+static int bind_cols(struct vsql_st *st, int first, json_object *o, const struct ex_col *cols,
+		     size_t n, size_t row, struct vn_err *err)
+{
+	char where[32] = "";
+	json_object *v;
+	enum json_type t;
+	size_t c;
+	int i;
+
+	for (c = 0; c < n; c++) {
+		v = json_object_object_get(o, cols[c].key);
+		t = json_object_get_type(v);
+		i = first + (int)c;
+		if (!v)
+			vsql_bind_null(st, i);
+		else if (cols[c].kind == 't' && t == json_type_string)
+			vsql_bind_text(st, i, json_object_get_string(v));
+		else if (cols[c].kind != 't' && (t == json_type_int || t == json_type_boolean))
+			vsql_bind_int64(st, i, json_object_get_int64(v));
+		else if (cols[c].kind == 'r' && t == json_type_double)
+			vsql_bind_double(st, i, json_object_get_double(v));
+		else
+			break;
+	}
+	if (c == n)
+		return 0;
+	if (row)
+		snprintf(where, sizeof(where), "row %zu: ", row);
+	return vn_seterr(err, EINVAL, "explore.record: %s'%s' must be %s", where, cols[c].key,
+			 cols[c].kind == 'i' ? "an integer" : cols[c].kind == 'r' ? "a number" :
+			 "a string");
 }
 
 int vn_db_explore_insert(struct vn_ctx *ctx, json_object *args, uid_t owner,
 			 struct vn_err *err)
 {
-	static const char *const cols[] = {
-		"seq", "cache", "cache_bytes", "protect", "replicas", "storage_protect",
-		"seconds", "metric", "slowdown", "rank", "recommended", "ok", "exit",
-	};
+	const size_t nh = sizeof(ex_head) / sizeof(ex_head[0]);
+	const size_t nr = sizeof(ex_row) / sizeof(ex_row[0]);
 	json_object *rows = json_object_object_get(args, "rows");
 	struct vsql_st *st;
-	size_t i, c;
+	size_t i;
 	int ret;
 
 	ret = vn_db_begin(ctx->db, err);
 	if (ret)
 		return ret;
 	for (i = 0; i < json_object_array_length(rows); i++) {
-		json_object *row = json_object_array_get_idx(rows, i);
-
-		ret = vn_prep(ctx, "INSERT INTO explore_runs (explore_id, started, owner_uid, "
-			      "command, mem, storage, budget, metric_regex, seq, cache, "
-			      "cache_bytes, protect, replicas, storage_protect, seconds, metric, "
-			      "slowdown, rank, recommended, ok, exit, host) VALUES (?, ?, ?, ?, ?, ?, "
+		ret = vn_prep(ctx, "INSERT INTO explore_runs (explore_id, started, command, mem, "
+			      "storage, budget, metric_regex, seq, cache, cache_bytes, protect, "
+			      "replicas, storage_protect, seconds, metric, slowdown, rank, "
+			      "recommended, ok, exit, owner_uid, host) VALUES (?, ?, ?, ?, ?, ?, "
 			      "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, err);
 		if (ret)
 			goto fail;
-		bind_opt(st, 1, args, "id");
-		bind_opt(st, 2, args, "started");
-		vsql_bind_int64(st, 3, owner);
-		bind_opt(st, 4, args, "command");
-		bind_opt(st, 5, args, "mem");
-		bind_opt(st, 6, args, "storage");
-		bind_opt(st, 7, args, "budget");
-		bind_opt(st, 8, args, "metric_regex");
-		for (c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
-			bind_opt(st, 9 + (int)c, row, cols[c]);
-		vsql_bind_text(st, 22, ctx->host);
+		ret = bind_cols(st, 1, args, ex_head, nh, 0, err);
+		if (!ret)
+			ret = bind_cols(st, 1 + (int)nh, json_object_array_get_idx(rows, i), ex_row,
+					nr, i + 1, err);
+		if (ret) {
+			vsql_finalize(st);
+			goto fail;
+		}
+		vsql_bind_int64(st, 1 + (int)(nh + nr), owner);
+		vsql_bind_text(st, 2 + (int)(nh + nr), ctx->host);
 		ret = vn_step_done(ctx, st, err);
 		if (ret)
 			goto fail;

@@ -29,6 +29,7 @@
 #define PG_INT8OID	20
 #define PG_INT2OID	21
 #define PG_INT4OID	23
+#define PG_TEXTOID	25
 #define PG_OIDOID	26
 #define PG_FLOAT4OID	700
 #define PG_FLOAT8OID	701
@@ -61,6 +62,8 @@ struct vsql_st {
 	char *sql;		/* with $N */
 	int nparams;
 	char **vals;		/* [nparams], text copies; NULL = SQL NULL */
+	Oid *types;		/* [nparams]: text for one the SQL leaves out, else
+				 * 0 (the server infers it); NULL if it has all */
 	PGresult *res;		/* after the first step, until reset/finalize */
 	int row;		/* the current row of res */
 };
@@ -429,7 +432,26 @@ static size_t quoted_len(const char *s, char q)
 	}
 }
 
-char *vsql_pg_params(const char *sql, int *nparams)
+/* (*used)[v - 1] = true, *used grown to *n >= v flags: false if out of memory */
+static bool mark_used(bool **used, int *n, long v)
+{
+	bool *p;
+
+	if (v > *n) {
+		p = realloc(*used, v * sizeof(*p));
+		if (!p)
+			return false;
+		memset(p + *n, 0, (v - *n) * sizeof(*p));
+		*used = p;
+		*n = (int)v;
+	}
+	(*used)[v - 1] = true;
+	return true;
+}
+
+/* vsql_pg_params(); *used (if not NULL) gets the numbers sql refers to,
+ * flags of 1..*nused (malloc'ed, NULL if none) */
+static char *pg_params(const char *sql, int *nparams, bool **used, int *nused)
 {
 	struct sbuf b = { 0 };
 	const char *p = sql;
@@ -466,6 +488,9 @@ char *vsql_pg_params(const char *sql, int *nparams)
 			}
 			if (v > max)
 				max = (int)v;
+			/* beyond the limit the statement fails anyway */
+			if (used && v >= 1 && v <= VSQL_MAX_PARAMS && !mark_used(used, nused, v))
+				goto nomem;
 			snprintf(num, sizeof(num), "$%ld", v);
 			if (!sb_put(&b, num, strlen(num)))
 				goto nomem;
@@ -483,7 +508,37 @@ char *vsql_pg_params(const char *sql, int *nparams)
 	return b.s;
 nomem:
 	free(b.s);
+	if (used) {
+		free(*used);
+		*used = NULL;
+	}
 	return NULL;
+}
+
+char *vsql_pg_params(const char *sql, int *nparams)
+{
+	return pg_params(sql, nparams, NULL, NULL);
+}
+
+/*
+ * A parameter the SQL does not refer to (?1 and ?3 only, with 2 bound as
+ * SQLite allows) would fail as "could not determine data type of
+ * parameter $2": it is sent as text, which nothing reads.
+ */
+static int pg_types(struct vsql_st *st, const bool *used, int nused)
+{
+	int i;
+
+	for (i = 0; i < st->nparams && i < nused && used[i]; i++)
+		;
+	if (i == st->nparams)
+		return 0;
+	st->types = calloc(st->nparams, sizeof(*st->types));
+	if (!st->types)
+		return -ENOMEM;
+	for (i = 0; i < st->nparams; i++)
+		st->types[i] = i < nused && used[i] ? 0 : PG_TEXTOID;
+	return 0;
 }
 
 /* ---- statements ---- */
@@ -491,7 +546,8 @@ nomem:
 int vsql_prepare(struct vsql *db, const char *sql, struct vsql_st **stp)
 {
 	struct vsql_st *st;
-	int rc;
+	bool *used = NULL;
+	int rc, nused = 0;
 
 	*stp = NULL;
 	st = calloc(1, sizeof(*st));
@@ -515,22 +571,25 @@ int vsql_prepare(struct vsql *db, const char *sql, struct vsql_st **stp)
 		return 0;
 	}
 	/* PostgreSQL: nothing reaches the server before the first step */
-	st->sql = vsql_pg_params(sql, &st->nparams);
+	st->sql = pg_params(sql, &st->nparams, &used, &nused);
 	if (!st->sql)
 		goto nomem;
 	if (st->nparams > VSQL_MAX_PARAMS) {
+		free(used);
 		set_err(db, "too many SQL variables");
 		vsql_finalize(st);
 		return -EINVAL;
 	}
 	if (st->nparams) {
 		st->vals = calloc(st->nparams, sizeof(*st->vals));
-		if (!st->vals)
+		if (!st->vals || pg_types(st, used, nused))
 			goto nomem;
 	}
+	free(used);
 	*stp = st;
 	return 0;
 nomem:
+	free(used);
 	vsql_finalize(st);
 	set_err(db, "out of memory");
 	return -ENOMEM;
@@ -547,6 +606,7 @@ int vsql_finalize(struct vsql_st *st)
 	for (i = 0; st->vals && i < st->nparams; i++)
 		free(st->vals[i]);
 	free(st->vals);
+	free(st->types);
 	free(st->sql);
 	free(st);
 	return 0;
@@ -623,8 +683,8 @@ static int pg_run(struct vsql_st *st)
 		set_err(db, "the connection to the database is lost");
 		return -ENOTCONN;
 	}
-	/* text parameters, no types: the server infers them from the SQL */
-	res = PQexecParams(db->pg, st->sql, st->nparams, NULL,
+	/* text parameters; their types the server infers from the SQL */
+	res = PQexecParams(db->pg, st->sql, st->nparams, st->types,
 			   (const char *const *)st->vals, NULL, NULL, 0);
 	if (res && (PQresultStatus(res) == PGRES_TUPLES_OK ||
 		    PQresultStatus(res) == PGRES_COMMAND_OK)) {

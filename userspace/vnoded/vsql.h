@@ -6,8 +6,9 @@
  *
  * The calls mirror SQLite's C API, so the daemon's queries read the same
  * for both.  SQL text uses SQLite's parameters, ? and ?N; on PostgreSQL
- * they become $N (outside quotes).  Every query the daemon runs is
- * written in the SQL both engines accept.
+ * they become $N (outside quotes), and a number the SQL leaves out (?1
+ * and ?3 only) may be bound, as SQLite allows.  Every query the daemon
+ * runs is written in the SQL both engines accept.
  *
  * Statements run one at a time on a connection: step a statement to
  * VSQL_DONE (or finalize it) before the next is stepped.  On PostgreSQL
