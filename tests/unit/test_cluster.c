@@ -9,7 +9,9 @@
  * role and writes nothing; two placements at once leave one; a lost
  * connection comes back.  Volumes, fabric links and explore runs go
  * through PostgreSQL's SQL too, each host's its own (a volume's name the
- * cluster's).
+ * cluster's, an exploration's id the host's); a link whose component
+ * another host deleted goes at the next reconcile; a database of schema
+ * 13 is migrated.
  */
 #include "unit_req.h"
 #include "db.h"
@@ -608,6 +610,42 @@ static void fabric_links(void **state)
 	       "pa,fabric.clear,10.0.0.3;pb,fabric.reconcile,10.0.0.3");
 }
 
+/*
+ * A component pa deletes while pa and pb both have a link to it: pa's
+ * delete clears pa's; pb's reconcile finds its own row's host without a
+ * component and removes link and row (pb's other link stays), saying why.
+ */
+static void fabric_orphans(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_err err;
+
+	two(fx);
+	write_at(fx->root, FAB ".keep", "");
+	add_host(fx, "m1", "10.0.0.2", "256M 0 20 412us");
+	add_host(fx, "m2", "10.0.0.3", "256M 0 20 2.5us");
+	req_ok(&fx->a, SET("m2", "\"delay_ns\":20000"));
+	req_ok(&fx->b, SET("m2", "\"fabric\":\"cross-rack\""));
+	req_ok(&fx->b, SET("m1", "\"delay_ns\":5000"));
+	assert_int_equal(vn_component_remove(&fx->a, "m2", &err), 0);
+	assert_false(exists_at(fx->root, FAB "10.0.0.3"));
+	sql_is(fx, "SELECT host, addr FROM fabric_links ORDER BY addr", "pb,10.0.0.2;pb,10.0.0.3");
+	/* pb's kernel still has its link (one sysroot here: made again) */
+	write_at(fx->root, FAB "10.0.0.3/addr", "10.0.0.3");
+	assert_int_equal(vn_reconcile(&fx->a, false), 0);
+	assert_true(exists_at(fx->root, FAB "10.0.0.3"));
+	assert_int_equal(vn_reconcile(&fx->b, false), 0);
+	assert_false(exists_at(fx->root, FAB "10.0.0.3"));
+	assert_int_equal(link_attr(fx, "10.0.0.2", "delay_us"), 5);
+	sql_is(fx, "SELECT host, addr FROM fabric_links", "pb,10.0.0.2");
+	assert_int_equal(vn_reconcile(&fx->b, false), 0);
+	assert_false(exists_at(fx->root, FAB "10.0.0.3"));
+	sql_is(fx, "SELECT host, name, detail::json->>'preset' AS p, detail::json->>'reason' AS r "
+	       "FROM events WHERE type = 'fabric.clear' ORDER BY id",
+	       "pa,10.0.0.3,-,component m2 deleted;"
+	       "pb,10.0.0.3,cross-rack,no component at this host any more");
+}
+
 #define EXPLORE(id, rows) "{\"cmd\":\"explore.record\",\"args\":{\"id\":\"" id "\"," \
 	"\"started\":1700000000000,\"command\":\"fio job.fio\",\"mem\":1073741824," \
 	"\"storage\":null,\"budget\":1.25,\"metric_regex\":null,\"rows\":[" rows "]}}"
@@ -647,6 +685,50 @@ static void explore_runs(void **state)
 							 "\"exit\":0,\"rank\":1,\"recommended\":false")),
 		EINVAL, "explore.record: row 2: 'seq' must be an integer");
 	sql_is(fx, "SELECT count(*) AS n FROM explore_runs", "3");
+
+	/* an id is unique per host (schema 14): pb records pa's x1 too, each
+	 * host's rows under its name; x1 twice on one host is refused */
+	req_ok(&fx->b, EXPLORE("x1", EX_OK(1)));
+	refused(&fx->b, EXPLORE("x1", EX_OK(1)), EINVAL, "explore.record: constraint failed");
+	sql_is(fx, "SELECT host, seq FROM explore_runs WHERE explore_id = 'x1' ORDER BY host, seq",
+	       "pa,1;pa,2;pb,1");
+	sql_is(fx, "SELECT conname FROM pg_constraint WHERE conrelid = 'explore_runs'::regclass "
+	       "AND contype = 'u'", "explore_runs_host_explore_id_seq_key");
+}
+
+/* A cluster database of schema 13 holding explore runs: the vnoded that
+ * opens it migrates it to 14 (the constraint swapped), the rows kept. */
+static void migrate_v13(void **state)
+{
+	struct vsql *db = admin("postgres");
+	struct vn_err err;
+	char ci[256];
+
+	(void)state;
+	exec_ok(db, "CREATE DATABASE cluster_v13");
+	vsql_close(db);
+	db = admin("cluster_v13");
+	assert_int_equal(vn_db_migrate(db, 13, &err), 0);
+	exec_ok(db, "INSERT INTO explore_runs (explore_id, started, owner_uid, command, seq, mem, "
+		    "cache, cache_bytes, protect, budget, rank, recommended, ok, exit, host) "
+		    "VALUES ('x1', 1, 0, 'true', 1, 1024, '25%', 256, 'crc', 1.2, 0, 0, 1, 0, 'pa')");
+	vsql_close(db);
+	pg_conninfo(ci, sizeof(ci), "cluster_v13", NULL);
+	assert_int_equal(vn_db_open(ci, "pb", &db, &err), 0);
+	assert_int_equal(vn_db_version(db), 14);
+	assert_int_equal(db_int(db, "SELECT count(*) FROM explore_runs WHERE host = 'pa' AND "
+				"explore_id = 'x1' AND protect = 'crc'"), 1);
+	exec_ok(db, "INSERT INTO explore_runs (explore_id, started, owner_uid, command, seq, mem, "
+		    "cache, cache_bytes, protect, budget, rank, recommended, ok, exit, host) "
+		    "SELECT explore_id, started, owner_uid, command, seq, mem, cache, cache_bytes, "
+		    "protect, budget, rank, recommended, ok, exit, 'pb' FROM explore_runs");
+	assert_int_equal(vsql_exec(db, "INSERT INTO explore_runs (explore_id, started, owner_uid, "
+				   "command, seq, mem, cache, cache_bytes, protect, budget, rank, "
+				   "recommended, ok, exit, host) SELECT explore_id, started, owner_uid, "
+				   "command, seq, mem, cache, cache_bytes, protect, budget, rank, "
+				   "recommended, ok, exit, host FROM explore_runs WHERE host = 'pa'"),
+			 -EEXIST);
+	vsql_close(db);
 }
 
 int main(void)
@@ -658,7 +740,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(volumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(fabric_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(fabric_orphans, setup, teardown),
 		cmocka_unit_test_setup_teardown(explore_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_v13, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("cluster", tests, pg_group_setup, pg_group_teardown);

@@ -426,6 +426,33 @@ static void migrate_v12(void **state)
 	vsql_close(db);
 }
 
+#define EXPLORE_ROW(id, seq, host) "INSERT INTO explore_runs (explore_id, started, " \
+	"owner_uid, command, seq, mem, cache, cache_bytes, protect, budget, rank, recommended, " \
+	"ok, exit, host) VALUES ('" id "', 1, 1000, 'true', " #seq ", 1024, '25%', 256, 'crc', " \
+	"1.2, 0, 0, 1, 0, '" host "')"
+
+/* 14: an exploration's id is unique per process host: the rows kept, the
+ * same id and seq for another host taken, twice for one refused */
+static void migrate_v13(void **state)
+{
+	char path[PATH_MAX];
+	struct vsql *db;
+
+	db = old_db(*state, 13, "v13.db", EXPLORE_ROW("e1", 1, "") ";" EXPLORE_ROW("e1", 2, ""),
+		    path, sizeof(path));
+	assert_false(sql_ok(db, EXPLORE_ROW("e1", 1, "h2")));
+	db = migrated(db, path);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM explore_runs WHERE host = 'h' AND "
+				 "explore_id = 'e1' AND owner_uid = 1000 AND protect = 'crc'"), 2);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
+				 "AND name = 'explore_runs_started'"), 1);
+	assert_true(sql_ok(db, EXPLORE_ROW("e1", 1, "h2")));
+	assert_false(sql_ok(db, EXPLORE_ROW("e1", 2, "h")));
+	assert_false(sql_ok(db, "UPDATE explore_runs SET protect = 'crypt'"));
+	assert_int_equal(one_int(db, "SELECT count(*) FROM explore_runs"), 3);
+	vsql_close(db);
+}
+
 #define EXPLORE_REC(id, row2) "{\"cmd\": \"explore.record\", \"args\": {\"id\": \"" id "\", " \
 	"\"started\": 1700000000000, \"command\": \"stress -m 1\", \"mem\": 1073741824, " \
 	"\"storage\": null, \"budget\": 1.2, \"metric_regex\": null, \"rows\": [" \
@@ -694,6 +721,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(migrate_v10, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_v11, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_v12, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrate_v13, setup, teardown),
 		cmocka_unit_test_setup_teardown(explore_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuse_newer, setup, teardown),
 		cmocka_unit_test_setup_teardown(events, setup, teardown),

@@ -6,7 +6,7 @@
  * from the link's own counters), what vnodectl passes on and vnoded
  * refuses with nothing changed, --clear, vnode create --fabric and its
  * conflicts, component delete, reconciliation after a restart or a
- * module reload.
+ * module reload, and of a link whose component is gone.
  */
 #include "unit.h"
 #include "unit_req.h"
@@ -519,6 +519,40 @@ static void reconcile(void **state)
 	assert_int_equal(attr(fx, "10.0.0.3", "delay_us"), 20);
 }
 
+/* a link whose host lost its last component behind this vnoded's back
+ * (another process host deleted it): reconcile removes link and row */
+static void orphan(void **state)
+{
+	struct fx *fx = *state;
+	json_object *d;
+
+	d = ok(fx, "{\"cmd\":\"component.set\",\"args\":{\"name\":\"m2\",\"delay_ns\":20000}}");
+	json_object_put(d);
+	d = ok(fx, "{\"cmd\":\"component.set\",\"args\":{\"name\":\"m1\",\"delay_ns\":5000}}");
+	json_object_put(d);
+	assert_int_equal(vsql_exec(fx->ctx.db, "DELETE FROM components WHERE name = 'm2'"), 0);
+	/* a link that cannot be removed: kept, counted, tried again */
+	rm_rf(path_at(fx->root, FAB "10.0.0.3"));
+	write_at(fx->root, FAB "10.0.0.3", "");
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 1);
+	assert_non_null(strstr(fx->ctx.fabric_err, "rmdir"));
+	assert_int_equal(db_int(fx->ctx.db, "SELECT count(*) FROM fabric_links"), 2);
+	assert_int_equal(unlink(path_at(fx->root, FAB "10.0.0.3")), 0);
+	write_at(fx->root, FAB "10.0.0.3/addr", "10.0.0.3");
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	assert_false(exists_at(fx->root, FAB "10.0.0.3"));
+	assert_int_equal(attr(fx, "10.0.0.2", "delay_us"), 5);
+	assert_int_equal(db_int(fx->ctx.db, "SELECT count(*) FROM fabric_links WHERE "
+				"addr = '10.0.0.2'"), 1);
+	assert_int_equal(db_int(fx->ctx.db, "SELECT count(*) FROM fabric_links"), 1);
+	assert_int_equal(db_int(fx->ctx.db, "SELECT count(*) FROM events WHERE type = 'fabric.clear' "
+				"AND name = '10.0.0.3' AND json_extract(detail, '$.delay_ns') = 20000 "
+				"AND json_extract(detail, '$.reason') = "
+				"'no component at this host any more'"), 1);
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	assert_false(exists_at(fx->root, FAB "10.0.0.3"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -530,6 +564,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(vnode_fabric, setup, teardown),
 		cmocka_unit_test_setup_teardown(vnode_unwind, setup, teardown),
 		cmocka_unit_test_setup_teardown(reconcile, setup, teardown),
+		cmocka_unit_test_setup_teardown(orphan, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("fabric_link", tests, NULL, NULL);

@@ -299,6 +299,51 @@ static const struct vn_migration migrations[] = {
 	  "ALTER TABLE lease_releases_v13 RENAME TO lease_releases;"
 	  "CREATE INDEX vnodes_host ON vnodes (host);"
 	  "CREATE INDEX events_host ON events (host, id);" },
+	/*
+	 * 14: an exploration's id (a timestamp and vnodectl's pid) is unique
+	 * per process host, not in the cluster: two hosts may record the
+	 * same one.  SQLite rebuilds the table for it; PostgreSQL swaps the
+	 * constraint (pg_schema's, as PostgreSQL named it).
+	 */
+	{ .sqlite =
+	  "CREATE TABLE explore_runs_v14 ("
+	  "  id INTEGER PRIMARY KEY,"
+	  "  explore_id TEXT NOT NULL,"
+	  "  started INTEGER NOT NULL,"
+	  "  owner_uid INTEGER NOT NULL,"
+	  "  command TEXT NOT NULL,"
+	  "  seq INTEGER NOT NULL CHECK (seq >= 1),"
+	  "  mem INTEGER NOT NULL CHECK (mem > 0),"
+	  "  cache TEXT NOT NULL,"
+	  "  cache_bytes INTEGER NOT NULL CHECK (cache_bytes >= 0),"
+	  "  protect TEXT NOT NULL CHECK (protect IN ('none', 'crc', 'aead')),"
+	  "  replicas INTEGER CHECK (replicas IS NULL OR replicas BETWEEN 1 AND 2),"
+	  "  storage INTEGER CHECK (storage IS NULL OR storage > 0),"
+	  "  storage_protect TEXT CHECK (storage_protect IS NULL OR"
+	  "    storage_protect IN ('none', 'integrity', 'crypt')),"
+	  "  budget REAL NOT NULL,"
+	  "  metric_regex TEXT,"
+	  "  seconds REAL,"
+	  "  metric REAL,"
+	  "  slowdown REAL,"
+	  "  rank INTEGER NOT NULL CHECK (rank >= 0),"
+	  "  recommended INTEGER NOT NULL CHECK (recommended IN (0, 1)),"
+	  "  ok INTEGER NOT NULL CHECK (ok IN (0, 1)),"
+	  "  exit INTEGER NOT NULL,"
+	  "  host TEXT NOT NULL DEFAULT '',"
+	  "  CHECK (ok = 1 OR recommended = 0),"
+	  "  UNIQUE (host, explore_id, seq));"
+	  "INSERT INTO explore_runs_v14 SELECT id, explore_id, started, owner_uid, command, seq,"
+	  "    mem, cache, cache_bytes, protect, replicas, storage, storage_protect, budget,"
+	  "    metric_regex, seconds, metric, slowdown, rank, recommended, ok, exit, host"
+	  "  FROM explore_runs;"
+	  "DROP TABLE explore_runs;"
+	  "ALTER TABLE explore_runs_v14 RENAME TO explore_runs;"
+	  "CREATE INDEX explore_runs_started ON explore_runs (started);",
+	  .pg =
+	  "ALTER TABLE explore_runs DROP CONSTRAINT explore_runs_explore_id_seq_key;"
+	  "ALTER TABLE explore_runs ADD CONSTRAINT explore_runs_host_explore_id_seq_key"
+	  "  UNIQUE (host, explore_id, seq);" },
 };
 
 #define VN_NR_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])) - 1)

@@ -23,7 +23,7 @@
 #include "util.h"
 #include "vsql.h"
 
-#define VN_DB_VERSION 13
+#define VN_DB_VERSION 14
 
 /*
  * Open target (a file path, or a PostgreSQL URI/conninfo: vsql_open),

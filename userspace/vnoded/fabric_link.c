@@ -807,6 +807,80 @@ static bool refloor(struct vn_ctx *ctx, json_object *row)
 	return true;
 }
 
+/* 1 if a component is at host addr (canonical), 0 if none, or the error
+ * (components that cannot be read are no reason to drop a link). */
+static int addr_used(struct vn_ctx *ctx, const char *addr, struct vn_err *err)
+{
+	json_object *rows;
+	char c[64];
+	size_t i;
+	int ret;
+
+	ret = vn_db_query_json(ctx->db, "SELECT addr FROM components", NULL, &rows, err);
+	if (ret)
+		return ret;
+	for (i = 0; !ret && i < json_object_array_length(rows); i++)
+		ret = !vn_addr_canon(vn_jstr(json_object_array_get_idx(rows, i), "addr"), c,
+				     sizeof(c)) && !strcmp(c, addr);
+	json_object_put(rows);
+	return ret;
+}
+
+#define ORPHAN_WHY "no component at this host any more"
+
+/*
+ * Row's link when no component is at its host any more: the last one was
+ * deleted on another process host, whose delete clears only its own link
+ * (and `component set --clear` cannot name it now).  Removed from the
+ * kernel as a clear does, then its row (checked again in the transaction:
+ * a component added there meanwhile keeps it), with a fabric.clear event.
+ * false: a component is there, the row is reconciled as usual; true: the
+ * row is done with (gone, or a failure counted in *bad and the removal
+ * tried again next pass).
+ */
+static bool orphan_clear(struct vn_ctx *ctx, json_object *row, int *bad)
+{
+	const char *addr = vn_jstr(row, "addr");
+	struct vn_err e = { "" };
+	int ret;
+
+	ret = addr_used(ctx, addr, &e);
+	if (ret > 0)
+		return false;
+	if (!ret)
+		ret = vn_fabric_remove(&ctx->kern, addr, &e);
+	if (ret)
+		goto bad;
+	ret = vn_db_begin(ctx->db, &e);
+	if (!ret)
+		ret = addr_used(ctx, addr, &e);
+	if (!ret)
+		ret = row_delete(ctx, addr, &e);
+	if (!ret) {
+		link_event(ctx, "fabric.clear", addr, row, NULL, ORPHAN_WHY);
+		ret = vn_db_commit(ctx->db, &e);
+	}
+	if (ret) {
+		vn_db_rollback(ctx->db);
+		link_restore(ctx, addr, row);
+		if (ret > 0)
+			return false;	/* a component came meanwhile */
+		goto bad;
+	}
+	ctx->fabric_err[0] = '\0';
+	ctx->log(LOG_NOTICE, "fabric link %s removed with its settings: " ORPHAN_WHY
+		 " (deleted on another process host)", addr);
+	return true;
+bad:
+	/* once per cause, not every interval */
+	if (strcmp(ctx->fabric_err, e.msg))
+		ctx->log(LOG_ERR, "fabric link %s: " ORPHAN_WHY ", cannot remove it: %s", addr,
+			 e.msg);
+	snprintf(ctx->fabric_err, sizeof(ctx->fabric_err), "%s", e.msg);
+	(*bad)++;
+	return true;
+}
+
 int vn_fabric_reconcile(struct vn_ctx *ctx)
 {
 	json_object *rows;
@@ -825,6 +899,8 @@ int vn_fabric_reconcile(struct vn_ctx *ctx)
 		struct vn_err e = { "" };
 		bool missing, refloored;
 
+		if (orphan_clear(ctx, row, &bad))
+			continue;
 		refloored = refloor(ctx, row);
 		set_of_row(row, &s);
 		vn_fabric_plan(&s, (uint64_t)vn_jint(row, "floor_ns"), &pl);

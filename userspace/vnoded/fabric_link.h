@@ -5,9 +5,10 @@
  * table (schema v7) and as vnode_xprt's configfs link named after that
  * address.  Set by `vnodectl component set` (root), by `vnodectl vnode
  * create --fabric` on the hosts a new vNode uses, removed by `component
- * set --clear` and when the last component at the address is deleted,
- * and put back by reconciliation (which also computes a preset's delay
- * once the link has measured the wire).  The presets and the floor rule
+ * set --clear` and when the last component at the address is deleted
+ * (by the deleting vnoded at once, by every other process host's at its
+ * next reconcile), and put back by reconciliation (which also computes a
+ * preset's delay once the link has measured the wire).  The presets and the floor rule
  * are fabric.h's.
  */
 #ifndef VN_FABRIC_LINK_H
@@ -87,8 +88,10 @@ int vn_fabric_forget(struct vn_ctx *ctx, const char *addr, const char *why,
 void vn_fabric_forget_link(struct vn_ctx *ctx, const char *addr);
 
 /* Reconcile: every stored link in the kernel as stored; a preset's delay
- * computed again once the wire time is measured.  Returns the number of
- * links it could not set. */
+ * computed again once the wire time is measured; a link whose host has no
+ * component any more (deleted on another process host) removed, row and
+ * kernel link, as `component set --clear` does (event fabric.clear).
+ * Returns the number of links it could not set or remove. */
 int vn_fabric_reconcile(struct vn_ctx *ctx);
 
 #endif /* VN_FABRIC_LINK_H */
