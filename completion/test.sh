@@ -166,14 +166,15 @@ hasnt()
 # vnodectl: options, objects, commands
 is 'vnodectl vn' vnode
 is 'vnodectl ' component vnode volume disk cluster fabric sql monitor explore help
-is 'vnodectl monitor -' -n --count
+is 'vnodectl monitor -' -n --count --all-hosts
+is 'vnodectl monitor --all-hosts -' -n --count
 is 'vnodectl explore --pro' --protect
 is 'vnodectl explore --protect ' none crc aead none,crc,aead
 is 'vnodectl explore --storage-protect c' crypt
 is 'vnodectl explore --replicas ' 1 2 1,2
 is 'vnodectl -j explore --budget 10% --repeat 3 --re' --replicas
 hasnt 'vnodectl explore --budget 10% --' --budget
-is 'vnodectl -j monitor -n 3 --' --count
+is 'vnodectl -j monitor -n 3 --' --count --all-hosts
 has 'vnodectl -' -j --json -p --pretty -s --socket -V --version -h --help
 is 'vnodectl --ver' --version
 is 'vnodectl -j vo' volume

@@ -406,6 +406,45 @@ static void top_args(void **state)
 	assert_int_equal(vc_parse_top(2, ARGV("top", "extra"), &n, &d, &err), -EINVAL);
 }
 
+/* monitor [-n COUNT] [--all-hosts] */
+static void monitor_args(void **state)
+{
+	static const struct {
+		const char *argv[5];
+		const char *msg;
+	} bad[] = {
+		{ { "monitor", "--all-hosts", "--all-hosts" }, "--all-hosts given twice" },
+		{ { "monitor", "--all-hosts=1" }, "--all-hosts takes no value" },
+		{ { "monitor", "--all" }, "unknown option '--all'" },
+		{ { "monitor", "-n", "0", "--all-hosts" }, "-n must be a positive count" },
+	};
+	struct vn_err err;
+	bool all = true;
+	size_t i;
+	int n;
+
+	(void)state;
+	assert_int_equal(vc_parse_monitor(1, ARGV("monitor"), &n, &all, &err), 0);
+	assert_int_equal(n, 0);
+	assert_false(all);
+	assert_int_equal(vc_parse_monitor(4, ARGV("monitor", "--all-hosts", "-n", "2"), &n,
+					  &all, &err), 0);
+	assert_int_equal(n, 2);
+	assert_true(all);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int argc = 0;
+
+		while (bad[i].argv[argc])
+			argc++;
+		assert_int_equal(vc_parse_monitor(argc, (char **)bad[i].argv, &n, &all, &err),
+				 -EINVAL);
+		/* the option errors with the usage */
+		if (!strstr(err.msg, bad[i].msg) ||
+		    (i < 3 && !strstr(err.msg, "(vnodectl monitor [-n COUNT] [--all-hosts])")))
+			fail_msg("%zu: '%s', want '%s'", i, err.msg, bad[i].msg);
+	}
+}
+
 /* ---- dispatch tables ---------------------------------------------------- */
 
 static int calls;
@@ -599,6 +638,7 @@ int main(void)
 		cmocka_unit_test(set_args),
 		cmocka_unit_test(delete_args),
 		cmocka_unit_test(top_args),
+		cmocka_unit_test(monitor_args),
 		cmocka_unit_test(dispatch),
 		cmocka_unit_test(objects),
 		cmocka_unit_test(hist),

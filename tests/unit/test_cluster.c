@@ -11,7 +11,7 @@
  * through PostgreSQL's SQL too, each host's its own (a volume's name the
  * cluster's, an exploration's id the host's); a link whose component
  * another host deleted goes at the next reconcile; a database of schema
- * 13 is migrated.
+ * 13 is migrated.  A monitor of every host's events sees the others'.
  */
 #include "unit_req.h"
 #include "db.h"
@@ -698,6 +698,61 @@ static void explore_runs(void **state)
 
 /* A cluster database of schema 13 holding explore runs: the vnoded that
  * opens it migrates it to 14 (the constraint swapped), the rows kept. */
+/* the next event on fd is of type, from host */
+static void event_is(int fd, const char *type, const char *host)
+{
+	json_object *ev = unit_watch_next(fd);
+
+	assert_non_null(ev);
+	assert_string_equal(vn_jstr(ev, "type"), type);
+	assert_string_equal(vn_jstr(ev, "host"), host);
+	json_object_put(ev);
+}
+
+/*
+ * vnodectl monitor --all-hosts: pa's monitor of every host's events gets
+ * pb's (written by pb's daemon, never through pa's) with pb's name, from
+ * pa's own reads of the table (every tick while it watches); pa's default
+ * monitor does not.  An id whose transaction commits after a higher one's
+ * still comes.
+ */
+static void monitor_all(void **state)
+{
+	struct fx *fx = *state;
+	struct vsql *late;
+	char msg[256];
+	int all, one;
+
+	two(fx);
+	all = unit_watch(&fx->a, "{\"cmd\":\"events.watch\",\"args\":{\"all_hosts\":true}}",
+			 NULL);
+	one = unit_watch(&fx->a, "{\"cmd\":\"events.watch\"}", NULL);
+	assert_int_equal(vn_watch_timeout(&fx->a, 60000), VN_WATCH_TICK_MS);
+	assert_int_equal(vn_watch_timeout(&fx->b, 60000), 60000);
+	assert_int_equal(vn_event(&fx->b, "test.b", "vnode", "vb", NULL, NULL), 0);
+	vn_watch_flush(&fx->a);
+	event_is(all, "test.b", "pb");
+	assert_null(unit_watch_next(one));
+
+	/* a transaction that took its id first commits last */
+	if (vsql_open(fx->rw, false, &late, msg, sizeof(msg)))
+		fail_msg("%s", msg);
+	exec_ok(late, "BEGIN");
+	exec_ok(late, "INSERT INTO events (ts, type, object, host) VALUES (0, 'test.late', 'vnode', 'pc')");
+	assert_int_equal(vn_event(&fx->b, "test.b2", "vnode", "vb", NULL, NULL), 0);
+	vn_watch_flush(&fx->a);
+	event_is(all, "test.b2", "pb");
+	exec_ok(late, "COMMIT");
+	vsql_close(late);
+	vn_watch_flush(&fx->a);
+	event_is(all, "test.late", "pc");
+	vn_watch_flush(&fx->a);
+	assert_null(unit_watch_next(all));
+	assert_null(unit_watch_next(one));
+	close(all);
+	close(one);
+}
+
 static void migrate_v13(void **state)
 {
 	struct vsql *db = admin("postgres");
@@ -742,6 +797,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(fabric_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(fabric_orphans, setup, teardown),
 		cmocka_unit_test_setup_teardown(explore_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(monitor_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrate_v13, setup, teardown),
 	};
 

@@ -417,6 +417,72 @@ static void watch(void **state)
 	assert_int_equal(w->n, 0);
 }
 
+#define WATCH_ALL "{\"cmd\":\"events.watch\",\"args\":{\"all_hosts\":true}}"
+
+/* event id of fx's host committed now, whatever ids came before */
+static void event_at(struct fx *fx, int64_t id)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO events (id, ts, type, object, host) "
+		 "VALUES (%lld, 0, 'test.late', 'vnode', '%s')", (long long)id, fx->ctx.host);
+	assert_int_equal(vsql_exec(fx->ctx.db, sql), 0);
+	vn_watch_flush(&fx->ctx);
+}
+
+/* the next event on fd is id (and has its host if all) */
+static void next_is(struct fx *fx, int fd, int64_t id, bool all)
+{
+	json_object *ev = unit_watch_next(fd);
+
+	assert_non_null(ev);
+	assert_int_equal(vn_jint(ev, "id"), id);
+	if (all)
+		assert_string_equal(vn_jstr(ev, "host"), fx->ctx.host);
+	else
+		assert_false(json_object_object_get_ex(ev, "host", NULL));
+	json_object_put(ev);
+}
+
+/* events.watch of every host's events (monitor --all-hosts) on SQLite: the
+ * same events as this host's, with their host; an id that commits after a
+ * higher one still comes while it is waited for (VN_WATCH_GAP_MS), not
+ * after */
+static void watch_all(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_watchers *w = &fx->ctx.watch;
+	int64_t since;
+	int all, one;
+
+	expect_err(fx, WATCH_ALL, 1000, EPERM, "events.watch is for root and the group");
+	expect_err(fx, "{\"cmd\":\"events.watch\",\"args\":{\"all_hosts\":1}}", 0, EINVAL,
+		   "'all_hosts' must be true or false");
+	all = unit_watch(&fx->ctx, WATCH_ALL, &since);
+	one = unit_watch(&fx->ctx, "{\"cmd\":\"events.watch\"}", NULL);
+	assert_int_equal(vn_watch_timeout(&fx->ctx, 10000), 10000);	/* no reads of its own */
+	assert_int_equal(vn_event(&fx->ctx, "test.one", "vnode", "x", NULL, NULL), 0);
+	vn_watch_flush(&fx->ctx);
+	next_is(fx, all, since + 1, true);
+	next_is(fx, one, since + 1, false);
+
+	event_at(fx, since + 3);
+	next_is(fx, all, since + 3, true);
+	assert_int_equal(w->ngaps, 1);
+	event_at(fx, since + 2);
+	next_is(fx, all, since + 2, true);
+	vn_watch_flush(&fx->ctx);
+	assert_null(unit_watch_next(all));
+	assert_int_equal(w->ngaps, 0);
+	event_at(fx, since + 5);
+	next_is(fx, all, since + 5, true);
+	w->gap[0].until_ms = 0;			/* waited for long enough */
+	event_at(fx, since + 4);
+	assert_null(unit_watch_next(all));
+	close(all);
+	close(one);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,6 +492,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(protocol, setup, teardown),
 		cmocka_unit_test_setup_teardown(meaning, setup, teardown),
 		cmocka_unit_test_setup_teardown(watch, setup, teardown),
+		cmocka_unit_test_setup_teardown(watch_all, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);

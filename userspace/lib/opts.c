@@ -66,10 +66,14 @@ int vn_opts_parse(const struct vn_opt *tbl, unsigned int flags, void *dst,
 		o = opt_find(tbl, a, 0, &at, &vlen);
 		if (!o)
 			return vn_seterr(err, EINVAL, "unknown option '%s'", a);
-		if (o->type == VN_OPT_FLAG) {
+		if (o->type == VN_OPT_FLAG || o->type == VN_OPT_FLAG1) {
+			bool *f = (bool *)((char *)dst + at);
+
 			if (vlen)
 				return vn_seterr(err, EINVAL, "%s takes no value", o->name);
-			*(bool *)((char *)dst + at) = true;
+			if (*f && o->type == VN_OPT_FLAG1)
+				return vn_seterr(err, EINVAL, "%s given twice", o->name);
+			*f = true;
 			continue;
 		}
 		{

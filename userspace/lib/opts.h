@@ -4,9 +4,10 @@
  *
  * A NULL-terminated table of struct vn_opt says which options a command
  * takes and where each lands: a `const char *` (an option with a value)
- * or a `bool` (a flag) at an offset in the caller's struct.  A table may
- * include another (VN_OPT_TABLE), so vnodectl's `vnode create` and
- * vnode-run share the options of a new vNode.
+ * or a `bool` (a flag; VN_OPT_F1: one that may be given once) at an
+ * offset in the caller's struct.  A table may include another
+ * (VN_OPT_TABLE), so vnodectl's `vnode create` and vnode-run share the
+ * options of a new vNode.
  *
  * Accepted: `--opt VALUE`, `--opt=VALUE` (long options only), `-o VALUE`
  * for an alias.  The word after an option that takes a value is its value
@@ -15,7 +16,8 @@
  *   unknown option '-x'
  *   --mem needs a value
  *   --force takes no value            (--force=1)
- *   --mem given twice                 (a flag may be repeated)
+ *   --mem given twice                 (a flag may be repeated, but a
+ *                                     VN_OPT_F1 one: --all-hosts given twice)
  *   unexpected argument 'y'           (more positional arguments than max_pos)
  *
  * Clients check syntax only: whether an option is known, has its value,
@@ -39,6 +41,7 @@ enum vn_opt_type {
 	VN_OPT_END = 0,
 	VN_OPT_STR,		/* takes a value: const char * at off */
 	VN_OPT_FLAG,		/* no value: bool at off */
+	VN_OPT_FLAG1,		/* the same, given at most once */
 	VN_OPT_TABLE,		/* the options of table, its struct at off */
 };
 
@@ -54,6 +57,8 @@ struct vn_opt {
 	{ name, alias, VN_OPT_STR, offsetof(type, field), NULL }
 #define VN_OPT_F(name, alias, type, field) \
 	{ name, alias, VN_OPT_FLAG, offsetof(type, field), NULL }
+#define VN_OPT_F1(name, alias, type, field) \
+	{ name, alias, VN_OPT_FLAG1, offsetof(type, field), NULL }
 #define VN_OPT_T(tbl, type, field) \
 	{ NULL, NULL, VN_OPT_TABLE, offsetof(type, field), tbl }
 #define VN_OPT_END_ { NULL, NULL, VN_OPT_END, 0, NULL }

@@ -408,20 +408,29 @@ int vc_parse_top(int argc, char **argv, int *count, double *delay,
 	return 0;
 }
 
+struct monitor {
+	const char *count;
+	bool all_hosts;
+};
+
 static const struct vn_opt monitor_opts[] = {
-	VN_OPT_S("--count", "-n", struct top, count),
+	VN_OPT_S("--count", "-n", struct monitor, count),
+	VN_OPT_F1("--all-hosts", NULL, struct monitor, all_hosts),
 	VN_OPT_END_
 };
 
-int vc_parse_monitor(int argc, char **argv, int *count, struct vn_err *err)
+int vc_parse_monitor(int argc, char **argv, int *count, bool *all_hosts,
+		     struct vn_err *err)
 {
-	struct top o = { 0 };
+	struct monitor o = { 0 };
 	struct vn_err e;
 	uint64_t n;
 
 	*count = 0;
 	if (vn_opts_parse(monitor_opts, 0, &o, argc - 1, argv + 1, NULL, 0, NULL, &e) < 0)
-		return vn_seterr(err, EINVAL, "%s (vnodectl monitor [-n COUNT])", e.msg);
+		return vn_seterr(err, EINVAL, "%s (vnodectl monitor [-n COUNT] [--all-hosts])",
+				 e.msg);
+	*all_hosts = o.all_hosts;
 	if (o.count) {
 		if (vn_opt_uint("-n", o.count, 1000000000, &n, &e) || !n)
 			return vn_seterr(err, EINVAL, "-n must be a positive count, got '%s'",

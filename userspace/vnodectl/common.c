@@ -84,7 +84,7 @@ const struct vc_cmd vc_objects[] = {
 	{ "cluster", NULL, NULL, vc_cluster_cmds, "every host's capacity and reservations" },
 	{ "fabric", NULL, NULL, vc_fabric_cmds, "fabric presets (component set --fabric)" },
 	{ "sql", NULL, vc_sql, NULL, "\"SELECT ...\": read-only query of vnoded's state" },
-	{ "monitor", NULL, vc_monitor, NULL, "[-n COUNT]: events as they happen (one per line)" },
+	{ "monitor", NULL, vc_monitor, NULL, "[-n COUNT] [--all-hosts]: events as they happen (one per line)" },
 	{ "explore", NULL, vc_explore, NULL,
 	  "[OPTIONS] -- CMD: run CMD per protection configuration, recommend the safest" },
 	{ NULL, NULL, NULL, NULL, NULL }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vnodectl monitor [-n COUNT]: vnoded's events as they are logged, one per
- * line, like `ip monitor` (vnoded/watch.h).  Text: the time, the type, the
- * object and its name, then the detail as JSON; -j: each event as one JSON
- * object per line.  Runs until interrupted, COUNT events, or vnoded stops.
+ * vnodectl monitor [-n COUNT] [--all-hosts]: vnoded's events as they are
+ * logged, one per line, like `ip monitor` (vnoded/watch.h).  Text: the
+ * time, the type, the object and its name, then the detail as JSON; -j:
+ * each event as one JSON object per line.  --all-hosts: every process
+ * host's events (cluster mode), the host after the time (-j: "host").
+ * Runs until interrupted, COUNT events, or vnoded stops.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 struct mon {
 	struct vc *vc;
 	int left;		/* events still wanted; 0 = no end */
+	bool all_hosts;
 };
 
 static const char *jstr(json_object *o, const char *key)
@@ -39,7 +42,10 @@ static int one_event(json_object *ev, void *priv)
 		char ts[32];
 
 		strftime(ts, sizeof(ts), "%FT%T", localtime(&t));
-		printf("%s.%03d %s %s %s %s\n", ts, (int)(ms % 1000), jstr(ev, "type"),
+		printf("%s.%03d ", ts, (int)(ms % 1000));
+		if (m->all_hosts)
+			printf("%s ", jstr(ev, "host"));
+		printf("%s %s %s %s\n", jstr(ev, "type"),
 		       jstr(ev, "object"), jstr(ev, "name"),
 		       json_object_object_get_ex(ev, "detail", &v) ?
 		       json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
@@ -51,12 +57,17 @@ static int one_event(json_object *ev, void *priv)
 
 int vc_monitor(struct vc *vc, int argc, char **argv)
 {
-	struct mon m = { vc, 0 };
+	struct mon m = { vc, 0, false };
+	json_object *args = NULL;
 	struct vn_err err;
 
-	if (vc_parse_monitor(argc, argv, &m.left, &err))
+	if (vc_parse_monitor(argc, argv, &m.left, &m.all_hosts, &err))
 		return vc_fail(VC_USAGE, "%s", err.msg);
-	if (vn_stream(vc->sock, "events.watch", NULL, one_event, &m, &err))
+	if (m.all_hosts) {
+		args = json_object_new_object();
+		json_object_object_add(args, "all_hosts", json_object_new_boolean(1));
+	}
+	if (vn_stream(vc->sock, "events.watch", args, one_event, &m, &err))
 		return vc_fail(VC_ERR, "%s", err.msg);
 	return VC_OK;
 }

@@ -132,8 +132,10 @@ int vc_call_print(struct vc *vc, const char *cmd, json_object *args,
 /* In JSON, the answer's "warnings" (print functions call it). */
 void vc_print_warnings(struct vc *vc, json_object *o);
 int vc_sql(struct vc *vc, int argc, char **argv);
-/* vnodectl monitor [-n COUNT]: events as vnoded logs them (like ip monitor) */
-int vc_parse_monitor(int argc, char **argv, int *count, struct vn_err *err);
+/* vnodectl monitor [-n COUNT] [--all-hosts]: events as vnoded logs them
+ * (like ip monitor); --all-hosts: every process host's (cluster mode) */
+int vc_parse_monitor(int argc, char **argv, int *count, bool *all_hosts,
+		     struct vn_err *err);
 int vc_monitor(struct vc *vc, int argc, char **argv);
 
 /* vnode top: one sample -> rates (exposed for unit tests). */

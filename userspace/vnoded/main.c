@@ -704,7 +704,9 @@ static void run(struct vnoded *d)
 		pfd[0] = (struct pollfd){ .fd = d->sig_fd, .events = POLLIN };
 		n = 1 + vn_server_pollfds(&d->srv, pfd + 1);
 		nw = vn_watch_pollfds(&d->ctx.watch, pfd + n);
-		ret = poll(pfd, (nfds_t)(n + nw), vn_server_timeout(&d->srv, (int)left));
+		/* monitors of every host's events read the others' in time */
+		ret = poll(pfd, (nfds_t)(n + nw),
+			   vn_watch_timeout(&d->ctx, vn_server_timeout(&d->srv, (int)left)));
 		if (ret < 0 && errno != EINTR) {
 			vlog(LOG_ERR, "poll: %s", strerror(errno));
 			break;

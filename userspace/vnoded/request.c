@@ -398,11 +398,18 @@ static int h_sql(struct hreq *r)
 			       r->ctx->dbpath, q, &r->ctx->sql_limits, r->data, r->err);
 }
 
+/* "all_hosts": every process host's events (vnodectl monitor --all-hosts) */
 static int h_events_watch(struct hreq *r)
 {
 	int ret = vn_may_read(r->who, r->ctx->group, "events.watch", r->err);
+	json_object *all = NULL;
 
-	return ret ? ret : vn_watch_request(r->ctx, r->data, r->err);
+	if (ret)
+		return ret;
+	if (json_object_object_get_ex(r->args, "all_hosts", &all) &&
+	    !json_object_is_type(all, json_type_boolean))
+		return vn_seterr(r->err, EINVAL, "'all_hosts' must be true or false");
+	return vn_watch_request(r->ctx, json_object_get_boolean(all), r->data, r->err);
 }
 
 static int h_vol_create(struct hreq *r)
