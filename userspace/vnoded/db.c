@@ -30,6 +30,32 @@ struct vn_migration {
 
 #define VN_DB_PG_BASE 13
 
+/* explore_runs' columns but host, as step 11 made them (step 14 adds host) */
+#define EXPLORE_RUNS_COLS \
+	"  id INTEGER PRIMARY KEY," \
+	"  explore_id TEXT NOT NULL," \
+	"  started INTEGER NOT NULL," \
+	"  owner_uid INTEGER NOT NULL," \
+	"  command TEXT NOT NULL," \
+	"  seq INTEGER NOT NULL CHECK (seq >= 1)," \
+	"  mem INTEGER NOT NULL CHECK (mem > 0)," \
+	"  cache TEXT NOT NULL," \
+	"  cache_bytes INTEGER NOT NULL CHECK (cache_bytes >= 0)," \
+	"  protect TEXT NOT NULL CHECK (protect IN ('none', 'crc', 'aead'))," \
+	"  replicas INTEGER CHECK (replicas IS NULL OR replicas BETWEEN 1 AND 2)," \
+	"  storage INTEGER CHECK (storage IS NULL OR storage > 0)," \
+	"  storage_protect TEXT CHECK (storage_protect IS NULL OR" \
+	"    storage_protect IN ('none', 'integrity', 'crypt'))," \
+	"  budget REAL NOT NULL," \
+	"  metric_regex TEXT," \
+	"  seconds REAL," \
+	"  metric REAL," \
+	"  slowdown REAL," \
+	"  rank INTEGER NOT NULL CHECK (rank >= 0)," \
+	"  recommended INTEGER NOT NULL CHECK (recommended IN (0, 1))," \
+	"  ok INTEGER NOT NULL CHECK (ok IN (0, 1))," \
+	"  exit INTEGER NOT NULL,"
+
 static const struct vn_migration migrations[] = {
 	{ NULL, NULL },
 	/* 1: base schema */
@@ -204,29 +230,7 @@ static const struct vn_migration migrations[] = {
 	 * exploration (explore.record) */
 	{ .sqlite =
 	  "CREATE TABLE explore_runs ("
-	  "  id INTEGER PRIMARY KEY,"
-	  "  explore_id TEXT NOT NULL,"
-	  "  started INTEGER NOT NULL,"
-	  "  owner_uid INTEGER NOT NULL,"
-	  "  command TEXT NOT NULL,"
-	  "  seq INTEGER NOT NULL CHECK (seq >= 1),"
-	  "  mem INTEGER NOT NULL CHECK (mem > 0),"
-	  "  cache TEXT NOT NULL,"
-	  "  cache_bytes INTEGER NOT NULL CHECK (cache_bytes >= 0),"
-	  "  protect TEXT NOT NULL CHECK (protect IN ('none', 'crc', 'aead')),"
-	  "  replicas INTEGER CHECK (replicas IS NULL OR replicas BETWEEN 1 AND 2),"
-	  "  storage INTEGER CHECK (storage IS NULL OR storage > 0),"
-	  "  storage_protect TEXT CHECK (storage_protect IS NULL OR"
-	  "    storage_protect IN ('none', 'integrity', 'crypt')),"
-	  "  budget REAL NOT NULL,"
-	  "  metric_regex TEXT,"
-	  "  seconds REAL,"
-	  "  metric REAL,"
-	  "  slowdown REAL,"
-	  "  rank INTEGER NOT NULL CHECK (rank >= 0),"
-	  "  recommended INTEGER NOT NULL CHECK (recommended IN (0, 1)),"
-	  "  ok INTEGER NOT NULL CHECK (ok IN (0, 1)),"
-	  "  exit INTEGER NOT NULL,"
+	  EXPLORE_RUNS_COLS
 	  "  CHECK (ok = 1 OR recommended = 0),"
 	  "  UNIQUE (explore_id, seq));"
 	  "CREATE INDEX explore_runs_started ON explore_runs (started);" },
@@ -307,29 +311,7 @@ static const struct vn_migration migrations[] = {
 	 */
 	{ .sqlite =
 	  "CREATE TABLE explore_runs_v14 ("
-	  "  id INTEGER PRIMARY KEY,"
-	  "  explore_id TEXT NOT NULL,"
-	  "  started INTEGER NOT NULL,"
-	  "  owner_uid INTEGER NOT NULL,"
-	  "  command TEXT NOT NULL,"
-	  "  seq INTEGER NOT NULL CHECK (seq >= 1),"
-	  "  mem INTEGER NOT NULL CHECK (mem > 0),"
-	  "  cache TEXT NOT NULL,"
-	  "  cache_bytes INTEGER NOT NULL CHECK (cache_bytes >= 0),"
-	  "  protect TEXT NOT NULL CHECK (protect IN ('none', 'crc', 'aead')),"
-	  "  replicas INTEGER CHECK (replicas IS NULL OR replicas BETWEEN 1 AND 2),"
-	  "  storage INTEGER CHECK (storage IS NULL OR storage > 0),"
-	  "  storage_protect TEXT CHECK (storage_protect IS NULL OR"
-	  "    storage_protect IN ('none', 'integrity', 'crypt')),"
-	  "  budget REAL NOT NULL,"
-	  "  metric_regex TEXT,"
-	  "  seconds REAL,"
-	  "  metric REAL,"
-	  "  slowdown REAL,"
-	  "  rank INTEGER NOT NULL CHECK (rank >= 0),"
-	  "  recommended INTEGER NOT NULL CHECK (recommended IN (0, 1)),"
-	  "  ok INTEGER NOT NULL CHECK (ok IN (0, 1)),"
-	  "  exit INTEGER NOT NULL,"
+	  EXPLORE_RUNS_COLS
 	  "  host TEXT NOT NULL DEFAULT '',"
 	  "  CHECK (ok = 1 OR recommended = 0),"
 	  "  UNIQUE (host, explore_id, seq));"
