@@ -488,6 +488,7 @@ static void components(void **state)
 	struct vn_conf conf;
 	json_object *o;
 	struct vn_err err;
+	int64_t ups;
 
 	/* probing: unreachable host is refused with the reason */
 	assert_int_equal(vn_component_add(&fx->ctx, &c, "cli", true, NULL, &err), -ETIMEDOUT);
@@ -508,6 +509,26 @@ static void components(void **state)
 	strcpy(c.addr, "not-an-ip");
 	assert_int_equal(vn_component_add(&fx->ctx, &c, "cli", false, NULL, &err), -EINVAL);
 	assert_int_equal(vn_component_remove(&fx->ctx, "nope", &err), -ENOENT);
+
+	/* background probe: one missed answer is asked again, not "down" */
+	ups = q_int(fx, "SELECT count(*) FROM events WHERE type='component.up'");
+	fake_host(fx, "10.0.0.2", "miss-once 1G 20M 20");
+	assert_int_equal(vn_probe_all(&fx->ctx, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM components WHERE name='m1' AND state='up'"), 1);
+	assert_int_equal(q_int(fx, "SELECT used FROM components WHERE name='m1'"), 20 * M);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='component.down'"), 0);
+	/* no answer twice: down, with the reason and one event */
+	fake_host(fx, "10.0.0.2", NULL);
+	assert_int_equal(vn_probe_all(&fx->ctx, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM components WHERE name='m1' AND state='down'"), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='component.down'"), 1);
+	/* a down host is asked once: its one answer brings it up */
+	fake_host(fx, "10.0.0.2", "miss-once 1G 10M 20");
+	assert_int_equal(vn_probe_all(&fx->ctx, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM components WHERE name='m1' AND state='down'"), 1);
+	assert_int_equal(vn_probe_all(&fx->ctx, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM components WHERE name='m1' AND state='up'"), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='component.up'"), ups + 1);
 
 	/* cluster.conf sync: adds, then drops config entries that went away */
 	vn_conf_defaults(&conf);

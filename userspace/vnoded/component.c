@@ -556,6 +556,13 @@ int vn_config_sync(struct vn_ctx *ctx, const struct vn_conf *conf,
 	return 0;
 }
 
+/*
+ * The background probe of every memory host.  A host that was up and
+ * misses one probe is asked once more before it is marked down: one lost
+ * answer (a busy guest, a dropped packet) is not a host going away, and
+ * component.down makes placement skip it.  A host already down is not
+ * asked twice, so a dead host costs one probe timeout per pass.
+ */
 int vn_probe_all(struct vn_ctx *ctx, struct vn_err *err)
 {
 	struct vn_probe_result r;
@@ -567,8 +574,22 @@ int vn_probe_all(struct vn_ctx *ctx, struct vn_err *err)
 	if (ret)
 		return ret;
 	n = json_object_array_length(rows);
-	for (i = 0; i < n; i++)
-		vn_probe_comp(ctx, json_object_array_get_idx(rows, i), &r, NULL, 0, NULL);
+	for (i = 0; i < n; i++) {
+		json_object *c = json_object_array_get_idx(rows, i);
+		struct vn_err e = { "" };
+		const char *st = vn_jstr(c, "state");
+
+		ret = vn_probe_host(ctx, vn_jstr(c, "addr"), (int)vn_jint(c, "port"),
+				    NULL, 0, &r, &e);
+		if (ret && st && !strcmp(st, "up")) {
+			ctx->log(LOG_INFO, "component %s missed a probe (%s); asking again",
+				 vn_jstr(c, "name"), e.msg);
+			e.msg[0] = 0;
+			ret = vn_probe_host(ctx, vn_jstr(c, "addr"),
+					    (int)vn_jint(c, "port"), NULL, 0, &r, &e);
+		}
+		record_probe(ctx, c, ret, &r, e.msg);
+	}
 	json_object_put(rows);
 	return 0;
 }

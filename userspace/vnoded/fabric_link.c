@@ -807,21 +807,36 @@ static bool refloor(struct vn_ctx *ctx, json_object *row)
 	return true;
 }
 
+/* The components' addresses, for addr_in(). */
+static int comp_addrs(struct vn_ctx *ctx, json_object **rows, struct vn_err *err)
+{
+	return vn_db_query_json(ctx->db, "SELECT addr FROM components", NULL, rows, err);
+}
+
+/* Is a component of rows (comp_addrs) at host addr (canonical)? */
+static bool addr_in(json_object *rows, const char *addr)
+{
+	char c[64];
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(rows); i++)
+		if (!vn_addr_canon(vn_jstr(json_object_array_get_idx(rows, i), "addr"), c,
+				   sizeof(c)) && !strcmp(c, addr))
+			return true;
+	return false;
+}
+
 /* 1 if a component is at host addr (canonical), 0 if none, or the error
  * (components that cannot be read are no reason to drop a link). */
 static int addr_used(struct vn_ctx *ctx, const char *addr, struct vn_err *err)
 {
 	json_object *rows;
-	char c[64];
-	size_t i;
 	int ret;
 
-	ret = vn_db_query_json(ctx->db, "SELECT addr FROM components", NULL, &rows, err);
+	ret = comp_addrs(ctx, &rows, err);
 	if (ret)
 		return ret;
-	for (i = 0; !ret && i < json_object_array_length(rows); i++)
-		ret = !vn_addr_canon(vn_jstr(json_object_array_get_idx(rows, i), "addr"), c,
-				     sizeof(c)) && !strcmp(c, addr);
+	ret = addr_in(rows, addr);
 	json_object_put(rows);
 	return ret;
 }
@@ -838,17 +853,17 @@ static int addr_used(struct vn_ctx *ctx, const char *addr, struct vn_err *err)
  * row is done with (gone, or a failure counted in *bad and the removal
  * tried again next pass).
  */
-static bool orphan_clear(struct vn_ctx *ctx, json_object *row, int *bad)
+static bool orphan_clear(struct vn_ctx *ctx, json_object *comps, json_object *row,
+			 int *bad)
 {
 	const char *addr = vn_jstr(row, "addr");
 	struct vn_err e = { "" };
 	int ret;
 
-	ret = addr_used(ctx, addr, &e);
-	if (ret > 0)
+	/* the pass's read of the components (NULL: it failed, keep the row) */
+	if (!comps || addr_in(comps, addr))
 		return false;
-	if (!ret)
-		ret = vn_fabric_remove(&ctx->kern, addr, &e);
+	ret = vn_fabric_remove(&ctx->kern, addr, &e);
 	if (ret)
 		goto bad;
 	ret = vn_db_begin(ctx->db, &e);
@@ -883,13 +898,16 @@ bad:
 
 int vn_fabric_reconcile(struct vn_ctx *ctx)
 {
-	json_object *rows;
+	json_object *rows, *comps = NULL;
 	int bad = 0;
 	size_t i;
 
 	if (vn_db_query_json(ctx->db, "SELECT " LINK_COLS " FROM fabric_links WHERE host = ? "
 			     "ORDER BY addr", (const char *const[]){ ctx->host, NULL }, &rows, NULL))
 		return 1;
+	/* read once for the pass; each removal checks again in its transaction */
+	if (json_object_array_length(rows) && comp_addrs(ctx, &comps, NULL))
+		bad++;
 	for (i = 0; i < json_object_array_length(rows); i++) {
 		json_object *row = json_object_array_get_idx(rows, i);
 		const char *addr = vn_jstr(row, "addr");
@@ -899,7 +917,7 @@ int vn_fabric_reconcile(struct vn_ctx *ctx)
 		struct vn_err e = { "" };
 		bool missing, refloored;
 
-		if (orphan_clear(ctx, row, &bad))
+		if (orphan_clear(ctx, comps, row, &bad))
 			continue;
 		refloored = refloor(ctx, row);
 		set_of_row(row, &s);
@@ -925,6 +943,7 @@ int vn_fabric_reconcile(struct vn_ctx *ctx)
 		link_event(ctx, "fabric.reconcile", addr, NULL, NULL,
 			   missing ? "restored" : "set back");
 	}
+	json_object_put(comps);
 	json_object_put(rows);
 	return bad;
 }

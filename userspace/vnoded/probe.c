@@ -309,17 +309,22 @@ static int do_stats(struct probe_cb *cb, struct vn_probe_result *res,
  * GOODBYE before the disconnect: the host then frees this connection at
  * once, rather than keeping it for its orphan time (10 s by default) as a
  * client that might come back, counted in nr_clients.  Leases belong to
- * the identity, not to the connection: they stay.  Best effort.
+ * the identity, not to the connection: they stay.  Best effort, so it
+ * waits at most 1 s (as the disconnect does), not a whole probe timeout.
  */
 static void do_goodbye(struct probe_cb *cb)
 {
 	struct vnode_msg_hdr *req = (void *)(cb->buf + VNODE_MSG_MAX);
+	int timeout_ms = cb->timeout_ms;
 	size_t len;
 	int st;
 
 	memset(req, 0, sizeof(*req));
 	req->op = VNODE_OP_GOODBYE;
+	if (cb->timeout_ms > 1000)
+		cb->timeout_ms = 1000;
 	probe_call(cb, sizeof(*req), sizeof(*req), &st, &len, NULL);
+	cb->timeout_ms = timeout_ms;
 }
 
 void vn_lease_ops_reset(struct vn_lease_op *ops, int n)
@@ -949,6 +954,13 @@ int vn_probe_fake(const char *addr, int port, int timeout_ms,
 		return vn_seterr(err, ETIMEDOUT,
 				 "%s:%d: no answer within the probe timeout (host down or unreachable?)",
 				 addr, port);
+	/* "miss-once ...": this probe gets no answer, the next one does */
+	if (!strncmp(buf, "miss-once ", 10)) {
+		vn_write_file(path, buf + 10, true);
+		return vn_seterr(err, ETIMEDOUT,
+				 "%s:%d: no answer within the probe timeout (host down or unreachable?)",
+				 addr, port);
+	}
 	if (!strncmp(buf, "reject full", 11))
 		return vn_seterr(err, ENOSPC, "%s:%d: rejected: server full",
 				 addr, port);
