@@ -541,12 +541,28 @@ static void components(void **state)
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM components"), 3);
 	assert_int_equal(vn_config_sync(&fx->ctx, &conf, &err), 0);	/* idempotent */
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM components"), 3);
+	/* a new definition: the old row and the new one swap in one step */
+	strcpy(conf.comps[1].addr, "10.0.1.5");
+	conf.comps[1].port = 7480;
+	assert_int_equal(vn_config_sync(&fx->ctx, &conf, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM components WHERE name='c2' AND "
+			       "addr='10.0.1.5' AND port=7480 AND source='config'"), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM components"), 3);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='component.remove' "
+			       "AND name='c2' AND json_extract(detail, '$.reason') = "
+			       "'changed in cluster.conf'"), 1);
+	/* a bad one is refused and changes nothing */
+	conf.comps[1].port = 0;
+	assert_int_equal(vn_config_sync(&fx->ctx, &conf, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "cluster.conf: invalid port"));
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM components WHERE name='c2' AND port=7480"), 1);
+	conf.comps[1].port = 7480;
 	conf.nr_comps = 1;
 	assert_int_equal(vn_config_sync(&fx->ctx, &conf, &err), 0);
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM components WHERE name='c2'"), 0);
 	/* CLI-added components are not touched by the config */
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM components WHERE name='m1'"), 1);
-	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='component.remove'"), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM events WHERE type='component.remove'"), 2);
 }
 
 /* Drain (#15): reservations move, the disk is told, delete waits for it. */

@@ -99,14 +99,8 @@ static bool comp_disk_host(struct vn_ctx *ctx, json_object *comp,
 static int drain_write(struct vn_ctx *ctx, json_object *comp, bool on,
 		       struct vn_err *err);
 
-int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
-		     const char *source, bool probe, json_object **out,
-		     struct vn_err *err)
+static int comp_valid(const struct vn_conf_comp *c, struct vn_err *err)
 {
-	struct vn_probe_result r;
-	json_object *row = NULL;
-	int ret;
-
 	if (!vn_name_valid(c->name))
 		return vn_seterr(err, EINVAL,
 				 "invalid component name '%s' (letters, digits, _ . -; max 31)",
@@ -118,22 +112,17 @@ int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
 		return vn_seterr(err, EINVAL, "invalid port %d (1..65535)", c->port);
 	if (c->kind != VN_COMP_MEMORY && c->kind != VN_COMP_STORAGE)
 		return vn_seterr(err, EINVAL, "invalid component type");
+	return 0;
+}
 
-	/* clear duplicate errors first, before a slow probe */
-	if (vn_db_comp_exists(ctx, c->name))
-		return vn_seterr(err, EEXIST, "component '%s' already exists",
-				 c->name);
-	if (probe && c->kind == VN_COMP_MEMORY) {
-		struct vn_err e;
+/* In the caller's transaction: c's row and its component.add event;
+ * *row: the row (the caller puts it). */
+static int comp_insert_tx(struct vn_ctx *ctx, const struct vn_conf_comp *c,
+			  const char *source, json_object **row, struct vn_err *err)
+{
+	int ret;
 
-		ret = vn_probe_host(ctx, c->addr, c->port, NULL, 0, &r, &e);
-		if (ret)
-			return vn_seterr(err, -ret, "not adding %s: %s", c->name, e.msg);
-	}
-
-	ret = vn_db_begin(ctx->db, err);
-	if (ret)
-		return ret;
+	*row = NULL;
 	ret = vn_db_comp_insert(ctx, c, source, err);
 	if (ret == -EEXIST) {
 		if (vn_db_comp_exists(ctx, c->name))
@@ -142,23 +131,25 @@ int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
 			vn_seterr(err, EEXIST,
 				  "another component already uses %s port %d",
 				  c->addr, c->port);
-		goto fail;
+		return ret;
 	}
-	if (ret)
-		goto fail;
-	ret = vn_get_component(ctx, c->name, &row, err);
-	if (ret)
-		goto fail;
-	ret = vn_event(ctx, "component.add", "component", c->name, row, err);
-	if (ret)
-		goto fail;
-	ret = vn_db_commit(ctx->db, err);
-	if (ret)
-		goto fail;
+	if (!ret)
+		ret = vn_get_component(ctx, c->name, row, err);
+	if (!ret)
+		ret = vn_event(ctx, "component.add", "component", c->name, *row, err);
+	return ret;
+}
+
+/* After the commit of c's row: the log line, the probe (r, when probed)
+ * and a drained address taken back. */
+static void comp_added(struct vn_ctx *ctx, const struct vn_conf_comp *c,
+		       const char *source, json_object *row,
+		       const struct vn_probe_result *r)
+{
 	ctx->log(LOG_INFO, "component %s (%s %s:%d) added from %s", c->name,
 		 vn_kind_name(c->kind), c->addr, c->port, source);
-	if (probe && c->kind == VN_COMP_MEMORY)
-		record_probe(ctx, row, 0, &r, "");
+	if (r)
+		record_probe(ctx, row, 0, r, "");
 	if (c->kind == VN_COMP_MEMORY) {
 		struct vn_disk_host dh;
 		struct vn_disk_info di;
@@ -169,15 +160,50 @@ int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
 			ctx->log(LOG_NOTICE, "component %s: the swap disk %s takes %s back (drained earlier)",
 				 c->name, di.dev, dh.addr);
 	}
+}
+
+int vn_component_add(struct vn_ctx *ctx, const struct vn_conf_comp *c,
+		     const char *source, bool probe, json_object **out,
+		     struct vn_err *err)
+{
+	struct vn_probe_result r;
+	json_object *row = NULL;
+	bool probed = false;
+	int ret;
+
+	ret = comp_valid(c, err);
+	if (ret)
+		return ret;
+	/* clear duplicate errors first, before a slow probe */
+	if (vn_db_comp_exists(ctx, c->name))
+		return vn_seterr(err, EEXIST, "component '%s' already exists",
+				 c->name);
+	if (probe && c->kind == VN_COMP_MEMORY) {
+		struct vn_err e;
+
+		ret = vn_probe_host(ctx, c->addr, c->port, NULL, 0, &r, &e);
+		if (ret)
+			return vn_seterr(err, -ret, "not adding %s: %s", c->name, e.msg);
+		probed = true;
+	}
+
+	ret = vn_db_begin(ctx->db, err);
+	if (ret)
+		return ret;
+	ret = comp_insert_tx(ctx, c, source, &row, err);
+	if (!ret)
+		ret = vn_db_commit(ctx->db, err);
+	if (ret) {
+		json_object_put(row);
+		vn_db_rollback(ctx->db);
+		return ret;
+	}
+	comp_added(ctx, c, source, row, probed ? &r : NULL);
 	if (out)
 		*out = row;
 	else
 		json_object_put(row);
 	return 0;
-fail:
-	json_object_put(row);
-	vn_db_rollback(ctx->db);
-	return ret;
 }
 
 static int comp_in_use(struct vn_ctx *ctx, json_object *comp)
@@ -188,16 +214,13 @@ static int comp_in_use(struct vn_ctx *ctx, json_object *comp)
 /* The row, and the fabric link of its host if no other component is
  * there (and the host is not kept: a component redefined at the same
  * address). */
-static int comp_delete(struct vn_ctx *ctx, json_object *comp, const char *why,
-		       bool keep_host, struct vn_err *err)
+static int comp_delete_tx(struct vn_ctx *ctx, json_object *comp, const char *why,
+			  bool keep_host, bool *link_gone, struct vn_err *err)
 {
 	char fwhy[96];
-	bool link_gone = false;
 	int ret;
 
-	ret = vn_db_begin(ctx->db, err);
-	if (ret)
-		return ret;
+	*link_gone = false;
 	ret = vn_db_comp_delete(ctx, vn_jint(comp, "id"), err);
 	if (!ret) {
 		json_object_object_add(comp, "reason", json_object_new_string(why));
@@ -206,7 +229,20 @@ static int comp_delete(struct vn_ctx *ctx, json_object *comp, const char *why,
 	}
 	snprintf(fwhy, sizeof(fwhy), "component %s deleted", vn_jstr(comp, "name"));
 	if (!ret && !keep_host)
-		ret = vn_fabric_forget(ctx, vn_jstr(comp, "addr"), fwhy, &link_gone, err);
+		ret = vn_fabric_forget(ctx, vn_jstr(comp, "addr"), fwhy, link_gone, err);
+	return ret;
+}
+
+static int comp_delete(struct vn_ctx *ctx, json_object *comp, const char *why,
+		       bool keep_host, struct vn_err *err)
+{
+	bool link_gone = false;
+	int ret;
+
+	ret = vn_db_begin(ctx->db, err);
+	if (ret)
+		return ret;
+	ret = comp_delete_tx(ctx, comp, why, keep_host, &link_gone, err);
 	if (!ret)
 		ret = vn_db_commit(ctx->db, err);
 	if (ret)
@@ -214,6 +250,44 @@ static int comp_delete(struct vn_ctx *ctx, json_object *comp, const char *why,
 	else if (link_gone)
 		vn_fabric_forget_link(ctx, vn_jstr(comp, "addr"));
 	return ret;
+}
+
+/*
+ * cluster.conf gives component old a new definition c: the old row goes
+ * and the new one comes in one transaction, so no other process host's
+ * reconcile sees the address without a component in between (which
+ * would drop its fabric link settings for it, at the same address).
+ */
+static int comp_redefine(struct vn_ctx *ctx, json_object *old,
+			 const struct vn_conf_comp *c, struct vn_err *err)
+{
+	bool same_addr = !strcmp(vn_jstr(old, "addr"), c->addr), link_gone = false;
+	json_object *row = NULL;
+	struct vn_err e = { "" };
+	char addr[64];
+	int ret;
+
+	ret = comp_valid(c, &e);
+	if (!ret)
+		ret = vn_db_begin(ctx->db, &e);
+	if (ret)
+		return vn_seterr(err, -ret, "cluster.conf: %s", e.msg);
+	snprintf(addr, sizeof(addr), "%s", vn_jstr(old, "addr"));
+	ret = comp_delete_tx(ctx, old, "changed in cluster.conf", same_addr, &link_gone, &e);
+	if (!ret)
+		ret = comp_insert_tx(ctx, c, "config", &row, &e);
+	if (!ret)
+		ret = vn_db_commit(ctx->db, &e);
+	if (ret) {
+		json_object_put(row);
+		vn_db_rollback(ctx->db);
+		return vn_seterr(err, -ret, "cluster.conf: %s", e.msg);
+	}
+	if (link_gone)
+		vn_fabric_forget_link(ctx, addr);
+	comp_added(ctx, c, "config", row, NULL);
+	json_object_put(row);
+	return 0;
 }
 
 /*
@@ -520,11 +594,11 @@ int vn_config_sync(struct vn_ctx *ctx, const struct vn_conf *conf,
 				json_object_put(old);
 				continue;
 			}
-			ret = comp_delete(ctx, old, "changed in cluster.conf",
-					  !strcmp(vn_jstr(old, "addr"), c->addr), err);
+			ret = comp_redefine(ctx, old, c, err);
 			json_object_put(old);
 			if (ret)
 				return ret;
+			continue;
 		}
 		ret = vn_component_add(ctx, c, "config", false, NULL, &e);
 		if (ret)
