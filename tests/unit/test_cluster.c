@@ -321,6 +321,8 @@ static void race(void **state)
 	if (!rc)
 		rc = vn_db_commit(fx->b.db, &err);
 	assert_int_equal(rc, -EAGAIN);
+	assert_non_null(strstr(err.msg, "another process host changed the same state at once: "
+			       "run the command again"));
 	vn_db_rollback(fx->b.db);
 	/* run again: the check sees pa's reservation */
 	assert_int_equal(vn_db_begin(fx->b.db, &err), 0);

@@ -481,7 +481,9 @@ int vn_db_err(struct vsql *db, int rc, struct vn_err *err)
 				 "state database unreachable (%s): try again when it is back",
 				 vsql_errmsg(db));
 	if (rc == -EAGAIN && vsql_kind(db) == VSQL_PG)
-		return vn_seterr(err, EAGAIN, "database: %s", vsql_errmsg(db));
+		return vn_seterr(err, EAGAIN,
+				 "database: %s (another process host changed the same state at once: run the command again)",
+				 vsql_errmsg(db));
 	vn_seterr(err, EIO, "database: %s", vsql_errmsg(db));
 	return -EIO;
 }
