@@ -399,11 +399,21 @@ static void clear_and_delete(void **state)
 	json_object_put(d);
 	assert_int_equal(vn_component_remove(&fx->ctx, "m1", &err), 0);
 	assert_true(exists_at(fx->root, FAB "10.0.0.2"));
+	/* the kernel link cannot be removed now: the delete goes on, the
+	 * link is removed at a later reconcile */
+	rm_rf(path_at(fx->root, FAB "10.0.0.2"));
+	write_at(fx->root, FAB "10.0.0.2", "");
 	assert_int_equal(vn_component_remove(&fx->ctx, "m3", &err), 0);
-	assert_false(exists_at(fx->root, FAB "10.0.0.2"));
 	assert_int_equal(db_int(fx->ctx.db, "SELECT count(*) FROM fabric_links"), 0);
 	assert_int_equal(db_int(fx->ctx.db, "SELECT count(*) FROM events WHERE type = 'fabric.clear' "
 				"AND json_extract(detail, '$.reason') = 'component m3 deleted'"), 1);
+	assert_int_equal(fx->ctx.nr_fabric_unlink, 1);
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 1);	/* still there */
+	assert_int_equal(unlink(path_at(fx->root, FAB "10.0.0.2")), 0);
+	write_at(fx->root, FAB "10.0.0.2/addr", "10.0.0.2");
+	assert_int_equal(vn_reconcile(&fx->ctx, false), 0);
+	assert_false(exists_at(fx->root, FAB "10.0.0.2"));
+	assert_int_equal(fx->ctx.nr_fabric_unlink, 0);
 }
 
 /* vnode create --fabric: every host the vNode uses, one fabric per host */

@@ -753,6 +753,23 @@ int vn_fabric_forget(struct vn_ctx *ctx, const char *addr, const char *why,
 	return ret;
 }
 
+/* Remember canonical addr's link for unlink_retry(). */
+static void unlink_later(struct vn_ctx *ctx, const char *a)
+{
+	int i, n = ctx->nr_fabric_unlink;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(ctx->fabric_unlink[i], a))
+			return;
+	if (n == (int)(sizeof(ctx->fabric_unlink) / sizeof(ctx->fabric_unlink[0]))) {
+		ctx->log(LOG_ERR, "fabric link %s: too many links left to remove; remove it by hand (rmdir)",
+			 a);
+		return;
+	}
+	snprintf(ctx->fabric_unlink[n], sizeof(ctx->fabric_unlink[n]), "%s", a);
+	ctx->nr_fabric_unlink++;
+}
+
 void vn_fabric_forget_link(struct vn_ctx *ctx, const char *addr)
 {
 	struct vn_err e;
@@ -760,10 +777,48 @@ void vn_fabric_forget_link(struct vn_ctx *ctx, const char *addr)
 
 	if (vn_addr_canon(addr, a, sizeof(a)))
 		return;
-	if (vn_fabric_remove(&ctx->kern, a, &e))
-		ctx->log(LOG_WARNING, "fabric link %s: %s", a, e.msg);
-	else
+	if (vn_fabric_remove(&ctx->kern, a, &e)) {
+		ctx->log(LOG_WARNING, "fabric link %s: %s (tried again at each reconcile)", a,
+			 e.msg);
+		unlink_later(ctx, a);
+	} else {
 		ctx->log(LOG_INFO, "fabric link %s removed with its last component", a);
+	}
+}
+
+/*
+ * The links component deletes could not remove from the kernel: each is
+ * removed now unless a link was set for its host again since (a row of
+ * ours).  Returns how many are still left.
+ */
+static int unlink_retry(struct vn_ctx *ctx)
+{
+	int i = 0, left = 0;
+
+	while (i < ctx->nr_fabric_unlink) {
+		const char *a = ctx->fabric_unlink[i];
+		json_object *row = NULL;
+		struct vn_err e = { "" };
+
+		if (row_get(ctx, a, &row, NULL)) {
+			i++;	/* cannot tell now: next pass */
+			left++;
+			continue;
+		}
+		if (!row && vn_fabric_remove(&ctx->kern, a, &e)) {
+			i++;
+			left++;
+			continue;
+		}
+		if (!row)
+			ctx->log(LOG_INFO, "fabric link %s removed (its component was deleted earlier)",
+				 a);
+		json_object_put(row);
+		memmove(ctx->fabric_unlink[i], ctx->fabric_unlink[i + 1],
+			(size_t)(ctx->nr_fabric_unlink - i - 1) * sizeof(ctx->fabric_unlink[0]));
+		ctx->nr_fabric_unlink--;
+	}
+	return left;
 }
 
 /* ---- reconcile -------------------------------------------------------------- */
@@ -902,6 +957,7 @@ int vn_fabric_reconcile(struct vn_ctx *ctx)
 	int bad = 0;
 	size_t i;
 
+	bad += unlink_retry(ctx);
 	if (vn_db_query_json(ctx->db, "SELECT " LINK_COLS " FROM fabric_links WHERE host = ? "
 			     "ORDER BY addr", (const char *const[]){ ctx->host, NULL }, &rows, NULL))
 		return 1;

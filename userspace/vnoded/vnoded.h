@@ -73,6 +73,10 @@ struct vn_ctx {
 	 * its files; fabric_link.c's last reconcile error (logged once) */
 	struct vn_fabric_presets *presets;
 	char fabric_err[VN_ERR_MAX];
+	/* links a component delete could not remove from the kernel:
+	 * reconcile tries again (fabric_link.c) */
+	char fabric_unlink[8][64];
+	int nr_fabric_unlink;
 	/* reconcile's last error setting a vNode's prefetching and its
 	 * protection profile (each logged once) */
 	char prefetch_err[VN_ERR_MAX];
