@@ -70,6 +70,14 @@ static void create_storage(void **state)
 	assert_non_null(strstr(err.msg, "usage: volume create NAME --size SIZE"));
 	assert_int_not_equal(PARSE(vc_parse_volume_create, &a, &err, "create", "v", "--size", "5Q"), 0);
 	assert_non_null(strstr(err.msg, "--size: invalid size '5Q'"));
+	assert_int_equal(PARSE(vc_parse_volume_create, &a, &err, "create", "v", "--size", "1G",
+			       "--storage-protect", "crypt"), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(a, "storage_protect")),
+			    "crypt");
+	json_object_put(a);
+	assert_int_not_equal(PARSE(vc_parse_volume_create, &a, &err, "create", "v", "--size", "1G",
+				   "--storage-protect", "rot13"), 0);
+	assert_non_null(strstr(err.msg, "--storage-protect"));
 	/* meaning is vnoded's (test_json.c: meaning) */
 	assert_int_equal(PARSE(vc_parse_volume_create, &a, &err, "create", "v.x", "--size", "5000"), 0);
 	assert_true(ju(a, "size") == 5000);

@@ -875,6 +875,46 @@ static void protect_crypt(void **state)
 	assert_true(exists_at(fx->dir, "volume-keys"));
 }
 
+/* volume create --storage-protect crypt: the profile is stored, and its
+ * layer (key, LUKS2) made at the first attach, then kept; the cluster's
+ * default applies when none is given */
+static void protect_volume_create(void **state)
+{
+	struct fx *fx = *state;
+	struct vn_err err;
+	char key[512], line[1024];
+
+	assert_int_equal(vn_volume_create(&fx->ctx, "v", 64 * M, NULL, NULL, VN_VOL_PROTECT_CRYPT,
+					  &fx->root_user, NULL, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM volumes WHERE name = 'v' AND "
+			       "protect = 'crypt' AND state = 'detached'"), 1);
+	assert_int_equal(count_lines_at(fx->root, "commands.log", "luksFormat"), 0);
+	/* another profile at attach: refused */
+	assert_int_equal(create_prot(fx, "a", 0, "v", false, VN_VOL_PROTECT_INTEGRITY, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "has storage protection crypt, not integrity"));
+	assert_int_equal(create_prot(fx, "a", 0, "v", false, -1, &err), 0);
+	snprintf(key, sizeof(key), "%s/volume-keys/v.key", fx->dir);
+	assert_true(exists_at(fx->dir, "volume-keys/v.key"));
+	snprintf(line, sizeof(line), "cryptsetup luksFormat --type luks2 --cipher aes-xts-plain64 "
+		 "--integrity hmac-sha256 --sector-size 4096 --pbkdf pbkdf2 "
+		 "--pbkdf-force-iterations 1000 --batch-mode --key-file %s /dev/vnblk0", key);
+	assert_int_equal(count_lines_at(fx->root, "commands.log", line), 1);
+	assert_int_equal(count_lines_at(fx->root, "commands.log",
+					"mkfs.ext4 -q -F -L v -E nodiscard,root_owner=0:0 "
+					"/dev/mapper/vnode-a-v"), 1);
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "a", false, false, &fx->root_user, &err), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM volumes WHERE name = 'v' AND "
+			       "protect = 'crypt' AND state = 'detached' AND fs = 'ext4'"), 1);
+	/* re-attached: opened, not formatted again */
+	assert_int_equal(create_prot(fx, "b", 0, "v", false, -1, &err), 0);
+	assert_int_equal(count_lines_at(fx->root, "commands.log", "luksFormat"), 1);
+	assert_int_equal(count_lines_at(fx->root, "commands.log", "mkfs.ext4"), 1);
+	assert_int_equal(vn_vnode_destroy(&fx->ctx, "b", false, false, &fx->root_user, &err), 0);
+	assert_int_equal(vn_volume_delete(&fx->ctx, "v", &fx->root_user, &err), 0);
+	assert_false(exists_at(fx->dir, "volume-keys/v.key"));
+}
+
 /* a tool that fails: its name, the device and what it said in the error,
  * and nothing left behind (mapping, key file, rows, volume) */
 static void protect_fail(void **state)
@@ -993,6 +1033,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(identity_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(protect_integrity, setup, teardown),
 		cmocka_unit_test_setup_teardown(protect_crypt, setup, teardown),
+		cmocka_unit_test_setup_teardown(protect_volume_create, setup, teardown),
 		cmocka_unit_test_setup_teardown(protect_fail, setup, teardown),
 		cmocka_unit_test_setup_teardown(reconcile, setup, teardown),
 		cmocka_unit_test_setup_teardown(reconcile_lost, setup, teardown),

@@ -90,17 +90,19 @@ int vc_parse_vnode_create(int argc, char **argv, json_object **out,
 }
 
 struct volume_create {
-	const char *size, *stor_host, *owner;
+	const char *size, *stor_host, *owner, *storage_protect;
 };
 
 static const struct vn_opt volume_create_opts[] = {
 	VN_OPT_S("--size", NULL, struct volume_create, size),
 	VN_OPT_S("--stor-host", NULL, struct volume_create, stor_host),
 	VN_OPT_S("--owner", NULL, struct volume_create, owner),
+	VN_OPT_S("--storage-protect", NULL, struct volume_create, storage_protect),
 	VN_OPT_END_
 };
 
-#define VOLUME_CREATE_USAGE "volume create NAME --size SIZE [--stor-host HOST] [--owner USER]"
+#define VOLUME_CREATE_USAGE "volume create NAME --size SIZE [--stor-host HOST] [--owner USER]" \
+	" [--storage-protect " VN_VOL_PROTECT_WORDS "]"
 
 int vc_parse_volume_create(int argc, char **argv, json_object **out,
 			   struct vn_err *err)
@@ -125,8 +127,14 @@ int vc_parse_volume_create(int argc, char **argv, json_object **out,
 		else
 			json_object_object_add(args, "size", json_object_new_uint64(bytes));
 	}
+	if (!ret && o.storage_protect) {
+		enum vn_vol_protect p;
+
+		ret = vn_vol_protect_parse("--storage-protect", o.storage_protect, &p, err);
+	}
 	add_str(args, "stor_host", o.stor_host);
 	add_str(args, "owner", o.owner);
+	add_str(args, "storage_protect", o.storage_protect);
 	return done(ret, args, out);
 }
 

@@ -414,12 +414,17 @@ static int h_events_watch(struct hreq *r)
 
 static int h_vol_create(struct hreq *r)
 {
+	enum vn_vol_protect prot = r->ctx->cluster.storage_protect;
 	uint64_t size;
+	int ret;
 
 	if (vn_arg_u64(r->args, "size", &size))
 		return vn_seterr(r->err, EINVAL, "missing or invalid 'size' (bytes)");
+	ret = storage_protect_arg(r->args, &prot, r->err);
+	if (ret && ret != -ENOENT)
+		return ret;
 	return vn_volume_create(r->ctx, r->name, size, vn_arg_str(r->args, "stor_host"),
-				vn_arg_str(r->args, "owner"), r->who, r->data, r->err);
+				vn_arg_str(r->args, "owner"), prot, r->who, r->data, r->err);
 }
 
 static int h_vol_delete(struct hreq *r)

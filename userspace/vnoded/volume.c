@@ -725,8 +725,8 @@ void vn_volume_finish(struct vn_ctx *ctx, json_object *vol)
 
 int vn_volume_create(struct vn_ctx *ctx, const char *name, uint64_t size,
 		     const char *stor_host, const char *owner,
-		     const struct vn_caller *who, json_object **out,
-		     struct vn_err *err)
+		     enum vn_vol_protect prot, const struct vn_caller *who,
+		     json_object **out, struct vn_err *err)
 {
 	struct vn_vol_plan plan = { 0 };
 	json_object *comp = NULL, *a;
@@ -764,8 +764,8 @@ int vn_volume_create(struct vn_ctx *ctx, const char *name, uint64_t size,
 	if (ret)
 		goto undo;
 	ret = vn_prep(ctx, "INSERT INTO volumes (name, component_id, size, state, created, "
-		      "owner_uid, keep, volume_id, host) VALUES (?, ?, ?, 'detached', ?, ?, 1, "
-		      "nullif(?, ''), ?)", &st, err);
+		      "owner_uid, keep, volume_id, host, protect) VALUES (?, ?, ?, 'detached', ?, "
+		      "?, 1, nullif(?, ''), ?, ?)", &st, err);
 	if (!ret) {
 		vsql_bind_text(st, 1, name);
 		vsql_bind_int64(st, 2, plan.comp_id);
@@ -774,6 +774,7 @@ int vn_volume_create(struct vn_ctx *ctx, const char *name, uint64_t size,
 		vsql_bind_int64(st, 5, uid);
 		vsql_bind_text(st, 6, plan.volume_id);
 		vsql_bind_text(st, 7, ctx->host);
+		vsql_bind_text(st, 8, vn_vol_protect_name(prot));
 		ret = vn_step_done(ctx, st, err);
 	}
 	if (!ret)
@@ -784,7 +785,8 @@ int vn_volume_create(struct vn_ctx *ctx, const char *name, uint64_t size,
 		vn_db_rollback(ctx->db);
 		goto undo;
 	}
-	ctx->log(LOG_INFO, "volume %s created on %s", name, plan.comp_name);
+	ctx->log(LOG_INFO, "volume %s created on %s (storage protection %s)", name,
+		 plan.comp_name, vn_vol_protect_name(prot));
 	return out ? get_volume(ctx, name, out, err) : 0;
 undo:
 	vn_volume_unwind(ctx, &plan);

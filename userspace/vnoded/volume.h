@@ -75,10 +75,12 @@ json_object *vn_volume_of_vnode(struct vn_ctx *ctx, int64_t vnode_id);
 /* A new volume's size: a positive multiple of 4K, at least VN_VOL_MIN;
  * opt names it in the error ("--storage", "--size"). */
 int vn_volume_check_size(uint64_t size, const char *opt, struct vn_err *err);
+/* prot: its protection profile, put on it where it is attached (the
+ * layer made at its first attach) */
 int vn_volume_create(struct vn_ctx *ctx, const char *name, uint64_t size,
 		     const char *stor_host, const char *owner,
-		     const struct vn_caller *who, json_object **out,
-		     struct vn_err *err);
+		     enum vn_vol_protect prot, const struct vn_caller *who,
+		     json_object **out, struct vn_err *err);
 int vn_volume_delete(struct vn_ctx *ctx, const char *name,
 		     const struct vn_caller *who, struct vn_err *err);
 int vn_volume_list(struct vn_ctx *ctx, json_object **out, struct vn_err *err);
