@@ -42,8 +42,10 @@
 #define FABRIC_MAX_US		1000000u
 /* Largest per_kib_ns: 1 ms per KiB (1 MB/s). */
 #define FABRIC_MAX_KIB_NS	1000000u
-/* Most the timer is armed early (its callback's average latency). */
+/* Most the timer is armed early (its callback's median latency). */
 #define FABRIC_MAX_SLACK_NS	(2 * NSEC_PER_MSEC)
+/* Least step of that median's estimate. */
+#define FABRIC_SLACK_STEP_NS	1000
 /* Largest bandwidth cap: 10^6 MB/s (a terabyte per second). */
 #define FABRIC_MAX_MBPS		1000000u
 
@@ -79,7 +81,7 @@ static const char * const fabric_jitter_names[] = {
  * @late_ns: total time held completions were reported after they were due,
  *	per direction
  * @early_ns: and before (together, the emulation's error: the timer is
- *	armed early by its own average latency, held_slack_ns)
+ *	armed early by its own median latency, held_slack_ns)
  * @rcu: frees the link after clients stopped seeing it
  */
 struct vnode_fabric_link {
@@ -234,10 +236,12 @@ static void fabric_account(struct vnode_xprt_clt *clt,
 }
 
 /*
- * Arm the client's timer for @due, early by the callback's average
+ * Arm the client's timer for @due, early by the callback's median
  * latency (the time between a timer's expiry and its soft callback, about
- * 0.15 ms in the lab's TCG guests), so that held completions are reported
- * when due on average.  held_lock held.
+ * 0.1 ms in the lab's TCG guests), so that held completions are reported
+ * when due in the median: what a fault's p50 sees.  (An average, which
+ * the rare very late callback pulls up, armed most timers too early and
+ * made the median hold shorter than the setting.)  held_lock held.
  */
 static void fabric_arm(struct vnode_xprt_clt *clt, u64 due)
 {
@@ -318,15 +322,24 @@ static enum hrtimer_restart fabric_timer_fn(struct hrtimer *t)
 	struct vnode_xprt_clt *clt = container_of(t, struct vnode_xprt_clt,
 						  held_timer);
 	struct vnode_xprt_hold *h, *tmp;
-	u64 now = ktime_get_ns(), slack, late;
+	u64 now = ktime_get_ns(), slack, late, step;
 	unsigned long flags;
 	LIST_HEAD(due);
 
 	spin_lock_irqsave(&clt->held_lock, flags);
-	/* How late this callback runs: an average over the last few. */
-	late = now - min(now, clt->held_armed_ns);
+	/*
+	 * How late this callback runs: a streaming estimate of the median
+	 * (each sample moves it a step toward itself, the step a sixteenth
+	 * of the estimate, at least a microsecond).
+	 */
+	late = min_t(u64, now - min(now, clt->held_armed_ns),
+		     FABRIC_MAX_SLACK_NS);
 	slack = READ_ONCE(clt->held_slack_ns);
-	slack = slack - slack / 8 + min_t(u64, late, FABRIC_MAX_SLACK_NS) / 8;
+	step = max_t(u64, slack / 16, FABRIC_SLACK_STEP_NS);
+	if (late > slack)
+		slack += min(late - slack, step);
+	else
+		slack -= min(slack - late, step);
 	WRITE_ONCE(clt->held_slack_ns, slack);
 	/*
 	 * Report what is due within half a callback latency: waiting for

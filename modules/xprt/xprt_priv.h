@@ -302,8 +302,8 @@ struct vnode_xprt_slot {
  * @held_lock: protects @held and @held_flush
  * @held: completions the fabric holds, in the order they are due
  * @held_timer: fires when the first of @held is due (less @held_slack_ns)
- * @held_slack_ns: how late the timer's callback runs, on average: the
- *	timer is armed that much early
+ * @held_slack_ns: how late the timer's callback runs, its running median:
+ *	the timer is armed that much early
  * @held_armed_ns: when the timer was last armed to expire (held_lock)
  * @held_flush: close started: nothing more is held
  * @nr_queues: queues
