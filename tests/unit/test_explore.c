@@ -2,6 +2,9 @@
 /* vnodectl explore (userspace/vnodectl/explore.c): parsing, the partial
  * order and the recommendation, the table and JSON, the explore.record
  * rows, and a whole exploration against a fake vnode-run. */
+#include <math.h>
+#include <time.h>
+
 #include "unit.h"
 #include "vnodectl.h"
 
@@ -346,6 +349,57 @@ static void full(void **state)
 	rm_rf(dir);
 }
 
+/* A configuration far over the budget is stopped, not waited for: the
+ * limit, then a whole exploration where crc would take 60 s. */
+static void stop_over_budget(void **state)
+{
+	char dir[256], run[PATH_MAX], log[PATH_MAX], outp[PATH_MAX];
+	struct vc vc = { .sock = "/nonexistent/vnoded.sock" };
+	struct vn_err err;
+	char **av = ARGV("explore", "--replicas", "1", "--protect", "none,crc,aead", "--",
+			 "sh", "-c", "case $FAKE_P in crc) exec sleep 60 ;; *) sleep 0.1 ;; esac");
+	struct timespec t0, t1;
+	FILE *f;
+	int ret;
+
+	(void)state;
+	assert_int_equal(PARSE(&ex, 2, &err, "explore", "--budget", "20%", "--", "true"), 0);
+	assert_true(vc_ex_limit(&ex, 0, 1, 10) == 0);		/* no best yet */
+	assert_true(fabs(vc_ex_limit(&ex, 10, 2, 10) - 26) < 1e-9);	/* 12 + 2 * 2 + 10 */
+	assert_int_equal(PARSE(&ex, 2, &err, "explore", "--metric", "([0-9]+)", "--", "true"), 0);
+	assert_true(vc_ex_limit(&ex, 10, 2, 10) == 0);		/* a metric: never */
+
+	make_tmpdir(dir, sizeof(dir));
+	write_at(dir, "vnode-run", fake_run);
+	snprintf(run, sizeof(run), "%s/vnode-run", dir);
+	chmod(run, 0755);
+	snprintf(log, sizeof(log), "%s/log", dir);
+	snprintf(outp, sizeof(outp), "%s/out", dir);
+	setenv(VC_EXPLORE_RUN_ENV, run, 1);
+	setenv(VC_EXPLORE_GRACE_ENV, "2", 1);
+	setenv("FAKE_LOG", log, 1);
+	assert_int_equal(vc_explore_parse(argv_len(av), av, 0, &ex, &err), 0);
+	f = fopen(outp, "w");
+	assert_non_null(f);
+	vp_init(&vc.p, f, false);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = vc_explore_run(&vc, &ex);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fclose(f);
+	assert_int_equal(ret, VC_OK);
+	assert_true(t1.tv_sec - t0.tv_sec < 10);
+	assert_true(ex.conf[0].ok && ex.conf[2].ok);		/* none, aead */
+	assert_false(ex.conf[1].ok);				/* crc */
+	assert_int_equal(ex.conf[1].code, VC_EX_STOPPED);
+	assert_false(ex.conf[1].recommended);
+	assert_true(ex.conf[2].recommended);
+	assert_int_equal(read_at(dir, "out", outp, sizeof(outp)), 0);
+	assert_non_null(strstr(outp, "over budget, stopped"));
+	unsetenv(VC_EXPLORE_RUN_ENV);
+	unsetenv(VC_EXPLORE_GRACE_ENV);
+	rm_rf(dir);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +410,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(metric),
 		cmocka_unit_test(output),
 		cmocka_unit_test(full),
+		cmocka_unit_test(stop_over_budget),
 	};
 
 	/* the fake vnode-run runs us as vnodectl's timer */

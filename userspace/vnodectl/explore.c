@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdio.h>
@@ -467,7 +468,9 @@ static void print_text(FILE *f, const struct vc_explore *ex)
 		const struct vc_ex_conf *c = &ex->conf[i];
 		char sd[16] = "-";
 
-		if (!c->ok)
+		if (!c->ok && c->code == VC_EX_STOPPED)
+			snprintf(m, sizeof(m), "over budget, stopped");
+		else if (!c->ok)
 			snprintf(m, sizeof(m), "failed (exit %d)", c->code);
 		else
 			snprintf(m, sizeof(m), "%.3f", ex->metric ? c->metric : c->seconds);
@@ -610,17 +613,40 @@ static void run_bin(char *buf, size_t len)
 	snprintf(buf, len, "vnode-run");
 }
 
-/* CMD's stdout into *out (at most EX_OUT_MAX kept) */
-static void read_out(int fd, char **out)
+/*
+ * CMD's stdout into *out (at most EX_OUT_MAX kept).  When @stop_at (a
+ * now_s() time, 0: none) passes first, vnode-run @pid gets SIGTERM (which
+ * it passes to CMD before it removes the vNode) and *@stopped is set.
+ */
+static void read_out(int fd, char **out, pid_t pid, double stop_at, bool *stopped)
 {
 	size_t len = 0, cap = 0;
 	char buf[4096];
 	ssize_t n;
 
 	*out = NULL;
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+	*stopped = false;
+	for (;;) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		int ms = -1;
+
+		if (stop_at > 0 && !*stopped) {
+			double left = stop_at - now_s();
+
+			if (left <= 0) {
+				kill(pid, SIGTERM);
+				*stopped = true;
+			} else {
+				ms = (int)(left * 1000) + 1;
+			}
+		}
+		if (poll(&pf, 1, ms) == 0)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		if (!n)
+			break;
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			break;
 		}
@@ -644,13 +670,18 @@ static void read_out(int fd, char **out)
 		(*out)[len] = '\0';
 }
 
-/* One run of CMD in c's throw-away vNode: its exit status, *secs, *out */
+/*
+ * One run of CMD in c's throw-away vNode: its exit status, *secs (CMD's
+ * own time), *wall (the whole run's) and *out.  A run still going after
+ * @limit seconds (0: none) is stopped: VC_EX_STOPPED.
+ */
 static int run_one(struct vc *vc, const struct vc_explore *ex, const struct vc_ex_conf *c,
-		   double *secs, char **out)
+		   double limit, double *secs, double *wall, char **out)
 {
 	char bin[4096], self[4096], tfile[] = "/tmp/vnode-explore-XXXXXX", rep[16];
 	const char *av[32 + 64];
 	int n = 0, i, pfd[2], status, fd;
+	bool stopped = false;
 	double t0;
 	ssize_t l;
 	pid_t pid;
@@ -711,12 +742,12 @@ static int run_one(struct vc *vc, const struct vc_explore *ex, const struct vc_e
 	}
 	close(pfd[1]);
 	if (pid > 0)
-		read_out(pfd[0], out);
+		read_out(pfd[0], out, pid, limit > 0 ? t0 + limit : 0, &stopped);
 	close(pfd[0]);
 	status = 125 << 8;
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	*secs = now_s() - t0;
+	*secs = *wall = now_s() - t0;
 	/* CMD's own time, without the vNode's making and unmaking */
 	f = fopen(tfile, "r");
 	if (f) {
@@ -729,7 +760,36 @@ static int run_one(struct vc *vc, const struct vc_explore *ex, const struct vc_e
 	unlink(tfile);
 	if (pid < 0)
 		return 125;
+	if (stopped)
+		return VC_EX_STOPPED;
 	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+/* VNODE_EXPLORE_GRACE, seconds (default 10) */
+static double grace_s(void)
+{
+	const char *e = getenv(VC_EXPLORE_GRACE_ENV);
+	char *end;
+	double g;
+
+	if (!e || !*e)
+		return 10;
+	g = strtod(e, &end);
+	return *end || g < 0 ? 10 : g;
+}
+
+/*
+ * How long the next run may take (0: no limit): once a run has given the
+ * best time so far, a run whose CMD takes over the budget on top of it can
+ * never be within the budget (the best only gets better), so it is
+ * stopped, with room for making the vNode (twice the most it took so far)
+ * and a grace.  Not with --metric, whose measure is not the time.
+ */
+double vc_ex_limit(const struct vc_explore *ex, double best, double overhead, double grace)
+{
+	if (ex->metric || best <= 0)
+		return 0;
+	return best * ex->budget + 2 * overhead + grace;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -794,7 +854,7 @@ static int plot(const struct vc_explore *ex)
 int vc_explore_run(struct vc *vc, struct vc_explore *ex)
 {
 	unsigned int r, total = ex->repeat * (unsigned int)ex->nconf, k = 0;
-	double *t, *m;
+	double *t, *m, best = 0, overhead = 0, grace = grace_s();
 	char label[160], *out;
 	struct vn_err err;
 	struct tm tm;
@@ -818,13 +878,26 @@ int vc_explore_run(struct vc *vc, struct vc_explore *ex)
 	for (r = 0; r < ex->repeat; r++)
 		for (i = 0; i < ex->nconf; i++) {
 			struct vc_ex_conf *c = &ex->conf[i];
-			double secs = 0, *mv = &m[(unsigned int)i * ex->repeat + r];
+			double secs = 0, wall = 0, *mv = &m[(unsigned int)i * ex->repeat + r];
 
 			vc_ex_label(ex, c, label, sizeof(label));
-			code = run_one(vc, ex, c, &secs, &out);
+			if (!c->ok && c->code == VC_EX_STOPPED) {
+				fprintf(stderr, "[%u/%u] %s: not run again (over the budget)\n", ++k,
+					total, label);
+				continue;
+			}
+			code = run_one(vc, ex, c, vc_ex_limit(ex, best, overhead, grace), &secs,
+				       &wall, &out);
 			t[(unsigned int)i * ex->repeat + r] = secs;
+			if (wall - secs > overhead)
+				overhead = wall - secs;
+			if (!code && !ex->metric && (!best || secs < best))
+				best = secs;
 			fprintf(stderr, "[%u/%u] %s: ", ++k, total, label);
-			if (code) {
+			if (code == VC_EX_STOPPED) {
+				fprintf(stderr, "over the budget: stopped after %.1f s (the best is %.1f s)\n",
+					secs, best);
+			} else if (code) {
 				fprintf(stderr, "failed (exit %d)\n", code);
 			} else if (ex->metric && (vc_ex_metric(ex->metric, out, mv) || *mv <= 0)) {
 				fprintf(stderr, "failed (no positive number for --metric in its output)\n");

@@ -169,6 +169,10 @@ double vc_hist_avg_us(json_object *prev, json_object *cur);
 /* test hook: the vnode-run to execute (default: the one next to vnodectl,
  * else vnode-run in PATH) */
 #define VC_EXPLORE_RUN_ENV	"VNODE_EXPLORE_RUN"
+/* seconds a run gets past its budget before it is stopped (default 10) */
+#define VC_EXPLORE_GRACE_ENV	"VNODE_EXPLORE_GRACE"
+/* a run's exit status when it was stopped over the budget (timeout(1)'s) */
+#define VC_EX_STOPPED		124
 
 struct vc_ex_conf {
 	enum vn_protect protect;
@@ -222,6 +226,9 @@ int vc_ex_rank(const struct vc_ex_conf *c);
 /* Slowdowns, ranks and the recommended configurations from the results;
  * the number recommended. */
 int vc_ex_recommend(struct vc_explore *ex);
+/* the next run's time limit, seconds (0: none), given the best CMD time
+ * so far, the most a vNode's making and unmaking took, and the grace */
+double vc_ex_limit(const struct vc_explore *ex, double best, double overhead, double grace);
 /* "protect=aead replicas=2 storage=crypt cache=25%" */
 void vc_ex_label(const struct vc_explore *ex, const struct vc_ex_conf *c,
 		 char *buf, size_t len);
