@@ -303,9 +303,25 @@ static const char fake_run[] =
 	"export FAKE_P=$p\n"
 	"exec \"$@\"\n";
 
+/* dir: a new directory with the fake vnode-run (VNODE_EXPLORE_RUN), its
+ * log (FAKE_LOG) and outp, the path for the table */
+static void fake_setup(char *dir, size_t dlen, char *outp, size_t olen)
+{
+	char run[PATH_MAX], log[PATH_MAX];
+
+	make_tmpdir(dir, dlen);
+	write_at(dir, "vnode-run", fake_run);
+	snprintf(run, sizeof(run), "%s/vnode-run", dir);
+	chmod(run, 0755);
+	snprintf(log, sizeof(log), "%s/log", dir);
+	snprintf(outp, olen, "%s/out", dir);
+	setenv(VC_EXPLORE_RUN_ENV, run, 1);
+	setenv("FAKE_LOG", log, 1);
+}
+
 static void full(void **state)
 {
-	char dir[256], run[PATH_MAX], log[PATH_MAX], outp[PATH_MAX];
+	char dir[256], log[PATH_MAX], outp[PATH_MAX];
 	struct vc vc = { .sock = "/nonexistent/vnoded.sock" };
 	struct vn_err err;
 	char **av = ARGV("explore", "--replicas", "1,2", "--metric", "rate=([0-9]+)", "--",
@@ -315,14 +331,7 @@ static void full(void **state)
 	int ret;
 
 	(void)state;
-	make_tmpdir(dir, sizeof(dir));
-	write_at(dir, "vnode-run", fake_run);
-	snprintf(run, sizeof(run), "%s/vnode-run", dir);
-	chmod(run, 0755);
-	snprintf(log, sizeof(log), "%s/log", dir);
-	snprintf(outp, sizeof(outp), "%s/out", dir);
-	setenv(VC_EXPLORE_RUN_ENV, run, 1);
-	setenv("FAKE_LOG", log, 1);
+	fake_setup(dir, sizeof(dir), outp, sizeof(outp));
 	assert_int_equal(vc_explore_parse(argv_len(av), av, 0, &ex, &err), 0);
 	f = fopen(outp, "w");
 	assert_non_null(f);
@@ -353,7 +362,7 @@ static void full(void **state)
  * limit, then a whole exploration where crc would take 60 s. */
 static void stop_over_budget(void **state)
 {
-	char dir[256], run[PATH_MAX], log[PATH_MAX], outp[PATH_MAX];
+	char dir[256], outp[PATH_MAX];
 	struct vc vc = { .sock = "/nonexistent/vnoded.sock" };
 	struct vn_err err;
 	char **av = ARGV("explore", "--replicas", "1", "--protect", "none,crc,aead", "--",
@@ -369,15 +378,8 @@ static void stop_over_budget(void **state)
 	assert_int_equal(PARSE(&ex, 2, &err, "explore", "--metric", "([0-9]+)", "--", "true"), 0);
 	assert_true(vc_ex_limit(&ex, 10, 2, 10) == 0);		/* a metric: never */
 
-	make_tmpdir(dir, sizeof(dir));
-	write_at(dir, "vnode-run", fake_run);
-	snprintf(run, sizeof(run), "%s/vnode-run", dir);
-	chmod(run, 0755);
-	snprintf(log, sizeof(log), "%s/log", dir);
-	snprintf(outp, sizeof(outp), "%s/out", dir);
-	setenv(VC_EXPLORE_RUN_ENV, run, 1);
+	fake_setup(dir, sizeof(dir), outp, sizeof(outp));
 	setenv(VC_EXPLORE_GRACE_ENV, "2", 1);
-	setenv("FAKE_LOG", log, 1);
 	assert_int_equal(vc_explore_parse(argv_len(av), av, 0, &ex, &err), 0);
 	f = fopen(outp, "w");
 	assert_non_null(f);
