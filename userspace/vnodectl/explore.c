@@ -640,8 +640,11 @@ static void read_out(int fd, char **out, pid_t pid, double stop_at, bool *stoppe
 				ms = (int)(left * 1000) + 1;
 			}
 		}
-		if (poll(&pf, 1, ms) == 0)
-			continue;
+		n = poll(&pf, 1, ms);
+		if (!n || (n < 0 && errno == EINTR))
+			continue;	/* the limit, or a signal */
+		if (n < 0)
+			break;
 		n = read(fd, buf, sizeof(buf));
 		if (!n)
 			break;
