@@ -264,7 +264,6 @@ static int comp_redefine(struct vn_ctx *ctx, json_object *old,
 	bool same_addr = !strcmp(vn_jstr(old, "addr"), c->addr), link_gone = false;
 	json_object *row = NULL;
 	struct vn_err e = { "" };
-	char addr[64];
 	int ret;
 
 	ret = comp_valid(c, &e);
@@ -272,7 +271,6 @@ static int comp_redefine(struct vn_ctx *ctx, json_object *old,
 		ret = vn_db_begin(ctx->db, &e);
 	if (ret)
 		return vn_seterr(err, -ret, "cluster.conf: %s", e.msg);
-	snprintf(addr, sizeof(addr), "%s", vn_jstr(old, "addr"));
 	ret = comp_delete_tx(ctx, old, "changed in cluster.conf", same_addr, &link_gone, &e);
 	if (!ret)
 		ret = comp_insert_tx(ctx, c, "config", &row, &e);
@@ -284,7 +282,7 @@ static int comp_redefine(struct vn_ctx *ctx, json_object *old,
 		return vn_seterr(err, -ret, "cluster.conf: %s", e.msg);
 	}
 	if (link_gone)
-		vn_fabric_forget_link(ctx, addr);
+		vn_fabric_forget_link(ctx, vn_jstr(old, "addr"));
 	comp_added(ctx, c, "config", row, NULL);
 	json_object_put(row);
 	return 0;
