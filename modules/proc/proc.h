@@ -396,8 +396,10 @@ struct vnmem_pf;
  * @owner: per-slot owner (VNMEM_OWNER_*), slot = sector >> 3
  * @protect: per-slot enum vnode_protect of its last write
  * @crc: per-slot CRC32C of its last write (VNODE_PROTECT_CRC slots)
- * @aead: per-slot nonce, key and tag of its last write (VNODE_PROTECT_AEAD)
- * @bounce: pages that sealed (aead) pages go out in
+ * @aead: per-slot nonce, key and tag of its last write (VNODE_PROTECT_AEAD),
+ *	or NULL: made only once a vNode is aead (vnmem_aead_prepare())
+ * @bounce: pages that sealed (aead) pages go out in, made with @aead
+ * @node: on the list of enabled disks, under vnmem_disks_lock
  * @map_lock: protects @slabs and @free_list
  * @free_list: slabs waiting for FREE_SLAB
  * @slow_list: requests waiting for the slow path (slab allocation)
@@ -438,6 +440,7 @@ struct vnmem_disk {
 	u32			*crc;
 	struct vnmem_aead_meta	*aead;
 	mempool_t		*bounce;
+	struct list_head	node;
 	spinlock_t		map_lock;
 	struct list_head	free_list;
 	struct list_head	slow_list;
@@ -498,6 +501,8 @@ extern struct config_item_type vnmem_group_type;
 
 int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out);
 int vnmem_disk_destroy(struct vnmem_disk *disk);
+extern struct mutex vnmem_disks_lock;
+int vnmem_aead_prepare(void);
 ssize_t vnmem_disk_state(struct vnmem_disk *disk, char *buf);
 int vnmem_init(void);
 void vnmem_exit(void);
@@ -539,6 +544,7 @@ void vnmem_account(struct vnmem_disk *d, struct vnmem_cmd *cmd, bool write,
 /* proc_protect.c */
 int vnode_acct_aead_init(struct vnode_acct *a);
 void vnode_acct_aead_exit(struct vnode_acct *a);
+bool vnode_acct_any_aead(void);
 void vnmem_protect_write(struct vnmem_cmd *cmd, struct vnode_acct *a);
 int vnmem_seal(struct vnmem_disk *d, struct vnmem_cmd *cmd);
 void vnmem_unseal(struct vnmem_disk *d, struct vnmem_cmd *cmd);

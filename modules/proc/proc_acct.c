@@ -121,6 +121,29 @@ struct vnode_acct *vnode_acct_find(struct page *page, u64 *cgid)
 	return a;
 }
 
+/*
+ * Whether a vNode is aead now, so that a disk being enabled needs aead
+ * state.  vnmem_disks_lock held: vnode_acct_protect_store() sets protect
+ * under it.
+ */
+bool vnode_acct_any_aead(void)
+{
+	struct vnode_acct *a;
+	unsigned long id;
+	bool any = false;
+
+	lockdep_assert_held(&vnmem_disks_lock);
+	rcu_read_lock();	/* a released vNode is freed after a grace period */
+	xa_for_each(&vnode_acct_ids, id, a) {
+		if (READ_ONCE(a->protect) == VNODE_PROTECT_AEAD) {
+			any = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return any;
+}
+
 static inline struct vnode_acct *to_acct(struct config_item *item)
 {
 	return container_of(item, struct vnode_acct, item);
@@ -222,6 +245,8 @@ static ssize_t vnode_acct_protect_store(struct config_item *item,
 			(int)min_t(size_t, strcspn(page, "\n"), 16), page);
 		return -EINVAL;
 	}
+	/* under vnmem_disks_lock: see vnode_acct_any_aead() */
+	mutex_lock(&vnmem_disks_lock);
 	if (p == VNODE_PROTECT_AEAD) {
 		mutex_lock(&vnode_acct_lock);
 		ret = vnode_acct_aead_init(a);
@@ -229,11 +254,20 @@ static ssize_t vnode_acct_protect_store(struct config_item *item,
 		if (ret) {
 			pr_warn("vnodes/%s: protect: aead: no usable gcm(aes) in this kernel (%d)\n",
 				config_item_name(item), ret);
-			return ret;
+			goto out;
+		}
+		/* every disk can keep sealed pages before one is sealed */
+		ret = vnmem_aead_prepare();
+		if (ret) {
+			pr_warn("vnodes/%s: protect: aead: no memory for the disks' aead state (%d)\n",
+				config_item_name(item), ret);
+			goto out;
 		}
 	}
 	WRITE_ONCE(a->protect, p);
-	return count;
+out:
+	mutex_unlock(&vnmem_disks_lock);
+	return ret ? ret : count;
 }
 CONFIGFS_ATTR(vnode_acct_, protect);
 

@@ -37,6 +37,16 @@
 static int vnmem_major;
 static DEFINE_IDA(vnmem_ida);
 
+/*
+ * The enabled disks.  A disk's aead state (its per-slot table, 8 MiB per
+ * GiB, and its bounce pool) is made only when a vNode may seal pages on
+ * it: vnode_acct_protect_store() makes it on every enabled disk, under
+ * this lock, before a vNode becomes aead, and a disk enabled while a vNode
+ * is aead makes it before it takes I/O.  It is kept until disable.
+ */
+static LIST_HEAD(vnmem_disks);
+DEFINE_MUTEX(vnmem_disks_lock);
+
 /* ------------------------------------------------------------------ */
 /* Memory-host connections                                             */
 /* ------------------------------------------------------------------ */
@@ -367,6 +377,52 @@ static void vnmem_free_heal_bv(struct vnmem_disk *d)
 			__free_page(d->heal_bv[i].bv_page);
 }
 
+/* Make @d's aead state unless it has it.  vnmem_disks_lock held. */
+static int vnmem_aead_alloc(struct vnmem_disk *d)
+{
+	struct vnmem_aead_meta *tbl;
+	mempool_t *pool;
+
+	if (d->aead)
+		return 0;
+	tbl = vnode_fault(kvcalloc(d->size >> VNMEM_SLOT_SHIFT, sizeof(*tbl),
+				   GFP_KERNEL));
+	/* sealed pages go out in these: two requests' worth */
+	pool = vnode_fault(mempool_create_page_pool(2 * VNMEM_MAX_RQ_PAGES, 0));
+	if (!tbl || !pool) {
+		mempool_destroy(pool);
+		kvfree(tbl);
+		dlog(err, d, "no memory for aead state (%llu KiB)\n",
+		     (d->size >> VNMEM_SLOT_SHIFT) * sizeof(*tbl) >> 10);
+		return -ENOMEM;
+	}
+	d->bounce = pool;
+	/* pairs with smp_load_acquire() in vnmem_seal() */
+	smp_store_release(&d->aead, tbl);
+	dlog(info, d, "aead state made: %llu KiB\n",
+	     (d->size >> VNMEM_SLOT_SHIFT) * sizeof(*tbl) >> 10);
+	return 0;
+}
+
+/*
+ * A vNode is about to become aead: every enabled disk gets its aead state.
+ * vnmem_disks_lock held.  Returns 0 or -ENOMEM (the disks that got it
+ * keep it).
+ */
+int vnmem_aead_prepare(void)
+{
+	struct vnmem_disk *d;
+	int ret;
+
+	lockdep_assert_held(&vnmem_disks_lock);
+	list_for_each_entry(d, &vnmem_disks, node) {
+		ret = vnmem_aead_alloc(d);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 {
 	struct vnode_disk_limits lim = {
@@ -451,18 +507,12 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 					GFP_KERNEL));
 	d->owner = vnode_fault(kvcalloc(d->size >> VNMEM_SLOT_SHIFT,
 					sizeof(u32), GFP_KERNEL));
-	/* 37 bytes per 4 KiB slot: 9.25 MiB per GiB (docs/protection.md) */
+	/* 5 bytes per 4 KiB slot, +32 with aead (docs/protection.md) */
 	d->protect = vnode_fault(kvcalloc(d->size >> VNMEM_SLOT_SHIFT,
 					  sizeof(u8), GFP_KERNEL));
 	d->crc = vnode_fault(kvcalloc(d->size >> VNMEM_SLOT_SHIFT,
 				      sizeof(u32), GFP_KERNEL));
-	d->aead = vnode_fault(kvcalloc(d->size >> VNMEM_SLOT_SHIFT,
-				       sizeof(*d->aead), GFP_KERNEL));
-	/* sealed (aead) pages go out in these: two requests' worth */
-	d->bounce = vnode_fault(mempool_create_page_pool(2 * VNMEM_MAX_RQ_PAGES,
-							 0));
-	if (!d->slabs || !d->owner || !d->protect || !d->crc || !d->aead ||
-	    !d->bounce) {
+	if (!d->slabs || !d->owner || !d->protect || !d->crc) {
 		ret = -ENOMEM;
 		goto out_free_map;
 	}
@@ -512,9 +562,22 @@ int vnmem_disk_create(struct vnmem_cfg *cfg, struct vnmem_disk **out)
 	strscpy(d->gd->disk_name, d->name, DISK_NAME_LEN);
 	set_capacity(d->gd, d->size >> SECTOR_SHIFT);
 
-	ret = vnode_fault_ret(device_add_disk(NULL, d->gd, vnmem_attr_groups));
+	/* aead state before the first request, if a vNode may seal pages */
+	mutex_lock(&vnmem_disks_lock);
+	ret = vnode_acct_any_aead() ? vnmem_aead_alloc(d) : 0;
+	if (!ret)
+		list_add_tail(&d->node, &vnmem_disks);
+	mutex_unlock(&vnmem_disks_lock);
 	if (ret)
 		goto out_put_disk;
+
+	ret = vnode_fault_ret(device_add_disk(NULL, d->gd, vnmem_attr_groups));
+	if (ret) {
+		mutex_lock(&vnmem_disks_lock);
+		list_del(&d->node);
+		mutex_unlock(&vnmem_disks_lock);
+		goto out_put_disk;
+	}
 
 	spin_lock_irq(&d->host_lock);
 	d->running = true;
@@ -566,6 +629,9 @@ int vnmem_disk_destroy(struct vnmem_disk *d)
 	}
 	/* Drains every request, including held, staged and punted ones. */
 	del_gendisk(d->gd);
+	mutex_lock(&vnmem_disks_lock);
+	list_del(&d->node);
+	mutex_unlock(&vnmem_disks_lock);
 	vnmem_pf_quiesce(d);
 	hrtimer_cancel(&d->stage_timer);
 	spin_lock_irq(&d->host_lock);

@@ -206,6 +206,13 @@ int vnmem_seal(struct vnmem_disk *d, struct vnmem_cmd *cmd)
 	unsigned int i;
 	int ret = 0;
 
+	/*
+	 * No aead state on this disk: made before any vNode became aead
+	 * (vnmem_aead_prepare()), so only a vNode gone since can be here.
+	 * Pairs with smp_store_release() in vnmem_aead_alloc(): @bounce too.
+	 */
+	if (!smp_load_acquire(&d->aead))
+		return -ENOKEY;
 	rcu_read_lock();
 	for (i = 0; i < cmd->nr_pages && !ret; i++) {
 		if (!(cmd->aead_mask & (1U << i)))

@@ -133,6 +133,23 @@ static ssize_t slab_size_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(slab_size);
 
+/* Per-slot protection state held for this disk (docs/protection.md). */
+static ssize_t protect_state_bytes_show(struct device *dev,
+					struct device_attribute *attr,
+					char *buf)
+{
+	struct vnmem_disk *d = dev_to_vnmem(dev);
+	u64 slots = d->size >> VNMEM_SLOT_SHIFT;
+	u64 bytes = slots * (sizeof(*d->protect) + sizeof(*d->crc));
+
+	/* pairs with smp_store_release() in vnmem_aead_alloc() */
+	if (smp_load_acquire(&d->aead))
+		bytes += slots * sizeof(*d->aead) +
+			 2 * VNMEM_MAX_RQ_PAGES * PAGE_SIZE;
+	return sysfs_emit(buf, "%llu\n", bytes);
+}
+static DEVICE_ATTR_RO(protect_state_bytes);
+
 static struct attribute *vnmem_attrs[] = {
 	&dev_attr_pages_read.attr,
 	&dev_attr_pages_written.attr,
@@ -150,6 +167,7 @@ static struct attribute *vnmem_attrs[] = {
 	&dev_attr_prefetch_cached.attr,
 	&dev_attr_protect_errors.attr,
 	&dev_attr_protect_failed.attr,
+	&dev_attr_protect_state_bytes.attr,
 	&dev_attr_heal_ms.attr,
 	&dev_attr_hosts.attr,
 	&dev_attr_lat_hist.attr,
