@@ -207,8 +207,8 @@ int vnmem_seal(struct vnmem_disk *d, struct vnmem_cmd *cmd)
 	int ret = 0;
 
 	/*
-	 * No aead state on this disk: made before any vNode became aead
-	 * (vnmem_aead_prepare()), so only a vNode gone since can be here.
+	 * Every disk has its aead state before a vNode becomes aead
+	 * (vnmem_aead_prepare()), so this refusal is only a guard.
 	 * Pairs with smp_store_release() in vnmem_aead_alloc(): @bounce too.
 	 */
 	if (!smp_load_acquire(&d->aead))
