@@ -41,6 +41,8 @@
 #define VNMEM_SLOT_SIZE		PAGE_SIZE
 /* Largest request, in slots: one RDMA op with one SGE per page. */
 #define VNMEM_MAX_RQ_PAGES	VNODE_XPRT_IO_MAX_PAGES
+/* a disk's bounce pool for sealed (aead) writes: two requests' worth */
+#define VNMEM_BOUNCE_PAGES	(2 * VNMEM_MAX_RQ_PAGES)
 
 /* Latency histogram: bucket i counts ops <= vnode_lat_bounds_us[i]. */
 #define VNODE_LAT_BUCKETS	14

@@ -380,27 +380,25 @@ static void vnmem_free_heal_bv(struct vnmem_disk *d)
 /* Make @d's aead state unless it has it.  vnmem_disks_lock held. */
 static int vnmem_aead_alloc(struct vnmem_disk *d)
 {
+	u64 slots = d->size >> VNMEM_SLOT_SHIFT;
 	struct vnmem_aead_meta *tbl;
 	mempool_t *pool;
 
 	if (d->aead)
 		return 0;
-	tbl = vnode_fault(kvcalloc(d->size >> VNMEM_SLOT_SHIFT, sizeof(*tbl),
-				   GFP_KERNEL));
-	/* sealed pages go out in these: two requests' worth */
-	pool = vnode_fault(mempool_create_page_pool(2 * VNMEM_MAX_RQ_PAGES, 0));
+	tbl = vnode_fault(kvcalloc(slots, sizeof(*tbl), GFP_KERNEL));
+	pool = vnode_fault(mempool_create_page_pool(VNMEM_BOUNCE_PAGES, 0));
 	if (!tbl || !pool) {
 		mempool_destroy(pool);
 		kvfree(tbl);
 		dlog(err, d, "no memory for aead state (%llu KiB)\n",
-		     (d->size >> VNMEM_SLOT_SHIFT) * sizeof(*tbl) >> 10);
+		     slots * sizeof(*tbl) >> 10);
 		return -ENOMEM;
 	}
 	d->bounce = pool;
 	/* pairs with smp_load_acquire() in vnmem_seal() */
 	smp_store_release(&d->aead, tbl);
-	dlog(info, d, "aead state made: %llu KiB\n",
-	     (d->size >> VNMEM_SLOT_SHIFT) * sizeof(*tbl) >> 10);
+	dlog(info, d, "aead state made: %llu KiB\n", slots * sizeof(*tbl) >> 10);
 	return 0;
 }
 

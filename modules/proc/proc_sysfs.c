@@ -145,7 +145,7 @@ static ssize_t protect_state_bytes_show(struct device *dev,
 	/* pairs with smp_store_release() in vnmem_aead_alloc() */
 	if (smp_load_acquire(&d->aead))
 		bytes += slots * sizeof(*d->aead) +
-			 2 * VNMEM_MAX_RQ_PAGES * PAGE_SIZE;
+			 VNMEM_BOUNCE_PAGES * PAGE_SIZE;
 	return sysfs_emit(buf, "%llu\n", bytes);
 }
 static DEVICE_ATTR_RO(protect_state_bytes);
