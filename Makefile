@@ -87,6 +87,7 @@ debug-kernel: $(DEBUG_DIR)/built
 	@$(MAKE) -s modules KDIR=$(DEBUG_DIR)/obj VNODE_TEST_HOOKS=$(or $(VNODE_TEST_HOOKS),1)
 
 $(DEBUG_DIR)/built: $(ROOT)/scripts/debug-kernel.config $(ROOT)/scripts/debug-kernel \
+		$(wildcard $(ROOT)/scripts/debug-kernel.patches/*.patch) \
 		$(wildcard $(DEBUG_TARBALL))
 	@BUILD=$(BUILD) DEBUG_KERNEL_TARBALL=$(DEBUG_TARBALL) $(ROOT)/scripts/debug-kernel
 	@touch $@

@@ -17,16 +17,25 @@
  * With -R the accesses only verify (a read-only scan: clean pages).
  *
  *   randpage -L [-m MIB] [-n FAULTS] [-s SEED] [-T THINK_US]
+ *               [-A FILE -D VALUE] [-F DEV]
  *
  * Fault-latency mode: fill, push the whole working set out to swap with
  * the cgroup's memory.reclaim (the caller's cgroup v2 group, no limit
  * needed), then read FAULTS distinct random pages one at a time with no
  * memory pressure, so each access is exactly one swap-in and nothing is
- * written back meanwhile.  With -T the program sleeps THINK_US between
- * faults (bench/fabric: the base at the pacing an added delay gives, since
- * the lab's wire time depends on how long the guests idled).  Each access
- * is timed and verified; prints
+ * written back meanwhile.  With -T the program sleeps THINK_US before
+ * each fault.  Each access is timed and verified; prints
  *   randpage: faults=N p50_us=X p90_us=Y p99_us=Z mean_us=M bad=0
+ *
+ * With -A and -D (bench/fabric: the accuracy of an added delay) the
+ * program writes "0" or VALUE to FILE (a fabric link's delay_us) before
+ * each fault's think time, in the order 0, V, V, 0, 0, V, ..., so the two
+ * settings are measured interleaved, at the same pacing and under the
+ * same drift of the lab, and prints a second line
+ *   randpage: base_n=N base_p50_us=X base_p90_us=Y with_n=N with_p50_us=X
+ *             with_p90_us=Y added_p50_us=Z
+ * With -F each sample is a 4 KiB O_DIRECT read at a random aligned offset
+ * of block device DEV (a volume) instead of a fault (-m, -s unused).
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -120,54 +129,128 @@ static int reclaim_self(uint64_t bytes)
 	return 0;
 }
 
+/* Write @val to @path (a configfs attribute: one store per open). */
+static int put_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0) {
+		perror(path);
+		return -1;
+	}
+	n = write(fd, val, strlen(val));
+	if (n != (ssize_t)strlen(val)) {
+		perror(path);
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+struct lat_opts {
+	uint64_t think_us;
+	const char *alt_file;	/* -A */
+	const char *alt_val;	/* -D */
+	const char *dev;	/* -F */
+};
+
+static void lat_print(const char *pfx, double *lat, uint64_t n, int last)
+{
+	qsort(lat, n, sizeof(*lat), cmp_dbl);
+	printf("%s_n=%llu %s_p50_us=%.1f %s_p90_us=%.1f%s", pfx,
+	       (unsigned long long)n, pfx, n ? lat[n / 2] : 0, pfx,
+	       n ? lat[n * 9 / 10] : 0, last ? "" : " ");
+}
+
 static int latency_mode(char *buf, uint64_t npages, uint64_t faults,
-			uint64_t seed, uint64_t think_us)
+			uint64_t seed, const struct lat_opts *o)
 {
 	struct timespec think = {
-		.tv_sec = think_us / 1000000,
-		.tv_nsec = (think_us % 1000000) * 1000,
+		.tv_sec = o->think_us / 1000000,
+		.tv_nsec = (o->think_us % 1000000) * 1000,
 	};
-	double *lat, sum = 0;
-	uint64_t i, bad = 0, n = 0;
-	uint8_t *seen = calloc(npages, 1);
+	double *lat, *alt[2], sum = 0;
+	uint64_t i, bad = 0, n = 0, na[2] = {0, 0};
+	uint8_t *seen = NULL;
+	void *blk = NULL;
+	int fd = -1;
 
+	if (o->dev) {
+		off_t size;
+
+		fd = open(o->dev, O_RDONLY | O_DIRECT);
+		size = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
+		if (size < PAGE || posix_memalign(&blk, PAGE, PAGE)) {
+			perror(o->dev);
+			return 2;
+		}
+		npages = size / PAGE;
+	}
 	if (faults > npages)
 		faults = npages;
 	lat = calloc(faults ? faults : 1, sizeof(*lat));
-	if (!lat || !seen)
+	alt[0] = calloc(faults ? faults : 1, sizeof(*lat));
+	alt[1] = calloc(faults ? faults : 1, sizeof(*lat));
+	seen = calloc(npages, 1);
+	if (!lat || !alt[0] || !alt[1] || !seen)
 		return 2;
-	for (i = 0; i < npages; i++)
-		page_do((uint64_t *)(buf + i * PAGE), i, 0, seed, 0);
-	if (reclaim_self(npages * PAGE * 2))
-		return 2;
+	if (!o->dev) {
+		for (i = 0; i < npages; i++)
+			page_do((uint64_t *)(buf + i * PAGE), i, 0, seed, 0);
+		if (reclaim_self(npages * PAGE * 2))
+			return 2;
+	}
 	for (i = 0; n < faults; i++) {
 		uint64_t idx = mix(seed * 0x9e3779b97f4a7c15ULL + i) % npages;
-		volatile uint64_t *p = (uint64_t *)(buf + idx * PAGE);
+		volatile uint64_t *p = NULL;
+		int on = ((n + 1) >> 1) & 1;
 		double t;
 
 		if (seen[idx])
 			continue;
 		seen[idx] = 1;
-		t = now();
-		(void)*p;
-		lat[n] = (now() - t) * 1e6;
-		sum += lat[n++];
-		bad += page_do((uint64_t *)p, idx, 0, seed, 1);
-		if (think_us)
+		if (o->alt_file && put_str(o->alt_file, on ? o->alt_val : "0"))
+			return 2;
+		if (o->think_us)
 			nanosleep(&think, NULL);
+		t = now();
+		if (o->dev) {
+			if (pread(fd, blk, PAGE, (off_t)idx * PAGE) != PAGE) {
+				perror(o->dev);
+				return 2;
+			}
+		} else {
+			p = (uint64_t *)(buf + idx * PAGE);
+			(void)*p;
+		}
+		lat[n] = (now() - t) * 1e6;
+		alt[on][na[on]++] = lat[n];
+		sum += lat[n++];
+		if (!o->dev)
+			bad += page_do((uint64_t *)p, idx, 0, seed, 1);
 	}
+	if (o->alt_file && put_str(o->alt_file, "0"))
+		return 2;
 	qsort(lat, n, sizeof(*lat), cmp_dbl);
 	printf("randpage: faults=%llu p50_us=%.1f p90_us=%.1f p99_us=%.1f mean_us=%.1f bad=%llu\n",
 	       (unsigned long long)n, n ? lat[n / 2] : 0, n ? lat[n * 9 / 10] : 0,
 	       n ? lat[n * 99 / 100] : 0, n ? sum / n : 0,
 	       (unsigned long long)bad);
+	if (o->alt_file) {
+		printf("randpage: ");
+		lat_print("base", alt[0], na[0], 0);
+		lat_print("with", alt[1], na[1], 0);
+		printf("added_p50_us=%.1f\n", (na[1] ? alt[1][na[1] / 2] : 0) -
+		       (na[0] ? alt[0][na[0] / 2] : 0));
+	}
 	return bad ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
 	uint64_t mib = 256, accesses = 65536, seed = 1, npages, i, bad = 0;
-	uint64_t think_us = 0;
+	struct lat_opts lo = { 0 };
 	uint32_t *ver;
 	char *buf;
 	struct rusage ru0, ru1;
@@ -175,7 +258,7 @@ int main(int argc, char **argv)
 	uint64_t stride = 0;
 	int c, lmode = 0, ronly = 0;
 
-	while ((c = getopt(argc, argv, "LRSK:m:n:s:T:")) != -1) {
+	while ((c = getopt(argc, argv, "LRSK:m:n:s:T:A:D:F:")) != -1) {
 		switch (c) {
 		case 'L': lmode = 1; break;
 		case 'R': ronly = 1; break;
@@ -184,11 +267,18 @@ int main(int argc, char **argv)
 		case 'm': mib = strtoull(optarg, NULL, 0); break;
 		case 'n': accesses = strtoull(optarg, NULL, 0); break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
-		case 'T': think_us = strtoull(optarg, NULL, 0); break;
+		case 'T': lo.think_us = strtoull(optarg, NULL, 0); break;
+		case 'A': lo.alt_file = optarg; break;
+		case 'D': lo.alt_val = optarg; break;
+		case 'F': lo.dev = optarg; break;
 		default:
-			fprintf(stderr, "usage: randpage [-L] [-R] [-S] [-K STRIDE] [-m MIB] [-n ACCESSES] [-s SEED] [-T THINK_US]\n");
+			fprintf(stderr, "usage: randpage [-L] [-R] [-S] [-K STRIDE] [-m MIB] [-n ACCESSES] [-s SEED] [-T THINK_US] [-A FILE -D VALUE] [-F DEV]\n");
 			return 2;
 		}
+	}
+	if (!lo.alt_file != !lo.alt_val) {
+		fprintf(stderr, "randpage: -A and -D go together\n");
+		return 2;
 	}
 	if (!mib || mib > (1 << 20) || stride > (mib << 8)) {
 		fprintf(stderr, "randpage: bad size\n");
@@ -204,7 +294,7 @@ int main(int argc, char **argv)
 	}
 	madvise(buf, npages * PAGE, MADV_NOHUGEPAGE);
 	if (lmode)
-		return latency_mode(buf, npages, accesses, seed, think_us);
+		return latency_mode(buf, npages, accesses, seed, &lo);
 
 	t0 = now();
 	for (i = 0; i < npages; i++)

@@ -164,8 +164,10 @@ static inline void vnode_disk_set_cache(struct gendisk *disk, bool wc,
  * last buffer of a map even when the copy is done, so an RDMA READ or
  * WRITE that ends at the last byte of a fast-reg MR of 256 pages (one map
  * of RXE_BUF_PER_MAP buffers: a 1 MiB slab) reads a map pointer past the
- * array and dereferences it (KASAN: slab-out-of-bounds in rxe_mr_copy;
- * without KASAN a wild read).  6.2 replaced the maps by an xarray.  Asking
+ * array (KASAN: slab-out-of-bounds in rxe_mr_copy; without KASAN a silent
+ * 8-byte over-read, the value only used to compute an address).  6.2
+ * replaced the maps by an xarray.  The lab's debug kernel carries a fix
+ * (scripts/debug-kernel.patches/) for other programs' MRs.  Asking
  * for one page more gives such an MR a second map; the MR still maps only
  * the pages it is given.  Pages for ib_alloc_mr(IB_MR_TYPE_MEM_REG).
  */
