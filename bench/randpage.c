@@ -155,12 +155,19 @@ struct lat_opts {
 	const char *dev;	/* -F */
 };
 
-static void lat_print(const char *pfx, double *lat, uint64_t n, int last)
+/* The @per100-th percentile of @n sorted samples (0 if none). */
+static double pct(const double *sorted, uint64_t n, unsigned int per100)
+{
+	return n ? sorted[n * per100 / 100] : 0;
+}
+
+/* Sort @n samples, print "PFX_n= PFX_p50_us= PFX_p90_us= ", return p50. */
+static double lat_print(const char *pfx, double *lat, uint64_t n)
 {
 	qsort(lat, n, sizeof(*lat), cmp_dbl);
-	printf("%s_n=%llu %s_p50_us=%.1f %s_p90_us=%.1f%s", pfx,
-	       (unsigned long long)n, pfx, n ? lat[n / 2] : 0, pfx,
-	       n ? lat[n * 9 / 10] : 0, last ? "" : " ");
+	printf("%s_n=%llu %s_p50_us=%.1f %s_p90_us=%.1f ", pfx,
+	       (unsigned long long)n, pfx, pct(lat, n, 50), pfx, pct(lat, n, 90));
+	return pct(lat, n, 50);
 }
 
 static int latency_mode(char *buf, uint64_t npages, uint64_t faults,
@@ -234,15 +241,15 @@ static int latency_mode(char *buf, uint64_t npages, uint64_t faults,
 		return 2;
 	qsort(lat, n, sizeof(*lat), cmp_dbl);
 	printf("randpage: faults=%llu p50_us=%.1f p90_us=%.1f p99_us=%.1f mean_us=%.1f bad=%llu\n",
-	       (unsigned long long)n, n ? lat[n / 2] : 0, n ? lat[n * 9 / 10] : 0,
-	       n ? lat[n * 99 / 100] : 0, n ? sum / n : 0,
-	       (unsigned long long)bad);
+	       (unsigned long long)n, pct(lat, n, 50), pct(lat, n, 90),
+	       pct(lat, n, 99), n ? sum / n : 0, (unsigned long long)bad);
 	if (o->alt_file) {
+		double base, with;
+
 		printf("randpage: ");
-		lat_print("base", alt[0], na[0], 0);
-		lat_print("with", alt[1], na[1], 0);
-		printf("added_p50_us=%.1f\n", (na[1] ? alt[1][na[1] / 2] : 0) -
-		       (na[0] ? alt[0][na[0] / 2] : 0));
+		base = lat_print("base", alt[0], na[0]);
+		with = lat_print("with", alt[1], na[1]);
+		printf("added_p50_us=%.1f\n", with - base);
 	}
 	return bad ? 1 : 0;
 }
