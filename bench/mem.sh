@@ -32,9 +32,11 @@ alternate() { if [ $(($1 % 2)) = 1 ]; then echo "$2 $3"; else echo "$3 $2"; fi; 
 # BENCH_EVICT_BASE (off by default: stock swap).
 # On vnode, the swap-ins' service latency over the run (read_lat_hist before
 # and after: the reads under load) goes to the CSV as read_load_p50_us,
-# read_load_p99_us and read_load_n.
+# read_load_p99_us and read_load_n, and the time they spun waiting for
+# the wire (the disk's poll_ns) as spin_s.  randpage's CPU figures for
+# the access phase and m1's busy share over the run go there too.
 run_wl() {
-	local be=$1 frac=$2 tag=${3:-} out lim ev=${BENCH_EVICT_BASE:-off} evs='' hd='' h0='' h1='' n p50 p99
+	local be=$1 frac=$2 tag=${3:-} out m0 m1b s0='' s1 lim ev=${BENCH_EVICT_BASE:-off} evs='' hd='' h0='' h1='' n p50 p99
 	if [ "$frac" = 100 ]; then lim=max; else lim=$((WS * frac / 100))M; fi
 	[ "$be" = vnode ] && ev=${BENCH_EVICT:-off}
 	if [ "$ev" != off ] && [ "$frac" != 100 ]; then
@@ -44,7 +46,8 @@ run_wl() {
 	vnode) [ "$frac" != 100 ] && hd=bench ;;
 	vnodesplit) hd=benchsplit ;;
 	esac
-	[ -z "$hd" ] || h0=$(vnode_hist "$hd")
+	[ -z "$hd" ] || { h0=$(vnode_hist "$hd"); s0=$(vnode_poll_ns "$hd"); }
+	m0=$(m1 "head -n 1 /proc/stat")
 	out=$(p1 "mkdir -p /sys/fs/cgroup/bench; echo $lim > /sys/fs/cgroup/bench/memory.max
 		echo max > /sys/fs/cgroup/bench/memory.swap.max
 		sync; echo 3 > /proc/sys/vm/drop_caches
@@ -59,11 +62,16 @@ run_wl() {
 		die "workload failed on $be at $frac%"
 	}
 	echo "$out" >&2
+	m1b=$(m1 "head -n 1 /proc/stat")
 	if [ -n "$h0" ] && h1=$(vnode_hist "$hd"); then
 		read -r n p50 p99 < <(hist_pct "$h0" "$h1")
 		csv "${tag}read_load_n" "$be" "$frac" "$n" count
 		csv "${tag}read_load_p50_us" "$be" "$frac" "$p50" us
 		csv "${tag}read_load_p99_us" "$be" "$frac" "$p99" us
+	fi
+	# the swap-ins' spin: CPU time spent waiting for the wire
+	if [ -n "$s0" ] && s1=$(vnode_poll_ns "$hd") && [ -n "$s1" ]; then
+		csv "${tag}spin_s" "$be" "$frac" "$(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')" s
 	fi
 	local fill acc
 	fill=$(sed -n 's/.*fill_s=\([0-9.]*\).*/\1/p' <<<"$out")
@@ -71,9 +79,18 @@ run_wl() {
 	wl_total=$(awk -v a="$fill" -v b="$acc" 'BEGIN{printf "%.3f", a+b}')
 	csv "${tag}workload_s" "$be" "$frac" "$wl_total" s
 	csv "${tag}access_s" "$be" "$frac" "$acc" s
-	local dr mf
+	local dr mf k v
 	mf=$(sed -n 's/.*access_majflt=\([0-9]*\).*/\1/p' <<<"$out")
 	[ -z "$mf" ] || csv "${tag}access_majflt" "$be" "$frac" "$mf" count
+	# where the access phase's time went on p1 (randpage reads /proc/stat)
+	for k in access_busy_pct access_softirq_pct access_self_cpu_s; do
+		v=$(sed -n "s/.* $k=\([0-9.]*\).*/\1/p" <<<"$out")
+		[ -z "$v" ] || csv "$tag$k" "$be" "$frac" "$v" "$([ "$k" = access_self_cpu_s ] && echo s || echo pct)"
+	done
+	# m1's busy share over the whole run (fill and access)
+	v=$(printf '%s\n%s\n' "$m0" "$m1b" | awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; b = t - $5 - $6
+		if (n++) { if (t > t0) printf "%.1f", 100 * (b - b0) / (t - t0) } else { t0 = t; b0 = b } }')
+	[ -z "$v" ] || csv "${tag}m1_busy_pct" "$be" "$frac" "$v" pct
 	dr=$(sed -n 's/^direct_reclaims=\([0-9]*\).*/\1/p' <<<"$out")
 	[ -z "$dr" ] || csv "${tag}direct_reclaim" "$be" "$frac" "$dr" count
 }
@@ -81,6 +98,10 @@ run_wl() {
 # vnode_hist [DISK]: read_lat_hist of vnode disk DISK (bench) on p1.
 vnode_hist() {
 	p1 "cat /sys/block/\$(cat /sys/kernel/config/vnode/mem/${1:-bench}/dev)/vnode/read_lat_hist"
+}
+# vnode_poll_ns DISK: the disk's poll_ns (empty if its module has none).
+vnode_poll_ns() {
+	p1 "cat /sys/block/\$(cat /sys/kernel/config/vnode/mem/$1/dev)/vnode/poll_ns 2>/dev/null || true"
 }
 
 # raw_read_lat: ib_read_lat between p1 and m1, 4 KiB, busy-polling (the

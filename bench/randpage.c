@@ -10,7 +10,13 @@
  * it is dirty again.  This is the workload of shared/docs/lab-baselines.md
  * (256 MiB, 64 Ki accesses).  Prints one line:
  *   randpage: mib=256 accesses=65536 fill_s=F access_s=A access_majflt=N bad=0
- * (access_majflt: the major faults, i.e. swap-ins, of the access phase)
+ *             access_busy_pct=B access_softirq_pct=S access_self_cpu_s=C
+ * (access_majflt: the major faults, i.e. swap-ins, of the access phase;
+ * access_busy_pct: the share of the machine's CPU time, all CPUs, that was
+ * not idle or iowait over the access phase, from /proc/stat, and
+ * access_softirq_pct the share spent in softirqs, where soft-RoCE and the
+ * network stack run; access_self_cpu_s: this program's own user and
+ * system time, the faults' handling and direct reclaim included)
  * and exits 0 only if every page verified.  With -S the accesses go
  * through the pages in order instead (a sequential scan, pass after pass;
  * -K STRIDE visits every STRIDE-th page, then the next residue class).
@@ -85,6 +91,39 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * The machine's CPU time so far from /proc/stat's "cpu" line, in ticks:
+ * *busy (neither idle nor iowait), *sirq (softirq), and the total.
+ */
+static unsigned long long cpu_ticks(unsigned long long *busy,
+				    unsigned long long *sirq)
+{
+	unsigned long long v[8] = { 0 }, tot = 0;
+	FILE *f = fopen("/proc/stat", "r");
+	int i, n = 0;
+
+	if (f) {
+		n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+			   &v[7]);
+		fclose(f);
+	}
+	if (n != 8) {
+		*busy = *sirq = 0;
+		return 0;
+	}
+	for (i = 0; i < 8; i++)
+		tot += v[i];
+	*busy = tot - v[3] - v[4];
+	*sirq = v[6];
+	return tot;
+}
+
+static double tv_s(const struct timeval *tv)
+{
+	return tv->tv_sec + tv->tv_usec / 1e6;
 }
 
 static int cmp_dbl(const void *a, const void *b)
@@ -261,6 +300,7 @@ int main(int argc, char **argv)
 	uint32_t *ver;
 	char *buf;
 	struct rusage ru0, ru1;
+	unsigned long long c0, c1, b0, b1, s0, s1;
 	double t0, t1, t2;
 	uint64_t stride = 0;
 	int c, lmode = 0, ronly = 0;
@@ -307,6 +347,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < npages; i++)
 		page_do((uint64_t *)(buf + i * PAGE), i, 0, seed, 0);
 	getrusage(RUSAGE_SELF, &ru0);
+	c0 = cpu_ticks(&b0, &s0);
 	t1 = now();
 	for (i = 0; i < accesses; i++) {
 		uint64_t idx, *p;
@@ -327,9 +368,17 @@ int main(int argc, char **argv)
 			page_do(p, idx, ++ver[idx], seed, 0);
 	}
 	t2 = now();
+	c1 = cpu_ticks(&b1, &s1);
 	getrusage(RUSAGE_SELF, &ru1);
-	printf("randpage: mib=%llu accesses=%llu fill_s=%.3f access_s=%.3f access_majflt=%ld bad=%llu\n",
+	printf("randpage: mib=%llu accesses=%llu fill_s=%.3f access_s=%.3f access_majflt=%ld bad=%llu",
 	       (unsigned long long)mib, (unsigned long long)accesses, t1 - t0,
 	       t2 - t1, ru1.ru_majflt - ru0.ru_majflt, (unsigned long long)bad);
+	if (c1 > c0)
+		printf(" access_busy_pct=%.1f access_softirq_pct=%.1f",
+		       100.0 * (b1 - b0) / (c1 - c0),
+		       100.0 * (s1 - s0) / (c1 - c0));
+	printf(" access_self_cpu_s=%.3f\n",
+	       tv_s(&ru1.ru_utime) + tv_s(&ru1.ru_stime) -
+	       tv_s(&ru0.ru_utime) - tv_s(&ru0.ru_stime));
 	return bad ? 1 : 0;
 }

@@ -368,6 +368,7 @@ struct vnmem_stats {
 	atomic64_t	polled;		/* reads completed while their submitter spun */
 	atomic64_t	poll_missed;	/* spins that ended before the completion */
 	atomic64_t	poll_gated;	/* reads not spun on: recent reads above poll_us */
+	atomic64_t	poll_ns;	/* time spent in those spins */
 	atomic64_t	healed_slabs;	/* new copies made by re-replication */
 	atomic64_t	heal_bytes;	/* bytes they copied */
 	atomic64_t	prefetch_issued; /* pages read ahead (proc_prefetch.c) */

@@ -789,7 +789,10 @@ static blk_status_t vnmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	/* The writes held for this read go out behind it. */
 	vnmem_flush_staged(d);
 	if (poll) {
+		u64 spin = ktime_get_ns();
+
 		polled = vnmem_poll_wait(cmd, &done, start);
+		atomic64_add(ktime_get_ns() - spin, &d->stats.poll_ns);
 		/* The poll counters count a request's first dispatch only. */
 		if (first)
 			atomic64_inc(polled ? &d->stats.polled :

@@ -41,6 +41,7 @@ VNMEM_STAT_ATTR(lost_slabs);
 VNMEM_STAT_ATTR(polled);
 VNMEM_STAT_ATTR(poll_missed);
 VNMEM_STAT_ATTR(poll_gated);
+VNMEM_STAT_ATTR(poll_ns);
 VNMEM_STAT_ATTR(healed_slabs);
 VNMEM_STAT_ATTR(heal_bytes);
 VNMEM_STAT_ATTR(prefetch_issued);
@@ -177,6 +178,7 @@ static struct attribute *vnmem_attrs[] = {
 	&dev_attr_polled.attr,
 	&dev_attr_poll_missed.attr,
 	&dev_attr_poll_gated.attr,
+	&dev_attr_poll_ns.attr,
 	&dev_attr_replicas.attr,
 	&dev_attr_slab_size.attr,
 	NULL,
