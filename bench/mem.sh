@@ -85,7 +85,7 @@ run_wl() {
 	# where the access phase's time went on p1 (randpage reads /proc/stat)
 	for k in access_busy_pct access_softirq_pct access_self_cpu_s; do
 		v=$(sed -n "s/.* $k=\([0-9.]*\).*/\1/p" <<<"$out")
-		[ -z "$v" ] || csv "$tag$k" "$be" "$frac" "$v" "$([ "$k" = access_self_cpu_s ] && echo s || echo pct)"
+		[ -z "$v" ] || csv "$tag$k" "$be" "$frac" "$v" "$(case $k in *_s) echo s ;; *) echo pct ;; esac)"
 	done
 	# m1's busy share over the whole run (fill and access)
 	v=$(printf '%s\n%s\n' "$m0" "$m1b" | awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; b = t - $5 - $6
